@@ -1,0 +1,188 @@
+"""The one consumer loop: fetch -> decode -> dead-letter poison -> apply -> commit.
+
+Two failure kinds only. Poison (bytes no retry can apply) goes to the dead-letter topic
+with its origin, and the loop moves on; a run of poison stops the consumer rather than
+draining a topic into the DLQ. Anything else is either transient (database or broker
+down: retried with backoff, offsets untouched) or a crash (the process exits and its
+replacement restarts from the last commit). Offsets are committed only after `apply`
+returned, that is after the database transaction committed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+import asyncpg
+import structlog
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.errors import CommitFailedError, KafkaError
+
+from shared.kafka import REQUEST_ID_HEADER, header
+from shared.messages import PoisonMessage
+from shared.metrics import (
+    CONSUMER_BATCH_DURATION,
+    CONSUMER_LAG,
+    CONSUMER_TRANSIENT_FAILURES,
+    DEAD_LETTERS,
+)
+from shared.topics import Topic
+
+log = structlog.get_logger(__name__)
+
+T = TypeVar("T")
+
+# Failures that say "a dependency is down", never "this message is bad".
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    TimeoutError,
+    KafkaError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.TooManyConnectionsError,
+    asyncpg.AdminShutdownError,
+)
+
+
+class PoisonFlood(RuntimeError):
+    """Too many poison messages in a row: stop instead of draining the topic into the DLQ."""
+
+
+@dataclass(frozen=True)
+class Decoded(Generic[T]):
+    record: ConsumerRecord
+    message: T
+
+
+@dataclass(frozen=True)
+class LoopSettings:
+    group: str
+    max_records: int = 500
+    fetch_timeout_ms: int = 500
+    poison_run_limit: int = 100
+    backoff_initial_seconds: float = 0.2
+    backoff_max_seconds: float = 10.0
+
+
+Decoder = Callable[[ConsumerRecord], T]
+Applier = Callable[[Sequence[Decoded[T]]], Awaitable[None]]
+
+
+class ConsumerLoop(Generic[T]):
+    def __init__(
+        self,
+        consumer: AIOKafkaConsumer,
+        dlq_producer: AIOKafkaProducer,
+        decode: Decoder[T],
+        apply: Applier[T],
+        settings: LoopSettings,
+    ) -> None:
+        self._consumer = consumer
+        self._dlq = dlq_producer
+        self._decode = decode
+        self._apply = apply
+        self._settings = settings
+        self._poison_run = 0
+        self._stopping = asyncio.Event()
+
+    def stop(self) -> None:
+        """Finish the batch in hand, commit it, then return from `run`."""
+        self._stopping.set()
+
+    async def run(self) -> None:
+        while not self._stopping.is_set():
+            batch = await self._consumer.getmany(
+                timeout_ms=self._settings.fetch_timeout_ms,
+                max_records=self._settings.max_records,
+            )
+            records = [r for partition_records in batch.values() for r in partition_records]
+            if records:
+                await self._process(records)
+            await self._report_lag()
+
+    async def _process(self, records: list[ConsumerRecord]) -> None:
+        started = time.perf_counter()
+        good = await self._split_poison(records)
+        if good and not await self._retrying("apply", lambda: self._apply(good)):
+            return  # stopping while a dependency was down: leave offsets for the next run
+        await self._commit(records)
+        CONSUMER_BATCH_DURATION.labels(self._settings.group).observe(time.perf_counter() - started)
+
+    async def _split_poison(self, records: list[ConsumerRecord]) -> list[Decoded[T]]:
+        good: list[Decoded[T]] = []
+        for record in records:
+            try:
+                good.append(Decoded(record, self._decode(record)))
+                self._poison_run = 0
+            except PoisonMessage as exc:
+                await self._dead_letter(record, str(exc))
+        return good
+
+    async def _dead_letter(self, record: ConsumerRecord, reason: str) -> None:
+        self._poison_run += 1
+        if self._poison_run > self._settings.poison_run_limit:
+            raise PoisonFlood(
+                f"{self._poison_run} poison messages in a row on {record.topic}; stopping"
+            )
+        headers = [
+            *(record.headers or ()),
+            ("dlq-origin-topic", record.topic.encode()),
+            ("dlq-origin-partition", str(record.partition).encode()),
+            ("dlq-origin-offset", str(record.offset).encode()),
+            ("dlq-consumer-group", self._settings.group.encode()),
+            ("dlq-reason", reason[:1000].encode()),
+        ]
+        await self._retrying(
+            "dead-letter",
+            lambda: self._dlq.send_and_wait(
+                Topic.DEAD_LETTER, record.value, key=record.key, headers=headers
+            ),
+        )
+        DEAD_LETTERS.labels(Topic.DEAD_LETTER).inc()
+        log.warning(
+            "message dead-lettered",
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            reason=reason,
+            request_id=header(record.headers, REQUEST_ID_HEADER),
+        )
+
+    async def _retrying(self, what: str, action: Callable[[], Awaitable[object]]) -> bool:
+        """Run `action` until it succeeds (True) or the loop is asked to stop (False)."""
+        delay = self._settings.backoff_initial_seconds
+        while True:
+            try:
+                await action()
+                return True
+            except TRANSIENT_ERRORS as exc:
+                CONSUMER_TRANSIENT_FAILURES.labels(self._settings.group).inc()
+                log.warning(f"{what} failed; retrying", error=repr(exc), retry_in=delay)
+            if self._stopping.is_set():
+                return False
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, self._settings.backoff_max_seconds)
+
+    async def _commit(self, records: list[ConsumerRecord]) -> None:
+        offsets: dict[TopicPartition, int] = {}
+        for record in records:
+            offsets[TopicPartition(record.topic, record.partition)] = record.offset + 1
+        try:
+            await self._consumer.commit(offsets)
+        except CommitFailedError as exc:
+            # The partitions moved to another consumer mid-batch; it replays from the last
+            # commit, and every apply is idempotent, so this is harmless.
+            log.warning("offset commit refused after a rebalance", error=str(exc))
+
+    async def _report_lag(self) -> None:
+        for tp in self._consumer.assignment():
+            highwater = self._consumer.highwater(tp)
+            if highwater is None:
+                continue
+            position = await self._consumer.position(tp)
+            lag = max(0, highwater - position)
+            CONSUMER_LAG.labels(self._settings.group, tp.topic, str(tp.partition)).set(lag)

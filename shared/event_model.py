@@ -1,0 +1,188 @@
+"""The event as integrators send it, validated once at the gateway's edge.
+
+Field names follow the public API (camelCase). Every rule that a person can fix is a
+field-level error with the offending path, so 422 responses name what to change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from shared.classifications import CLASSIFICATIONS
+
+EventStatus = Literal["draft", "published"]
+
+NonBlank = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+
+class _ApiModel(BaseModel):
+    # Unknown fields are refused, so a typo or a field the caller may not set (owner, id)
+    # is a clear error instead of being silently dropped or applied.
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class City(_ApiModel):
+    placeId: Annotated[str, StringConstraints(pattern=r"^place-[a-z0-9-]{1,100}$")]
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    countryCode: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
+
+
+class ApproxLocation(_ApiModel):
+    city: City
+
+
+class EventInput(_ApiModel):
+    """The body of `POST /api/public/v1/events`."""
+
+    channelId: int = Field(gt=0)
+    title: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    startAt: AwareDatetime
+    endAt: AwareDatetime | None = None
+    timezone: str
+    classifications: Annotated[list[str], Field(min_length=1, max_length=5)]
+    approxLocation: ApproxLocation
+    description: Annotated[str, StringConstraints(max_length=10_000)] | None = None
+    sourceId: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+    # The docs' first example has no status and is described as publishing an event.
+    status: EventStatus = "published"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        if value not in _iana_zones():
+            raise PydanticCustomError(
+                "unknown_timezone",
+                "'{zone}' is not an IANA time zone name; use one such as 'America/New_York'",
+                {"zone": value},
+            )
+        return value
+
+    @field_validator("classifications")
+    @classmethod
+    def _known_classifications(cls, value: list[str]) -> list[str]:
+        unknown = [slug for slug in value if slug not in CLASSIFICATIONS]
+        if unknown:
+            raise PydanticCustomError(
+                "unknown_classification",
+                "unknown classification slug(s) {unknown}; known slugs: {known}",
+                {"unknown": ", ".join(unknown), "known": ", ".join(sorted(CLASSIFICATIONS))},
+            )
+        if len(set(value)) != len(value):
+            raise PydanticCustomError("duplicate_classification", "classifications repeat")
+        return value
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One thing wrong with one field of a request, as the API reports it."""
+
+    path: str
+    code: str
+    message: str
+
+
+class InvalidEvent(ValueError):
+    """The payload cannot become an event; `errors` names each field to fix."""
+
+    def __init__(self, errors: list[FieldError]) -> None:
+        super().__init__("; ".join(f"{e.path}: {e.message}" for e in errors))
+        self.errors = errors
+
+
+def parse_event(payload: object) -> EventInput:
+    """Validate a decoded JSON body into an event, or raise InvalidEvent listing every error."""
+    try:
+        event = EventInput.model_validate(payload)
+    except ValidationError as exc:
+        raise InvalidEvent(field_errors(exc)) from None
+    temporal = _temporal_errors(event)
+    if temporal:
+        raise InvalidEvent(temporal)
+    return event
+
+
+def field_errors(exc: ValidationError) -> list[FieldError]:
+    return [
+        FieldError(
+            path=".".join(str(part) for part in err["loc"]) or "body",
+            code=err["type"],
+            message=err["msg"],
+        )
+        for err in exc.errors(include_url=False)
+    ]
+
+
+def _temporal_errors(event: EventInput) -> list[FieldError]:
+    zone = ZoneInfo(event.timezone)
+    errors = [_offset_error("startAt", event.startAt, zone)]
+    if event.endAt is not None:
+        errors.append(_offset_error("endAt", event.endAt, zone))
+        if event.endAt < event.startAt:
+            errors.append(FieldError("endAt", "end_before_start", "endAt is before startAt"))
+    return [e for e in errors if e is not None]
+
+
+def _offset_error(path: str, moment: datetime, zone: ZoneInfo) -> FieldError | None:
+    """The wall-clock time must exist in the zone and its offset must be the zone's offset."""
+    wall = moment.replace(tzinfo=None)
+    if not _wall_time_exists(wall, zone):
+        return FieldError(
+            path,
+            "nonexistent_local_time",
+            f"{wall.isoformat()} does not exist in {zone.key} (clocks skip it for daylight "
+            "saving time)",
+        )
+    allowed = {wall.replace(tzinfo=zone, fold=fold).utcoffset() for fold in (0, 1)}
+    if moment.utcoffset() not in allowed:
+        expected = " or ".join(sorted(_format_offset(o) for o in allowed if o is not None))
+        return FieldError(
+            path,
+            "offset_mismatch",
+            f"offset {_format_offset(moment.utcoffset())} disagrees with {zone.key} on that "
+            f"date, which is {expected}",
+        )
+    return None
+
+
+def _wall_time_exists(wall: datetime, zone: ZoneInfo) -> bool:
+    round_trip = wall.replace(tzinfo=zone).astimezone(UTC).astimezone(zone)
+    return round_trip.replace(tzinfo=None) == wall
+
+
+def _format_offset(offset: timedelta | None) -> str:
+    seconds = int((offset or timedelta()).total_seconds())
+    sign = "-" if seconds < 0 else "+"
+    hours, minutes = divmod(abs(seconds) // 60, 60)
+    return f"{sign}{hours:02d}:{minutes:02d}"
+
+
+_ZONES: frozenset[str] | None = None
+
+
+def _iana_zones() -> frozenset[str]:
+    global _ZONES
+    if _ZONES is None:
+        _ZONES = frozenset(available_timezones())
+    return _ZONES
+
+
+def local_isoformat(moment: datetime, zone_name: str) -> str:
+    """Render a stored instant in the event's own zone, as integrators sent it."""
+    try:
+        return moment.astimezone(ZoneInfo(zone_name)).isoformat()
+    except ZoneInfoNotFoundError:
+        return moment.astimezone(UTC).isoformat()

@@ -1,0 +1,22 @@
+"""The public JSON shape of a stored event, shared by the publisher's outcomes and reads."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from shared.event_model import EventInput
+
+# jsonb does not keep key order; answer in the order the API documents the fields.
+_FIELD_ORDER = tuple(EventInput.model_fields)
+
+
+def event_view(row: Mapping[str, Any]) -> dict[str, Any]:
+    body = row["body"]
+    return {
+        "id": str(row["id"]),
+        **{name: body.get(name) for name in _FIELD_ORDER},
+        "status": row["status"],
+        "createdAt": row["created_at"].isoformat(),
+        "updatedAt": row["updated_at"].isoformat(),
+    }

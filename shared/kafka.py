@@ -1,0 +1,93 @@
+"""Kafka clients built the one way the invariants need, topic creation, and headers."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable, Sequence
+
+import structlog
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+
+from shared.settings import KafkaSettings
+from shared.topics import TOPIC_SPECS, Topic, TopicSpec
+
+log = structlog.get_logger(__name__)
+
+REQUEST_ID_HEADER = "request-id"
+Headers = list[tuple[str, bytes]]
+
+
+def create_producer(settings: KafkaSettings, client_id: str) -> AIOKafkaProducer:
+    """acks=all and idempotence: a 2xx is only answered once every in-sync replica has it."""
+    return AIOKafkaProducer(
+        bootstrap_servers=settings.bootstrap_servers,
+        client_id=client_id,
+        acks="all",
+        enable_idempotence=True,
+        linger_ms=settings.linger_ms,
+        compression_type=settings.compression_type,
+        request_timeout_ms=int(settings.send_timeout_seconds * 1000),
+    )
+
+
+def create_consumer(
+    settings: KafkaSettings, group: str, topics: Sequence[Topic], client_id: str, **overrides: int
+) -> AIOKafkaConsumer:
+    """Offsets are committed by hand, after the database commit; new groups start at the
+    beginning so nothing written before the first deploy is skipped."""
+    return AIOKafkaConsumer(
+        *topics,
+        bootstrap_servers=settings.bootstrap_servers,
+        group_id=group,
+        client_id=client_id,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        isolation_level="read_committed",
+        **overrides,
+    )
+
+
+async def ensure_topics(settings: KafkaSettings, specs: Iterable[TopicSpec] = TOPIC_SPECS) -> None:
+    """Create any missing topic with explicit partitions, replication and min ISR."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [_new_topic(spec, settings) for spec in specs if spec.topic not in existing]
+        if missing:
+            # Another process may create a topic between our list and our create.
+            with contextlib.suppress(TopicAlreadyExistsError):
+                await admin.create_topics(missing)
+            log.info("topics created", topics=[str(t.name) for t in missing])
+    finally:
+        await admin.close()
+
+
+def _new_topic(spec: TopicSpec, settings: KafkaSettings) -> NewTopic:
+    return NewTopic(
+        name=spec.topic,
+        num_partitions=spec.partitions,
+        replication_factor=settings.replication_factor,
+        topic_configs={
+            "min.insync.replicas": str(settings.min_insync_replicas),
+            "retention.ms": str(spec.retention_ms),
+        },
+    )
+
+
+def request_headers(request_id: str) -> Headers:
+    return [(REQUEST_ID_HEADER, request_id.encode())]
+
+
+def header(headers: Sequence[tuple[str, bytes]] | None, name: str) -> str | None:
+    for key, value in headers or ():
+        if key == name:
+            return value.decode(errors="replace")
+    return None
+
+
+async def broker_reachable(client: object) -> None:
+    """Raise unless some broker answers a metadata request now (cached metadata won't do)."""
+    await client.fetch_all_metadata()  # type: ignore[attr-defined]

@@ -1,0 +1,75 @@
+"""The metrics catalogue: every metric any service exposes, declared once.
+
+Prometheus conventions: base units (`_seconds`), counters end in `_total`, and labels are
+low-cardinality (route templates, status classes, outcomes; never ids or paths).
+"""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+_LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+HTTP_REQUESTS = Counter(
+    "pinned_http_requests_total",
+    "HTTP requests answered, by route template, method and status class.",
+    ["route", "method", "status_class"],
+)
+HTTP_REQUEST_DURATION = Histogram(
+    "pinned_http_request_duration_seconds",
+    "Time from request received to response sent.",
+    ["route", "method", "status_class"],
+    buckets=_LATENCY_BUCKETS,
+)
+KAFKA_PRODUCE_DURATION = Histogram(
+    "pinned_kafka_produce_duration_seconds",
+    "Time until the broker acknowledged a produced message (acks=all).",
+    ["topic"],
+    buckets=_LATENCY_BUCKETS,
+)
+KAFKA_PRODUCE_FAILURES = Counter(
+    "pinned_kafka_produce_failures_total",
+    "Produce attempts that failed or timed out.",
+    ["topic", "reason"],
+)
+OUTCOME_WAITS = Counter(
+    "pinned_gateway_outcome_waits_total",
+    "Create requests by how the wait for the publisher's outcome ended.",
+    ["result"],
+)
+COMMANDS = Counter(
+    "pinned_publisher_commands_total",
+    "Ingest commands applied by the publisher, by outcome (created, duplicate, rejected).",
+    ["outcome"],
+)
+DEAD_LETTERS = Counter(
+    "pinned_dead_letters_total",
+    "Messages sent to a dead-letter topic.",
+    ["topic"],
+)
+CONSUMER_BATCH_DURATION = Histogram(
+    "pinned_consumer_batch_duration_seconds",
+    "Time to apply one batch, from fetch to offset commit.",
+    ["group"],
+    buckets=_LATENCY_BUCKETS,
+)
+CONSUMER_TRANSIENT_FAILURES = Counter(
+    "pinned_consumer_transient_failures_total",
+    "Batches retried because a dependency (database, broker) failed.",
+    ["group"],
+)
+CONSUMER_LAG = Gauge(
+    "pinned_consumer_lag_messages",
+    "Messages in a partition not yet committed by the group.",
+    ["group", "topic", "partition"],
+)
+AUDIT_ROWS = Counter(
+    "pinned_auditor_rows_written_total",
+    "Rows written by the auditor, by kind (request, outcome). Redeliveries are not counted.",
+    ["kind"],
+)
+DB_POOL_CONNECTIONS = Gauge(
+    "pinned_db_pool_connections",
+    "Database pool connections by state (in_use, idle).",
+    ["state"],
+)

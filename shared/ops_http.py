@@ -1,0 +1,68 @@
+"""Health, readiness and metrics endpoints, shared by every service."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping
+
+import asyncpg
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from shared.metrics import DB_POOL_CONNECTIONS
+
+Check = Callable[[], Awaitable[None]]
+
+READINESS_TIMEOUT_SECONDS = 2.0
+
+
+async def healthz(_: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+async def metrics(_: Request) -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+def readiness_endpoint(checks: Mapping[str, Check]) -> Callable[[Request], Awaitable[Response]]:
+    """`/readyz`: 200 only when every dependency answers within the timeout; 503 names which."""
+
+    async def readyz(_: Request) -> Response:
+        results = await asyncio.gather(*(_run(check) for check in checks.values()))
+        report = dict(zip(checks, results, strict=True))
+        ready = all(result == "ok" for result in report.values())
+        body = {"status": "ready" if ready else "not_ready", "checks": report}
+        return JSONResponse(body, status_code=200 if ready else 503)
+
+    return readyz
+
+
+async def _run(check: Check) -> str:
+    try:
+        await asyncio.wait_for(check(), READINESS_TIMEOUT_SECONDS)
+    except Exception as exc:  # readiness reports any failure; it never raises
+        return f"failed: {type(exc).__name__}"
+    return "ok"
+
+
+def ops_routes(checks: Mapping[str, Check]) -> list[Route]:
+    return [
+        Route("/healthz", healthz),
+        Route("/readyz", readiness_endpoint(checks)),
+        Route("/metrics", metrics),
+    ]
+
+
+def ops_app(checks: Mapping[str, Check]) -> Starlette:
+    return Starlette(routes=ops_routes(checks))
+
+
+def observe_pool(pool: asyncpg.Pool) -> None:
+    """Export the pool's use at scrape time, so the gauge is never stale."""
+    DB_POOL_CONNECTIONS.labels("in_use").set_function(
+        lambda: pool.get_size() - pool.get_idle_size()
+    )
+    DB_POOL_CONNECTIONS.labels("idle").set_function(pool.get_idle_size)

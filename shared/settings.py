@@ -1,0 +1,72 @@
+"""Typed settings shared by every service. Each service composes these with its own class.
+
+Settings are read from the environment when a service starts (never at import time);
+tests build them with keyword arguments.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_KAFKA_BOOTSTRAP = "127.0.0.1:9092"
+DEFAULT_DATABASE_URL = "postgresql://pinned@127.0.0.1:55432/pinned"
+
+
+class KafkaSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KAFKA_", frozen=True)
+
+    bootstrap_servers: str = DEFAULT_KAFKA_BOOTSTRAP
+    replication_factor: int = Field(default=1, ge=1)
+    min_insync_replicas: int = Field(default=1, ge=1)
+    # aiokafka's idempotent sends never time out by themselves; this bounds how long a
+    # request may wait for the broker's acknowledgement before the gateway answers 503.
+    send_timeout_seconds: float = Field(default=5.0, gt=0)
+    compression_type: Literal["gzip", "snappy", "lz4", "zstd"] | None = None
+    linger_ms: int = Field(default=2, ge=0)
+
+
+class DatabaseSettings(BaseSettings):
+    model_config = SettingsConfigDict(frozen=True)
+
+    url: str = Field(
+        default=DEFAULT_DATABASE_URL,
+        validation_alias=AliasChoices("DATABASE_URL", "url"),
+    )
+    pool_min_size: int = Field(
+        default=2, ge=1, validation_alias=AliasChoices("DATABASE_POOL_MIN_SIZE", "pool_min_size")
+    )
+    pool_max_size: int = Field(
+        default=10, ge=1, validation_alias=AliasChoices("DATABASE_POOL_MAX_SIZE", "pool_max_size")
+    )
+    command_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        validation_alias=AliasChoices(
+            "DATABASE_COMMAND_TIMEOUT_SECONDS", "command_timeout_seconds"
+        ),
+    )
+
+
+class LogSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LOG_", frozen=True)
+
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    format: Literal["json", "console"] = "json"
+
+
+class WorkerSettings(BaseSettings):
+    """What every consumer service needs; subclasses set the env prefix and the port."""
+
+    model_config = SettingsConfigDict(frozen=True)
+
+    host: str = "127.0.0.1"
+    port: int = 8081
+    batch_max_records: int = Field(default=500, ge=1)
+    # Consecutive undecodable messages tolerated before the consumer stops.
+    poison_run_limit: int = Field(default=100, ge=1)
+    kafka: KafkaSettings = Field(default_factory=KafkaSettings)
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    log: LogSettings = Field(default_factory=LogSettings)

@@ -1,0 +1,38 @@
+"""Every Kafka topic and consumer group the system uses, spelled in one place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Topic(StrEnum):
+    INGEST = "pinned.ingest.v1"
+    DEAD_LETTER = "pinned.dlq.v1"
+    OUTCOMES = "pinned.outcomes.v1"
+    AUDIT = "pinned.audit.v1"
+
+
+class ConsumerGroup(StrEnum):
+    PUBLISHER = "pinned-publisher"
+    AUDITOR = "pinned-auditor"
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    topic: Topic
+    partitions: int
+    retention_ms: int
+
+
+_DAY_MS = 24 * 3600 * 1000
+
+# Partition counts bound how far publisher and auditor scale out: one consumer per partition.
+# Ingest keeps a week so a replay after a bad deploy is possible; the dead-letter topic (one
+# for every consumer, origin in the headers) keeps a month so an operator can fix and replay.
+TOPIC_SPECS: tuple[TopicSpec, ...] = (
+    TopicSpec(Topic.INGEST, partitions=12, retention_ms=7 * _DAY_MS),
+    TopicSpec(Topic.DEAD_LETTER, partitions=3, retention_ms=30 * _DAY_MS),
+    TopicSpec(Topic.OUTCOMES, partitions=6, retention_ms=1 * _DAY_MS),
+    TopicSpec(Topic.AUDIT, partitions=6, retention_ms=7 * _DAY_MS),
+)

@@ -1,0 +1,59 @@
+"""Runs a consumer loop inside a small ASGI app that serves /healthz, /readyz and /metrics.
+
+uvicorn owns the signals: SIGTERM or Ctrl-C starts its shutdown, which stops the loop
+after the batch in hand is committed. If the loop dies (poison flood, unexpected error),
+the process exits non-zero so a supervisor restarts it from the last committed offset.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sys
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+import structlog
+import uvicorn
+from starlette.applications import Starlette
+
+from shared.consumer_loop import ConsumerLoop
+from shared.ops_http import Check, ops_routes
+
+log = structlog.get_logger(__name__)
+
+OpenWorker = Callable[[dict[str, Check]], AbstractAsyncContextManager[ConsumerLoop[Any]]]
+
+
+def run_worker(open_worker: OpenWorker, host: str, port: int) -> None:
+    """Serve until a signal arrives or the loop dies; exit 1 in the second case."""
+    failures: list[BaseException] = []
+    server: uvicorn.Server | None = None
+
+    def loop_finished(task: asyncio.Task[None]) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            failures.append(task.exception())  # type: ignore[arg-type]
+            log.error("consumer loop died", exc_info=task.exception())
+        if server is not None:
+            server.should_exit = True
+
+    checks: dict[str, Check] = {}
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        async with open_worker(checks) as loop:
+            task = asyncio.create_task(loop.run(), name="consumer-loop")
+            task.add_done_callback(loop_finished)
+            yield
+            loop.stop()
+            with contextlib.suppress(Exception):
+                await task
+
+    app = Starlette(routes=ops_routes(checks), lifespan=lifespan)
+    server = uvicorn.Server(
+        uvicorn.Config(app, host=host, port=port, log_config=None, timeout_graceful_shutdown=30)
+    )
+    server.run()
+    if failures:
+        sys.exit(1)
