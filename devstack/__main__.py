@@ -1,0 +1,97 @@
+"""`python -m devstack run`: the whole stack in the foreground; Ctrl-C stops all of it."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+import time
+from types import FrameType
+
+from devstack.processes import StackError
+from devstack.seed import seed_demo
+from devstack.stack import RUN, SERVICES, ServiceProcess, servers, service_env, step
+
+
+def run() -> int:
+    profile = RUN
+    stopping = False
+
+    def request_stop(signum: int, _: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, request_stop)
+    with servers(profile) as started:
+        demo = asyncio.run(seed_demo(started.database_url))
+        log_dir = profile.base_dir / "logs"
+        services = [
+            ServiceProcess(name, profile.service_ports[name], service_env(started), log_dir)
+            for name in SERVICES
+        ]
+        try:
+            for service in services:
+                step(f"starting {service.name} on {service.url}")
+                service.start()
+            _print_banner(services[0].url, demo.api_key, demo.channel_id, log_dir)
+            while not stopping and all(s.process and s.process.poll() is None for s in services):
+                time.sleep(0.5)
+            for service in services:
+                if service.process and service.process.poll() is not None:
+                    print(f"{service.name} exited; see {service.log_file}", file=sys.stderr)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            step("stopping services, then Kafka and PostgreSQL")
+            for service in reversed(services):
+                service.stop()
+    step("stopped")
+    return 0
+
+
+def _print_banner(gateway: str, key: str, channel_id: int, log_dir: object) -> None:
+    print(
+        f"""
+Pinned Events is running.
+  gateway   {gateway}   (health: {gateway}/readyz, metrics: {gateway}/metrics)
+  demo key  {key}
+            scopes channels:read events:create events:read; new on every start
+  logs      {log_dir}/*.log
+
+List your channels:
+  curl -s {gateway}/api/public/v1/channels -H "Authorization: Bearer {key}"
+
+Publish a first event (the docs' example):
+  curl -s -i {gateway}/api/public/v1/events \\
+    -H "Authorization: Bearer {key}" \\
+    -H "Content-Type: application/json" \\
+    -H "Idempotency-Key: event-api-launch-2026-06-12" \\
+    -d '{{"channelId": {channel_id}, "title": "API Launch Workshop",
+         "startAt": "2026-06-12T18:00:00-04:00", "timezone": "America/New_York",
+         "classifications": ["music"],
+         "approxLocation": {{"city": {{"placeId": "place-new-york", "name": "New York",
+                                     "countryCode": "US"}}}}}}'
+
+Read it back with the id from the answer:
+  curl -s {gateway}/api/public/v1/events/<id> -H "Authorization: Bearer {key}"
+
+Press Ctrl-C to stop everything.
+""",
+        flush=True,
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m devstack")
+    parser.add_argument("command", choices=["run"], help="run: the whole stack, foreground")
+    parser.parse_args()
+    try:
+        return run()
+    except StackError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

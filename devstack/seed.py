@@ -1,0 +1,67 @@
+"""Demo data for `make run`: an account, channel 42 (the docs' example id) and a fresh key."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+import asyncpg
+
+from shared.api_keys import Scope, generate_key
+
+DEMO_ACCOUNT = "Demo account"
+DEMO_CHANNEL_ID = 42
+DEMO_SCOPES = (Scope.CHANNELS_READ, Scope.EVENTS_CREATE, Scope.EVENTS_READ)
+
+
+@dataclass(frozen=True)
+class DemoData:
+    account_id: int
+    channel_id: int
+    api_key: str
+
+
+async def seed_demo(database_url: str) -> DemoData:
+    conn: asyncpg.Connection = await asyncpg.connect(database_url)
+    try:
+        async with conn.transaction():
+            account_id = await conn.fetchval(
+                "SELECT id FROM accounts WHERE name = $1", DEMO_ACCOUNT
+            ) or await conn.fetchval(
+                "INSERT INTO accounts (name) VALUES ($1) RETURNING id", DEMO_ACCOUNT
+            )
+            await conn.execute(
+                "INSERT INTO channels (id, owner_account_id, name) OVERRIDING SYSTEM VALUE"
+                " VALUES ($1, $2, 'Demo channel') ON CONFLICT (id) DO NOTHING",
+                DEMO_CHANNEL_ID,
+                account_id,
+            )
+            # Keep generated ids clear of the one we chose.
+            await conn.execute(
+                "SELECT setval(pg_get_serial_sequence('channels', 'id'),"
+                " GREATEST((SELECT max(id) FROM channels), $1))",
+                DEMO_CHANNEL_ID,
+            )
+            token = await create_key(conn, account_id, "make run demo key", DEMO_SCOPES)
+        return DemoData(account_id, DEMO_CHANNEL_ID, token)
+    finally:
+        await conn.close()
+
+
+async def create_key(
+    conn: asyncpg.Connection, account_id: int, name: str, scopes: tuple[Scope, ...]
+) -> str:
+    """Store a new key's hash and return the full token, the only time it exists in clear."""
+    key = generate_key("test")
+    await conn.execute(
+        "INSERT INTO api_keys (id, account_id, name, mode, prefix, secret_hash, scopes)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        uuid.uuid4(),
+        account_id,
+        name,
+        key.mode,
+        key.prefix,
+        key.secret_hash,
+        [str(s) for s in scopes],
+    )
+    return key.token

@@ -1,0 +1,170 @@
+"""Brings up the servers (or uses the environment's), migrates, creates topics, runs services."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from devstack.kafka import KafkaNode, ensure_jars
+from devstack.postgres import PostgresServer
+from devstack.processes import StackError, spawn, stop, wait_until
+from shared.db import apply_migrations
+from shared.kafka import ensure_topics
+from shared.settings import KafkaSettings
+
+ROOT = Path(__file__).resolve().parent.parent
+SERVICES = ("gateway", "publisher", "auditor")
+
+
+@dataclass(frozen=True)
+class StackProfile:
+    """Ports and folders of one local stack; `run` and `test` differ so both can coexist."""
+
+    name: str
+    kafka_port: int
+    controller_port: int
+    postgres_port: int
+    service_ports: dict[str, int]
+    fresh_data: bool
+
+    @property
+    def base_dir(self) -> Path:
+        return Path(os.environ.get("PINNED_STACK_DIR", ROOT / ".stack")) / self.name
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.base_dir.parent / "cache"
+
+
+RUN = StackProfile(
+    "run",
+    9092,
+    9093,
+    55432,
+    {"gateway": 8080, "publisher": 8081, "auditor": 8082},
+    fresh_data=False,
+)
+TEST = StackProfile(
+    "test",
+    39092,
+    39093,
+    55433,
+    {"gateway": 18080, "publisher": 18081, "auditor": 18082},
+    fresh_data=True,
+)
+BENCH = StackProfile(
+    "bench",
+    49092,
+    49093,
+    55434,
+    {"gateway": 28080, "publisher": 28081, "auditor": 28082},
+    fresh_data=True,
+)
+
+
+@dataclass
+class Servers:
+    kafka_bootstrap: str
+    database_url: str
+    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    def env(self) -> dict[str, str]:
+        return {"KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap, "DATABASE_URL": self.database_url}
+
+
+def step(message: str) -> None:
+    print(f"==> {message}", flush=True)
+
+
+@contextmanager
+def servers(profile: StackProfile) -> Iterator[Servers]:
+    """Kafka and PostgreSQL for the profile, started here unless the environment names them;
+    migrated and with topics created. Stops only what it started."""
+    env_kafka = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    env_db = os.environ.get("DATABASE_URL")
+    if profile.fresh_data and not (env_kafka and env_db):
+        shutil.rmtree(profile.base_dir, ignore_errors=True)
+    started = Servers(env_kafka or "", env_db or "")
+    try:
+        if not env_db:
+            step(f"starting PostgreSQL on 127.0.0.1:{profile.postgres_port}")
+            pg = PostgresServer(profile.base_dir / "postgres", profile.postgres_port)
+            started.processes.append(pg.start())
+            started.database_url = pg.url
+        if not env_kafka:
+            libs = ensure_jars(profile.cache_dir)
+            step(f"starting Kafka (KRaft) on 127.0.0.1:{profile.kafka_port}")
+            node = KafkaNode(
+                profile.base_dir / "kafka", profile.kafka_port, profile.controller_port
+            )
+            started.processes.append(node.start(libs))
+            started.kafka_bootstrap = node.bootstrap
+        step("applying migrations and creating topics")
+        asyncio.run(_prepare(started))
+        yield started
+    finally:
+        for process in reversed(started.processes):
+            stop(process, grace_seconds=30)
+
+
+async def _prepare(started: Servers) -> None:
+    await apply_migrations(started.database_url)
+    settings = KafkaSettings(bootstrap_servers=started.kafka_bootstrap)
+    deadline = time.monotonic() + 60
+    while True:  # the port opens a moment before the broker answers admin requests
+        try:
+            await ensure_topics(settings)
+            return
+        except Exception as exc:
+            if time.monotonic() > deadline:
+                raise StackError(f"could not create topics: {exc!r}") from exc
+            await asyncio.sleep(1)
+
+
+class ServiceProcess:
+    """One of our services as a child process, with the health endpoint to wait on."""
+
+    def __init__(self, name: str, port: int, env: dict[str, str], log_dir: Path) -> None:
+        self.name = name
+        self.port = port
+        self.env = {**env, f"{name.upper()}_PORT": str(port)}
+        self.log_file = log_dir / f"{name}.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        argv = [sys.executable, "-m", f"services.{self.name}"]
+        self.process = spawn(self.name, argv, self.log_file, self.env, cwd=ROOT)
+        wait_until(f"{self.name} /readyz", self.ready, 60, self.process, self.log_file)
+
+    def ready(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"{self.url}/readyz", timeout=2) as response:  # noqa: S310
+                return bool(response.status == 200)
+        except OSError:
+            return False
+
+    def stop(self) -> None:
+        if self.process is not None:
+            stop(self.process)
+
+    def kill(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+
+
+def service_env(started: Servers, extra: dict[str, str] | None = None) -> dict[str, str]:
+    return {**started.env(), "PYTHONUNBUFFERED": "1", **(extra or {})}
