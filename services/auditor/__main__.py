@@ -1,0 +1,18 @@
+"""`python -m services.auditor`: record audit rows and key usage."""
+
+from __future__ import annotations
+
+from services.auditor.settings import AuditorSettings
+from services.auditor.worker import open_auditor
+from shared.logging import configure_logging
+from shared.worker_runtime import run_worker
+
+
+def main() -> None:
+    settings = AuditorSettings()
+    configure_logging("auditor", settings.log)
+    run_worker(lambda checks: open_auditor(settings, checks), settings.host, settings.port)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,80 @@
+"""The auditor's composition root and its batch step."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import AsyncIterator, Sequence
+
+import asyncpg
+import structlog
+from aiokafka import ConsumerRecord
+
+from services.auditor.settings import AuditorSettings
+from services.auditor.store import write_audit, write_outcomes
+from shared.consumer_loop import ConsumerLoop, Decoded, LoopSettings
+from shared.db import create_pool, ping
+from shared.kafka import broker_reachable, create_consumer, create_producer
+from shared.messages import AuditRecord, Outcome, decode_audit, decode_outcome
+from shared.metrics import AUDIT_ROWS
+from shared.ops_http import Check, observe_pool
+from shared.topics import ConsumerGroup, Topic
+
+log = structlog.get_logger("auditor.batch")
+
+AuditMessage = AuditRecord | Outcome
+
+
+def _decode(record: ConsumerRecord) -> AuditMessage:
+    if record.topic == Topic.OUTCOMES:
+        return decode_outcome(record.value)
+    return decode_audit(record.value)
+
+
+class Auditor:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def apply(self, batch: Sequence[Decoded[AuditMessage]]) -> None:
+        records = [d.message for d in batch if isinstance(d.message, AuditRecord)]
+        outcomes = [d.message for d in batch if isinstance(d.message, Outcome)]
+        async with self._pool.acquire() as conn, conn.transaction():
+            audit_rows = await write_audit(conn, records) if records else 0
+            outcome_rows = await write_outcomes(conn, outcomes) if outcomes else 0
+        AUDIT_ROWS.labels("request").inc(audit_rows)
+        AUDIT_ROWS.labels("outcome").inc(outcome_rows)
+        log.info(
+            "audit batch written",
+            messages=len(batch),
+            request_rows=audit_rows,
+            outcome_rows=outcome_rows,
+            request_ids=[m.request_id for m in records][:20],
+        )
+
+
+@contextlib.asynccontextmanager
+async def open_auditor(
+    settings: AuditorSettings, checks: dict[str, Check]
+) -> AsyncIterator[ConsumerLoop[AuditMessage]]:
+    client_id = f"auditor-{os.getpid()}"
+    pool = await create_pool(settings.database)
+    observe_pool(pool)
+    dlq_producer = create_producer(settings.kafka, client_id)
+    consumer = create_consumer(
+        settings.kafka, ConsumerGroup.AUDITOR, [Topic.AUDIT, Topic.OUTCOMES], client_id
+    )
+    await dlq_producer.start()
+    await consumer.start()
+    checks["postgres"] = lambda: ping(pool)
+    checks["kafka"] = lambda: broker_reachable(dlq_producer.client)
+    loop_settings = LoopSettings(
+        group=ConsumerGroup.AUDITOR,
+        max_records=settings.batch_max_records,
+        poison_run_limit=settings.poison_run_limit,
+    )
+    try:
+        yield ConsumerLoop(consumer, dlq_producer, _decode, Auditor(pool).apply, loop_settings)
+    finally:
+        await consumer.stop()
+        await dlq_producer.stop()
+        await pool.close()

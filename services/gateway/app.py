@@ -1,0 +1,76 @@
+"""The gateway's composition root: builds settings-driven clients once and wires the app."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import asyncpg
+import structlog
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+
+from services.gateway.api import public_routes
+from services.gateway.errors import EXCEPTION_HANDLERS
+from services.gateway.ingest import KafkaWriter
+from services.gateway.observe import RequestObserver
+from services.gateway.outcomes import OutcomeListener
+from services.gateway.repository import Repository
+from services.gateway.settings import GatewaySettings
+from services.gateway.submissions import EventSubmitter
+from shared.db import create_pool, ping
+from shared.kafka import broker_reachable, create_producer
+from shared.ops_http import Check, observe_pool, ops_routes
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class GatewayContext:
+    settings: GatewaySettings
+    pool: asyncpg.Pool
+    repository: Repository
+    writer: KafkaWriter
+    submitter: EventSubmitter
+
+
+def create_app(settings: GatewaySettings) -> Starlette:
+    client_id = f"gateway-{os.getpid()}"
+    # Readiness checks are filled in by the lifespan, once the clients exist: aiokafka
+    # clients can only be built inside the running event loop.
+    checks: dict[str, Check] = {}
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        pool = await create_pool(settings.database)
+        observe_pool(pool)
+        producer = create_producer(settings.kafka, client_id)
+        await producer.start()
+        outcomes = OutcomeListener(settings.kafka, f"{client_id}-outcomes")
+        await outcomes.start()
+        writer = KafkaWriter(producer, settings.kafka.send_timeout_seconds)
+        repository = Repository(pool)
+        submitter = EventSubmitter(repository, writer, outcomes, settings.outcome_wait_seconds)
+        app.state.ctx = GatewayContext(settings, pool, repository, writer, submitter)
+        checks["postgres"] = lambda: ping(pool)
+        checks["kafka"] = lambda: broker_reachable(producer.client)
+        log.info("gateway started", port=settings.port)
+        try:
+            yield
+        finally:
+            # uvicorn has drained open requests before the lifespan exits; flush the audit
+            # records they produced before closing anything.
+            await writer.drain()
+            await outcomes.stop()
+            await producer.stop()
+            await pool.close()
+            log.info("gateway stopped")
+
+    return Starlette(
+        routes=[*ops_routes(checks), *public_routes()],
+        exception_handlers=EXCEPTION_HANDLERS,
+        middleware=[Middleware(RequestObserver)],
+        lifespan=lifespan,
+    )

@@ -1,0 +1,77 @@
+"""Bearer API key authentication and per-route scopes.
+
+Key status, expiry and channel access are read from the database on every request, so a
+revoked key or a lost membership stops working on the very next request.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import wraps
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from services.gateway.errors import MissingScope, Unauthorized
+from services.gateway.repository import KeyRecord, Repository
+from shared.api_keys import Scope, parse_key, secret_matches
+
+
+@dataclass(frozen=True)
+class Principal:
+    key_id: uuid.UUID
+    owner_id: int
+    key_prefix: str
+    scopes: frozenset[str]
+
+
+ScopedEndpoint = Callable[[Request, Principal], Awaitable[Response]]
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+async def authenticate(request: Request, keys: Repository) -> Principal:
+    # Keys in URLs end up in proxy logs and browser history; refuse them outright.
+    if "api_key" in request.query_params or "apiKey" in request.query_params:
+        raise Unauthorized()
+    token = _bearer_token(request.headers.get("authorization"))
+    parsed = parse_key(token) if token else None
+    if parsed is None:
+        raise Unauthorized()  # malformed or bad checksum: no database lookup
+    record = await keys.key_by_prefix(parsed.prefix)
+    if record is None or not secret_matches(parsed, record.secret_hash) or not _usable(record):
+        raise Unauthorized()
+    return Principal(record.id, record.account_id, record.prefix, record.scopes)
+
+
+def _bearer_token(header: str | None) -> str | None:
+    if not header:
+        return None
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def _usable(record: KeyRecord) -> bool:
+    if record.status != "active":
+        return False
+    return record.expires_at is None or record.expires_at > datetime.now(UTC)
+
+
+def requires(scope: Scope) -> Callable[[ScopedEndpoint], Endpoint]:
+    """Authenticate, then demand `scope`; the wrapped endpoint receives the principal."""
+
+    def decorate(endpoint: ScopedEndpoint) -> Endpoint:
+        @wraps(endpoint)
+        async def guarded(request: Request) -> Response:
+            principal = await authenticate(request, request.app.state.ctx.repository)
+            request.state.principal = principal
+            if scope not in principal.scopes:
+                raise MissingScope(scope)
+            return await endpoint(request, principal)
+
+        guarded.required_scope = scope  # type: ignore[attr-defined]
+        return guarded
+
+    return decorate

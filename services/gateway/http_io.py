@@ -1,0 +1,107 @@
+"""Request parsing helpers for the public API: JSON bodies, headers and pagination."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.requests import Request
+
+from services.gateway.errors import BadRequest, MalformedJson, PayloadTooLarge, UnsupportedMediaType
+from shared.event_model import FieldError
+
+MAX_IDEMPOTENCY_KEY_LENGTH = 255
+DEFAULT_PAGE_LIMIT = 20
+MAX_PAGE_LIMIT = 100
+
+
+async def read_json(request: Request, max_bytes: int) -> Any:
+    content_type = request.headers.get("content-type", "")
+    if content_type.split(";")[0].strip().lower() != "application/json":
+        raise UnsupportedMediaType(
+            f"Send the body as JSON with 'Content-Type: application/json' (got "
+            f"'{content_type or 'none'}')."
+        )
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+        raise PayloadTooLarge(f"The body is larger than the limit of {max_bytes} bytes.")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > max_bytes:
+            raise PayloadTooLarge(f"The body is larger than the limit of {max_bytes} bytes.")
+    try:
+        return json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise MalformedJson(f"The body is not valid JSON: {exc}.") from None
+
+
+def idempotency_key(request: Request) -> str | None:
+    """The Idempotency-Key header, quoted (structured-field string) or bare."""
+    raw = request.headers.get("idempotency-key")
+    if raw is None:
+        return None
+    value = raw.strip()
+    if len(value) >= 2 and value[0] == value[-1] == '"':
+        value = value[1:-1]
+    if not value or len(value) > MAX_IDEMPOTENCY_KEY_LENGTH or not value.isprintable():
+        raise BadRequest(
+            f"Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY_LENGTH} printable characters.",
+            code="invalid_idempotency_key",
+            fields=[FieldError("Idempotency-Key", "invalid", "empty, too long or unprintable")],
+        )
+    return value
+
+
+def prefers_async(request: Request) -> bool:
+    prefer = request.headers.get("prefer", "")
+    return any(p.strip().lower() == "respond-async" for p in prefer.split(","))
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    page: int
+    limit: int
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.limit
+
+
+def page_request(request: Request) -> PageRequest:
+    page = _positive_int(request, "page", 1, maximum=None)
+    limit = _positive_int(request, "limit", DEFAULT_PAGE_LIMIT, maximum=MAX_PAGE_LIMIT)
+    return PageRequest(page, limit)
+
+
+def _positive_int(request: Request, name: str, default: int, maximum: int | None) -> int:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    bound = f" and at most {maximum}" if maximum else ""
+    if not raw.isdigit() or int(raw) < 1 or (maximum is not None and int(raw) > maximum):
+        raise BadRequest(
+            f"Query parameter '{name}' must be a whole number from 1{bound}.",
+            code="invalid_query_parameter",
+            fields=[FieldError(name, "invalid", f"must be a whole number from 1{bound}")],
+        )
+    return int(raw)
+
+
+def page_body(docs: list[dict[str, Any]], total: int, page: PageRequest) -> dict[str, Any]:
+    """The docs' pagination fields, named exactly as they name them."""
+    total_pages = max(1, -(-total // page.limit))
+    has_next = page.page < total_pages
+    has_prev = page.page > 1
+    return {
+        "docs": docs,
+        "page": page.page,
+        "limit": page.limit,
+        "totalDocs": total,
+        "totalPages": total_pages,
+        "hasNextPage": has_next,
+        "hasPrevPage": has_prev,
+        "nextPage": page.page + 1 if has_next else None,
+        "prevPage": page.page - 1 if has_prev else None,
+    }

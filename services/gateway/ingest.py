@@ -1,0 +1,77 @@
+"""Writes ingest commands and audit records to Kafka with the gateway's own deadline."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import structlog
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+
+from services.gateway.errors import ServiceUnavailable
+from shared.kafka import request_headers
+from shared.messages import AuditRecord, IngestEnvelope, encode
+from shared.metrics import KAFKA_PRODUCE_DURATION, KAFKA_PRODUCE_FAILURES
+from shared.topics import Topic
+
+log = structlog.get_logger(__name__)
+
+
+class KafkaWriter:
+    def __init__(self, producer: AIOKafkaProducer, send_timeout_seconds: float) -> None:
+        self._producer = producer
+        self._timeout = send_timeout_seconds
+        self._pending_audit: set[asyncio.Task[None]] = set()
+
+    async def write_command(self, envelope: IngestEnvelope) -> None:
+        """Return only once the broker has the command (acks=all), else raise 503.
+
+        A timed-out send may still reach the broker later; a retry with the same
+        Idempotency-Key is then deduplicated by the publisher.
+        """
+        started = time.perf_counter()
+        try:
+            await asyncio.wait_for(
+                self._producer.send_and_wait(
+                    Topic.INGEST,
+                    encode(envelope),
+                    key=str(envelope.command.event_id).encode(),
+                    headers=request_headers(envelope.request_id),
+                ),
+                self._timeout,
+            )
+        except (TimeoutError, KafkaError) as exc:
+            KAFKA_PRODUCE_FAILURES.labels(Topic.INGEST, type(exc).__name__).inc()
+            log.warning("ingest produce failed", error=repr(exc))
+            raise ServiceUnavailable(
+                "The event log is unavailable, so the request was not accepted. Retry with "
+                "the same Idempotency-Key after the Retry-After delay."
+            ) from exc
+        KAFKA_PRODUCE_DURATION.labels(Topic.INGEST).observe(time.perf_counter() - started)
+
+    def write_audit(self, record: AuditRecord) -> None:
+        """Fire and forget: the audit write must not delay or fail the caller's response."""
+        task = asyncio.create_task(self._send_audit(record))
+        self._pending_audit.add(task)
+        task.add_done_callback(self._pending_audit.discard)
+
+    async def _send_audit(self, record: AuditRecord) -> None:
+        try:
+            await asyncio.wait_for(
+                self._producer.send_and_wait(
+                    Topic.AUDIT,
+                    encode(record),
+                    key=record.request_id.encode(),
+                    headers=request_headers(record.request_id),
+                ),
+                self._timeout,
+            )
+        except (TimeoutError, KafkaError) as exc:
+            KAFKA_PRODUCE_FAILURES.labels(Topic.AUDIT, type(exc).__name__).inc()
+            log.warning("audit produce failed", error=repr(exc), request_id=record.request_id)
+
+    async def drain(self) -> None:
+        """Wait for audit records still in flight; called on shutdown before the flush."""
+        if self._pending_audit:
+            await asyncio.gather(*self._pending_audit, return_exceptions=True)

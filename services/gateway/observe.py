@@ -1,0 +1,109 @@
+"""Pure ASGI middleware: request id, one log line, metrics and one audit record per request."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import structlog
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from services.gateway.auth import Principal
+from shared.messages import AuditRecord
+from shared.metrics import HTTP_REQUEST_DURATION, HTTP_REQUESTS
+
+log = structlog.get_logger("gateway.request")
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
+_UNAUDITED = frozenset({"/healthz", "/readyz", "/metrics"})
+
+
+class RequestObserver:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        request_id = _request_id(scope)
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            self._record(scope, state, status, time.perf_counter() - started)
+            structlog.contextvars.unbind_contextvars("request_id")
+
+    def _record(self, scope: Scope, state: dict[str, Any], status: int, duration: float) -> None:
+        route = _route_template(scope)
+        status_class = f"{status // 100}xx"
+        HTTP_REQUESTS.labels(route, scope["method"], status_class).inc()
+        HTTP_REQUEST_DURATION.labels(route, scope["method"], status_class).observe(duration)
+        principal: Principal | None = state.get("principal")
+        log.info(
+            "request",
+            method=scope["method"],
+            route=route,
+            status=status,
+            duration_seconds=round(duration, 6),
+            key_prefix=principal.key_prefix if principal else None,
+            error_code=state.get("error_code"),
+        )
+        ctx = getattr(scope["app"].state, "ctx", None)
+        if scope["path"] not in _UNAUDITED and ctx is not None:
+            ctx.writer.write_audit(_audit_record(scope, state, route, status, duration))
+
+
+def _audit_record(
+    scope: Scope, state: dict[str, Any], route: str, status: int, duration: float
+) -> AuditRecord:
+    principal: Principal | None = state.get("principal")
+    headers = dict(scope["headers"])
+    client = scope.get("client")
+    return AuditRecord(
+        record_id=uuid.uuid4(),
+        request_id=state["request_id"],
+        occurred_at=datetime.now(UTC),
+        method=scope["method"],
+        route=route,
+        path=scope["path"][:500],
+        status=status,
+        duration_seconds=duration,
+        client_ip=client[0] if client else None,
+        user_agent=headers.get(b"user-agent", b"").decode(errors="replace")[:300] or None,
+        owner_id=principal.owner_id if principal else None,
+        api_key_id=principal.key_id if principal else None,
+        key_prefix=principal.key_prefix if principal else None,
+        error_code=state.get("error_code"),
+    )
+
+
+def _request_id(scope: Scope) -> str:
+    for name, value in scope["headers"]:
+        if name == b"x-request-id":
+            candidate: str = value.decode(errors="replace")
+            if _REQUEST_ID.match(candidate):
+                return candidate
+    return f"req_{uuid.uuid4().hex}"
+
+
+def _route_template(scope: Scope) -> str:
+    # The router stores the matched route in the scope; unmatched paths share one label so
+    # scanners cannot blow up the metric's cardinality.
+    path = getattr(scope.get("route"), "path", None)
+    return path if isinstance(path, str) else "unmatched"

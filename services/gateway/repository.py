@@ -1,0 +1,92 @@
+"""The gateway's reads from PostgreSQL. Writes to events go through Kafka, never here."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+_ACCESSIBLE_CHANNEL = """
+    (c.owner_account_id = $1 OR EXISTS (
+        SELECT 1 FROM channel_members m WHERE m.channel_id = c.id AND m.account_id = $1))
+"""
+
+
+@dataclass(frozen=True)
+class KeyRecord:
+    id: uuid.UUID
+    account_id: int
+    prefix: str
+    secret_hash: bytes
+    scopes: frozenset[str]
+    status: str
+    expires_at: datetime | None
+
+
+@dataclass(frozen=True)
+class IdempotencyRecord:
+    request_hash: str
+    event_id: uuid.UUID
+
+
+class Repository:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def key_by_prefix(self, prefix: str) -> KeyRecord | None:
+        row = await self._pool.fetchrow(
+            "SELECT id, account_id, prefix, secret_hash, scopes, status, expires_at"
+            " FROM api_keys WHERE prefix = $1",
+            prefix,
+        )
+        if row is None:
+            return None
+        return KeyRecord(**{**dict(row), "scopes": frozenset(row["scopes"])})
+
+    async def can_access_channel(self, owner_id: int, channel_id: int) -> bool:
+        found = await self._pool.fetchval(
+            f"SELECT 1 FROM channels c WHERE c.id = $2 AND {_ACCESSIBLE_CHANNEL}",
+            owner_id,
+            channel_id,
+        )
+        return found is not None
+
+    async def channels_page(
+        self, owner_id: int, limit: int, offset: int
+    ) -> tuple[list[dict[str, Any]], int]:
+        async with self._pool.acquire() as conn, conn.transaction(isolation="repeatable_read"):
+            total = await conn.fetchval(
+                f"SELECT count(*) FROM channels c WHERE {_ACCESSIBLE_CHANNEL}",
+                owner_id,
+            )
+            rows = await conn.fetch(
+                "SELECT c.id, c.name, c.owner_account_id = $1 AS owned, c.created_at"
+                f" FROM channels c WHERE {_ACCESSIBLE_CHANNEL}"
+                " ORDER BY c.id LIMIT $2 OFFSET $3",
+                owner_id,
+                limit,
+                offset,
+            )
+        return [dict(r) for r in rows], int(total)
+
+    async def event(self, owner_id: int, event_id: uuid.UUID) -> dict[str, Any] | None:
+        """The event, only if its channel is accessible to the owner now."""
+        row = await self._pool.fetchrow(
+            "SELECT e.* FROM events e JOIN channels c ON c.id = e.channel_id"
+            f" WHERE e.id = $2 AND {_ACCESSIBLE_CHANNEL}",
+            owner_id,
+            event_id,
+        )
+        return dict(row) if row is not None else None
+
+    async def idempotency_record(self, owner_id: int, key: str) -> IdempotencyRecord | None:
+        row = await self._pool.fetchrow(
+            "SELECT request_hash, event_id FROM idempotency_keys"
+            " WHERE owner_account_id = $1 AND idempotency_key = $2",
+            owner_id,
+            key,
+        )
+        return IdempotencyRecord(**dict(row)) if row is not None else None

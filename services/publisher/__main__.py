@@ -1,0 +1,18 @@
+"""`python -m services.publisher`: apply ingest commands to PostgreSQL."""
+
+from __future__ import annotations
+
+from services.publisher.settings import PublisherSettings
+from services.publisher.worker import open_publisher
+from shared.logging import configure_logging
+from shared.worker_runtime import run_worker
+
+
+def main() -> None:
+    settings = PublisherSettings()
+    configure_logging("publisher", settings.log)
+    run_worker(lambda checks: open_publisher(settings, checks), settings.host, settings.port)
+
+
+if __name__ == "__main__":
+    main()

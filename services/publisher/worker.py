@@ -1,0 +1,104 @@
+"""The publisher's composition root and its batch step."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from collections.abc import AsyncIterator, Sequence
+
+import asyncpg
+import structlog
+from aiokafka import AIOKafkaProducer, ConsumerRecord
+from aiokafka.errors import KafkaError
+
+from services.publisher.apply import apply_batch
+from services.publisher.settings import PublisherSettings
+from shared.consumer_loop import ConsumerLoop, Decoded, LoopSettings
+from shared.db import create_pool, ping
+from shared.kafka import broker_reachable, create_consumer, create_producer, request_headers
+from shared.messages import IngestEnvelope, Outcome, decode_ingest, encode
+from shared.metrics import COMMANDS, KAFKA_PRODUCE_FAILURES
+from shared.ops_http import Check, observe_pool
+from shared.topics import ConsumerGroup, Topic
+
+log = structlog.get_logger("publisher.command")
+
+
+class Publisher:
+    def __init__(
+        self, pool: asyncpg.Pool, producer: AIOKafkaProducer, send_timeout_seconds: float
+    ) -> None:
+        self._pool = pool
+        self._producer = producer
+        self._send_timeout = send_timeout_seconds
+
+    async def apply(self, batch: Sequence[Decoded[IngestEnvelope]]) -> None:
+        async with self._pool.acquire() as conn, conn.transaction():
+            outcomes = await apply_batch(conn, [item.message for item in batch])
+        for item, outcome in zip(batch, outcomes, strict=True):
+            COMMANDS.labels(outcome.status).inc()
+            _log_outcome(item.record, outcome)
+        await self._announce(outcomes)
+
+    async def _announce(self, outcomes: list[Outcome]) -> None:
+        """Tell waiting gateways. Best effort: the database row is the record of truth, and a
+        gateway that misses an outcome answers 202 with a Location to poll."""
+        sends = [
+            self._producer.send_and_wait(
+                Topic.OUTCOMES,
+                encode(o),
+                key=str(o.event_id).encode(),
+                headers=request_headers(o.request_id),
+            )
+            for o in outcomes
+        ]
+        try:
+            await asyncio.wait_for(asyncio.gather(*sends), self._send_timeout)
+        except (TimeoutError, KafkaError) as exc:
+            KAFKA_PRODUCE_FAILURES.labels(Topic.OUTCOMES, type(exc).__name__).inc()
+            log.warning("outcomes not announced", error=repr(exc), count=len(outcomes))
+
+
+def _log_outcome(record: ConsumerRecord, outcome: Outcome) -> None:
+    log.info(
+        "command applied",
+        request_id=outcome.request_id,
+        message_id=str(outcome.message_id),
+        event_id=str(outcome.event_id),
+        outcome=outcome.status,
+        reason_code=outcome.reason_code,
+        partition=record.partition,
+        offset=record.offset,
+    )
+
+
+def _decode(record: ConsumerRecord) -> IngestEnvelope:
+    return decode_ingest(record.value)
+
+
+@contextlib.asynccontextmanager
+async def open_publisher(
+    settings: PublisherSettings, checks: dict[str, Check]
+) -> AsyncIterator[ConsumerLoop[IngestEnvelope]]:
+    client_id = f"publisher-{os.getpid()}"
+    pool = await create_pool(settings.database)
+    observe_pool(pool)
+    producer = create_producer(settings.kafka, client_id)
+    consumer = create_consumer(settings.kafka, ConsumerGroup.PUBLISHER, [Topic.INGEST], client_id)
+    await producer.start()
+    await consumer.start()
+    checks["postgres"] = lambda: ping(pool)
+    checks["kafka"] = lambda: broker_reachable(producer.client)
+    publisher = Publisher(pool, producer, settings.kafka.send_timeout_seconds)
+    loop_settings = LoopSettings(
+        group=ConsumerGroup.PUBLISHER,
+        max_records=settings.batch_max_records,
+        poison_run_limit=settings.poison_run_limit,
+    )
+    try:
+        yield ConsumerLoop(consumer, producer, _decode, publisher.apply, loop_settings)
+    finally:
+        await consumer.stop()
+        await producer.stop()
+        await pool.close()
