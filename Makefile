@@ -1,0 +1,40 @@
+# Pinned Events: `make run` brings the stack up, `make test` runs lint and the whole suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+
+.PHONY: install run test lint format unit clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@echo "==> creating the virtualenv and installing dependencies"
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install -q --upgrade pip
+	@$(BIN)/python -m pip install -q -e '.[dev]'
+	@rm -f $(VENV)/.installed-* && touch $@
+
+run: install
+	@$(BIN)/python -m devstack run
+
+lint: install
+	@echo "==> ruff, mypy (strict), import contracts"
+	@$(BIN)/ruff check .
+	@$(BIN)/ruff format --check .
+	@$(BIN)/mypy
+	@$(BIN)/lint-imports --no-cache
+
+test: lint
+	@echo "==> pytest: unit tests, then integration tests against real Kafka and PostgreSQL"
+	@$(BIN)/pytest
+
+unit: install
+	@$(BIN)/pytest tests/unit
+
+format: install
+	@$(BIN)/ruff format .
+	@$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf .stack/run .stack/test .mypy_cache .pytest_cache .ruff_cache
