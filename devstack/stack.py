@@ -144,10 +144,11 @@ class ServiceProcess:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> None:
+    def start(self, wait: bool = True) -> None:
         argv = [sys.executable, "-m", f"services.{self.name}"]
         self.process = spawn(self.name, argv, self.log_file, self.env, cwd=ROOT)
-        wait_until(f"{self.name} /readyz", self.ready, 60, self.process, self.log_file)
+        if wait:
+            wait_until(f"{self.name} /readyz", self.ready, 60, self.process, self.log_file)
 
     def ready(self) -> bool:
         try:

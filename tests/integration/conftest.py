@@ -1,0 +1,132 @@
+"""The real stack for the integration suite: started once per session, stopped at the end.
+
+Kafka and PostgreSQL are real servers (local processes, or those named by
+KAFKA_BOOTSTRAP_SERVERS / DATABASE_URL); the three services run as real processes. Each
+test makes its own account, channel and key, so tests never need a global clean-up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+
+from devstack.seed import create_key
+from devstack.stack import SERVICES, TEST, Servers, ServiceProcess, servers, service_env
+from shared.api_keys import Scope
+
+ALL_SCOPES = tuple(Scope)
+# Small batches so a crash test finds the publisher mid-backlog.
+PUBLISHER_TEST_ENV = {"PUBLISHER_BATCH_MAX_RECORDS": "25", "GATEWAY_OUTCOME_WAIT_SECONDS": "5"}
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[Servers]:
+    with servers(TEST) as started:
+        yield started
+
+
+@pytest.fixture(scope="session")
+def services(stack: Servers) -> Iterator[dict[str, ServiceProcess]]:
+    log_dir = TEST.base_dir / "logs"
+    env = service_env(stack, {**PUBLISHER_TEST_ENV, "LOG_LEVEL": "INFO"})
+    started: dict[str, ServiceProcess] = {}
+    try:
+        for name in SERVICES:
+            started[name] = ServiceProcess(name, TEST.service_ports[name], env, log_dir)
+            started[name].start()
+        yield started
+    finally:
+        for process in started.values():
+            process.stop()
+
+
+@pytest.fixture(scope="session")
+async def db(stack: Servers) -> AsyncIterator[asyncpg.Pool]:
+    pool = await asyncpg.create_pool(stack.database_url, min_size=1, max_size=5)
+    yield pool
+    await pool.close()
+
+
+@pytest.fixture
+async def api(services: dict[str, ServiceProcess]) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=services["gateway"].url, timeout=30) as client:
+        yield client
+
+
+_names = itertools.count()
+
+
+@dataclass(frozen=True)
+class Tenant:
+    """An account with its own channel and a key; `headers` authenticate as that key."""
+
+    account_id: int
+    channel_id: int
+    key: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.key}"}
+
+    def event(self, **changes: Any) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "channelId": self.channel_id,
+            "title": "API Launch Workshop",
+            "startAt": "2026-06-12T18:00:00-04:00",
+            "timezone": "America/New_York",
+            "classifications": ["music"],
+            "approxLocation": {
+                "city": {"placeId": "place-new-york", "name": "New York", "countryCode": "US"}
+            },
+        }
+        body.update(changes)
+        return body
+
+
+MakeTenant = Callable[..., Awaitable[Tenant]]
+
+
+@pytest.fixture
+async def make_tenant(db: asyncpg.Pool) -> MakeTenant:
+    async def make(scopes: tuple[Scope, ...] = ALL_SCOPES) -> Tenant:
+        name = f"test-{uuid.uuid4().hex[:8]}-{next(_names)}"
+        async with db.acquire() as conn:
+            account_id = await conn.fetchval(
+                "INSERT INTO accounts (name) VALUES ($1) RETURNING id", name
+            )
+            channel_id = await conn.fetchval(
+                "INSERT INTO channels (owner_account_id, name) VALUES ($1, $2) RETURNING id",
+                account_id,
+                f"{name} channel",
+            )
+            key = await create_key(conn, account_id, name, scopes)
+        return Tenant(account_id, channel_id, key)
+
+    return make
+
+
+@pytest.fixture
+async def tenant(make_tenant: MakeTenant) -> Tenant:
+    return await make_tenant()
+
+
+async def eventually(
+    probe: Callable[[], Awaitable[Any]], within: float = 20.0, interval: float = 0.1
+) -> Any:
+    """Poll until `probe` returns something truthy; fail with the last value otherwise."""
+    deadline = time.monotonic() + within
+    value = await probe()
+    while not value and time.monotonic() < deadline:
+        await asyncio.sleep(interval)
+        value = await probe()
+    assert value, f"condition not met within {within}s (last value: {value!r})"
+    return value

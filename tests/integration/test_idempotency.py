@@ -1,0 +1,97 @@
+"""Idempotency-Key: retries, including concurrent ones, never store an event twice."""
+
+from __future__ import annotations
+
+import asyncio
+
+import asyncpg
+import httpx
+
+from tests.integration.conftest import Tenant, eventually
+
+EVENTS = "/api/public/v1/events"
+
+
+async def rows_of(db: asyncpg.Pool, tenant: Tenant) -> int:
+    return int(
+        await db.fetchval(
+            "SELECT count(*) FROM events WHERE owner_account_id = $1", tenant.account_id
+        )
+    )
+
+
+async def test_same_key_twice_gives_one_row_and_the_same_id(
+    api: httpx.AsyncClient, tenant: Tenant, db: asyncpg.Pool
+) -> None:
+    headers = {**tenant.headers, "Idempotency-Key": "cms-post-123-create"}
+    first = await api.post(EVENTS, json=tenant.event(), headers=headers)
+    assert first.status_code in (201, 202), first.text
+    await eventually(lambda: rows_of(db, tenant))
+    second = await api.post(EVENTS, json=tenant.event(), headers=headers)
+    assert second.status_code == 200
+    assert second.headers["idempotent-replayed"] == "true"
+    assert second.json()["id"] == first.json()["id"]
+    assert await rows_of(db, tenant) == 1
+
+
+async def test_concurrent_retries_store_one_row(
+    api: httpx.AsyncClient, tenant: Tenant, db: asyncpg.Pool
+) -> None:
+    headers = {**tenant.headers, "Idempotency-Key": "nightly-import-row-77"}
+    responses = await asyncio.gather(
+        *(api.post(EVENTS, json=tenant.event(), headers=headers) for _ in range(10))
+    )
+    assert all(r.status_code in (200, 201, 202) for r in responses), [r.text for r in responses]
+    assert len({r.json()["id"] for r in responses}) == 1
+    await eventually(lambda: rows_of(db, tenant))
+    await asyncio.sleep(0.5)  # let any straggling duplicate command reach the publisher
+    assert await rows_of(db, tenant) == 1
+    assert [r.status_code for r in responses].count(201) <= 1
+
+
+async def test_quoted_and_bare_key_are_the_same_key(
+    api: httpx.AsyncClient, tenant: Tenant, db: asyncpg.Pool
+) -> None:
+    bare = await api.post(
+        EVENTS, json=tenant.event(), headers={**tenant.headers, "Idempotency-Key": "abc-1"}
+    )
+    await eventually(lambda: rows_of(db, tenant))
+    quoted = await api.post(
+        EVENTS, json=tenant.event(), headers={**tenant.headers, "Idempotency-Key": '"abc-1"'}
+    )
+    assert quoted.json()["id"] == bare.json()["id"]
+    assert await rows_of(db, tenant) == 1
+
+
+async def test_same_key_different_body_is_422(
+    api: httpx.AsyncClient, tenant: Tenant, db: asyncpg.Pool
+) -> None:
+    headers = {**tenant.headers, "Idempotency-Key": "reused-key"}
+    await api.post(EVENTS, json=tenant.event(), headers=headers)
+    await eventually(lambda: rows_of(db, tenant))
+    response = await api.post(EVENTS, json=tenant.event(title="Another event"), headers=headers)
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "idempotency_key_reused"
+    assert await rows_of(db, tenant) == 1
+
+
+async def test_keys_are_scoped_per_owner(
+    api: httpx.AsyncClient, tenant: Tenant, make_tenant, db: asyncpg.Pool
+) -> None:
+    other = await make_tenant()
+    key = {"Idempotency-Key": "shared-looking-key"}
+    mine = await api.post(EVENTS, json=tenant.event(), headers={**tenant.headers, **key})
+    theirs = await api.post(EVENTS, json=other.event(), headers={**other.headers, **key})
+    assert mine.json()["id"] != theirs.json()["id"]
+    await eventually(lambda: rows_of(db, other))
+    assert await rows_of(db, tenant) == 1
+
+
+async def test_overlong_key_is_400_naming_the_header(
+    api: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    response = await api.post(
+        EVENTS, json=tenant.event(), headers={**tenant.headers, "Idempotency-Key": "k" * 256}
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"][0]["path"] == "Idempotency-Key"

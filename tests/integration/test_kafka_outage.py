@@ -1,0 +1,68 @@
+"""With Kafka unreachable the gateway refuses (503 + Retry-After) instead of accepting what
+it cannot store, says so on /readyz, and recovers by itself when the broker is back.
+
+Uses a broker of its own, so the session's broker stays up for the other tests."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+
+from devstack.kafka import KafkaNode, ensure_jars
+from devstack.processes import stop
+from devstack.stack import TEST, Servers, ServiceProcess, service_env
+from shared.kafka import ensure_topics
+from shared.settings import KafkaSettings
+from tests.integration.conftest import Tenant, eventually
+
+EVENTS = "/api/public/v1/events"
+
+
+@pytest.fixture
+def outage_kafka() -> KafkaNode:
+    return KafkaNode(TEST.base_dir / "kafka-outage", port=39192, controller_port=39193, heap="384m")
+
+
+async def test_gateway_answers_503_while_kafka_is_down_and_recovers(
+    stack: Servers, services: dict[str, ServiceProcess], tenant: Tenant, outage_kafka: KafkaNode
+) -> None:
+    libs = ensure_jars(TEST.cache_dir)
+    broker = await asyncio.to_thread(outage_kafka.start, libs)
+    gateway = None
+    try:
+        await ensure_topics(KafkaSettings(bootstrap_servers=outage_kafka.bootstrap))
+        env = service_env(
+            Servers(outage_kafka.bootstrap, stack.database_url),
+            {"KAFKA_SEND_TIMEOUT_SECONDS": "2", "GATEWAY_OUTCOME_WAIT_SECONDS": "0"},
+        )
+        gateway = ServiceProcess("gateway", 18090, env, TEST.base_dir / "logs" / "outage")
+        await asyncio.to_thread(gateway.start)
+        async with httpx.AsyncClient(base_url=gateway.url, timeout=30) as api:
+            assert (
+                await api.post(EVENTS, json=tenant.event(), headers=tenant.headers)
+            ).status_code == 202
+
+            broker.kill()
+            broker.wait()
+            refused = await api.post(EVENTS, json=tenant.event(), headers=tenant.headers)
+            assert refused.status_code == 503
+            assert refused.json()["error"]["code"] == "service_unavailable"
+            assert int(refused.headers["retry-after"]) > 0
+            ready = await api.get("/readyz")
+            assert ready.status_code == 503
+            assert ready.json()["checks"]["kafka"].startswith("failed")
+
+            broker = await asyncio.to_thread(outage_kafka.start, libs)
+
+            async def accepted_again() -> bool:
+                response = await api.post(EVENTS, json=tenant.event(), headers=tenant.headers)
+                return response.status_code == 202
+
+            await eventually(accepted_again, within=60, interval=1)
+            assert (await api.get("/readyz")).status_code == 200
+    finally:
+        if gateway is not None:
+            gateway.stop()
+        stop(broker)

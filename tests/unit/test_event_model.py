@@ -1,0 +1,85 @@
+"""Event validation at the edge: every rule a person can fix names the field to fix."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from shared.event_model import InvalidEvent, parse_event
+
+
+def docs_example(**changes: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "channelId": 42,
+        "title": "API Launch Workshop",
+        "startAt": "2026-06-12T18:00:00-04:00",
+        "timezone": "America/New_York",
+        "classifications": ["music"],
+        "approxLocation": {
+            "city": {"placeId": "place-new-york", "name": "New York", "countryCode": "US"}
+        },
+    }
+    body.update(changes)
+    return {k: v for k, v in body.items() if v is not ...}
+
+
+def errors_of(payload: object) -> list[tuple[str, str]]:
+    with pytest.raises(InvalidEvent) as caught:
+        parse_event(payload)
+    return [(e.path, e.code) for e in caught.value.errors]
+
+
+def test_docs_example_is_valid_and_published_by_default() -> None:
+    event = parse_event(docs_example())
+    assert event.channelId == 42
+    assert event.status == "published"
+    assert event.startAt.utcoffset() is not None
+
+
+def test_draft_status_is_kept() -> None:
+    assert parse_event(docs_example(status="draft")).status == "draft"
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({"title": ...}, ("title", "missing")),
+        ({"title": ""}, ("title", "string_too_short")),
+        ({"timezone": "Mars/Olympus_Mons"}, ("timezone", "unknown_timezone")),
+        (
+            {"classifications": ["music", "polka-rave"]},
+            ("classifications", "unknown_classification"),
+        ),
+        ({"classifications": []}, ("classifications", "too_short")),
+        ({"startAt": "2026-06-12T18:00:00"}, ("startAt", "timezone_aware")),
+        ({"startAt": "2026-06-12T18:00:00-05:00"}, ("startAt", "offset_mismatch")),
+        ({"startAt": "2026-03-08T02:30:00-05:00"}, ("startAt", "nonexistent_local_time")),
+        ({"endAt": "2026-06-12T17:00:00-04:00"}, ("endAt", "end_before_start")),
+        ({"status": "archived"}, ("status", "literal_error")),
+        ({"channelId": "forty-two"}, ("channelId", "int_parsing")),
+        ({"ownerId": 7}, ("ownerId", "extra_forbidden")),
+        ({"id": "chosen-by-caller"}, ("id", "extra_forbidden")),
+    ],
+)
+def test_each_rule_names_its_field(changes: dict[str, Any], expected: tuple[str, str]) -> None:
+    assert expected in errors_of(docs_example(**changes))
+
+
+def test_nested_paths_are_dotted() -> None:
+    payload = docs_example(approxLocation={"city": {"placeId": "place-new-york", "name": "NY"}})
+    assert ("approxLocation.city.countryCode", "missing") in errors_of(payload)
+
+
+def test_all_errors_are_reported_at_once() -> None:
+    paths = {path for path, _ in errors_of({"channelId": 42})}
+    assert {"title", "startAt", "timezone", "classifications", "approxLocation"} <= paths
+
+
+def test_ambiguous_fall_back_hour_accepts_both_offsets() -> None:
+    for offset in ("-04:00", "-05:00"):
+        assert parse_event(docs_example(startAt=f"2026-11-01T01:30:00{offset}"))
+
+
+def test_body_must_be_an_object() -> None:
+    assert errors_of(["not", "an", "object"])[0][1] == "model_type"
