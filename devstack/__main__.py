@@ -11,7 +11,16 @@ from types import FrameType
 
 from devstack.processes import StackError
 from devstack.seed import seed_demo
-from devstack.stack import RUN, SERVICES, ServiceProcess, servers, service_env, step
+from devstack.stack import (
+    RUN,
+    SERVICES,
+    ServiceProcess,
+    prepare_servers,
+    servers,
+    service_env,
+    step,
+)
+from shared.settings import DatabaseSettings, KafkaSettings
 
 
 def run() -> int:
@@ -82,12 +91,29 @@ Press Ctrl-C to stop everything.
     )
 
 
+def prepare(seed: bool) -> int:
+    """Migrate and create topics on the servers the environment names (Docker, clusters)."""
+    database = DatabaseSettings()
+    step("applying migrations and creating topics")
+    asyncio.run(prepare_servers(database.url, KafkaSettings()))
+    if seed:
+        demo = asyncio.run(seed_demo(database.url))
+        print(f"demo channel {demo.channel_id}, demo key (shown once): {demo.api_key}")
+    step("ready")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m devstack")
-    parser.add_argument("command", choices=["run"], help="run: the whole stack, foreground")
-    parser.parse_args()
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("run", help="the whole stack in the foreground; Ctrl-C stops it")
+    prepare_cmd = commands.add_parser(
+        "prepare", help="migrate and create topics on DATABASE_URL / KAFKA_BOOTSTRAP_SERVERS"
+    )
+    prepare_cmd.add_argument("--seed-demo", action="store_true", help="also seed the demo data")
+    args = parser.parse_args()
     try:
-        return run()
+        return run() if args.command == "run" else prepare(args.seed_demo)
     except StackError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -109,24 +109,33 @@ def servers(profile: StackProfile) -> Iterator[Servers]:
             started.processes.append(node.start(libs))
             started.kafka_bootstrap = node.bootstrap
         step("applying migrations and creating topics")
-        asyncio.run(_prepare(started))
+        asyncio.run(
+            prepare_servers(
+                started.database_url, KafkaSettings(bootstrap_servers=started.kafka_bootstrap)
+            )
+        )
         yield started
     finally:
         for process in reversed(started.processes):
             stop(process, grace_seconds=30)
 
 
-async def _prepare(started: Servers) -> None:
-    await apply_migrations(started.database_url)
-    settings = KafkaSettings(bootstrap_servers=started.kafka_bootstrap)
+async def prepare_servers(database_url: str, kafka: KafkaSettings) -> None:
+    """Apply migrations and create topics, waiting up to a minute for servers to answer."""
+    await _retry("apply migrations", lambda: apply_migrations(database_url))
+    # The port opens a moment before the broker answers admin requests.
+    await _retry("create topics", lambda: ensure_topics(kafka))
+
+
+async def _retry(what: str, action: Callable[[], Awaitable[object]]) -> None:
     deadline = time.monotonic() + 60
-    while True:  # the port opens a moment before the broker answers admin requests
+    while True:
         try:
-            await ensure_topics(settings)
+            await action()
             return
         except Exception as exc:
             if time.monotonic() > deadline:
-                raise StackError(f"could not create topics: {exc!r}") from exc
+                raise StackError(f"could not {what}: {exc!r}") from exc
             await asyncio.sleep(1)
 
 
