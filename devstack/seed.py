@@ -42,10 +42,29 @@ async def seed_demo(database_url: str) -> DemoData:
                 " GREATEST((SELECT max(id) FROM channels), $1))",
                 DEMO_CHANNEL_ID,
             )
+            channel_id = await _demo_channel(conn, account_id)
             token = await create_key(conn, account_id, "make run demo key", DEMO_SCOPES)
-        return DemoData(account_id, DEMO_CHANNEL_ID, token)
+        return DemoData(account_id, channel_id, token)
     finally:
         await conn.close()
+
+
+async def _demo_channel(conn: asyncpg.Connection, account_id: int) -> int:
+    """Channel 42 when the demo account got it; else (42 taken on a shared database) its own."""
+    owned = await conn.fetchval(
+        "SELECT id FROM channels WHERE owner_account_id = $1 ORDER BY id <> $2, id LIMIT 1",
+        account_id,
+        DEMO_CHANNEL_ID,
+    )
+    if owned is not None:
+        return int(owned)
+    return int(
+        await conn.fetchval(
+            "INSERT INTO channels (owner_account_id, name) VALUES ($1, 'Demo channel')"
+            " RETURNING id",
+            account_id,
+        )
+    )
 
 
 async def create_key(

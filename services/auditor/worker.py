@@ -20,7 +20,7 @@ from shared.metrics import AUDIT_ROWS
 from shared.ops_http import Check, observe_pool
 from shared.topics import ConsumerGroup, Topic
 
-log = structlog.get_logger("auditor.batch")
+log = structlog.get_logger("auditor.message")
 
 AuditMessage = AuditRecord | Outcome
 
@@ -43,12 +43,28 @@ class Auditor:
             outcome_rows = await write_outcomes(conn, outcomes) if outcomes else 0
         AUDIT_ROWS.labels("request").inc(audit_rows)
         AUDIT_ROWS.labels("outcome").inc(outcome_rows)
+        for item in batch:
+            _log_message(item)
+
+
+def _log_message(item: Decoded[AuditMessage]) -> None:
+    message = item.message
+    common = {
+        "request_id": message.request_id,
+        "partition": item.record.partition,
+        "offset": item.record.offset,
+    }
+    if isinstance(message, AuditRecord):
         log.info(
-            "audit batch written",
-            messages=len(batch),
-            request_rows=audit_rows,
-            outcome_rows=outcome_rows,
-            request_ids=[m.request_id for m in records][:20],
+            "request audited",
+            route=message.route,
+            status=message.status,
+            key_prefix=message.key_prefix,
+            **common,
+        )
+    else:
+        log.info(
+            "outcome recorded", event_id=str(message.event_id), outcome=message.status, **common
         )
 
 
