@@ -73,3 +73,8 @@ DB_POOL_CONNECTIONS = Gauge(
     "Database pool connections by state (in_use, idle).",
     ["state"],
 )
+RATE_LIMITED = Counter(
+    "pinned_gateway_rate_limited_total",
+    "Requests refused with 429, by the policy that refused them.",
+    ["policy"],
+)

@@ -9,8 +9,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from services.gateway.auth import Principal, requires
+from services.gateway.auth import Principal
 from services.gateway.errors import NotFound
+from services.gateway.guard import requires
 from services.gateway.http_io import (
     idempotency_key,
     page_body,
@@ -48,7 +49,7 @@ def _channel_view(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@requires(Scope.EVENTS_CREATE)
+@requires(Scope.EVENTS_CREATE, route_limit="events_create")
 async def create_event(request: Request, principal: Principal) -> Response:
     ctx = request.app.state.ctx
     key = idempotency_key(request)

@@ -17,6 +17,7 @@ from services.gateway.errors import EXCEPTION_HANDLERS
 from services.gateway.ingest import KafkaWriter
 from services.gateway.observe import RequestObserver
 from services.gateway.outcomes import OutcomeListener
+from services.gateway.ratelimit import RateLimiter
 from services.gateway.repository import Repository
 from services.gateway.settings import GatewaySettings
 from services.gateway.submissions import EventSubmitter
@@ -32,6 +33,7 @@ class GatewayContext:
     settings: GatewaySettings
     pool: asyncpg.Pool
     repository: Repository
+    limiter: RateLimiter
     writer: KafkaWriter
     submitter: EventSubmitter
 
@@ -52,8 +54,10 @@ def create_app(settings: GatewaySettings) -> Starlette:
         await outcomes.start()
         writer = KafkaWriter(producer, settings.kafka.send_timeout_seconds)
         repository = Repository(pool)
+        limiter = RateLimiter(pool, settings.rate_limits.window_seconds)
+        limiter.start_pruning()
         submitter = EventSubmitter(repository, writer, outcomes, settings.outcome_wait_seconds)
-        app.state.ctx = GatewayContext(settings, pool, repository, writer, submitter)
+        app.state.ctx = GatewayContext(settings, pool, repository, limiter, writer, submitter)
         checks["postgres"] = lambda: ping(pool)
         checks["kafka"] = lambda: broker_reachable(producer.client)
         log.info("gateway started", port=settings.port)
@@ -63,6 +67,7 @@ def create_app(settings: GatewaySettings) -> Starlette:
             # uvicorn has drained open requests before the lifespan exits; flush the audit
             # records they produced before closing anything.
             await writer.drain()
+            await limiter.stop_pruning()
             await outcomes.stop()
             await producer.stop()
             await pool.close()

@@ -7,17 +7,14 @@ revoked key or a lost membership stops working on the very next request.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import wraps
 
 from starlette.requests import Request
-from starlette.responses import Response
 
-from services.gateway.errors import MissingScope, Unauthorized
+from services.gateway.errors import Unauthorized
 from services.gateway.repository import KeyRecord, Repository
-from shared.api_keys import Scope, parse_key, secret_matches
+from shared.api_keys import parse_key, secret_matches
 
 
 @dataclass(frozen=True)
@@ -26,10 +23,6 @@ class Principal:
     owner_id: int
     key_prefix: str
     scopes: frozenset[str]
-
-
-ScopedEndpoint = Callable[[Request, Principal], Awaitable[Response]]
-Endpoint = Callable[[Request], Awaitable[Response]]
 
 
 async def authenticate(request: Request, keys: Repository) -> Principal:
@@ -57,21 +50,3 @@ def _usable(record: KeyRecord) -> bool:
     if record.status != "active":
         return False
     return record.expires_at is None or record.expires_at > datetime.now(UTC)
-
-
-def requires(scope: Scope) -> Callable[[ScopedEndpoint], Endpoint]:
-    """Authenticate, then demand `scope`; the wrapped endpoint receives the principal."""
-
-    def decorate(endpoint: ScopedEndpoint) -> Endpoint:
-        @wraps(endpoint)
-        async def guarded(request: Request) -> Response:
-            principal = await authenticate(request, request.app.state.ctx.repository)
-            request.state.principal = principal
-            if scope not in principal.scopes:
-                raise MissingScope(scope)
-            return await endpoint(request, principal)
-
-        guarded.required_scope = scope  # type: ignore[attr-defined]
-        return guarded
-
-    return decorate

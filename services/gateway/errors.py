@@ -117,6 +117,17 @@ class IdempotencyKeyReused(ApiError):
         )
 
 
+class RateLimited(ApiError):
+    status, code = 429, "rate_limited"
+
+    def __init__(self, headers: Mapping[str, str]) -> None:
+        super().__init__(
+            f"Too many requests; retry after {headers.get('Retry-After', 'a few')} seconds "
+            "(see the RateLimit and RateLimit-Policy headers).",
+            headers=headers,
+        )
+
+
 class ServiceUnavailable(ApiError):
     status, code = 503, "service_unavailable"
 
@@ -153,7 +164,9 @@ def envelope_response(
             {"path": f.path, "code": f.code, "message": f.message} for f in fields
         ]
     request.state.error_code = code
-    return JSONResponse(body, status_code=status, headers=dict(headers or {}))
+    # Rate-limit headers are part of every answer once a request was counted, errors too.
+    rate_limit_headers = getattr(request.state, "rate_limit_headers", {})
+    return JSONResponse(body, status_code=status, headers={**rate_limit_headers, **(headers or {})})
 
 
 async def handle_api_error(request: Request, exc: Exception) -> Response:

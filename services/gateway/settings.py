@@ -8,6 +8,18 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from shared.settings import DatabaseSettings, KafkaSettings, LogSettings
 
 
+class RateLimitSettings(BaseSettings):
+    """Requests per window; the same for every gateway process, which share the counters."""
+
+    model_config = SettingsConfigDict(env_prefix="RATE_LIMIT_", frozen=True)
+
+    enabled: bool = True
+    window_seconds: int = Field(default=60, ge=1)
+    per_ip: int = Field(default=3000, ge=1)
+    per_key: int = Field(default=1200, ge=1)
+    events_create_per_key: int = Field(default=600, ge=1)
+
+
 class GatewaySettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="GATEWAY_", frozen=True)
 
@@ -19,3 +31,4 @@ class GatewaySettings(BaseSettings):
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     log: LogSettings = Field(default_factory=LogSettings)
+    rate_limits: RateLimitSettings = Field(default_factory=RateLimitSettings)

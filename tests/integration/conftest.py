@@ -24,8 +24,15 @@ from devstack.stack import SERVICES, TEST, Servers, ServiceProcess, servers, ser
 from shared.api_keys import Scope
 
 ALL_SCOPES = tuple(Scope)
-# Small batches so a crash test finds the publisher mid-backlog.
-PUBLISHER_TEST_ENV = {"PUBLISHER_BATCH_MAX_RECORDS": "25", "GATEWAY_OUTCOME_WAIT_SECONDS": "5"}
+# Small batches so a crash test finds the publisher mid-backlog; limits out of the way of
+# tests that send a lot (the rate-limit test runs gateways of its own with small limits).
+SERVICES_TEST_ENV = {
+    "PUBLISHER_BATCH_MAX_RECORDS": "25",
+    "GATEWAY_OUTCOME_WAIT_SECONDS": "5",
+    "RATE_LIMIT_PER_IP": "100000000",
+    "RATE_LIMIT_PER_KEY": "100000000",
+    "RATE_LIMIT_EVENTS_CREATE_PER_KEY": "100000000",
+}
 
 
 @pytest.fixture(scope="session")
@@ -37,7 +44,7 @@ def stack() -> Iterator[Servers]:
 @pytest.fixture(scope="session")
 def services(stack: Servers) -> Iterator[dict[str, ServiceProcess]]:
     log_dir = TEST.base_dir / "logs"
-    env = service_env(stack, {**PUBLISHER_TEST_ENV, "LOG_LEVEL": "INFO"})
+    env = service_env(stack, {**SERVICES_TEST_ENV, "LOG_LEVEL": "INFO"})
     started: dict[str, ServiceProcess] = {}
     try:
         for name in SERVICES:

@@ -1,0 +1,83 @@
+"""What every public route does before its own work: authenticate, rate limit, check scope."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from functools import wraps
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from services.gateway.auth import Principal, authenticate
+from services.gateway.errors import MissingScope, RateLimited, Unauthorized
+from services.gateway.ratelimit import Limit, RateLimiter
+from services.gateway.repository import Repository
+from services.gateway.settings import RateLimitSettings
+from shared.api_keys import Scope
+
+ScopedEndpoint = Callable[[Request, Principal], Awaitable[Response]]
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def requires(scope: Scope, route_limit: str | None = None) -> Callable[[ScopedEndpoint], Endpoint]:
+    """Guard an endpoint; `route_limit` names a per-key quota of RateLimitSettings."""
+
+    def decorate(endpoint: ScopedEndpoint) -> Endpoint:
+        @wraps(endpoint)
+        async def guarded(request: Request) -> Response:
+            ctx = request.app.state.ctx
+            principal = await _authenticate_or_limit(
+                request, ctx.repository, ctx.limiter, ctx.settings.rate_limits
+            )
+            request.state.principal = principal
+            limits = _limits(ctx.settings.rate_limits, request, principal, route_limit)
+            await _enforce(request, ctx.limiter, ctx.settings.rate_limits, limits)
+            if scope not in principal.scopes:
+                raise MissingScope(scope)
+            response = await endpoint(request, principal)
+            response.headers.update(request.state.rate_limit_headers)
+            return response
+
+        guarded.required_scope = scope  # type: ignore[attr-defined]
+        return guarded
+
+    return decorate
+
+
+async def _authenticate_or_limit(
+    request: Request, repository: Repository, limiter: RateLimiter, settings: RateLimitSettings
+) -> Principal:
+    try:
+        return await authenticate(request, repository)
+    except Unauthorized:
+        # Failed logins count against the IP too, so guessing keys is throttled.
+        await _enforce(request, limiter, settings, [_ip_limit(settings, request)])
+        raise
+
+
+async def _enforce(
+    request: Request, limiter: RateLimiter, settings: RateLimitSettings, limits: list[Limit]
+) -> None:
+    request.state.rate_limit_headers = {}
+    if not settings.enabled:
+        return
+    verdict = await limiter.check(limits)
+    request.state.rate_limit_headers = verdict.headers
+    if not verdict.allowed:
+        raise RateLimited(verdict.headers)
+
+
+def _limits(
+    settings: RateLimitSettings, request: Request, principal: Principal, route_limit: str | None
+) -> list[Limit]:
+    key = str(principal.key_id)
+    limits = [_ip_limit(settings, request), Limit("key", key, settings.per_key)]
+    if route_limit is not None:
+        quota = getattr(settings, f"{route_limit}_per_key")
+        limits.append(Limit(route_limit.replace("_", "-"), key, quota))
+    return limits
+
+
+def _ip_limit(settings: RateLimitSettings, request: Request) -> Limit:
+    client = request.client.host if request.client else "unknown"
+    return Limit("ip", client, settings.per_ip)

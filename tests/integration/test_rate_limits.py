@@ -1,0 +1,95 @@
+"""Rate limits hold for the deployment, not per process: two gateways share one quota."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from devstack.stack import TEST, Servers, ServiceProcess, service_env
+from tests.integration.conftest import Tenant
+
+CHANNELS = "/api/public/v1/channels"
+EVENTS = "/api/public/v1/events"
+KEY_QUOTA = 6
+CREATE_QUOTA = 2
+
+
+@pytest.fixture
+def two_gateways(stack: Servers, services: dict[str, ServiceProcess]) -> Iterator[list[str]]:
+    # An hour-long window, so no window boundary falls inside the test.
+    env = service_env(
+        stack,
+        {
+            "RATE_LIMIT_WINDOW_SECONDS": "3600",
+            "RATE_LIMIT_PER_IP": "100000000",
+            "RATE_LIMIT_PER_KEY": str(KEY_QUOTA),
+            "RATE_LIMIT_EVENTS_CREATE_PER_KEY": str(CREATE_QUOTA),
+            "GATEWAY_OUTCOME_WAIT_SECONDS": "0",
+        },
+    )
+    gateways = [
+        ServiceProcess("gateway", port, env, TEST.base_dir / "logs" / f"limits-{port}")
+        for port in (18091, 18092)
+    ]
+    try:
+        for gateway in gateways:
+            gateway.start()
+        yield [g.url for g in gateways]
+    finally:
+        for gateway in gateways:
+            gateway.stop()
+
+
+async def test_two_gateways_share_the_per_key_quota(
+    two_gateways: list[str], tenant: Tenant
+) -> None:
+    async with httpx.AsyncClient(timeout=30) as client:
+        answers = []
+        for index in range(KEY_QUOTA):
+            url = two_gateways[index % 2] + CHANNELS
+            answers.append(await client.get(url, headers=tenant.headers))
+        assert [a.status_code for a in answers] == [200] * KEY_QUOTA
+        assert answers[-1].headers["ratelimit"].startswith('"key";r=0;')
+        assert f'"key";q={KEY_QUOTA};w=3600' in answers[0].headers["ratelimit-policy"]
+
+        refused = await client.get(two_gateways[0] + CHANNELS, headers=tenant.headers)
+        assert refused.status_code == 429
+        error = refused.json()["error"]
+        assert error["code"] == "rate_limited"
+        assert 0 < int(refused.headers["retry-after"]) <= 3600
+        assert refused.headers["ratelimit"].startswith('"key";r=0;')
+
+
+async def test_route_quota_for_event_creation_is_stricter(
+    two_gateways: list[str], tenant: Tenant
+) -> None:
+    async with httpx.AsyncClient(timeout=30) as client:
+        statuses = []
+        for index in range(CREATE_QUOTA + 1):
+            response = await client.post(
+                two_gateways[index % 2] + EVENTS, json=tenant.event(), headers=tenant.headers
+            )
+            statuses.append(response.status_code)
+        assert statuses == [202] * CREATE_QUOTA + [429]
+        assert response.headers["ratelimit"].startswith('"events-create";r=0;')
+        # Other routes still have room under the key's own quota.
+        listed = await client.get(two_gateways[1] + CHANNELS, headers=tenant.headers)
+        assert listed.status_code == 200
+
+
+async def test_concurrent_requests_never_exceed_the_quota(
+    two_gateways: list[str], tenant: Tenant
+) -> None:
+    async with httpx.AsyncClient(timeout=30) as client:
+        answers = await asyncio.gather(
+            *(
+                client.get(two_gateways[i % 2] + CHANNELS, headers=tenant.headers)
+                for i in range(KEY_QUOTA * 3)
+            )
+        )
+    statuses = [a.status_code for a in answers]
+    assert statuses.count(200) == KEY_QUOTA
+    assert statuses.count(429) == KEY_QUOTA * 2
