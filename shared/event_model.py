@@ -52,8 +52,15 @@ class EventInput(_ApiModel):
     title: Annotated[str, StringConstraints(min_length=1, max_length=200)]
     startAt: AwareDatetime
     endAt: AwareDatetime | None = None
-    timezone: str
-    classifications: Annotated[list[str], Field(min_length=1, max_length=5)]
+    timezone: str = Field(description="IANA time zone name, e.g. America/New_York")
+    classifications: Annotated[
+        list[str],
+        Field(
+            min_length=1,
+            max_length=5,
+            json_schema_extra={"items": {"type": "string", "enum": sorted(CLASSIFICATIONS)}},
+        ),
+    ]
     approxLocation: ApproxLocation
     description: Annotated[str, StringConstraints(max_length=10_000)] | None = None
     sourceId: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None

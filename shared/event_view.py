@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from shared.event_model import EventInput
@@ -20,3 +22,11 @@ def event_view(row: Mapping[str, Any]) -> dict[str, Any]:
         "createdAt": row["created_at"].isoformat(),
         "updatedAt": row["updated_at"].isoformat(),
     }
+
+
+class EventView(EventInput):
+    """The stored event as the API returns it: what was sent, plus id and timestamps."""
+
+    id: uuid.UUID
+    createdAt: datetime
+    updatedAt: datetime

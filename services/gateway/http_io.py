@@ -14,6 +14,8 @@ from shared.event_model import FieldError
 MAX_IDEMPOTENCY_KEY_LENGTH = 255
 DEFAULT_PAGE_LIMIT = 20
 MAX_PAGE_LIMIT = 100
+# Keeps (page - 1) * limit far inside PostgreSQL's bigint OFFSET.
+MAX_PAGE = 1_000_000
 
 
 async def read_json(request: Request, max_bytes: int) -> Any:
@@ -70,17 +72,17 @@ class PageRequest:
 
 
 def page_request(request: Request) -> PageRequest:
-    page = _positive_int(request, "page", 1, maximum=None)
+    page = _positive_int(request, "page", 1, maximum=MAX_PAGE)
     limit = _positive_int(request, "limit", DEFAULT_PAGE_LIMIT, maximum=MAX_PAGE_LIMIT)
     return PageRequest(page, limit)
 
 
-def _positive_int(request: Request, name: str, default: int, maximum: int | None) -> int:
+def _positive_int(request: Request, name: str, default: int, maximum: int) -> int:
     raw = request.query_params.get(name)
     if raw is None:
         return default
-    bound = f" and at most {maximum}" if maximum else ""
-    if not raw.isdigit() or int(raw) < 1 or (maximum is not None and int(raw) > maximum):
+    bound = f" and at most {maximum}"
+    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
         raise BadRequest(
             f"Query parameter '{name}' must be a whole number from 1{bound}.",
             code="invalid_query_parameter",

@@ -1,0 +1,59 @@
+"""Response shapes of the public API, for the OpenAPI document and conformance tests."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+
+class _Response(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Channel(_Response):
+    id: int
+    name: str
+    role: Literal["owner", "member"]
+    createdAt: datetime
+
+
+class ChannelPage(_Response):
+    """The docs' pagination fields, named exactly as they name them."""
+
+    docs: list[Channel]
+    page: int
+    limit: int
+    totalDocs: int
+    totalPages: int
+    hasNextPage: bool
+    hasPrevPage: bool
+    nextPage: int | None
+    prevPage: int | None
+
+
+class EventAccepted(_Response):
+    """202: the command is durable in Kafka; poll `location` for the stored event."""
+
+    id: uuid.UUID
+    state: Literal["accepted"]
+    location: str
+
+
+class FieldProblem(_Response):
+    path: str
+    code: str
+    message: str
+
+
+class ErrorBody(_Response):
+    code: str
+    message: str
+    requestId: str | None
+    fields: list[FieldProblem] | None = None
+
+
+class ErrorEnvelope(_Response):
+    error: ErrorBody
