@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install run test lint format unit clean
+.PHONY: install run test lint format unit clean bench
 
 install: $(STAMP)
 
@@ -38,3 +38,7 @@ format: install
 
 clean:
 	rm -rf .stack/run .stack/test .mypy_cache .pytest_cache .ruff_cache
+
+# BENCH_ARGS, e.g. "--backlog 1000000 --soak-seconds 600" for the full issue-6 run.
+bench: install
+	@$(BIN)/python -m bench $(BENCH_ARGS)

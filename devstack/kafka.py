@@ -13,42 +13,32 @@ from pathlib import Path
 
 from devstack.processes import StackError, port_open, spawn, wait_until
 
-POM = Path(__file__).resolve().parent.parent / "deploy" / "kafka" / "pom.xml"
+DEPLOY = Path(__file__).resolve().parent.parent / "deploy"
+POM = DEPLOY / "kafka" / "pom.xml"
+TOOLS_POM = DEPLOY / "kafka-tools" / "pom.xml"
 
 
-def kafka_version() -> str:
-    match = re.search(r"<kafka.version>([^<]+)</kafka.version>", POM.read_text())
+def kafka_version(pom: Path = POM) -> str:
+    match = re.search(r"<kafka.version>([^<]+)</kafka.version>", pom.read_text())
     if match is None:
-        raise StackError(f"no <kafka.version> in {POM}")
+        raise StackError(f"no <kafka.version> in {pom}")
     return match.group(1)
 
 
-def ensure_jars(cache_dir: Path) -> Path:
-    """Resolve the broker and its runtime dependencies once into the cache folder."""
-    libs = cache_dir / f"kafka-{kafka_version()}"
+def ensure_jars(cache_dir: Path, pom: Path = POM, name: str = "kafka") -> Path:
+    """Resolve the jars a pom lists, once, into the cache folder (the broker by default)."""
+    libs = cache_dir / f"{name}-{kafka_version(pom)}"
     if (libs / ".complete").exists():
         return libs
     if shutil.which("mvn") is None:
         raise StackError("Maven (mvn) is needed to fetch the Kafka jars; install it first")
-    print(f"  resolving Kafka {kafka_version()} jars from Maven Central (first run only)...")
+    print(f"  resolving {name} {kafka_version(pom)} jars from Maven Central (first run only)...")
     shutil.rmtree(libs, ignore_errors=True)
-    result = subprocess.run(
-        [
-            "mvn",
-            "-B",
-            "-q",
-            "-f",
-            str(POM),
-            "dependency:copy-dependencies",
-            f"-DoutputDirectory={libs}",
-            "-DincludeScope=runtime",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    argv = ["mvn", "-B", "-q", "-f", str(pom), "dependency:copy-dependencies",
+            f"-DoutputDirectory={libs}", "-DincludeScope=runtime"]  # fmt: skip
+    result = subprocess.run(argv, capture_output=True, text=True, check=False)
     if result.returncode != 0:
-        raise StackError(f"mvn could not resolve Kafka:\n{result.stdout[-3000:]}")
+        raise StackError(f"mvn could not resolve {name}:\n{result.stdout[-3000:]}")
     (libs / ".complete").touch()
     return libs
 

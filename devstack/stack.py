@@ -75,7 +75,7 @@ BENCH = StackProfile(
 class Servers:
     kafka_bootstrap: str
     database_url: str
-    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     def env(self) -> dict[str, str]:
         return {"KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap, "DATABASE_URL": self.database_url}
@@ -98,7 +98,7 @@ def servers(profile: StackProfile) -> Iterator[Servers]:
         if not env_db:
             step(f"starting PostgreSQL on 127.0.0.1:{profile.postgres_port}")
             pg = PostgresServer(profile.base_dir / "postgres", profile.postgres_port)
-            started.processes.append(pg.start())
+            started.processes["postgres"] = pg.start()
             started.database_url = pg.url
         if not env_kafka:
             libs = ensure_jars(profile.cache_dir)
@@ -106,7 +106,7 @@ def servers(profile: StackProfile) -> Iterator[Servers]:
             node = KafkaNode(
                 profile.base_dir / "kafka", profile.kafka_port, profile.controller_port
             )
-            started.processes.append(node.start(libs))
+            started.processes["kafka"] = node.start(libs)
             started.kafka_bootstrap = node.bootstrap
         step("applying migrations and creating topics")
         asyncio.run(
@@ -116,7 +116,7 @@ def servers(profile: StackProfile) -> Iterator[Servers]:
         )
         yield started
     finally:
-        for process in reversed(started.processes):
+        for process in reversed(started.processes.values()):
             stop(process, grace_seconds=30)
 
 

@@ -116,7 +116,7 @@ def _decode(model: type[M], raw: bytes | None) -> M:
     except ValidationError as exc:
         raise PoisonMessage(
             f"not a valid {model.__name__}: {exc.error_count()} error(s): "
-            f"{exc.errors(include_url=False)[:3]}"
+            f"{exc.errors(include_url=False, include_input=False)[:3]}"
         ) from None
 
 

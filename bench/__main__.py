@@ -1,0 +1,171 @@
+"""`python -m bench` (`make bench`): start the stack, measure, print a table, write JSON."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+
+from bench.baselines import kafka_producer_baseline, postgres_insert_baseline
+from bench.report import print_report
+from bench.scenarios import Tenant, api_scenario, backlog_scenario, snapshot
+from devstack.kafka import kafka_version
+from devstack.seed import create_key
+from devstack.stack import BENCH, SERVICES, Servers, ServiceProcess, servers, service_env, step
+from shared.api_keys import Scope
+
+ROOT = Path(__file__).resolve().parent.parent
+UNLIMITED = "1000000000"
+SERVICE_ENV = {
+    "RATE_LIMIT_PER_IP": UNLIMITED,
+    "RATE_LIMIT_PER_KEY": UNLIMITED,
+    "RATE_LIMIT_EVENTS_CREATE_PER_KEY": UNLIMITED,
+    "LOG_LEVEL": "INFO",
+}
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("--rates", default="250,500,1000", help="offered rates, requests/s")
+    parser.add_argument("--seconds", type=float, default=15, help="duration of each rate")
+    parser.add_argument("--backlog", type=int, default=100_000, help="commands to drain")
+    parser.add_argument("--baseline-records", type=int, default=200_000)
+    parser.add_argument("--soak-seconds", type=float, default=0, help="0 skips the soak")
+    parser.add_argument("--soak-rate", type=float, default=250)
+    parser.add_argument("--out", type=Path, default=ROOT / "results")
+    return parser.parse_args()
+
+
+async def make_tenant(database_url: str) -> Tenant:
+    conn: asyncpg.Connection = await asyncpg.connect(database_url)
+    try:
+        account = await conn.fetchval("INSERT INTO accounts (name) VALUES ('bench') RETURNING id")
+        channel = await conn.fetchval(
+            "INSERT INTO channels (owner_account_id, name) VALUES ($1, 'bench') RETURNING id",
+            account,
+        )
+        key = await create_key(conn, account, "bench", tuple(Scope))
+    finally:
+        await conn.close()
+    return Tenant(account, channel, key)
+
+
+async def measure(args: argparse.Namespace, started: Servers, services: dict[str, ServiceProcess],
+                  ) -> dict[str, Any]:  # fmt: skip
+    pids = {name: s.process.pid for name, s in services.items() if s.process}
+    pids |= {name: p.pid for name, p in started.processes.items()}
+    pool = await asyncpg.create_pool(started.database_url, min_size=1, max_size=4)
+    work_dir = args.out / "raw"
+    work_dir.mkdir(parents=True, exist_ok=True)
+    results: dict[str, Any] = {"scenarios": []}
+    try:
+        for rate in [float(r) for r in args.rates.split(",")]:
+            step(f"single-event API at {rate:.0f} requests/s for {args.seconds:.0f}s")
+            tenant = await make_tenant(started.database_url)
+            results["scenarios"].append(
+                await api_scenario(
+                    services["gateway"].url, tenant, rate, args.seconds, pool, pids, work_dir
+                )
+            )
+        step(f"publisher draining a backlog of {args.backlog} commands")
+        services["publisher"].stop()
+        tenant = await make_tenant(started.database_url)
+
+        def start_publisher() -> int:
+            services["publisher"].start()
+            assert services["publisher"].process is not None
+            return services["publisher"].process.pid
+
+        results["scenarios"].append(
+            await backlog_scenario(
+                started.kafka_bootstrap, tenant, args.backlog, pool, start_publisher, pids
+            )
+        )
+        if args.soak_seconds > 0:
+            results["soak"] = await soak(args, started, services, pool, pids, work_dir)
+        step("baselines: kafka-producer-perf-test (acks=all) and raw PostgreSQL inserts")
+        results["baselines"] = {
+            "kafka_producer": await kafka_producer_baseline(
+                started.kafka_bootstrap, BENCH.cache_dir, args.baseline_records, 700, 12),
+            "postgres_insert": await postgres_insert_baseline(
+                started.database_url, args.baseline_records // 2, 500),
+        }  # fmt: skip
+    finally:
+        await pool.close()
+    return results
+
+
+async def soak(
+    args: argparse.Namespace,
+    started: Servers,
+    services: dict[str, ServiceProcess],
+    pool: asyncpg.Pool,
+    pids: dict[str, int],
+    work_dir: Path,
+) -> dict[str, Any]:
+    step(f"soak: {args.soak_rate:.0f} requests/s for {args.soak_seconds:.0f}s")
+    warm = snapshot(pids)
+    tenant = await make_tenant(started.database_url)
+    run = await api_scenario(services["gateway"].url, tenant, args.soak_rate, args.soak_seconds,
+                             pool, pids, work_dir)  # fmt: skip
+    end = snapshot(pids)
+    growth = {name: round(100 * (end[name].rss_bytes / max(warm[name].rss_bytes, 1) - 1), 1)
+              for name in ("gateway", "publisher", "auditor")}  # fmt: skip
+    return {"run": run, "rss_growth_percent": growth}
+
+
+def machine() -> dict[str, Any]:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text()
+                .splitlines() if line.startswith("model name")), platform.processor())  # fmt: skip
+    java = subprocess.run(["java", "-version"], capture_output=True, text=True).stderr
+    return {"cores": os.cpu_count(), "cpu": cpu, "memory_gib": round(
+        os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
+        "python": sys.version.split()[0], "java": java.splitlines()[0] if java else None,
+        "kafka": kafka_version(), "platform": platform.platform()}  # fmt: skip
+
+
+def main() -> int:
+    args = parse_args()
+    with servers(BENCH) as started:
+        tenant_env = service_env(started, SERVICE_ENV)
+        services = {
+            name: ServiceProcess(name, BENCH.service_ports[name], tenant_env,
+                                 BENCH.base_dir / "logs")
+            for name in SERVICES
+        }  # fmt: skip
+        try:
+            for service in services.values():
+                service.start()
+            results = asyncio.run(measure(args, started, services))
+        finally:
+            for service in services.values():
+                service.stop()
+    report = {
+        "taken_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": machine(),
+        "settings": {**vars(args), "out": str(args.out), "service_env": SERVICE_ENV,
+                     "gateway_processes": 1, "kafka_and_postgres": "same box, local processes"},
+        **results,
+    }  # fmt: skip
+    args.out.mkdir(parents=True, exist_ok=True)
+    path = args.out / f"bench-{time.strftime('%Y%m%dT%H%M%S')}.json"
+    text = json.dumps(report, indent=2, default=str)
+    path.write_text(text)
+    (args.out / "latest.json").write_text(text)
+    print_report(report)
+    print(f"\nwritten to {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,82 @@
+"""What the same box does without us: Kafka's own producer perf test and raw inserts."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import subprocess
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+from devstack.kafka import TOOLS_POM, ensure_jars
+
+BASELINE_TOPIC = "pinned.bench.baseline"
+_RESULT = re.compile(
+    r"(\d+) records sent, ([\d.]+) records/sec .*?([\d.]+) ms avg latency.*?"
+    r"([\d.]+) ms max latency.*?([\d.]+) ms 50th, ([\d.]+) ms 95th, ([\d.]+) ms 99th"
+)
+
+
+async def kafka_producer_baseline(
+    bootstrap: str, cache_dir: Path, records: int, record_size: int, partitions: int
+) -> dict[str, Any]:
+    """kafka-producer-perf-test with acks=all, our record size and our partition count."""
+    libs = ensure_jars(cache_dir, TOOLS_POM, name="kafka-tools")
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        if BASELINE_TOPIC not in await admin.list_topics():
+            await admin.create_topics([NewTopic(BASELINE_TOPIC, partitions, 1)])
+    finally:
+        await admin.close()
+    argv = [
+        "java", "-Xmx512m", "-cp", f"{libs}/*", "org.apache.kafka.tools.ProducerPerformance",
+        "--topic", BASELINE_TOPIC, "--num-records", str(records),
+        "--record-size", str(record_size), "--throughput", "-1",
+        "--producer-props", f"bootstrap.servers={bootstrap}", "acks=all",
+        "enable.idempotence=true", "linger.ms=2",
+    ]  # fmt: skip
+    done = await asyncio.to_thread(subprocess.run, argv, capture_output=True, text=True, check=True)
+    output = done.stdout
+    match = _RESULT.search(output.strip().splitlines()[-1])
+    if match is None:
+        return {"error": "could not parse kafka-producer-perf-test output", "output": output[-500:]}
+    sent, rate, avg, worst, p50, p95, p99 = match.groups()
+    return {
+        "tool": "kafka-producer-perf-test (kafka-tools 4.3.1), acks=all, idempotent",
+        "records": int(sent), "record_size_bytes": record_size,
+        "records_per_second": float(rate), "latency_ms": {
+            "avg": float(avg), "p50": float(p50), "p95": float(p95), "p99": float(p99),
+            "max": float(worst)},
+    }  # fmt: skip
+
+
+async def postgres_insert_baseline(database_url: str, rows: int, batch: int) -> dict[str, Any]:
+    """Inserts of event-sized rows (uuid key, jsonb body), `batch` rows per transaction."""
+    conn: asyncpg.Connection = await asyncpg.connect(database_url)
+    body = '{"title": "Bench event", "timezone": "America/New_York", "classifications": ["music"]}'
+    try:
+        await conn.execute(
+            "CREATE TABLE IF NOT EXISTS bench_baseline (id uuid PRIMARY KEY, body jsonb NOT NULL,"
+            " created_at timestamptz NOT NULL DEFAULT now())"
+        )
+        await conn.execute("TRUNCATE bench_baseline")
+        started = time.perf_counter()
+        for _ in range(rows // batch):
+            async with conn.transaction():
+                await conn.executemany(
+                    "INSERT INTO bench_baseline (id, body) VALUES ($1, $2::jsonb)",
+                    [(uuid.uuid4(), body) for _ in range(batch)],
+                )
+        elapsed = time.perf_counter() - started
+        await conn.execute("DROP TABLE bench_baseline")
+    finally:
+        await conn.close()
+    inserted = (rows // batch) * batch
+    return {"method": f"asyncpg executemany, {batch} rows per transaction", "rows": inserted,
+            "rows_per_second": inserted / elapsed}  # fmt: skip

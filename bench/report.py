@@ -1,0 +1,56 @@
+"""The benchmark's table for people; the JSON beside it is for machines."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def print_report(report: dict[str, Any]) -> None:
+    m = report["machine"]
+    print(f"\nPinned Events benchmark, {report['taken_at']}: {m['cores']} cores ({m['cpu']}), "
+          f"Python {m['python']}, Kafka {m['kafka']}, all on one box")  # fmt: skip
+    baselines = report.get("baselines", {})
+    kafka_rate = baselines.get("kafka_producer", {}).get("records_per_second")
+    pg_rate = baselines.get("postgres_insert", {}).get("rows_per_second")
+    print("\nSingle-event API (open model; latency from the scheduled send time)")
+    header = (f"{'offered/s':>10} {'accepted/s':>10} {'errors':>6} {'p50 ms':>7} {'p95 ms':>7} "
+              f"{'p99 ms':>7} {'max ms':>7} {'stored p50':>10} {'stored p99':>10} {'rows/s':>7} "
+              f"{'lost':>4} {'vs kafka':>8}")  # fmt: skip
+    print(header)
+    for s in report["scenarios"]:
+        if "offered_rate" not in s:
+            continue
+        lat, st = s["accept_latency_ms"], s["request_to_stored_ms"]
+        ratio = f"{s['accepted_per_second'] / kafka_rate:.1%}" if kafka_rate else "n/a"
+        print(f"{s['offered_rate']:>10.0f} {s['accepted_per_second']:>10.0f} {s['errors']:>6} "
+              f"{lat.get('p50', 0):>7.1f} {lat.get('p95', 0):>7.1f} {lat.get('p99', 0):>7.1f} "
+              f"{lat.get('max', 0):>7.1f} {st.get('p50', 0):>10.1f} {st.get('p99', 0):>10.1f} "
+              f"{s['publisher_rows_per_second']:>7.0f} {s['lost']:>4} {ratio:>8}")  # fmt: skip
+    for s in report["scenarios"]:
+        if s["scenario"].startswith("publisher"):
+            ratio = f" ({s['rows_per_second'] / pg_rate:.1%} of raw inserts)" if pg_rate else ""
+            print(f"\nPublisher backlog: {s['stored']}/{s['commands']} stored, "
+                  f"{s['rows_per_second']:.0f} rows/s{ratio}")  # fmt: skip
+    print("\nCPU and peak RSS per process (last API scenario)")
+    last = [s for s in report["scenarios"] if "offered_rate" in s][-1:]
+    for name, use in last[0]["process_usage"].items() if last else []:
+        print(
+            f"  {name:<10} cpu {use['cpu_percent']:>6.1f}%   "
+            f"peak rss {use['peak_rss_mib']:>8.1f} MiB"
+        )
+    if "soak" in report:
+        print(f"\nSoak RSS growth: {report['soak']['rss_growth_percent']}")
+    else:
+        print("\nSoak: skipped (run with --soak-seconds 600)")
+    if kafka_rate:
+        k = baselines["kafka_producer"]
+        print(
+            f"\nBaselines: kafka-producer-perf-test {kafka_rate:.0f} records/s "
+            f"(p99 {k['latency_ms']['p99']:.0f} ms, {k['record_size_bytes']} B, acks=all); ",
+            end="",
+        )
+    if pg_rate:
+        print(f"raw PostgreSQL inserts {pg_rate:.0f} rows/s")
+    print(
+        "Not measured yet: webhook deliveries and the batch endpoint (those routes do not exist)."
+    )

@@ -1,0 +1,193 @@
+"""The benchmark's scenarios against the running stack."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+from aiokafka import AIOKafkaProducer
+
+from bench.load import event_body
+from bench.procstats import Usage, tree_usage
+from shared.event_model import parse_event
+from shared.messages import CreateEvent, IngestEnvelope, derive_event_id, encode
+from shared.topics import Topic
+
+
+@dataclass(frozen=True)
+class Tenant:
+    account_id: int
+    channel_id: int
+    key: str
+
+
+def percentiles(values: list[float]) -> dict[str, float]:
+    if not values:
+        return {}
+    ordered = sorted(values)
+
+    def at(q: float) -> float:
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+    return {"p50": at(0.50), "p95": at(0.95), "p99": at(0.99), "max": ordered[-1]}
+
+
+def usage_delta(before: dict[str, Usage], after: dict[str, Usage], wall: float) -> dict[str, Any]:
+    return {
+        name: {
+            "cpu_percent": round(
+                100 * (after[name].cpu_seconds - before[name].cpu_seconds) / wall, 1
+            ),
+            "peak_rss_mib": round(after[name].peak_rss_bytes / 2**20, 1),
+            "rss_mib": round(after[name].rss_bytes / 2**20, 1),
+        }
+        for name in after
+    }
+
+
+def snapshot(pids: dict[str, int]) -> dict[str, Usage]:
+    return {name: tree_usage(pid) for name, pid in pids.items()}
+
+
+async def api_scenario(
+    gateway_url: str,
+    tenant: Tenant,
+    rate: float,
+    seconds: float,
+    pool: asyncpg.Pool,
+    pids: dict[str, int],
+    work_dir: Path,
+) -> dict[str, Any]:
+    """POST /events at a fixed offered rate from a separate process; then wait for the rows."""
+    run_id = f"bench-{uuid.uuid4().hex[:8]}"
+    out = work_dir / f"{run_id}.json"
+    before, started = snapshot(pids), time.perf_counter()
+    await asyncio.to_thread(subprocess.run, [
+        sys.executable, "-m", "bench.load", "--url", gateway_url, "--key", tenant.key,
+        "--channel", str(tenant.channel_id), "--rate", str(rate), "--seconds", str(seconds),
+        "--run-id", run_id, "--out", str(out),
+    ], check=True)  # fmt: skip
+    load_wall = time.perf_counter() - started
+    samples = json.loads(out.read_text())
+    accepted = [s for s in samples if 200 <= s["status"] < 300]
+    stored = await _wait_for_rows(pool, [s["event_id"] for s in accepted], within=120)
+    after = snapshot(pids)
+    stored_lag = [
+        (stored[s["event_id"]] - s["sent_at"]) for s in accepted if s["event_id"] in stored
+    ]
+    created = sorted(stored.values())
+    return {
+        "scenario": "single-event API (POST /api/public/v1/events, Prefer: respond-async)",
+        "offered_rate": rate, "seconds": seconds, "requests": len(samples),
+        "accepted": len(accepted), "accepted_per_second": len(accepted) / seconds,
+        "errors": len(samples) - len(accepted),
+        "error_statuses": _count(s["status"] for s in samples if s not in accepted),
+        "accept_latency_ms": {k: v * 1000 for k, v in percentiles(
+            [s["latency"] for s in accepted]).items()},
+        "request_to_stored_ms": {k: v * 1000 for k, v in percentiles(stored_lag).items()},
+        "stored": len(stored), "lost": len(accepted) - len(stored),
+        "publisher_rows_per_second": _rate(created),
+        "process_usage": usage_delta(before, after, max(load_wall, 1e-3)),
+    }  # fmt: skip
+
+
+async def backlog_scenario(
+    bootstrap: str,
+    tenant: Tenant,
+    commands: int,
+    pool: asyncpg.Pool,
+    start_publisher: Any,
+    pids: dict[str, int],
+) -> dict[str, Any]:
+    """With the publisher stopped, fill the ingest topic; then time the drain to rows."""
+    produced_in = await _produce_backlog(bootstrap, tenant, commands)
+    print(
+        f"    backlog of {commands} commands produced in {produced_in:.1f}s; publisher starts",
+        flush=True,
+    )
+    started = time.perf_counter()
+    pids["publisher"] = start_publisher()
+    before = snapshot(pids)
+    while (done := await _rows_of(pool, tenant.account_id)) < commands:
+        if time.perf_counter() - started > 1800:
+            break
+        print(f"    stored {done}/{commands}", end="\r", flush=True)
+        await asyncio.sleep(1)
+    drain = time.perf_counter() - started
+    after = snapshot(pids)
+    first, last = await pool.fetchrow(
+        "SELECT extract(epoch FROM min(created_at)), extract(epoch FROM max(created_at))"
+        " FROM events WHERE owner_account_id = $1", tenant.account_id)  # fmt: skip
+    print()
+    return {
+        "scenario": "publisher draining a backlog",
+        "commands": commands, "stored": done, "drain_seconds_incl_startup": drain,
+        "rows_per_second": done / max(float(last - first), 1e-3) if first else 0.0,
+        "process_usage": {"publisher": usage_delta(before, after, drain)["publisher"]},
+    }  # fmt: skip
+
+
+async def _produce_backlog(bootstrap: str, tenant: Tenant, commands: int) -> float:
+    event = parse_event(event_body(tenant.channel_id, 0))
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True,
+                                linger_ms=20, max_batch_size=256 * 1024)  # fmt: skip
+    await producer.start()
+    started = time.perf_counter()
+    try:
+        pending = []
+        for index in range(commands):
+            key = f"backlog-{index}"
+            envelope = IngestEnvelope(
+                message_id=uuid.uuid4(), request_id=f"bench-backlog-{index}",
+                received_at=datetime.now(UTC), owner_id=tenant.account_id,
+                idempotency_key=key, request_hash="bench",
+                command=CreateEvent(event_id=derive_event_id(tenant.account_id, key), event=event),
+            )  # fmt: skip
+            pending.append(
+                await producer.send(
+                    Topic.INGEST, encode(envelope), key=str(envelope.command.event_id).encode()
+                )
+            )
+            if len(pending) >= 10_000:
+                await asyncio.gather(*pending)
+                pending.clear()
+        await asyncio.gather(*pending)
+    finally:
+        await producer.stop()
+    return time.perf_counter() - started
+
+
+async def _wait_for_rows(pool: asyncpg.Pool, ids: list[str], within: float) -> dict[str, float]:
+    deadline = time.monotonic() + within
+    while True:
+        rows = await pool.fetch(
+            "SELECT id::text, extract(epoch FROM created_at)::float8 AS at FROM events"
+            " WHERE id = ANY($1::uuid[])", ids)  # fmt: skip
+        if len(rows) >= len(ids) or time.monotonic() > deadline:
+            return {r["id"]: r["at"] for r in rows}
+        await asyncio.sleep(0.5)
+
+
+async def _rows_of(pool: asyncpg.Pool, account_id: int) -> int:
+    return int(await pool.fetchval(
+        "SELECT count(*) FROM events WHERE owner_account_id = $1", account_id))  # fmt: skip
+
+
+def _rate(times: list[float]) -> float:
+    return len(times) / (times[-1] - times[0]) if len(times) > 1 and times[-1] > times[0] else 0.0
+
+
+def _count(values: Any) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for value in values:
+        counts[str(value)] = counts.get(str(value), 0) + 1
+    return counts
