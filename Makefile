@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install run test lint format unit clean bench
+.PHONY: install run test lint format unit clean bench tools
 
 install: $(STAMP)
 
@@ -25,7 +25,14 @@ lint: install
 	@$(BIN)/mypy
 	@$(BIN)/lint-imports --no-cache
 
-test: lint
+# promtool validates deploy/prometheus in the suite; Debian's prometheus package ships it.
+tools:
+	@command -v promtool >/dev/null || { \
+	  echo "==> installing promtool (Debian's prometheus package)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	    apt-get install -y -qq --no-install-recommends prometheus >/dev/null; }
+
+test: lint tools
 	@echo "==> pytest: unit tests, then integration tests against real Kafka and PostgreSQL"
 	@$(BIN)/pytest
 

@@ -78,3 +78,9 @@ RATE_LIMITED = Counter(
     "Requests refused with 429, by the policy that refused them.",
     ["policy"],
 )
+AUTH_FAILURES = Counter(
+    "pinned_gateway_auth_failures_total",
+    "Requests refused with 401, by reason (malformed, unknown_key, bad_secret, inactive, "
+    "key_in_query). The answer is the same for all; only this metric tells them apart.",
+    ["reason"],
+)

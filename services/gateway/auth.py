@@ -15,6 +15,7 @@ from starlette.requests import Request
 from services.gateway.errors import Unauthorized
 from services.gateway.repository import KeyRecord, Repository
 from shared.api_keys import parse_key, secret_matches
+from shared.metrics import AUTH_FAILURES
 
 
 @dataclass(frozen=True)
@@ -28,15 +29,24 @@ class Principal:
 async def authenticate(request: Request, keys: Repository) -> Principal:
     # Keys in URLs end up in proxy logs and browser history; refuse them outright.
     if "api_key" in request.query_params or "apiKey" in request.query_params:
-        raise Unauthorized()
+        raise _refused("key_in_query")
     token = _bearer_token(request.headers.get("authorization"))
     parsed = parse_key(token) if token else None
     if parsed is None:
-        raise Unauthorized()  # malformed or bad checksum: no database lookup
+        raise _refused("malformed")  # or a bad checksum: no database lookup
     record = await keys.key_by_prefix(parsed.prefix)
-    if record is None or not secret_matches(parsed, record.secret_hash) or not _usable(record):
-        raise Unauthorized()
+    if record is None:
+        raise _refused("unknown_key")
+    if not secret_matches(parsed, record.secret_hash):
+        raise _refused("bad_secret")
+    if not _usable(record):
+        raise _refused("inactive")
     return Principal(record.id, record.account_id, record.prefix, record.scopes)
+
+
+def _refused(reason: str) -> Unauthorized:
+    AUTH_FAILURES.labels(reason).inc()
+    return Unauthorized()
 
 
 def _bearer_token(header: str | None) -> str | None:

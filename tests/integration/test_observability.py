@@ -1,0 +1,137 @@
+"""Ops contract: metrics are exposed and move with their causes; the Prometheus config and
+alert rules pass promtool; the dashboard asks only for metrics the services expose."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaProducer
+
+from devstack.stack import Servers, ServiceProcess
+from shared.event_model import parse_event
+from shared.messages import CreateEvent, IngestEnvelope, encode
+from shared.topics import Topic
+from tests.integration.conftest import Tenant, eventually
+
+ROOT = Path(__file__).resolve().parents[2]
+PROMETHEUS = ROOT / "deploy" / "prometheus"
+DASHBOARD = ROOT / "deploy" / "grafana" / "dashboards" / "pinned-events.json"
+
+EXPECTED = {
+    "gateway": {
+        "pinned_http_requests_total", "pinned_http_request_duration_seconds",
+        "pinned_kafka_produce_duration_seconds", "pinned_kafka_produce_failures_total",
+        "pinned_gateway_outcome_waits_total", "pinned_gateway_rate_limited_total",
+        "pinned_gateway_auth_failures_total", "pinned_db_pool_connections",
+    },
+    "publisher": {
+        "pinned_publisher_commands_total", "pinned_dead_letters_total",
+        "pinned_consumer_batch_duration_seconds", "pinned_consumer_lag_messages",
+        "pinned_consumer_transient_failures_total", "pinned_db_pool_connections",
+    },
+    "auditor": {
+        "pinned_auditor_rows_written_total", "pinned_consumer_lag_messages",
+        "pinned_consumer_batch_duration_seconds", "pinned_db_pool_connections",
+    },
+}  # fmt: skip
+
+
+def families(text: str) -> set[str]:
+    return {line.split()[2] for line in text.splitlines() if line.startswith("# TYPE ")}
+
+
+def sample(text: str, name: str, **labels: str) -> float:
+    """Sum of the samples of `name` whose labels include `labels` (0 when none)."""
+    total = 0.0
+    for line in text.splitlines():
+        if not line.startswith(name + "{") and not line.startswith(name + " "):
+            continue
+        if all(f'{k}="{v}"' in line for k, v in labels.items()):
+            total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
+async def scrape(service: ServiceProcess) -> str:
+    async with httpx.AsyncClient(timeout=10) as client:
+        return (await client.get(f"{service.url}/metrics")).text
+
+
+@pytest.mark.parametrize("name", ["gateway", "publisher", "auditor"])
+async def test_each_service_exposes_its_catalogue(
+    services: dict[str, ServiceProcess], name: str
+) -> None:
+    assert EXPECTED[name] <= families(await scrape(services[name]))
+
+
+async def test_dashboard_queries_only_exposed_metrics(services: dict[str, ServiceProcess]) -> None:
+    exposed: set[str] = set()
+    for service in services.values():
+        exposed |= families(await scrape(service))
+    dashboard = json.loads(DASHBOARD.read_text())
+    exprs = [t["expr"] for panel in dashboard["panels"] for t in panel["targets"]]
+    used = {re.sub(r"_(bucket|sum|count)$", "", m) for e in exprs for m in
+            re.findall(r"\bpinned_[a-z_]+", e)}  # fmt: skip
+    assert used, "the dashboard has no queries"
+    assert used <= exposed, used - exposed
+    alerts = (PROMETHEUS / "alerts.yml").read_text()
+    alerted = {m for m in re.findall(r"\bpinned_[a-z_]+", alerts)}
+    assert alerted <= exposed, alerted - exposed
+
+
+@pytest.mark.parametrize(
+    "command", [["check", "config", "prometheus.yml"], ["check", "rules", "alerts.yml"]]
+)
+def test_promtool_accepts_prometheus_files(command: list[str]) -> None:
+    promtool = shutil.which("promtool")
+    assert promtool, "promtool is missing: 'make tools' installs Debian's prometheus package"
+    result = subprocess.run(
+        [promtool, *command], cwd=PROMETHEUS, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+async def test_rejected_command_moves_the_rejected_counter(
+    stack: Servers, services: dict[str, ServiceProcess], tenant: Tenant
+) -> None:
+    before = sample(await scrape(services["publisher"]), "pinned_publisher_commands_total",
+                    outcome="rejected")  # fmt: skip
+    # A channel that does not exist passes the schema but not the database's foreign key.
+    event = parse_event(tenant.event(channelId=2_000_000_000))
+    envelope = IngestEnvelope(
+        message_id=uuid.uuid4(), request_id=f"req_{uuid.uuid4().hex}",
+        received_at=datetime.now(UTC), owner_id=tenant.account_id,
+        idempotency_key=f"metrics-{uuid.uuid4()}", request_hash="x",
+        command=CreateEvent(event_id=uuid.uuid4(), event=event),
+    )  # fmt: skip
+    producer = AIOKafkaProducer(bootstrap_servers=stack.kafka_bootstrap, acks="all")
+    await producer.start()
+    try:
+        await producer.send_and_wait(Topic.INGEST, encode(envelope),
+                                     key=str(envelope.command.event_id).encode())  # fmt: skip
+    finally:
+        await producer.stop()
+
+    async def moved() -> bool:
+        text = await scrape(services["publisher"])
+        return sample(text, "pinned_publisher_commands_total", outcome="rejected") > before
+
+    await eventually(moved)
+
+
+async def test_auth_failures_are_counted_by_reason(
+    api: httpx.AsyncClient, services: dict[str, ServiceProcess]
+) -> None:
+    before = sample(await scrape(services["gateway"]), "pinned_gateway_auth_failures_total",
+                    reason="malformed")  # fmt: skip
+    await api.get("/api/public/v1/channels", headers={"Authorization": "Bearer nope"})
+    after = sample(await scrape(services["gateway"]), "pinned_gateway_auth_failures_total",
+                   reason="malformed")  # fmt: skip
+    assert after == before + 1
