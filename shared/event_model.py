@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import (
@@ -25,6 +25,8 @@ from pydantic_core import PydanticCustomError
 from shared.classifications import CLASSIFICATIONS
 
 EventStatus = Literal["draft", "published"]
+# Cancelled is reached only through the cancel action, never set on create.
+StoredStatus = Literal["draft", "published", "cancelled"]
 
 NonBlank = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
@@ -64,6 +66,8 @@ class EventInput(_ApiModel):
     approxLocation: ApproxLocation
     description: Annotated[str, StringConstraints(max_length=10_000)] | None = None
     sourceId: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+    # The source's own modification time: an update older than the stored one is ignored.
+    sourceUpdatedAt: AwareDatetime | None = None
     # The docs' first example has no status and is described as publishing an event.
     status: EventStatus = "published"
 
@@ -91,6 +95,49 @@ class EventInput(_ApiModel):
         if len(set(value)) != len(value):
             raise PydanticCustomError("duplicate_classification", "classifications repeat")
         return value
+
+
+class EventPatch(_ApiModel):
+    """The body of `PATCH /events/{id}`: any event field but the channel and the status
+    (moved with the publish / unpublish / cancel actions). `null` clears an optional field."""
+
+    title: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+    startAt: AwareDatetime | None = None
+    endAt: AwareDatetime | None = None
+    timezone: str | None = None
+    classifications: Annotated[list[str], Field(min_length=1, max_length=5)] | None = None
+    approxLocation: ApproxLocation | None = None
+    description: Annotated[str, StringConstraints(max_length=10_000)] | None = None
+    sourceId: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+    sourceUpdatedAt: AwareDatetime | None = None
+
+    def changes(self) -> dict[str, Any]:
+        """Only the fields the caller sent, as JSON values."""
+        return self.model_dump(mode="json", exclude_unset=True)
+
+
+_REQUIRED_ON_STORE = ("title", "startAt", "timezone", "classifications", "approxLocation")
+
+
+def parse_patch(payload: object) -> EventPatch:
+    try:
+        patch = EventPatch.model_validate(payload)
+    except ValidationError as exc:
+        raise InvalidEvent(field_errors(exc)) from None
+    cleared = [name for name in _REQUIRED_ON_STORE if name in patch.changes()
+               and patch.changes()[name] is None]  # fmt: skip
+    if cleared:
+        raise InvalidEvent([FieldError(n, "required", f"{n} cannot be cleared") for n in cleared])
+    return patch
+
+
+def apply_patch(
+    stored_body: dict[str, Any], changes: dict[str, Any], channel_id: int
+) -> EventInput:
+    """The stored event with a patch's changes applied, validated as a whole (pure)."""
+    merged = {**stored_body, **changes, "channelId": channel_id}
+    merged.pop("status", None)
+    return parse_event(merged)
 
 
 @dataclass(frozen=True)

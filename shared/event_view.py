@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from shared.event_model import EventInput
+from shared.event_model import EventInput, StoredStatus
 
 # jsonb does not keep key order; answer in the order the API documents the fields.
 _FIELD_ORDER = tuple(EventInput.model_fields)
@@ -27,6 +27,7 @@ def event_view(row: Mapping[str, Any]) -> dict[str, Any]:
 class EventView(EventInput):
     """The stored event as the API returns it: what was sent, plus id and timestamps."""
 
+    status: StoredStatus  # type: ignore[assignment]
     id: uuid.UUID
     createdAt: datetime
     updatedAt: datetime

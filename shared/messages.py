@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from shared.event_model import EventInput
+from shared.event_model import EventInput, StoredStatus
 
 SCHEMA_VERSION: Literal[1] = 1
 
@@ -34,9 +34,31 @@ class CreateEvent(_Message):
     event: EventInput
 
 
-# One command type per action; update, publish, unpublish, cancel and delete join this
-# union as a discriminated `type`.
-Command = CreateEvent
+class UpdateEvent(_Message):
+    """Apply `changes` (only the fields the caller sent, validated as an EventPatch at the
+    gateway) to the stored event; the publisher merges and re-validates the whole."""
+
+    type: Literal["update_event"] = "update_event"
+    event_id: uuid.UUID
+    changes: dict[str, Any]
+
+
+StatusAction = Literal["publish", "unpublish", "cancel"]
+STATUS_AFTER: dict[str, StoredStatus] = {
+    "publish": "published",
+    "unpublish": "draft",
+    "cancel": "cancelled",
+}
+
+
+class ChangeStatus(_Message):
+    type: Literal["change_status"] = "change_status"
+    event_id: uuid.UUID
+    action: StatusAction
+
+
+# One command type per action, told apart by `type`.
+Command = Annotated[CreateEvent | UpdateEvent | ChangeStatus, Field(discriminator="type")]
 
 
 class IngestEnvelope(_Message):
@@ -53,10 +75,10 @@ class IngestEnvelope(_Message):
     # publisher's unique constraint also absorbs Kafka redelivery.
     idempotency_key: str
     request_hash: str
-    command: Command = Field(discriminator="type")
+    command: Command
 
 
-OutcomeStatus = Literal["created", "duplicate", "rejected"]
+OutcomeStatus = Literal["created", "updated", "duplicate", "stale", "rejected"]
 
 
 class Outcome(_Message):
@@ -94,8 +116,19 @@ class AuditRecord(_Message):
     error_code: str | None = None
 
 
-def derive_event_id(owner_id: int, idempotency_key: str | None) -> uuid.UUID:
-    """Same owner and key -> same id, so a retry can be answered before the publisher runs."""
+def derive_event_id(
+    owner_id: int,
+    idempotency_key: str | None,
+    channel_id: int | None = None,
+    source_id: str | None = None,
+) -> uuid.UUID:
+    """The identity of the event a create touches, known before the publisher runs.
+
+    The source's stable id in its channel comes first (so a sync job's resend is an upsert),
+    then the owner's Idempotency-Key (so a retry gets the same id), else a fresh id.
+    """
+    if source_id is not None and channel_id is not None:
+        return uuid.uuid5(EVENT_ID_NAMESPACE, f"channel:{channel_id}:source:{source_id}")
     if idempotency_key is None:
         return uuid.uuid4()
     return uuid.uuid5(EVENT_ID_NAMESPACE, f"owner:{owner_id}:idem:{idempotency_key}")

@@ -17,9 +17,11 @@ from services.gateway.errors import NotFound
 from services.gateway.guard import Endpoint, requires
 from services.gateway.http_io import (
     DEFAULT_PAGE_LIMIT,
+    EVENT_STATUSES,
     MAX_IDEMPOTENCY_KEY_LENGTH,
     MAX_PAGE,
     MAX_PAGE_LIMIT,
+    event_filters,
     idempotency_key,
     page_body,
     page_request,
@@ -27,10 +29,13 @@ from services.gateway.http_io import (
     read_json,
 )
 from services.gateway.openapi import Operation, Param, openapi_document
-from services.gateway.schemas import ChannelPage, ErrorEnvelope, EventAccepted
+from services.gateway.schemas import ChannelPage, ErrorEnvelope, EventAccepted, EventPage
+from services.gateway.submissions import Request as SubmissionRequest
+from services.gateway.submissions import Submission
 from shared.api_keys import Scope
-from shared.event_model import EventInput
+from shared.event_model import EventInput, EventPatch
 from shared.event_view import EventView, event_view
+from shared.messages import StatusAction
 
 BASE = "/api/public/v1"
 OPENAPI_PATH = "/api/developer/openapi/public-api-v1"
@@ -63,11 +68,45 @@ def _channel_view(row: dict[str, Any]) -> dict[str, Any]:
 @requires(Scope.EVENTS_CREATE, route_limit="events_create")
 async def create_event(request: Request, principal: Principal) -> Response:
     ctx = request.app.state.ctx
-    key = idempotency_key(request)
+    submission = _submission_request(request, principal)
     payload = await read_json(request, ctx.settings.max_body_bytes)
-    result = await ctx.submitter.submit(
-        principal, payload, key, request.state.request_id, prefers_async(request)
+    return _answer(await ctx.submitter.create(submission, payload))
+
+
+@requires(Scope.EVENTS_UPDATE)
+async def update_event(request: Request, principal: Principal) -> Response:
+    ctx = request.app.state.ctx
+    submission = _submission_request(request, principal)
+    event_id = _event_id(request)
+    payload = await read_json(request, ctx.settings.max_body_bytes)
+    return _answer(await ctx.submitter.update(submission, event_id, payload))
+
+
+def _status_endpoint(action: StatusAction) -> Endpoint:
+    @requires(Scope.EVENTS_UPDATE)
+    async def change_status(request: Request, principal: Principal) -> Response:
+        submission = _submission_request(request, principal)
+        submitter = request.app.state.ctx.submitter
+        return _answer(await submitter.change_status(submission, _event_id(request), action))
+
+    return change_status
+
+
+def _submission_request(request: Request, principal: Principal) -> SubmissionRequest:
+    return SubmissionRequest(
+        principal, idempotency_key(request), request.state.request_id, prefers_async(request)
     )
+
+
+def _event_id(request: Request) -> uuid.UUID:
+    try:
+        return uuid.UUID(request.path_params["eventId"])
+    except ValueError:
+        raise NotFound("No event with that id is accessible to this key.") from None
+
+
+def _answer(result: Submission) -> Response:
+    """201 created, 200 updated or replayed, 202 accepted but not yet applied."""
     location = {"Location": _event_location(result.event_id)}
     if result.state == "accepted":
         body = {"id": str(result.event_id), "state": "accepted", "location": location["Location"]}
@@ -75,16 +114,22 @@ async def create_event(request: Request, principal: Principal) -> Response:
     body = result.event or {"id": str(result.event_id)}
     if result.state == "replayed":
         return JSONResponse(body, status_code=200, headers={**location, _REPLAYED_HEADER: "true"})
-    return JSONResponse(body, status_code=201, headers=location)
+    return JSONResponse(body, status_code=201 if result.state == "created" else 200,
+                        headers=location)  # fmt: skip
+
+
+@requires(Scope.EVENTS_READ)
+async def list_events(request: Request, principal: Principal) -> Response:
+    page = page_request(request)
+    rows, total = await request.app.state.ctx.repository.events_page(
+        principal.owner_id, event_filters(request), page.limit, page.offset
+    )
+    return JSONResponse(page_body([event_view(r) for r in rows], total, page))
 
 
 @requires(Scope.EVENTS_READ)
 async def get_event(request: Request, principal: Principal) -> Response:
-    try:
-        event_id = uuid.UUID(request.path_params["eventId"])
-    except ValueError:
-        raise NotFound("No event with that id is accessible to this key.") from None
-    row = await request.app.state.ctx.repository.event(principal.owner_id, event_id)
+    row = await request.app.state.ctx.repository.event(principal.owner_id, _event_id(request))
     if row is None:
         raise NotFound("No event with that id is accessible to this key.")
     return JSONResponse(event_view(row))
@@ -137,6 +182,21 @@ _CREATE_PARAMS = (
     ),
 )
 
+_DATE_TIME = {"type": "string", "format": "date-time"}
+_EVENT_ID = Param("eventId", "path", {"type": "string", "format": "uuid"}, "Event id")
+_STATUS_ACTIONS: dict[StatusAction, str] = {
+    "publish": "Publish a draft event",
+    "unpublish": "Take a published event back to draft",
+    "cancel": "Cancel an event (it stays readable, marked cancelled)",
+}
+_EVENT_FILTERS = (
+    Param("channelId", "query", {"type": "integer", "minimum": 1}, "Only this channel"),
+    Param("status", "query", {"type": "string", "enum": list(EVENT_STATUSES)}, "Only this status"),
+    Param("startsAfter", "query", _DATE_TIME, "Start at or after this instant"),
+    Param("startsBefore", "query", _DATE_TIME, "Start before this instant"),
+    Param("updatedSince", "query", _DATE_TIME, "Changed at or after this instant (sync jobs)"),
+)
+
 OPERATIONS: tuple[Operation, ...] = (
     Operation(
         "GET",
@@ -157,12 +217,25 @@ OPERATIONS: tuple[Operation, ...] = (
         request=EventInput,
         responses={
             201: ("Created and stored", EventView),
-            200: ("Replay of an earlier request with the same Idempotency-Key", EventView),
+            200: (
+                "Updated (same sourceId in the channel), or a replay of the same Idempotency-Key",
+                EventView,
+            ),
             202: ("Accepted and durable; poll Location for the stored event", EventAccepted),
         },
-        errors=(400, 401, 403, 413, 415, 422, 429, 503),
+        errors=(400, 401, 403, 409, 413, 415, 422, 429, 503),
         params=_CREATE_PARAMS,
         response_headers={201: _LOCATION, 200: _LOCATION, 202: _LOCATION},
+    ),
+    Operation(
+        "GET",
+        f"{BASE}/events",
+        "listEvents",
+        "List events in channels this key's owner can access, soonest first",
+        Scope.EVENTS_READ,
+        responses={200: ("A page of events", EventPage)},
+        errors=(400, 401, 403, 429),
+        params=(*_PAGE_PARAMS, *_EVENT_FILTERS),
     ),
     Operation(
         "GET",
@@ -172,19 +245,67 @@ OPERATIONS: tuple[Operation, ...] = (
         Scope.EVENTS_READ,
         responses={200: ("The event", EventView)},
         errors=(401, 403, 404, 429),
-        params=(Param("eventId", "path", {"type": "string", "format": "uuid"}, "Event id"),),
+        params=(_EVENT_ID,),
+    ),
+    Operation(
+        "PATCH",
+        f"{BASE}/events/{{eventId}}",
+        "updateEvent",
+        "Change some fields of an event; send sourceUpdatedAt to ignore stale updates",
+        Scope.EVENTS_UPDATE,
+        request=EventPatch,
+        responses={
+            200: ("Updated, or a replay of the same Idempotency-Key", EventView),
+            202: ("Accepted and durable; poll Location", EventAccepted),
+        },
+        errors=(400, 401, 403, 404, 409, 413, 415, 422, 429, 503),
+        params=(_EVENT_ID, *_CREATE_PARAMS),
+        response_headers={200: _LOCATION, 202: _LOCATION},
+    ),
+    *(
+        Operation(
+            "POST",
+            f"{BASE}/events/{{eventId}}/{action}",
+            f"{action}Event",
+            summary,
+            Scope.EVENTS_UPDATE,
+            responses={
+                200: ("Done, or a replay of the same Idempotency-Key", EventView),
+                202: ("Accepted and durable; poll Location", EventAccepted),
+            },
+            errors=(400, 401, 403, 404, 409, 429, 503),
+            params=(_EVENT_ID, *_CREATE_PARAMS),
+            response_headers={200: _LOCATION, 202: _LOCATION},
+        )
+        for action, summary in _STATUS_ACTIONS.items()
     ),
 )
 
 _ENDPOINTS: dict[str, Endpoint] = {
     "listChannels": list_channels,
     "createEvent": create_event,
+    "listEvents": list_events,
     "getEvent": get_event,
+    "updateEvent": update_event,
+    **{f"{action}Event": _status_endpoint(action) for action in _STATUS_ACTIONS},
 }
 
 
 def public_routes() -> list[BaseRoute]:
+    """One route per path, so a 405 lists in `Allow` every method the path supports."""
+    by_path: dict[str, dict[str, Endpoint]] = {}
+    for op in OPERATIONS:
+        by_path.setdefault(op.path, {})[op.method] = _ENDPOINTS[op.operation_id]
     routes: list[BaseRoute] = [
-        Route(op.path, _ENDPOINTS[op.operation_id], methods=[op.method]) for op in OPERATIONS
+        Route(path, _dispatch(handlers), methods=list(handlers))
+        for path, handlers in by_path.items()
     ]
     return [*routes, Route(OPENAPI_PATH, openapi_yaml, methods=["GET"])]
+
+
+def _dispatch(handlers: dict[str, Endpoint]) -> Endpoint:
+    async def endpoint(request: Request) -> Response:
+        return await handlers["GET" if request.method == "HEAD" else request.method](request)
+
+    endpoint.handlers = handlers  # type: ignore[attr-defined]
+    return endpoint

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from starlette.requests import Request
 
 from services.gateway.errors import BadRequest, MalformedJson, PayloadTooLarge, UnsupportedMediaType
+from services.gateway.repository import EventFilters
 from shared.event_model import FieldError
 
 MAX_IDEMPOTENCY_KEY_LENGTH = 255
@@ -81,14 +83,49 @@ def _positive_int(request: Request, name: str, default: int, maximum: int) -> in
     raw = request.query_params.get(name)
     if raw is None:
         return default
-    bound = f" and at most {maximum}"
     if not raw.isdigit() or not 1 <= int(raw) <= maximum:
-        raise BadRequest(
-            f"Query parameter '{name}' must be a whole number from 1{bound}.",
-            code="invalid_query_parameter",
-            fields=[FieldError(name, "invalid", f"must be a whole number from 1{bound}")],
-        )
+        raise _bad_query(name, f"must be a whole number from 1 and at most {maximum}")
     return int(raw)
+
+
+EVENT_STATUSES = ("draft", "published", "cancelled")
+
+
+def event_filters(request: Request) -> EventFilters:
+    status = request.query_params.get("status")
+    if status is not None and status not in EVENT_STATUSES:
+        raise _bad_query("status", f"must be one of {', '.join(EVENT_STATUSES)}")
+    channel = request.query_params.get("channelId")
+    if channel is not None and not (channel.isdigit() and 0 < int(channel) < 2**63):
+        raise _bad_query("channelId", "must be a channel id (a positive whole number)")
+    return EventFilters(
+        channel_id=int(channel) if channel is not None else None,
+        status=status,
+        starts_after=_datetime_param(request, "startsAfter"),
+        starts_before=_datetime_param(request, "startsBefore"),
+        updated_since=_datetime_param(request, "updatedSince"),
+    )
+
+
+def _datetime_param(request: Request, name: str) -> datetime | None:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return None
+    try:
+        value = datetime.fromisoformat(raw)
+    except ValueError:
+        value = None
+    if value is None or value.tzinfo is None:
+        raise _bad_query(name, "must be an ISO 8601 date-time with an offset")
+    return value
+
+
+def _bad_query(name: str, problem: str) -> BadRequest:
+    return BadRequest(
+        f"Query parameter '{name}' {problem}.",
+        code="invalid_query_parameter",
+        fields=[FieldError(name, "invalid", problem)],
+    )
 
 
 def page_body(docs: list[dict[str, Any]], total: int, page: PageRequest) -> dict[str, Any]:

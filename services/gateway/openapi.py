@@ -18,6 +18,7 @@ _ERROR_DESCRIPTIONS = {
     401: "Missing, malformed, unknown, revoked, disabled or expired API key",
     403: "The key lacks the route's scope, or the channel is not accessible",
     404: "Not found, or not accessible to this key's owner",
+    409: "Conflict: a stale update (older sourceUpdatedAt) or a cancelled event",
     413: "Body larger than the limit",
     415: "Body is not application/json",
     422: "Validation failed; `fields` names each field to fix",

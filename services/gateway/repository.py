@@ -27,6 +27,17 @@ class KeyRecord:
 
 
 @dataclass(frozen=True)
+class EventFilters:
+    """Filters of `GET /events`; None means no filter."""
+
+    channel_id: int | None
+    status: str | None
+    starts_after: datetime | None
+    starts_before: datetime | None
+    updated_since: datetime | None
+
+
+@dataclass(frozen=True)
 class IdempotencyRecord:
     request_hash: str
     event_id: uuid.UUID
@@ -81,6 +92,37 @@ class Repository:
             event_id,
         )
         return dict(row) if row is not None else None
+
+    async def events_page(
+        self, owner_id: int, filters: EventFilters, limit: int, offset: int
+    ) -> tuple[list[dict[str, Any]], int]:
+        """Events in channels the owner can access now, soonest first."""
+        where = (
+            f"{_ACCESSIBLE_CHANNEL}"
+            " AND ($2::bigint IS NULL OR e.channel_id = $2)"
+            " AND ($3::text IS NULL OR e.status = $3)"
+            " AND ($4::timestamptz IS NULL OR e.start_at >= $4)"
+            " AND ($5::timestamptz IS NULL OR e.start_at < $5)"
+            " AND ($6::timestamptz IS NULL OR e.updated_at >= $6)"
+        )
+        args = (
+            owner_id,
+            filters.channel_id,
+            filters.status,
+            filters.starts_after,
+            filters.starts_before,
+            filters.updated_since,
+        )
+        base = f"FROM events e JOIN channels c ON c.id = e.channel_id WHERE {where}"
+        async with self._pool.acquire() as conn, conn.transaction(isolation="repeatable_read"):
+            total = await conn.fetchval(f"SELECT count(*) {base}", *args)
+            rows = await conn.fetch(
+                f"SELECT e.* {base} ORDER BY e.start_at, e.id LIMIT $7 OFFSET $8",
+                *args,
+                limit,
+                offset,
+            )
+        return [dict(r) for r in rows], int(total)
 
     async def idempotency_record(self, owner_id: int, key: str) -> IdempotencyRecord | None:
         row = await self._pool.fetchrow(

@@ -8,6 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from shared.event_view import EventView
+
 
 class _Response(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -24,6 +26,18 @@ class ChannelPage(_Response):
     """The docs' pagination fields, named exactly as they name them."""
 
     docs: list[Channel]
+    page: int
+    limit: int
+    totalDocs: int
+    totalPages: int
+    hasNextPage: bool
+    hasPrevPage: bool
+    nextPage: int | None
+    prevPage: int | None
+
+
+class EventPage(_Response):
+    docs: list[EventView]
     page: int
     limit: int
     totalDocs: int

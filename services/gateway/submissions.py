@@ -1,30 +1,48 @@
-"""Submitting an event: validate, authorize, idempotency pre-check, write to Kafka, await."""
+"""Submitting a command: validate, authorize, idempotency pre-check, write to Kafka, await.
+
+Create, update and status changes share one path; only validation and the command differ.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from services.gateway.auth import Principal
 from services.gateway.errors import (
     ApiError,
     ChannelForbidden,
+    Conflict,
     IdempotencyKeyReused,
+    NotFound,
     ValidationFailed,
 )
 from services.gateway.ingest import KafkaWriter
 from services.gateway.outcomes import OutcomeListener
 from services.gateway.repository import Repository
-from shared.event_model import InvalidEvent, parse_event
+from shared.event_model import InvalidEvent, apply_patch, parse_event, parse_patch
 from shared.event_view import event_view
-from shared.messages import CreateEvent, IngestEnvelope, Outcome, derive_event_id
+from shared.messages import (
+    ChangeStatus,
+    Command,
+    CreateEvent,
+    IngestEnvelope,
+    Outcome,
+    StatusAction,
+    UpdateEvent,
+    derive_event_id,
+)
 from shared.metrics import OUTCOME_WAITS
 
-SubmissionState = Literal["created", "replayed", "accepted"]
+SubmissionState = Literal["created", "updated", "replayed", "accepted"]
+T = TypeVar("T")
+
+_NOT_ACCESSIBLE = "No event with that id is accessible to this key."
 
 
 @dataclass(frozen=True)
@@ -35,53 +53,80 @@ class Submission:
 
 
 @dataclass(frozen=True)
+class Request:
+    """What every submission needs from the HTTP request."""
+
+    principal: Principal
+    idempotency_key: str | None
+    request_id: str
+    respond_async: bool
+
+
+@dataclass(frozen=True)
 class EventSubmitter:
     repository: Repository
     writer: KafkaWriter
     outcomes: OutcomeListener
     outcome_wait_seconds: float
 
-    async def submit(
-        self,
-        principal: Principal,
-        payload: Any,
-        idempotency_key: str | None,
-        request_id: str,
-        respond_async: bool,
-    ) -> Submission:
-        try:
-            event = parse_event(payload)
-        except InvalidEvent as exc:
-            raise ValidationFailed(exc.errors) from None
-        if not await self.repository.can_access_channel(principal.owner_id, event.channelId):
+    async def create(self, request: Request, payload: Any) -> Submission:
+        event = _validated(parse_event, payload)
+        if not await self.repository.can_access_channel(
+            request.principal.owner_id, event.channelId
+        ):
             raise ChannelForbidden(event.channelId)
-        request_hash = _request_hash(payload)
-        if idempotency_key is not None:
-            replay = await self._replay(principal, idempotency_key, request_hash)
+        event_id = derive_event_id(
+            request.principal.owner_id, request.idempotency_key, event.channelId, event.sourceId
+        )
+        return await self._submit(request, CreateEvent(event_id=event_id, event=event), payload)
+
+    async def update(self, request: Request, event_id: uuid.UUID, payload: Any) -> Submission:
+        patch = _validated(parse_patch, payload)
+        row = await self._accessible_event(request, event_id)
+        # Checked here for a quick 422; the publisher checks again against the row it changes.
+        changes = patch.changes()
+        _validated(lambda c: apply_patch(row["body"], c, row["channel_id"]), changes)
+        return await self._submit(request, UpdateEvent(event_id=event_id, changes=changes), payload)
+
+    async def change_status(
+        self, request: Request, event_id: uuid.UUID, action: StatusAction
+    ) -> Submission:
+        await self._accessible_event(request, event_id)
+        command = ChangeStatus(event_id=event_id, action=action)
+        return await self._submit(request, command, {"action": action})
+
+    async def _accessible_event(self, request: Request, event_id: uuid.UUID) -> dict[str, Any]:
+        row = await self.repository.event(request.principal.owner_id, event_id)
+        if row is None:
+            raise NotFound(_NOT_ACCESSIBLE)
+        return row
+
+    async def _submit(self, request: Request, command: Command, payload: Any) -> Submission:
+        request_hash = _request_hash(command, payload)
+        if request.idempotency_key is not None:
+            replay = await self._replay(request, request.idempotency_key, request_hash)
             if replay is not None:
                 return replay
         message_id = uuid.uuid4()
         envelope = IngestEnvelope(
             message_id=message_id,
-            request_id=request_id,
+            request_id=request.request_id,
             received_at=datetime.now(UTC),
-            owner_id=principal.owner_id,
-            api_key_id=principal.key_id,
-            idempotency_key=idempotency_key or f"message:{message_id}",
+            owner_id=request.principal.owner_id,
+            api_key_id=request.principal.key_id,
+            idempotency_key=request.idempotency_key or f"message:{message_id}",
             request_hash=request_hash,
-            command=CreateEvent(
-                event_id=derive_event_id(principal.owner_id, idempotency_key), event=event
-            ),
+            command=command,
         )
-        return await self._write_and_wait(envelope, respond_async)
+        return await self._write_and_wait(envelope, request.respond_async)
 
-    async def _replay(self, principal: Principal, key: str, request_hash: str) -> Submission | None:
-        prior = await self.repository.idempotency_record(principal.owner_id, key)
+    async def _replay(self, request: Request, key: str, request_hash: str) -> Submission | None:
+        prior = await self.repository.idempotency_record(request.principal.owner_id, key)
         if prior is None:
             return None
         if prior.request_hash != request_hash:
             raise IdempotencyKeyReused()
-        row = await self.repository.event(principal.owner_id, prior.event_id)
+        row = await self.repository.event(request.principal.owner_id, prior.event_id)
         return Submission("replayed", prior.event_id, event_view(row) if row else None)
 
     async def _write_and_wait(self, envelope: IngestEnvelope, respond_async: bool) -> Submission:
@@ -95,22 +140,50 @@ class EventSubmitter:
         return _answer(outcome, envelope.command.event_id)
 
 
+def _validated(parse: Callable[[Any], T], payload: Any) -> T:
+    try:
+        return parse(payload)
+    except InvalidEvent as exc:
+        raise ValidationFailed(exc.errors) from None
+
+
 def _answer(outcome: Outcome | None, event_id: uuid.UUID) -> Submission:
     if outcome is None:
         OUTCOME_WAITS.labels("timed_out").inc()
         return Submission("accepted", event_id, None)
     OUTCOME_WAITS.labels("answered").inc()
-    if outcome.status == "created":
-        return Submission("created", outcome.event_id, outcome.event)
+    if outcome.status in ("created", "updated"):
+        return Submission(outcome.status, outcome.event_id, outcome.event)
     if outcome.status == "duplicate":
         return Submission("replayed", outcome.event_id, outcome.event)
+    raise _refusal(outcome)
+
+
+def _refusal(outcome: Outcome) -> ApiError:
+    if outcome.status == "stale":
+        return Conflict(
+            "A newer version of this event is stored (its sourceUpdatedAt is later than the "
+            "one sent), so this change was ignored.",
+            code="stale_update",
+        )
     if outcome.reason_code == "idempotency_key_reused":
-        raise IdempotencyKeyReused()
+        return IdempotencyKeyReused()
+    if outcome.reason_code == "not_found":
+        return NotFound(_NOT_ACCESSIBLE)
+    if outcome.reason_code == "event_cancelled":
+        return Conflict("The event is cancelled; it cannot be published or unpublished.",
+                        code="event_cancelled")  # fmt: skip
     error = ApiError(outcome.reason or "The event was rejected.", code=outcome.reason_code)
     error.status = 422
-    raise error
+    return error
 
 
-def _request_hash(payload: Any) -> str:
-    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+def _request_hash(command: Command, payload: Any) -> str:
+    """Same key with another action or another target is a different request."""
+    canonical = json.dumps(
+        {"type": command.type, "eventId": str(command.event_id), "body": payload},
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
     return hashlib.sha256(canonical.encode()).hexdigest()

@@ -2,7 +2,8 @@
 
 Dedup rests on the NOT NULL primary key (owner, idempotency key) of `idempotency_keys`,
 claimed in the same transaction that writes the event, so a redelivered or retried
-command finds its claim and becomes a `duplicate` outcome instead of a second row.
+command finds its claim and becomes a `duplicate` outcome instead of a second change.
+A change whose `sourceUpdatedAt` is older than the stored one is `stale` and changes nothing.
 """
 
 from __future__ import annotations
@@ -10,11 +11,21 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 import asyncpg
 
+from shared.event_model import EventInput, InvalidEvent, apply_patch
 from shared.event_view import event_view
-from shared.messages import CreateEvent, IngestEnvelope, Outcome, OutcomeStatus
+from shared.messages import (
+    STATUS_AFTER,
+    ChangeStatus,
+    CreateEvent,
+    IngestEnvelope,
+    Outcome,
+    OutcomeStatus,
+    UpdateEvent,
+)
 
 _CLAIM_KEY = """
 INSERT INTO idempotency_keys
@@ -30,11 +41,26 @@ WHERE owner_account_id = $1 AND idempotency_key = $2
 """
 
 _INSERT_EVENT = """
-INSERT INTO events
-    (id, owner_account_id, channel_id, status, title, start_at, end_at, timezone, source_id, body)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+INSERT INTO events (id, owner_account_id, channel_id, status, title, start_at, end_at,
+    timezone, source_id, source_updated_at, body)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 ON CONFLICT (id) DO NOTHING
 RETURNING *
+"""
+
+# $8 NULL means the sender keeps no modification time: last write wins.
+_REPLACE_EVENT = """
+UPDATE events SET status = COALESCE($2, status), title = $3, start_at = $4, end_at = $5,
+    timezone = $6, source_id = $7, source_updated_at = COALESCE($8, source_updated_at),
+    body = $9, version = version + 1, updated_at = now()
+WHERE id = $1 AND ($8::timestamptz IS NULL OR source_updated_at IS NULL
+                   OR source_updated_at <= $8)
+RETURNING *
+"""
+
+_CHANGE_STATUS = """
+UPDATE events SET status = $2, version = version + 1, updated_at = now()
+WHERE id = $1 RETURNING *
 """
 
 
@@ -46,44 +72,31 @@ async def apply_batch(conn: asyncpg.Connection, batch: Sequence[IngestEnvelope])
 async def _apply(conn: asyncpg.Connection, envelope: IngestEnvelope) -> Outcome:
     try:
         async with conn.transaction():  # a savepoint: a rejected command undoes only itself
-            return await _create_event(conn, envelope, envelope.command)
+            prior = await _claim(conn, envelope)
+            if prior is not None:
+                return prior
+            command = envelope.command
+            if isinstance(command, CreateEvent):
+                return await _create(conn, envelope, command)
+            if isinstance(command, UpdateEvent):
+                return await _update(conn, envelope, command)
+            return await _change_status(conn, envelope, command)
     except (asyncpg.IntegrityConstraintViolationError, asyncpg.DataError) as exc:
         return _outcome(envelope, "rejected", reason_code="constraint_violated", reason=str(exc))
 
 
-async def _create_event(
-    conn: asyncpg.Connection, envelope: IngestEnvelope, command: CreateEvent
-) -> Outcome:
+async def _claim(conn: asyncpg.Connection, envelope: IngestEnvelope) -> Outcome | None:
+    """None when this command is new; else the outcome of the command that claimed its key."""
     claimed = await conn.fetchval(
         _CLAIM_KEY,
         envelope.owner_id,
         envelope.idempotency_key,
         envelope.request_hash,
-        command.event_id,
+        envelope.command.event_id,
         envelope.message_id,
     )
-    if claimed is None:
-        return await _already_claimed(conn, envelope)
-    event = command.event
-    row = await conn.fetchrow(
-        _INSERT_EVENT,
-        command.event_id,
-        envelope.owner_id,
-        event.channelId,
-        event.status,
-        event.title,
-        event.startAt,
-        event.endAt,
-        event.timezone,
-        event.sourceId,
-        event.model_dump(mode="json"),
-    )
-    if row is None:
-        return await _existing_event(conn, envelope, command.event_id)
-    return _outcome(envelope, "created", event=event_view(row))
-
-
-async def _already_claimed(conn: asyncpg.Connection, envelope: IngestEnvelope) -> Outcome:
+    if claimed is not None:
+        return None
     prior = await conn.fetchrow(_PRIOR_CLAIM, envelope.owner_id, envelope.idempotency_key)
     if prior["request_hash"] != envelope.request_hash:
         return _outcome(
@@ -93,15 +106,92 @@ async def _already_claimed(conn: asyncpg.Connection, envelope: IngestEnvelope) -
             reason_code="idempotency_key_reused",
             reason="the Idempotency-Key was first used with a different request body",
         )
-    return await _existing_event(conn, envelope, prior["event_id"])
+    return await _with_current(conn, envelope, "duplicate", prior["event_id"])
 
 
-async def _existing_event(
-    conn: asyncpg.Connection, envelope: IngestEnvelope, event_id: uuid.UUID
+async def _create(
+    conn: asyncpg.Connection, envelope: IngestEnvelope, command: CreateEvent
+) -> Outcome:
+    event = command.event
+    row = await conn.fetchrow(
+        _INSERT_EVENT,
+        command.event_id,
+        envelope.owner_id,
+        event.channelId,
+        event.status,
+        *_columns(event),
+    )
+    if row is not None:
+        return _outcome(envelope, "created", event=event_view(row))
+    if event.sourceId is None:
+        return await _with_current(conn, envelope, "duplicate", command.event_id)
+    # Same source record in the same channel: the sync job's resend is an upsert.
+    return await _replace(conn, envelope, command.event_id, event, event.status)
+
+
+async def _update(
+    conn: asyncpg.Connection, envelope: IngestEnvelope, command: UpdateEvent
+) -> Outcome:
+    row = await conn.fetchrow("SELECT * FROM events WHERE id = $1", command.event_id)
+    if row is None:
+        return _outcome(envelope, "rejected", reason_code="not_found", reason="no such event")
+    try:
+        event = apply_patch(row["body"], command.changes, row["channel_id"])
+    except InvalidEvent as exc:
+        return _outcome(envelope, "rejected", reason_code="validation_failed", reason=str(exc))
+    return await _replace(conn, envelope, command.event_id, event, None)
+
+
+async def _replace(
+    conn: asyncpg.Connection,
+    envelope: IngestEnvelope,
+    event_id: uuid.UUID,
+    event: EventInput,
+    status: str | None,
+) -> Outcome:
+    row = await conn.fetchrow(_REPLACE_EVENT, event_id, status, *_columns(event))
+    if row is None:
+        return await _with_current(conn, envelope, "stale", event_id)
+    return _outcome(envelope, "updated", event=event_view(row))
+
+
+async def _change_status(
+    conn: asyncpg.Connection, envelope: IngestEnvelope, command: ChangeStatus
+) -> Outcome:
+    current = await conn.fetchval("SELECT status FROM events WHERE id = $1", command.event_id)
+    if current is None:
+        return _outcome(envelope, "rejected", reason_code="not_found", reason="no such event")
+    if current == "cancelled" and command.action != "cancel":
+        return _outcome(
+            envelope,
+            "rejected",
+            reason_code="event_cancelled",
+            reason="a cancelled event cannot be published or unpublished",
+        )
+    row = await conn.fetchrow(_CHANGE_STATUS, command.event_id, STATUS_AFTER[command.action])
+    return _outcome(envelope, "updated", event=event_view(row))
+
+
+def _columns(event: EventInput) -> tuple[Any, ...]:
+    """Values for title .. body of the insert and replace statements, in their order."""
+    return (
+        event.title,
+        event.startAt,
+        event.endAt,
+        event.timezone,
+        event.sourceId,
+        event.sourceUpdatedAt,
+        # The status lives in its column only: actions move it without touching the body.
+        event.model_dump(mode="json", exclude={"status"}),
+    )
+
+
+async def _with_current(
+    conn: asyncpg.Connection, envelope: IngestEnvelope, status: OutcomeStatus, event_id: uuid.UUID
 ) -> Outcome:
     row = await conn.fetchrow("SELECT * FROM events WHERE id = $1", event_id)
     view = event_view(row) if row is not None else None
-    return _outcome(envelope, "duplicate", event_id=event_id, event=view)
+    return _outcome(envelope, status, event_id=event_id, event=view)
 
 
 def _outcome(

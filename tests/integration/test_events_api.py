@@ -214,6 +214,9 @@ async def test_oversized_body_is_413(api: httpx.AsyncClient, tenant: Tenant) -> 
 async def test_unknown_route_and_wrong_method_use_the_envelope(api: httpx.AsyncClient) -> None:
     assert_envelope(await api.get("/api/public/v1/nothing-here"), 404, "not_found")
     assert_envelope(await api.delete(CHANNELS), 405, "method_not_allowed")
+    wrong = await api.delete(EVENTS)
+    assert_envelope(wrong, 405, "method_not_allowed")
+    assert {m.strip() for m in wrong.headers["allow"].split(",")} >= {"GET", "POST"}
 
 
 async def test_event_of_another_owner_is_404(

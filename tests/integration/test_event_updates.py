@@ -1,0 +1,138 @@
+"""Changing events: PATCH, publish / unpublish / cancel, upsert by sourceId, stale updates."""
+
+from __future__ import annotations
+
+import asyncpg
+import httpx
+
+from shared.api_keys import Scope
+from tests.integration.conftest import MakeTenant, Tenant, eventually
+
+EVENTS = "/api/public/v1/events"
+
+
+async def stored_event(api: httpx.AsyncClient, tenant: Tenant, **changes: object) -> dict:
+    response = await api.post(EVENTS, json=tenant.event(**changes), headers=tenant.headers)
+    assert response.status_code in (201, 202), response.text
+    location = response.headers["location"]
+
+    async def read() -> dict | None:
+        got = await api.get(location, headers=tenant.headers)
+        return got.json() if got.status_code == 200 else None
+
+    return await eventually(read)
+
+
+async def test_patch_changes_only_the_fields_sent(
+    api: httpx.AsyncClient, tenant: Tenant, db: asyncpg.Pool
+) -> None:
+    event = await stored_event(api, tenant, description="Bring a laptop")
+    response = await api.patch(
+        f"{EVENTS}/{event['id']}", json={"title": "API Launch Workshop (moved)"},
+        headers=tenant.headers,
+    )  # fmt: skip
+    assert response.status_code == 200, response.text
+    updated = response.json()
+    assert updated["title"] == "API Launch Workshop (moved)"
+    assert updated["description"] == "Bring a laptop"
+    assert updated["startAt"] == event["startAt"]
+    version = await db.fetchval("SELECT version FROM events WHERE id = $1::uuid", event["id"])
+    assert version == 2
+
+
+async def test_patch_is_validated_against_the_stored_event(
+    api: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    event = await stored_event(api, tenant)
+    for patch, field in (
+        ({"endAt": "2026-06-12T17:00:00-04:00"}, "endAt"),
+        ({"timezone": "Europe/Paris"}, "startAt"),
+        ({"title": None}, "title"),
+        ({"channelId": 1}, "channelId"),
+        ({"status": "cancelled"}, "status"),
+    ):
+        response = await api.patch(f"{EVENTS}/{event['id']}", json=patch, headers=tenant.headers)
+        assert response.status_code == 422, (patch, response.text)
+        assert field in {f["path"] for f in response.json()["error"]["fields"]}, patch
+
+
+async def test_patch_needs_events_update_and_access(
+    api: httpx.AsyncClient, tenant: Tenant, make_tenant: MakeTenant
+) -> None:
+    event = await stored_event(api, tenant)
+    creator = await make_tenant(scopes=(Scope.EVENTS_CREATE, Scope.EVENTS_READ))
+    stranger = await make_tenant()
+    url = f"{EVENTS}/{event['id']}"
+    denied = await api.patch(url, json={"title": "x"}, headers=creator.headers)
+    assert (denied.status_code, denied.json()["error"]["code"]) == (403, "missing_scope")
+    hidden = await api.patch(url, json={"title": "x"}, headers=stranger.headers)
+    assert hidden.status_code == 404
+
+
+async def test_publish_unpublish_cancel(api: httpx.AsyncClient, tenant: Tenant) -> None:
+    event = await stored_event(api, tenant, status="draft")
+    url = f"{EVENTS}/{event['id']}"
+    for action, status in (("publish", "published"), ("unpublish", "draft"),
+                           ("publish", "published"), ("cancel", "cancelled")):  # fmt: skip
+        response = await api.post(f"{url}/{action}", headers=tenant.headers)
+        assert response.status_code == 200, response.text
+        assert response.json()["status"] == status
+    refused = await api.post(f"{url}/publish", headers=tenant.headers)
+    assert (refused.status_code, refused.json()["error"]["code"]) == (409, "event_cancelled")
+    listed = await api.get(EVENTS, params={"status": "cancelled"}, headers=tenant.headers)
+    assert [e["id"] for e in listed.json()["docs"]] == [event["id"]]
+
+
+async def test_same_source_id_upserts_instead_of_duplicating(
+    api: httpx.AsyncClient, tenant: Tenant, db: asyncpg.Pool
+) -> None:
+    first = await stored_event(api, tenant, sourceId="crm-record-7", title="Open studio")
+    again = await api.post(
+        EVENTS, json=tenant.event(sourceId="crm-record-7", title="Open studio (sold out)"),
+        headers=tenant.headers,
+    )  # fmt: skip
+    assert again.status_code == 200, again.text
+    assert again.json()["id"] == first["id"]
+    assert again.json()["title"] == "Open studio (sold out)"
+    count = await db.fetchval(
+        "SELECT count(*) FROM events WHERE owner_account_id = $1", tenant.account_id
+    )
+    assert count == 1
+
+
+async def test_stale_update_never_overwrites_a_newer_one(
+    api: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    newer = "2026-05-02T10:00:00Z"
+    older = "2026-05-01T10:00:00Z"
+    event = await stored_event(
+        api, tenant, sourceId="cms-doc-9", title="Newer title", sourceUpdatedAt=newer
+    )
+    late = await api.post(
+        EVENTS, json=tenant.event(sourceId="cms-doc-9", title="Older title",
+                                  sourceUpdatedAt=older), headers=tenant.headers,
+    )  # fmt: skip
+    assert (late.status_code, late.json()["error"]["code"]) == (409, "stale_update")
+    late_patch = await api.patch(
+        f"{EVENTS}/{event['id']}", json={"title": "Older patch", "sourceUpdatedAt": older},
+        headers=tenant.headers,
+    )  # fmt: skip
+    assert late_patch.status_code == 409
+    current = (await api.get(f"{EVENTS}/{event['id']}", headers=tenant.headers)).json()
+    assert current["title"] == "Newer title"
+    assert current["sourceUpdatedAt"] == "2026-05-02T10:00:00Z"
+
+
+async def test_patch_retry_with_same_key_applies_once(
+    api: httpx.AsyncClient, tenant: Tenant, db: asyncpg.Pool
+) -> None:
+    event = await stored_event(api, tenant)
+    headers = {**tenant.headers, "Idempotency-Key": "patch-once"}
+    url = f"{EVENTS}/{event['id']}"
+    first = await api.patch(url, json={"title": "Renamed"}, headers=headers)
+    second = await api.patch(url, json={"title": "Renamed"}, headers=headers)
+    assert (first.status_code, second.status_code) == (200, 200)
+    assert second.headers["idempotent-replayed"] == "true"
+    assert await db.fetchval("SELECT version FROM events WHERE id = $1::uuid", event["id"]) == 2
+    other = await api.post(f"{url}/cancel", headers=headers)
+    assert other.json()["error"]["code"] == "idempotency_key_reused"
