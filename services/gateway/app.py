@@ -14,6 +14,7 @@ from starlette.middleware import Middleware
 
 from services.gateway.api import public_routes
 from services.gateway.errors import EXCEPTION_HANDLERS
+from services.gateway.inflight import InFlight
 from services.gateway.ingest import KafkaWriter
 from services.gateway.observe import RequestObserver
 from services.gateway.outcomes import OutcomeListener
@@ -56,7 +57,15 @@ def create_app(settings: GatewaySettings) -> Starlette:
         repository = Repository(pool)
         limiter = RateLimiter(pool, settings.rate_limits.window_seconds)
         limiter.start_pruning()
-        submitter = EventSubmitter(repository, writer, outcomes, settings.outcome_wait_seconds)
+        # A claim outlives the longest a request can take: the send, then the outcome wait.
+        inflight_ttl = settings.kafka.send_timeout_seconds + settings.outcome_wait_seconds + 5
+        submitter = EventSubmitter(
+            repository,
+            writer,
+            outcomes,
+            InFlight(pool, inflight_ttl),
+            settings.outcome_wait_seconds,
+        )
         app.state.ctx = GatewayContext(settings, pool, repository, limiter, writer, submitter)
         checks["postgres"] = lambda: ping(pool)
         checks["kafka"] = lambda: broker_reachable(producer.client)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import asyncpg
 import structlog
 
+from services.gateway.inflight import PRUNE as PRUNE_INFLIGHT
 from shared.metrics import RATE_LIMITED
 
 log = structlog.get_logger(__name__)
@@ -89,7 +90,8 @@ class RateLimiter:
         return result
 
     def start_pruning(self) -> None:
-        self._pruner = asyncio.create_task(self._prune_forever(), name="rate-limit-pruner")
+        """Every window, drop old counters and expired in-flight idempotency claims."""
+        self._pruner = asyncio.create_task(self._prune_forever(), name="gateway-pruner")
 
     async def stop_pruning(self) -> None:
         if self._pruner is not None:
@@ -102,8 +104,9 @@ class RateLimiter:
             await asyncio.sleep(self._window)
             try:
                 await self._pool.execute(_PRUNE, self._window)
+                await self._pool.execute(PRUNE_INFLIGHT)
             except (OSError, asyncpg.PostgresError) as exc:
-                log.warning("rate limit pruning failed", error=repr(exc))
+                log.warning("pruning failed", error=repr(exc))
 
 
 def _refusing_policy(limits: Sequence[Limit], hits: dict[str, int]) -> str:

@@ -22,6 +22,7 @@ from services.gateway.errors import (
     NotFound,
     ValidationFailed,
 )
+from services.gateway.inflight import InFlight
 from services.gateway.ingest import KafkaWriter
 from services.gateway.outcomes import OutcomeListener
 from services.gateway.repository import Repository
@@ -67,6 +68,7 @@ class EventSubmitter:
     repository: Repository
     writer: KafkaWriter
     outcomes: OutcomeListener
+    inflight: InFlight
     outcome_wait_seconds: float
 
     async def create(self, request: Request, payload: Any) -> Submission:
@@ -103,10 +105,16 @@ class EventSubmitter:
 
     async def _submit(self, request: Request, command: Command, payload: Any) -> Submission:
         request_hash = _request_hash(command, payload)
-        if request.idempotency_key is not None:
-            replay = await self._replay(request, request.idempotency_key, request_hash)
-            if replay is not None:
-                return replay
+        key = request.idempotency_key
+        if key is None:
+            return await self._send(request, command, request_hash)
+        replay = await self._replay(request, key, request_hash)
+        if replay is not None:
+            return replay
+        async with self.inflight.holding(request.principal.owner_id, key):
+            return await self._send(request, command, request_hash)
+
+    async def _send(self, request: Request, command: Command, request_hash: str) -> Submission:
         message_id = uuid.uuid4()
         envelope = IngestEnvelope(
             message_id=message_id,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import WorkerSettings
@@ -11,3 +12,5 @@ class PublisherSettings(WorkerSettings):
     model_config = SettingsConfigDict(env_prefix="PUBLISHER_", frozen=True)
 
     port: int = 8081
+    # Longer than the ingest topic's retention (7 days), so no replay can outlive its key.
+    idempotency_retention_hours: int = Field(default=192, ge=24)

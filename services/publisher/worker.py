@@ -77,6 +77,22 @@ def _decode(record: ConsumerRecord) -> IngestEnvelope:
     return decode_ingest(record.value)
 
 
+_PRUNE_KEYS = """
+DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(hours => $1)
+"""
+
+
+async def prune_idempotency_keys(pool: asyncpg.Pool, retention_hours: int) -> None:
+    """Hourly; every publisher replica may run it, the DELETE is idempotent."""
+    while True:
+        try:
+            deleted = await pool.execute(_PRUNE_KEYS, retention_hours)
+            log.info("idempotency keys pruned", result=deleted, retention_hours=retention_hours)
+        except (OSError, asyncpg.PostgresError) as exc:
+            log.warning("idempotency key pruning failed", error=repr(exc))
+        await asyncio.sleep(3600)
+
+
 @contextlib.asynccontextmanager
 async def open_publisher(
     settings: PublisherSettings, checks: dict[str, Check]
@@ -96,9 +112,15 @@ async def open_publisher(
         max_records=settings.batch_max_records,
         poison_run_limit=settings.poison_run_limit,
     )
+    pruner = asyncio.create_task(
+        prune_idempotency_keys(pool, settings.idempotency_retention_hours), name="key-pruner"
+    )
     try:
         yield ConsumerLoop(consumer, producer, _decode, publisher.apply, loop_settings)
     finally:
+        pruner.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await pruner
         await consumer.stop()
         await producer.stop()
         await pool.close()

@@ -34,19 +34,28 @@ async def test_same_key_twice_gives_one_row_and_the_same_id(
     assert await rows_of(db, tenant) == 1
 
 
-async def test_concurrent_retries_store_one_row(
+async def test_concurrent_retries_store_one_row_and_get_409_while_in_flight(
     api: httpx.AsyncClient, tenant: Tenant, db: asyncpg.Pool
 ) -> None:
     headers = {**tenant.headers, "Idempotency-Key": "nightly-import-row-77"}
     responses = await asyncio.gather(
         *(api.post(EVENTS, json=tenant.event(), headers=headers) for _ in range(10))
     )
-    assert all(r.status_code in (200, 201, 202) for r in responses), [r.text for r in responses]
-    assert len({r.json()["id"] for r in responses}) == 1
+    statuses = [r.status_code for r in responses]
+    assert set(statuses) <= {200, 201, 202, 409}, [r.text for r in responses]
+    accepted = [r for r in responses if r.status_code < 300]
+    assert accepted, statuses
+    assert 409 in statuses, "the first request holds the key while awaiting its outcome"
+    assert len({r.json()["id"] for r in accepted}) == 1
+    for refused in (r for r in responses if r.status_code == 409):
+        assert refused.json()["error"]["code"] == "idempotency_key_in_use"
+        assert refused.headers["retry-after"] == "1"
     await eventually(lambda: rows_of(db, tenant))
     await asyncio.sleep(0.5)  # let any straggling duplicate command reach the publisher
     assert await rows_of(db, tenant) == 1
-    assert [r.status_code for r in responses].count(201) <= 1
+    assert statuses.count(201) <= 1
+    retried = await api.post(EVENTS, json=tenant.event(), headers=headers)
+    assert (retried.status_code, retried.json()["id"]) == (200, accepted[0].json()["id"])
 
 
 async def test_quoted_and_bare_key_are_the_same_key(

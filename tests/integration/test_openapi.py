@@ -65,8 +65,10 @@ def test_schemathesis_finds_no_5xx_and_no_contract_violation(
             "30",
             "--seed",
             "20261122",
+            # One worker: with threads, hypothesis can hit a CPython 3.11 race in ast.parse
+            # ("AST constructor recursion depth mismatch") that has nothing to do with the API.
             "--workers",
-            "2",
+            "1",
             "--report",
             "junit",
             "--report-dir",
