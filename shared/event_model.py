@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import (
@@ -159,8 +159,16 @@ class InvalidEvent(ValueError):
 
 def parse_event(payload: object) -> EventInput:
     """Validate a decoded JSON body into an event, or raise InvalidEvent listing every error."""
+    return validate_as(EventInput, payload)
+
+
+E = TypeVar("E", bound="EventInput")
+
+
+def validate_as(model: type[E], payload: object) -> E:
+    """Schema and cross-field rules for EventInput or a model that extends it."""
     try:
-        event = EventInput.model_validate(payload)
+        event = model.model_validate(payload)
     except ValidationError as exc:
         raise InvalidEvent(field_errors(exc)) from None
     temporal = _temporal_errors(event)

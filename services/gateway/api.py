@@ -29,10 +29,17 @@ from services.gateway.http_io import (
     read_json,
 )
 from services.gateway.openapi import Operation, Param, openapi_document
-from services.gateway.schemas import ChannelPage, ErrorEnvelope, EventAccepted, EventPage
+from services.gateway.schemas import (
+    BatchResult,
+    ChannelPage,
+    ErrorEnvelope,
+    EventAccepted,
+    EventPage,
+)
 from services.gateway.submissions import Request as SubmissionRequest
 from services.gateway.submissions import Submission
 from shared.api_keys import Scope
+from shared.batch_model import EventBatch
 from shared.event_model import EventInput, EventPatch
 from shared.event_view import EventView, event_view
 from shared.messages import StatusAction
@@ -73,6 +80,17 @@ async def create_event(request: Request, principal: Principal) -> Response:
     return _answer(await ctx.submitter.create(submission, payload))
 
 
+@requires(Scope.EVENTS_CREATE, route_limit="events_create")
+async def create_event_batch(request: Request, principal: Principal) -> Response:
+    ctx = request.app.state.ctx
+    payload = await read_json(request, ctx.settings.max_batch_body_bytes)
+    results = await ctx.batch.submit(_submission_request(request, principal), payload)
+    counts: dict[str, int] = {}
+    for result in results:
+        counts[result["status"]] = counts.get(result["status"], 0) + 1
+    return JSONResponse({"results": results, "counts": counts})
+
+
 @requires(Scope.EVENTS_UPDATE)
 async def update_event(request: Request, principal: Principal) -> Response:
     ctx = request.app.state.ctx
@@ -99,10 +117,8 @@ def _submission_request(request: Request, principal: Principal) -> SubmissionReq
 
 
 def _event_id(request: Request) -> uuid.UUID:
-    try:
-        return uuid.UUID(request.path_params["eventId"])
-    except ValueError:
-        raise NotFound("No event with that id is accessible to this key.") from None
+    event_id: uuid.UUID = request.path_params["eventId"]  # the route's uuid convertor made it
+    return event_id
 
 
 def _answer(result: Submission) -> Response:
@@ -228,6 +244,16 @@ OPERATIONS: tuple[Operation, ...] = (
         response_headers={201: _LOCATION, 200: _LOCATION, 202: _LOCATION},
     ),
     Operation(
+        "POST",
+        f"{BASE}/events/batch",
+        "createEventBatch",
+        "Create up to 500 events at once; one result per item, partial success allowed",
+        Scope.EVENTS_CREATE,
+        request=EventBatch,
+        responses={200: ("One result per item, in order", BatchResult)},
+        errors=(400, 401, 403, 413, 415, 422, 429, 503),
+    ),
+    Operation(
         "GET",
         f"{BASE}/events",
         "listEvents",
@@ -284,6 +310,7 @@ OPERATIONS: tuple[Operation, ...] = (
 _ENDPOINTS: dict[str, Endpoint] = {
     "listChannels": list_channels,
     "createEvent": create_event,
+    "createEventBatch": create_event_batch,
     "listEvents": list_events,
     "getEvent": get_event,
     "updateEvent": update_event,
@@ -296,8 +323,11 @@ def public_routes() -> list[BaseRoute]:
     by_path: dict[str, dict[str, Endpoint]] = {}
     for op in OPERATIONS:
         by_path.setdefault(op.path, {})[op.method] = _ENDPOINTS[op.operation_id]
+    # The uuid convertor keeps `/events/batch` from being read as an event id.
     routes: list[BaseRoute] = [
-        Route(path, _dispatch(handlers), methods=list(handlers))
+        Route(
+            path.replace("{eventId}", "{eventId:uuid}"), _dispatch(handlers), methods=list(handlers)
+        )
         for path, handlers in by_path.items()
     ]
     return [*routes, Route(OPENAPI_PATH, openapi_yaml, methods=["GET"])]

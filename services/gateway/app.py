@@ -12,7 +12,8 @@ import structlog
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
-from services.gateway.api import public_routes
+from services.gateway.api import BASE, public_routes
+from services.gateway.batch import BatchSubmitter
 from services.gateway.errors import EXCEPTION_HANDLERS
 from services.gateway.inflight import InFlight
 from services.gateway.ingest import KafkaWriter
@@ -37,6 +38,7 @@ class GatewayContext:
     limiter: RateLimiter
     writer: KafkaWriter
     submitter: EventSubmitter
+    batch: BatchSubmitter
 
 
 def create_app(settings: GatewaySettings) -> Starlette:
@@ -66,7 +68,10 @@ def create_app(settings: GatewaySettings) -> Starlette:
             InFlight(pool, inflight_ttl),
             settings.outcome_wait_seconds,
         )
-        app.state.ctx = GatewayContext(settings, pool, repository, limiter, writer, submitter)
+        batch = BatchSubmitter(repository, writer, location_base=f"{BASE}/events")
+        app.state.ctx = GatewayContext(
+            settings, pool, repository, limiter, writer, submitter, batch
+        )
         checks["postgres"] = lambda: ping(pool)
         checks["kafka"] = lambda: broker_reachable(producer.client)
         log.info("gateway started", port=settings.port)

@@ -124,6 +124,26 @@ class Repository:
             )
         return [dict(r) for r in rows], int(total)
 
+    async def accessible_channels(self, owner_id: int, channel_ids: list[int]) -> set[int]:
+        rows = await self._pool.fetch(
+            f"SELECT c.id FROM channels c WHERE c.id = ANY($2::bigint[]) AND {_ACCESSIBLE_CHANNEL}",
+            owner_id,
+            channel_ids,
+        )
+        return {row["id"] for row in rows}
+
+    async def idempotency_records(
+        self, owner_id: int, keys: list[str]
+    ) -> dict[str, IdempotencyRecord]:
+        rows = await self._pool.fetch(
+            "SELECT idempotency_key, request_hash, event_id FROM idempotency_keys"
+            " WHERE owner_account_id = $1 AND idempotency_key = ANY($2::text[])",
+            owner_id,
+            keys,
+        )
+        return {r["idempotency_key"]: IdempotencyRecord(r["request_hash"], r["event_id"])
+                for r in rows}  # fmt: skip
+
     async def idempotency_record(self, owner_id: int, key: str) -> IdempotencyRecord | None:
         row = await self._pool.fetchrow(
             "SELECT request_hash, event_id FROM idempotency_keys"

@@ -69,5 +69,26 @@ class ErrorBody(_Response):
     fields: list[FieldProblem] | None = None
 
 
+class ItemError(_Response):
+    code: str
+    message: str
+    fields: list[FieldProblem] | None = None
+
+
+class BatchItemResult(_Response):
+    index: int
+    status: Literal["accepted", "replayed", "invalid", "forbidden", "rejected", "unavailable"]
+    id: uuid.UUID | None = None
+    location: str | None = None
+    error: ItemError | None = None
+
+
+class BatchResult(_Response):
+    """One result per item, in the order sent; counts by status for a quick check."""
+
+    results: list[BatchItemResult]
+    counts: dict[str, int]
+
+
 class ErrorEnvelope(_Response):
     error: ErrorBody

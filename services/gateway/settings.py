@@ -28,6 +28,7 @@ class GatewaySettings(BaseSettings):
     # How long POST /events waits for the publisher before answering 202 instead of 201.
     outcome_wait_seconds: float = Field(default=3.0, ge=0)
     max_body_bytes: int = Field(default=1_048_576, gt=0)
+    max_batch_body_bytes: int = Field(default=8_388_608, gt=0)
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     log: LogSettings = Field(default_factory=LogSettings)

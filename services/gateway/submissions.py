@@ -104,35 +104,25 @@ class EventSubmitter:
         return row
 
     async def _submit(self, request: Request, command: Command, payload: Any) -> Submission:
-        request_hash = _request_hash(command, payload)
+        digest = request_hash(command, payload)
         key = request.idempotency_key
         if key is None:
-            return await self._send(request, command, request_hash)
-        replay = await self._replay(request, key, request_hash)
+            return await self._send(request, command, digest)
+        replay = await self._replay(request, key, digest)
         if replay is not None:
             return replay
         async with self.inflight.holding(request.principal.owner_id, key):
-            return await self._send(request, command, request_hash)
+            return await self._send(request, command, digest)
 
-    async def _send(self, request: Request, command: Command, request_hash: str) -> Submission:
-        message_id = uuid.uuid4()
-        envelope = IngestEnvelope(
-            message_id=message_id,
-            request_id=request.request_id,
-            received_at=datetime.now(UTC),
-            owner_id=request.principal.owner_id,
-            api_key_id=request.principal.key_id,
-            idempotency_key=request.idempotency_key or f"message:{message_id}",
-            request_hash=request_hash,
-            command=command,
-        )
+    async def _send(self, request: Request, command: Command, digest: str) -> Submission:
+        envelope = build_envelope(request, command, digest, request.idempotency_key)
         return await self._write_and_wait(envelope, request.respond_async)
 
-    async def _replay(self, request: Request, key: str, request_hash: str) -> Submission | None:
+    async def _replay(self, request: Request, key: str, digest: str) -> Submission | None:
         prior = await self.repository.idempotency_record(request.principal.owner_id, key)
         if prior is None:
             return None
-        if prior.request_hash != request_hash:
+        if prior.request_hash != digest:
             raise IdempotencyKeyReused()
         row = await self.repository.event(request.principal.owner_id, prior.event_id)
         return Submission("replayed", prior.event_id, event_view(row) if row else None)
@@ -146,6 +136,22 @@ class EventSubmitter:
         finally:
             self.outcomes.forget(envelope.message_id)
         return _answer(outcome, envelope.command.event_id)
+
+
+def build_envelope(
+    request: Request, command: Command, digest: str, idempotency_key: str | None
+) -> IngestEnvelope:
+    message_id = uuid.uuid4()
+    return IngestEnvelope(
+        message_id=message_id,
+        request_id=request.request_id,
+        received_at=datetime.now(UTC),
+        owner_id=request.principal.owner_id,
+        api_key_id=request.principal.key_id,
+        idempotency_key=idempotency_key or f"message:{message_id}",
+        request_hash=digest,
+        command=command,
+    )
 
 
 def _validated(parse: Callable[[Any], T], payload: Any) -> T:
@@ -186,7 +192,7 @@ def _refusal(outcome: Outcome) -> ApiError:
     return error
 
 
-def _request_hash(command: Command, payload: Any) -> str:
+def request_hash(command: Command, payload: Any) -> str:
     """Same key with another action or another target is a different request."""
     canonical = json.dumps(
         {"type": command.type, "eventId": str(command.event_id), "body": payload},

@@ -13,7 +13,7 @@ def _handlers() -> dict[tuple[str, str], object]:
     for route in public_routes():
         assert isinstance(route, Route)
         for method, handler in getattr(route.endpoint, "handlers", {}).items():
-            found[(route.path, method)] = handler
+            found[(route.path.replace("{eventId:uuid}", "{eventId}"), method)] = handler
     return found
 
 

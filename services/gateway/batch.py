@@ -1,0 +1,119 @@
+"""`POST /events/batch`: up to 500 events, one result per item, partial success allowed.
+
+Items are validated, authorized and replay-checked one by one; the valid ones are produced
+concurrently, so the batch costs one round of broker acknowledgements, not one per item.
+Results say `accepted` (durable in Kafka, applied shortly: poll `location` or list with
+`updatedSince`), `replayed`, `invalid`, `forbidden`, `rejected` or `unavailable`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+from services.gateway.errors import ServiceUnavailable, ValidationFailed
+from services.gateway.ingest import KafkaWriter
+from services.gateway.repository import IdempotencyRecord, Repository
+from services.gateway.submissions import Request, build_envelope, request_hash
+from shared.batch_model import BatchItem, parse_batch, parse_item
+from shared.event_model import EventInput, FieldError, InvalidEvent
+from shared.messages import CreateEvent, IngestEnvelope, derive_event_id
+
+Result = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class BatchSubmitter:
+    repository: Repository
+    writer: KafkaWriter
+    location_base: str
+
+    async def submit(self, request: Request, payload: Any) -> list[Result]:
+        try:
+            raw_items = parse_batch(payload).events
+        except InvalidEvent as exc:
+            raise ValidationFailed(exc.errors) from None
+        results: dict[int, Result] = {}
+        valid: list[tuple[int, BatchItem]] = []
+        for index, raw in enumerate(raw_items):
+            try:
+                valid.append((index, parse_item(index, raw)))
+            except InvalidEvent as exc:
+                results[index] = _problem(index, "invalid", "validation_failed", exc.errors)
+        pending = await self._commands(request, valid, raw_items, results)
+        await self._produce(pending, results)
+        return [results[index] for index in range(len(raw_items))]
+
+    async def _commands(
+        self,
+        request: Request,
+        valid: list[tuple[int, BatchItem]],
+        raw_items: list[dict[str, Any]],
+        results: dict[int, Result],
+    ) -> list[tuple[int, IngestEnvelope]]:
+        owner = request.principal.owner_id
+        channels = await self.repository.accessible_channels(
+            owner, sorted({item.channelId for _, item in valid})
+        )
+        keys = [item.idempotencyKey for _, item in valid if item.idempotencyKey]
+        priors = await self.repository.idempotency_records(owner, keys) if keys else {}
+        pending = []
+        for index, item in valid:
+            if item.channelId not in channels:
+                problem = f"channel {item.channelId} is not accessible to this key"
+                error = FieldError(f"events.{index}.channelId", "channel_forbidden", problem)
+                results[index] = _problem(index, "forbidden", "channel_forbidden", [error])
+                continue
+            event = EventInput.model_validate(item.model_dump(exclude={"idempotencyKey"}))
+            key = item.idempotencyKey
+            event_id = derive_event_id(owner, key, event.channelId, event.sourceId)
+            command = CreateEvent(event_id=event_id, event=event)
+            digest = request_hash(command, raw_items[index])
+            prior = priors.get(key) if key else None
+            if prior is not None:
+                results[index] = self._replayed(index, prior, digest)
+                continue
+            pending.append((index, build_envelope(request, command, digest, key)))
+        return pending
+
+    async def _produce(
+        self, pending: list[tuple[int, IngestEnvelope]], results: dict[int, Result]
+    ) -> None:
+        sent = await asyncio.gather(
+            *(self.writer.write_command(envelope) for _, envelope in pending),
+            return_exceptions=True,
+        )
+        for (index, envelope), outcome in zip(pending, sent, strict=True):
+            if isinstance(outcome, ServiceUnavailable):
+                results[index] = _problem(index, "unavailable", "service_unavailable", [])
+            elif isinstance(outcome, BaseException):
+                raise outcome
+            else:
+                results[index] = self._ok(index, "accepted", str(envelope.command.event_id))
+        if pending and all(results[i]["status"] == "unavailable" for i, _ in pending):
+            raise ServiceUnavailable("The event log is unavailable; no item was accepted.")
+
+    def _replayed(self, index: int, prior: IdempotencyRecord, digest: str) -> Result:
+        if prior.request_hash != digest:
+            error = FieldError(f"events.{index}.idempotencyKey", "reused",
+                               "key used before with a different event")  # fmt: skip
+            return _problem(index, "rejected", "idempotency_key_reused", [error])
+        return self._ok(index, "replayed", str(prior.event_id))
+
+    def _ok(self, index: int, status: str, event_id: str) -> Result:
+        return {"index": index, "status": status, "id": event_id,
+                "location": f"{self.location_base}/{event_id}"}  # fmt: skip
+
+
+def _problem(index: int, status: str, code: str, fields: list[FieldError]) -> Result:
+    messages = {
+        "validation_failed": "The item is invalid; fix the fields listed.",
+        "channel_forbidden": "The item's channel is not accessible to this key's owner.",
+        "idempotency_key_reused": "The item's idempotencyKey was used with a different event.",
+        "service_unavailable": "The event log did not accept this item; retry it.",
+    }
+    error: Result = {"code": code, "message": messages[code]}
+    if fields:
+        error["fields"] = [{"path": f.path, "code": f.code, "message": f.message} for f in fields]
+    return {"index": index, "status": status, "error": error}
