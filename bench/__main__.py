@@ -42,6 +42,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--baseline-records", type=int, default=200_000)
     parser.add_argument("--soak-seconds", type=float, default=0, help="0 skips the soak")
     parser.add_argument("--soak-rate", type=float, default=250)
+    parser.add_argument(
+        "--warmup-seconds",
+        type=float,
+        default=20,
+        help="unmeasured load first: the broker's JVM compiles its hot paths",
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "results")
     return parser.parse_args()
 
@@ -69,6 +75,10 @@ async def measure(args: argparse.Namespace, started: Servers, services: dict[str
     work_dir.mkdir(parents=True, exist_ok=True)
     results: dict[str, Any] = {"scenarios": []}
     try:
+        if args.warmup_seconds > 0:
+            step(f"warm-up: 100 requests/s for {args.warmup_seconds:.0f}s, not measured")
+            await api_scenario(services["gateway"].url, await make_tenant(started.database_url),
+                               100, args.warmup_seconds, pool, pids, work_dir)  # fmt: skip
         for rate in [float(r) for r in args.rates.split(",")]:
             step(f"single-event API at {rate:.0f} requests/s for {args.seconds:.0f}s")
             tenant = await make_tenant(started.database_url)

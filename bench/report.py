@@ -15,7 +15,7 @@ def print_report(report: dict[str, Any]) -> None:
     print("\nSingle-event API (open model; latency from the scheduled send time)")
     header = (f"{'offered/s':>10} {'accepted/s':>10} {'errors':>6} {'p50 ms':>7} {'p95 ms':>7} "
               f"{'p99 ms':>7} {'max ms':>7} {'stored p50':>10} {'stored p99':>10} {'rows/s':>7} "
-              f"{'lost':>4} {'vs kafka':>8}")  # fmt: skip
+              f"{'lost':>4} {'vs kafka':>8} {'cpu busy':>8}")  # fmt: skip
     print(header)
     for s in report["scenarios"]:
         if "offered_rate" not in s:
@@ -25,7 +25,8 @@ def print_report(report: dict[str, Any]) -> None:
         print(f"{s['offered_rate']:>10.0f} {s['accepted_per_second']:>10.0f} {s['errors']:>6} "
               f"{lat.get('p50', 0):>7.1f} {lat.get('p95', 0):>7.1f} {lat.get('p99', 0):>7.1f} "
               f"{lat.get('max', 0):>7.1f} {st.get('p50', 0):>10.1f} {st.get('p99', 0):>10.1f} "
-              f"{s['publisher_rows_per_second']:>7.0f} {s['lost']:>4} {ratio:>8}")  # fmt: skip
+              f"{s['publisher_rows_per_second']:>7.0f} {s['lost']:>4} {ratio:>8} "
+              f"{s['machine_busy_percent']:>7.0f}%")  # fmt: skip
     for s in report["scenarios"]:
         if s["scenario"].startswith("publisher"):
             ratio = f" ({s['rows_per_second'] / pg_rate:.1%} of raw inserts)" if pg_rate else ""

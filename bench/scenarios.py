@@ -17,7 +17,7 @@ import asyncpg
 from aiokafka import AIOKafkaProducer
 
 from bench.load import event_body
-from bench.procstats import Usage, tree_usage
+from bench.procstats import Usage, busy_percent, cpu_times, tree_usage
 from shared.event_model import parse_event
 from shared.messages import CreateEvent, IngestEnvelope, derive_event_id, encode
 from shared.topics import Topic
@@ -70,13 +70,14 @@ async def api_scenario(
     """POST /events at a fixed offered rate from a separate process; then wait for the rows."""
     run_id = f"bench-{uuid.uuid4().hex[:8]}"
     out = work_dir / f"{run_id}.json"
-    before, started = snapshot(pids), time.perf_counter()
+    before, started, machine = snapshot(pids), time.perf_counter(), cpu_times()
     await asyncio.to_thread(subprocess.run, [
         sys.executable, "-m", "bench.load", "--url", gateway_url, "--key", tenant.key,
         "--channel", str(tenant.channel_id), "--rate", str(rate), "--seconds", str(seconds),
         "--run-id", run_id, "--out", str(out),
     ], check=True)  # fmt: skip
     load_wall = time.perf_counter() - started
+    machine_busy = busy_percent(machine, cpu_times())
     samples = json.loads(out.read_text())
     accepted = [s for s in samples if 200 <= s["status"] < 300]
     stored = await _wait_for_rows(pool, [s["event_id"] for s in accepted], within=120)
@@ -96,6 +97,7 @@ async def api_scenario(
         "request_to_stored_ms": {k: v * 1000 for k, v in percentiles(stored_lag).items()},
         "stored": len(stored), "lost": len(accepted) - len(stored),
         "publisher_rows_per_second": _rate(created),
+        "machine_busy_percent": machine_busy,
         "process_usage": usage_delta(before, after, max(load_wall, 1e-3)),
     }  # fmt: skip
 

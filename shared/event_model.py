@@ -23,6 +23,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from shared.classifications import CLASSIFICATIONS
+from shared.places import find as find_place
 
 EventStatus = Literal["draft", "published"]
 # Cancelled is reached only through the cancel action, never set on create.
@@ -124,8 +125,11 @@ def parse_patch(payload: object) -> EventPatch:
         patch = EventPatch.model_validate(payload)
     except ValidationError as exc:
         raise InvalidEvent(field_errors(exc)) from None
-    cleared = [name for name in _REQUIRED_ON_STORE if name in patch.changes()
-               and patch.changes()[name] is None]  # fmt: skip
+    cleared = [
+        name
+        for name in _REQUIRED_ON_STORE
+        if name in patch.changes() and patch.changes()[name] is None
+    ]
     if cleared:
         raise InvalidEvent([FieldError(n, "required", f"{n} cannot be cleared") for n in cleared])
     return patch
@@ -171,9 +175,9 @@ def validate_as(model: type[E], payload: object) -> E:
         event = model.model_validate(payload)
     except ValidationError as exc:
         raise InvalidEvent(field_errors(exc)) from None
-    temporal = _temporal_errors(event)
-    if temporal:
-        raise InvalidEvent(temporal)
+    problems = _temporal_errors(event) + _place_errors(event)
+    if problems:
+        raise InvalidEvent(problems)
     return event
 
 
@@ -186,6 +190,29 @@ def field_errors(exc: ValidationError) -> list[FieldError]:
         )
         for err in exc.errors(include_url=False)
     ]
+
+
+def _place_errors(event: EventInput) -> list[FieldError]:
+    city = event.approxLocation.city
+    place = find_place(city.placeId)
+    if place is None:
+        return [
+            FieldError(
+                "approxLocation.city.placeId",
+                "unknown_place",
+                f"'{city.placeId}' is not a known place; search them with "
+                "GET /api/public/v1/places?q=<name>",
+            )
+        ]
+    if place.countryCode != city.countryCode:
+        return [
+            FieldError(
+                "approxLocation.city.countryCode",
+                "country_mismatch",
+                f"{place.id} is in {place.countryCode}, not {city.countryCode}",
+            )
+        ]
+    return []
 
 
 def _temporal_errors(event: EventInput) -> list[FieldError]:

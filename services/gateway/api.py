@@ -3,6 +3,7 @@ document are both built from `OPERATIONS`. Each route declares its scope with `r
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from functools import cache
 from typing import Any
@@ -13,7 +14,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from services.gateway.auth import Principal
-from services.gateway.errors import NotFound
+from services.gateway.errors import BadRequest, NotFound
 from services.gateway.guard import Endpoint, requires
 from services.gateway.http_io import (
     DEFAULT_PAGE_LIMIT,
@@ -32,22 +33,27 @@ from services.gateway.openapi import Operation, Param, openapi_document
 from services.gateway.schemas import (
     BatchResult,
     ChannelPage,
+    ClassificationList,
     ErrorEnvelope,
     EventAccepted,
     EventPage,
+    PlacePage,
 )
 from services.gateway.submissions import Request as SubmissionRequest
 from services.gateway.submissions import Submission
 from shared.api_keys import Scope
 from shared.batch_model import EventBatch
-from shared.event_model import EventInput, EventPatch
+from shared.classifications import CLASSIFICATIONS
+from shared.event_model import EventInput, EventPatch, FieldError
 from shared.event_view import EventView, event_view
 from shared.messages import StatusAction
+from shared.places import Place, search
 
 BASE = "/api/public/v1"
 OPENAPI_PATH = "/api/developer/openapi/public-api-v1"
 
 _REPLAYED_HEADER = "Idempotent-Replayed"
+MAX_PLACE_QUERY = 200
 
 
 def _event_location(event_id: uuid.UUID | str) -> str:
@@ -130,8 +136,9 @@ def _answer(result: Submission) -> Response:
     body = result.event or {"id": str(result.event_id)}
     if result.state == "replayed":
         return JSONResponse(body, status_code=200, headers={**location, _REPLAYED_HEADER: "true"})
-    return JSONResponse(body, status_code=201 if result.state == "created" else 200,
-                        headers=location)  # fmt: skip
+    return JSONResponse(
+        body, status_code=201 if result.state == "created" else 200, headers=location
+    )
 
 
 @requires(Scope.EVENTS_READ)
@@ -149,6 +156,35 @@ async def get_event(request: Request, principal: Principal) -> Response:
     if row is None:
         raise NotFound("No event with that id is accessible to this key.")
     return JSONResponse(event_view(row))
+
+
+async def list_classifications(_: Request) -> Response:
+    docs = [{"slug": slug, "name": name} for slug, name in sorted(CLASSIFICATIONS.items())]
+    return JSONResponse({"docs": docs})
+
+
+async def search_places(request: Request) -> Response:
+    page = page_request(request)
+    country = request.query_params.get("countryCode")
+    if country is not None and not (len(country) == 2 and country.isalpha() and country.isupper()):
+        raise BadRequest(
+            "Query parameter 'countryCode' must be two capital letters, e.g. US.",
+            code="invalid_query_parameter",
+            fields=[FieldError("countryCode", "invalid", "ISO 3166-1 alpha-2")],
+        )
+    query = request.query_params.get("q", "")
+    if len(query) > MAX_PLACE_QUERY:
+        raise BadRequest(
+            f"Query parameter 'q' must be at most {MAX_PLACE_QUERY} characters.",
+            code="invalid_query_parameter",
+            fields=[FieldError("q", "too_long", f"at most {MAX_PLACE_QUERY} characters")],
+        )
+    places, total = search(query, country, page.limit, page.offset)
+    return JSONResponse(page_body([_place_view(p) for p in places], total, page))
+
+
+def _place_view(place: Place) -> dict[str, Any]:
+    return {**dataclasses.asdict(place), "aliases": list(place.aliases)}
 
 
 async def openapi_yaml(_: Request) -> Response:
@@ -244,6 +280,38 @@ OPERATIONS: tuple[Operation, ...] = (
         response_headers={201: _LOCATION, 200: _LOCATION, 202: _LOCATION},
     ),
     Operation(
+        "GET",
+        f"{BASE}/classifications",
+        "listClassifications",
+        "The classification slugs an event may carry (public reference data)",
+        None,
+        responses={200: ("Every known slug", ClassificationList)},
+    ),
+    Operation(
+        "GET",
+        f"{BASE}/places",
+        "searchPlaces",
+        "Search the place catalogue for approxLocation.city (public reference data)",
+        None,
+        responses={200: ("Matching places, most populous first", PlacePage)},
+        errors=(400,),
+        params=(
+            Param(
+                "q",
+                "query",
+                {"type": "string", "maxLength": MAX_PLACE_QUERY},
+                "Name or word prefix",
+            ),
+            Param(
+                "countryCode",
+                "query",
+                {"type": "string", "pattern": "^[A-Z]{2}$"},
+                "Only this country",
+            ),
+            *_PAGE_PARAMS,
+        ),
+    ),
+    Operation(
         "POST",
         f"{BASE}/events/batch",
         "createEventBatch",
@@ -309,6 +377,8 @@ OPERATIONS: tuple[Operation, ...] = (
 
 _ENDPOINTS: dict[str, Endpoint] = {
     "listChannels": list_channels,
+    "listClassifications": list_classifications,
+    "searchPlaces": search_places,
     "createEvent": create_event,
     "createEventBatch": create_event_batch,
     "listEvents": list_events,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 from collections.abc import AsyncIterator
@@ -26,6 +27,7 @@ from services.gateway.submissions import EventSubmitter
 from shared.db import create_pool, ping
 from shared.kafka import broker_reachable, create_producer
 from shared.ops_http import Check, observe_pool, ops_routes
+from shared.places import catalog as place_catalog
 
 log = structlog.get_logger(__name__)
 
@@ -49,6 +51,7 @@ def create_app(settings: GatewaySettings) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await asyncio.to_thread(place_catalog)  # built once here, not on the first request
         pool = await create_pool(settings.database)
         observe_pool(pool)
         producer = create_producer(settings.kafka, client_id)

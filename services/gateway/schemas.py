@@ -92,3 +92,35 @@ class BatchResult(_Response):
 
 class ErrorEnvelope(_Response):
     error: ErrorBody
+
+
+class Classification(_Response):
+    slug: str
+    name: str
+
+
+class ClassificationList(_Response):
+    docs: list[Classification]
+
+
+class PlaceView(_Response):
+    id: str
+    name: str
+    countryCode: str
+    timezone: str
+    latitude: float
+    longitude: float
+    population: int
+    aliases: list[str]
+
+
+class PlacePage(_Response):
+    docs: list[PlaceView]
+    page: int
+    limit: int
+    totalDocs: int
+    totalPages: int
+    hasNextPage: bool
+    hasPrevPage: bool
+    nextPage: int | None
+    prevPage: int | None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -29,6 +31,7 @@ class GatewaySettings(BaseSettings):
     outcome_wait_seconds: float = Field(default=3.0, ge=0)
     max_body_bytes: int = Field(default=1_048_576, gt=0)
     max_batch_body_bytes: int = Field(default=8_388_608, gt=0)
+    event_loop: Literal["auto", "asyncio", "uvloop"] = "auto"
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     log: LogSettings = Field(default_factory=LogSettings)

@@ -20,6 +20,7 @@ from shared.kafka import broker_reachable, create_consumer, create_producer, req
 from shared.messages import IngestEnvelope, Outcome, decode_ingest, encode
 from shared.metrics import COMMANDS, KAFKA_PRODUCE_FAILURES
 from shared.ops_http import Check, observe_pool
+from shared.places import catalog as place_catalog
 from shared.topics import ConsumerGroup, Topic
 
 log = structlog.get_logger("publisher.command")
@@ -98,6 +99,7 @@ async def open_publisher(
     settings: PublisherSettings, checks: dict[str, Check]
 ) -> AsyncIterator[ConsumerLoop[IngestEnvelope]]:
     client_id = f"publisher-{os.getpid()}"
+    await asyncio.to_thread(place_catalog)  # updates re-validate places; build it up front
     pool = await create_pool(settings.database)
     observe_pool(pool)
     producer = create_producer(settings.kafka, client_id)

@@ -66,6 +66,23 @@ def test_each_rule_names_its_field(changes: dict[str, Any], expected: tuple[str,
     assert expected in errors_of(docs_example(**changes))
 
 
+def test_unknown_place_and_wrong_country_name_their_field() -> None:
+    city = {"placeId": "place-nowhere-xyzzy", "name": "Nowhere", "countryCode": "US"}
+    assert ("approxLocation.city.placeId", "unknown_place") in errors_of(
+        docs_example(approxLocation={"city": city})
+    )
+    paris_in_us = {"placeId": "place-paris", "name": "Paris", "countryCode": "US"}
+    assert ("approxLocation.city.countryCode", "country_mismatch") in errors_of(
+        docs_example(approxLocation={"city": paris_in_us})
+    )
+
+
+def test_docs_place_ids_work_as_written() -> None:
+    for place_id, country in (("place-new-york", "US"), ("place-london", "GB")):
+        city = {"placeId": place_id, "name": "x", "countryCode": country}
+        assert parse_event(docs_example(approxLocation={"city": city}))
+
+
 def test_nested_paths_are_dotted() -> None:
     payload = docs_example(approxLocation={"city": {"placeId": "place-new-york", "name": "NY"}})
     assert ("approxLocation.city.countryCode", "missing") in errors_of(payload)

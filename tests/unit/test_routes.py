@@ -17,16 +17,20 @@ def _handlers() -> dict[tuple[str, str], object]:
     return found
 
 
-def test_every_public_api_route_declares_a_scope() -> None:
+REFERENCE_DATA = {f"{BASE}/classifications", f"{BASE}/places"}
+
+
+def test_every_public_api_route_declares_a_scope_but_reference_data() -> None:
     handlers = _handlers()
     assert len(handlers) == len(OPERATIONS)
     for (path, method), handler in handlers.items():
         assert path.startswith(BASE)
-        assert isinstance(getattr(handler, "required_scope", None), Scope), (method, path)
+        scope = getattr(handler, "required_scope", None)
+        assert isinstance(scope, Scope) or path in REFERENCE_DATA, (method, path)
 
 
 def test_documented_scope_is_the_enforced_scope() -> None:
-    enforced = {key: h.required_scope for key, h in _handlers().items()}  # type: ignore[attr-defined]
+    enforced = {key: getattr(h, "required_scope", None) for key, h in _handlers().items()}
     documented = {(op.path, op.method): op.scope for op in OPERATIONS}
     assert enforced == documented
 

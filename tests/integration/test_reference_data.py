@@ -1,0 +1,32 @@
+"""Public reference data: classification slugs and the searchable place catalogue."""
+
+from __future__ import annotations
+
+import httpx
+
+from shared.classifications import CLASSIFICATIONS
+
+
+async def test_classifications_are_published(api: httpx.AsyncClient) -> None:
+    body = (await api.get("/api/public/v1/classifications")).json()
+    assert {c["slug"] for c in body["docs"]} == set(CLASSIFICATIONS)
+
+
+async def test_places_are_searchable_most_populous_first(api: httpx.AsyncClient) -> None:
+    body = (await api.get("/api/public/v1/places", params={"q": "new york"})).json()
+    first = body["docs"][0]
+    assert (first["id"], first["countryCode"], first["timezone"]) == (
+        "place-new-york", "US", "America/New_York"
+    )  # fmt: skip
+    assert "place-new-york-city" in first["aliases"]
+    french = await api.get("/api/public/v1/places", params={"q": "paris", "countryCode": "FR"})
+    assert french.json()["docs"][0]["id"] == "place-paris"
+    page = (await api.get("/api/public/v1/places", params={"q": "san", "limit": 5})).json()
+    assert len(page["docs"]) == 5
+    assert page["hasNextPage"]
+
+
+async def test_bad_country_code_is_400(api: httpx.AsyncClient) -> None:
+    response = await api.get("/api/public/v1/places", params={"countryCode": "usa"})
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"][0]["path"] == "countryCode"
