@@ -39,6 +39,11 @@ def print_report(report: dict[str, Any]) -> None:
             f"  {name:<10} cpu {use['cpu_percent']:>6.1f}%   "
             f"peak rss {use['peak_rss_mib']:>8.1f} MiB"
         )
+    if last:
+        print(
+            f"  {'load gen':<10} cpu {last[0]['load_generator_cpu_percent']:>6.1f}%   "
+            "(the separate load-generator process)"
+        )
     if "soak" in report:
         print(f"\nSoak RSS growth: {report['soak']['rss_growth_percent']}")
     else:

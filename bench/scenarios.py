@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import resource
 import subprocess
 import sys
 import time
@@ -71,6 +72,7 @@ async def api_scenario(
     run_id = f"bench-{uuid.uuid4().hex[:8]}"
     out = work_dir / f"{run_id}.json"
     before, started, machine = snapshot(pids), time.perf_counter(), cpu_times()
+    children_cpu = _children_cpu_seconds()
     await asyncio.to_thread(subprocess.run, [
         sys.executable, "-m", "bench.load", "--url", gateway_url, "--key", tenant.key,
         "--channel", str(tenant.channel_id), "--rate", str(rate), "--seconds", str(seconds),
@@ -78,6 +80,7 @@ async def api_scenario(
     ], check=True)  # fmt: skip
     load_wall = time.perf_counter() - started
     machine_busy = busy_percent(machine, cpu_times())
+    load_generator_cpu = 100 * (_children_cpu_seconds() - children_cpu) / load_wall
     samples = json.loads(out.read_text())
     accepted = [s for s in samples if 200 <= s["status"] < 300]
     stored = await _wait_for_rows(pool, [s["event_id"] for s in accepted], within=120)
@@ -98,6 +101,7 @@ async def api_scenario(
         "stored": len(stored), "lost": len(accepted) - len(stored),
         "publisher_rows_per_second": _rate(created),
         "machine_busy_percent": machine_busy,
+        "load_generator_cpu_percent": round(load_generator_cpu, 1),
         "process_usage": usage_delta(before, after, max(load_wall, 1e-3)),
     }  # fmt: skip
 
@@ -182,6 +186,11 @@ async def _wait_for_rows(pool: asyncpg.Pool, ids: list[str], within: float) -> d
 async def _rows_of(pool: asyncpg.Pool, account_id: int) -> int:
     return int(await pool.fetchval(
         "SELECT count(*) FROM events WHERE owner_account_id = $1", account_id))  # fmt: skip
+
+
+def _children_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _rate(times: list[float]) -> float:

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime
-from typing import Any
 
 import asyncpg
 
+from services.publisher.bulk import NotAllNew, create_all, plain_creates
+from services.publisher.rows import event_columns, make_outcome
 from shared.event_model import EventInput, InvalidEvent, apply_patch
 from shared.event_view import event_view
 from shared.messages import (
@@ -65,8 +65,24 @@ WHERE id = $1 RETURNING *
 
 
 async def apply_batch(conn: asyncpg.Connection, batch: Sequence[IngestEnvelope]) -> list[Outcome]:
-    """Apply every command in Kafka order inside the caller's transaction."""
-    return [await _apply(conn, envelope) for envelope in batch]
+    """Apply every command inside the caller's transaction, in Kafka order per event.
+
+    Plain creates of events no other command in the batch touches take a set-based path
+    (two statements for all of them); everything else, and the whole fast group whenever
+    any of it was seen before, goes one by one.
+    """
+    outcomes: dict[int, Outcome] = {}
+    fast = plain_creates(batch)
+    if len(fast) > 1:
+        try:
+            async with conn.transaction():  # a savepoint: the fallback starts clean
+                outcomes = await create_all(conn, [(i, batch[i]) for i in fast])
+        except (NotAllNew, asyncpg.IntegrityConstraintViolationError, asyncpg.DataError):
+            outcomes = {}
+    for index, envelope in enumerate(batch):
+        if index not in outcomes:
+            outcomes[index] = await _apply(conn, envelope)
+    return [outcomes[index] for index in range(len(batch))]
 
 
 async def _apply(conn: asyncpg.Connection, envelope: IngestEnvelope) -> Outcome:
@@ -82,7 +98,9 @@ async def _apply(conn: asyncpg.Connection, envelope: IngestEnvelope) -> Outcome:
                 return await _update(conn, envelope, command)
             return await _change_status(conn, envelope, command)
     except (asyncpg.IntegrityConstraintViolationError, asyncpg.DataError) as exc:
-        return _outcome(envelope, "rejected", reason_code="constraint_violated", reason=str(exc))
+        return make_outcome(
+            envelope, "rejected", reason_code="constraint_violated", reason=str(exc)
+        )
 
 
 async def _claim(conn: asyncpg.Connection, envelope: IngestEnvelope) -> Outcome | None:
@@ -99,7 +117,7 @@ async def _claim(conn: asyncpg.Connection, envelope: IngestEnvelope) -> Outcome 
         return None
     prior = await conn.fetchrow(_PRIOR_CLAIM, envelope.owner_id, envelope.idempotency_key)
     if prior["request_hash"] != envelope.request_hash:
-        return _outcome(
+        return make_outcome(
             envelope,
             "rejected",
             event_id=prior["event_id"],
@@ -119,10 +137,10 @@ async def _create(
         envelope.owner_id,
         event.channelId,
         event.status,
-        *_columns(event),
+        *event_columns(event),
     )
     if row is not None:
-        return _outcome(envelope, "created", event=event_view(row))
+        return make_outcome(envelope, "created", event=event_view(row))
     if event.sourceId is None:
         return await _with_current(conn, envelope, "duplicate", command.event_id)
     # Same source record in the same channel: the sync job's resend is an upsert.
@@ -134,11 +152,11 @@ async def _update(
 ) -> Outcome:
     row = await conn.fetchrow("SELECT * FROM events WHERE id = $1", command.event_id)
     if row is None:
-        return _outcome(envelope, "rejected", reason_code="not_found", reason="no such event")
+        return make_outcome(envelope, "rejected", reason_code="not_found", reason="no such event")
     try:
         event = apply_patch(row["body"], command.changes, row["channel_id"])
     except InvalidEvent as exc:
-        return _outcome(envelope, "rejected", reason_code="validation_failed", reason=str(exc))
+        return make_outcome(envelope, "rejected", reason_code="validation_failed", reason=str(exc))
     return await _replace(conn, envelope, command.event_id, event, None)
 
 
@@ -149,10 +167,10 @@ async def _replace(
     event: EventInput,
     status: str | None,
 ) -> Outcome:
-    row = await conn.fetchrow(_REPLACE_EVENT, event_id, status, *_columns(event))
+    row = await conn.fetchrow(_REPLACE_EVENT, event_id, status, *event_columns(event))
     if row is None:
         return await _with_current(conn, envelope, "stale", event_id)
-    return _outcome(envelope, "updated", event=event_view(row))
+    return make_outcome(envelope, "updated", event=event_view(row))
 
 
 async def _change_status(
@@ -160,30 +178,16 @@ async def _change_status(
 ) -> Outcome:
     current = await conn.fetchval("SELECT status FROM events WHERE id = $1", command.event_id)
     if current is None:
-        return _outcome(envelope, "rejected", reason_code="not_found", reason="no such event")
+        return make_outcome(envelope, "rejected", reason_code="not_found", reason="no such event")
     if current == "cancelled" and command.action != "cancel":
-        return _outcome(
+        return make_outcome(
             envelope,
             "rejected",
             reason_code="event_cancelled",
             reason="a cancelled event cannot be published or unpublished",
         )
     row = await conn.fetchrow(_CHANGE_STATUS, command.event_id, STATUS_AFTER[command.action])
-    return _outcome(envelope, "updated", event=event_view(row))
-
-
-def _columns(event: EventInput) -> tuple[Any, ...]:
-    """Values for title .. body of the insert and replace statements, in their order."""
-    return (
-        event.title,
-        event.startAt,
-        event.endAt,
-        event.timezone,
-        event.sourceId,
-        event.sourceUpdatedAt,
-        # The status lives in its column only: actions move it without touching the body.
-        event.model_dump(mode="json", exclude={"status"}),
-    )
+    return make_outcome(envelope, "updated", event=event_view(row))
 
 
 async def _with_current(
@@ -191,26 +195,4 @@ async def _with_current(
 ) -> Outcome:
     row = await conn.fetchrow("SELECT * FROM events WHERE id = $1", event_id)
     view = event_view(row) if row is not None else None
-    return _outcome(envelope, status, event_id=event_id, event=view)
-
-
-def _outcome(
-    envelope: IngestEnvelope,
-    status: OutcomeStatus,
-    *,
-    event_id: uuid.UUID | None = None,
-    event: dict[str, object] | None = None,
-    reason_code: str | None = None,
-    reason: str | None = None,
-) -> Outcome:
-    return Outcome(
-        message_id=envelope.message_id,
-        request_id=envelope.request_id,
-        owner_id=envelope.owner_id,
-        event_id=event_id or envelope.command.event_id,
-        status=status,
-        reason_code=reason_code,
-        reason=reason,
-        event=event,
-        decided_at=datetime.now(UTC),
-    )
+    return make_outcome(envelope, status, event_id=event_id, event=view)

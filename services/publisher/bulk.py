@@ -1,0 +1,105 @@
+"""The set-based path for the common case: a batch of new events.
+
+All the batch's plain creates are claimed with one multi-row INSERT and stored with another.
+Anything unexpected (a key or an event seen before, a constraint) raises NotAllNew or a
+database error, and the caller redoes the group one command at a time.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import asyncpg
+
+from services.publisher.rows import event_columns, make_outcome
+from shared.event_view import event_view
+from shared.messages import CreateEvent, IngestEnvelope, Outcome
+
+_CLAIM_MANY = """
+INSERT INTO idempotency_keys
+    (owner_account_id, idempotency_key, request_hash, event_id, message_id)
+SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::uuid[], $5::uuid[])
+ON CONFLICT DO NOTHING
+RETURNING event_id
+"""
+
+_INSERT_MANY = """
+INSERT INTO events (id, owner_account_id, channel_id, status, title, start_at, end_at,
+    timezone, source_id, source_updated_at, body)
+SELECT u.id, u.owner, u.channel, u.status, u.title, u.start_at, u.end_at, u.timezone,
+    u.source_id, u.source_updated_at, u.body::jsonb
+FROM unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::text[], $5::text[],
+    $6::timestamptz[], $7::timestamptz[], $8::text[], $9::text[], $10::timestamptz[],
+    $11::text[]) AS u(id, owner, channel, status, title, start_at, end_at, timezone,
+    source_id, source_updated_at, body)
+ON CONFLICT (id) DO NOTHING
+RETURNING *
+"""
+
+
+class NotAllNew(Exception):
+    """Some create of the fast group was seen before: redo the group one by one."""
+
+
+def plain_creates(batch: Sequence[IngestEnvelope]) -> list[int]:
+    """Creates without sourceId whose event id and idempotency key occur once in the batch."""
+    events = Counter(envelope.command.event_id for envelope in batch)
+    keys = Counter((envelope.owner_id, envelope.idempotency_key) for envelope in batch)
+    return [
+        index
+        for index, envelope in enumerate(batch)
+        if isinstance(envelope.command, CreateEvent)
+        and envelope.command.event.sourceId is None
+        and events[envelope.command.event_id] == 1
+        and keys[(envelope.owner_id, envelope.idempotency_key)] == 1
+    ]
+
+
+async def create_all(
+    conn: asyncpg.Connection, group: list[tuple[int, IngestEnvelope]]
+) -> dict[int, Outcome]:
+    envelopes = [envelope for _, envelope in group]
+    claims = await conn.fetch(_CLAIM_MANY, *_columns_of(envelopes, _claim_row))
+    if len(claims) != len(group):
+        raise NotAllNew
+    rows = await conn.fetch(_INSERT_MANY, *_columns_of(envelopes, _event_row))
+    if len(rows) != len(group):
+        raise NotAllNew
+    by_id = {row["id"]: row for row in rows}
+    return {
+        index: make_outcome(envelope, "created", event=event_view(by_id[envelope.command.event_id]))
+        for index, envelope in group
+    }
+
+
+def _columns_of(
+    envelopes: list[IngestEnvelope], row: Callable[[IngestEnvelope], tuple[Any, ...]]
+) -> list[list[Any]]:
+    return [list(column) for column in zip(*(row(e) for e in envelopes), strict=True)]
+
+
+def _claim_row(envelope: IngestEnvelope) -> tuple[Any, ...]:
+    return (
+        envelope.owner_id,
+        envelope.idempotency_key,
+        envelope.request_hash,
+        envelope.command.event_id,
+        envelope.message_id,
+    )
+
+
+def _event_row(envelope: IngestEnvelope) -> tuple[Any, ...]:
+    command = envelope.command
+    assert isinstance(command, CreateEvent)
+    *columns, body = event_columns(command.event)
+    return (
+        command.event_id,
+        envelope.owner_id,
+        command.event.channelId,
+        command.event.status,
+        *columns,
+        json.dumps(body),
+    )
