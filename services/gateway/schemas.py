@@ -22,30 +22,25 @@ class Channel(_Response):
     createdAt: datetime
 
 
-class ChannelPage(_Response):
+class _PageFields(_Response):
     """The docs' pagination fields, named exactly as they name them."""
 
+    page: int
+    limit: int
+    totalDocs: int
+    totalPages: int
+    hasNextPage: bool
+    hasPrevPage: bool
+    nextPage: int | None
+    prevPage: int | None
+
+
+class ChannelPage(_PageFields):
     docs: list[Channel]
-    page: int
-    limit: int
-    totalDocs: int
-    totalPages: int
-    hasNextPage: bool
-    hasPrevPage: bool
-    nextPage: int | None
-    prevPage: int | None
 
 
-class EventPage(_Response):
+class EventPage(_PageFields):
     docs: list[EventView]
-    page: int
-    limit: int
-    totalDocs: int
-    totalPages: int
-    hasNextPage: bool
-    hasPrevPage: bool
-    nextPage: int | None
-    prevPage: int | None
 
 
 class EventAccepted(_Response):
@@ -114,13 +109,5 @@ class PlaceView(_Response):
     aliases: list[str]
 
 
-class PlacePage(_Response):
+class PlacePage(_PageFields):
     docs: list[PlaceView]
-    page: int
-    limit: int
-    totalDocs: int
-    totalPages: int
-    hasNextPage: bool
-    hasPrevPage: bool
-    nextPage: int | None
-    prevPage: int | None

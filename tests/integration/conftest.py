@@ -22,6 +22,7 @@ import pytest
 from devstack.seed import create_key
 from devstack.stack import SERVICES, TEST, Servers, ServiceProcess, servers, service_env
 from shared.api_keys import Scope
+from tests.examples import docs_example
 
 ALL_SCOPES = tuple(Scope)
 # Small batches so a crash test finds the publisher mid-backlog; limits out of the way of
@@ -85,18 +86,15 @@ class Tenant:
         return {"Authorization": f"Bearer {self.key}"}
 
     def event(self, **changes: Any) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "channelId": self.channel_id,
-            "title": "API Launch Workshop",
-            "startAt": "2026-06-12T18:00:00-04:00",
-            "timezone": "America/New_York",
-            "classifications": ["music"],
-            "approxLocation": {
-                "city": {"placeId": "place-new-york", "name": "New York", "countryCode": "US"}
-            },
-        }
-        body.update(changes)
-        return body
+        return docs_example(self.channel_id, **changes)
+
+
+async def rows_of(db: asyncpg.Pool, tenant: Tenant) -> int:
+    """How many events the tenant's account has stored."""
+    count = await db.fetchval(
+        "SELECT count(*) FROM events WHERE owner_account_id = $1", tenant.account_id
+    )
+    return int(count)
 
 
 MakeTenant = Callable[..., Awaitable[Tenant]]

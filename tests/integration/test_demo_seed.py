@@ -8,6 +8,7 @@ import httpx
 
 from devstack.seed import DEMO_CHANNEL_ID, seed_demo
 from devstack.stack import Servers
+from tests.examples import docs_example
 from tests.integration.conftest import eventually
 
 
@@ -24,19 +25,10 @@ async def test_demo_key_publishes_the_docs_example_into_channel_42(
     channels = (await api.get("/api/public/v1/channels", headers=headers)).json()
     assert [c["id"] for c in channels["docs"]] == [demo.channel_id]
 
-    docs_example = {
-        "channelId": demo.channel_id,
-        "title": "API Launch Workshop",
-        "startAt": "2026-06-12T18:00:00-04:00",
-        "timezone": "America/New_York",
-        "classifications": ["music"],
-        "approxLocation": {
-            "city": {"placeId": "place-new-york", "name": "New York", "countryCode": "US"}
-        },
-    }
+    body = docs_example(demo.channel_id)
     created = await api.post(
         "/api/public/v1/events",
-        json=docs_example,
+        json=body,
         headers={**headers, "Idempotency-Key": "event-api-launch-2026-06-12"},
     )
     assert created.status_code in (201, 202), created.text

@@ -5,17 +5,9 @@ from __future__ import annotations
 import asyncpg
 import httpx
 
-from tests.integration.conftest import MakeTenant, Tenant, eventually
+from tests.integration.conftest import MakeTenant, Tenant, eventually, rows_of
 
 BATCH = "/api/public/v1/events/batch"
-
-
-async def rows_of(db: asyncpg.Pool, tenant: Tenant) -> int:
-    return int(
-        await db.fetchval(
-            "SELECT count(*) FROM events WHERE owner_account_id = $1", tenant.account_id
-        )
-    )
 
 
 async def test_partial_success_is_reported_item_by_item(

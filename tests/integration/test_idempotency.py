@@ -7,17 +7,9 @@ import asyncio
 import asyncpg
 import httpx
 
-from tests.integration.conftest import Tenant, eventually
+from tests.integration.conftest import Tenant, eventually, rows_of
 
 EVENTS = "/api/public/v1/events"
-
-
-async def rows_of(db: asyncpg.Pool, tenant: Tenant) -> int:
-    return int(
-        await db.fetchval(
-            "SELECT count(*) FROM events WHERE owner_account_id = $1", tenant.account_id
-        )
-    )
 
 
 async def test_same_key_twice_gives_one_row_and_the_same_id(

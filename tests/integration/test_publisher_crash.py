@@ -8,18 +8,10 @@ import asyncpg
 import httpx
 
 from devstack.stack import ServiceProcess
-from tests.integration.conftest import Tenant, eventually
+from tests.integration.conftest import Tenant, eventually, rows_of
 
 EVENTS = "/api/public/v1/events"
 BACKLOG = 600
-
-
-async def rows_of(db: asyncpg.Pool, tenant: Tenant) -> int:
-    return int(
-        await db.fetchval(
-            "SELECT count(*) FROM events WHERE owner_account_id = $1", tenant.account_id
-        )
-    )
 
 
 async def test_publisher_sigkill_mid_backlog_loses_and_duplicates_nothing(

@@ -7,20 +7,12 @@ from typing import Any
 import pytest
 
 from shared.event_model import InvalidEvent, parse_event
+from tests.examples import docs_example as example
 
 
 def docs_example(**changes: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "channelId": 42,
-        "title": "API Launch Workshop",
-        "startAt": "2026-06-12T18:00:00-04:00",
-        "timezone": "America/New_York",
-        "classifications": ["music"],
-        "approxLocation": {
-            "city": {"placeId": "place-new-york", "name": "New York", "countryCode": "US"}
-        },
-    }
-    body.update(changes)
+    """The docs' example; a value of ... drops that field."""
+    body = example(**changes)
     return {k: v for k, v in body.items() if v is not ...}
 
 
