@@ -1,6 +1,11 @@
 """Open-model load generator, run as its own process: request i is sent at t0 + i/rate
 whether or not earlier ones have returned, and latency is measured from that scheduled
-time, so a slow server cannot hide its queueing (no coordinated omission)."""
+time, so a slow server cannot hide its queueing (no coordinated omission).
+
+It speaks HTTP/1.1 over a pool of keep-alive connections with pre-built request bytes:
+a general-purpose client (httpx) cost most of a core here, which on a 2-core box distorts
+the very thing being measured.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +15,9 @@ import json
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-import httpx
-
+CONNECTIONS = 64
 MAX_IN_FLIGHT = 4096
 
 
@@ -29,46 +34,79 @@ def event_body(channel_id: int, index: int) -> dict[str, Any]:
     }
 
 
-async def run(
-    url: str, key: str, channel_id: int, rate: float, seconds: float, run_id: str
-) -> list[dict[str, Any]]:
-    total = int(rate * seconds)
+class Connection:
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def exchange(self, request: bytes) -> tuple[int, bytes]:
+        if self.writer is None or self.reader is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        try:
+            self.writer.write(request)
+            head = await self.reader.readuntil(b"\r\n\r\n")
+            status = int(head[9:12])
+            length = 0
+            for line in head.split(b"\r\n")[1:]:
+                if line[:15].lower() == b"content-length:":
+                    length = int(line[15:])
+            return status, await self.reader.readexactly(length)
+        except (OSError, asyncio.IncompleteReadError, ValueError):
+            self.writer.close()
+            self.reader = self.writer = None
+            raise
+
+
+def request_bytes(host: str, key: str, body: bytes, idempotency_key: str) -> bytes:
+    return (
+        f"POST /api/public/v1/events HTTP/1.1\r\nHost: {host}\r\n"
+        f"Authorization: Bearer {key}\r\nContent-Type: application/json\r\n"
+        f"Prefer: respond-async\r\nIdempotency-Key: {idempotency_key}\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
+
+
+async def run(url: str, key: str, channel_id: int, rate: float, seconds: float, run_id: str
+              ) -> list[dict[str, Any]]:  # fmt: skip
+    target = urlsplit(url)
+    host, port = target.hostname or "127.0.0.1", target.port or 80
+    idle: asyncio.Queue[Connection] = asyncio.Queue()
+    for _ in range(CONNECTIONS):
+        idle.put_nowait(Connection(host, port))
     samples: list[dict[str, Any]] = []
-    limits = httpx.Limits(max_connections=512, max_keepalive_connections=512)
-    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30) as client:
-        headers = {"Authorization": f"Bearer {key}", "Prefer": "respond-async"}
-        in_flight: set[asyncio.Task[None]] = set()
-        start_wall, start = time.time(), time.perf_counter()
+    in_flight: set[asyncio.Task[None]] = set()
+    start_wall, start = time.time(), time.perf_counter()
 
-        async def send(index: int, scheduled: float) -> None:
-            sample: dict[str, Any] = {"sent_at": start_wall + (scheduled - start)}
-            try:
-                response = await client.post(
-                    "/api/public/v1/events",
-                    json=event_body(channel_id, index),
-                    headers={**headers, "Idempotency-Key": f"{run_id}-{index}"},
-                )
-                sample["status"] = response.status_code
-                if response.status_code < 300:
-                    sample["event_id"] = response.json()["id"]
-            except httpx.HTTPError as exc:
-                sample["status"] = 0
-                sample["error"] = type(exc).__name__
-            sample["latency"] = time.perf_counter() - scheduled
-            samples.append(sample)
+    async def send(index: int, scheduled: float) -> None:
+        body = json.dumps(event_body(channel_id, index)).encode()
+        request = request_bytes(f"{host}:{port}", key, body, f"{run_id}-{index}")
+        sample: dict[str, Any] = {"sent_at": start_wall + (scheduled - start)}
+        connection = await idle.get()
+        try:
+            status, payload = await connection.exchange(request)
+            sample["status"] = status
+            if status < 300:
+                sample["event_id"] = json.loads(payload)["id"]
+        except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
+            sample["status"], sample["error"] = 0, type(exc).__name__
+        finally:
+            idle.put_nowait(connection)
+        sample["latency"] = time.perf_counter() - scheduled
+        samples.append(sample)
 
-        for index in range(total):
-            scheduled = start + index / rate
-            delay = scheduled - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            if len(in_flight) >= MAX_IN_FLIGHT:
-                samples.append({"status": -1, "latency": 0.0, "error": "client_overloaded"})
-                continue
-            task = asyncio.create_task(send(index, scheduled))
-            in_flight.add(task)
-            task.add_done_callback(in_flight.discard)
-        await asyncio.gather(*in_flight)
+    for index in range(int(rate * seconds)):
+        scheduled = start + index / rate
+        delay = scheduled - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        if len(in_flight) >= MAX_IN_FLIGHT:
+            samples.append({"status": -1, "latency": 0.0, "error": "client_overloaded"})
+            continue
+        task = asyncio.create_task(send(index, scheduled))
+        in_flight.add(task)
+        task.add_done_callback(in_flight.discard)
+    await asyncio.gather(*in_flight)
     return samples
 
 
