@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 	@rm -f $(VENV)/.installed-* && touch $@
 
 run: install
-	@$(BIN)/python -m devstack run
+	@exec $(BIN)/python -m devstack run
 
 lint: install
 	@echo "==> ruff, mypy (strict), import contracts"
