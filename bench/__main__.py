@@ -18,7 +18,7 @@ import asyncpg
 
 from bench.baselines import kafka_producer_baseline, postgres_insert_baseline
 from bench.report import print_report
-from bench.scenarios import Tenant, api_scenario, backlog_scenario, snapshot
+from bench.scenarios import Tenant, api_scenario, backlog_scenario, batch_scenario, snapshot
 from devstack.kafka import kafka_version
 from devstack.seed import create_key
 from devstack.stack import BENCH, SERVICES, Servers, ServiceProcess, servers, service_env, step
@@ -39,6 +39,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--rates", default="250,500,1000", help="offered rates, requests/s")
     parser.add_argument("--seconds", type=float, default=15, help="duration of each rate")
     parser.add_argument("--backlog", type=int, default=100_000, help="commands to drain")
+    parser.add_argument("--batches", type=int, default=40, help="batches of 500 to send")
     parser.add_argument("--baseline-records", type=int, default=200_000)
     parser.add_argument("--soak-seconds", type=float, default=0, help="0 skips the soak")
     parser.add_argument("--soak-rate", type=float, default=250)
@@ -87,6 +88,11 @@ async def measure(args: argparse.Namespace, started: Servers, services: dict[str
                     services["gateway"].url, tenant, rate, args.seconds, pool, pids, work_dir
                 )
             )
+        step(f"batch endpoint: {args.batches} batches of 500 events")
+        tenant = await make_tenant(started.database_url)
+        results["scenarios"].append(
+            await batch_scenario(services["gateway"].url, tenant, args.batches, 500, pool, pids)
+        )
         step(f"publisher draining a backlog of {args.backlog} commands")
         services["publisher"].stop()
         tenant = await make_tenant(started.database_url)

@@ -28,6 +28,16 @@ def print_report(report: dict[str, Any]) -> None:
               f"{s['publisher_rows_per_second']:>7.0f} {s['lost']:>4} {ratio:>8} "
               f"{s['machine_busy_percent']:>7.0f}%")  # fmt: skip
     for s in report["scenarios"]:
+        if s["scenario"].startswith("batch"):
+            lat = s["request_latency_ms"]
+            print(
+                f"\nBatch endpoint: {s['accepted']}/{s['events']} accepted at "
+                f"{s['accepted_events_per_second']:.0f} events/s, "
+                f"{s['events_to_rows_per_second']:.0f} events/s to rows, "
+                f"request p50 {lat.get('p50', 0):.0f} ms, p99 {lat.get('p99', 0):.0f} ms, "
+                f"lost {s['lost']}"
+            )
+    for s in report["scenarios"]:
         if s["scenario"].startswith("publisher"):
             ratio = f" ({s['rows_per_second'] / pg_rate:.1%} of raw inserts)" if pg_rate else ""
             print(f"\nPublisher backlog: {s['stored']}/{s['commands']} stored, "

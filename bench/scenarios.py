@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+import httpx
 from aiokafka import AIOKafkaProducer
 
 from bench.load import event_body
@@ -104,6 +105,60 @@ async def api_scenario(
         "load_generator_cpu_percent": round(load_generator_cpu, 1),
         "process_usage": usage_delta(before, after, max(load_wall, 1e-3)),
     }  # fmt: skip
+
+
+async def batch_scenario(
+    gateway_url: str,
+    tenant: Tenant,
+    batches: int,
+    size: int,
+    pool: asyncpg.Pool,
+    pids: dict[str, int],
+) -> dict[str, Any]:
+    """POST /events/batch from 4 concurrent senders; events/s from first send to last row."""
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for number in range(batches):
+        queue.put_nowait(number)
+    latencies: list[float] = []
+    accepted: list[str] = []
+    headers = {"Authorization": f"Bearer {tenant.key}"}
+
+    async def sender(client: httpx.AsyncClient) -> None:
+        while not queue.empty():
+            number = queue.get_nowait()
+            items = [
+                {
+                    **event_body(tenant.channel_id, number * size + i),
+                    "idempotencyKey": f"batch-{number}-{i}",
+                }
+                for i in range(size)
+            ]
+            started = time.perf_counter()
+            response = await client.post(
+                "/api/public/v1/events/batch", json={"events": items}, headers=headers
+            )
+            latencies.append(time.perf_counter() - started)
+            accepted.extend(
+                r["id"] for r in response.json()["results"] if r["status"] == "accepted"
+            )
+
+    before, began = snapshot(pids), time.perf_counter()
+    async with httpx.AsyncClient(base_url=gateway_url, timeout=120) as client:
+        await asyncio.gather(*(sender(client) for _ in range(4)))
+    accept_seconds = time.perf_counter() - began
+    stored = await _wait_for_rows(pool, accepted, within=600)
+    total_seconds = time.perf_counter() - began
+    return {
+        "scenario": f"batch endpoint ({size} events per request, 4 concurrent senders)",
+        "events": batches * size,
+        "accepted": len(accepted),
+        "stored": len(stored),
+        "lost": len(accepted) - len(stored),
+        "accepted_events_per_second": len(accepted) / accept_seconds,
+        "events_to_rows_per_second": len(stored) / total_seconds,
+        "request_latency_ms": {k: v * 1000 for k, v in percentiles(latencies).items()},
+        "process_usage": usage_delta(before, snapshot(pids), total_seconds),
+    }
 
 
 async def backlog_scenario(

@@ -84,3 +84,9 @@ AUTH_FAILURES = Counter(
     "key_in_query). The answer is the same for all; only this metric tells them apart.",
     ["reason"],
 )
+GROUP_LAG = Gauge(
+    "pinned_consumer_group_lag_messages",
+    "Messages not yet committed by a consumer group, measured by the gateway from outside the "
+    "group, so it keeps growing while the group's consumers are down.",
+    ["group", "topic", "partition"],
+)

@@ -26,6 +26,7 @@ from services.gateway.settings import GatewaySettings
 from services.gateway.submissions import EventSubmitter
 from shared.db import create_pool, ping
 from shared.kafka import broker_reachable, create_producer
+from shared.lag import LagMonitor
 from shared.ops_http import Check, observe_pool, ops_routes
 from shared.places import catalog as place_catalog
 
@@ -58,6 +59,8 @@ def create_app(settings: GatewaySettings) -> Starlette:
         await producer.start()
         outcomes = OutcomeListener(settings.kafka, f"{client_id}-outcomes")
         await outcomes.start()
+        lag = LagMonitor(settings.kafka, settings.lag_interval_seconds)
+        await lag.start()
         writer = KafkaWriter(producer, settings.kafka.send_timeout_seconds)
         repository = Repository(pool)
         limiter = RateLimiter(pool, settings.rate_limits.window_seconds)
@@ -85,6 +88,7 @@ def create_app(settings: GatewaySettings) -> Starlette:
             # records they produced before closing anything.
             await writer.drain()
             await limiter.stop_pruning()
+            await lag.stop()
             await outcomes.stop()
             await producer.stop()
             await pool.close()

@@ -32,6 +32,8 @@ class GatewaySettings(BaseSettings):
     max_body_bytes: int = Field(default=1_048_576, gt=0)
     max_batch_body_bytes: int = Field(default=8_388_608, gt=0)
     event_loop: Literal["auto", "asyncio", "uvloop"] = "auto"
+    # How often the gateway measures every consumer group's lag for /metrics.
+    lag_interval_seconds: float = Field(default=10.0, gt=0)
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     log: LogSettings = Field(default_factory=LogSettings)

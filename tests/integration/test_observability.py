@@ -31,6 +31,7 @@ EXPECTED = {
         "pinned_kafka_produce_duration_seconds", "pinned_kafka_produce_failures_total",
         "pinned_gateway_outcome_waits_total", "pinned_gateway_rate_limited_total",
         "pinned_gateway_auth_failures_total", "pinned_db_pool_connections",
+        "pinned_consumer_group_lag_messages",
     },
     "publisher": {
         "pinned_publisher_commands_total", "pinned_dead_letters_total",
@@ -135,3 +136,32 @@ async def test_auth_failures_are_counted_by_reason(
     after = sample(await scrape(services["gateway"]), "pinned_gateway_auth_failures_total",
                    reason="malformed")  # fmt: skip
     assert after == before + 1
+
+
+async def test_group_lag_grows_while_the_publisher_is_down_and_drains_after(
+    api: httpx.AsyncClient, services: dict[str, ServiceProcess], tenant: Tenant
+) -> None:
+    async def publisher_lag() -> float:
+        text = await scrape(services["gateway"])
+        return sample(text, "pinned_consumer_group_lag_messages", group="pinned-publisher")
+
+    services["publisher"].kill()
+    try:
+        for index in range(30):
+            response = await api.post(
+                "/api/public/v1/events", json=tenant.event(title=f"Lagging {index}"),
+                headers={**tenant.headers, "Prefer": "respond-async"},
+            )  # fmt: skip
+            assert response.status_code == 202
+
+        async def grown() -> bool:
+            return await publisher_lag() >= 30
+
+        await eventually(grown, within=30, interval=0.5)
+    finally:
+        services["publisher"].start()
+
+    async def drained() -> bool:
+        return await publisher_lag() == 0
+
+    await eventually(drained, within=60, interval=0.5)

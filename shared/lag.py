@@ -1,0 +1,72 @@
+"""Consumer-group lag seen from outside the group, so it stays visible (and keeps growing)
+while every consumer of the group is down: committed offsets vs. log-end offsets."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import structlog
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
+
+from shared.metrics import GROUP_LAG
+from shared.settings import KafkaSettings
+from shared.topics import ConsumerGroup, Topic
+
+log = structlog.get_logger(__name__)
+
+WATCHED: dict[ConsumerGroup, tuple[Topic, ...]] = {
+    ConsumerGroup.PUBLISHER: (Topic.INGEST,),
+    ConsumerGroup.AUDITOR: (Topic.AUDIT, Topic.OUTCOMES),
+}
+
+
+class LagMonitor:
+    def __init__(self, settings: KafkaSettings, interval_seconds: float = 10.0) -> None:
+        self._settings = settings
+        self._interval = interval_seconds
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._admin = AIOKafkaAdminClient(bootstrap_servers=self._settings.bootstrap_servers)
+        self._offsets = AIOKafkaConsumer(
+            bootstrap_servers=self._settings.bootstrap_servers, group_id=None
+        )
+        await self._admin.start()
+        await self._offsets.start()
+        self._task = asyncio.create_task(self._run(), name="lag-monitor")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self._offsets.stop()
+        await self._admin.close()
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.measure()
+            except (KafkaError, OSError, TimeoutError) as exc:
+                log.warning("lag measurement failed", error=repr(exc))
+            await asyncio.sleep(self._interval)
+
+    async def measure(self) -> None:
+        for group, topics in WATCHED.items():
+            committed = await self._admin.list_consumer_group_offsets(group)
+            partitions = [
+                TopicPartition(topic, p)
+                for topic in topics
+                for p in self._offsets.partitions_for_topic(topic) or await self._refresh(topic)
+            ]
+            ends = await self._offsets.end_offsets(partitions)
+            for tp in partitions:
+                done = committed[tp].offset if tp in committed else 0
+                GROUP_LAG.labels(group, tp.topic, str(tp.partition)).set(max(0, ends[tp] - done))
+
+    async def _refresh(self, topic: str) -> set[int]:
+        cluster = await self._offsets._client.fetch_all_metadata()  # as in OutcomeListener
+        return cluster.partitions_for_topic(topic) or set()
