@@ -67,6 +67,4 @@ def print_report(report: dict[str, Any]) -> None:
         )
     if pg_rate:
         print(f"raw PostgreSQL inserts {pg_rate:.0f} rows/s")
-    print(
-        "Not measured yet: webhook deliveries and the batch endpoint (those routes do not exist)."
-    )
+    print("Not measured yet: webhook deliveries (that route does not exist).")
