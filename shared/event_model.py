@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal, TypeVar
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import ZoneInfo, available_timezones
 
 from pydantic import (
     AwareDatetime,
@@ -28,8 +28,6 @@ from shared.places import find as find_place
 EventStatus = Literal["draft", "published"]
 # Cancelled is reached only through the cancel action, never set on create.
 StoredStatus = Literal["draft", "published", "cancelled"]
-
-NonBlank = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
 
 class _ApiModel(BaseModel):
@@ -267,11 +265,3 @@ def _iana_zones() -> frozenset[str]:
     if _ZONES is None:
         _ZONES = frozenset(available_timezones())
     return _ZONES
-
-
-def local_isoformat(moment: datetime, zone_name: str) -> str:
-    """Render a stored instant in the event's own zone, as integrators sent it."""
-    try:
-        return moment.astimezone(ZoneInfo(zone_name)).isoformat()
-    except ZoneInfoNotFoundError:
-        return moment.astimezone(UTC).isoformat()

@@ -7,7 +7,6 @@ from collections.abc import Awaitable, Callable, Mapping
 
 import asyncpg
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -54,10 +53,6 @@ def ops_routes(checks: Mapping[str, Check]) -> list[Route]:
         Route("/readyz", readiness_endpoint(checks)),
         Route("/metrics", metrics),
     ]
-
-
-def ops_app(checks: Mapping[str, Check]) -> Starlette:
-    return Starlette(routes=ops_routes(checks))
 
 
 def observe_pool(pool: asyncpg.Pool) -> None:
