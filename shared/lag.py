@@ -4,7 +4,6 @@ while every consumer of the group is down: committed offsets vs. log-end offsets
 from __future__ import annotations
 
 import asyncio
-import contextlib
 
 import structlog
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -13,6 +12,7 @@ from aiokafka.errors import KafkaError
 
 from shared.metrics import GROUP_LAG
 from shared.settings import KafkaSettings
+from shared.tasks import cancel_and_wait
 from shared.topics import ConsumerGroup, Topic
 
 log = structlog.get_logger(__name__)
@@ -39,10 +39,7 @@ class LagMonitor:
         self._task = asyncio.create_task(self._run(), name="lag-monitor")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await cancel_and_wait(self._task)
         await self._offsets.stop()
         await self._admin.close()
 

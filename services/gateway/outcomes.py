@@ -8,7 +8,6 @@ whose outcome is late is answered 202 and can be polled.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import uuid
 
 import structlog
@@ -16,6 +15,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from shared.messages import Outcome, PoisonMessage, decode_outcome
 from shared.settings import KafkaSettings
+from shared.tasks import cancel_and_wait
 from shared.topics import Topic
 
 log = structlog.get_logger(__name__)
@@ -45,10 +45,7 @@ class OutcomeListener:
         self._task = asyncio.create_task(self._run(), name="outcome-listener")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await cancel_and_wait(self._task)
         await self._consumer.stop()
 
     def expect(self, message_id: uuid.UUID) -> asyncio.Future[Outcome]:

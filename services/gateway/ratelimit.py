@@ -9,7 +9,6 @@ request falls in; the answer carries the IETF `RateLimit-Policy` and `RateLimit`
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -18,6 +17,7 @@ import structlog
 
 from services.gateway.inflight import PRUNE as PRUNE_INFLIGHT
 from shared.metrics import RATE_LIMITED
+from shared.tasks import cancel_and_wait
 
 log = structlog.get_logger(__name__)
 
@@ -94,10 +94,7 @@ class RateLimiter:
         self._pruner = asyncio.create_task(self._prune_forever(), name="gateway-pruner")
 
     async def stop_pruning(self) -> None:
-        if self._pruner is not None:
-            self._pruner.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._pruner
+        await cancel_and_wait(self._pruner)
 
     async def _prune_forever(self) -> None:
         while True:

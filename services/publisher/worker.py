@@ -21,6 +21,7 @@ from shared.messages import IngestEnvelope, Outcome, decode_ingest, encode
 from shared.metrics import COMMANDS, KAFKA_PRODUCE_FAILURES
 from shared.ops_http import Check, observe_pool
 from shared.places import catalog as place_catalog
+from shared.tasks import cancel_and_wait
 from shared.topics import ConsumerGroup, Topic
 
 log = structlog.get_logger("publisher.command")
@@ -120,9 +121,7 @@ async def open_publisher(
     try:
         yield ConsumerLoop(consumer, producer, _decode, publisher.apply, loop_settings)
     finally:
-        pruner.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await pruner
+        await cancel_and_wait(pruner)
         await consumer.stop()
         await producer.stop()
         await pool.close()
