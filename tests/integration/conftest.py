@@ -136,3 +136,19 @@ async def eventually(
         value = await probe()
     assert value, f"condition not met within {within}s (last value: {value!r})"
     return value
+
+
+def sample(text: str, name: str, **labels: str) -> float:
+    """Sum of the samples of `name` whose labels include `labels` (0 when none)."""
+    total = 0.0
+    for line in text.splitlines():
+        if not line.startswith(name + "{") and not line.startswith(name + " "):
+            continue
+        if all(f'{k}="{v}"' in line for k, v in labels.items()):
+            total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
+async def scrape(service: ServiceProcess) -> str:
+    async with httpx.AsyncClient(timeout=10) as client:
+        return (await client.get(f"{service.url}/metrics")).text

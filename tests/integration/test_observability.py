@@ -19,7 +19,7 @@ from devstack.stack import Servers, ServiceProcess
 from shared.event_model import parse_event
 from shared.messages import CreateEvent, IngestEnvelope, encode
 from shared.topics import Topic
-from tests.integration.conftest import Tenant, eventually
+from tests.integration.conftest import Tenant, eventually, sample, scrape
 
 ROOT = Path(__file__).resolve().parents[2]
 PROMETHEUS = ROOT / "deploy" / "prometheus"
@@ -47,22 +47,6 @@ EXPECTED = {
 
 def families(text: str) -> set[str]:
     return {line.split()[2] for line in text.splitlines() if line.startswith("# TYPE ")}
-
-
-def sample(text: str, name: str, **labels: str) -> float:
-    """Sum of the samples of `name` whose labels include `labels` (0 when none)."""
-    total = 0.0
-    for line in text.splitlines():
-        if not line.startswith(name + "{") and not line.startswith(name + " "):
-            continue
-        if all(f'{k}="{v}"' in line for k, v in labels.items()):
-            total += float(line.rsplit(" ", 1)[1])
-    return total
-
-
-async def scrape(service: ServiceProcess) -> str:
-    async with httpx.AsyncClient(timeout=10) as client:
-        return (await client.get(f"{service.url}/metrics")).text
 
 
 @pytest.mark.parametrize("name", ["gateway", "publisher", "auditor"])

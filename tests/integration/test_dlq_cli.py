@@ -1,0 +1,87 @@
+"""`pinned dlq`: list dead letters with their origin; replay a fixed one, exactly once."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import asyncpg
+from aiokafka import AIOKafkaProducer
+
+from devstack.stack import Servers, ServiceProcess
+from shared.event_model import parse_event
+from shared.messages import CreateEvent, IngestEnvelope, encode
+from shared.topics import Topic
+from tests.integration.conftest import Tenant, eventually, rows_of, sample, scrape
+
+
+def pinned(stack: Servers, *args: str) -> dict | list:
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "pinned"), "--json", *args],
+        env={**os.environ, "KAFKA_BOOTSTRAP_SERVERS": stack.kafka_bootstrap},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(result.stdout)
+
+
+async def test_replaying_a_fixed_dead_letter_applies_it_exactly_once(
+    stack: Servers, services: dict[str, ServiceProcess], tenant: Tenant, db: asyncpg.Pool
+) -> None:
+    # A command an older consumer version dead-lettered; the current one can apply it.
+    request_id = f"req_{uuid.uuid4().hex}"
+    envelope = IngestEnvelope(
+        message_id=uuid.uuid4(),
+        request_id=request_id,
+        received_at=datetime.now(UTC),
+        owner_id=tenant.account_id,
+        idempotency_key=f"dlq-{uuid.uuid4()}",
+        request_hash="h",
+        command=CreateEvent(event_id=uuid.uuid4(), event=parse_event(tenant.event())),
+    )
+    headers = [
+        ("request-id", request_id.encode()),
+        ("dlq-origin-topic", Topic.INGEST.encode()),
+        ("dlq-origin-partition", b"0"),
+        ("dlq-origin-offset", b"0"),
+        ("dlq-consumer-group", b"pinned-publisher"),
+        ("dlq-reason", b"bug fixed in 1.2"),
+    ]
+    producer = AIOKafkaProducer(bootstrap_servers=stack.kafka_bootstrap, acks="all")
+    await producer.start()
+    try:
+        await producer.send_and_wait(
+            Topic.DEAD_LETTER,
+            encode(envelope),
+            key=str(envelope.command.event_id).encode(),
+            headers=headers,
+        )
+    finally:
+        await producer.stop()
+
+    letters = pinned(stack, "dlq", "list")
+    mine = next(d for d in letters if d["request_id"] == request_id)
+    assert (mine["origin_topic"], mine["reason"]) == (Topic.INGEST, "bug fixed in 1.2")
+
+    assert pinned(stack, "dlq", "replay", "--id", mine["id"]) == {"replayed": 1}
+    await eventually(lambda: rows_of(db, tenant))
+    duplicates_before = await duplicates(services)
+    assert pinned(stack, "dlq", "replay", "--id", mine["id"]) == {"replayed": 1}
+
+    async def second_replay_applied() -> bool:
+        return await duplicates(services) > duplicates_before
+
+    await eventually(second_replay_applied)
+
+    assert await rows_of(db, tenant) == 1
+
+
+async def duplicates(services: dict[str, ServiceProcess]) -> float:
+    text = await scrape(services["publisher"])
+    return sample(text, "pinned_publisher_commands_total", outcome="duplicate")
