@@ -1,0 +1,108 @@
+"""The consumer loop's two failure kinds, with in-memory fakes of the Kafka clients."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pytest
+from aiokafka import ConsumerRecord, TopicPartition
+
+from shared.consumer_loop import ConsumerLoop, Decoded, LoopSettings, PoisonFlood
+from shared.messages import PoisonMessage
+
+TP = TopicPartition("pinned.ingest.v1", 0)
+
+
+def record(offset: int, value: bytes) -> ConsumerRecord:
+    return ConsumerRecord("pinned.ingest.v1", 0, offset, 0, 0, b"k", value, None, 0, 0, [])
+
+
+class FakeConsumer:
+    """Hands out the given batches once each, then stops the loop; records commits."""
+
+    def __init__(self, batches: list[list[ConsumerRecord]]) -> None:
+        self.batches = batches
+        self.commits: list[dict[TopicPartition, int]] = []
+        self.loop: ConsumerLoop[Any] | None = None
+
+    async def getmany(self, timeout_ms: int, max_records: int) -> dict[TopicPartition, list[Any]]:
+        if not self.batches:
+            assert self.loop is not None
+            self.loop.stop()
+            return {}
+        return {TP: self.batches.pop(0)}
+
+    async def commit(self, offsets: dict[TopicPartition, int]) -> None:
+        self.commits.append(offsets)
+
+    def assignment(self) -> set[TopicPartition]:
+        return set()
+
+
+class FakeProducer:
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, bytes, list[tuple[str, bytes]]]] = []
+
+    async def send_and_wait(self, topic: str, value: bytes, key: bytes, headers: Any) -> None:
+        self.sent.append((topic, value, headers))
+
+
+def decode(rec: ConsumerRecord) -> bytes:
+    if rec.value.startswith(b"bad"):
+        raise PoisonMessage("not an envelope")
+    return bytes(rec.value)
+
+
+def make_loop(
+    batches: list[list[ConsumerRecord]], apply: Any, limit: int = 3
+) -> tuple[ConsumerLoop[bytes], FakeConsumer, FakeProducer]:
+    consumer, producer = FakeConsumer(batches), FakeProducer()
+    settings = LoopSettings(group="test", poison_run_limit=limit, backoff_initial_seconds=0.001)
+    loop = ConsumerLoop(consumer, producer, decode, apply, settings)  # type: ignore[arg-type]
+    consumer.loop = loop
+    return loop, consumer, producer
+
+
+async def test_poison_is_dead_lettered_with_origin_and_the_rest_applies() -> None:
+    applied: list[bytes] = []
+
+    async def apply(batch: Sequence[Decoded[bytes]]) -> None:
+        applied.extend(item.message for item in batch)
+
+    loop, consumer, producer = make_loop(
+        [[record(0, b"ok-1"), record(1, b"bad"), record(2, b"ok-2")]], apply
+    )
+    await loop.run()
+    assert applied == [b"ok-1", b"ok-2"]
+    topic, value, headers = producer.sent[0]
+    assert (topic, value) == ("pinned.dlq.v1", b"bad")
+    assert dict(headers)["dlq-origin-offset"] == b"1"
+    assert consumer.commits == [{TP: 3}]
+
+
+async def test_a_flood_of_poison_stops_the_loop_without_committing() -> None:
+    async def apply(batch: Sequence[Decoded[bytes]]) -> None:
+        raise AssertionError("nothing decodable should be applied")
+
+    flood = [record(i, b"bad") for i in range(10)]
+    loop, consumer, producer = make_loop([flood], apply, limit=3)
+    with pytest.raises(PoisonFlood):
+        await loop.run()
+    assert len(producer.sent) == 3
+    assert consumer.commits == []
+
+
+async def test_transient_failures_are_retried_never_dead_lettered() -> None:
+    attempts: list[int] = []
+
+    async def apply(batch: Sequence[Decoded[bytes]]) -> None:
+        attempts.append(len(batch))
+        if len(attempts) < 3:
+            raise OSError("database restarting")
+
+    loop, consumer, producer = make_loop([[record(0, b"ok")]], apply)
+    await loop.run()
+    assert attempts == [1, 1, 1]
+    assert producer.sent == []
+    assert consumer.commits == [{TP: 1}]
