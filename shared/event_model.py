@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal, TypeVar
 from zoneinfo import ZoneInfo, available_timezones
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     ConfigDict,
@@ -19,6 +20,7 @@ from pydantic import (
     StringConstraints,
     ValidationError,
     field_validator,
+    model_validator,
 )
 from pydantic_core import PydanticCustomError
 
@@ -46,6 +48,52 @@ class ApproxLocation(_ApiModel):
     city: City
 
 
+def _https(value: str) -> str:
+    if not value.startswith("https://") or len(value) <= len("https://"):
+        raise PydanticCustomError("https_required", "must be an https:// URL")
+    return value
+
+
+HttpsUrl = Annotated[str, StringConstraints(max_length=2000), AfterValidator(_https)]
+
+
+class Coordinates(_ApiModel):
+    lat: float = Field(ge=-90, le=90)
+    lng: float = Field(ge=-180, le=180)
+
+
+class Venue(_ApiModel):
+    """The exact place, when it may be shown (approxLocation is always required)."""
+
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    address: Annotated[str, StringConstraints(min_length=1, max_length=500)] | None = None
+    coordinates: Coordinates | None = None
+
+
+class Image(_ApiModel):
+    url: HttpsUrl
+    alt: Annotated[str, StringConstraints(min_length=1, max_length=300)]
+
+
+class TicketLink(_ApiModel):
+    """Checkout stays with the integrator's ticketing; we only link to it."""
+
+    url: HttpsUrl
+    label: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = None
+
+
+class PriceRange(_ApiModel):
+    min: float = Field(ge=0)
+    max: float = Field(ge=0)
+    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+
+    @model_validator(mode="after")
+    def _ordered(self) -> PriceRange:
+        if self.max < self.min:
+            raise PydanticCustomError("price_range_inverted", "max is below min")
+        return self
+
+
 class EventInput(_ApiModel):
     """The body of `POST /api/public/v1/events`."""
 
@@ -64,6 +112,10 @@ class EventInput(_ApiModel):
     ]
     approxLocation: ApproxLocation
     description: Annotated[str, StringConstraints(max_length=10_000)] | None = None
+    venue: Venue | None = None
+    images: Annotated[list[Image], Field(max_length=10)] | None = None
+    ticketLinks: Annotated[list[TicketLink], Field(max_length=5)] | None = None
+    price: PriceRange | None = None
     sourceId: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
     # The source's own modification time: an update older than the stored one is ignored.
     sourceUpdatedAt: AwareDatetime | None = None
@@ -107,6 +159,10 @@ class EventPatch(_ApiModel):
     classifications: Annotated[list[str], Field(min_length=1, max_length=5)] | None = None
     approxLocation: ApproxLocation | None = None
     description: Annotated[str, StringConstraints(max_length=10_000)] | None = None
+    venue: Venue | None = None
+    images: Annotated[list[Image], Field(max_length=10)] | None = None
+    ticketLinks: Annotated[list[TicketLink], Field(max_length=5)] | None = None
+    price: PriceRange | None = None
     sourceId: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
     sourceUpdatedAt: AwareDatetime | None = None
 

@@ -7,6 +7,7 @@ import httpx
 import pytest
 
 from shared.api_keys import Scope
+from tests.examples import RICH
 from tests.integration.conftest import MakeTenant, Tenant, eventually
 
 EVENTS = "/api/public/v1/events"
@@ -42,6 +43,15 @@ async def test_docs_example_creates_an_event_that_reads_back(
     read = await api.get(f"{EVENTS}/{event['id']}", headers=tenant.headers)
     assert read.status_code == 200
     assert read.json() == event
+
+
+async def test_venue_images_tickets_and_price_round_trip(
+    api: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    response = await api.post(EVENTS, json=tenant.event(**RICH), headers=tenant.headers)
+    event = await created_event(api, tenant, response)
+    for field, value in RICH.items():
+        assert event[field] == value, field
 
 
 async def test_draft_is_stored_as_draft(

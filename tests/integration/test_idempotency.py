@@ -7,6 +7,7 @@ import asyncio
 import asyncpg
 import httpx
 
+from devstack.stack import ServiceProcess
 from tests.integration.conftest import Tenant, eventually, rows_of
 
 EVENTS = "/api/public/v1/events"
@@ -37,7 +38,6 @@ async def test_concurrent_retries_store_one_row_and_get_409_while_in_flight(
     assert set(statuses) <= {200, 201, 202, 409}, [r.text for r in responses]
     accepted = [r for r in responses if r.status_code < 300]
     assert accepted, statuses
-    assert 409 in statuses, "the first request holds the key while awaiting its outcome"
     assert len({r.json()["id"] for r in accepted}) == 1
     for refused in (r for r in responses if r.status_code == 409):
         assert refused.json()["error"]["code"] == "idempotency_key_in_use"
@@ -48,6 +48,34 @@ async def test_concurrent_retries_store_one_row_and_get_409_while_in_flight(
     assert statuses.count(201) <= 1
     retried = await api.post(EVENTS, json=tenant.event(), headers=headers)
     assert (retried.status_code, retried.json()["id"]) == (200, accepted[0].json()["id"])
+
+
+async def test_retry_while_the_first_is_in_flight_is_409(
+    api: httpx.AsyncClient, tenant: Tenant, db: asyncpg.Pool, services: dict[str, ServiceProcess]
+) -> None:
+    # With the publisher stopped, the first request holds its key for the whole outcome wait.
+    headers = {**tenant.headers, "Idempotency-Key": "slow-first"}
+    services["publisher"].kill()
+    try:
+        first = asyncio.create_task(api.post(EVENTS, json=tenant.event(), headers=headers))
+        await eventually(
+            lambda: db.fetchval(
+                "SELECT 1 FROM idempotency_inflight"
+                " WHERE owner_account_id = $1 AND idempotency_key = 'slow-first'",
+                tenant.account_id,
+            ),
+            within=4,
+            interval=0.02,
+        )
+        refused = await api.post(EVENTS, json=tenant.event(), headers=headers)
+        assert refused.status_code == 409, refused.text
+        assert refused.json()["error"]["code"] == "idempotency_key_in_use"
+        assert refused.headers["retry-after"] == "1"
+        assert (await first).status_code == 202
+    finally:
+        services["publisher"].start()
+    await eventually(lambda: rows_of(db, tenant))
+    assert await rows_of(db, tenant) == 1
 
 
 async def test_quoted_and_bare_key_are_the_same_key(

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from shared.event_model import InvalidEvent, parse_event
+from tests.examples import RICH
 from tests.examples import docs_example as example
 
 
@@ -73,6 +74,41 @@ def test_docs_place_ids_work_as_written() -> None:
     for place_id, country in (("place-new-york", "US"), ("place-london", "GB")):
         city = {"placeId": place_id, "name": "x", "countryCode": country}
         assert parse_event(docs_example(approxLocation={"city": city}))
+
+
+def test_venue_images_tickets_and_price_are_accepted() -> None:
+    event = parse_event(docs_example(**RICH))
+    assert event.venue is not None
+    assert event.venue.coordinates is not None
+    assert event.price is not None
+    assert event.price.max == 25.5
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        (
+            {"images": [{"url": "http://cdn.example.com/a.jpg", "alt": "x"}]},
+            ("images.0.url", "https_required"),
+        ),
+        ({"images": [{"url": "https://cdn.example.com/a.jpg"}]}, ("images.0.alt", "missing")),
+        (
+            {"ticketLinks": [{"url": "javascript:alert(1)"}]},
+            ("ticketLinks.0.url", "https_required"),
+        ),
+        ({"price": {"min": 30, "max": 10, "currency": "USD"}}, ("price", "price_range_inverted")),
+        (
+            {"price": {"min": 1, "max": 2, "currency": "usd"}},
+            ("price.currency", "string_pattern_mismatch"),
+        ),
+        (
+            {"venue": {"name": "Pier", "coordinates": {"lat": 91, "lng": 0}}},
+            ("venue.coordinates.lat", "less_than_equal"),
+        ),
+    ],
+)
+def test_rich_fields_name_what_to_fix(changes: dict[str, Any], expected: tuple[str, str]) -> None:
+    assert expected in errors_of(docs_example(**changes))
 
 
 def test_nested_paths_are_dotted() -> None:
