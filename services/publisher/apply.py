@@ -152,7 +152,7 @@ async def _update(
 ) -> Outcome:
     row = await conn.fetchrow("SELECT * FROM events WHERE id = $1", command.event_id)
     if row is None:
-        return make_outcome(envelope, "rejected", reason_code="not_found", reason="no such event")
+        return _no_such_event(envelope)
     try:
         event = apply_patch(row["body"], command.changes, row["channel_id"])
     except InvalidEvent as exc:
@@ -178,7 +178,7 @@ async def _change_status(
 ) -> Outcome:
     current = await conn.fetchval("SELECT status FROM events WHERE id = $1", command.event_id)
     if current is None:
-        return make_outcome(envelope, "rejected", reason_code="not_found", reason="no such event")
+        return _no_such_event(envelope)
     if current == "cancelled" and command.action != "cancel":
         return make_outcome(
             envelope,
@@ -188,6 +188,10 @@ async def _change_status(
         )
     row = await conn.fetchrow(_CHANGE_STATUS, command.event_id, STATUS_AFTER[command.action])
     return make_outcome(envelope, "updated", event=event_view(row))
+
+
+def _no_such_event(envelope: IngestEnvelope) -> Outcome:
+    return make_outcome(envelope, "rejected", reason_code="not_found", reason="no such event")
 
 
 async def _with_current(
