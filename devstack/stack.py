@@ -45,27 +45,29 @@ class StackProfile:
         return self.base_dir.parent / "cache"
 
 
+# Every port sits below Linux's ephemeral range (32768-60999): a port inside it can be taken
+# as the source port of any outgoing connection, and a restarted server then fails to bind.
 RUN = StackProfile(
     "run",
     9092,
     9093,
-    55432,
+    15432,
     {"gateway": 8080, "publisher": 8081, "auditor": 8082},
     fresh_data=False,
 )
 TEST = StackProfile(
     "test",
-    39092,
-    39093,
-    55433,
+    19092,
+    19093,
+    15433,
     {"gateway": 18080, "publisher": 18081, "auditor": 18082},
     fresh_data=True,
 )
 BENCH = StackProfile(
     "bench",
-    49092,
-    49093,
-    55434,
+    29092,
+    29093,
+    15434,
     {"gateway": 28080, "publisher": 28081, "auditor": 28082},
     fresh_data=True,
 )

@@ -12,7 +12,7 @@ from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_KAFKA_BOOTSTRAP = "127.0.0.1:9092"
-DEFAULT_DATABASE_URL = "postgresql://pinned@127.0.0.1:55432/pinned"
+DEFAULT_DATABASE_URL = "postgresql://pinned@127.0.0.1:15432/pinned"
 
 
 class KafkaSettings(BaseSettings):

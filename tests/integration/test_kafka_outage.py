@@ -22,7 +22,7 @@ EVENTS = "/api/public/v1/events"
 
 @pytest.fixture
 def outage_kafka() -> KafkaNode:
-    return KafkaNode(TEST.base_dir / "kafka-outage", port=39192, controller_port=39193, heap="384m")
+    return KafkaNode(TEST.base_dir / "kafka-outage", port=19192, controller_port=19193, heap="384m")
 
 
 async def test_gateway_answers_503_while_kafka_is_down_and_recovers(
