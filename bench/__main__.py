@@ -20,9 +20,9 @@ from bench.baselines import kafka_producer_baseline, postgres_insert_baseline
 from bench.report import print_report
 from bench.scenarios import Tenant, api_scenario, backlog_scenario, batch_scenario, snapshot
 from devstack.kafka import kafka_version
-from devstack.seed import create_key
 from devstack.stack import BENCH, SERVICES, Servers, ServiceProcess, servers, service_env, step
-from shared.api_keys import Scope
+from shared import key_store
+from shared.api_keys import PUBLIC_SCOPES
 
 ROOT = Path(__file__).resolve().parent.parent
 UNLIMITED = "1000000000"
@@ -61,7 +61,8 @@ async def make_tenant(database_url: str) -> Tenant:
             "INSERT INTO channels (owner_account_id, name) VALUES ($1, 'bench') RETURNING id",
             account,
         )
-        key = await create_key(conn, account, "bench", tuple(Scope))
+        issued = await key_store.issue(conn, account, "bench", PUBLIC_SCOPES, actor="bench")
+        key = issued.token
     finally:
         await conn.close()
     return Tenant(account, channel, key)

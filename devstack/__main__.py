@@ -10,7 +10,7 @@ import time
 from types import FrameType
 
 from devstack.processes import StackError
-from devstack.seed import seed_demo
+from devstack.seed import DemoData, seed_demo
 from devstack.stack import (
     RUN,
     SERVICES,
@@ -43,7 +43,7 @@ def run() -> int:
             for service in services:
                 step(f"starting {service.name} on {service.url}")
                 service.start()
-            _print_banner(services[0].url, demo.api_key, demo.channel_id, log_dir)
+            _print_banner(services[0].url, demo, log_dir)
             while not stopping and all(s.process and s.process.poll() is None for s in services):
                 time.sleep(0.5)
             for service in services:
@@ -59,13 +59,16 @@ def run() -> int:
     return 0
 
 
-def _print_banner(gateway: str, key: str, channel_id: int, log_dir: object) -> None:
+def _print_banner(gateway: str, demo: DemoData, log_dir: object) -> None:
+    key, channel_id = demo.api_key, demo.channel_id
     print(
         f"""
 Pinned Events is running.
   gateway   {gateway}   (health: {gateway}/readyz, metrics: {gateway}/metrics)
   demo key  {key}
             scopes channels:read events:create events:read; new on every start
+  owner key {demo.owner_key}
+            for the developer API: {gateway}/api/developer/v1/keys
   logs      {log_dir}/*.log
 
 List your channels:
@@ -99,6 +102,7 @@ def prepare(seed: bool) -> int:
     if seed:
         demo = asyncio.run(seed_demo(database.url))
         print(f"demo channel {demo.channel_id}, demo key (shown once): {demo.api_key}")
+        print(f"owner key for the developer API (shown once): {demo.owner_key}")
     step("ready")
     return 0
 

@@ -13,8 +13,9 @@ from typing import Any
 
 import asyncpg
 
-from devstack import dlq, keys
-from shared.api_keys import QUICKSTART_SCOPES, Scope
+from devstack import dlq
+from shared import key_store
+from shared.api_keys import OWNER_SCOPES, QUICKSTART_SCOPES, Scope
 from shared.settings import DatabaseSettings, KafkaSettings
 
 
@@ -27,18 +28,32 @@ def _parser() -> argparse.ArgumentParser:
     create = key_cmds.add_parser("create", help="create a key; its secret is shown once")
     create.add_argument("--account", type=int, required=True)
     create.add_argument("--name", required=True, help="what the key is for, e.g. 'CMS sync'")
-    create.add_argument(
+    which = create.add_mutually_exclusive_group()
+    which.add_argument(
         "--scope",
         action="append",
         choices=[s.value for s in Scope],
         help="repeat per scope (default: channels:read, events:create)",
     )
+    which.add_argument(
+        "--owner",
+        action="store_true",
+        help="an owner key for the developer API: " + ", ".join(OWNER_SCOPES),
+    )
+    create.add_argument("--mode", choices=["test", "live"], default="test")
     create.add_argument("--expires-in-days", type=int)
 
     listing = key_cmds.add_parser("list", help="keys of an account, without secrets")
     listing.add_argument("--account", type=int, required=True)
 
-    revoke = key_cmds.add_parser("revoke", help="revoke a key at once")
+    for action, text in (
+        ("disable", "stop a key until enabled again"),
+        ("enable", "let a disabled key work again"),
+        ("history", "who created, disabled, rotated or revoked it, and why"),
+    ):
+        key_cmds.add_parser(action, help=text).add_argument("prefix")  # fmt: skip
+
+    revoke = key_cmds.add_parser("revoke", help="revoke a key at once, for good")
     revoke.add_argument("prefix")
     revoke.add_argument("--reason", required=True)
 
@@ -87,19 +102,36 @@ async def _dlq(args: argparse.Namespace) -> Any:
 def _run(args: argparse.Namespace) -> Any:
     if args.area == "dlq":
         return _dlq(args)
-    actor = f"cli:{getpass.getuser()}"
+    return _with_db(lambda conn: _keys(conn, args, f"cli:{getpass.getuser()}"))
+
+
+async def _keys(conn: asyncpg.Connection, args: argparse.Namespace, actor: str) -> Any:
     if args.action == "create":
-        scopes = tuple(Scope(s) for s in args.scope) if args.scope else QUICKSTART_SCOPES
+        scopes = _chosen_scopes(args)
         expires = (datetime.now(UTC) + timedelta(days=args.expires_in_days)
                    if args.expires_in_days else None)  # fmt: skip
-        return _with_db(lambda c: keys.issue(c, args.account, args.name, scopes, expires))
+        return await key_store.issue(
+            conn, args.account, args.name, scopes, actor=actor, mode=args.mode, expires_at=expires
+        )
     if args.action == "list":
-        return _with_db(lambda c: keys.listing(c, args.account))
+        rows, _ = await key_store.page(conn, args.account, limit=10_000, offset=0)
+        return rows
+    key_id = await key_store.id_by_prefix(conn, args.prefix)
+    if args.action == "history":
+        return await key_store.lifecycle(conn, key_id)
     if args.action == "revoke":
-        return _with_db(lambda c: keys.revoke(c, args.prefix, args.reason, actor))
-    return _with_db(
-        lambda c: keys.rotate(c, args.prefix, timedelta(hours=args.overlap_hours), actor)
-    )
+        return [await key_store.revoke(conn, None, key_id, args.reason, actor)]
+    if args.action == "rotate":
+        overlap = timedelta(hours=args.overlap_hours)
+        return await key_store.rotate(conn, None, key_id, overlap, actor)
+    change = key_store.disable if args.action == "disable" else key_store.enable
+    return [await change(conn, None, key_id, actor)]
+
+
+def _chosen_scopes(args: argparse.Namespace) -> tuple[Scope, ...]:
+    if args.owner:
+        return OWNER_SCOPES
+    return tuple(Scope(s) for s in args.scope) if args.scope else QUICKSTART_SCOPES
 
 
 def _print(args: argparse.Namespace, result: Any) -> None:
@@ -109,8 +141,8 @@ def _print(args: argparse.Namespace, result: Any) -> None:
 
 def _render(result: Any) -> tuple[Any, str]:
     """(machine-readable data, text for people) for each kind of command result."""
-    if isinstance(result, keys.IssuedKey):
-        return {"id": str(result.id), "key": result.token}, (
+    if isinstance(result, key_store.IssuedKey):
+        return {"id": str(result.id), "prefix": result.record["prefix"], "key": result.token}, (
             f"key {result.token}\n(shown once: store it in your secret manager now; "
             "only its hash is kept)"
         )
@@ -118,6 +150,8 @@ def _render(result: Any) -> tuple[Any, str]:
         return result, f"replayed {result['replayed']} message(s) to their origin topics"
     if isinstance(result, list) and result and isinstance(result[0], dlq.DeadLetter):
         return [_letter_data(d) for d in result], "\n".join(_letter_line(d) for d in result)
+    if isinstance(result, list) and result and "action" in result[0]:
+        return result, "\n".join(_history_line(e) for e in result)
     if isinstance(result, list):
         return result, "\n".join(_key_line(k) for k in result) or "nothing to show"
     return {"ok": True}, "done"
@@ -142,11 +176,16 @@ def _key_line(k: dict[str, Any]) -> str:
     )
 
 
+def _history_line(e: dict[str, Any]) -> str:
+    reason = f": {e['reason']}" if e["reason"] else ""
+    return f"{e['occurred_at']:%Y-%m-%d %H:%M:%S%z}  {e['action']:<9} by {e['actor']}{reason}"
+
+
 def main() -> int:
     args = _parser().parse_args()
     try:
         _print(args, asyncio.run(_run(args)))
-    except LookupError as exc:
+    except (LookupError, key_store.KeyStateConflict) as exc:
         print(f"error: {exc.args[0]}", file=sys.stderr)
         return 2
     return 0

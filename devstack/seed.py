@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 
 import asyncpg
 
-from shared.api_keys import Scope, generate_key
+from shared import key_store
+from shared.api_keys import OWNER_SCOPES, Scope
 
 DEMO_ACCOUNT = "Demo account"
 DEMO_CHANNEL_ID = 42
 DEMO_SCOPES = (Scope.CHANNELS_READ, Scope.EVENTS_CREATE, Scope.EVENTS_READ)
+SEED_ACTOR = "make run"
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,7 @@ class DemoData:
     account_id: int
     channel_id: int
     api_key: str
+    owner_key: str
 
 
 async def seed_demo(database_url: str) -> DemoData:
@@ -43,8 +45,13 @@ async def seed_demo(database_url: str) -> DemoData:
                 DEMO_CHANNEL_ID,
             )
             channel_id = await _demo_channel(conn, account_id)
-            token = await create_key(conn, account_id, "make run demo key", DEMO_SCOPES)
-        return DemoData(account_id, channel_id, token)
+            api_key = await key_store.issue(
+                conn, account_id, "make run demo key", DEMO_SCOPES, actor=SEED_ACTOR
+            )
+            owner_key = await key_store.issue(
+                conn, account_id, "make run owner key", OWNER_SCOPES, actor=SEED_ACTOR
+            )
+        return DemoData(account_id, channel_id, api_key.token, owner_key.token)
     finally:
         await conn.close()
 
@@ -65,22 +72,3 @@ async def _demo_channel(conn: asyncpg.Connection, account_id: int) -> int:
             account_id,
         )
     )
-
-
-async def create_key(
-    conn: asyncpg.Connection, account_id: int, name: str, scopes: tuple[Scope, ...]
-) -> str:
-    """Store a new key's hash and return the full token, the only time it exists in clear."""
-    key = generate_key("test")
-    await conn.execute(
-        "INSERT INTO api_keys (id, account_id, name, mode, prefix, secret_hash, scopes)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        uuid.uuid4(),
-        account_id,
-        name,
-        key.mode,
-        key.prefix,
-        key.secret_hash,
-        [str(s) for s in scopes],
-    )
-    return key.token

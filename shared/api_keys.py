@@ -36,9 +36,22 @@ class Scope(StrEnum):
     EVENTS_READ = "events:read"
     EVENTS_UPDATE = "events:update"
     MEDIA_WRITE = "media:write"
+    # Owner scopes: the developer API (`/api/developer/v1`) for key, integration and audit
+    # management. An integration's key never needs them, and the API never grants them.
+    KEYS_MANAGE = "keys:manage"
+    INTEGRATIONS_MANAGE = "integrations:manage"
+    AUDIT_READ = "audit:read"
 
 
 QUICKSTART_SCOPES = (Scope.CHANNELS_READ, Scope.EVENTS_CREATE)
+PUBLIC_SCOPES = (
+    Scope.CHANNELS_READ,
+    Scope.EVENTS_CREATE,
+    Scope.EVENTS_READ,
+    Scope.EVENTS_UPDATE,
+    Scope.MEDIA_WRITE,
+)
+OWNER_SCOPES = (Scope.KEYS_MANAGE, Scope.INTEGRATIONS_MANAGE, Scope.AUDIT_READ)
 
 
 @dataclass(frozen=True)

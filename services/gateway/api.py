@@ -4,23 +4,19 @@ document are both built from `OPERATIONS`. Each route declares its scope with `r
 from __future__ import annotations
 
 import uuid
-from functools import cache
 from typing import Any
 
-import yaml
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
 from services.gateway.auth import Principal
 from services.gateway.errors import BadRequest, NotFound
 from services.gateway.guard import Endpoint, requires
 from services.gateway.http_io import (
-    DEFAULT_PAGE_LIMIT,
     EVENT_STATUSES,
     MAX_IDEMPOTENCY_KEY_LENGTH,
-    MAX_PAGE,
-    MAX_PAGE_LIMIT,
+    PAGE_PARAMS,
     event_filters,
     idempotency_key,
     page_body,
@@ -28,12 +24,12 @@ from services.gateway.http_io import (
     prefers_async,
     read_json,
 )
-from services.gateway.openapi import Operation, Param, openapi_document
+from services.gateway.openapi import Operation, Param
+from services.gateway.routing import document_for, openapi_route, routes_for
 from services.gateway.schemas import (
     BatchResult,
     ChannelPage,
     ClassificationList,
-    ErrorEnvelope,
     EventAccepted,
     EventPage,
     PlacePage,
@@ -182,38 +178,7 @@ async def search_places(request: Request) -> Response:
     return JSONResponse(page_body([p.model_dump(mode="json") for p in places], total, page))
 
 
-async def openapi_yaml(_: Request) -> Response:
-    return Response(_openapi_text(), media_type="application/yaml")
-
-
-@cache
-def _openapi_text() -> str:
-    document = openapi_document(OPERATIONS, ErrorEnvelope)
-    return str(yaml.dump(document, Dumper=_PlainDumper, sort_keys=False, allow_unicode=True))
-
-
-class _PlainDumper(yaml.SafeDumper):
-    """No `&id001` anchors: some OpenAPI tools do not resolve YAML aliases."""
-
-    def ignore_aliases(self, data: object) -> bool:
-        return True
-
-
 _LOCATION = {"Location": {"schema": {"type": "string"}, "description": "Where to read the event"}}
-_PAGE_PARAMS = (
-    Param(
-        "page",
-        "query",
-        {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1},
-        "Page number",
-    ),
-    Param(
-        "limit",
-        "query",
-        {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_LIMIT, "default": DEFAULT_PAGE_LIMIT},
-        "Items per page",
-    ),
-)
 _CREATE_PARAMS = (
     Param(
         "Idempotency-Key",
@@ -253,7 +218,7 @@ OPERATIONS: tuple[Operation, ...] = (
         Scope.CHANNELS_READ,
         responses={200: ("A page of channels", ChannelPage)},
         errors=(400, 401, 403, 429),
-        params=_PAGE_PARAMS,
+        params=PAGE_PARAMS,
     ),
     Operation(
         "POST",
@@ -303,7 +268,7 @@ OPERATIONS: tuple[Operation, ...] = (
                 {"type": "string", "pattern": "^[A-Z]{2}$"},
                 "Only this country",
             ),
-            *_PAGE_PARAMS,
+            *PAGE_PARAMS,
         ),
     ),
     Operation(
@@ -324,7 +289,7 @@ OPERATIONS: tuple[Operation, ...] = (
         Scope.EVENTS_READ,
         responses={200: ("A page of events", EventPage)},
         errors=(400, 401, 403, 429),
-        params=(*_PAGE_PARAMS, *_EVENT_FILTERS),
+        params=(*PAGE_PARAMS, *_EVENT_FILTERS),
     ),
     Operation(
         "GET",
@@ -384,23 +349,12 @@ _ENDPOINTS: dict[str, Endpoint] = {
 
 
 def public_routes() -> list[BaseRoute]:
-    """One route per path, so a 405 lists in `Allow` every method the path supports."""
-    by_path: dict[str, dict[str, Endpoint]] = {}
-    for op in OPERATIONS:
-        by_path.setdefault(op.path, {})[op.method] = _ENDPOINTS[op.operation_id]
     # The uuid convertor keeps `/events/batch` from being read as an event id.
-    routes: list[BaseRoute] = [
-        Route(
-            path.replace("{eventId}", "{eventId:uuid}"), _dispatch(handlers), methods=list(handlers)
-        )
-        for path, handlers in by_path.items()
-    ]
-    return [*routes, Route(OPENAPI_PATH, openapi_yaml, methods=["GET"])]
-
-
-def _dispatch(handlers: dict[str, Endpoint]) -> Endpoint:
-    async def endpoint(request: Request) -> Response:
-        return await handlers["GET" if request.method == "HEAD" else request.method](request)
-
-    endpoint.handlers = handlers  # type: ignore[attr-defined]
-    return endpoint
+    routes = routes_for(OPERATIONS, _ENDPOINTS, {"eventId": "uuid"})
+    document = document_for(
+        OPERATIONS,
+        "Pinned Events Public API",
+        "Publish approved event data into Pinned Events channels. "
+        "Bearer API keys from server-side code only.",
+    )
+    return [*routes, openapi_route(OPENAPI_PATH, document)]

@@ -15,6 +15,7 @@ from starlette.middleware import Middleware
 
 from services.gateway.api import BASE, public_routes
 from services.gateway.batch import BatchSubmitter
+from services.gateway.developer_api import developer_routes
 from services.gateway.errors import EXCEPTION_HANDLERS
 from services.gateway.inflight import InFlight
 from services.gateway.ingest import KafkaWriter
@@ -95,7 +96,7 @@ def create_app(settings: GatewaySettings) -> Starlette:
             log.info("gateway stopped")
 
     return Starlette(
-        routes=[*ops_routes(checks), *public_routes()],
+        routes=[*ops_routes(checks), *public_routes(), *developer_routes()],
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[Middleware(RequestObserver)],
         lifespan=lifespan,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from functools import wraps
+from typing import Literal
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -15,12 +16,16 @@ from services.gateway.repository import Repository
 from services.gateway.settings import RateLimitSettings
 from shared.api_keys import Scope
 
+LimitSubject = Literal["key", "owner"]
 ScopedEndpoint = Callable[[Request, Principal], Awaitable[Response]]
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 
-def requires(scope: Scope, route_limit: str | None = None) -> Callable[[ScopedEndpoint], Endpoint]:
-    """Guard an endpoint; `route_limit` names a per-key quota of RateLimitSettings."""
+def requires(
+    scope: Scope, route_limit: str | None = None, limit_by: LimitSubject = "key"
+) -> Callable[[ScopedEndpoint], Endpoint]:
+    """Guard an endpoint; `route_limit` names a quota of RateLimitSettings, counted per key
+    (`<route_limit>_per_key`) or per owner account across all its keys (`..._per_owner`)."""
 
     def decorate(endpoint: ScopedEndpoint) -> Endpoint:
         @wraps(endpoint)
@@ -30,7 +35,7 @@ def requires(scope: Scope, route_limit: str | None = None) -> Callable[[ScopedEn
                 request, ctx.repository, ctx.limiter, ctx.settings.rate_limits
             )
             request.state.principal = principal
-            limits = _limits(ctx.settings.rate_limits, request, principal, route_limit)
+            limits = _limits(ctx.settings.rate_limits, request, principal, route_limit, limit_by)
             await _enforce(request, ctx.limiter, ctx.settings.rate_limits, limits)
             if scope not in principal.scopes:
                 raise MissingScope(scope)
@@ -68,13 +73,18 @@ async def _enforce(
 
 
 def _limits(
-    settings: RateLimitSettings, request: Request, principal: Principal, route_limit: str | None
+    settings: RateLimitSettings,
+    request: Request,
+    principal: Principal,
+    route_limit: str | None,
+    limit_by: LimitSubject,
 ) -> list[Limit]:
     key = str(principal.key_id)
     limits = [_ip_limit(settings, request), Limit("key", key, settings.per_key)]
     if route_limit is not None:
-        quota = getattr(settings, f"{route_limit}_per_key")
-        limits.append(Limit(route_limit.replace("_", "-"), key, quota))
+        quota = getattr(settings, f"{route_limit}_per_{limit_by}")
+        subject = key if limit_by == "key" else f"account-{principal.owner_id}"
+        limits.append(Limit(route_limit.replace("_", "-"), subject, quota))
     return limits
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from starlette.requests import Request
 
 from services.gateway.errors import BadRequest, MalformedJson, PayloadTooLarge, UnsupportedMediaType
+from services.gateway.openapi import Param
 from services.gateway.repository import EventFilters
 from shared.event_model import FieldError
 
@@ -18,6 +19,20 @@ DEFAULT_PAGE_LIMIT = 20
 MAX_PAGE_LIMIT = 100
 # Keeps (page - 1) * limit far inside PostgreSQL's bigint OFFSET.
 MAX_PAGE = 1_000_000
+PAGE_PARAMS = (
+    Param(
+        "page",
+        "query",
+        {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1},
+        "Page number",
+    ),
+    Param(
+        "limit",
+        "query",
+        {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_LIMIT, "default": DEFAULT_PAGE_LIMIT},
+        "Items per page",
+    ),
+)
 
 
 async def read_json(request: Request, max_bytes: int) -> Any:
@@ -39,6 +54,16 @@ async def read_json(request: Request, max_bytes: int) -> Any:
         return json.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise MalformedJson(f"The body is not valid JSON: {exc}.") from None
+
+
+async def read_optional_json(request: Request, max_bytes: int) -> Any:
+    """Like read_json, but a request with no body at all means `{}` (every field default)."""
+    no_body_sent = "content-type" not in request.headers and (
+        request.headers.get("content-length", "0") == "0"
+    )
+    if no_body_sent and not await request.body():
+        return {}
+    return await read_json(request, max_bytes)
 
 
 def idempotency_key(request: Request) -> str | None:

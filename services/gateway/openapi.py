@@ -51,6 +51,7 @@ class Operation:
     summary: str
     scope: str | None
     request: type[BaseModel] | None = None
+    request_required: bool = True
     responses: dict[int, tuple[str, type[BaseModel] | None]] = field(default_factory=dict)
     errors: tuple[int, ...] = ()
     params: tuple[Param, ...] = ()
@@ -58,7 +59,10 @@ class Operation:
 
 
 def openapi_document(
-    operations: Sequence[Operation], error_model: type[BaseModel]
+    operations: Sequence[Operation],
+    error_model: type[BaseModel],
+    title: str,
+    description: str,
 ) -> dict[str, Any]:
     models = _models(operations, error_model)
     _, definitions = models_json_schema(
@@ -71,10 +75,9 @@ def openapi_document(
     return {
         "openapi": "3.1.0",
         "info": {
-            "title": "Pinned Events Public API",
+            "title": title,
             "version": API_VERSION,
-            "description": "Publish approved event data into Pinned Events channels. "
-            "Bearer API keys from server-side code only.",
+            "description": description,
         },
         "servers": [{"url": "/"}],
         "paths": paths,
@@ -121,7 +124,7 @@ def _operation(op: Operation, error_model: type[BaseModel]) -> dict[str, Any]:
         spec["x-required-scope"] = str(op.scope)
     if op.request is not None:
         spec["requestBody"] = {
-            "required": True,
+            "required": op.request_required,
             "content": {"application/json": {"schema": {"$ref": _ref(op.request)}}},
         }
     return spec

@@ -20,6 +20,8 @@ class RateLimitSettings(BaseSettings):
     per_ip: int = Field(default=3000, ge=1)
     per_key: int = Field(default=1200, ge=1)
     events_create_per_key: int = Field(default=600, ge=1)
+    # Key management is rare and sensitive: a tight quota per owner account, all keys together.
+    key_management_per_owner: int = Field(default=60, ge=1)
 
 
 class GatewaySettings(BaseSettings):

@@ -19,12 +19,12 @@ import asyncpg
 import httpx
 import pytest
 
-from devstack.seed import create_key
 from devstack.stack import SERVICES, TEST, Servers, ServiceProcess, servers, service_env
-from shared.api_keys import Scope
+from shared import key_store
+from shared.api_keys import OWNER_SCOPES, PUBLIC_SCOPES, Scope
 from tests.examples import docs_example
 
-ALL_SCOPES = tuple(Scope)
+ALL_SCOPES = PUBLIC_SCOPES
 # Small batches so a crash test finds the publisher mid-backlog; limits out of the way of
 # tests that send a lot (the rate-limit test runs gateways of its own with small limits).
 SERVICES_TEST_ENV = {
@@ -34,6 +34,7 @@ SERVICES_TEST_ENV = {
     "RATE_LIMIT_PER_IP": "100000000",
     "RATE_LIMIT_PER_KEY": "100000000",
     "RATE_LIMIT_EVENTS_CREATE_PER_KEY": "100000000",
+    "RATE_LIMIT_KEY_MANAGEMENT_PER_OWNER": "100000000",
 }
 
 
@@ -81,10 +82,15 @@ class Tenant:
     account_id: int
     channel_id: int
     key: str
+    owner_key: str  # scopes keys:manage, integrations:manage, audit:read (developer API)
 
     @property
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.key}"}
+
+    @property
+    def owner_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.owner_key}"}
 
     def event(self, **changes: Any) -> dict[str, Any]:
         return docs_example(self.channel_id, **changes)
@@ -114,8 +120,9 @@ async def make_tenant(db: asyncpg.Pool) -> MakeTenant:
                 account_id,
                 f"{name} channel",
             )
-            key = await create_key(conn, account_id, name, scopes)
-        return Tenant(account_id, channel_id, key)
+            issued = await key_store.issue(conn, account_id, name, scopes, actor="tests")
+            owner = await key_store.issue(conn, account_id, name, OWNER_SCOPES, actor="tests")
+        return Tenant(account_id, channel_id, issued.token, owner.token)
 
     return make
 

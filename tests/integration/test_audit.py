@@ -33,8 +33,8 @@ async def test_every_request_leaves_one_audit_row_and_key_usage_moves(
     assert rows[request_ids[0]]["key_prefix"] == tenant.key.split("_")[2]
     assert rows[request_ids[2]]["api_key_id"] is None
     key = await db.fetchrow(
-        "SELECT last_used_at, last_used_ip, request_count FROM api_keys WHERE account_id = $1",
-        tenant.account_id,
+        "SELECT last_used_at, last_used_ip, request_count FROM api_keys WHERE prefix = $1",
+        tenant.key.split("_")[2],
     )
     assert key["last_used_at"] is not None
     assert str(key["last_used_ip"]) == "127.0.0.1"

@@ -1,4 +1,5 @@
-"""`pinned keys`: create (secret once), list (never a secret), rotate with overlap, revoke."""
+"""`pinned keys`: create (secret once), list (never a secret), rotate with overlap, revoke,
+disable / enable, history; the developer API and the CLI share one key store."""
 
 from __future__ import annotations
 
@@ -69,4 +70,32 @@ async def test_create_list_rotate_revoke(
 async def test_unknown_prefix_is_a_clear_error(stack: Servers) -> None:
     result = await asyncio.to_thread(pinned, stack, "keys", "revoke", "NOPE1234", "--reason", "x")
     assert result.returncode == 2
-    assert "no active key with prefix NOPE1234" in result.stderr
+    assert "no key with prefix NOPE1234" in result.stderr
+
+
+async def test_disable_enable_history_and_owner_keys(
+    stack: Servers, api: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    created = await asyncio.to_thread(
+        pinned, stack, "keys", "create", "--account", str(tenant.account_id),
+        "--name", "ops console", "--owner",
+    )  # fmt: skip
+    assert created.returncode == 0, created.stderr
+    owner = json.loads(created.stdout)
+    listed = await api.get("/api/developer/v1/keys", headers=auth(owner["key"]))
+    assert listed.status_code == 200
+
+    prefix = owner["prefix"]
+    assert (await asyncio.to_thread(pinned, stack, "keys", "disable", prefix)).returncode == 0
+    assert (await api.get("/api/developer/v1/keys", headers=auth(owner["key"]))).status_code == 401
+    twice = await asyncio.to_thread(pinned, stack, "keys", "disable", prefix)
+    assert (twice.returncode, twice.stderr.strip()) == (
+        2,
+        f"error: key {prefix} is already disabled",
+    )
+    assert (await asyncio.to_thread(pinned, stack, "keys", "enable", prefix)).returncode == 0
+    assert (await api.get("/api/developer/v1/keys", headers=auth(owner["key"]))).status_code == 200
+
+    history = json.loads((await asyncio.to_thread(pinned, stack, "keys", "history", prefix)).stdout)
+    assert [e["action"] for e in history] == ["created", "disabled", "enabled"]
+    assert all(e["actor"].startswith("cli:") for e in history)

@@ -5,16 +5,21 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 
+import asyncpg
 import httpx
 import pytest
 
 from devstack.stack import TEST, Servers, ServiceProcess, service_env
+from shared import key_store
+from shared.api_keys import OWNER_SCOPES
 from tests.integration.conftest import Tenant
 
 CHANNELS = "/api/public/v1/channels"
 EVENTS = "/api/public/v1/events"
 KEY_QUOTA = 6
 CREATE_QUOTA = 2
+KEY_MANAGEMENT_QUOTA = 3
+KEYS = "/api/developer/v1/keys"
 
 
 @pytest.fixture
@@ -27,6 +32,7 @@ def two_gateways(stack: Servers, services: dict[str, ServiceProcess]) -> Iterato
             "RATE_LIMIT_PER_IP": "100000000",
             "RATE_LIMIT_PER_KEY": str(KEY_QUOTA),
             "RATE_LIMIT_EVENTS_CREATE_PER_KEY": str(CREATE_QUOTA),
+            "RATE_LIMIT_KEY_MANAGEMENT_PER_OWNER": str(KEY_MANAGEMENT_QUOTA),
             "GATEWAY_OUTCOME_WAIT_SECONDS": "0",
         },
     )
@@ -93,3 +99,26 @@ async def test_concurrent_requests_never_exceed_the_quota(
     statuses = [a.status_code for a in answers]
     assert statuses.count(200) == KEY_QUOTA
     assert statuses.count(429) == KEY_QUOTA * 2
+
+
+async def test_key_management_quota_is_per_owner_across_its_keys(
+    two_gateways: list[str], tenant: Tenant, db: asyncpg.Pool
+) -> None:
+    async with db.acquire() as conn:
+        second = await key_store.issue(
+            conn, tenant.account_id, "second owner key", OWNER_SCOPES, actor="tests"
+        )
+    owner_keys = [tenant.owner_headers, {"Authorization": f"Bearer {second.token}"}]
+    async with httpx.AsyncClient(timeout=30) as client:
+        statuses = []
+        for index in range(KEY_MANAGEMENT_QUOTA + 1):
+            response = await client.get(
+                two_gateways[index % 2] + KEYS, headers=owner_keys[index % 2]
+            )
+            statuses.append(response.status_code)
+        assert statuses == [200] * KEY_MANAGEMENT_QUOTA + [429]
+        assert response.headers["ratelimit"].startswith('"key-management";r=0;')
+        assert response.json()["error"]["code"] == "rate_limited"
+        # The account's integration key is not held back by its owner's key management.
+        listed = await client.get(two_gateways[0] + CHANNELS, headers=tenant.headers)
+        assert listed.status_code == 200

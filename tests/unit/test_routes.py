@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import get_args
+
 from starlette.routing import Route
 
 from services.gateway.api import BASE, OPENAPI_PATH, OPERATIONS, public_routes
-from shared.api_keys import Scope
+from services.gateway.developer_api import DEVELOPER_BASE, DEVELOPER_OPENAPI_PATH, developer_routes
+from services.gateway.developer_schemas import KeyCreate, PublicScope
+from shared.api_keys import OWNER_SCOPES, PUBLIC_SCOPES, QUICKSTART_SCOPES, Scope
 
 
 def _handlers() -> dict[tuple[str, str], object]:
@@ -46,3 +50,20 @@ def test_only_the_openapi_document_is_public() -> None:
 def test_one_route_per_path_so_405_lists_every_method() -> None:
     paths = [r.path for r in public_routes() if isinstance(r, Route)]
     assert len(paths) == len(set(paths))
+
+
+def test_developer_api_routes_all_need_the_owner_scope() -> None:
+    for route in developer_routes():
+        assert isinstance(route, Route)
+        if route.path == DEVELOPER_OPENAPI_PATH:
+            continue
+        assert route.path.startswith(DEVELOPER_BASE)
+        for handler in route.endpoint.handlers.values():  # type: ignore[attr-defined]
+            assert handler.required_scope is Scope.KEYS_MANAGE, route.path
+
+
+def test_keys_created_through_the_api_can_only_get_public_scopes() -> None:
+    # The schema's Literal feeds the OpenAPI document; it must match the scopes the code knows.
+    assert set(get_args(PublicScope)) == {str(s) for s in PUBLIC_SCOPES}
+    assert not set(get_args(PublicScope)) & {str(s) for s in OWNER_SCOPES}
+    assert KeyCreate(name="x").scopes == [str(s) for s in QUICKSTART_SCOPES]
