@@ -159,3 +159,36 @@ def sample(text: str, name: str, **labels: str) -> float:
 async def scrape(service: ServiceProcess) -> str:
     async with httpx.AsyncClient(timeout=10) as client:
         return (await client.get(f"{service.url}/metrics")).text
+
+
+# Small quotas for the gateways of `two_gateways`, which tests of rate limiting use.
+KEY_QUOTA = 6
+CREATE_QUOTA = 2
+KEY_MANAGEMENT_QUOTA = 3
+
+
+@pytest.fixture
+def two_gateways(stack: Servers, services: dict[str, ServiceProcess]) -> Iterator[list[str]]:
+    # An hour-long window, so no window boundary falls inside the test.
+    env = service_env(
+        stack,
+        {
+            "RATE_LIMIT_WINDOW_SECONDS": "3600",
+            "RATE_LIMIT_PER_IP": "100000000",
+            "RATE_LIMIT_PER_KEY": str(KEY_QUOTA),
+            "RATE_LIMIT_EVENTS_CREATE_PER_KEY": str(CREATE_QUOTA),
+            "RATE_LIMIT_KEY_MANAGEMENT_PER_OWNER": str(KEY_MANAGEMENT_QUOTA),
+            "GATEWAY_OUTCOME_WAIT_SECONDS": "0",
+        },
+    )
+    gateways = [
+        ServiceProcess("gateway", port, env, TEST.base_dir / "logs" / f"limits-{port}")
+        for port in (18091, 18092)
+    ]
+    try:
+        for gateway in gateways:
+            gateway.start()
+        yield [g.url for g in gateways]
+    finally:
+        for gateway in gateways:
+            gateway.stop()

@@ -3,50 +3,22 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 
 import asyncpg
 import httpx
-import pytest
 
-from devstack.stack import TEST, Servers, ServiceProcess, service_env
 from shared import key_store
 from shared.api_keys import OWNER_SCOPES
-from tests.integration.conftest import Tenant
+from tests.integration.conftest import (
+    CREATE_QUOTA,
+    KEY_MANAGEMENT_QUOTA,
+    KEY_QUOTA,
+    Tenant,
+)
 
 CHANNELS = "/api/public/v1/channels"
 EVENTS = "/api/public/v1/events"
-KEY_QUOTA = 6
-CREATE_QUOTA = 2
-KEY_MANAGEMENT_QUOTA = 3
 KEYS = "/api/developer/v1/keys"
-
-
-@pytest.fixture
-def two_gateways(stack: Servers, services: dict[str, ServiceProcess]) -> Iterator[list[str]]:
-    # An hour-long window, so no window boundary falls inside the test.
-    env = service_env(
-        stack,
-        {
-            "RATE_LIMIT_WINDOW_SECONDS": "3600",
-            "RATE_LIMIT_PER_IP": "100000000",
-            "RATE_LIMIT_PER_KEY": str(KEY_QUOTA),
-            "RATE_LIMIT_EVENTS_CREATE_PER_KEY": str(CREATE_QUOTA),
-            "RATE_LIMIT_KEY_MANAGEMENT_PER_OWNER": str(KEY_MANAGEMENT_QUOTA),
-            "GATEWAY_OUTCOME_WAIT_SECONDS": "0",
-        },
-    )
-    gateways = [
-        ServiceProcess("gateway", port, env, TEST.base_dir / "logs" / f"limits-{port}")
-        for port in (18091, 18092)
-    ]
-    try:
-        for gateway in gateways:
-            gateway.start()
-        yield [g.url for g in gateways]
-    finally:
-        for gateway in gateways:
-            gateway.stop()
 
 
 async def test_two_gateways_share_the_per_key_quota(
