@@ -64,8 +64,8 @@ class KafkaNode:
                 libs,
                 "kafka.tools.StorageTool",
                 "format",
-                "-t",
-                _cluster_id(),
+                # One argument: an id may start with "-", which argparse would read as an option.
+                f"--cluster-id={_cluster_id()}",
                 "-c",
                 str(config),
                 run=True,
