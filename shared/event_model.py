@@ -330,3 +330,8 @@ def _iana_zones() -> frozenset[str]:
     if _ZONES is None:
         _ZONES = frozenset(available_timezones())
     return _ZONES
+
+
+def known_zone(name: str) -> bool:
+    """Whether `name` is an IANA time zone this system knows."""
+    return name in _iana_zones()

@@ -84,6 +84,12 @@ AUTH_FAILURES = Counter(
     "key_in_query). The answer is the same for all; only this metric tells them apart.",
     ["reason"],
 )
+WEBHOOK_DELIVERIES = Counter(
+    "pinned_webhook_deliveries_total",
+    "Webhook deliveries answered, by sender kind and status (accepted, ignored, invalid, "
+    "unauthorized).",
+    ["source", "status"],
+)
 GROUP_LAG = Gauge(
     "pinned_consumer_group_lag_messages",
     "Messages not yet committed by a consumer group, measured by the gateway from outside the "

@@ -25,6 +25,7 @@ from services.gateway.ratelimit import RateLimiter
 from services.gateway.repository import Repository
 from services.gateway.settings import GatewaySettings
 from services.gateway.submissions import EventSubmitter
+from services.gateway.webhooks.intake import webhook_routes
 from shared.db import create_pool, ping
 from shared.kafka import broker_reachable, create_producer
 from shared.lag import LagMonitor
@@ -96,7 +97,7 @@ def create_app(settings: GatewaySettings) -> Starlette:
             log.info("gateway stopped")
 
     return Starlette(
-        routes=[*ops_routes(checks), *public_routes(), *developer_routes()],
+        routes=[*ops_routes(checks), *public_routes(), *developer_routes(), *webhook_routes()],
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[Middleware(RequestObserver)],
         lifespan=lifespan,

@@ -1,4 +1,5 @@
-"""The developer API v1: an account owner manages its API keys.
+"""The developer API v1: an account owner manages its API keys (and, composed in from
+`developer_integrations`, its webhook integrations).
 
 Authenticated with an owner key (scope `keys:manage`), which integrations never hold; key
 management has its own quota per owner account on top of the per-key and per-IP limits.
@@ -18,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
 
+from services.gateway import developer_integrations as integration_api
 from services.gateway.auth import Principal
 from services.gateway.developer_schemas import (
     ApiKey,
@@ -305,12 +307,19 @@ _ENDPOINTS: dict[str, Endpoint] = {
 }
 
 
+ALL_OPERATIONS = (*OPERATIONS, *integration_api.OPERATIONS)
+
+
 def developer_routes() -> list[BaseRoute]:
-    routes = routes_for(OPERATIONS, _ENDPOINTS, {"keyId": "uuid"})
+    routes = routes_for(
+        ALL_OPERATIONS,
+        {**_ENDPOINTS, **integration_api.ENDPOINTS},
+        {"keyId": "uuid", "integrationId": "uuid"},
+    )
     document = document_for(
-        OPERATIONS,
+        ALL_OPERATIONS,
         "Pinned Events Developer API",
-        "Manage an account's API keys. Authenticate with an owner key (scope keys:manage); "
-        "integration keys cannot call it.",
+        "Manage an account's API keys and webhook integrations. Authenticate with an owner "
+        "key (scopes keys:manage, integrations:manage); integration keys cannot call it.",
     )
     return [*routes, openapi_route(DEVELOPER_OPENAPI_PATH, document)]

@@ -57,25 +57,25 @@ def test_generated_client_creates_and_reads_an_event(
     create_event = _module("api.default.create_event")
     get_event = _module("api.default.get_event")
     list_channels = _module("api.default.list_channels")
-    client = generated.AuthenticatedClient(base_url=services["gateway"].url, token=tenant.key)
+    url = services["gateway"].url
+    with generated.AuthenticatedClient(base_url=url, token=tenant.key) as client:
+        channels = list_channels.sync(client=client)
+        assert [c.id for c in channels.docs] == [tenant.channel_id]
 
-    channels = list_channels.sync(client=client)
-    assert [c.id for c in channels.docs] == [tenant.channel_id]
+        body = models.EventInput.from_dict(docs_example(tenant.channel_id, title="From a client"))
+        created = create_event.sync_detailed(client=client, body=body, idempotency_key="client-1")
+        assert created.status_code == 201, created.content
+        event = created.parsed
+        assert isinstance(event, models.EventView)
+        assert (event.title, event.channel_id) == ("From a client", tenant.channel_id)
 
-    body = models.EventInput.from_dict(docs_example(tenant.channel_id, title="From a client"))
-    created = create_event.sync_detailed(client=client, body=body, idempotency_key="client-1")
-    assert created.status_code == 201, created.content
-    event = created.parsed
-    assert isinstance(event, models.EventView)
-    assert (event.title, event.channel_id) == ("From a client", tenant.channel_id)
+        read = get_event.sync(event.id, client=client)
+        assert isinstance(read, models.EventView)
+        assert (read.id, read.timezone) == (event.id, "America/New_York")
 
-    read = get_event.sync(event.id, client=client)
-    assert isinstance(read, models.EventView)
-    assert (read.id, read.timezone) == (event.id, "America/New_York")
-
-    again = create_event.sync_detailed(client=client, body=body, idempotency_key="client-1")
-    assert again.status_code == 200
-    assert again.headers["idempotent-replayed"] == "true"
+        again = create_event.sync_detailed(client=client, body=body, idempotency_key="client-1")
+        assert again.status_code == 200
+        assert again.headers["idempotent-replayed"] == "true"
 
 
 def test_generated_client_reads_the_error_envelope(
@@ -83,9 +83,10 @@ def test_generated_client_reads_the_error_envelope(
 ) -> None:
     models = _module("models")
     create_event = _module("api.default.create_event")
-    client = generated.AuthenticatedClient(base_url=services["gateway"].url, token=tenant.key)
     body = models.EventInput.from_dict(docs_example(tenant.channel_id, timezone="Mars/Olympus"))
-    refused = create_event.sync_detailed(client=client, body=body)
+    url = services["gateway"].url
+    with generated.AuthenticatedClient(base_url=url, token=tenant.key) as client:
+        refused = create_event.sync_detailed(client=client, body=body)
     assert refused.status_code == 422
     assert isinstance(refused.parsed, models.ErrorEnvelope)
     assert refused.parsed.error.code == "validation_failed"

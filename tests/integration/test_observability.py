@@ -31,7 +31,7 @@ EXPECTED = {
         "pinned_kafka_produce_duration_seconds", "pinned_kafka_produce_failures_total",
         "pinned_gateway_outcome_waits_total", "pinned_gateway_rate_limited_total",
         "pinned_gateway_auth_failures_total", "pinned_db_pool_connections",
-        "pinned_consumer_group_lag_messages",
+        "pinned_consumer_group_lag_messages", "pinned_webhook_deliveries_total",
     },
     "publisher": {
         "pinned_publisher_commands_total", "pinned_dead_letters_total",

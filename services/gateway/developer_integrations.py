@@ -1,0 +1,295 @@
+"""Developer API: an owner's webhook integrations and their recent deliveries."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import Field, ValidationError
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from services.gateway.auth import Principal
+from services.gateway.errors import ChannelForbidden, NotFound, ValidationFailed
+from services.gateway.guard import Endpoint, requires
+from services.gateway.http_io import PAGE_PARAMS, page_body, page_request, read_json
+from services.gateway.openapi import Operation, Param
+from services.gateway.schemas import FieldProblem, _PageFields, _Response
+from services.gateway.webhooks.senders import SENDERS
+from services.gateway.webhooks.senders import Delivery as SenderDelivery
+from shared import integrations
+from shared.api_keys import Scope
+from shared.classifications import CLASSIFICATIONS
+from shared.event_model import FieldError, field_errors, known_zone
+from shared.integrations import EventAction, IntegrationDefaults, IntegrationSpec
+from shared.places import find as find_place
+
+INTEGRATIONS_BASE = "/api/developer/v1/integrations"
+
+
+class Integration(_Response):
+    id: uuid.UUID
+    name: str
+    source: str
+    channelId: int
+    verification: Literal["signature", "token"]
+    mapping: dict[str, str] = Field(description="Effective: the sender's defaults and yours")
+    defaults: IntegrationDefaults
+    actions: dict[str, EventAction] = Field(description="Effective sender action -> change")
+    status: Literal["active", "disabled"]
+    createdAt: datetime
+    webhookPath: str = Field(description="Point the sender at this path on the gateway")
+
+
+class NewIntegration(Integration):
+    secret: str = Field(description="Signing secret or token: shown this once")
+
+
+class IntegrationPage(_PageFields):
+    docs: list[Integration]
+
+
+class Delivery(_Response):
+    id: uuid.UUID
+    requestId: str
+    receivedAt: datetime
+    senderAction: str | None
+    documentId: str | None
+    status: Literal[
+        "accepted",
+        "applied",
+        "duplicate",
+        "stale",
+        "rejected",
+        "ignored",
+        "invalid",
+        "unauthorized",
+    ]
+    reasonCode: str | None
+    reason: str | None
+    fields: list[FieldProblem] | None
+    eventId: uuid.UUID | None
+
+
+class DeliveryPage(_PageFields):
+    docs: list[Delivery]
+
+
+def _managing(endpoint: Any) -> Endpoint:
+    return requires(Scope.INTEGRATIONS_MANAGE, route_limit="key_management", limit_by="owner")(
+        endpoint
+    )
+
+
+@_managing
+async def create_integration(request: Request, principal: Principal) -> Response:
+    ctx = request.app.state.ctx
+    spec = _validated(await read_json(request, ctx.settings.max_body_bytes))
+    if not await ctx.repository.can_access_channel(principal.owner_id, spec.channelId):
+        raise ChannelForbidden(spec.channelId)
+    sender = SENDERS[spec.source]
+    verification = spec.verification or sender.verifications[0]
+    async with ctx.pool.acquire() as conn:
+        row, secret = await integrations.create(
+            conn,
+            principal.owner_id,
+            spec,
+            verification,
+            spec.mapping,
+            spec.actions,
+        )
+    body = {**integration_view(row), "secret": secret}
+    location = f"{INTEGRATIONS_BASE}/{row['id']}"
+    return JSONResponse(
+        body, status_code=201, headers={"Location": location, "Cache-Control": "no-store"}
+    )
+
+
+@_managing
+async def list_integrations(request: Request, principal: Principal) -> Response:
+    page = page_request(request)
+    async with request.app.state.ctx.pool.acquire() as conn:
+        rows, total = await integrations.page(conn, principal.owner_id, page.limit, page.offset)
+    return JSONResponse(page_body([integration_view(r) for r in rows], total, page))
+
+
+@_managing
+async def get_integration(request: Request, principal: Principal) -> Response:
+    async with request.app.state.ctx.pool.acquire() as conn:
+        row = await _owned(conn, principal, request)
+    return JSONResponse(integration_view(row))
+
+
+@_managing
+async def list_deliveries(request: Request, principal: Principal) -> Response:
+    page = page_request(request)
+    async with request.app.state.ctx.pool.acquire() as conn:
+        row = await _owned(conn, principal, request)
+        rows, total = await integrations.deliveries(conn, row["id"], page.limit, page.offset)
+    return JSONResponse(page_body([delivery_view(r) for r in rows], total, page))
+
+
+def integration_view(row: dict[str, Any]) -> dict[str, Any]:
+    sender = SENDERS[row["source"]]
+    return Integration(
+        id=row["id"],
+        name=row["name"],
+        source=row["source"],
+        channelId=row["channel_id"],
+        verification=row["verification"],
+        mapping=_effective_mapping(row),
+        defaults=IntegrationDefaults.model_validate(row["defaults"]),
+        actions={**sender.default_actions, **row["actions"]},
+        status=row["status"],
+        createdAt=row["created_at"],
+        webhookPath=f"/webhooks/{row['source']}/{row['id']}",
+    ).model_dump(mode="json")
+
+
+def _effective_mapping(row: dict[str, Any]) -> dict[str, str]:
+    # Some senders' defaults depend on the delivery's shape; show the shape-free ones.
+    sender = SENDERS[row["source"]]
+    probe = SenderDelivery(action="", document_id="", document={})
+    return {**sender.default_mapping(probe), **row["mapping"]}
+
+
+_OUTCOME_STATUS = {
+    "created": "applied",
+    "updated": "applied",
+    "duplicate": "duplicate",
+    "stale": "stale",
+    "rejected": "rejected",
+}
+
+
+def delivery_view(row: dict[str, Any]) -> dict[str, Any]:
+    status, code, reason = row["status"], row["reason_code"], row["reason"]
+    if status == "accepted" and row["outcome"] is not None:
+        status = _OUTCOME_STATUS[row["outcome"]]
+        code, reason = row["outcome_code"], row["outcome_reason"]
+    return Delivery(
+        id=row["id"],
+        requestId=row["request_id"],
+        receivedAt=row["received_at"],
+        senderAction=row["sender_action"],
+        documentId=row["document_id"],
+        status=status,
+        reasonCode=code,
+        reason=reason,
+        fields=row["fields"],
+        eventId=row["event_id"],
+    ).model_dump(mode="json")
+
+
+def _validated(payload: object) -> IntegrationSpec:
+    try:
+        spec = IntegrationSpec.model_validate(payload)
+    except ValidationError as exc:
+        raise ValidationFailed(field_errors(exc)) from None
+    problems = _spec_problems(spec)
+    if problems:
+        raise ValidationFailed(problems)
+    return spec
+
+
+def _spec_problems(spec: IntegrationSpec) -> list[FieldError]:
+    """What a delivery would otherwise trip over on every request, refused up front."""
+    problems = []
+    sender = SENDERS[spec.source]
+    if spec.verification and spec.verification not in sender.verifications:
+        problems.append(
+            FieldError("verification", "unsupported", f"{spec.source} cannot sign; use 'token'")
+        )
+    defaults = spec.defaults
+    if defaults.timezone is not None and not known_zone(defaults.timezone):
+        problems.append(
+            FieldError(
+                "defaults.timezone",
+                "unknown_timezone",
+                f"'{defaults.timezone}' is not an IANA time zone name",
+            )
+        )
+    for slug in defaults.classifications or []:
+        if slug not in CLASSIFICATIONS:
+            problems.append(
+                FieldError(
+                    "defaults.classifications",
+                    "unknown_classification",
+                    f"'{slug}' is not a known slug",
+                )
+            )
+    if defaults.city is not None and find_place(defaults.city.placeId) is None:
+        problems.append(
+            FieldError(
+                "defaults.city.placeId",
+                "unknown_place",
+                f"'{defaults.city.placeId}' is not a known place",
+            )
+        )
+    return problems
+
+
+async def _owned(conn: Any, principal: Principal, request: Request) -> dict[str, Any]:
+    integration_id: uuid.UUID = request.path_params["integrationId"]
+    try:
+        return await integrations.get(conn, principal.owner_id, integration_id)
+    except integrations.IntegrationNotFound:
+        raise NotFound("No integration with that id belongs to this account.") from None
+
+
+_INTEGRATION_ID = Param(
+    "integrationId", "path", {"type": "string", "format": "uuid"}, "Integration id"
+)
+_ONE = f"{INTEGRATIONS_BASE}/{{integrationId}}"
+
+OPERATIONS: tuple[Operation, ...] = (
+    Operation(
+        "POST",
+        INTEGRATIONS_BASE,
+        "createIntegration",
+        "Connect a CMS, CRM or form tool: its webhooks become events in one channel",
+        Scope.INTEGRATIONS_MANAGE,
+        request=IntegrationSpec,
+        responses={201: ("Created; store `secret` now", NewIntegration)},
+        errors=(400, 401, 403, 413, 415, 422, 429),
+    ),
+    Operation(
+        "GET",
+        INTEGRATIONS_BASE,
+        "listIntegrations",
+        "This account's integrations (never a secret)",
+        Scope.INTEGRATIONS_MANAGE,
+        responses={200: ("A page of integrations", IntegrationPage)},
+        errors=(400, 401, 403, 429),
+        params=PAGE_PARAMS,
+    ),
+    Operation(
+        "GET",
+        _ONE,
+        "getIntegration",
+        "One integration with its effective mapping and actions",
+        Scope.INTEGRATIONS_MANAGE,
+        responses={200: ("The integration", Integration)},
+        errors=(401, 403, 404, 429),
+        params=(_INTEGRATION_ID,),
+    ),
+    Operation(
+        "GET",
+        f"{_ONE}/deliveries",
+        "listDeliveries",
+        "Recent deliveries, newest first: applied, duplicate, stale, ignored, invalid (with "
+        "the fields to fix) or unauthorized (with the check that failed)",
+        Scope.INTEGRATIONS_MANAGE,
+        responses={200: ("A page of deliveries", DeliveryPage)},
+        errors=(400, 401, 403, 404, 429),
+        params=(_INTEGRATION_ID, *PAGE_PARAMS),
+    ),
+)
+
+ENDPOINTS: dict[str, Endpoint] = {
+    "createIntegration": create_integration,
+    "listIntegrations": list_integrations,
+    "getIntegration": get_integration,
+    "listDeliveries": list_deliveries,
+}

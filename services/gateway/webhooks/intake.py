@@ -1,0 +1,249 @@
+"""`POST /webhooks/{source}/{integrationId}`: verify, read, map, write to Kafka, answer.
+
+The answer comes as soon as Kafka has the command (senders time out in seconds); the publisher
+applies it like any API command, deduplicated by an idempotency key that is the sender's own or
+derived from the document's id, version and action, never random. A delivery that cannot
+become an event is still answered 2xx, so the sender does not retry it forever, and recorded
+with its reason for the owner to read (`GET /api/developer/v1/integrations/{id}/deliveries`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import structlog
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from services.gateway.errors import ApiError, NotFound, PayloadTooLarge
+from services.gateway.submissions import request_hash
+from services.gateway.webhooks import verify
+from services.gateway.webhooks.mapping import map_event
+from services.gateway.webhooks.senders import SENDERS, Delivery, Sender, UnreadableDelivery
+from shared import integrations
+from shared.event_model import FieldError, InvalidEvent
+from shared.messages import ChangeStatus, Command, CreateEvent, IngestEnvelope, derive_event_id
+from shared.metrics import WEBHOOK_DELIVERIES
+
+log = structlog.get_logger(__name__)
+
+WEBHOOK_PATH = "/webhooks/{source}/{integrationId:uuid}"
+
+
+class WebhookUnverified(ApiError):
+    status, code = 401, "webhook_unverified"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The delivery is not signed with this integration's secret, or not recent enough, "
+            "or lacks its token. Check the secret configured in the sender; the integration's "
+            "deliveries list says which check failed."
+        )
+
+
+async def receive(request: Request) -> Response:
+    ctx = request.app.state.ctx
+    source: str = request.path_params["source"]
+    integration_id: uuid.UUID = request.path_params["integrationId"]
+    sender = SENDERS.get(source)
+    integration = await integrations.for_intake(ctx.pool, integration_id) if sender else None
+    if sender is None or integration is None or integration["source"] != source:
+        raise NotFound(f"No webhook endpoint {request.url.path}; check the integration's URL.")
+    if integration["status"] != "active":
+        raise NotFound("This integration is disabled.")
+    raw = await _body(request, ctx.settings.max_body_bytes)
+    log_entry = _DeliveryLog(integration, request.state.request_id)
+    try:
+        _verifier(sender, integration)(_signed(request, raw), integration["secret"])
+    except verify.Unverified as exc:
+        await log_entry.record(ctx.pool, "unauthorized", "unverified", str(exc))
+        raise WebhookUnverified() from None
+    try:
+        delivery = sender.read(_lower(request.headers), request.query_params, _json_object(raw))
+    except UnreadableDelivery as exc:
+        return await log_entry.answer(ctx.pool, "invalid", "unreadable", str(exc))
+    log_entry.delivery = delivery
+    action = {**sender.default_actions, **integration["actions"]}.get(delivery.action, "ignore")
+    if delivery.skip_reason or action == "ignore":
+        reason = delivery.skip_reason or f"action '{delivery.action}' is mapped to ignore"
+        return await log_entry.answer(ctx.pool, "ignored", "ignored", reason)
+    # Access is re-checked on every delivery, as on every API request.
+    if not await ctx.repository.can_access_channel(
+        integration["account_id"], integration["channel_id"]
+    ):
+        reason = f"channel {integration['channel_id']} is no longer accessible to the owner"
+        return await log_entry.answer(ctx.pool, "invalid", "channel_forbidden", reason)
+    try:
+        command = _command(sender, integration, delivery, action)
+    except InvalidEvent as exc:
+        return await log_entry.answer(
+            ctx.pool, "invalid", "validation_failed", _summary(exc.errors), exc.errors
+        )
+    envelope = _envelope(integration, delivery, command, request.state.request_id, raw)
+    await ctx.writer.write_command(envelope)
+    log_entry.accepted(envelope)
+    await log_entry.record(ctx.pool, "accepted")
+    return JSONResponse(
+        {"status": "accepted", "deliveryId": str(log_entry.id), "eventId": str(command.event_id)},
+        status_code=202,
+    )
+
+
+def webhook_routes() -> list[Route]:
+    return [Route(WEBHOOK_PATH, receive, methods=["POST"])]
+
+
+class _DeliveryLog:
+    """The row the owner reads back; written before the answer, so nothing answered is
+    unrecorded."""
+
+    def __init__(self, integration: dict[str, Any], request_id: str) -> None:
+        self.id = uuid.uuid4()
+        self.integration = integration
+        self.request_id = request_id
+        self.delivery: Delivery | None = None
+        self.message_id: uuid.UUID | None = None
+        self.event_id: uuid.UUID | None = None
+
+    def accepted(self, envelope: IngestEnvelope) -> None:
+        self.message_id = envelope.message_id
+        self.event_id = envelope.command.event_id
+
+    async def record(
+        self,
+        pool: Any,
+        status: str,
+        reason_code: str | None = None,
+        reason: str | None = None,
+        fields: list[FieldError] | None = None,
+    ) -> None:
+        WEBHOOK_DELIVERIES.labels(self.integration["source"], status).inc()
+        log.info(
+            "webhook delivery",
+            integration_id=str(self.integration["id"]),
+            source=self.integration["source"],
+            status=status,
+            reason_code=reason_code,
+            document_id=self.delivery.document_id if self.delivery else None,
+        )
+        await integrations.record_delivery(
+            pool,
+            {
+                "id": self.id,
+                "integration_id": self.integration["id"],
+                "request_id": self.request_id,
+                "sender_action": self.delivery.action if self.delivery else None,
+                "document_id": self.delivery.document_id if self.delivery else None,
+                "status": status,
+                "reason_code": reason_code,
+                "reason": reason,
+                "fields": [vars(f) for f in fields] if fields else None,
+                "message_id": self.message_id,
+                "event_id": self.event_id,
+            },
+        )
+
+    async def answer(
+        self,
+        pool: Any,
+        status: str,
+        reason_code: str,
+        reason: str,
+        fields: list[FieldError] | None = None,
+    ) -> Response:
+        await self.record(pool, status, reason_code, reason, fields)
+        body: dict[str, Any] = {"status": status, "deliveryId": str(self.id), "reason": reason}
+        if fields:
+            body["fields"] = [vars(f) for f in fields]
+        return JSONResponse(body, status_code=200)
+
+
+def _verifier(sender: Sender, integration: dict[str, Any]) -> verify.Verifier:
+    if integration["verification"] == "token" or sender.signature is None:
+        return verify.static_token
+    return sender.signature
+
+
+def _command(
+    sender: Sender, integration: dict[str, Any], delivery: Delivery, action: str
+) -> Command:
+    owner, channel = integration["account_id"], integration["channel_id"]
+    event_id = derive_event_id(owner, None, channel, delivery.document_id)
+    if action == "unpublish":
+        return ChangeStatus(event_id=event_id, action="unpublish")
+    if action == "delete":
+        return ChangeStatus(event_id=event_id, action="cancel")
+    mapping = {**sender.default_mapping(delivery), **integration["mapping"]}
+    event = map_event(
+        delivery, mapping, integration["defaults"], channel, _status(action, delivery, integration)
+    )
+    return CreateEvent(event_id=event_id, event=event)
+
+
+def _status(action: str, delivery: Delivery, integration: dict[str, Any]) -> str:
+    if action == "publish" or delivery.published is True:
+        return "published"
+    if delivery.published is False:
+        return "draft"
+    return str(integration["defaults"].get("status", "published"))
+
+
+def _envelope(
+    integration: dict[str, Any],
+    delivery: Delivery,
+    command: Command,
+    request_id: str,
+    raw: bytes,
+) -> IngestEnvelope:
+    # The sender's own key where it sends one; else the document's identity and version, or
+    # the body itself when the sender sends no version: the same delivery, the same key.
+    version = delivery.updated_at or hashlib.sha256(raw).hexdigest()[:32]
+    key = delivery.sender_key or f"{delivery.document_id}:{version}:{delivery.action}"
+    payload = command.model_dump(mode="json", exclude={"event_id", "type"})
+    return IngestEnvelope(
+        message_id=uuid.uuid4(),
+        request_id=request_id,
+        received_at=datetime.now(UTC),
+        owner_id=integration["account_id"],
+        integration_id=integration["id"],
+        idempotency_key=f"webhook:{integration['id']}:{key}"[:255],
+        request_hash=request_hash(command, payload),
+        command=command,
+    )
+
+
+async def _body(request: Request, max_bytes: int) -> bytes:
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > max_bytes:
+            raise PayloadTooLarge(f"The delivery is larger than the limit of {max_bytes} bytes.")
+    return bytes(body)
+
+
+def _json_object(raw: bytes) -> dict[str, Any]:
+    try:
+        body = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise UnreadableDelivery(f"the body is not JSON: {exc}") from None
+    if not isinstance(body, dict):
+        raise UnreadableDelivery("the body is not a JSON object")
+    return body
+
+
+def _signed(request: Request, raw: bytes) -> verify.SignedRequest:
+    path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return verify.SignedRequest(request.method, path, _lower(request.headers), raw)
+
+
+def _lower(headers: Any) -> dict[str, str]:
+    return {name.lower(): value for name, value in headers.items()}
+
+
+def _summary(errors: list[FieldError]) -> str:
+    return "; ".join(f"{e.path}: {e.message}" for e in errors)

@@ -1,0 +1,259 @@
+"""Integrations: a webhook sender (CMS, CRM, form tool) bound to an owner's channel.
+
+Shared by the developer API, the webhook intake and the `pinned integrations` CLI. The
+configuration is validated here once, so a stored integration is always one the intake can use.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+import uuid
+from typing import Any, Literal
+
+import asyncpg
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from shared.event_model import City
+
+Source = Literal["wordpress", "strapi", "sanity", "contentful", "webflow", "standard", "generic"]
+SOURCES: tuple[Source, ...] = (
+    "wordpress",
+    "strapi",
+    "sanity",
+    "contentful",
+    "webflow",
+    "standard",
+    "generic",
+)
+# What a sender's action does to the event. create and update are both an upsert by the
+# document's id; delete cancels the event (it stays readable, marked cancelled).
+EventAction = Literal["create", "update", "publish", "unpublish", "delete", "ignore"]
+Verification = Literal["signature", "token"]
+
+# Event fields a mapping may fill, as dotted paths into the event body.
+MAPPABLE_FIELDS = frozenset(
+    {
+        "title",
+        "startAt",
+        "endAt",
+        "timezone",
+        "description",
+        "classifications",
+        "approxLocation.city.placeId",
+        "approxLocation.city.name",
+        "approxLocation.city.countryCode",
+        "venue.name",
+        "venue.address",
+        "venue.coordinates.lat",
+        "venue.coordinates.lng",
+        "images",
+        "ticketLinks",
+        "price.min",
+        "price.max",
+        "price.currency",
+        "sourceUpdatedAt",
+    }
+)
+
+_COLUMNS = (
+    "id, account_id, channel_id, name, source, verification, mapping, defaults, actions,"
+    " status, created_at"
+)
+
+
+class _Config(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class IntegrationDefaults(_Config):
+    """Values for event fields the sender's content does not carry."""
+
+    timezone: str | None = Field(default=None, description="IANA zone, e.g. America/New_York")
+    city: City | None = Field(default=None, description="approxLocation.city for every event")
+    classifications: list[str] | None = None
+    status: Literal["draft", "published"] = Field(
+        default="published", description="For create/update when the sender says nothing"
+    )
+
+
+class IntegrationSpec(_Config):
+    """The body of `POST /api/developer/v1/integrations`."""
+
+    name: str = Field(min_length=1, max_length=100)
+    source: Source
+    channelId: int = Field(gt=0)
+    verification: Verification | None = Field(
+        default=None,
+        description="signature (the sender signs; default where it can) or token (a static "
+        "header the sender is configured to send; Strapi and generic JSON)",
+    )
+    secret: str | None = Field(
+        default=None,
+        min_length=16,
+        max_length=500,
+        description="The sender's signing secret when the sender generates it (Contentful, "
+        "Webflow); otherwise left out and generated, shown once",
+    )
+    mapping: dict[str, str] = Field(
+        default_factory=dict,
+        description="Event field -> dotted path in the sender's document; merged over the "
+        "sender's defaults",
+    )
+    defaults: IntegrationDefaults = Field(default_factory=IntegrationDefaults)
+    actions: dict[str, EventAction] = Field(
+        default_factory=dict,
+        description="Sender action -> what it does; merged over the sender's defaults",
+    )
+
+    @field_validator("mapping")
+    @classmethod
+    def _known_fields(cls, value: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(value) - MAPPABLE_FIELDS)
+        if unknown:
+            raise ValueError(
+                f"unknown event field(s) {', '.join(unknown)}; mappable: "
+                + ", ".join(sorted(MAPPABLE_FIELDS))
+            )
+        empty = [field for field, path in value.items() if not path.strip()]
+        if empty:
+            raise ValueError(f"empty path for {', '.join(empty)}")
+        return value
+
+
+class IntegrationNotFound(LookupError):
+    """No such integration, or not one of this account's."""
+
+
+def new_secret(source: Source) -> str:
+    if source == "standard":
+        # Standard Webhooks secrets are base64 with a whsec_ prefix.
+        return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
+    return secrets.token_urlsafe(32)
+
+
+async def create(
+    conn: asyncpg.Connection,
+    account_id: int,
+    spec: IntegrationSpec,
+    verification: Verification,
+    mapping: dict[str, str],
+    actions: dict[str, EventAction],
+) -> tuple[dict[str, Any], str]:
+    """Store an integration; returns its row and the secret (generated unless given)."""
+    secret = spec.secret or new_secret(spec.source)
+    row = await conn.fetchrow(
+        "INSERT INTO integrations (id, account_id, channel_id, name, source, verification,"
+        " secret, mapping, defaults, actions) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+        f" RETURNING {_COLUMNS}",
+        uuid.uuid4(),
+        account_id,
+        spec.channelId,
+        spec.name,
+        spec.source,
+        verification,
+        secret,
+        json.dumps(mapping),
+        spec.defaults.model_dump_json(),
+        json.dumps(actions),
+    )
+    return _decoded(row), secret
+
+
+async def page(
+    conn: asyncpg.Connection, account_id: int, limit: int, offset: int
+) -> tuple[list[dict[str, Any]], int]:
+    rows = await conn.fetch(
+        f"SELECT {_COLUMNS}, count(*) OVER () AS total FROM integrations WHERE account_id = $1"
+        " ORDER BY created_at, id LIMIT $2 OFFSET $3",
+        account_id,
+        limit,
+        offset,
+    )
+    total = (
+        rows[0]["total"]
+        if rows
+        else await conn.fetchval(
+            "SELECT count(*) FROM integrations WHERE account_id = $1", account_id
+        )
+    )
+    return [_decoded(r) for r in rows], int(total)
+
+
+async def get(
+    conn: asyncpg.Connection | asyncpg.Pool, account_id: int | None, integration_id: uuid.UUID
+) -> dict[str, Any]:
+    row = await conn.fetchrow(
+        f"SELECT {_COLUMNS} FROM integrations"
+        " WHERE id = $1 AND ($2::bigint IS NULL OR account_id = $2)",
+        integration_id,
+        account_id,
+    )
+    if row is None:
+        raise IntegrationNotFound(f"no integration {integration_id}")
+    return _decoded(row)
+
+
+async def for_intake(pool: asyncpg.Pool, integration_id: uuid.UUID) -> dict[str, Any] | None:
+    """The integration with its secret, for verifying a delivery; None when unknown."""
+    row = await pool.fetchrow(
+        f"SELECT {_COLUMNS}, secret FROM integrations WHERE id = $1", integration_id
+    )
+    return _decoded(row) if row is not None else None
+
+
+async def record_delivery(pool: asyncpg.Pool, delivery: dict[str, Any]) -> None:
+    await pool.execute(
+        "INSERT INTO webhook_deliveries (id, integration_id, request_id, sender_action,"
+        " document_id, status, reason_code, reason, fields, message_id, event_id)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        delivery["id"],
+        delivery["integration_id"],
+        delivery["request_id"],
+        delivery.get("sender_action"),
+        delivery.get("document_id"),
+        delivery["status"],
+        delivery.get("reason_code"),
+        delivery.get("reason"),
+        json.dumps(delivery["fields"]) if delivery.get("fields") else None,
+        delivery.get("message_id"),
+        delivery.get("event_id"),
+    )
+
+
+async def deliveries(
+    conn: asyncpg.Connection, integration_id: uuid.UUID, limit: int, offset: int
+) -> tuple[list[dict[str, Any]], int]:
+    """Newest first, each with the publisher's verdict when there is one yet."""
+    rows = await conn.fetch(
+        "SELECT d.id, d.request_id, d.received_at, d.sender_action, d.document_id, d.status,"
+        " d.reason_code, d.reason, d.fields, d.message_id, d.event_id,"
+        " o.status AS outcome, o.reason_code AS outcome_code, o.reason AS outcome_reason,"
+        " count(*) OVER () AS total"
+        " FROM webhook_deliveries d LEFT JOIN command_outcomes o ON o.message_id = d.message_id"
+        " WHERE d.integration_id = $1 ORDER BY d.received_at DESC, d.id LIMIT $2 OFFSET $3",
+        integration_id,
+        limit,
+        offset,
+    )
+    total = (
+        rows[0]["total"]
+        if rows
+        else await conn.fetchval(
+            "SELECT count(*) FROM webhook_deliveries WHERE integration_id = $1", integration_id
+        )
+    )
+    return [
+        {**{k: v for k, v in r.items() if k != "total"},
+         "fields": json.loads(r["fields"]) if r["fields"] else None}
+        for r in rows
+    ], int(total)  # fmt: skip
+
+
+def _decoded(row: asyncpg.Record) -> dict[str, Any]:
+    data = dict(row)
+    for column in ("mapping", "defaults", "actions"):
+        data[column] = json.loads(data[column])
+    data.pop("total", None)
+    return data

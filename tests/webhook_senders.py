@@ -1,0 +1,377 @@
+"""Deliveries as each sender really sends them: headers, body shape, action names, signature.
+
+Built from the senders' documentation and source (The Events Calendar REST event, WP Webhooks /
+WooCommerce signatures, Strapi v4/v5 `entry.*`, Sanity's webhook toolkit, Contentful request
+verification, Webflow's signature docs, the Standard Webhooks reference library). Signing here
+is written from those documents, not imported from the gateway.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from standardwebhooks.webhooks import Webhook
+
+Built = tuple[dict[str, str], bytes]
+
+
+def _hmac(secret: str, message: bytes) -> bytes:
+    return hmac.new(secret.encode(), message, hashlib.sha256).digest()
+
+
+def _json(body: dict[str, Any]) -> bytes:
+    return json.dumps(body, separators=(",", ":")).encode()
+
+
+@dataclass
+class SenderCase:
+    """One sender kind: how to build a delivery for a lifecycle step."""
+
+    source: str
+    spec: dict[str, Any] = field(default_factory=dict)  # extra integration settings
+    timestamped: bool = True  # signs a timestamp, so an old one is refused
+    signed: bool = True  # False: a static token instead of a signature
+    create_status: str = "published"
+    unpublish: bool = True
+    publish: bool = True
+
+    def build(
+        self,
+        step: str,
+        doc: str,
+        title: str | None,
+        updated: str,
+        secret: str,
+        path: str,
+        sent_at: float | None = None,
+    ) -> Built:
+        raise NotImplementedError
+
+
+def fields(title: str | None) -> dict[str, Any]:
+    base = {"startAt": "2026-07-01T19:00:00-04:00", "timezone": "America/New_York"}
+    return base if title is None else {"title": title, **base}
+
+
+class WordPressTec(SenderCase):
+    """The Events Calendar's REST event, signed WooCommerce-style (X-WC-Webhook-*)."""
+
+    def __init__(self) -> None:
+        super().__init__("wordpress", timestamped=False)
+
+    def build(
+        self,
+        step: str,
+        doc: str,
+        title: str | None,
+        updated: str,
+        secret: str,
+        path: str,
+        sent_at: float | None = None,
+    ) -> Built:
+        topic = {"create": "event.created", "delete": "event.deleted"}.get(step, "event.updated")
+        body: dict[str, Any] = {
+            "id": int(doc),
+            "global_id": f"example.com?id={doc}",
+            "status": "draft" if step == "unpublish" else "publish",
+            "description": "<p>Hands-on intro.</p>",
+            "start_date": "2026-07-01 19:00:00",
+            "end_date": "2026-07-01 21:30:00",
+            "utc_start_date": "2026-07-01 23:00:00",
+            "utc_end_date": "2026-07-02 01:30:00",
+            "timezone": "America/New_York",
+            "timezone_abbr": "EDT",
+            "modified": updated.replace("T", " ")[:19],
+            "modified_utc": updated.replace("T", " ")[:19],
+            "venue": {
+                "venue": "Pier 17",
+                "address": "89 South St",
+                "city": "New York",
+                "geo_lat": "40.7057",
+                "geo_lng": "-74.0014",
+            },
+        }
+        if title is not None:
+            body["title"] = title
+        raw = _json(body)
+        return {
+            "Content-Type": "application/json",
+            "X-WC-Webhook-Topic": topic,
+            "X-WC-Webhook-Delivery-ID": hashlib.sha1(raw + topic.encode()).hexdigest()[:8],  # noqa: S324
+            "X-WC-Webhook-Signature": base64.b64encode(_hmac(secret, raw)).decode(),
+        }, raw
+
+
+class Strapi(SenderCase):
+    """Strapi v5 (`documentId`, locales) or v4 (numeric id): a static token header."""
+
+    def __init__(self, version: int) -> None:
+        super().__init__("strapi", timestamped=False, signed=False)
+        self.version = version
+
+    def build(
+        self,
+        step: str,
+        doc: str,
+        title: str | None,
+        updated: str,
+        secret: str,
+        path: str,
+        sent_at: float | None = None,
+    ) -> Built:
+        # Draft & Publish: the live version is what create/update/publish report here.
+        entry: dict[str, Any] = {
+            "id": int(doc) if doc.isdigit() else 7,
+            "startAt": "2026-07-01T23:00:00.000Z",
+            "timezone": "America/New_York",
+            "createdAt": "2026-05-01T10:00:00.000Z",
+            "updatedAt": updated,
+            "publishedAt": None if step == "unpublish" else updated,
+        }
+        if title is not None:
+            entry["title"] = title
+        if self.version == 5:
+            entry.update(documentId=f"doc{doc}", locale="en")
+        event = {"create": "entry.publish"}.get(step, f"entry.{step}")
+        body = {
+            "event": event,
+            "createdAt": updated,
+            "model": "event",
+            "uid": "api::event.event",
+            "entry": entry,
+        }
+        return {"Content-Type": "application/json", "Authorization": f"Bearer {secret}"}, _json(
+            body
+        )
+
+
+class Sanity(SenderCase):
+    """A GROQ projection body with `sanity-*` headers and `sanity-webhook-signature`."""
+
+    def __init__(self) -> None:
+        super().__init__("sanity", unpublish=False, publish=False)
+
+    def build(
+        self,
+        step: str,
+        doc: str,
+        title: str | None,
+        updated: str,
+        secret: str,
+        path: str,
+        sent_at: float | None = None,
+    ) -> Built:
+        operation = {"delete": "delete", "create": "create"}.get(step, "update")
+        body = {
+            "_id": doc,
+            "_type": "event",
+            "_updatedAt": updated,
+            "startAt": "2026-07-01T23:00:00Z",
+            "timezone": "America/New_York",
+        }
+        if title is not None:
+            body["title"] = title
+        raw = _json(body)
+        millis = int((sent_at or time.time()) * 1000)
+        signature = base64.urlsafe_b64encode(_hmac(secret, f"{millis}.".encode() + raw))
+        return {
+            "Content-Type": "application/json",
+            "sanity-webhook-signature": f"t={millis},v1={signature.rstrip(b'=').decode()}",
+            "idempotency-key": f"idem-{hashlib.sha256(raw).hexdigest()[:16]}-{operation}",
+            "sanity-document-id": doc,
+            "sanity-operation": operation,
+            "sanity-project-id": "abc123",
+            "sanity-dataset": "production",
+        }, raw
+
+
+class Contentful(SenderCase):
+    """Entry topics with localized fields, signed by request verification."""
+
+    def __init__(self) -> None:
+        super().__init__("contentful", spec={"secret": "contentful-signing-secret-" + "x" * 38})
+
+    def build(
+        self,
+        step: str,
+        doc: str,
+        title: str | None,
+        updated: str,
+        secret: str,
+        path: str,
+        sent_at: float | None = None,
+    ) -> Built:
+        action = {"create": "publish", "update": "publish"}.get(step, step)
+        sys = {
+            "id": doc,
+            "type": "Entry",
+            "version": 3,
+            "updatedAt": updated,
+            "contentType": {"sys": {"type": "Link", "linkType": "ContentType", "id": "event"}},
+        }
+        if action in ("unpublish", "delete"):
+            body: dict[str, Any] = {"sys": {**sys, "type": "DeletedEntry"}}
+        else:
+            localized = {k: {"en-US": v} for k, v in fields(title).items()}
+            body = {"sys": sys, "fields": localized}
+        raw = _json(body)
+        headers = {
+            "content-type": "application/vnd.contentful.management.v1+json",
+            "x-contentful-topic": f"ContentManagement.Entry.{action}",
+            "x-contentful-idempotency-key": hashlib.sha256(raw + action.encode()).hexdigest(),
+            "x-contentful-timestamp": str(int((sent_at or time.time()) * 1000)),
+            "x-contentful-signed-headers": "x-contentful-timestamp,x-contentful-topic",
+        }
+        signed = ";".join(
+            f"{h}:{headers[h]}" for h in ("x-contentful-timestamp", "x-contentful-topic")
+        )
+        canonical = f"POST\n{path}\n{signed}\n".encode() + raw
+        headers["x-contentful-signature"] = _hmac(secret, canonical).hex()
+        return headers, raw
+
+
+class Webflow(SenderCase):
+    """Collection item triggers, `x-webflow-signature` over "timestamp:body"."""
+
+    def __init__(self) -> None:
+        super().__init__("webflow", spec={"secret": "webflow-oauth-client-secret-0123456789"})
+
+    def build(
+        self,
+        step: str,
+        doc: str,
+        title: str | None,
+        updated: str,
+        secret: str,
+        path: str,
+        sent_at: float | None = None,
+    ) -> Built:
+        trigger = {
+            "create": "collection_item_created",
+            "update": "collection_item_changed",
+            "publish": "collection_item_published",
+            "unpublish": "collection_item_unpublished",
+            "delete": "collection_item_deleted",
+        }[step]
+        field_data: dict[str, Any] = {
+            "slug": f"event-{doc}",
+            "start-date": "2026-07-01T23:00:00.000Z",
+            "timezone": "America/New_York",
+        }
+        if title is not None:
+            field_data["name"] = title
+        body = {
+            "triggerType": trigger,
+            "payload": {
+                "id": doc,
+                "siteId": "65427cf400e02b306eaa049c",
+                "collectionId": "6542806e6b3b2c0d8d3e6a7f",
+                "cmsLocaleId": "653ad57de882f528b32e810e",
+                "lastPublished": updated,
+                "lastUpdated": updated,
+                "createdOn": updated,
+                "isArchived": False,
+                "isDraft": step == "unpublish",
+                "fieldData": field_data,
+            },
+        }
+        raw = _json(body)
+        millis = str(int((sent_at or time.time()) * 1000))
+        return {
+            "Content-Type": "application/json",
+            "x-webflow-timestamp": millis,
+            "x-webflow-signature": _hmac(secret, millis.encode() + b":" + raw).hex(),
+        }, raw
+
+
+class StandardWebhooks(SenderCase):
+    """`type` + `data`, signed with the Standard Webhooks reference library."""
+
+    def __init__(self) -> None:
+        super().__init__("standard")
+
+    def build(
+        self,
+        step: str,
+        doc: str,
+        title: str | None,
+        updated: str,
+        secret: str,
+        path: str,
+        sent_at: float | None = None,
+    ) -> Built:
+        kind = {
+            "create": "created",
+            "update": "updated",
+            "publish": "published",
+            "unpublish": "unpublished",
+            "delete": "deleted",
+        }[step]
+        data: dict[str, Any] = {
+            "id": doc,
+            "updatedAt": updated,
+            **fields(title),
+            "classifications": ["music"],
+        }
+        raw = _json({"type": f"crm.event.{kind}", "timestamp": updated, "data": data})
+        message_id = f"msg_{hashlib.sha256(raw).hexdigest()[:24]}"
+        moment = datetime.fromtimestamp(sent_at or time.time(), tz=UTC)
+        signature = Webhook(secret).sign(message_id, moment, raw.decode())
+        return {
+            "Content-Type": "application/json",
+            "webhook-id": message_id,
+            "webhook-timestamp": str(int(moment.timestamp())),
+            "webhook-signature": signature,
+        }, raw
+
+
+class Generic(SenderCase):
+    """A CRM, form or spreadsheet automation posting a flat JSON record with a token."""
+
+    def __init__(self) -> None:
+        super().__init__("generic", timestamped=False, signed=False)
+
+    def build(
+        self,
+        step: str,
+        doc: str,
+        title: str | None,
+        updated: str,
+        secret: str,
+        path: str,
+        sent_at: float | None = None,
+    ) -> Built:
+        body = {
+            "action": step,
+            "id": doc,
+            "updatedAt": updated,
+            **fields(title),
+            "venue": {"name": "Pier 17", "address": "89 South St"},
+        }
+        return {"Content-Type": "application/json", "X-Webhook-Token": secret}, _json(body)
+
+
+SENDER_CASES = [
+    WordPressTec(),
+    Strapi(5),
+    Strapi(4),
+    Sanity(),
+    Contentful(),
+    Webflow(),
+    StandardWebhooks(),
+    Generic(),
+]
+
+
+def new_document_id(case: SenderCase) -> str:
+    if case.source in ("wordpress", "strapi"):
+        return str(uuid.uuid4().int % 10**9)
+    return f"doc-{uuid.uuid4().hex[:12]}"
