@@ -13,9 +13,10 @@ from typing import Any
 
 import asyncpg
 
-from devstack import dlq
+from devstack import dlq, integration_cli
 from shared import key_store
 from shared.api_keys import OWNER_SCOPES, QUICKSTART_SCOPES, Scope
+from shared.db import connect
 from shared.settings import DatabaseSettings, KafkaSettings
 
 
@@ -61,6 +62,8 @@ def _parser() -> argparse.ArgumentParser:
     rotate.add_argument("prefix")
     rotate.add_argument("--overlap-hours", type=float, default=24.0)
 
+    integration_cli.add_commands(sub)
+
     dlq_cmds = sub.add_parser("dlq", help="dead-lettered messages").add_subparsers(
         dest="action", required=True
     )
@@ -78,7 +81,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 async def _with_db(action: Callable[[asyncpg.Connection], Awaitable[Any]]) -> Any:
-    conn: asyncpg.Connection = await asyncpg.connect(DatabaseSettings().url)
+    conn = await connect(DatabaseSettings().url)
     try:
         return await action(conn)
     finally:
@@ -102,6 +105,8 @@ async def _dlq(args: argparse.Namespace) -> Any:
 def _run(args: argparse.Namespace) -> Any:
     if args.area == "dlq":
         return _dlq(args)
+    if args.area == "integrations":
+        return _with_db(lambda conn: integration_cli.run(conn, args))
     return _with_db(lambda conn: _keys(conn, args, f"cli:{getpass.getuser()}"))
 
 
@@ -141,6 +146,9 @@ def _print(args: argparse.Namespace, result: Any) -> None:
 
 def _render(result: Any) -> tuple[Any, str]:
     """(machine-readable data, text for people) for each kind of command result."""
+    rendered = integration_cli.render(result)
+    if rendered is not None:
+        return rendered
     if isinstance(result, key_store.IssuedKey):
         return {"id": str(result.id), "prefix": result.record["prefix"], "key": result.token}, (
             f"key {result.token}\n(shown once: store it in your secret manager now; "
@@ -185,7 +193,7 @@ def main() -> int:
     args = _parser().parse_args()
     try:
         _print(args, asyncio.run(_run(args)))
-    except (LookupError, key_store.KeyStateConflict) as exc:
+    except (LookupError, key_store.KeyStateConflict, integration_cli.InvalidIntegration) as exc:
         print(f"error: {exc.args[0]}", file=sys.stderr)
         return 2
     return 0

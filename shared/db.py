@@ -20,6 +20,13 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
     await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
 
 
+async def connect(dsn: str) -> asyncpg.Connection:
+    """One connection with the pool's codecs (jsonb as Python values), for tools and scripts."""
+    conn: asyncpg.Connection = await asyncpg.connect(dsn)
+    await _init_connection(conn)
+    return conn
+
+
 async def create_pool(settings: DatabaseSettings) -> asyncpg.Pool:
     pool: asyncpg.Pool = await asyncpg.create_pool(
         settings.url,

@@ -1,5 +1,7 @@
 """Integrations: a webhook sender (CMS, CRM, form tool) bound to an owner's channel.
 
+Connections must decode jsonb to Python values (`shared.db` pools and `connect` do).
+
 Shared by the developer API, the webhook intake and the `pinned integrations` CLI. The
 configuration is validated here once, so a stored integration is always one the intake can use.
 """
@@ -7,7 +9,6 @@ configuration is validated here once, so a stored integration is always one the 
 from __future__ import annotations
 
 import base64
-import json
 import secrets
 import uuid
 from typing import Any, Literal
@@ -15,7 +16,9 @@ from typing import Any, Literal
 import asyncpg
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from shared.event_model import City
+from shared.classifications import CLASSIFICATIONS
+from shared.event_model import City, FieldError, known_zone
+from shared.places import find as find_place
 
 Source = Literal["wordpress", "strapi", "sanity", "contentful", "webflow", "standard", "generic"]
 SOURCES: tuple[Source, ...] = (
@@ -122,6 +125,56 @@ class IntegrationSpec(_Config):
         return value
 
 
+# How each sender can prove itself; the first is the default. Strapi and form tools cannot
+# sign, so they send a static token header.
+VERIFICATIONS: dict[Source, tuple[Verification, ...]] = {
+    "wordpress": ("signature", "token"),
+    "strapi": ("token",),
+    "sanity": ("signature", "token"),
+    "contentful": ("signature", "token"),
+    "webflow": ("signature", "token"),
+    "standard": ("signature",),
+    "generic": ("token",),
+}
+
+
+def spec_problems(spec: IntegrationSpec) -> list[FieldError]:
+    """What every delivery would otherwise trip over, refused when the integration is made."""
+    problems = []
+    if spec.verification and spec.verification not in VERIFICATIONS[spec.source]:
+        supported = " or ".join(VERIFICATIONS[spec.source])
+        problems.append(
+            FieldError("verification", "unsupported", f"{spec.source} supports {supported}")
+        )
+    defaults = spec.defaults
+    if defaults.timezone is not None and not known_zone(defaults.timezone):
+        problems.append(
+            FieldError(
+                "defaults.timezone",
+                "unknown_timezone",
+                f"'{defaults.timezone}' is not an IANA time zone name",
+            )
+        )
+    for slug in defaults.classifications or []:
+        if slug not in CLASSIFICATIONS:
+            problems.append(
+                FieldError(
+                    "defaults.classifications",
+                    "unknown_classification",
+                    f"'{slug}' is not a known slug",
+                )
+            )
+    if defaults.city is not None and find_place(defaults.city.placeId) is None:
+        problems.append(
+            FieldError(
+                "defaults.city.placeId",
+                "unknown_place",
+                f"'{defaults.city.placeId}' is not a known place",
+            )
+        )
+    return problems
+
+
 class IntegrationNotFound(LookupError):
     """No such integration, or not one of this account's."""
 
@@ -154,9 +207,9 @@ async def create(
         spec.source,
         verification,
         secret,
-        json.dumps(mapping),
-        spec.defaults.model_dump_json(),
-        json.dumps(actions),
+        mapping,
+        spec.defaults.model_dump(mode="json"),
+        actions,
     )
     return _decoded(row), secret
 
@@ -216,7 +269,7 @@ async def record_delivery(pool: asyncpg.Pool, delivery: dict[str, Any]) -> None:
         delivery["status"],
         delivery.get("reason_code"),
         delivery.get("reason"),
-        json.dumps(delivery["fields"]) if delivery.get("fields") else None,
+        delivery.get("fields") or None,
         delivery.get("message_id"),
         delivery.get("event_id"),
     )
@@ -244,16 +297,8 @@ async def deliveries(
             "SELECT count(*) FROM webhook_deliveries WHERE integration_id = $1", integration_id
         )
     )
-    return [
-        {**{k: v for k, v in r.items() if k != "total"},
-         "fields": json.loads(r["fields"]) if r["fields"] else None}
-        for r in rows
-    ], int(total)  # fmt: skip
+    return [_decoded(r) for r in rows], int(total)
 
 
 def _decoded(row: asyncpg.Record) -> dict[str, Any]:
-    data = dict(row)
-    for column in ("mapping", "defaults", "actions"):
-        data[column] = json.loads(data[column])
-    data.pop("total", None)
-    return data
+    return {k: v for k, v in row.items() if k != "total"}

@@ -20,10 +20,8 @@ from services.gateway.webhooks.senders import SENDERS
 from services.gateway.webhooks.senders import Delivery as SenderDelivery
 from shared import integrations
 from shared.api_keys import Scope
-from shared.classifications import CLASSIFICATIONS
-from shared.event_model import FieldError, field_errors, known_zone
+from shared.event_model import field_errors
 from shared.integrations import EventAction, IntegrationDefaults, IntegrationSpec
-from shared.places import find as find_place
 
 INTEGRATIONS_BASE = "/api/developer/v1/integrations"
 
@@ -88,8 +86,7 @@ async def create_integration(request: Request, principal: Principal) -> Response
     spec = _validated(await read_json(request, ctx.settings.max_body_bytes))
     if not await ctx.repository.can_access_channel(principal.owner_id, spec.channelId):
         raise ChannelForbidden(spec.channelId)
-    sender = SENDERS[spec.source]
-    verification = spec.verification or sender.verifications[0]
+    verification = spec.verification or integrations.VERIFICATIONS[spec.source][0]
     async with ctx.pool.acquire() as conn:
         row, secret = await integrations.create(
             conn,
@@ -187,47 +184,10 @@ def _validated(payload: object) -> IntegrationSpec:
         spec = IntegrationSpec.model_validate(payload)
     except ValidationError as exc:
         raise ValidationFailed(field_errors(exc)) from None
-    problems = _spec_problems(spec)
+    problems = integrations.spec_problems(spec)
     if problems:
         raise ValidationFailed(problems)
     return spec
-
-
-def _spec_problems(spec: IntegrationSpec) -> list[FieldError]:
-    """What a delivery would otherwise trip over on every request, refused up front."""
-    problems = []
-    sender = SENDERS[spec.source]
-    if spec.verification and spec.verification not in sender.verifications:
-        problems.append(
-            FieldError("verification", "unsupported", f"{spec.source} cannot sign; use 'token'")
-        )
-    defaults = spec.defaults
-    if defaults.timezone is not None and not known_zone(defaults.timezone):
-        problems.append(
-            FieldError(
-                "defaults.timezone",
-                "unknown_timezone",
-                f"'{defaults.timezone}' is not an IANA time zone name",
-            )
-        )
-    for slug in defaults.classifications or []:
-        if slug not in CLASSIFICATIONS:
-            problems.append(
-                FieldError(
-                    "defaults.classifications",
-                    "unknown_classification",
-                    f"'{slug}' is not a known slug",
-                )
-            )
-    if defaults.city is not None and find_place(defaults.city.placeId) is None:
-        problems.append(
-            FieldError(
-                "defaults.city.placeId",
-                "unknown_place",
-                f"'{defaults.city.placeId}' is not a known place",
-            )
-        )
-    return problems
 
 
 async def _owned(conn: Any, principal: Principal, request: Request) -> dict[str, Any]:

@@ -46,10 +46,11 @@ async def test_openapi_yaml_is_served_publicly_and_documents_every_route(
 
 
 async def test_developer_openapi_documents_every_developer_route(api: httpx.AsyncClient) -> None:
-    from services.gateway.developer_api import OPERATIONS
+    from services.gateway.developer_api import ALL_OPERATIONS
 
     document = yaml.safe_load((await api.get(DEVELOPER_OPENAPI)).text)
-    assert set(document["paths"]) == {op.path for op in OPERATIONS}
+    assert set(document["paths"]) == {op.path for op in ALL_OPERATIONS}
+    assert "/api/developer/v1/integrations/{integrationId}/deliveries" in document["paths"]
     assert document["info"]["title"] == "Pinned Events Developer API"
     rotate = document["paths"]["/api/developer/v1/keys/{keyId}/rotate"]["post"]
     assert rotate["requestBody"]["required"] is False

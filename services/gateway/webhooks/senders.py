@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from services.gateway.webhooks import verify
-from shared.integrations import EventAction, Source, Verification
+from shared.integrations import EventAction, Source
 
 
 class UnreadableDelivery(ValueError):
@@ -44,8 +44,7 @@ class Sender:
     read: Reader
     default_mapping: Callable[[Delivery], dict[str, str]]
     default_actions: dict[str, EventAction]
-    signature: verify.Verifier | None
-    verifications: tuple[Verification, ...] = ("signature", "token")
+    signature: verify.Verifier | None  # None: the sender cannot sign (see VERIFICATIONS)
 
 
 def at(document: Any, path: str) -> Any:
@@ -357,7 +356,6 @@ SENDERS: dict[str, Sender] = {
                 "entry.delete": "delete",
             },
             None,
-            verifications=("token",),
         ),
         Sender(
             "sanity",
@@ -412,7 +410,6 @@ SENDERS: dict[str, Sender] = {
             lambda _: _GENERIC_MAPPING,
             {**_LIFECYCLE, "upsert": "update"},
             None,
-            verifications=("token",),
         ),
     )
 }

@@ -1,0 +1,166 @@
+"""`pinned integrations`: connect a CMS/CRM sender, list integrations, read deliveries."""
+
+from __future__ import annotations
+
+import argparse
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+from pydantic import ValidationError
+
+from shared import integrations
+from shared.event_model import FieldError, field_errors
+from shared.integrations import SOURCES, IntegrationSpec
+from shared.places import find as find_place
+
+
+class InvalidIntegration(ValueError):
+    def __init__(self, problems: list[FieldError]) -> None:
+        super().__init__("; ".join(f"{p.path}: {p.message}" for p in problems))
+
+
+@dataclass(frozen=True)
+class Connected:
+    """A new integration: the secret is shown this once."""
+
+    integration: dict[str, Any]
+    secret: str
+
+
+def add_commands(sub: Any) -> None:
+    cmds = sub.add_parser("integrations", help="webhook integrations (CMS, CRM, forms)")
+    actions = cmds.add_subparsers(dest="action", required=True)
+    create = actions.add_parser("create", help="connect a sender; its secret is shown once")
+    create.add_argument("--account", type=int, required=True)
+    create.add_argument("--name", required=True)
+    create.add_argument("--source", required=True, choices=SOURCES)
+    create.add_argument("--channel", type=int, required=True, help="channel its events go to")
+    create.add_argument("--verification", choices=["signature", "token"])
+    create.add_argument("--secret", help="the sender's own signing secret (Contentful, Webflow)")
+    create.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="FIELD=PATH",
+        help="event field from a dotted path, e.g. title=entry.name",
+    )
+    create.add_argument(
+        "--on",
+        action="append",
+        default=[],
+        metavar="ACTION=EFFECT",
+        help="what a sender action does, e.g. entry.update=ignore",
+    )
+    create.add_argument("--default-timezone")
+    create.add_argument("--default-city", metavar="PLACE_ID", help="e.g. place-new-york")
+    create.add_argument("--default-classification", action="append")
+    create.add_argument("--default-status", choices=["draft", "published"], default="published")
+    listing = actions.add_parser("list", help="an account's integrations, without secrets")
+    listing.add_argument("--account", type=int, required=True)
+    recent = actions.add_parser("deliveries", help="recent deliveries, newest first")
+    recent.add_argument("integration_id", type=uuid.UUID)
+    recent.add_argument("--limit", type=int, default=50)
+
+
+async def run(conn: asyncpg.Connection, args: argparse.Namespace) -> Any:
+    if args.action == "list":
+        rows, _ = await integrations.page(conn, args.account, limit=10_000, offset=0)
+        return rows
+    if args.action == "deliveries":
+        await integrations.get(conn, None, args.integration_id)
+        rows, _ = await integrations.deliveries(conn, args.integration_id, args.limit, 0)
+        return rows
+    spec = _spec(args)
+    if not await conn.fetchval(
+        "SELECT 1 FROM channels c WHERE c.id = $2 AND (c.owner_account_id = $1 OR EXISTS"
+        " (SELECT 1 FROM channel_members m WHERE m.channel_id = c.id AND m.account_id = $1))",
+        args.account,
+        args.channel,
+    ):
+        raise LookupError(f"channel {args.channel} is not accessible to account {args.account}")
+    verification = spec.verification or integrations.VERIFICATIONS[spec.source][0]
+    row, secret = await integrations.create(
+        conn, args.account, spec, verification, spec.mapping, spec.actions
+    )
+    return Connected(row, secret)
+
+
+def _spec(args: argparse.Namespace) -> IntegrationSpec:
+    city = None
+    if args.default_city:
+        place = find_place(args.default_city)
+        if place is None:
+            raise InvalidIntegration(
+                [FieldError("defaults.city", "unknown_place", f"no place {args.default_city}")]
+            )
+        city = {"placeId": place.id, "name": place.name, "countryCode": place.countryCode}
+    body = {
+        "name": args.name,
+        "source": args.source,
+        "channelId": args.channel,
+        "verification": args.verification,
+        "secret": args.secret,
+        "mapping": _pairs(args.map, "--map"),
+        "actions": _pairs(args.on, "--on"),
+        "defaults": {
+            "timezone": args.default_timezone,
+            "city": city,
+            "classifications": args.default_classification,
+            "status": args.default_status,
+        },
+    }
+    try:
+        spec = IntegrationSpec.model_validate(body)
+    except ValidationError as exc:
+        raise InvalidIntegration(field_errors(exc)) from None
+    problems = integrations.spec_problems(spec)
+    if problems:
+        raise InvalidIntegration(problems)
+    return spec
+
+
+def _pairs(items: list[str], option: str) -> dict[str, str]:
+    pairs = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name or not value:
+            raise InvalidIntegration([FieldError(option, "format", f"'{item}' is not NAME=VALUE")])
+        pairs[name.strip()] = value.strip()
+    return pairs
+
+
+def render(result: Any) -> tuple[Any, str] | None:
+    """(data, text) for integration results, or None when the result is not one."""
+    if isinstance(result, Connected):
+        row = result.integration
+        path = f"/webhooks/{row['source']}/{row['id']}"
+        data = {**row, "webhookPath": path, "secret": result.secret}
+        text = (
+            f"integration {row['id']} ({row['source']} -> channel {row['channel_id']})\n"
+            f"webhook   POST <gateway>{path}\n"
+            f"secret    {result.secret}\n"
+            f"(shown once; {row['verification']}: configure it in the sender now)"
+        )
+        return data, text
+    if isinstance(result, list) and result and "sender_action" in result[0]:
+        return result, "\n".join(_delivery_line(d) for d in result)
+    if isinstance(result, list) and result and "verification" in result[0]:
+        return result, "\n".join(
+            f"{r['id']}  {r['source']:<10} channel {r['channel_id']:<6} {r['status']:<8} "
+            f"{r['name']}"
+            for r in result
+        )
+    return None
+
+
+def _delivery_line(d: dict[str, Any]) -> str:
+    status = d["outcome"] and {"created": "applied", "updated": "applied"}.get(
+        d["outcome"], d["outcome"]
+    )
+    reason = d["outcome_reason"] or d["reason"] or ""
+    return (
+        f"{d['received_at']:%Y-%m-%d %H:%M:%S}  {status or d['status']:<12} "
+        f"{d['sender_action'] or '-':<28} {d['document_id'] or '-':<24} {reason[:100]}"
+    )

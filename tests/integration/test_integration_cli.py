@@ -1,0 +1,100 @@
+"""`pinned integrations`: connect a sender from the command line and read its deliveries."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import httpx
+
+from devstack.stack import Servers
+from tests.integration.conftest import Tenant, eventually
+from tests.integration.test_key_cli import pinned
+
+
+async def test_create_deliver_and_read_deliveries(
+    stack: Servers, api: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    created = await asyncio.to_thread(
+        pinned,
+        stack,
+        "integrations",
+        "create",
+        "--account",
+        str(tenant.account_id),
+        "--name",
+        "Airtable events",
+        "--source",
+        "generic",
+        "--channel",
+        str(tenant.channel_id),
+        "--map",
+        "title=fields.Name",
+        "--default-timezone",
+        "America/New_York",
+        "--default-city",
+        "place-new-york",
+        "--default-classification",
+        "music",
+    )
+    assert created.returncode == 0, created.stderr
+    integration = json.loads(created.stdout)
+    assert integration["mapping"] == {"title": "fields.Name"}
+    record = {
+        "id": "rec42",
+        "fields": {"Name": "Record fair"},
+        "startAt": "2026-08-01 11:00:00",
+        "updatedAt": "2026-07-01T10:00:00Z",
+    }
+    answer = await api.post(
+        integration["webhookPath"], json=record, headers={"X-Webhook-Token": integration["secret"]}
+    )
+    assert answer.status_code == 202, answer.text
+
+    async def applied() -> list[dict[str, object]] | None:
+        result = await asyncio.to_thread(
+            pinned, stack, "integrations", "deliveries", integration["id"]
+        )
+        rows: list[dict[str, object]] = json.loads(result.stdout)
+        return rows if rows and rows[0]["outcome"] == "created" else None
+
+    rows = await eventually(applied)
+    assert rows[0]["document_id"] == "rec42"
+    event = (
+        await api.get(f"/api/public/v1/events/{answer.json()['eventId']}", headers=tenant.headers)
+    ).json()
+    assert (event["title"], event["startAt"]) == ("Record fair", "2026-08-01T11:00:00-04:00")
+
+    listed = json.loads(
+        (
+            await asyncio.to_thread(
+                pinned, stack, "integrations", "list", "--account", str(tenant.account_id)
+            )
+        ).stdout
+    )
+    assert [i["id"] for i in listed] == [integration["id"]]
+    assert "secret" not in listed[0]
+
+
+async def test_bad_options_are_named(stack: Servers, tenant: Tenant) -> None:
+    result = await asyncio.to_thread(
+        pinned,
+        stack,
+        "integrations",
+        "create",
+        "--account",
+        str(tenant.account_id),
+        "--name",
+        "x",
+        "--source",
+        "strapi",
+        "--channel",
+        str(tenant.channel_id),
+        "--verification",
+        "signature",
+        "--map",
+        "owner=entry.owner",
+    )
+    assert result.returncode == 2
+    assert "mapping" in result.stderr
+    assert "owner" in result.stderr
