@@ -21,8 +21,10 @@ from bench.report import print_report
 from bench.scenarios import Tenant, api_scenario, backlog_scenario, batch_scenario, snapshot
 from devstack.kafka import kafka_version
 from devstack.stack import BENCH, SERVICES, Servers, ServiceProcess, servers, service_env, step
-from shared import key_store
+from shared import integrations, key_store
 from shared.api_keys import PUBLIC_SCOPES
+from shared.db import connect
+from shared.integrations import IntegrationDefaults, IntegrationSpec
 
 ROOT = Path(__file__).resolve().parent.parent
 UNLIMITED = "1000000000"
@@ -39,6 +41,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--rates", default="250,500,1000", help="offered rates, requests/s")
     parser.add_argument("--seconds", type=float, default=15, help="duration of each rate")
     parser.add_argument("--backlog", type=int, default=100_000, help="commands to drain")
+    parser.add_argument("--webhook-rates", default="250,500", help="webhook deliveries/s")
     parser.add_argument("--batches", type=int, default=40, help="batches of 500 to send")
     parser.add_argument("--baseline-records", type=int, default=200_000)
     parser.add_argument("--soak-seconds", type=float, default=0, help="0 skips the soak")
@@ -68,6 +71,22 @@ async def make_tenant(database_url: str) -> Tenant:
     return Tenant(account, channel, key)
 
 
+async def connect_generic_sender(database_url: str, tenant: Tenant) -> tuple[str, str]:
+    """A generic JSON integration on the tenant's channel: (webhook path, token)."""
+    spec = IntegrationSpec(
+        name="bench sender",
+        source="generic",
+        channelId=tenant.channel_id,
+        defaults=IntegrationDefaults(classifications=["music"]),
+    )
+    conn = await connect(database_url)
+    try:
+        row, token = await integrations.create(conn, tenant.account_id, spec, "token", {}, {})
+    finally:
+        await conn.close()
+    return f"/webhooks/generic/{row['id']}", token
+
+
 async def measure(args: argparse.Namespace, started: Servers, services: dict[str, ServiceProcess],
                   ) -> dict[str, Any]:  # fmt: skip
     pids = {name: s.process.pid for name, s in services.items() if s.process}
@@ -89,6 +108,14 @@ async def measure(args: argparse.Namespace, started: Servers, services: dict[str
                     services["gateway"].url, tenant, rate, args.seconds, pool, pids, work_dir
                 )
             )
+        for rate in [float(r) for r in args.webhook_rates.split(",") if r]:
+            step(f"webhook deliveries at {rate:.0f} requests/s for {args.seconds:.0f}s")
+            tenant = await make_tenant(started.database_url)
+            webhook = await connect_generic_sender(started.database_url, tenant)
+            results["scenarios"].append(
+                await api_scenario(services["gateway"].url, tenant, rate, args.seconds, pool,
+                                   pids, work_dir, webhook=webhook)
+            )  # fmt: skip
         step(f"batch endpoint: {args.batches} batches of 500 events")
         tenant = await make_tenant(started.database_url)
         results["scenarios"].append(

@@ -67,8 +67,24 @@ def request_bytes(host: str, key: str, body: bytes, idempotency_key: str) -> byt
     ).encode() + body
 
 
-async def run(url: str, key: str, channel_id: int, rate: float, seconds: float, run_id: str
-              ) -> list[dict[str, Any]]:  # fmt: skip
+def webhook_bytes(host: str, path: str, token: str, body: bytes) -> bytes:
+    """A generic-JSON sender's delivery (a CRM or form tool with a static token)."""
+    return (
+        f"POST {path} HTTP/1.1\r\nHost: {host}\r\n"
+        f"X-Webhook-Token: {token}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
+
+
+def webhook_record(channel_id: int, index: int, run_id: str) -> dict[str, Any]:
+    event = event_body(channel_id, index)
+    del event["channelId"]  # the integration decides the channel
+    return {"action": "create", "id": f"{run_id}-{index}",
+            "updatedAt": "2026-05-01T10:00:00Z", **event}  # fmt: skip
+
+
+async def run(url: str, key: str, channel_id: int, rate: float, seconds: float, run_id: str,
+              webhook: str | None = None) -> list[dict[str, Any]]:  # fmt: skip
     target = urlsplit(url)
     host, port = target.hostname or "127.0.0.1", target.port or 80
     idle: asyncio.Queue[Connection] = asyncio.Queue()
@@ -79,15 +95,20 @@ async def run(url: str, key: str, channel_id: int, rate: float, seconds: float, 
     start_wall, start = time.time(), time.perf_counter()
 
     async def send(index: int, scheduled: float) -> None:
-        body = json.dumps(event_body(channel_id, index)).encode()
-        request = request_bytes(f"{host}:{port}", key, body, f"{run_id}-{index}")
+        if webhook is None:
+            body = json.dumps(event_body(channel_id, index)).encode()
+            request = request_bytes(f"{host}:{port}", key, body, f"{run_id}-{index}")
+        else:
+            body = json.dumps(webhook_record(channel_id, index, run_id)).encode()
+            request = webhook_bytes(f"{host}:{port}", webhook, key, body)
         sample: dict[str, Any] = {"sent_at": start_wall + (scheduled - start)}
         connection = await idle.get()
         try:
             status, payload = await connection.exchange(request)
             sample["status"] = status
             if status < 300:
-                sample["event_id"] = json.loads(payload)["id"]
+                answer = json.loads(payload)
+                sample["event_id"] = answer["eventId"] if webhook else answer["id"]
         except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
             sample["status"], sample["error"] = 0, type(exc).__name__
         finally:
@@ -119,9 +140,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, required=True)
     parser.add_argument("--run-id", required=True)
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument(
+        "--webhook", help="a generic integration's webhook path; --key is its token"
+    )
     args = parser.parse_args()
     samples = asyncio.run(
-        run(args.url, args.key, args.channel, args.rate, args.seconds, args.run_id)
+        run(args.url, args.key, args.channel, args.rate, args.seconds, args.run_id, args.webhook)
     )
     args.out.write_text(json.dumps(samples))
 

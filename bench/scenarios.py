@@ -68,8 +68,10 @@ async def api_scenario(
     pool: asyncpg.Pool,
     pids: dict[str, int],
     work_dir: Path,
+    webhook: tuple[str, str] | None = None,
 ) -> dict[str, Any]:
-    """POST /events at a fixed offered rate from a separate process; then wait for the rows."""
+    """POST /events (or, with `webhook` = (path, token), a generic sender's deliveries) at a
+    fixed offered rate from a separate process; then wait for the rows."""
     run_id = f"bench-{uuid.uuid4().hex[:8]}"
     out = work_dir / f"{run_id}.json"
     before, started, machine = snapshot(pids), time.perf_counter(), cpu_times()
@@ -78,6 +80,7 @@ async def api_scenario(
         sys.executable, "-m", "bench.load", "--url", gateway_url, "--key", tenant.key,
         "--channel", str(tenant.channel_id), "--rate", str(rate), "--seconds", str(seconds),
         "--run-id", run_id, "--out", str(out),
+        *(["--webhook", webhook[0], "--key", webhook[1]] if webhook else []),
     ], check=True)  # fmt: skip
     load_wall = time.perf_counter() - started
     machine_busy = busy_percent(machine, cpu_times())
@@ -91,7 +94,8 @@ async def api_scenario(
     ]
     created = sorted(stored.values())
     return {
-        "scenario": "single-event API (POST /api/public/v1/events, Prefer: respond-async)",
+        "scenario": "webhook deliveries (generic JSON sender, POST /webhooks/generic/{id})"
+        if webhook else "single-event API (POST /api/public/v1/events, Prefer: respond-async)",
         "offered_rate": rate, "seconds": seconds, "requests": len(samples),
         "accepted": len(accepted), "accepted_per_second": len(accepted) / seconds,
         "errors": len(samples) - len(accepted),

@@ -144,9 +144,11 @@ def render(result: Any) -> tuple[Any, str] | None:
             f"(shown once; {row['verification']}: configure it in the sender now)"
         )
         return data, text
-    if isinstance(result, list) and result and "sender_action" in result[0]:
+    if not (isinstance(result, list) and result and isinstance(result[0], dict)):
+        return None
+    if "sender_action" in result[0]:
         return result, "\n".join(_delivery_line(d) for d in result)
-    if isinstance(result, list) and result and "verification" in result[0]:
+    if "verification" in result[0]:
         return result, "\n".join(
             f"{r['id']}  {r['source']:<10} channel {r['channel_id']:<6} {r['status']:<8} "
             f"{r['name']}"

@@ -55,6 +55,10 @@ class SenderCase:
     ) -> Built:
         raise NotImplementedError
 
+    def query(self, step: str) -> str:
+        """What the sender's configured URL adds to the webhook path, if anything."""
+        return ""
+
 
 def fields(title: str | None) -> dict[str, Any]:
     base = {"startAt": "2026-07-01T19:00:00-04:00", "timezone": "America/New_York"}
@@ -107,6 +111,61 @@ class WordPressTec(SenderCase):
             "X-WC-Webhook-Topic": topic,
             "X-WC-Webhook-Delivery-ID": hashlib.sha1(raw + topic.encode()).hexdigest()[:8],  # noqa: S324
             "X-WC-Webhook-Signature": base64.b64encode(_hmac(secret, raw)).decode(),
+        }, raw
+
+
+class WordPressPost(SenderCase):
+    """WP Webhooks' post triggers: the post, its meta (values are lists), signed with
+    X-WP-Webhook-Signature; each trigger's URL carries `?action=<trigger>`."""
+
+    def __init__(self) -> None:
+        super().__init__("wordpress", timestamped=False)
+
+    def query(self, step: str) -> str:
+        trigger = {"create": "post_create", "delete": "post_trash"}.get(step, "post_update")
+        return f"?action={trigger}"
+
+    def build(
+        self,
+        step: str,
+        doc: str,
+        title: str | None,
+        updated: str,
+        secret: str,
+        path: str,
+        sent_at: float | None = None,
+    ) -> Built:
+        gmt = updated.replace("T", " ")[:19]
+        post: dict[str, Any] = {
+            "ID": int(doc),
+            "post_author": "1",
+            "post_date": gmt,
+            "post_date_gmt": gmt,
+            "post_content": "<p>Hands-on intro.</p>",
+            "post_excerpt": "Hands-on intro.",
+            "post_status": {"unpublish": "draft", "delete": "trash"}.get(step, "publish"),
+            "post_name": f"event-{doc}",
+            "post_modified": gmt,
+            "post_modified_gmt": gmt,
+            "post_type": "post",
+        }
+        if title is not None:
+            post["post_title"] = title
+        body = {
+            "post_id": int(doc),
+            "post": post,
+            "post_meta": {
+                "event_start": ["2026-07-01 19:00:00"],
+                "event_end": ["2026-07-01 21:30:00"],
+                "event_timezone": ["America/New_York"],
+            },
+            "post_permalink": f"https://example.com/event-{doc}/",
+        }
+        raw = _json(body)
+        return {
+            "Content-Type": "application/json; charset=UTF-8",
+            "X-WP-Webhook-Source": "https://example.com/",
+            "X-WP-Webhook-Signature": base64.b64encode(_hmac(secret, raw)).decode(),
         }, raw
 
 
@@ -361,6 +420,7 @@ class Generic(SenderCase):
 
 SENDER_CASES = [
     WordPressTec(),
+    WordPressPost(),
     Strapi(5),
     Strapi(4),
     Sanity(),
