@@ -1,4 +1,7 @@
-"""`pinned`: the admin command line. `pinned keys --help` for key management."""
+"""`pinned`: the admin command line: keys, integrations, channels, dead letters, status.
+
+`pinned <area> --help` for each; `--json` for machine-readable output.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ from typing import Any
 
 import asyncpg
 
-from devstack import dlq, integration_cli
+from devstack import dlq, integration_cli, ops_cli
 from shared import key_store
 from shared.api_keys import OWNER_SCOPES, QUICKSTART_SCOPES, Scope
 from shared.db import connect
@@ -63,6 +66,7 @@ def _parser() -> argparse.ArgumentParser:
     rotate.add_argument("--overlap-hours", type=float, default=24.0)
 
     integration_cli.add_commands(sub)
+    ops_cli.add_commands(sub)
 
     dlq_cmds = sub.add_parser("dlq", help="dead-lettered messages").add_subparsers(
         dest="action", required=True
@@ -107,6 +111,10 @@ def _run(args: argparse.Namespace) -> Any:
         return _dlq(args)
     if args.area == "integrations":
         return _with_db(lambda conn: integration_cli.run(conn, args))
+    if args.area == "channels":
+        return _with_db(lambda conn: ops_cli.channels(conn, args))
+    if args.area == "status":
+        return ops_cli.status(KafkaSettings())
     return _with_db(lambda conn: _keys(conn, args, f"cli:{getpass.getuser()}"))
 
 
@@ -146,7 +154,7 @@ def _print(args: argparse.Namespace, result: Any) -> None:
 
 def _render(result: Any) -> tuple[Any, str]:
     """(machine-readable data, text for people) for each kind of command result."""
-    rendered = integration_cli.render(result)
+    rendered = integration_cli.render(result) or ops_cli.render(result)
     if rendered is not None:
         return rendered
     if isinstance(result, key_store.IssuedKey):

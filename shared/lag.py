@@ -4,6 +4,7 @@ while every consumer of the group is down: committed offsets vs. log-end offsets
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 
 import structlog
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -21,6 +22,19 @@ WATCHED: dict[ConsumerGroup, tuple[Topic, ...]] = {
     ConsumerGroup.PUBLISHER: (Topic.INGEST,),
     ConsumerGroup.AUDITOR: (Topic.AUDIT, Topic.OUTCOMES),
 }
+
+
+@dataclass(frozen=True)
+class PartitionLag:
+    group: str
+    topic: str
+    partition: int
+    committed: int
+    end: int
+
+    @property
+    def lag(self) -> int:
+        return max(0, self.end - self.committed)
 
 
 class LagMonitor:
@@ -52,6 +66,12 @@ class LagMonitor:
             await asyncio.sleep(self._interval)
 
     async def measure(self) -> None:
+        for lag in await self.partition_lags():
+            GROUP_LAG.labels(lag.group, lag.topic, str(lag.partition)).set(lag.lag)
+
+    async def partition_lags(self) -> list[PartitionLag]:
+        """Every watched group's committed offset, log end and lag, partition by partition."""
+        found = []
         for group, topics in WATCHED.items():
             committed = await self._admin.list_consumer_group_offsets(group)
             partitions = [
@@ -60,9 +80,10 @@ class LagMonitor:
                 for p in self._offsets.partitions_for_topic(topic) or await self._refresh(topic)
             ]
             ends = await self._offsets.end_offsets(partitions)
-            for tp in partitions:
+            for tp in sorted(partitions):
                 done = committed[tp].offset if tp in committed else 0
-                GROUP_LAG.labels(group, tp.topic, str(tp.partition)).set(max(0, ends[tp] - done))
+                found.append(PartitionLag(group, tp.topic, tp.partition, done, ends[tp]))
+        return found
 
     async def _refresh(self, topic: str) -> set[int]:
         cluster = await self._offsets._client.fetch_all_metadata()  # as in OutcomeListener

@@ -1,5 +1,6 @@
 """The developer API v1: an account owner manages its API keys (and, composed in from
-`developer_integrations`, its webhook integrations).
+`developer_audit` and `developer_integrations`, reads usage and audit and manages webhook
+integrations).
 
 Authenticated with an owner key (scope `keys:manage`), which integrations never hold; key
 management has its own quota per owner account on top of the per-key and per-IP limits.
@@ -19,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
 
+from services.gateway import developer_audit as audit_api
 from services.gateway import developer_integrations as integration_api
 from services.gateway.auth import Principal
 from services.gateway.developer_schemas import (
@@ -307,19 +309,20 @@ _ENDPOINTS: dict[str, Endpoint] = {
 }
 
 
-ALL_OPERATIONS = (*OPERATIONS, *integration_api.OPERATIONS)
+ALL_OPERATIONS = (*OPERATIONS, *audit_api.OPERATIONS, *integration_api.OPERATIONS)
 
 
 def developer_routes() -> list[BaseRoute]:
     routes = routes_for(
         ALL_OPERATIONS,
-        {**_ENDPOINTS, **integration_api.ENDPOINTS},
+        {**_ENDPOINTS, **audit_api.ENDPOINTS, **integration_api.ENDPOINTS},
         {"keyId": "uuid", "integrationId": "uuid"},
     )
     document = document_for(
         ALL_OPERATIONS,
         "Pinned Events Developer API",
-        "Manage an account's API keys and webhook integrations. Authenticate with an owner "
-        "key (scopes keys:manage, integrations:manage); integration keys cannot call it.",
+        "Manage an account's API keys and webhook integrations and read its audit trail. "
+        "Authenticate with an owner key (scopes keys:manage, integrations:manage, audit:read); "
+        "integration keys cannot call it.",
     )
     return [*routes, openapi_route(DEVELOPER_OPENAPI_PATH, document)]

@@ -99,17 +99,17 @@ class PageRequest:
 
 
 def page_request(request: Request) -> PageRequest:
-    page = _positive_int(request, "page", 1, maximum=MAX_PAGE)
-    limit = _positive_int(request, "limit", DEFAULT_PAGE_LIMIT, maximum=MAX_PAGE_LIMIT)
+    page = positive_int(request, "page", 1, maximum=MAX_PAGE)
+    limit = positive_int(request, "limit", DEFAULT_PAGE_LIMIT, maximum=MAX_PAGE_LIMIT)
     return PageRequest(page, limit)
 
 
-def _positive_int(request: Request, name: str, default: int, maximum: int) -> int:
+def positive_int(request: Request, name: str, default: int, maximum: int) -> int:
     raw = request.query_params.get(name)
     if raw is None:
         return default
     if not raw.isdigit() or not 1 <= int(raw) <= maximum:
-        raise _bad_query(name, f"must be a whole number from 1 and at most {maximum}")
+        raise bad_query(name, f"must be a whole number from 1 and at most {maximum}")
     return int(raw)
 
 
@@ -119,20 +119,20 @@ EVENT_STATUSES = ("draft", "published", "cancelled")
 def event_filters(request: Request) -> EventFilters:
     status = request.query_params.get("status")
     if status is not None and status not in EVENT_STATUSES:
-        raise _bad_query("status", f"must be one of {', '.join(EVENT_STATUSES)}")
+        raise bad_query("status", f"must be one of {', '.join(EVENT_STATUSES)}")
     channel = request.query_params.get("channelId")
     if channel is not None and not (channel.isdigit() and 0 < int(channel) < 2**63):
-        raise _bad_query("channelId", "must be a channel id (a positive whole number)")
+        raise bad_query("channelId", "must be a channel id (a positive whole number)")
     return EventFilters(
         channel_id=int(channel) if channel is not None else None,
         status=status,
-        starts_after=_datetime_param(request, "startsAfter"),
-        starts_before=_datetime_param(request, "startsBefore"),
-        updated_since=_datetime_param(request, "updatedSince"),
+        starts_after=datetime_param(request, "startsAfter"),
+        starts_before=datetime_param(request, "startsBefore"),
+        updated_since=datetime_param(request, "updatedSince"),
     )
 
 
-def _datetime_param(request: Request, name: str) -> datetime | None:
+def datetime_param(request: Request, name: str) -> datetime | None:
     raw = request.query_params.get(name)
     if raw is None:
         return None
@@ -141,11 +141,11 @@ def _datetime_param(request: Request, name: str) -> datetime | None:
     except ValueError:
         value = None
     if value is None or value.tzinfo is None:
-        raise _bad_query(name, "must be an ISO 8601 date-time with an offset")
+        raise bad_query(name, "must be an ISO 8601 date-time with an offset")
     return value
 
 
-def _bad_query(name: str, problem: str) -> BadRequest:
+def bad_query(name: str, problem: str) -> BadRequest:
     return BadRequest(
         f"Query parameter '{name}' {problem}.",
         code="invalid_query_parameter",

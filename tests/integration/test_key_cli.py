@@ -18,11 +18,18 @@ from tests.integration.conftest import Tenant, eventually
 CHANNELS = "/api/public/v1/channels"
 
 
-def pinned(stack: Servers, *args: str) -> subprocess.CompletedProcess[str]:
+def pinned(
+    stack: Servers, *args: str, for_people: bool = False
+) -> subprocess.CompletedProcess[str]:
+    """Run the CLI against the test stack; JSON output unless `for_people`."""
     cli = Path(sys.executable).parent / "pinned"
     return subprocess.run(
-        [str(cli), "--json", *args],
-        env={**os.environ, "DATABASE_URL": stack.database_url},
+        [str(cli), *([] if for_people else ["--json"]), *args],
+        env={
+            **os.environ,
+            "DATABASE_URL": stack.database_url,
+            "KAFKA_BOOTSTRAP_SERVERS": stack.kafka_bootstrap,
+        },
         capture_output=True,
         text=True,
         check=False,

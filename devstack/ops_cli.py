@@ -1,0 +1,116 @@
+"""`pinned channels ...` and `pinned status`: channels with their members, and the pipeline's
+topics and consumer lag, for operators."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+
+from shared.lag import LagMonitor, PartitionLag
+from shared.settings import KafkaSettings
+
+
+@dataclass(frozen=True)
+class Status:
+    lags: list[PartitionLag]
+
+
+def add_commands(sub: Any) -> None:
+    channels = sub.add_parser("channels", help="channels and their members")
+    actions = channels.add_subparsers(dest="action", required=True)
+    listing = actions.add_parser("list", help="channels an account owns or is a member of")
+    listing.add_argument("--account", type=int, required=True)
+    create = actions.add_parser("create", help="a new channel owned by an account")
+    create.add_argument("--account", type=int, required=True)
+    create.add_argument("--name", required=True)
+    for verb, text in (
+        ("add-member", "let another account publish into the channel"),
+        ("remove-member", "take that access away (on its next request)"),
+    ):
+        member = actions.add_parser(verb, help=text)
+        member.add_argument("channel", type=int)
+        member.add_argument("--account", type=int, required=True)
+    sub.add_parser("status", help="topics, consumer groups and their lag per partition")
+
+
+async def channels(conn: asyncpg.Connection, args: argparse.Namespace) -> Any:
+    if args.action == "list":
+        rows = await conn.fetch(
+            "SELECT c.id, c.name, c.owner_account_id, c.created_at,"
+            " (SELECT count(*) FROM channel_members m WHERE m.channel_id = c.id) AS members,"
+            " (SELECT count(*) FROM events e WHERE e.channel_id = c.id) AS events"
+            " FROM channels c WHERE c.owner_account_id = $1 OR EXISTS (SELECT 1 FROM"
+            " channel_members m WHERE m.channel_id = c.id AND m.account_id = $1) ORDER BY c.id",
+            args.account,
+        )
+        return [
+            {**dict(r), "role": "owner" if r["owner_account_id"] == args.account else "member"}
+            for r in rows
+        ]
+    if args.action == "create":
+        if await conn.fetchval("SELECT 1 FROM accounts WHERE id = $1", args.account) is None:
+            raise LookupError(f"no account {args.account}")
+        row = await conn.fetchrow(
+            "INSERT INTO channels (owner_account_id, name) VALUES ($1, $2)"
+            " RETURNING id, name, owner_account_id, created_at",
+            args.account,
+            args.name,
+        )
+        return [{**dict(row), "role": "owner", "members": 0, "events": 0}]
+    if args.action == "add-member":
+        done = await conn.execute(
+            "INSERT INTO channel_members (channel_id, account_id) SELECT $1, $2"
+            " WHERE EXISTS (SELECT 1 FROM channels WHERE id = $1)"
+            " AND EXISTS (SELECT 1 FROM accounts WHERE id = $2) ON CONFLICT DO NOTHING",
+            args.channel,
+            args.account,
+        )
+    else:
+        done = await conn.execute(
+            "DELETE FROM channel_members WHERE channel_id = $1 AND account_id = $2",
+            args.channel,
+            args.account,
+        )
+    if done.endswith(" 0"):
+        raise LookupError(f"no change: check channel {args.channel} and account {args.account}")
+    return {"ok": True}
+
+
+async def status(settings: KafkaSettings) -> Status:
+    monitor = LagMonitor(settings)
+    await monitor.start()
+    try:
+        return Status(await monitor.partition_lags())
+    finally:
+        await monitor.stop()
+
+
+def render(result: Any) -> tuple[Any, str] | None:
+    if isinstance(result, Status):
+        data = [{**vars(lag), "lag": lag.lag} for lag in result.lags]
+        lines = [
+            f"{'group':<18} {'topic':<20} {'part':>4} {'committed':>10} {'end':>10} {'lag':>8}"
+        ]
+        lines += [
+            f"{lag.group:<18} {lag.topic:<20} {lag.partition:>4} {lag.committed:>10} "
+            f"{lag.end:>10} {lag.lag:>8}"
+            for lag in result.lags
+        ]
+        total = sum(lag.lag for lag in result.lags)
+        lines.append(f"total lag {total} message(s)" + ("" if total else ": all caught up"))
+        return data, "\n".join(lines)
+    if (
+        isinstance(result, list)
+        and result
+        and isinstance(result[0], dict)
+        and ("role" in result[0])
+    ):
+        return result, "\n".join(
+            f"{r['id']:>6}  {r['role']:<6} {r['name']:<30} members {r['members']:<3} "
+            f"events {r['events']}"
+            for r in result
+        )
+    return None
