@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install run test lint format unit clean bench tools
+.PHONY: install run test lint format unit clean bench chaos tools
 
 install: $(STAMP)
 
@@ -49,3 +49,7 @@ clean:
 # BENCH_ARGS, e.g. "--backlog 1000000 --soak-seconds 600" for the full issue-6 run.
 bench: install
 	@$(BIN)/python -m bench $(BENCH_ARGS)
+
+# Faults under load against a stack of its own; CHAOS_ARGS, e.g. "--only kafka".
+chaos: install
+	@$(BIN)/python -m chaos $(CHAOS_ARGS)

@@ -72,6 +72,15 @@ BENCH = StackProfile(
     fresh_data=True,
 )
 
+CHAOS = StackProfile(
+    "chaos",
+    39092,
+    39093,
+    15435,
+    {"gateway": 38080, "publisher": 38081, "auditor": 38082},
+    fresh_data=True,
+)
+
 
 @dataclass
 class Servers:
