@@ -106,7 +106,10 @@ async def run_scenario(
     await load.start()
     await asyncio.sleep(WARM_SECONDS)
     load.in_fault = True
-    await scenario.fault(ctx)
+    try:
+        await scenario.fault(ctx)
+    except Exception as exc:  # a broken fault is a failed scenario, not a crash
+        ctx.problems.append(f"the fault itself failed: {exc!r}"[:500])
     load.in_fault = False
     recover = await seconds_to_recover(target)
     if recover is None:

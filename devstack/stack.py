@@ -74,10 +74,10 @@ BENCH = StackProfile(
 
 CHAOS = StackProfile(
     "chaos",
-    39092,
-    39093,
+    24092,
+    24093,
     15435,
-    {"gateway": 38080, "publisher": 38081, "auditor": 38082},
+    {"gateway": 24080, "publisher": 24081, "auditor": 24082},
     fresh_data=True,
 )
 

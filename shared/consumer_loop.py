@@ -18,10 +18,10 @@ from typing import Generic, TypeVar
 
 import asyncpg
 import structlog
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaError
 
-from shared.kafka import REQUEST_ID_HEADER, header
+from shared.kafka import REQUEST_ID_HEADER, Producer, header
 from shared.messages import PoisonMessage
 from shared.metrics import (
     CONSUMER_BATCH_DURATION,
@@ -76,7 +76,7 @@ class ConsumerLoop(Generic[T]):
     def __init__(
         self,
         consumer: AIOKafkaConsumer,
-        dlq_producer: AIOKafkaProducer,
+        dlq_producer: Producer,
         decode: Decoder[T],
         apply: Applier[T],
         settings: LoopSettings,

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.errors import (
+    InvalidProducerEpoch,
+    OutOfOrderSequenceNumber,
+    ProducerFenced,
+    TopicAlreadyExistsError,
+    UnknownProducerId,
+)
 
+from shared.metrics import PRODUCER_RENEWALS
 from shared.settings import KafkaSettings
 from shared.topics import TOPIC_SPECS, Topic, TopicSpec
 
@@ -19,16 +28,78 @@ REQUEST_ID_HEADER = "request-id"
 Headers = list[tuple[str, bytes]]
 
 
-def create_producer(settings: KafkaSettings, client_id: str) -> AIOKafkaProducer:
+# The broker no longer accepts this producer's sequence numbers, typically after a broker
+# restart while batches the client had already numbered were lost or expired. aiokafka treats
+# these as fatal for the producer; only a producer with a new id can carry on.
+_FATAL_PRODUCER_ERRORS = (
+    OutOfOrderSequenceNumber,
+    UnknownProducerId,
+    InvalidProducerEpoch,
+    ProducerFenced,
+)
+
+
+class Producer:
+    """An idempotent, acks=all producer that replaces itself after a fatal sequence error,
+    as the Java client does by bumping its producer id. The send that hit the error still
+    fails (the caller answers 503 or retries); the next one goes through a fresh producer.
+    Nothing is lost or doubled by the swap: callers only count a record as written once a send
+    succeeded, and every consumer deduplicates by the message's idempotency key."""
+
+    def __init__(self, factory: Callable[[], AIOKafkaProducer]) -> None:
+        self._factory = factory
+        self._current = factory()
+        self._lock = asyncio.Lock()
+        self._retired: set[asyncio.Task[None]] = set()
+
+    @property
+    def client(self) -> Any:
+        return self._current.client
+
+    async def start(self) -> None:
+        await self._current.start()
+
+    async def stop(self) -> None:
+        await self._current.stop()
+        if self._retired:
+            await asyncio.gather(*self._retired, return_exceptions=True)
+
+    async def send_and_wait(
+        self, topic: str, value: bytes, key: bytes | None = None, headers: Headers | None = None
+    ) -> Any:
+        producer = self._current
+        try:
+            return await producer.send_and_wait(topic, value, key=key, headers=headers)
+        except _FATAL_PRODUCER_ERRORS as exc:
+            await self._renew(producer, exc)
+            raise
+
+    async def _renew(self, broken: AIOKafkaProducer, cause: Exception) -> None:
+        async with self._lock:
+            if self._current is not broken:
+                return  # another send already renewed it
+            fresh = self._factory()
+            await fresh.start()
+            self._current = fresh
+        PRODUCER_RENEWALS.labels(type(cause).__name__).inc()
+        log.warning("producer renewed after a fatal sequence error", error=repr(cause))
+        task = asyncio.create_task(broken.stop())
+        self._retired.add(task)
+        task.add_done_callback(self._retired.discard)
+
+
+def create_producer(settings: KafkaSettings, client_id: str) -> Producer:
     """acks=all and idempotence: a 2xx is only answered once every in-sync replica has it."""
-    return AIOKafkaProducer(
-        bootstrap_servers=settings.bootstrap_servers,
-        client_id=client_id,
-        acks="all",
-        enable_idempotence=True,
-        linger_ms=settings.linger_ms,
-        compression_type=settings.compression_type,
-        request_timeout_ms=int(settings.send_timeout_seconds * 1000),
+    return Producer(
+        lambda: AIOKafkaProducer(
+            bootstrap_servers=settings.bootstrap_servers,
+            client_id=client_id,
+            acks="all",
+            enable_idempotence=True,
+            linger_ms=settings.linger_ms,
+            compression_type=settings.compression_type,
+            request_timeout_ms=int(settings.send_timeout_seconds * 1000),
+        )
     )
 
 

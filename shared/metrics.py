@@ -32,6 +32,12 @@ KAFKA_PRODUCE_FAILURES = Counter(
     "Produce attempts that failed or timed out.",
     ["topic", "reason"],
 )
+PRODUCER_RENEWALS = Counter(
+    "pinned_kafka_producer_renewals_total",
+    "Producers replaced after the broker refused their sequence numbers (e.g. after a broker "
+    "restart), by the error that forced it.",
+    ["reason"],
+)
 OUTCOME_WAITS = Counter(
     "pinned_gateway_outcome_waits_total",
     "Create requests by how the wait for the publisher's outcome ended.",

@@ -6,11 +6,10 @@ import asyncio
 import time
 
 import structlog
-from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
 from services.gateway.errors import ServiceUnavailable
-from shared.kafka import request_headers
+from shared.kafka import Producer, request_headers
 from shared.messages import AuditRecord, IngestEnvelope, encode
 from shared.metrics import KAFKA_PRODUCE_DURATION, KAFKA_PRODUCE_FAILURES
 from shared.topics import Topic
@@ -19,7 +18,7 @@ log = structlog.get_logger(__name__)
 
 
 class KafkaWriter:
-    def __init__(self, producer: AIOKafkaProducer, send_timeout_seconds: float) -> None:
+    def __init__(self, producer: Producer, send_timeout_seconds: float) -> None:
         self._producer = producer
         self._timeout = send_timeout_seconds
         self._pending_audit: set[asyncio.Task[None]] = set()

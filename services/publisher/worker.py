@@ -9,14 +9,20 @@ from collections.abc import AsyncIterator, Sequence
 
 import asyncpg
 import structlog
-from aiokafka import AIOKafkaProducer, ConsumerRecord
+from aiokafka import ConsumerRecord
 from aiokafka.errors import KafkaError
 
 from services.publisher.apply import apply_batch
 from services.publisher.settings import PublisherSettings
 from shared.consumer_loop import ConsumerLoop, Decoded, LoopSettings
 from shared.db import create_pool, ping
-from shared.kafka import broker_reachable, create_consumer, create_producer, request_headers
+from shared.kafka import (
+    Producer,
+    broker_reachable,
+    create_consumer,
+    create_producer,
+    request_headers,
+)
 from shared.messages import IngestEnvelope, Outcome, decode_ingest, encode
 from shared.metrics import COMMANDS, KAFKA_PRODUCE_FAILURES
 from shared.ops_http import Check, observe_pool
@@ -28,9 +34,7 @@ log = structlog.get_logger("publisher.command")
 
 
 class Publisher:
-    def __init__(
-        self, pool: asyncpg.Pool, producer: AIOKafkaProducer, send_timeout_seconds: float
-    ) -> None:
+    def __init__(self, pool: asyncpg.Pool, producer: Producer, send_timeout_seconds: float) -> None:
         self._pool = pool
         self._producer = producer
         self._send_timeout = send_timeout_seconds
