@@ -21,6 +21,7 @@ import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaError
 
+from shared.db import PoolExhausted
 from shared.kafka import REQUEST_ID_HEADER, Producer, header
 from shared.messages import PoisonMessage
 from shared.metrics import (
@@ -45,6 +46,7 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.CannotConnectNowError,
     asyncpg.TooManyConnectionsError,
     asyncpg.AdminShutdownError,
+    PoolExhausted,
 )
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Generator
 from importlib import resources
+from typing import Any
 
 import asyncpg
 import structlog
@@ -27,14 +29,68 @@ async def connect(dsn: str) -> asyncpg.Connection:
     return conn
 
 
+class PoolExhausted(Exception):
+    """No connection came free within the acquire timeout: the database is saturated."""
+
+
+class _BoundedAcquire:
+    """asyncpg's acquire context, with its timeout turned into PoolExhausted."""
+
+    def __init__(self, acquiring: Any, timeout: float) -> None:
+        self._acquiring = acquiring
+        self._timeout = timeout
+
+    async def __aenter__(self) -> asyncpg.Connection:
+        try:
+            return await self._acquiring.__aenter__()
+        except TimeoutError:
+            raise self._exhausted() from None
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._acquiring.__aexit__(*exc)
+
+    def __await__(self) -> Generator[Any, None, asyncpg.Connection]:
+        return self._acquire().__await__()
+
+    async def _acquire(self) -> asyncpg.Connection:
+        try:
+            connection: asyncpg.Connection = await self._acquiring
+        except TimeoutError:
+            raise self._exhausted() from None
+        return connection
+
+    def _exhausted(self) -> PoolExhausted:
+        return PoolExhausted(f"no database connection free within {self._timeout} s")
+
+
+class BoundedPool(asyncpg.Pool):  # type: ignore[misc]  # asyncpg ships no stubs
+    """Every acquire, explicit or inside `fetch` / `execute`, waits a bounded time."""
+
+    def __init__(self, *args: Any, acquire_timeout: float, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._acquire_timeout = acquire_timeout
+
+    def acquire(self, *, timeout: float | None = None) -> Any:
+        limit = self._acquire_timeout if timeout is None else timeout
+        return _BoundedAcquire(super().acquire(timeout=limit), limit)
+
+
 async def create_pool(settings: DatabaseSettings) -> asyncpg.Pool:
-    pool: asyncpg.Pool = await asyncpg.create_pool(
+    # asyncpg.create_pool has no pool class parameter; these are its own defaults.
+    pool = BoundedPool(
         settings.url,
+        acquire_timeout=settings.acquire_timeout_seconds,
         min_size=settings.pool_min_size,
         max_size=settings.pool_max_size,
+        max_queries=50_000,
+        max_inactive_connection_lifetime=300.0,
+        loop=None,
+        connection_class=asyncpg.Connection,
+        record_class=asyncpg.Record,
         command_timeout=settings.command_timeout_seconds,
         init=_init_connection,
     )
+    await pool
     return pool
 
 

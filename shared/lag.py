@@ -4,6 +4,7 @@ while every consumer of the group is down: committed offsets vs. log-end offsets
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass
 
 import structlog
@@ -11,7 +12,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
-from shared.metrics import GROUP_LAG
+from shared.metrics import GROUP_LAG, OLDEST_UNAPPLIED_AGE
 from shared.settings import KafkaSettings
 from shared.tasks import cancel_and_wait
 from shared.topics import ConsumerGroup, Topic
@@ -66,8 +67,27 @@ class LagMonitor:
             await asyncio.sleep(self._interval)
 
     async def measure(self) -> None:
+        oldest: dict[tuple[str, str], float] = {}
+        now = time.time()
         for lag in await self.partition_lags():
             GROUP_LAG.labels(lag.group, lag.topic, str(lag.partition)).set(lag.lag)
+            key = (lag.group, lag.topic)
+            oldest.setdefault(key, 0.0)
+            if lag.lag:
+                written_at = await self._timestamp_at(lag.topic, lag.partition, lag.committed)
+                if written_at is not None:
+                    oldest[key] = max(oldest[key], now - written_at)
+        for (group, topic), age in oldest.items():
+            OLDEST_UNAPPLIED_AGE.labels(group, topic).set(round(max(age, 0.0), 3))
+
+    async def _timestamp_at(self, topic: str, partition: int, offset: int) -> float | None:
+        """When the first record the group has not committed was written (seconds)."""
+        tp = TopicPartition(topic, partition)
+        self._offsets.assign([tp])
+        self._offsets.seek(tp, offset)
+        batch = await self._offsets.getmany(tp, timeout_ms=2000, max_records=1)
+        records = batch.get(tp, [])
+        return records[0].timestamp / 1000 if records else None
 
     async def partition_lags(self) -> list[PartitionLag]:
         """Every watched group's committed offset, log end and lag, partition by partition."""

@@ -96,6 +96,12 @@ WEBHOOK_DELIVERIES = Counter(
     "unauthorized).",
     ["source", "status"],
 )
+OLDEST_UNAPPLIED_AGE = Gauge(
+    "pinned_consumer_group_oldest_unapplied_age_seconds",
+    "Age of the oldest message a consumer group has not committed yet (0 when caught up), "
+    "measured by the gateway: how stale the stored data may be.",
+    ["group", "topic"],
+)
 GROUP_LAG = Gauge(
     "pinned_consumer_group_lag_messages",
     "Messages not yet committed by a consumer group, measured by the gateway from outside the "

@@ -48,6 +48,15 @@ class DatabaseSettings(BaseSettings):
             "DATABASE_COMMAND_TIMEOUT_SECONDS", "command_timeout_seconds"
         ),
     )
+    # How long a request may wait for a free connection before it is refused (503) instead
+    # of queueing without bound behind a slow database.
+    acquire_timeout_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        validation_alias=AliasChoices(
+            "DATABASE_ACQUIRE_TIMEOUT_SECONDS", "acquire_timeout_seconds"
+        ),
+    )
 
 
 class LogSettings(BaseSettings):

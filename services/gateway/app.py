@@ -63,7 +63,9 @@ def create_app(settings: GatewaySettings) -> Starlette:
         await outcomes.start()
         lag = LagMonitor(settings.kafka, settings.lag_interval_seconds)
         await lag.start()
-        writer = KafkaWriter(producer, settings.kafka.send_timeout_seconds)
+        writer = KafkaWriter(
+            producer, settings.kafka.send_timeout_seconds, settings.max_pending_sends
+        )
         repository = Repository(pool)
         limiter = RateLimiter(pool, settings.rate_limits.window_seconds)
         limiter.start_pruning()
@@ -99,6 +101,8 @@ def create_app(settings: GatewaySettings) -> Starlette:
     return Starlette(
         routes=[*ops_routes(checks), *public_routes(), *developer_routes(), *webhook_routes()],
         exception_handlers=EXCEPTION_HANDLERS,
-        middleware=[Middleware(RequestObserver)],
+        middleware=[
+            Middleware(RequestObserver, body_timeout_seconds=settings.body_timeout_seconds)
+        ],
         lifespan=lifespan,
     )

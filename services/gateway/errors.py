@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from shared.db import PoolExhausted
 from shared.event_model import FieldError
 
 log = structlog.get_logger(__name__)
@@ -128,11 +129,21 @@ class RateLimited(ApiError):
         )
 
 
+class RequestTimeout(ApiError):
+    status, code = 408, "request_timeout"
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(
+            f"The request body did not arrive within {seconds:g} s; send it in one go.",
+            headers={"Connection": "close"},
+        )
+
+
 class ServiceUnavailable(ApiError):
     status, code = 503, "service_unavailable"
 
-    def __init__(self, message: str, retry_after_seconds: int = 5) -> None:
-        super().__init__(message, headers={"Retry-After": str(retry_after_seconds)})
+    def __init__(self, message: str, retry_after_seconds: int = 5, code: str | None = None) -> None:
+        super().__init__(message, headers={"Retry-After": str(retry_after_seconds)}, code=code)
 
 
 _HTTP_CODES = {404: "not_found", 405: "method_not_allowed"}
@@ -194,8 +205,20 @@ async def handle_unexpected(request: Request, exc: Exception) -> Response:
     )
 
 
+async def handle_pool_exhausted(request: Request, exc: Exception) -> Response:
+    return error_response(
+        request,
+        ServiceUnavailable(
+            "The service is saturated (no database connection came free in time); retry "
+            "after the Retry-After delay.",
+            retry_after_seconds=1,
+        ),
+    )
+
+
 EXCEPTION_HANDLERS = {
     ApiError: handle_api_error,
+    PoolExhausted: handle_pool_exhausted,
     HTTPException: handle_http_exception,
     Exception: handle_unexpected,
 }

@@ -18,9 +18,13 @@ log = structlog.get_logger(__name__)
 
 
 class KafkaWriter:
-    def __init__(self, producer: Producer, send_timeout_seconds: float) -> None:
+    def __init__(
+        self, producer: Producer, send_timeout_seconds: float, max_pending: int = 10_000
+    ) -> None:
         self._producer = producer
         self._timeout = send_timeout_seconds
+        self._max_pending = max_pending
+        self._pending = 0
         self._pending_audit: set[asyncio.Task[None]] = set()
 
     async def write_command(self, envelope: IngestEnvelope) -> None:
@@ -29,6 +33,20 @@ class KafkaWriter:
         A timed-out send may still reach the broker later; a retry with the same
         Idempotency-Key is then deduplicated by the publisher.
         """
+        if self._pending >= self._max_pending:
+            KAFKA_PRODUCE_FAILURES.labels(Topic.INGEST, "backlog_full").inc()
+            raise ServiceUnavailable(
+                f"{self._pending} commands are already waiting for the event log, so this one "
+                "was not accepted. Retry with the same Idempotency-Key after Retry-After.",
+                code="overloaded",
+            )
+        self._pending += 1
+        try:
+            await self._send_command(envelope)
+        finally:
+            self._pending -= 1
+
+    async def _send_command(self, envelope: IngestEnvelope) -> None:
         started = time.perf_counter()
         try:
             await asyncio.wait_for(

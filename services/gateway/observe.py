@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 import uuid
@@ -12,6 +13,7 @@ import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.gateway.auth import Principal
+from services.gateway.errors import RequestTimeout
 from shared.messages import AuditRecord
 from shared.metrics import HTTP_REQUEST_DURATION, HTTP_REQUESTS
 
@@ -22,8 +24,9 @@ _UNAUDITED = frozenset({"/healthz", "/readyz", "/metrics"})
 
 
 class RequestObserver:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, body_timeout_seconds: float = 10.0) -> None:
         self.app = app
+        self.body_timeout_seconds = body_timeout_seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -44,7 +47,7 @@ class RequestObserver:
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_id)
+            await self.app(scope, _body_deadline(receive, self.body_timeout_seconds), send_with_id)
         finally:
             self._record(scope, state, status, time.perf_counter() - started)
             structlog.contextvars.unbind_contextvars("request_id")
@@ -91,6 +94,27 @@ def _audit_record(
         key_prefix=principal.key_prefix if principal else None,
         error_code=state.get("error_code"),
     )
+
+
+def _body_deadline(receive: Receive, seconds: float) -> Receive:
+    """The body must be complete `seconds` after the request began; later reads (waiting for
+    a disconnect) are left alone."""
+    deadline = time.monotonic() + seconds
+    body_done = False
+
+    async def bounded() -> Message:
+        nonlocal body_done
+        if body_done:
+            return await receive()
+        try:
+            message = await asyncio.wait_for(receive(), max(deadline - time.monotonic(), 0.001))
+        except TimeoutError:
+            raise RequestTimeout(seconds) from None
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            body_done = True
+        return message
+
+    return bounded
 
 
 def _request_id(scope: Scope) -> str:

@@ -33,6 +33,12 @@ class GatewaySettings(BaseSettings):
     outcome_wait_seconds: float = Field(default=3.0, ge=0)
     max_body_bytes: int = Field(default=1_048_576, gt=0)
     max_batch_body_bytes: int = Field(default=8_388_608, gt=0)
+    # A client must deliver its whole body within this (slow-body "slowloris" clients hold a
+    # connection and a task otherwise); past it: 408.
+    body_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Commands waiting for Kafka's acknowledgement at once; past it new ones get 503 at once
+    # instead of piling up in memory while the broker is slow.
+    max_pending_sends: int = Field(default=10_000, gt=0)
     event_loop: Literal["auto", "asyncio", "uvloop"] = "auto"
     # How often the gateway measures every consumer group's lag for /metrics.
     lag_interval_seconds: float = Field(default=10.0, gt=0)

@@ -35,7 +35,11 @@ async def test_gateway_answers_503_while_kafka_is_down_and_recovers(
         await ensure_topics(KafkaSettings(bootstrap_servers=outage_kafka.bootstrap))
         env = service_env(
             Servers(outage_kafka.bootstrap, stack.database_url),
-            {"KAFKA_SEND_TIMEOUT_SECONDS": "2", "GATEWAY_OUTCOME_WAIT_SECONDS": "0"},
+            {
+                "KAFKA_SEND_TIMEOUT_SECONDS": "2",
+                "GATEWAY_OUTCOME_WAIT_SECONDS": "0",
+                "GATEWAY_MAX_PENDING_SENDS": "1",
+            },
         )
         gateway = ServiceProcess("gateway", 18090, env, TEST.base_dir / "logs" / "outage")
         await asyncio.to_thread(gateway.start)
@@ -50,6 +54,15 @@ async def test_gateway_answers_503_while_kafka_is_down_and_recovers(
             assert refused.status_code == 503
             assert refused.json()["error"]["code"] == "service_unavailable"
             assert int(refused.headers["retry-after"]) > 0
+            # One command already waits for the broker: the next is refused at once.
+            waiting = asyncio.create_task(
+                api.post(EVENTS, json=tenant.event(), headers=tenant.headers)
+            )
+            await asyncio.sleep(0.3)
+            overloaded = await api.post(EVENTS, json=tenant.event(), headers=tenant.headers)
+            assert overloaded.status_code == 503
+            assert overloaded.json()["error"]["code"] == "overloaded"
+            assert (await waiting).json()["error"]["code"] == "service_unavailable"
             ready = await api.get("/readyz")
             assert ready.status_code == 503
             assert ready.json()["checks"]["kafka"].startswith("failed")

@@ -32,6 +32,8 @@ EXPECTED = {
         "pinned_gateway_outcome_waits_total", "pinned_gateway_rate_limited_total",
         "pinned_gateway_auth_failures_total", "pinned_db_pool_connections",
         "pinned_consumer_group_lag_messages", "pinned_webhook_deliveries_total",
+        "pinned_consumer_group_oldest_unapplied_age_seconds",
+        "pinned_kafka_producer_renewals_total",
     },
     "publisher": {
         "pinned_publisher_commands_total", "pinned_dead_letters_total",
@@ -129,6 +131,11 @@ async def test_group_lag_grows_while_the_publisher_is_down_and_drains_after(
         text = await scrape(services["gateway"])
         return sample(text, "pinned_consumer_group_lag_messages", group="pinned-publisher")
 
+    async def oldest_age() -> float:
+        text = await scrape(services["gateway"])
+        return sample(text, "pinned_consumer_group_oldest_unapplied_age_seconds",
+                      group="pinned-publisher")  # fmt: skip
+
     services["publisher"].kill()
     try:
         for index in range(30):
@@ -142,10 +149,15 @@ async def test_group_lag_grows_while_the_publisher_is_down_and_drains_after(
             return await publisher_lag() >= 30
 
         await eventually(grown, within=30, interval=0.5)
+
+        async def stale_for_a_while() -> bool:
+            return await oldest_age() >= 2
+
+        await eventually(stale_for_a_while, within=30, interval=0.5)
     finally:
         services["publisher"].start()
 
     async def drained() -> bool:
-        return await publisher_lag() == 0
+        return await publisher_lag() == 0 and await oldest_age() == 0
 
     await eventually(drained, within=60, interval=0.5)
