@@ -18,6 +18,7 @@ from typing import Any
 import asyncpg
 import httpx
 
+from chaos.cluster import Cluster
 from chaos.ledger import Ledger
 from chaos.load import Load, Target, event_body
 from chaos.scenarios import SCENARIOS, Context, Scenario, backlog_for_a_new_group
@@ -45,7 +46,7 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-async def new_target(stack: ChaosStack) -> Target:
+async def new_target(stack: ChaosStack, gateway: str) -> Target:
     conn = await connect(stack.postgres.url)
     try:
         account = await conn.fetchval("INSERT INTO accounts (name) VALUES ('chaos') RETURNING id")
@@ -58,7 +59,6 @@ async def new_target(stack: ChaosStack) -> Target:
         row, token = await integrations.create(conn, account, spec, "token", {}, {})
     finally:
         await conn.close()
-    gateway = stack.services["gateway"].url
     return Target(gateway, key.token, account, channel, f"/webhooks/generic/{row['id']}", token)
 
 
@@ -81,8 +81,8 @@ async def seconds_to_recover(target: Target) -> float | None:
     return None
 
 
-async def drain(stack: ChaosStack) -> bool:
-    monitor = LagMonitor(KafkaSettings(bootstrap_servers=stack.kafka.bootstrap))
+async def drain(kafka: KafkaSettings) -> bool:
+    monitor = LagMonitor(kafka)
     await monitor.start()
     try:
         deadline = time.monotonic() + DRAIN_LIMIT_SECONDS
@@ -96,12 +96,18 @@ async def drain(stack: ChaosStack) -> bool:
 
 
 async def run_scenario(
-    stack: ChaosStack, scenario: Scenario, db: asyncpg.Pool, rate: float
+    stack: ChaosStack,
+    scenario: Scenario,
+    db: asyncpg.Pool,
+    rate: float,
+    cluster: Cluster | None = None,
 ) -> dict[str, Any]:
     step(f"scenario: {scenario.name}")
-    target = await new_target(stack)
+    gateway = (cluster.services if cluster else stack.services)["gateway"].url
+    kafka = cluster.settings if cluster else KafkaSettings(bootstrap_servers=stack.kafka.bootstrap)
+    target = await new_target(stack, gateway)
     ledger = Ledger()
-    ctx = Context(stack, ledger)
+    ctx = Context(stack, ledger, cluster)
     load = Load(target, ledger, uuid.uuid4().hex[:8], rate)
     await load.start()
     await asyncio.sleep(WARM_SECONDS)
@@ -116,7 +122,7 @@ async def run_scenario(
         ctx.problems.append(f"no end-to-end success within {RECOVERY_LIMIT_SECONDS} s")
     await asyncio.sleep(AFTER_SECONDS)
     await load.stop()
-    if not await drain(stack):
+    if not await drain(kafka):
         ctx.problems.append(f"consumer lag not back to zero within {DRAIN_LIMIT_SECONDS} s")
     check = await ledger.check(db, target.account_id, audit=scenario.audit)
     row = {
@@ -139,7 +145,10 @@ async def run_all(stack: ChaosStack, args: argparse.Namespace) -> list[dict[str,
         for scenario in SCENARIOS:
             if args.only and args.only.lower() not in scenario.name.lower():
                 continue
-            rows.append(await run_scenario(stack, scenario, db, args.rate))
+            if scenario.on_cluster:
+                rows.append(await _on_a_cluster(stack, scenario, db, args.rate))
+            else:
+                rows.append(await run_scenario(stack, scenario, db, args.rate))
         if not args.only or args.only.lower() in "new consumer group backlog":
             step("scenario: a new consumer group reads the whole backlog")
             read, expected = await backlog_for_a_new_group(stack)
@@ -161,6 +170,17 @@ async def run_all(stack: ChaosStack, args: argparse.Namespace) -> list[dict[str,
     finally:
         await db.close()
     return rows
+
+
+async def _on_a_cluster(
+    stack: ChaosStack, scenario: Scenario, db: asyncpg.Pool, rate: float
+) -> dict[str, Any]:
+    cluster = Cluster(stack)
+    try:
+        await cluster.start()
+        return await run_scenario(stack, scenario, db, rate, cluster)
+    finally:
+        await asyncio.to_thread(cluster.stop)
 
 
 def _line(row: dict[str, Any]) -> str:

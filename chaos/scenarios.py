@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
+from chaos.cluster import INGEST, Cluster
 from chaos.ledger import Ledger
 from chaos.stack import ChaosStack
 from shared.topics import Topic
@@ -25,6 +26,7 @@ SESSION_TIMEOUT_SECONDS = 10  # aiokafka's default session.timeout.ms
 class Context:
     stack: ChaosStack
     ledger: Ledger
+    cluster: Cluster | None = None
     notes: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
@@ -37,6 +39,7 @@ class Scenario:
     name: str
     fault: Fault
     audit: bool = False
+    on_cluster: bool = False  # runs against the three-broker cluster's own services
 
 
 async def _thread(action: Callable[[], object]) -> None:
@@ -131,6 +134,16 @@ async def poison(ctx: Context) -> None:
         ctx.problems.append(f"{routed} of 5 poison messages reached the dead-letter topic")
 
 
+async def cluster_leader_sigkill(ctx: Context) -> None:
+    cluster = ctx.cluster
+    assert cluster is not None
+    leader = await cluster.leader_of(INGEST, 0)
+    await _thread(lambda: cluster.kill_node(leader))
+    await asyncio.sleep(6)
+    await _thread(lambda: cluster.start_node(leader))
+    ctx.notes.append(f"broker {leader}, leader of {INGEST}-0, was SIGKILLed for 6 s")
+
+
 async def _await_recovery_pids(ctx: Context, pids: dict[str, int]) -> None:
     """The same processes must carry on: recovery without a restart."""
     await asyncio.sleep(2)
@@ -192,4 +205,5 @@ SCENARIOS = (
     Scenario("rebalance: 2nd publisher joins, leaves", rebalance),
     Scenario("publisher SIGSTOP past session timeout", publisher_sigstop),
     Scenario("poison messages mid-load", poison),
+    Scenario("3-broker cluster: partition leader SIGKILL", cluster_leader_sigkill, on_cluster=True),
 )

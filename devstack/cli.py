@@ -72,6 +72,8 @@ def _parser() -> argparse.ArgumentParser:
         dest="action", required=True
     )
     dlq_cmds.add_parser("list", help="what was dead-lettered, from where, and why")
+    show = dlq_cmds.add_parser("show", help="one dead letter: every header and the payload")
+    show.add_argument("id", help="a PARTITION:OFFSET id from 'pinned dlq list'")
     replay = dlq_cmds.add_parser("replay", help="send messages back to their origin topic")
     which = replay.add_mutually_exclusive_group(required=True)
     which.add_argument("--all", action="store_true", help="every dead-lettered message")
@@ -97,6 +99,11 @@ async def _dlq(args: argparse.Namespace) -> Any:
     letters = await dlq.read_all(settings)
     if args.action == "list":
         return letters
+    if args.action == "show":
+        letter = next((d for d in letters if d.id == args.id), None)
+        if letter is None:
+            raise LookupError(f"no dead letter {args.id}; 'pinned dlq list' shows the ids")
+        return dlq.details(letter)
     chosen = letters if args.all else [d for d in letters if d.id in set(args.ids)]
 
     def progress(done: int, total: int) -> None:
@@ -162,6 +169,11 @@ def _render(result: Any) -> tuple[Any, str]:
             f"key {result.token}\n(shown once: store it in your secret manager now; "
             "only its hash is kept)"
         )
+    if isinstance(result, dict) and "payload" in result:
+        headers = "\n".join(f"  {k}: {v}" for k, v in result["headers"].items())
+        payload = result["payload"]
+        body = json.dumps(payload, indent=2) if not isinstance(payload, str) else payload
+        return result, f"dead letter {result['id']}\nheaders:\n{headers}\npayload:\n{body}"
     if isinstance(result, dict) and "replayed" in result:
         return result, f"replayed {result['replayed']} message(s) to their origin topics"
     if isinstance(result, list) and result and isinstance(result[0], dlq.DeadLetter):

@@ -6,9 +6,11 @@ carry their own idempotency key, so replaying one twice still applies it once.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 
@@ -104,3 +106,19 @@ async def replay(
         return len(letters)
     finally:
         await producer.stop()
+
+
+def details(letter: DeadLetter) -> dict[str, Any]:
+    """Everything about one dead letter; the payload parsed when it is JSON, else as text."""
+    raw = letter.record.value or b""
+    try:
+        payload: Any = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        payload = raw.decode(errors="replace")
+    return {
+        "id": letter.id,
+        "key": (letter.record.key or b"").decode(errors="replace"),
+        "timestamp": letter.record.timestamp,
+        "headers": {name: value.decode(errors="replace") for name, value in letter.record.headers},
+        "payload": payload,
+    }

@@ -45,10 +45,17 @@ def ensure_jars(cache_dir: Path, pom: Path = POM, name: str = "kafka") -> Path:
 
 @dataclass(frozen=True)
 class KafkaNode:
+    """One KRaft node (broker and controller). Alone by default; in a cluster, every node
+    gets the same `cluster_id`, its own `node_id` and the list of all `voters`."""
+
     data_dir: Path
     port: int
     controller_port: int
     heap: str = "768m"
+    node_id: int = 1
+    voters: str | None = None  # "1@host:port,2@host:port,..."; None: this node alone
+    cluster_id: str | None = None
+    internal_replicas: int = 1
 
     @property
     def bootstrap(self) -> str:
@@ -65,7 +72,7 @@ class KafkaNode:
                 "kafka.tools.StorageTool",
                 "format",
                 # One argument: an id may start with "-", which argparse would read as an option.
-                f"--cluster-id={_cluster_id()}",
+                f"--cluster-id={self.cluster_id or new_cluster_id()}",
                 "-c",
                 str(config),
                 run=True,
@@ -99,22 +106,28 @@ class KafkaNode:
         config = self.data_dir / "server.properties"
         config.write_text(
             _SERVER_PROPERTIES.format(
-                port=self.port, controller=self.controller_port, logs=self.data_dir / "logs"
+                node_id=self.node_id,
+                voters=self.voters or f"{self.node_id}@127.0.0.1:{self.controller_port}",
+                port=self.port,
+                controller=self.controller_port,
+                logs=self.data_dir / "logs",
+                replicas=self.internal_replicas,
+                min_isr=min(2, self.internal_replicas),
             )
         )
         return config
 
 
-def _cluster_id() -> str:
+def new_cluster_id() -> str:
     return urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
 
 
-# Single node: every internal topic has one replica. Topics of our own are created by
-# shared.kafka.ensure_topics with explicit settings, never auto-created.
+# Internal topics get `internal_replicas` replicas (1 alone, 3 in a cluster). Topics of our
+# own are created by shared.kafka.ensure_topics with explicit settings, never auto-created.
 _SERVER_PROPERTIES = """\
 process.roles=broker,controller
-node.id=1
-controller.quorum.voters=1@127.0.0.1:{controller}
+node.id={node_id}
+controller.quorum.voters={voters}
 listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller}
 advertised.listeners=PLAINTEXT://127.0.0.1:{port}
 controller.listener.names=CONTROLLER
@@ -122,11 +135,11 @@ inter.broker.listener.name=PLAINTEXT
 listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
 log.dirs={logs}
 auto.create.topics.enable=false
-offsets.topic.replication.factor=1
+offsets.topic.replication.factor={replicas}
 offsets.topic.num.partitions=10
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
-share.coordinator.state.topic.replication.factor=1
+transaction.state.log.replication.factor={replicas}
+transaction.state.log.min.isr={min_isr}
+share.coordinator.state.topic.replication.factor={replicas}
 group.initial.rebalance.delay.ms=0
 num.network.threads=2
 num.io.threads=4

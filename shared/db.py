@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Generator
 from importlib import resources
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 import asyncpg
 import structlog
 
+from shared.metrics import DB_POOL_WAIT
 from shared.settings import DatabaseSettings
 
 log = structlog.get_logger(__name__)
@@ -41,10 +43,13 @@ class _BoundedAcquire:
         self._timeout = timeout
 
     async def __aenter__(self) -> asyncpg.Connection:
+        started = time.perf_counter()
         try:
             return await self._acquiring.__aenter__()
         except TimeoutError:
             raise self._exhausted() from None
+        finally:
+            DB_POOL_WAIT.observe(time.perf_counter() - started)
 
     async def __aexit__(self, *exc: object) -> None:
         await self._acquiring.__aexit__(*exc)
@@ -53,10 +58,13 @@ class _BoundedAcquire:
         return self._acquire().__await__()
 
     async def _acquire(self) -> asyncpg.Connection:
+        started = time.perf_counter()
         try:
             connection: asyncpg.Connection = await self._acquiring
         except TimeoutError:
             raise self._exhausted() from None
+        finally:
+            DB_POOL_WAIT.observe(time.perf_counter() - started)
         return connection
 
     def _exhausted(self) -> PoolExhausted:

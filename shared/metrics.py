@@ -74,6 +74,11 @@ AUDIT_ROWS = Counter(
     "Rows written by the auditor, by kind (request, outcome). Redeliveries are not counted.",
     ["kind"],
 )
+DB_POOL_WAIT = Histogram(
+    "pinned_db_pool_acquire_wait_seconds",
+    "Time spent waiting for a free database connection (timeouts included).",
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+)
 DB_POOL_CONNECTIONS = Gauge(
     "pinned_db_pool_connections",
     "Database pool connections by state (in_use, idle).",

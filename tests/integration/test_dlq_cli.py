@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import uuid
 from datetime import UTC, datetime
-from pathlib import Path
+from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
@@ -18,16 +15,12 @@ from shared.event_model import parse_event
 from shared.messages import CreateEvent, IngestEnvelope, encode
 from shared.topics import Topic
 from tests.integration.conftest import Tenant, eventually, rows_of, sample, scrape
+from tests.integration.test_key_cli import pinned as run_cli
 
 
-def pinned(stack: Servers, *args: str) -> dict | list:
-    result = subprocess.run(
-        [str(Path(sys.executable).parent / "pinned"), "--json", *args],
-        env={**os.environ, "KAFKA_BOOTSTRAP_SERVERS": stack.kafka_bootstrap},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+def pinned(stack: Servers, *args: str) -> Any:
+    result = run_cli(stack, *args)
+    assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 
 
@@ -68,6 +61,9 @@ async def test_replaying_a_fixed_dead_letter_applies_it_exactly_once(
     letters = pinned(stack, "dlq", "list")
     mine = next(d for d in letters if d["request_id"] == request_id)
     assert (mine["origin_topic"], mine["reason"]) == (Topic.INGEST, "bug fixed in 1.2")
+    shown = pinned(stack, "dlq", "show", mine["id"])
+    assert shown["headers"]["dlq-reason"] == "bug fixed in 1.2"
+    assert shown["payload"]["request_id"] == request_id
 
     assert pinned(stack, "dlq", "replay", "--id", mine["id"]) == {"replayed": 1}
     await eventually(lambda: rows_of(db, tenant))

@@ -33,7 +33,7 @@ EXPECTED = {
         "pinned_gateway_auth_failures_total", "pinned_db_pool_connections",
         "pinned_consumer_group_lag_messages", "pinned_webhook_deliveries_total",
         "pinned_consumer_group_oldest_unapplied_age_seconds",
-        "pinned_kafka_producer_renewals_total",
+        "pinned_kafka_producer_renewals_total", "pinned_db_pool_acquire_wait_seconds",
     },
     "publisher": {
         "pinned_publisher_commands_total", "pinned_dead_letters_total",

@@ -1,0 +1,94 @@
+"""A three-broker Kafka cluster from the same jars (replication factor 3,
+`min.insync.replicas` 2), with its own gateway, publisher and auditor on the chaos database:
+the scenario kills the leader of an ingest partition under load."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from chaos.stack import SERVICE_ENV, ChaosStack
+from devstack.kafka import KafkaNode, new_cluster_id
+from devstack.processes import stop
+from devstack.stack import CHAOS, SERVICES, Servers, ServiceProcess, service_env, step
+from shared.kafka import ensure_topics
+from shared.settings import KafkaSettings
+from shared.topics import Topic
+
+NODE_PORTS = ((24192, 24193), (24194, 24195), (24196, 24197))
+SERVICE_PORTS = {"gateway": 24180, "publisher": 24181, "auditor": 24182}
+CLUSTER_ENV = {"KAFKA_REPLICATION_FACTOR": "3", "KAFKA_MIN_INSYNC_REPLICAS": "2"}
+
+
+class Cluster:
+    def __init__(self, stack: ChaosStack) -> None:
+        self.stack = stack
+        cluster_id = new_cluster_id()
+        voters = ",".join(f"{n + 1}@127.0.0.1:{c}" for n, (_, c) in enumerate(NODE_PORTS))
+        self.nodes = [
+            KafkaNode(
+                CHAOS.base_dir / f"cluster-{n + 1}",
+                port,
+                controller,
+                heap="384m",
+                node_id=n + 1,
+                voters=voters,
+                cluster_id=cluster_id,
+                internal_replicas=3,
+            )
+            for n, (port, controller) in enumerate(NODE_PORTS)
+        ]
+        self.brokers: dict[int, subprocess.Popen[bytes]] = {}
+        self.services: dict[str, ServiceProcess] = {}
+
+    @property
+    def bootstrap(self) -> str:
+        return ",".join(node.bootstrap for node in self.nodes)
+
+    @property
+    def settings(self) -> KafkaSettings:
+        return KafkaSettings(
+            bootstrap_servers=self.bootstrap, replication_factor=3, min_insync_replicas=2
+        )
+
+    async def start(self) -> None:
+        step("starting a three-broker Kafka cluster")
+        # Together: a node alone has no controller quorum and would never open its port.
+        await asyncio.gather(*(asyncio.to_thread(self.start_node, n) for n in (1, 2, 3)))
+        await ensure_topics(self.settings)
+        env = service_env(
+            Servers(self.bootstrap, self.stack.postgres.url), {**SERVICE_ENV, **CLUSTER_ENV}
+        )
+        for name in SERVICES:
+            self.services[name] = ServiceProcess(
+                name, SERVICE_PORTS[name], env, self.stack.log_dir / "cluster"
+            )
+            await asyncio.to_thread(self.services[name].start)
+
+    def start_node(self, node_id: int) -> None:
+        self.brokers[node_id] = self.nodes[node_id - 1].start(self.stack.libs)
+
+    def kill_node(self, node_id: int) -> None:
+        self.brokers[node_id].kill()
+        self.brokers[node_id].wait()
+
+    async def leader_of(self, topic: str, partition: int) -> int:
+        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None)
+        await consumer.start()
+        try:
+            await consumer._client.force_metadata_update()  # as shared/lag.py reads metadata
+            leader = consumer._client.cluster.leader_for_partition(TopicPartition(topic, partition))
+            return int(leader)
+        finally:
+            await consumer.stop()
+
+    def stop(self) -> None:
+        for service in self.services.values():
+            service.stop()
+        for broker in self.brokers.values():
+            stop(broker, grace_seconds=30)
+
+
+INGEST = Topic.INGEST
