@@ -61,6 +61,31 @@ async def publisher_sigkill(ctx: Context) -> None:
         await _thread(lambda: ctx.stack.restart_service("publisher"))
 
 
+def _publisher_dies(moment: str) -> Fault:
+    """Restart the publisher with a failpoint that kills it at `moment` of its 3rd batch,
+    then start it normally: the batch is redone, and deduplicated where it had committed."""
+
+    async def fault(ctx: Context) -> None:
+        ctx.stack.kill_service("publisher")
+        await asyncio.to_thread(
+            ctx.stack.restart_service, "publisher", {"PUBLISHER_CRASH_AT": f"{moment}:3"}
+        )
+        process = ctx.stack.services["publisher"].process
+        assert process is not None
+        for _ in range(120):
+            if process.poll() is not None:
+                break
+            await asyncio.sleep(0.25)
+        if process.poll() != 137:
+            ctx.problems.append(f"the publisher did not die at its failpoint ({moment})")
+            ctx.stack.kill_service("publisher")
+        else:
+            ctx.notes.append(f"the publisher died {moment.replace('_', ' ')} of its 3rd batch")
+        await _thread(lambda: ctx.stack.restart_service("publisher"))
+
+    return fault
+
+
 async def auditor_sigkill(ctx: Context) -> None:
     ctx.stack.kill_service("auditor")
     await asyncio.sleep(2)
@@ -198,6 +223,8 @@ async def backlog_for_a_new_group(stack: ChaosStack) -> tuple[int, int]:
 SCENARIOS = (
     Scenario("gateway SIGKILL + restart", gateway_sigkill),
     Scenario("publisher SIGKILL x3 mid-batch", publisher_sigkill),
+    Scenario("publisher dies just before a DB commit", _publisher_dies("before_commit")),
+    Scenario("publisher dies just after a DB commit", _publisher_dies("after_commit")),
     Scenario("auditor SIGKILL + restart", auditor_sigkill, audit=True),
     Scenario("Kafka broker SIGKILL, 6 s down", _kafka_outage(clean=False)),
     Scenario("Kafka broker clean restart", _kafka_outage(clean=True)),

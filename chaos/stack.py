@@ -62,8 +62,15 @@ class ChaosStack:
     def kill_service(self, name: str) -> None:
         self.services[name].kill()
 
-    def restart_service(self, name: str) -> None:
-        self.services[name].start()
+    def restart_service(self, name: str, extra_env: dict[str, str] | None = None) -> None:
+        """Start the service again; `extra_env` applies to this start only."""
+        service = self.services[name]
+        base = dict(service.env)
+        service.env.update(extra_env or {})
+        try:
+            service.start(wait=not extra_env)
+        finally:
+            service.env = base
 
     def signal_service(self, name: str, signum: signal.Signals) -> None:
         process = self.services[name].process

@@ -14,3 +14,6 @@ class PublisherSettings(WorkerSettings):
     port: int = 8081
     # Longer than the ingest topic's retention (7 days), so no replay can outlive its key.
     idempotency_retention_hours: int = Field(default=192, ge=24)
+    # Fault injection for `make chaos` only: "before_commit:N" or "after_commit:N" makes the
+    # process die abruptly at that moment of its N-th batch. Unset in any real deployment.
+    crash_at: str | None = Field(default=None, pattern=r"^(before|after)_commit:[1-9][0-9]*$")

@@ -34,14 +34,25 @@ log = structlog.get_logger("publisher.command")
 
 
 class Publisher:
-    def __init__(self, pool: asyncpg.Pool, producer: Producer, send_timeout_seconds: float) -> None:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        producer: Producer,
+        send_timeout_seconds: float,
+        crash_at: str | None = None,
+    ) -> None:
         self._pool = pool
         self._producer = producer
         self._send_timeout = send_timeout_seconds
+        self._crash_at = crash_at
+        self._batches = 0
 
     async def apply(self, batch: Sequence[Decoded[IngestEnvelope]]) -> None:
+        self._batches += 1
         async with self._pool.acquire() as conn, conn.transaction():
             outcomes = await apply_batch(conn, [item.message for item in batch])
+            self._failpoint("before_commit")
+        self._failpoint("after_commit")  # committed in PostgreSQL, offsets not yet in Kafka
         for item, outcome in zip(batch, outcomes, strict=True):
             COMMANDS.labels(outcome.status).inc()
             _log_outcome(item.record, outcome)
@@ -64,6 +75,11 @@ class Publisher:
         except (TimeoutError, KafkaError) as exc:
             KAFKA_PRODUCE_FAILURES.labels(Topic.OUTCOMES, type(exc).__name__).inc()
             log.warning("outcomes not announced", error=repr(exc), count=len(outcomes))
+
+    def _failpoint(self, moment: str) -> None:
+        if self._crash_at == f"{moment}:{self._batches}":
+            log.warning("failpoint reached: exiting abruptly", failpoint=self._crash_at)
+            os._exit(137)  # as SIGKILL would: no rollback sent, no cleanup, no offset commit
 
 
 def _log_outcome(record: ConsumerRecord, outcome: Outcome) -> None:
@@ -113,7 +129,7 @@ async def open_publisher(
     await consumer.start()
     checks["postgres"] = lambda: ping(pool)
     checks["kafka"] = lambda: broker_reachable(producer.client)
-    publisher = Publisher(pool, producer, settings.kafka.send_timeout_seconds)
+    publisher = Publisher(pool, producer, settings.kafka.send_timeout_seconds, settings.crash_at)
     loop_settings = LoopSettings(
         group=ConsumerGroup.PUBLISHER,
         max_records=settings.batch_max_records,
