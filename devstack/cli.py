@@ -17,7 +17,7 @@ from typing import Any
 import asyncpg
 
 from devstack import dlq, integration_cli, ops_cli
-from shared import key_store
+from shared import integrations, key_store
 from shared.api_keys import OWNER_SCOPES, QUICKSTART_SCOPES, Scope
 from shared.db import connect
 from shared.settings import DatabaseSettings, KafkaSettings
@@ -213,7 +213,7 @@ def main() -> int:
     args = _parser().parse_args()
     try:
         _print(args, asyncio.run(_run(args)))
-    except (LookupError, key_store.KeyStateConflict, integration_cli.InvalidIntegration) as exc:
+    except (LookupError, key_store.KeyStateConflict, integrations.InvalidIntegration) as exc:
         print(f"error: {exc.args[0]}", file=sys.stderr)
         return 2
     return 0

@@ -8,17 +8,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
-from pydantic import ValidationError
 
 from shared import integrations
-from shared.event_model import FieldError, field_errors
-from shared.integrations import SOURCES, IntegrationSpec
+from shared.event_model import FieldError
+from shared.integrations import SOURCES, IntegrationSpec, InvalidIntegration
 from shared.places import find as find_place
-
-
-class InvalidIntegration(ValueError):
-    def __init__(self, problems: list[FieldError]) -> None:
-        super().__init__("; ".join(f"{p.path}: {p.message}" for p in problems))
 
 
 @dataclass(frozen=True)
@@ -111,14 +105,7 @@ def _spec(args: argparse.Namespace) -> IntegrationSpec:
             "status": args.default_status,
         },
     }
-    try:
-        spec = IntegrationSpec.model_validate(body)
-    except ValidationError as exc:
-        raise InvalidIntegration(field_errors(exc)) from None
-    problems = integrations.spec_problems(spec)
-    if problems:
-        raise InvalidIntegration(problems)
-    return spec
+    return integrations.validate_spec(body)
 
 
 def _pairs(items: list[str], option: str) -> dict[str, str]:

@@ -14,10 +14,10 @@ import uuid
 from typing import Any, Literal
 
 import asyncpg
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from shared.classifications import CLASSIFICATIONS
-from shared.event_model import City, FieldError, known_zone
+from shared.event_model import City, FieldError, field_errors, known_zone
 from shared.places import find as find_place
 
 Source = Literal["wordpress", "strapi", "sanity", "contentful", "webflow", "standard", "generic"]
@@ -175,6 +175,24 @@ def spec_problems(spec: IntegrationSpec) -> list[FieldError]:
     return problems
 
 
+class InvalidIntegration(ValueError):
+    def __init__(self, problems: list[FieldError]) -> None:
+        super().__init__("; ".join(f"{p.path}: {p.message}" for p in problems))
+        self.problems = problems
+
+
+def validate_spec(payload: object) -> IntegrationSpec:
+    """The integration described by `payload`, or InvalidIntegration naming each problem."""
+    try:
+        spec = IntegrationSpec.model_validate(payload)
+    except ValidationError as exc:
+        raise InvalidIntegration(field_errors(exc)) from None
+    problems = spec_problems(spec)
+    if problems:
+        raise InvalidIntegration(problems)
+    return spec
+
+
 class IntegrationNotFound(LookupError):
     """No such integration, or not one of this account's."""
 
@@ -224,14 +242,9 @@ async def page(
         limit,
         offset,
     )
-    total = (
-        rows[0]["total"]
-        if rows
-        else await conn.fetchval(
-            "SELECT count(*) FROM integrations WHERE account_id = $1", account_id
-        )
+    return await _page(
+        conn, rows, "SELECT count(*) FROM integrations WHERE account_id = $1", account_id
     )
-    return [_decoded(r) for r in rows], int(total)
 
 
 async def get(
@@ -290,13 +303,19 @@ async def deliveries(
         limit,
         offset,
     )
-    total = (
-        rows[0]["total"]
-        if rows
-        else await conn.fetchval(
-            "SELECT count(*) FROM webhook_deliveries WHERE integration_id = $1", integration_id
-        )
+    return await _page(
+        conn,
+        rows,
+        "SELECT count(*) FROM webhook_deliveries WHERE integration_id = $1",
+        integration_id,
     )
+
+
+async def _page(
+    conn: asyncpg.Connection, rows: list[asyncpg.Record], count_sql: str, owner: object
+) -> tuple[list[dict[str, Any]], int]:
+    """The page's rows and the total, from the window count or (past the end) a count."""
+    total = rows[0]["total"] if rows else await conn.fetchval(count_sql, owner)
     return [_decoded(r) for r in rows], int(total)
 
 

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -20,7 +20,6 @@ from services.gateway.webhooks.senders import SENDERS
 from services.gateway.webhooks.senders import Delivery as SenderDelivery
 from shared import integrations
 from shared.api_keys import Scope
-from shared.event_model import field_errors
 from shared.integrations import EventAction, IntegrationDefaults, IntegrationSpec
 
 INTEGRATIONS_BASE = "/api/developer/v1/integrations"
@@ -181,13 +180,9 @@ def delivery_view(row: dict[str, Any]) -> dict[str, Any]:
 
 def _validated(payload: object) -> IntegrationSpec:
     try:
-        spec = IntegrationSpec.model_validate(payload)
-    except ValidationError as exc:
-        raise ValidationFailed(field_errors(exc)) from None
-    problems = integrations.spec_problems(spec)
-    if problems:
-        raise ValidationFailed(problems)
-    return spec
+        return integrations.validate_spec(payload)
+    except integrations.InvalidIntegration as exc:
+        raise ValidationFailed(exc.problems) from None
 
 
 async def _owned(conn: Any, principal: Principal, request: Request) -> dict[str, Any]:

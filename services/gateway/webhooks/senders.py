@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from services.gateway.webhooks import verify
-from shared.integrations import EventAction, Source
+from shared.integrations import MAPPABLE_FIELDS, EventAction, Source
 
 
 class UnreadableDelivery(ValueError):
@@ -275,26 +275,8 @@ def _standard(
     )
 
 
-_EVENT_PATHS = (
-    "title",
-    "description",
-    "startAt",
-    "endAt",
-    "timezone",
-    "classifications",
-    "approxLocation.city.placeId",
-    "approxLocation.city.name",
-    "approxLocation.city.countryCode",
-    "venue.name",
-    "venue.address",
-    "venue.coordinates.lat",
-    "venue.coordinates.lng",
-    "images",
-    "ticketLinks",
-    "price.min",
-    "price.max",
-    "price.currency",
-)
+# Every mappable event field at the same path (under `data.` for Standard Webhooks).
+_EVENT_PATHS = sorted(MAPPABLE_FIELDS - {"sourceUpdatedAt"})
 _STANDARD_MAPPING = {
     **{path: f"data.{path}" for path in _EVENT_PATHS},
     "sourceUpdatedAt": "data.updatedAt",
