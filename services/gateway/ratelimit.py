@@ -16,6 +16,7 @@ import asyncpg
 import structlog
 
 from services.gateway.inflight import PRUNE as PRUNE_INFLIGHT
+from shared.integrations import PRUNE_DELIVERIES
 from shared.metrics import RATE_LIMITED
 from shared.tasks import cancel_and_wait
 
@@ -90,7 +91,8 @@ class RateLimiter:
         return result
 
     def start_pruning(self) -> None:
-        """Every window, drop old counters and expired in-flight idempotency claims."""
+        """Every window, drop old counters, expired in-flight idempotency claims and webhook
+        deliveries past their retention."""
         self._pruner = asyncio.create_task(self._prune_forever(), name="gateway-pruner")
 
     async def stop_pruning(self) -> None:
@@ -102,6 +104,7 @@ class RateLimiter:
             try:
                 await self._pool.execute(_PRUNE, self._window)
                 await self._pool.execute(PRUNE_INFLIGHT)
+                await self._pool.execute(PRUNE_DELIVERIES)
             except (OSError, asyncpg.PostgresError) as exc:
                 log.warning("pruning failed", error=repr(exc))
 
