@@ -97,6 +97,7 @@ def create_producer(settings: KafkaSettings, client_id: str) -> Producer:
             acks="all",
             enable_idempotence=True,
             linger_ms=settings.linger_ms,
+            max_batch_size=settings.max_batch_bytes,
             compression_type=settings.compression_type,
             request_timeout_ms=int(settings.send_timeout_seconds * 1000),
         )
