@@ -16,11 +16,23 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from standardwebhooks.webhooks import Webhook
 
 Built = tuple[dict[str, str], bytes]
+
+
+class Step(NamedTuple):
+    """One delivery to build: which lifecycle step of which document, and how to sign it."""
+
+    step: str
+    doc: str
+    title: str | None
+    updated: str
+    secret: str
+    path: str
+    sent_at: float
 
 
 def _hmac(secret: str, message: bytes) -> bytes:
@@ -53,6 +65,11 @@ class SenderCase:
         path: str,
         sent_at: float | None = None,
     ) -> Built:
+        """Headers and body of the delivery for lifecycle `step` of document `doc`, signed with
+        `secret` for the webhook `path`, sent at `sent_at` (now by default)."""
+        return self.deliver(Step(step, doc, title, updated, secret, path, sent_at or time.time()))
+
+    def deliver(self, a: Step) -> Built:
         raise NotImplementedError
 
     def query(self, step: str) -> str:
@@ -71,21 +88,12 @@ class WordPressTec(SenderCase):
     def __init__(self) -> None:
         super().__init__("wordpress", timestamped=False)
 
-    def build(
-        self,
-        step: str,
-        doc: str,
-        title: str | None,
-        updated: str,
-        secret: str,
-        path: str,
-        sent_at: float | None = None,
-    ) -> Built:
-        topic = {"create": "event.created", "delete": "event.deleted"}.get(step, "event.updated")
+    def deliver(self, a: Step) -> Built:
+        topic = {"create": "event.created", "delete": "event.deleted"}.get(a.step, "event.updated")
         body: dict[str, Any] = {
-            "id": int(doc),
-            "global_id": f"example.com?id={doc}",
-            "status": "draft" if step == "unpublish" else "publish",
+            "id": int(a.doc),
+            "global_id": f"example.com?id={a.doc}",
+            "status": "draft" if a.step == "unpublish" else "publish",
             "description": "<p>Hands-on intro.</p>",
             "start_date": "2026-07-01 19:00:00",
             "end_date": "2026-07-01 21:30:00",
@@ -93,8 +101,8 @@ class WordPressTec(SenderCase):
             "utc_end_date": "2026-07-02 01:30:00",
             "timezone": "America/New_York",
             "timezone_abbr": "EDT",
-            "modified": updated.replace("T", " ")[:19],
-            "modified_utc": updated.replace("T", " ")[:19],
+            "modified": a.updated.replace("T", " ")[:19],
+            "modified_utc": a.updated.replace("T", " ")[:19],
             "venue": {
                 "venue": "Pier 17",
                 "address": "89 South St",
@@ -103,14 +111,14 @@ class WordPressTec(SenderCase):
                 "geo_lng": "-74.0014",
             },
         }
-        if title is not None:
-            body["title"] = title
+        if a.title is not None:
+            body["title"] = a.title
         raw = _json(body)
         return {
             "Content-Type": "application/json",
             "X-WC-Webhook-Topic": topic,
             "X-WC-Webhook-Delivery-ID": hashlib.sha1(raw + topic.encode()).hexdigest()[:8],  # noqa: S324
-            "X-WC-Webhook-Signature": base64.b64encode(_hmac(secret, raw)).decode(),
+            "X-WC-Webhook-Signature": base64.b64encode(_hmac(a.secret, raw)).decode(),
         }, raw
 
 
@@ -125,47 +133,38 @@ class WordPressPost(SenderCase):
         trigger = {"create": "post_create", "delete": "post_trash"}.get(step, "post_update")
         return f"?action={trigger}"
 
-    def build(
-        self,
-        step: str,
-        doc: str,
-        title: str | None,
-        updated: str,
-        secret: str,
-        path: str,
-        sent_at: float | None = None,
-    ) -> Built:
-        gmt = updated.replace("T", " ")[:19]
+    def deliver(self, a: Step) -> Built:
+        gmt = a.updated.replace("T", " ")[:19]
         post: dict[str, Any] = {
-            "ID": int(doc),
+            "ID": int(a.doc),
             "post_author": "1",
             "post_date": gmt,
             "post_date_gmt": gmt,
             "post_content": "<p>Hands-on intro.</p>",
             "post_excerpt": "Hands-on intro.",
-            "post_status": {"unpublish": "draft", "delete": "trash"}.get(step, "publish"),
-            "post_name": f"event-{doc}",
+            "post_status": {"unpublish": "draft", "delete": "trash"}.get(a.step, "publish"),
+            "post_name": f"event-{a.doc}",
             "post_modified": gmt,
             "post_modified_gmt": gmt,
             "post_type": "post",
         }
-        if title is not None:
-            post["post_title"] = title
+        if a.title is not None:
+            post["post_title"] = a.title
         body = {
-            "post_id": int(doc),
+            "post_id": int(a.doc),
             "post": post,
             "post_meta": {
                 "event_start": ["2026-07-01 19:00:00"],
                 "event_end": ["2026-07-01 21:30:00"],
                 "event_timezone": ["America/New_York"],
             },
-            "post_permalink": f"https://example.com/event-{doc}/",
+            "post_permalink": f"https://example.com/event-{a.doc}/",
         }
         raw = _json(body)
         return {
             "Content-Type": "application/json; charset=UTF-8",
             "X-WP-Webhook-Source": "https://example.com/",
-            "X-WP-Webhook-Signature": base64.b64encode(_hmac(secret, raw)).decode(),
+            "X-WP-Webhook-Signature": base64.b64encode(_hmac(a.secret, raw)).decode(),
         }, raw
 
 
@@ -176,38 +175,29 @@ class Strapi(SenderCase):
         super().__init__("strapi", timestamped=False, signed=False)
         self.version = version
 
-    def build(
-        self,
-        step: str,
-        doc: str,
-        title: str | None,
-        updated: str,
-        secret: str,
-        path: str,
-        sent_at: float | None = None,
-    ) -> Built:
+    def deliver(self, a: Step) -> Built:
         # Draft & Publish: the live version is what create/update/publish report here.
         entry: dict[str, Any] = {
-            "id": int(doc) if doc.isdigit() else 7,
+            "id": int(a.doc) if a.doc.isdigit() else 7,
             "startAt": "2026-07-01T23:00:00.000Z",
             "timezone": "America/New_York",
             "createdAt": "2026-05-01T10:00:00.000Z",
-            "updatedAt": updated,
-            "publishedAt": None if step == "unpublish" else updated,
+            "updatedAt": a.updated,
+            "publishedAt": None if a.step == "unpublish" else a.updated,
         }
-        if title is not None:
-            entry["title"] = title
+        if a.title is not None:
+            entry["title"] = a.title
         if self.version == 5:
-            entry.update(documentId=f"doc{doc}", locale="en")
-        event = {"create": "entry.publish"}.get(step, f"entry.{step}")
+            entry.update(documentId=f"doc{a.doc}", locale="en")
+        event = {"create": "entry.publish"}.get(a.step, f"entry.{a.step}")
         body = {
             "event": event,
-            "createdAt": updated,
+            "createdAt": a.updated,
             "model": "event",
             "uid": "api::event.event",
             "entry": entry,
         }
-        return {"Content-Type": "application/json", "Authorization": f"Bearer {secret}"}, _json(
+        return {"Content-Type": "application/json", "Authorization": f"Bearer {a.secret}"}, _json(
             body
         )
 
@@ -218,34 +208,25 @@ class Sanity(SenderCase):
     def __init__(self) -> None:
         super().__init__("sanity", unpublish=False, publish=False)
 
-    def build(
-        self,
-        step: str,
-        doc: str,
-        title: str | None,
-        updated: str,
-        secret: str,
-        path: str,
-        sent_at: float | None = None,
-    ) -> Built:
-        operation = {"delete": "delete", "create": "create"}.get(step, "update")
+    def deliver(self, a: Step) -> Built:
+        operation = {"delete": "delete", "create": "create"}.get(a.step, "update")
         body = {
-            "_id": doc,
+            "_id": a.doc,
             "_type": "event",
-            "_updatedAt": updated,
+            "_updatedAt": a.updated,
             "startAt": "2026-07-01T23:00:00Z",
             "timezone": "America/New_York",
         }
-        if title is not None:
-            body["title"] = title
+        if a.title is not None:
+            body["title"] = a.title
         raw = _json(body)
-        millis = int((sent_at or time.time()) * 1000)
-        signature = base64.urlsafe_b64encode(_hmac(secret, f"{millis}.".encode() + raw))
+        millis = int(a.sent_at * 1000)
+        signature = base64.urlsafe_b64encode(_hmac(a.secret, f"{millis}.".encode() + raw))
         return {
             "Content-Type": "application/json",
             "sanity-webhook-signature": f"t={millis},v1={signature.rstrip(b'=').decode()}",
             "idempotency-key": f"idem-{hashlib.sha256(raw).hexdigest()[:16]}-{operation}",
-            "sanity-document-id": doc,
+            "sanity-document-id": a.doc,
             "sanity-operation": operation,
             "sanity-project-id": "abc123",
             "sanity-dataset": "production",
@@ -258,42 +239,33 @@ class Contentful(SenderCase):
     def __init__(self) -> None:
         super().__init__("contentful", spec={"secret": "contentful-signing-secret-" + "x" * 38})
 
-    def build(
-        self,
-        step: str,
-        doc: str,
-        title: str | None,
-        updated: str,
-        secret: str,
-        path: str,
-        sent_at: float | None = None,
-    ) -> Built:
-        action = {"create": "publish", "update": "publish"}.get(step, step)
+    def deliver(self, a: Step) -> Built:
+        action = {"create": "publish", "update": "publish"}.get(a.step, a.step)
         sys = {
-            "id": doc,
+            "id": a.doc,
             "type": "Entry",
             "version": 3,
-            "updatedAt": updated,
+            "updatedAt": a.updated,
             "contentType": {"sys": {"type": "Link", "linkType": "ContentType", "id": "event"}},
         }
         if action in ("unpublish", "delete"):
             body: dict[str, Any] = {"sys": {**sys, "type": "DeletedEntry"}}
         else:
-            localized = {k: {"en-US": v} for k, v in fields(title).items()}
+            localized = {k: {"en-US": v} for k, v in fields(a.title).items()}
             body = {"sys": sys, "fields": localized}
         raw = _json(body)
         headers = {
             "content-type": "application/vnd.contentful.management.v1+json",
             "x-contentful-topic": f"ContentManagement.Entry.{action}",
             "x-contentful-idempotency-key": hashlib.sha256(raw + action.encode()).hexdigest(),
-            "x-contentful-timestamp": str(int((sent_at or time.time()) * 1000)),
+            "x-contentful-timestamp": str(int(a.sent_at * 1000)),
             "x-contentful-signed-headers": "x-contentful-timestamp,x-contentful-topic",
         }
         signed = ";".join(
             f"{h}:{headers[h]}" for h in ("x-contentful-timestamp", "x-contentful-topic")
         )
-        canonical = f"POST\n{path}\n{signed}\n".encode() + raw
-        headers["x-contentful-signature"] = _hmac(secret, canonical).hex()
+        canonical = f"POST\n{a.path}\n{signed}\n".encode() + raw
+        headers["x-contentful-signature"] = _hmac(a.secret, canonical).hex()
         return headers, raw
 
 
@@ -303,51 +275,42 @@ class Webflow(SenderCase):
     def __init__(self) -> None:
         super().__init__("webflow", spec={"secret": "webflow-oauth-client-secret-0123456789"})
 
-    def build(
-        self,
-        step: str,
-        doc: str,
-        title: str | None,
-        updated: str,
-        secret: str,
-        path: str,
-        sent_at: float | None = None,
-    ) -> Built:
+    def deliver(self, a: Step) -> Built:
         trigger = {
             "create": "collection_item_created",
             "update": "collection_item_changed",
             "publish": "collection_item_published",
             "unpublish": "collection_item_unpublished",
             "delete": "collection_item_deleted",
-        }[step]
+        }[a.step]
         field_data: dict[str, Any] = {
-            "slug": f"event-{doc}",
+            "slug": f"event-{a.doc}",
             "start-date": "2026-07-01T23:00:00.000Z",
             "timezone": "America/New_York",
         }
-        if title is not None:
-            field_data["name"] = title
+        if a.title is not None:
+            field_data["name"] = a.title
         body = {
             "triggerType": trigger,
             "payload": {
-                "id": doc,
+                "id": a.doc,
                 "siteId": "65427cf400e02b306eaa049c",
                 "collectionId": "6542806e6b3b2c0d8d3e6a7f",
                 "cmsLocaleId": "653ad57de882f528b32e810e",
-                "lastPublished": updated,
-                "lastUpdated": updated,
-                "createdOn": updated,
+                "lastPublished": a.updated,
+                "lastUpdated": a.updated,
+                "createdOn": a.updated,
                 "isArchived": False,
-                "isDraft": step == "unpublish",
+                "isDraft": a.step == "unpublish",
                 "fieldData": field_data,
             },
         }
         raw = _json(body)
-        millis = str(int((sent_at or time.time()) * 1000))
+        millis = str(int(a.sent_at * 1000))
         return {
             "Content-Type": "application/json",
             "x-webflow-timestamp": millis,
-            "x-webflow-signature": _hmac(secret, millis.encode() + b":" + raw).hex(),
+            "x-webflow-signature": _hmac(a.secret, millis.encode() + b":" + raw).hex(),
         }, raw
 
 
@@ -357,33 +320,24 @@ class StandardWebhooks(SenderCase):
     def __init__(self) -> None:
         super().__init__("standard")
 
-    def build(
-        self,
-        step: str,
-        doc: str,
-        title: str | None,
-        updated: str,
-        secret: str,
-        path: str,
-        sent_at: float | None = None,
-    ) -> Built:
+    def deliver(self, a: Step) -> Built:
         kind = {
             "create": "created",
             "update": "updated",
             "publish": "published",
             "unpublish": "unpublished",
             "delete": "deleted",
-        }[step]
+        }[a.step]
         data: dict[str, Any] = {
-            "id": doc,
-            "updatedAt": updated,
-            **fields(title),
+            "id": a.doc,
+            "updatedAt": a.updated,
+            **fields(a.title),
             "classifications": ["music"],
         }
-        raw = _json({"type": f"crm.event.{kind}", "timestamp": updated, "data": data})
+        raw = _json({"type": f"crm.event.{kind}", "timestamp": a.updated, "data": data})
         message_id = f"msg_{hashlib.sha256(raw).hexdigest()[:24]}"
-        moment = datetime.fromtimestamp(sent_at or time.time(), tz=UTC)
-        signature = Webhook(secret).sign(message_id, moment, raw.decode())
+        moment = datetime.fromtimestamp(a.sent_at, tz=UTC)
+        signature = Webhook(a.secret).sign(message_id, moment, raw.decode())
         return {
             "Content-Type": "application/json",
             "webhook-id": message_id,
@@ -398,24 +352,15 @@ class Generic(SenderCase):
     def __init__(self) -> None:
         super().__init__("generic", timestamped=False, signed=False)
 
-    def build(
-        self,
-        step: str,
-        doc: str,
-        title: str | None,
-        updated: str,
-        secret: str,
-        path: str,
-        sent_at: float | None = None,
-    ) -> Built:
+    def deliver(self, a: Step) -> Built:
         body = {
-            "action": step,
-            "id": doc,
-            "updatedAt": updated,
-            **fields(title),
+            "action": a.step,
+            "id": a.doc,
+            "updatedAt": a.updated,
+            **fields(a.title),
             "venue": {"name": "Pier 17", "address": "89 South St"},
         }
-        return {"Content-Type": "application/json", "X-Webhook-Token": secret}, _json(body)
+        return {"Content-Type": "application/json", "X-Webhook-Token": a.secret}, _json(body)
 
 
 SENDER_CASES = [
