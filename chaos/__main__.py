@@ -21,7 +21,14 @@ import httpx
 from chaos.cluster import Cluster
 from chaos.ledger import Ledger
 from chaos.load import Load, Target, event_body
-from chaos.scenarios import SCENARIOS, Context, Scenario, backlog_for_a_new_group
+from chaos.scenarios import (
+    FLOOD_LIMIT,
+    SCENARIOS,
+    Context,
+    Scenario,
+    backlog_for_a_new_group,
+    poison_flood,
+)
 from chaos.stack import ChaosStack
 from devstack.stack import prepare_servers, step
 from shared import integrations, key_store
@@ -149,6 +156,30 @@ async def run_all(stack: ChaosStack, args: argparse.Namespace) -> list[dict[str,
                 rows.append(await _on_a_cluster(stack, scenario, db, args.rate))
             else:
                 rows.append(await run_scenario(stack, scenario, db, args.rate))
+        if not args.only or args.only.lower() in "poison flood":
+            step("scenario: a flood of poison stops the publisher")
+            routed, exit_code = await poison_flood(stack)
+            stopped = exit_code is not None and exit_code != 0
+            rows.append(
+                {
+                    "scenario": "poison flood stops the publisher",
+                    "sent": FLOOD_LIMIT + 10,
+                    "acknowledged": 0,
+                    "stored": 0,
+                    "lost": 0,
+                    "duplicated": 0,
+                    "reordered": 0,
+                    "recover_seconds": None,
+                    "notes": [
+                        f"{routed} dead-lettered, then the publisher exited with "
+                        f"{exit_code} instead of draining the topic"
+                    ],
+                    "problems": []
+                    if stopped and routed == FLOOD_LIMIT
+                    else [f"expected exactly {FLOOD_LIMIT} dead letters and a stop"],
+                    "passed": stopped and routed == FLOOD_LIMIT,
+                }
+            )
         if not args.only or args.only.lower() in "new consumer group backlog":
             step("scenario: a new consumer group reads the whole backlog")
             read, expected = await backlog_for_a_new_group(stack)

@@ -194,6 +194,31 @@ async def _dead_letter_count(stack: ChaosStack) -> int:
         await consumer.stop()
 
 
+FLOOD_LIMIT = 20  # PUBLISHER_POISON_RUN_LIMIT in chaos/stack.py
+
+
+async def poison_flood(stack: ChaosStack) -> tuple[int, int | None]:
+    """More poison in a row than the limit: the publisher must stop (exit non-zero, for a
+    supervisor and a person to look) after dead-lettering `FLOOD_LIMIT`, not drain the topic
+    into the DLQ. Runs last: the poison stays in the topic, as it would in production."""
+    before = await _dead_letter_count(stack)
+    producer = AIOKafkaProducer(bootstrap_servers=stack.kafka.bootstrap, acks="all")
+    await producer.start()
+    try:
+        # One key: all on one partition, so the run of poison is unbroken.
+        for n in range(FLOOD_LIMIT + 10):
+            await producer.send_and_wait(Topic.INGEST, f"garbage {n}".encode(), key=b"flood")
+    finally:
+        await producer.stop()
+    process = stack.services["publisher"].process
+    assert process is not None
+    for _ in range(240):
+        if process.poll() is not None:
+            break
+        await asyncio.sleep(0.25)
+    return await _dead_letter_count(stack) - before, process.poll()
+
+
 async def backlog_for_a_new_group(stack: ChaosStack) -> tuple[int, int]:
     """A consumer group that never ran reads the ingest topic from the start: all of it."""
     consumer = AIOKafkaConsumer(
