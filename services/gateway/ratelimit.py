@@ -27,15 +27,15 @@ WITH clock AS (
     SELECT extract(epoch FROM clock_timestamp()) AS now,
            floor(extract(epoch FROM clock_timestamp()) / $2)::bigint * $2 AS start
 )
-INSERT INTO rate_limit_counters AS c (bucket, window_start, hits)
-SELECT bucket, (SELECT start FROM clock), 1 FROM unnest($1::text[]) AS bucket
+INSERT INTO rate_limit_counters AS c (bucket, window_start, hits, window_seconds)
+SELECT bucket, (SELECT start FROM clock), 1, $2 FROM unnest($1::text[]) AS bucket
 ON CONFLICT (bucket, window_start) DO UPDATE SET hits = c.hits + 1
 RETURNING bucket, hits, ceil((SELECT start + $2 - now FROM clock))::int AS reset_in
 """
 
 _PRUNE = """
 DELETE FROM rate_limit_counters
-WHERE window_start < floor(extract(epoch FROM clock_timestamp()))::bigint - 2 * $1
+WHERE window_start + 2 * window_seconds < floor(extract(epoch FROM clock_timestamp()))::bigint
 """
 
 
@@ -102,7 +102,7 @@ class RateLimiter:
         while True:
             await asyncio.sleep(self._window)
             try:
-                await self._pool.execute(_PRUNE, self._window)
+                await self._pool.execute(_PRUNE)
                 await self._pool.execute(PRUNE_INFLIGHT)
                 await self._pool.execute(PRUNE_DELIVERIES)
             except (OSError, asyncpg.PostgresError) as exc:

@@ -68,7 +68,8 @@ async def test_waiting_for_a_database_connection_is_bounded(
             # Hold the client IP's rate-limit counter: the gateway's one connection blocks on it.
             start = int(time.time()) // window * window
             await conn.execute(
-                "INSERT INTO rate_limit_counters (bucket, window_start, hits) VALUES ($1, $2, 0)"
+                "INSERT INTO rate_limit_counters (bucket, window_start, hits, window_seconds)"
+                " VALUES ($1, $2, 0, 3600)"
                 " ON CONFLICT (bucket, window_start) DO UPDATE SET hits = rate_limit_counters.hits",
                 "ip:127.0.0.1",
                 start,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import asyncpg
 import httpx
@@ -94,3 +95,24 @@ async def test_key_management_quota_is_per_owner_across_its_keys(
         # The account's integration key is not held back by its owner's key management.
         listed = await client.get(two_gateways[0] + CHANNELS, headers=tenant.headers)
         assert listed.status_code == 200
+
+
+async def test_pruning_keeps_live_counters_of_longer_windows(db: asyncpg.Pool) -> None:
+    # A gateway with a 60 s window prunes the shared table; it must not delete the live
+    # counters of gateways with a one-hour window (it once did, resetting their quotas).
+    from services.gateway.ratelimit import _PRUNE
+
+    now = int(time.time())
+    hour, old_minute = now // 3600 * 3600, (now - 600) // 60 * 60
+    tag = f"prune-test-{now}"
+    await db.execute(
+        "INSERT INTO rate_limit_counters (bucket, window_start, hits, window_seconds)"
+        " VALUES ($1, $2, 5, 3600), ($3, $4, 5, 60)",
+        f"{tag}-hour",
+        hour,
+        f"{tag}-minute",
+        old_minute,
+    )
+    await db.execute(_PRUNE)
+    left = await db.fetch("SELECT bucket FROM rate_limit_counters WHERE bucket LIKE $1", f"{tag}-%")
+    assert [r["bucket"] for r in left] == [f"{tag}-hour"]
