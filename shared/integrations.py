@@ -261,6 +261,22 @@ async def get(
     return _decoded(row)
 
 
+async def set_status(
+    conn: asyncpg.Connection, account_id: int, integration_id: uuid.UUID, status: str
+) -> dict[str, Any]:
+    """Pause (`disabled`: its webhook answers 404 and nothing reaches Kafka) or resume."""
+    row = await conn.fetchrow(
+        f"UPDATE integrations SET status = $3 WHERE id = $1 AND account_id = $2"
+        f" RETURNING {_COLUMNS}",
+        integration_id,
+        account_id,
+        status,
+    )
+    if row is None:
+        raise IntegrationNotFound(f"no integration {integration_id}")
+    return _decoded(row)
+
+
 async def for_intake(pool: asyncpg.Pool, integration_id: uuid.UUID) -> dict[str, Any] | None:
     """The integration with its secret, for verifying a delivery; None when unknown."""
     row = await pool.fetchrow(

@@ -126,6 +126,22 @@ async def list_deliveries(request: Request, principal: Principal) -> Response:
     return JSONResponse(page_body([delivery_view(r) for r in rows], total, page))
 
 
+def _status_change(status: str) -> Endpoint:
+    @_managing
+    async def endpoint(request: Request, principal: Principal) -> Response:
+        integration_id: uuid.UUID = request.path_params["integrationId"]
+        async with request.app.state.ctx.pool.acquire() as conn:
+            try:
+                row = await integrations.set_status(
+                    conn, principal.owner_id, integration_id, status
+                )
+            except integrations.IntegrationNotFound:
+                raise NotFound("No integration with that id belongs to this account.") from None
+        return JSONResponse(integration_view(row))
+
+    return endpoint
+
+
 def integration_view(row: dict[str, Any]) -> dict[str, Any]:
     sender = SENDERS[row["source"]]
     return Integration(
@@ -229,6 +245,22 @@ OPERATIONS: tuple[Operation, ...] = (
         errors=(401, 403, 404, 429),
         params=(_INTEGRATION_ID,),
     ),
+    *(
+        Operation(
+            "POST",
+            f"{_ONE}/{verb}",
+            f"{verb}Integration",
+            summary,
+            Scope.INTEGRATIONS_MANAGE,
+            responses={200: ("The integration", Integration)},
+            errors=(401, 403, 404, 429),
+            params=(_INTEGRATION_ID,),
+        )
+        for verb, summary in (
+            ("disable", "Pause: its webhook answers 404 and nothing reaches Kafka"),
+            ("enable", "Resume a paused integration"),
+        )
+    ),
     Operation(
         "GET",
         f"{_ONE}/deliveries",
@@ -247,4 +279,6 @@ ENDPOINTS: dict[str, Endpoint] = {
     "listIntegrations": list_integrations,
     "getIntegration": get_integration,
     "listDeliveries": list_deliveries,
+    "disableIntegration": _status_change("disabled"),
+    "enableIntegration": _status_change("active"),
 }

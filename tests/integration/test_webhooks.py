@@ -6,6 +6,7 @@ an old timestamp or a wrong token is 401; a payload missing a field is recorded 
 from __future__ import annotations
 
 import time
+import uuid
 from typing import Any
 
 import asyncpg
@@ -233,3 +234,27 @@ async def test_unknown_integration_or_wrong_source_is_404(
         response = await api.post(path, json={}, headers={"X-Webhook-Token": "x"})
         assert response.status_code == 404
         assert response.json()["error"]["code"] == "not_found"
+
+
+async def test_a_disabled_integration_refuses_deliveries_until_enabled(
+    api: httpx.AsyncClient, tenant: Tenant, db: asyncpg.Pool
+) -> None:
+    case = next(c for c in SENDER_CASES if c.source == "generic")
+    integration = await connect(api, tenant, case)
+    path, one = integration["webhookPath"], f"{INTEGRATIONS}/{integration['id']}"
+    doc = new_document_id(case)
+    headers, body = case.build("create", doc, "Paused", T1, integration["secret"], path)
+    paused = await api.post(f"{one}/disable", headers=tenant.owner_headers)
+    assert paused.json()["status"] == "disabled"
+    refused = await api.post(path, content=body, headers=headers)
+    assert (refused.status_code, refused.json()["error"]["code"]) == (404, "not_found")
+
+    assert (await api.post(f"{one}/enable", headers=tenant.owner_headers)).status_code == 200
+    assert (await api.post(path, content=body, headers=headers)).status_code == 202
+
+    async def stored_once() -> bool:
+        return (await stored(db, tenant, doc)) is not None
+
+    await eventually(stored_once)
+    other = await api.post(f"{INTEGRATIONS}/{uuid.uuid4()}/disable", headers=tenant.owner_headers)
+    assert other.status_code == 404
