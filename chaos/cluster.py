@@ -15,7 +15,6 @@ from devstack.processes import stop
 from devstack.stack import CHAOS, SERVICES, Servers, ServiceProcess, service_env, step
 from shared.kafka import ensure_topics
 from shared.settings import KafkaSettings
-from shared.topics import Topic
 
 NODE_PORTS = ((24192, 24193), (24194, 24195), (24196, 24197))
 SERVICE_PORTS = {"gateway": 24180, "publisher": 24181, "auditor": 24182}
@@ -89,6 +88,3 @@ class Cluster:
             service.stop()
         for broker in self.brokers.values():
             stop(broker, grace_seconds=30)
-
-
-INGEST = Topic.INGEST

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from chaos.cluster import INGEST, Cluster
+from chaos.cluster import Cluster
 from chaos.ledger import Ledger
 from chaos.stack import ChaosStack
 from shared.topics import Topic
@@ -162,11 +162,11 @@ async def poison(ctx: Context) -> None:
 async def cluster_leader_sigkill(ctx: Context) -> None:
     cluster = ctx.cluster
     assert cluster is not None
-    leader = await cluster.leader_of(INGEST, 0)
+    leader = await cluster.leader_of(Topic.INGEST, 0)
     await _thread(lambda: cluster.kill_node(leader))
     await asyncio.sleep(6)
     await _thread(lambda: cluster.start_node(leader))
-    ctx.notes.append(f"broker {leader}, leader of {INGEST}-0, was SIGKILLed for 6 s")
+    ctx.notes.append(f"broker {leader}, leader of {Topic.INGEST}-0, was SIGKILLed for 6 s")
 
 
 async def _await_recovery_pids(ctx: Context, pids: dict[str, int]) -> None:

@@ -32,7 +32,7 @@ from services.gateway.developer_schemas import (
     KeyRotate,
     NewApiKey,
 )
-from services.gateway.errors import Conflict, NotFound, ValidationFailed
+from services.gateway.errors import ValidationFailed
 from services.gateway.guard import Endpoint, requires
 from services.gateway.http_io import (
     PAGE_PARAMS,
@@ -86,7 +86,7 @@ async def create_key(request: Request, principal: Principal) -> Response:
 @_managing_keys
 async def get_key(request: Request, principal: Principal) -> Response:
     async with request.app.state.ctx.pool.acquire() as conn:
-        row = await _or_404(key_store.get(conn, principal.owner_id, _key_id(request)))
+        row = await key_store.get(conn, principal.owner_id, _key_id(request))
     return JSONResponse(key_view(row))
 
 
@@ -94,7 +94,7 @@ async def get_key(request: Request, principal: Principal) -> Response:
 async def key_history(request: Request, principal: Principal) -> Response:
     key_id = _key_id(request)
     async with request.app.state.ctx.pool.acquire() as conn:
-        await _or_404(key_store.get(conn, principal.owner_id, key_id))
+        await key_store.get(conn, principal.owner_id, key_id)
         events = await key_store.lifecycle(conn, key_id)
     docs = [
         {
@@ -112,7 +112,7 @@ def _state_change(change: KeyChange) -> Endpoint:
     @_managing_keys
     async def endpoint(request: Request, principal: Principal) -> Response:
         async with request.app.state.ctx.pool.acquire() as conn:
-            row = await _or_404(change(conn, principal, _key_id(request)))
+            row = await change(conn, principal, _key_id(request))
         return JSONResponse(key_view(row))
 
     return endpoint
@@ -131,10 +131,8 @@ async def revoke_key(request: Request, principal: Principal) -> Response:
     ctx = request.app.state.ctx
     body = _validated(KeyRevoke, await read_json(request, ctx.settings.max_body_bytes))
     async with ctx.pool.acquire() as conn:
-        row = await _or_404(
-            key_store.revoke(
-                conn, principal.owner_id, _key_id(request), body.reason, _actor(principal)
-            )
+        row = await key_store.revoke(
+            conn, principal.owner_id, _key_id(request), body.reason, _actor(principal)
         )
     return JSONResponse(key_view(row))
 
@@ -145,8 +143,8 @@ async def rotate_key(request: Request, principal: Principal) -> Response:
     body = _validated(KeyRotate, await read_optional_json(request, ctx.settings.max_body_bytes))
     overlap = timedelta(seconds=body.overlapSeconds)
     async with ctx.pool.acquire() as conn:
-        issued = await _or_404(
-            key_store.rotate(conn, principal.owner_id, _key_id(request), overlap, _actor(principal))
+        issued = await key_store.rotate(
+            conn, principal.owner_id, _key_id(request), overlap, _actor(principal)
         )
     return _issued(issued)
 
@@ -184,18 +182,6 @@ def _validated(model: type[_M], payload: object) -> _M:
         return model.model_validate(payload)
     except ValidationError as exc:
         raise ValidationFailed(field_errors(exc)) from None
-
-
-_T = TypeVar("_T")
-
-
-async def _or_404(pending: Awaitable[_T]) -> _T:
-    try:
-        return await pending
-    except key_store.KeyNotFound:
-        raise NotFound("No API key with that id belongs to this account.") from None
-    except key_store.KeyStateConflict as exc:
-        raise Conflict(str(exc), code="key_state_conflict") from None
 
 
 def _key_id(request: Request) -> uuid.UUID:

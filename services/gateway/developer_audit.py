@@ -12,7 +12,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from services.gateway.auth import Principal
-from services.gateway.errors import NotFound
 from services.gateway.guard import Endpoint, requires
 from services.gateway.http_io import (
     PAGE_PARAMS,
@@ -140,10 +139,7 @@ async def key_usage(request: Request, principal: Principal) -> Response:
     key_id: uuid.UUID = request.path_params["keyId"]
     days = positive_int(request, "days", 30, maximum=MAX_USAGE_DAYS)
     async with request.app.state.ctx.pool.acquire() as conn:
-        try:
-            key = await key_store.get(conn, principal.owner_id, key_id)
-        except key_store.KeyNotFound:
-            raise NotFound("No API key with that id belongs to this account.") from None
+        key = await key_store.get(conn, principal.owner_id, key_id)
         by_day = await conn.fetch(_USAGE_BY_DAY, key_id, days)
         by_route = await conn.fetch(_USAGE_BY_ROUTE, key_id, days)
         by_status = await conn.fetch(_USAGE_BY_STATUS, key_id, days)

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from services.gateway.auth import Principal
-from services.gateway.errors import ChannelForbidden, NotFound, ValidationFailed
+from services.gateway.errors import ChannelForbidden, ValidationFailed
 from services.gateway.guard import Endpoint, requires
 from services.gateway.http_io import PAGE_PARAMS, page_body, page_request, read_json
 from services.gateway.openapi import Operation, Param
@@ -131,12 +131,7 @@ def _status_change(status: str) -> Endpoint:
     async def endpoint(request: Request, principal: Principal) -> Response:
         integration_id: uuid.UUID = request.path_params["integrationId"]
         async with request.app.state.ctx.pool.acquire() as conn:
-            try:
-                row = await integrations.set_status(
-                    conn, principal.owner_id, integration_id, status
-                )
-            except integrations.IntegrationNotFound:
-                raise NotFound("No integration with that id belongs to this account.") from None
+            row = await integrations.set_status(conn, principal.owner_id, integration_id, status)
         return JSONResponse(integration_view(row))
 
     return endpoint
@@ -203,10 +198,7 @@ def _validated(payload: object) -> IntegrationSpec:
 
 async def _owned(conn: Any, principal: Principal, request: Request) -> dict[str, Any]:
     integration_id: uuid.UUID = request.path_params["integrationId"]
-    try:
-        return await integrations.get(conn, principal.owner_id, integration_id)
-    except integrations.IntegrationNotFound:
-        raise NotFound("No integration with that id belongs to this account.") from None
+    return await integrations.get(conn, principal.owner_id, integration_id)
 
 
 _INTEGRATION_ID = Param(

@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from shared import integrations, key_store
 from shared.db import PoolExhausted
 from shared.event_model import FieldError
 
@@ -216,9 +217,21 @@ async def handle_pool_exhausted(request: Request, exc: Exception) -> Response:
     )
 
 
+async def handle_store_error(request: Request, exc: Exception) -> Response:
+    """The developer API's stores say what went wrong in their own terms; one place turns
+    that into the envelope, so no endpoint needs its own try/except."""
+    if isinstance(exc, key_store.KeyStateConflict):
+        return error_response(request, Conflict(str(exc), code="key_state_conflict"))
+    what = "API key" if isinstance(exc, key_store.KeyNotFound) else "integration"
+    return error_response(request, NotFound(f"No {what} with that id belongs to this account."))
+
+
 EXCEPTION_HANDLERS = {
     ApiError: handle_api_error,
     PoolExhausted: handle_pool_exhausted,
+    key_store.KeyNotFound: handle_store_error,
+    key_store.KeyStateConflict: handle_store_error,
+    integrations.IntegrationNotFound: handle_store_error,
     HTTPException: handle_http_exception,
     Exception: handle_unexpected,
 }
