@@ -95,6 +95,12 @@ AUTH_FAILURES = Counter(
     "key_in_query). The answer is the same for all; only this metric tells them apart.",
     ["reason"],
 )
+ACCESS_CACHE_LOOKUPS = Counter(
+    "pinned_gateway_access_cache_lookups_total",
+    "Key and channel-access lookups by the gateway, by kind (key, channel) and result (hit: "
+    "answered from memory; miss: read from PostgreSQL).",
+    ["kind", "result"],
+)
 WEBHOOK_DELIVERIES = Counter(
     "pinned_webhook_deliveries_total",
     "Webhook deliveries answered, by sender kind and status (accepted, ignored, invalid, "

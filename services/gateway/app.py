@@ -13,6 +13,7 @@ import structlog
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
+from services.gateway.access import AccessCache, AccessReader, ChangeListener
 from services.gateway.api import BASE, public_routes
 from services.gateway.batch import BatchSubmitter
 from services.gateway.developer_api import developer_routes
@@ -40,6 +41,7 @@ class GatewayContext:
     settings: GatewaySettings
     pool: asyncpg.Pool
     repository: Repository
+    access: AccessReader
     limiter: RateLimiter
     writer: KafkaWriter
     submitter: EventSubmitter
@@ -67,12 +69,17 @@ def create_app(settings: GatewaySettings) -> Starlette:
             producer, settings.kafka.send_timeout_seconds, settings.max_pending_sends
         )
         repository = Repository(pool)
+        access_cache = AccessCache(settings.access_cache_seconds)
+        access_changes = ChangeListener(settings.database.url, access_cache)
+        await access_changes.start()
+        access = AccessReader(repository, access_cache)
         limiter = RateLimiter(pool, settings.rate_limits.window_seconds)
         limiter.start_pruning()
         # A claim outlives the longest a request can take: the send, then the outcome wait.
         inflight_ttl = settings.kafka.send_timeout_seconds + settings.outcome_wait_seconds + 5
         submitter = EventSubmitter(
             repository,
+            access,
             writer,
             outcomes,
             InFlight(pool, inflight_ttl),
@@ -80,7 +87,7 @@ def create_app(settings: GatewaySettings) -> Starlette:
         )
         batch = BatchSubmitter(repository, writer, location_base=f"{BASE}/events")
         app.state.ctx = GatewayContext(
-            settings, pool, repository, limiter, writer, submitter, batch
+            settings, pool, repository, access, limiter, writer, submitter, batch
         )
         checks["postgres"] = lambda: ping(pool)
         checks["kafka"] = lambda: broker_reachable(producer.client)
@@ -92,6 +99,7 @@ def create_app(settings: GatewaySettings) -> Starlette:
             # records they produced before closing anything.
             await writer.drain()
             await limiter.stop_pruning()
+            await access_changes.stop()
             await lag.stop()
             await outcomes.stop()
             await producer.stop()

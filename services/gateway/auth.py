@@ -1,7 +1,8 @@
 """Bearer API key authentication and per-route scopes.
 
-Key status, expiry and channel access are read from the database on every request, so a
-revoked key or a lost membership stops working on the very next request.
+Key records come through the access cache (services/gateway/access.py): a revoked, disabled
+or expired key stops working as soon as PostgreSQL announces the change, and never later than
+GATEWAY_ACCESS_CACHE_SECONDS.
 """
 
 from __future__ import annotations
@@ -9,13 +10,18 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Protocol
 
 from starlette.requests import Request
 
 from services.gateway.errors import Unauthorized
-from services.gateway.repository import KeyRecord, Repository
+from services.gateway.repository import KeyRecord
 from shared.api_keys import parse_key, secret_matches
 from shared.metrics import AUTH_FAILURES
+
+
+class KeyLookup(Protocol):
+    async def key_by_prefix(self, prefix: str) -> KeyRecord | None: ...
 
 
 @dataclass(frozen=True)
@@ -26,7 +32,7 @@ class Principal:
     scopes: frozenset[str]
 
 
-async def authenticate(request: Request, keys: Repository) -> Principal:
+async def authenticate(request: Request, keys: KeyLookup) -> Principal:
     # Keys in URLs end up in proxy logs and browser history; refuse them outright.
     if "api_key" in request.query_params or "apiKey" in request.query_params:
         raise _refused("key_in_query")

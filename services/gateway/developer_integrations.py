@@ -83,7 +83,7 @@ def _managing(endpoint: Any) -> Endpoint:
 async def create_integration(request: Request, principal: Principal) -> Response:
     ctx = request.app.state.ctx
     spec = _validated(await read_json(request, ctx.settings.max_body_bytes))
-    if not await ctx.repository.can_access_channel(principal.owner_id, spec.channelId):
+    if not await ctx.access.can_access_channel(principal.owner_id, spec.channelId):
         raise ChannelForbidden(spec.channelId)
     verification = spec.verification or integrations.VERIFICATIONS[spec.source][0]
     async with ctx.pool.acquire() as conn:

@@ -9,10 +9,9 @@ from typing import Literal
 from starlette.requests import Request
 from starlette.responses import Response
 
-from services.gateway.auth import Principal, authenticate
+from services.gateway.auth import KeyLookup, Principal, authenticate
 from services.gateway.errors import MissingScope, RateLimited, Unauthorized
 from services.gateway.ratelimit import Limit, RateLimiter
-from services.gateway.repository import Repository
 from services.gateway.settings import RateLimitSettings
 from shared.api_keys import Scope
 
@@ -32,7 +31,7 @@ def requires(
         async def guarded(request: Request) -> Response:
             ctx = request.app.state.ctx
             principal = await _authenticate_or_limit(
-                request, ctx.repository, ctx.limiter, ctx.settings.rate_limits
+                request, ctx.access, ctx.limiter, ctx.settings.rate_limits
             )
             request.state.principal = principal
             limits = _limits(ctx.settings.rate_limits, request, principal, route_limit, limit_by)
@@ -50,10 +49,10 @@ def requires(
 
 
 async def _authenticate_or_limit(
-    request: Request, repository: Repository, limiter: RateLimiter, settings: RateLimitSettings
+    request: Request, keys: KeyLookup, limiter: RateLimiter, settings: RateLimitSettings
 ) -> Principal:
     try:
-        return await authenticate(request, repository)
+        return await authenticate(request, keys)
     except Unauthorized:
         # Failed logins count against the IP too, so guessing keys is throttled.
         await _enforce(request, limiter, settings, [_ip_limit(settings, request)])

@@ -143,12 +143,3 @@ class Repository:
         )
         return {r["idempotency_key"]: IdempotencyRecord(r["request_hash"], r["event_id"])
                 for r in rows}  # fmt: skip
-
-    async def idempotency_record(self, owner_id: int, key: str) -> IdempotencyRecord | None:
-        row = await self._pool.fetchrow(
-            "SELECT request_hash, event_id FROM idempotency_keys"
-            " WHERE owner_account_id = $1 AND idempotency_key = $2",
-            owner_id,
-            key,
-        )
-        return IdempotencyRecord(**dict(row)) if row is not None else None

@@ -39,6 +39,10 @@ class GatewaySettings(BaseSettings):
     # Commands waiting for Kafka's acknowledgement at once; past it new ones get 503 at once
     # instead of piling up in memory while the broker is slow.
     max_pending_sends: int = Field(default=10_000, gt=0)
+    # The revocation bound: a key record or a channel membership is remembered at most this
+    # long (PostgreSQL's change announcements usually drop it within milliseconds); 0 reads
+    # both from the database on every request.
+    access_cache_seconds: float = Field(default=2.0, ge=0)
     event_loop: Literal["auto", "asyncio", "uvloop"] = "auto"
     # How often the gateway measures every consumer group's lag for /metrics.
     lag_interval_seconds: float = Field(default=10.0, gt=0)

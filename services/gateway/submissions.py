@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, TypeVar
 
+from services.gateway.access import AccessReader
 from services.gateway.auth import Principal
 from services.gateway.errors import (
     ApiError,
@@ -25,7 +26,7 @@ from services.gateway.errors import (
 from services.gateway.inflight import InFlight
 from services.gateway.ingest import KafkaWriter
 from services.gateway.outcomes import OutcomeListener
-from services.gateway.repository import Repository
+from services.gateway.repository import IdempotencyRecord, Repository
 from shared.event_model import InvalidEvent, apply_patch, parse_event, parse_patch
 from shared.event_view import event_view
 from shared.messages import (
@@ -66,6 +67,7 @@ class Request:
 @dataclass(frozen=True)
 class EventSubmitter:
     repository: Repository
+    access: AccessReader
     writer: KafkaWriter
     outcomes: OutcomeListener
     inflight: InFlight
@@ -73,9 +75,7 @@ class EventSubmitter:
 
     async def create(self, request: Request, payload: Any) -> Submission:
         event = _validated(parse_event, payload)
-        if not await self.repository.can_access_channel(
-            request.principal.owner_id, event.channelId
-        ):
+        if not await self.access.can_access_channel(request.principal.owner_id, event.channelId):
             raise ChannelForbidden(event.channelId)
         event_id = derive_event_id(
             request.principal.owner_id, request.idempotency_key, event.channelId, event.sourceId
@@ -108,20 +108,20 @@ class EventSubmitter:
         key = request.idempotency_key
         if key is None:
             return await self._send(request, command, digest)
-        replay = await self._replay(request, key, digest)
-        if replay is not None:
-            return replay
-        async with self.inflight.holding(request.principal.owner_id, key):
+        owner_id = request.principal.owner_id
+        claim = await self.inflight.look_up_or_claim(owner_id, key)
+        if claim.prior is not None:
+            return await self._replay(request, claim.prior, digest)
+        try:
             return await self._send(request, command, digest)
+        finally:
+            await self.inflight.release(owner_id, key)
 
     async def _send(self, request: Request, command: Command, digest: str) -> Submission:
         envelope = build_envelope(request, command, digest, request.idempotency_key)
         return await self._write_and_wait(envelope, request.respond_async)
 
-    async def _replay(self, request: Request, key: str, digest: str) -> Submission | None:
-        prior = await self.repository.idempotency_record(request.principal.owner_id, key)
-        if prior is None:
-            return None
+    async def _replay(self, request: Request, prior: IdempotencyRecord, digest: str) -> Submission:
         if prior.request_hash != digest:
             raise IdempotencyKeyReused()
         row = await self.repository.event(request.principal.owner_id, prior.event_id)

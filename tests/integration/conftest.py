@@ -145,6 +145,23 @@ async def eventually(
     return value
 
 
+# GATEWAY_ACCESS_CACHE_SECONDS's default, which the test gateways keep: a change to a key or a
+# channel membership reaches a gateway by announcement, at the latest when its entry expires.
+ACCESS_BOUND_SECONDS = 2.0
+
+
+async def answer_after_access_change(
+    send: Callable[[], Awaitable[httpx.Response]], *statuses: int
+) -> httpx.Response:
+    """The first answer with one of `statuses`, asking again until the revocation bound."""
+    deadline = time.monotonic() + ACCESS_BOUND_SECONDS + 0.5
+    response = await send()
+    while response.status_code not in statuses and time.monotonic() < deadline:
+        await asyncio.sleep(0.02)
+        response = await send()
+    return response
+
+
 def sample(text: str, name: str, **labels: str) -> float:
     """Sum of the samples of `name` whose labels include `labels` (0 when none)."""
     total = 0.0

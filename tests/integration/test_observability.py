@@ -34,6 +34,7 @@ EXPECTED = {
         "pinned_consumer_group_lag_messages", "pinned_webhook_deliveries_total",
         "pinned_consumer_group_oldest_unapplied_age_seconds",
         "pinned_kafka_producer_renewals_total", "pinned_db_pool_acquire_wait_seconds",
+        "pinned_gateway_access_cache_lookups_total",
     },
     "publisher": {
         "pinned_publisher_commands_total", "pinned_dead_letters_total",

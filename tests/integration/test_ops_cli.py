@@ -9,7 +9,7 @@ import json
 import httpx
 
 from devstack.stack import Servers, ServiceProcess
-from tests.integration.conftest import MakeTenant, Tenant
+from tests.integration.conftest import MakeTenant, Tenant, answer_after_access_change
 from tests.integration.test_key_cli import pinned
 
 
@@ -39,11 +39,15 @@ async def test_channel_membership_from_the_cli(
         (tenant.channel_id, "owner"),
         (channel, "member"),
     }
-    allowed = await api.post("/api/public/v1/events", json=event, headers=tenant.headers)
+    allowed = await answer_after_access_change(
+        lambda: api.post("/api/public/v1/events", json=event, headers=tenant.headers), 201, 202
+    )
     assert allowed.status_code in (201, 202)
 
     await cli(stack, "channels", "remove-member", str(channel), "--account", str(tenant.account_id))
-    again = await api.post("/api/public/v1/events", json=event, headers=tenant.headers)
+    again = await answer_after_access_change(
+        lambda: api.post("/api/public/v1/events", json=event, headers=tenant.headers), 403
+    )
     assert again.status_code == 403
     missing = await asyncio.to_thread(
         pinned,

@@ -73,7 +73,7 @@ async def receive(request: Request) -> Response:
         reason = delivery.skip_reason or f"action '{delivery.action}' is mapped to ignore"
         return await log_entry.answer(ctx.pool, "ignored", "ignored", reason)
     # Access is re-checked on every delivery, as on every API request.
-    if not await ctx.repository.can_access_channel(
+    if not await ctx.access.can_access_channel(
         integration["account_id"], integration["channel_id"]
     ):
         reason = f"channel {integration['channel_id']} is no longer accessible to the owner"

@@ -1,0 +1,185 @@
+"""Key records and channel access without a database round trip on every request.
+
+An entry lives at most `ttl` seconds (GATEWAY_ACCESS_CACHE_SECONDS: the revocation bound the
+README states) and is dropped as soon as PostgreSQL announces a change to its key or channel:
+the triggers of migration 0009 NOTIFY at commit, so a revocation usually takes effect within
+milliseconds. While the announcement connection is down nothing is served from the cache, so
+a missed announcement can never stretch the bound. Unknown key prefixes are never cached:
+guessing keys must not fill memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from typing import Any
+
+import asyncpg
+import structlog
+
+from services.gateway.repository import KeyRecord, Repository
+from shared.metrics import ACCESS_CACHE_LOOKUPS
+from shared.tasks import cancel_and_wait
+
+log = structlog.get_logger(__name__)
+
+CHANGES_CHANNEL = "pinned_access_changed"
+LISTENER_NAME = "pinned-gateway-access-changes"  # application_name in pg_stat_activity
+
+
+class AccessCache:
+    def __init__(
+        self,
+        ttl_seconds: float,
+        max_entries: int = 100_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._ttl = ttl_seconds
+        self._max_entries = max_entries
+        self._clock = clock
+        self._keys: dict[str, tuple[float, KeyRecord]] = {}
+        # channel id -> owner account id -> (expiry, allowed): a channel's change drops its row.
+        self._channels: dict[int, dict[int, tuple[float, bool]]] = {}
+        self._generation = 0
+        self._live = False
+
+    @property
+    def generation(self) -> int:
+        """Moves on every change and every clear. A value read from the database while the
+        generation moved may predate a change, so it is not remembered."""
+        return self._generation
+
+    def key(self, prefix: str) -> KeyRecord | None:
+        entry = self._keys.get(prefix) if self._live else None
+        if entry is None or entry[0] <= self._clock():
+            return None
+        return entry[1]
+
+    def remember_key(self, record: KeyRecord, generation: int) -> None:
+        if self._storable(generation):
+            self._keys[record.prefix] = (self._clock() + self._ttl, record)
+
+    def channel_access(self, owner_id: int, channel_id: int) -> bool | None:
+        entry = self._channels.get(channel_id, {}).get(owner_id) if self._live else None
+        if entry is None or entry[0] <= self._clock():
+            return None
+        return entry[1]
+
+    def remember_channel_access(
+        self, owner_id: int, channel_id: int, allowed: bool, generation: int
+    ) -> None:
+        if self._storable(generation):
+            owners = self._channels.setdefault(channel_id, {})
+            owners[owner_id] = (self._clock() + self._ttl, allowed)
+
+    def changed(self, announcement: str) -> None:
+        """`key:<prefix>` or `channel:<id>`, as the triggers send them; anything else clears."""
+        self._generation += 1
+        kind, _, subject = announcement.partition(":")
+        if kind == "key":
+            self._keys.pop(subject, None)
+        elif kind == "channel" and subject.isdigit():
+            self._channels.pop(int(subject), None)
+        else:
+            self.clear()
+
+    def go_live(self) -> None:
+        self.clear()
+        self._live = True
+
+    def go_dark(self) -> None:
+        self._live = False
+        self.clear()
+
+    def clear(self) -> None:
+        self._generation += 1
+        self._keys.clear()
+        self._channels.clear()
+
+    def _storable(self, generation: int) -> bool:
+        if not self._live or self._ttl <= 0 or generation != self._generation:
+            return False
+        if len(self._keys) + len(self._channels) >= self._max_entries:
+            self.clear()  # a crude bound, reached only by far more keys than one deployment has
+            return False
+        return True
+
+
+class AccessReader:
+    """The repository's key and channel-access reads, through the cache."""
+
+    def __init__(self, repository: Repository, cache: AccessCache) -> None:
+        self._repository = repository
+        self._cache = cache
+
+    async def key_by_prefix(self, prefix: str) -> KeyRecord | None:
+        cached = self._cache.key(prefix)
+        ACCESS_CACHE_LOOKUPS.labels("key", "miss" if cached is None else "hit").inc()
+        if cached is not None:
+            return cached
+        generation = self._cache.generation
+        record = await self._repository.key_by_prefix(prefix)
+        if record is not None:
+            self._cache.remember_key(record, generation)
+        return record
+
+    async def can_access_channel(self, owner_id: int, channel_id: int) -> bool:
+        cached = self._cache.channel_access(owner_id, channel_id)
+        ACCESS_CACHE_LOOKUPS.labels("channel", "miss" if cached is None else "hit").inc()
+        if cached is not None:
+            return cached
+        generation = self._cache.generation
+        allowed = await self._repository.can_access_channel(owner_id, channel_id)
+        self._cache.remember_channel_access(owner_id, channel_id, allowed, generation)
+        return allowed
+
+
+class ChangeListener:
+    """Holds one connection LISTENing for access changes; reconnects after losing it."""
+
+    def __init__(self, dsn: str, cache: AccessCache, retry_seconds: float = 1.0) -> None:
+        self._dsn = dsn
+        self._cache = cache
+        self._retry = retry_seconds
+        self._task: asyncio.Task[None] | None = None
+        self._listening = asyncio.Event()
+
+    async def start(self, wait_seconds: float = 5.0) -> None:
+        """Start listening; returns once listening (or after `wait_seconds`, uncached)."""
+        self._task = asyncio.create_task(self._listen_forever(), name="access-change-listener")
+        try:
+            await asyncio.wait_for(self._listening.wait(), wait_seconds)
+        except TimeoutError:
+            log.warning("access changes not announced yet: keys and channels read uncached")
+
+    async def stop(self) -> None:
+        await cancel_and_wait(self._task)
+
+    async def _listen_forever(self) -> None:
+        while True:
+            try:
+                await self._listen_once()
+            except (OSError, asyncpg.PostgresError) as exc:
+                log.warning("access change listener lost its connection", error=repr(exc))
+            await asyncio.sleep(self._retry)
+
+    async def _listen_once(self) -> None:
+        conn: asyncpg.Connection = await asyncpg.connect(
+            self._dsn, server_settings={"application_name": LISTENER_NAME}
+        )
+        lost = asyncio.Event()
+        conn.add_termination_listener(lambda _conn: lost.set())
+        try:
+            await conn.add_listener(CHANGES_CHANNEL, self._on_change)
+            self._cache.go_live()
+            self._listening.set()
+            await lost.wait()
+        finally:
+            self._cache.go_dark()
+            self._listening.clear()
+            if not conn.is_closed():
+                await conn.close(timeout=2)
+
+    def _on_change(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
+        self._cache.changed(payload)

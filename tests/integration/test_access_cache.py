@@ -1,0 +1,123 @@
+"""Keys and channel access are cached by the gateway, yet a revocation or a lost membership
+takes effect within the stated bound: by PostgreSQL's announcement, or because a gateway that
+may have missed one stops serving from its cache."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import asyncpg
+import httpx
+import pytest
+
+from devstack.stack import TEST, Servers, ServiceProcess, service_env
+from services.gateway.access import LISTENER_NAME
+from tests.integration.conftest import (
+    ACCESS_BOUND_SECONDS,
+    MakeTenant,
+    Tenant,
+    answer_after_access_change,
+    eventually,
+    sample,
+)
+
+PORT = 18095
+CHANNELS = "/api/public/v1/channels"
+EVENTS = "/api/public/v1/events"
+
+
+@pytest.fixture
+def long_cache_gateway(stack: Servers, services: dict[str, ServiceProcess]) -> Iterator[str]:
+    """A gateway whose entries would live ten minutes: only announcements can drop them."""
+    env = service_env(
+        stack, {"GATEWAY_ACCESS_CACHE_SECONDS": "600", "GATEWAY_OUTCOME_WAIT_SECONDS": "0"}
+    )
+    gateway = ServiceProcess("gateway", PORT, env, TEST.base_dir / "logs" / "long-cache")
+    gateway.start()
+    try:
+        yield gateway.url
+    finally:
+        gateway.stop()
+
+
+async def key_hits(client: httpx.AsyncClient) -> float:
+    metrics = (await client.get("/metrics")).text
+    return sample(metrics, "pinned_gateway_access_cache_lookups_total", kind="key", result="hit")
+
+
+async def test_a_cached_key_is_dropped_when_it_is_revoked(
+    long_cache_gateway: str, tenant: Tenant, db: asyncpg.Pool
+) -> None:
+    async with httpx.AsyncClient(base_url=long_cache_gateway, timeout=10) as client:
+        assert (await client.get(CHANNELS, headers=tenant.headers)).status_code == 200
+        hits = await key_hits(client)
+        assert (await client.get(CHANNELS, headers=tenant.headers)).status_code == 200
+        assert await key_hits(client) == hits + 1  # served from memory
+
+        started = time.monotonic()
+        await db.execute("UPDATE api_keys SET status = 'disabled' WHERE prefix = $1",
+                         tenant.key.split("_")[2])  # fmt: skip
+        refused = await answer_after_access_change(
+            lambda: client.get(CHANNELS, headers=tenant.headers), 401
+        )
+        assert refused.status_code == 401
+        assert time.monotonic() - started < ACCESS_BOUND_SECONDS  # far below the 600 s entry
+
+
+async def test_cached_channel_access_follows_membership_both_ways(
+    long_cache_gateway: str, tenant: Tenant, make_tenant: MakeTenant, db: asyncpg.Pool
+) -> None:
+    host = await make_tenant()
+    event = tenant.event(channelId=host.channel_id)
+    async with httpx.AsyncClient(base_url=long_cache_gateway, timeout=10) as client:
+        assert (await client.post(EVENTS, json=event, headers=tenant.headers)).status_code == 403
+        await db.execute("INSERT INTO channel_members (channel_id, account_id) VALUES ($1, $2)",
+                         host.channel_id, tenant.account_id)  # fmt: skip
+        allowed = await answer_after_access_change(
+            lambda: client.post(EVENTS, json=event, headers=tenant.headers), 202
+        )
+        assert allowed.status_code == 202
+        await db.execute("DELETE FROM channel_members WHERE channel_id = $1", host.channel_id)
+        refused = await answer_after_access_change(
+            lambda: client.post(EVENTS, json=event, headers=tenant.headers), 403
+        )
+        assert refused.json()["error"]["code"] == "channel_forbidden"
+
+
+async def test_a_gateway_that_lost_its_announcements_stops_trusting_its_cache(
+    long_cache_gateway: str, tenant: Tenant, make_tenant: MakeTenant, db: asyncpg.Pool
+) -> None:
+    async with httpx.AsyncClient(base_url=long_cache_gateway, timeout=10) as client:
+        assert (await client.get(CHANNELS, headers=tenant.headers)).status_code == 200
+        # Cut every gateway's announcement connection, then revoke while they reconnect:
+        # the announcement is lost, so only dropping the cache can make the revocation hold.
+        cut = await db.fetchval(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE application_name = $1",
+            LISTENER_NAME,
+        )
+        assert cut >= 1
+        await db.execute("UPDATE api_keys SET status = 'revoked' WHERE prefix = $1",
+                         tenant.key.split("_")[2])  # fmt: skip
+        refused = await answer_after_access_change(
+            lambda: client.get(CHANNELS, headers=tenant.headers), 401
+        )
+        assert refused.status_code == 401
+
+        async def listening_again() -> bool:
+            listeners = await db.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1",
+                LISTENER_NAME,
+            )
+            return bool(listeners >= cut)
+
+        await eventually(listening_again, within=10)
+        other = await make_tenant()
+        hits = await key_hits(client)
+
+        async def served_from_memory() -> bool:
+            await client.get(CHANNELS, headers=other.headers)
+            return await key_hits(client) > hits
+
+        await eventually(served_from_memory, within=5)  # caching resumes once reconnected

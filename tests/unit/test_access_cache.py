@@ -1,0 +1,91 @@
+"""The gateway's access cache: entries expire, announcements drop them, a read that raced a
+change is not remembered, and nothing is served while announcements may be missed."""
+
+from __future__ import annotations
+
+import uuid
+
+from services.gateway.access import AccessCache
+from services.gateway.repository import KeyRecord
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def key(prefix: str = "ABCD1234") -> KeyRecord:
+    return KeyRecord(uuid.uuid4(), 1, prefix, b"hash", frozenset({"events:create"}), "active", None)
+
+
+def live_cache(ttl: float = 2.0) -> tuple[AccessCache, Clock]:
+    clock = Clock()
+    cache = AccessCache(ttl, clock=clock)
+    cache.go_live()
+    return cache, clock
+
+
+def test_an_entry_lives_until_its_ttl() -> None:
+    cache, clock = live_cache()
+    record = key()
+    cache.remember_key(record, cache.generation)
+    cache.remember_channel_access(1, 7, True, cache.generation)
+    clock.now += 1.9
+    assert (cache.key(record.prefix), cache.channel_access(1, 7)) == (record, True)
+    clock.now += 0.2
+    assert (cache.key(record.prefix), cache.channel_access(1, 7)) == (None, None)
+
+
+def test_announcements_drop_only_what_changed() -> None:
+    cache, _ = live_cache()
+    one, two = key("AAAA1111"), key("BBBB2222")
+    for record in (one, two):
+        cache.remember_key(record, cache.generation)
+    cache.remember_channel_access(1, 7, True, cache.generation)
+    cache.remember_channel_access(1, 8, False, cache.generation)
+
+    cache.changed("key:AAAA1111")
+    cache.changed("channel:7")
+    assert (cache.key("AAAA1111"), cache.key("BBBB2222")) == (None, two)
+    assert (cache.channel_access(1, 7), cache.channel_access(1, 8)) == (None, False)
+
+    cache.changed("something new")  # an announcement it does not understand clears all
+    assert (cache.key("BBBB2222"), cache.channel_access(1, 8)) == (None, None)
+
+
+def test_a_read_that_raced_a_change_is_not_remembered() -> None:
+    cache, _ = live_cache()
+    before_read = cache.generation
+    cache.changed("key:ABCD1234")  # committed while the database read was in flight
+    cache.remember_key(key(), before_read)
+    assert cache.key("ABCD1234") is None
+
+
+def test_nothing_is_served_or_kept_without_announcements() -> None:
+    cache, _ = live_cache()
+    record = key()
+    cache.remember_key(record, cache.generation)
+    cache.go_dark()
+    assert cache.key(record.prefix) is None
+    cache.remember_key(record, cache.generation)
+    cache.go_live()  # what was announced meanwhile is unknown: start empty
+    assert cache.key(record.prefix) is None
+
+
+def test_a_zero_ttl_disables_caching() -> None:
+    cache, _ = live_cache(ttl=0)
+    cache.remember_key(key(), cache.generation)
+    assert cache.key("ABCD1234") is None
+
+
+def test_memory_is_bounded() -> None:
+    cache = AccessCache(2.0, max_entries=3, clock=Clock())
+    cache.go_live()
+    for number in range(3):
+        cache.remember_key(key(f"KEY{number:05d}"), cache.generation)
+    cache.remember_key(key("KEY99999"), cache.generation)
+    assert cache.key("KEY99999") is None
+    assert cache.key("KEY00000") is None
