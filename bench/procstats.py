@@ -17,13 +17,16 @@ class Usage:
 
 
 def tree_usage(root_pid: int) -> Usage:
-    """Summed over the process and its descendants (PostgreSQL forks one per connection)."""
+    """Summed over the process and its descendants (PostgreSQL forks one per connection).
+
+    CPU includes children that already exited (cutime, cstime): a connection closed between
+    two snapshots must not take its CPU time with it."""
     pids = _descendants(root_pid) | {root_pid}
     cpu = rss = peak = 0.0
     for pid in pids:
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            cpu += (int(fields[11]) + int(fields[12])) / _TICKS
+            cpu += sum(int(ticks) for ticks in fields[11:15]) / _TICKS
             status = _status(pid)
         except (FileNotFoundError, ProcessLookupError, IndexError):
             continue
