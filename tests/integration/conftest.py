@@ -8,6 +8,7 @@ test makes its own account, channel and key, so tests never need a global clean-
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import time
 import uuid
@@ -184,28 +185,38 @@ CREATE_QUOTA = 2
 KEY_MANAGEMENT_QUOTA = 3
 
 
-@pytest.fixture
-def two_gateways(stack: Servers, services: dict[str, ServiceProcess]) -> Iterator[list[str]]:
-    # An hour-long window, so no window boundary falls inside the test.
+@contextlib.contextmanager
+def gateways(stack: Servers, quotas: dict[str, str], ports: tuple[int, ...]) -> Iterator[list[str]]:
+    """Gateways of their own with these RATE_LIMIT_ settings, counting in the shared table;
+    an hour-long window, so no window boundary falls inside a test."""
     env = service_env(
         stack,
         {
             "RATE_LIMIT_WINDOW_SECONDS": "3600",
             "RATE_LIMIT_PER_IP": "100000000",
-            "RATE_LIMIT_PER_KEY": str(KEY_QUOTA),
-            "RATE_LIMIT_EVENTS_CREATE_PER_KEY": str(CREATE_QUOTA),
-            "RATE_LIMIT_KEY_MANAGEMENT_PER_OWNER": str(KEY_MANAGEMENT_QUOTA),
             "GATEWAY_OUTCOME_WAIT_SECONDS": "0",
+            **quotas,
         },
     )
-    gateways = [
+    started = [
         ServiceProcess("gateway", port, env, TEST.base_dir / "logs" / f"limits-{port}")
-        for port in (18091, 18092)
+        for port in ports
     ]
     try:
-        for gateway in gateways:
+        for gateway in started:
             gateway.start()
-        yield [g.url for g in gateways]
+        yield [g.url for g in started]
     finally:
-        for gateway in gateways:
+        for gateway in started:
             gateway.stop()
+
+
+@pytest.fixture
+def two_gateways(stack: Servers, services: dict[str, ServiceProcess]) -> Iterator[list[str]]:
+    quotas = {
+        "RATE_LIMIT_PER_KEY": str(KEY_QUOTA),
+        "RATE_LIMIT_EVENTS_CREATE_PER_KEY": str(CREATE_QUOTA),
+        "RATE_LIMIT_KEY_MANAGEMENT_PER_OWNER": str(KEY_MANAGEMENT_QUOTA),
+    }
+    with gateways(stack, quotas, (18091, 18092)) as urls:
+        yield urls

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Iterator
 
 import asyncpg
 import httpx
+import pytest
 
+from devstack.stack import Servers, ServiceProcess
+from services.gateway.ratelimit import LEASE_SHARE
 from shared import key_store
 from shared.api_keys import OWNER_SCOPES
 from tests.integration.conftest import (
@@ -15,6 +19,7 @@ from tests.integration.conftest import (
     KEY_MANAGEMENT_QUOTA,
     KEY_QUOTA,
     Tenant,
+    gateways,
 )
 
 CHANNELS = "/api/public/v1/channels"
@@ -116,3 +121,60 @@ async def test_pruning_keeps_live_counters_of_longer_windows(db: asyncpg.Pool) -
     await db.execute(_PRUNE)
     left = await db.fetch("SELECT bucket FROM rate_limit_counters WHERE bucket LIKE $1", f"{tag}-%")
     assert [r["bucket"] for r in left] == [f"{tag}-hour"]
+
+
+LARGE_QUOTA = 400
+
+
+@pytest.fixture
+def leasing_gateways(stack: Servers, services: dict[str, ServiceProcess]) -> Iterator[list[str]]:
+    with gateways(stack, {"RATE_LIMIT_PER_KEY": str(LARGE_QUOTA)}, (18091, 18092)) as urls:
+        yield urls
+
+
+async def test_gateways_leasing_a_large_quota_never_admit_more_than_it(
+    leasing_gateways: list[str], tenant: Tenant, db: asyncpg.Pool
+) -> None:
+    # Each gateway leases a share of the quota and spends it from memory: the database grants
+    # no more than the quota, so the deployment never admits more, and at most one unspent
+    # lease per gateway is refused early.
+    async with httpx.AsyncClient(timeout=30) as client:
+        answers: list[httpx.Response] = []
+        for wave in range(6):
+            answers += await asyncio.gather(
+                *(
+                    client.get(leasing_gateways[(wave + i) % 2] + CHANNELS, headers=tenant.headers)
+                    for i in range(100)
+                )
+            )
+    admitted = [a for a in answers if a.status_code == 200]
+    refused = [a for a in answers if a.status_code == 429]
+    assert len(admitted) + len(refused) == len(answers)
+    first_lease = LARGE_QUOTA // LEASE_SHARE
+    assert LARGE_QUOTA - 2 * first_lease <= len(admitted) <= LARGE_QUOTA
+    key_id = await db.fetchval(
+        "SELECT id FROM api_keys WHERE prefix = $1", tenant.key.split("_")[2]
+    )
+    leased = await db.fetchval(
+        "SELECT sum(hits) FROM rate_limit_counters WHERE bucket = $1", f"key:{key_id}"
+    )
+    assert leased == LARGE_QUOTA  # granted up to the quota, and no further
+    assert all(int(a.headers["retry-after"]) > 0 for a in refused)
+
+
+async def test_a_gateway_spends_its_lease_without_asking_the_database(
+    leasing_gateways: list[str], tenant: Tenant, db: asyncpg.Pool
+) -> None:
+    key_id = await db.fetchval(
+        "SELECT id FROM api_keys WHERE prefix = $1", tenant.key.split("_")[2]
+    )
+    async with httpx.AsyncClient(timeout=30) as client:
+        for _ in range(LARGE_QUOTA // LEASE_SHARE):  # exactly the first lease
+            response = await client.get(leasing_gateways[0] + CHANNELS, headers=tenant.headers)
+            assert response.status_code == 200
+    counted = await db.fetchval(
+        "SELECT hits FROM rate_limit_counters WHERE bucket = $1", f"key:{key_id}"
+    )
+    assert counted == LARGE_QUOTA // LEASE_SHARE  # one lease, spent from memory
+    left = LARGE_QUOTA - LARGE_QUOTA // LEASE_SHARE
+    assert response.headers["ratelimit"].startswith(f'"key";r={left};')
