@@ -76,6 +76,9 @@ class IngestEnvelope(_Message):
     idempotency_key: str
     request_hash: str
     command: Command
+    # False when no gateway waits for the outcome (Prefer: respond-async, batches, webhook
+    # deliveries): the publisher then announces the outcome without the stored event.
+    awaits_outcome: bool = True
 
 
 OutcomeStatus = Literal["created", "updated", "duplicate", "stale", "rejected"]

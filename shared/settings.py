@@ -79,6 +79,10 @@ class WorkerSettings(BaseSettings):
     batch_max_records: int = Field(default=500, ge=1)
     # Consecutive undecodable messages tolerated before the consumer stops.
     poison_run_limit: int = Field(default=100, ge=1)
+    # A fetch returns once this much is waiting or fetch_max_wait_ms has passed: fewer,
+    # larger batches (fewer fetches, transactions and offset commits) for a bounded delay.
+    fetch_min_bytes: int = Field(default=1, ge=1)
+    fetch_max_wait_ms: int = Field(default=500, ge=0)
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     log: LogSettings = Field(default_factory=LogSettings)

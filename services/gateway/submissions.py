@@ -118,7 +118,13 @@ class EventSubmitter:
             await self.inflight.release(owner_id, key)
 
     async def _send(self, request: Request, command: Command, digest: str) -> Submission:
-        envelope = build_envelope(request, command, digest, request.idempotency_key)
+        envelope = build_envelope(
+            request,
+            command,
+            digest,
+            request.idempotency_key,
+            awaits_outcome=not request.respond_async,
+        )
         return await self._write_and_wait(envelope, request.respond_async)
 
     async def _replay(self, request: Request, prior: IdempotencyRecord, digest: str) -> Submission:
@@ -139,7 +145,12 @@ class EventSubmitter:
 
 
 def build_envelope(
-    request: Request, command: Command, digest: str, idempotency_key: str | None
+    request: Request,
+    command: Command,
+    digest: str,
+    idempotency_key: str | None,
+    *,
+    awaits_outcome: bool,
 ) -> IngestEnvelope:
     message_id = uuid.uuid4()
     return IngestEnvelope(
@@ -151,6 +162,7 @@ def build_envelope(
         idempotency_key=idempotency_key or f"message:{message_id}",
         request_hash=digest,
         command=command,
+        awaits_outcome=awaits_outcome,
     )
 
 

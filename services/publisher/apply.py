@@ -16,7 +16,6 @@ import asyncpg
 from services.publisher.bulk import NotAllNew, create_all, plain_creates
 from services.publisher.rows import event_columns, make_outcome
 from shared.event_model import EventInput, InvalidEvent, apply_patch
-from shared.event_view import event_view
 from shared.messages import (
     STATUS_AFTER,
     ChangeStatus,
@@ -140,7 +139,7 @@ async def _create(
         *event_columns(event),
     )
     if row is not None:
-        return make_outcome(envelope, "created", event=event_view(row))
+        return make_outcome(envelope, "created", row=row)
     if event.sourceId is None:
         return await _with_current(conn, envelope, "duplicate", command.event_id)
     # Same source record in the same channel: the sync job's resend is an upsert.
@@ -170,7 +169,7 @@ async def _replace(
     row = await conn.fetchrow(_REPLACE_EVENT, event_id, status, *event_columns(event))
     if row is None:
         return await _with_current(conn, envelope, "stale", event_id)
-    return make_outcome(envelope, "updated", event=event_view(row))
+    return make_outcome(envelope, "updated", row=row)
 
 
 async def _change_status(
@@ -187,7 +186,7 @@ async def _change_status(
             reason="a cancelled event cannot be published or unpublished",
         )
     row = await conn.fetchrow(_CHANGE_STATUS, command.event_id, STATUS_AFTER[command.action])
-    return make_outcome(envelope, "updated", event=event_view(row))
+    return make_outcome(envelope, "updated", row=row)
 
 
 def _no_such_event(envelope: IngestEnvelope) -> Outcome:
@@ -197,6 +196,7 @@ def _no_such_event(envelope: IngestEnvelope) -> Outcome:
 async def _with_current(
     conn: asyncpg.Connection, envelope: IngestEnvelope, status: OutcomeStatus, event_id: uuid.UUID
 ) -> Outcome:
-    row = await conn.fetchrow("SELECT * FROM events WHERE id = $1", event_id)
-    view = event_view(row) if row is not None else None
-    return make_outcome(envelope, status, event_id=event_id, event=view)
+    row = None
+    if envelope.awaits_outcome:
+        row = await conn.fetchrow("SELECT * FROM events WHERE id = $1", event_id)
+    return make_outcome(envelope, status, event_id=event_id, row=row)

@@ -15,7 +15,6 @@ from typing import Any
 import asyncpg
 
 from services.publisher.rows import event_columns, make_outcome
-from shared.event_view import event_view
 from shared.messages import CreateEvent, IngestEnvelope, Outcome
 
 _CLAIM_MANY = """
@@ -36,7 +35,7 @@ FROM unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::text[], $5::text[],
     $11::text[]) AS u(id, owner, channel, status, title, start_at, end_at, timezone,
     source_id, source_updated_at, body)
 ON CONFLICT (id) DO NOTHING
-RETURNING *
+RETURNING {returning}
 """
 
 
@@ -65,12 +64,15 @@ async def create_all(
     claims = await conn.fetch(_CLAIM_MANY, *_columns_of(envelopes, _claim_row))
     if len(claims) != len(group):
         raise NotAllNew
-    rows = await conn.fetch(_INSERT_MANY, *_columns_of(envelopes, _event_row))
+    # Whole rows (and their bodies decoded) only when some gateway waits to answer with one.
+    returning = "*" if any(envelope.awaits_outcome for envelope in envelopes) else "id"
+    insert = _INSERT_MANY.format(returning=returning)
+    rows = await conn.fetch(insert, *_columns_of(envelopes, _event_row))
     if len(rows) != len(group):
         raise NotAllNew
     by_id = {row["id"]: row for row in rows}
     return {
-        index: make_outcome(envelope, "created", event=event_view(by_id[envelope.command.event_id]))
+        index: make_outcome(envelope, "created", row=by_id[envelope.command.event_id])
         for index, envelope in group
     }
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from shared.event_model import EventInput
-from shared.messages import IngestEnvelope, Outcome, OutcomeStatus
+from shared.event_view import event_view
+from shared.messages import SCHEMA_VERSION, IngestEnvelope, Outcome, OutcomeStatus
 
 
 def event_columns(event: EventInput) -> tuple[Any, ...]:
@@ -29,11 +31,16 @@ def make_outcome(
     status: OutcomeStatus,
     *,
     event_id: uuid.UUID | None = None,
-    event: dict[str, object] | None = None,
+    row: Mapping[str, Any] | None = None,
     reason_code: str | None = None,
     reason: str | None = None,
 ) -> Outcome:
-    return Outcome(
+    """The stored event (`row`) goes into the outcome only for a gateway waiting to answer
+    with it; the auditor needs none of it."""
+    event = event_view(row) if row is not None and envelope.awaits_outcome else None
+    # Every field comes from a validated envelope or our own row: skip re-validation.
+    return Outcome.model_construct(
+        schema_version=SCHEMA_VERSION,
         message_id=envelope.message_id,
         request_id=envelope.request_id,
         owner_id=envelope.owner_id,

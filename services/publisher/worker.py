@@ -124,7 +124,14 @@ async def open_publisher(
     pool = await create_pool(settings.database)
     observe_pool(pool)
     producer = create_producer(settings.kafka, client_id)
-    consumer = create_consumer(settings.kafka, ConsumerGroup.PUBLISHER, [Topic.INGEST], client_id)
+    consumer = create_consumer(
+        settings.kafka,
+        ConsumerGroup.PUBLISHER,
+        [Topic.INGEST],
+        client_id,
+        fetch_min_bytes=settings.fetch_min_bytes,
+        fetch_max_wait_ms=settings.fetch_max_wait_ms,
+    )
     await producer.start()
     await consumer.start()
     checks["postgres"] = lambda: ping(pool)

@@ -59,3 +59,29 @@ def test_event_id_is_deterministic_per_owner_and_key() -> None:
     assert derive_event_id(1, "k") != derive_event_id(2, "k")
     assert derive_event_id(1, "k") != derive_event_id(1, "other")
     assert derive_event_id(1, None) != derive_event_id(1, None)
+
+
+def test_an_envelope_from_before_awaits_outcome_still_decodes_as_awaited() -> None:
+    older = encode(envelope()).replace(b',"awaits_outcome":true', b"")
+    assert b"awaits_outcome" not in older
+    assert decode_ingest(older).awaits_outcome is True
+
+
+@pytest.mark.parametrize(("awaited", "carries_event"), [(True, True), (False, False)])
+def test_an_outcome_carries_the_event_only_for_a_waiting_gateway(
+    awaited: bool, carries_event: bool
+) -> None:
+    from services.publisher.rows import make_outcome
+    from shared.messages import decode_outcome
+
+    sent = envelope().model_copy(update={"awaits_outcome": awaited})
+    row = {"id": sent.command.event_id, "owner_account_id": 7, "channel_id": 1,
+           "status": "published", "body": {"title": "Jazz"}, "version": 1,
+           "created_at": datetime.now(UTC), "updated_at": datetime.now(UTC)}  # fmt: skip
+    outcome = decode_outcome(encode(make_outcome(sent, "created", row=row)))
+    assert (outcome.event is not None) is carries_event
+    assert (outcome.message_id, outcome.event_id, outcome.status) == (
+        sent.message_id,
+        sent.command.event_id,
+        "created",
+    )
