@@ -1,0 +1,72 @@
+"""Coalescing concurrent calls: one flush per wave of callers, answers in order, errors to
+every caller of the failed flush, and a caller that gives up does not hurt the others."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+import pytest
+
+from shared.coalesce import Coalescer
+
+
+class Recorder:
+    def __init__(self, fail_on: int | None = None) -> None:
+        self.batches: list[list[int]] = []
+        self.fail_on = fail_on
+
+    async def flush(self, items: Sequence[int]) -> list[int]:
+        self.batches.append(list(items))
+        await asyncio.sleep(0.01)  # a database round trip
+        if self.fail_on in items:
+            raise ConnectionError("database gone")
+        return [item * 10 for item in items]
+
+
+async def test_a_caller_alone_is_flushed_at_once() -> None:
+    recorder = Recorder()
+    assert await Coalescer(recorder.flush).submit(1) == 10
+    assert recorder.batches == [[1]]
+
+
+async def test_callers_arriving_during_a_flush_share_the_next_one() -> None:
+    recorder = Recorder()
+    coalescer = Coalescer(recorder.flush)
+    first = asyncio.create_task(coalescer.submit(1))
+    await asyncio.sleep(0)  # the first flush is under way
+    rest = [asyncio.create_task(coalescer.submit(n)) for n in range(2, 7)]
+    assert await asyncio.gather(first, *rest) == [10, 20, 30, 40, 50, 60]
+    assert recorder.batches == [[1], [2, 3, 4, 5, 6]]
+
+
+async def test_batches_are_capped() -> None:
+    recorder = Recorder()
+    coalescer = Coalescer(recorder.flush, max_items=2)
+    results = await asyncio.gather(*(coalescer.submit(n) for n in range(5)))
+    assert results == [0, 10, 20, 30, 40]
+    assert [len(batch) for batch in recorder.batches] == [2, 2, 1]
+
+
+async def test_a_failed_flush_fails_its_callers_only() -> None:
+    recorder = Recorder(fail_on=3)
+    coalescer = Coalescer(recorder.flush)
+    first = asyncio.create_task(coalescer.submit(1))
+    await asyncio.sleep(0)
+    failing = [asyncio.create_task(coalescer.submit(n)) for n in (2, 3)]
+    assert await first == 10
+    for task in failing:
+        with pytest.raises(ConnectionError):
+            await task
+    assert await coalescer.submit(4) == 40  # the next flush works again
+
+
+async def test_a_caller_that_gives_up_leaves_the_others_answered() -> None:
+    recorder = Recorder()
+    coalescer = Coalescer(recorder.flush)
+    impatient = asyncio.create_task(coalescer.submit(1))
+    patient = asyncio.create_task(coalescer.submit(2))
+    await asyncio.sleep(0)
+    impatient.cancel()
+    assert await patient == 20
+    assert impatient.cancelled()
