@@ -71,7 +71,8 @@ CONSUMER_LAG = Gauge(
 )
 AUDIT_ROWS = Counter(
     "pinned_auditor_rows_written_total",
-    "Rows written by the auditor, by kind (request, outcome). Redeliveries are not counted.",
+    "Rows written by the auditor, by kind (request: one per gateway request). Redeliveries "
+    "are not counted; command outcomes are counted by pinned_publisher_commands_total.",
     ["kind"],
 )
 DB_POOL_WAIT = Histogram(

@@ -1,4 +1,4 @@
-"""Writes audit rows and key usage, idempotent on record id and message id.
+"""Writes audit rows and key usage, idempotent on the record id.
 
 Key counters move only for rows this transaction really inserted, so a redelivered batch
 neither duplicates an audit row nor counts a request twice.
@@ -13,7 +13,7 @@ from uuid import UUID
 
 import asyncpg
 
-from shared.messages import AuditRecord, Outcome
+from shared.messages import AuditRecord
 
 _INSERT_AUDIT = """
 INSERT INTO audit_log (record_id, request_id, occurred_at, method, route, path, status,
@@ -35,15 +35,6 @@ UPDATE api_keys SET
 WHERE id = $1
 """
 
-_INSERT_OUTCOMES = """
-INSERT INTO command_outcomes (message_id, request_id, owner_account_id, event_id, status,
-    reason_code, reason, decided_at)
-SELECT * FROM unnest($1::uuid[], $2::text[], $3::bigint[], $4::uuid[], $5::text[],
-    $6::text[], $7::text[], $8::timestamptz[])
-ON CONFLICT (message_id) DO NOTHING
-RETURNING message_id
-"""
-
 
 @dataclass
 class _KeyUse:
@@ -59,11 +50,6 @@ async def write_audit(conn: asyncpg.Connection, records: Sequence[AuditRecord]) 
     for key_id, use in _usage_by_key(inserted).items():
         await conn.execute(_BUMP_KEY, key_id, use.count, use.last_at, use.last_ip)
     return len(inserted)
-
-
-async def write_outcomes(conn: asyncpg.Connection, outcomes: Sequence[Outcome]) -> int:
-    columns = list(zip(*(_outcome_row(o) for o in outcomes), strict=True))
-    return len(await conn.fetch(_INSERT_OUTCOMES, *columns))
 
 
 def _audit_row(r: AuditRecord) -> tuple[object, ...]:
@@ -82,19 +68,6 @@ def _audit_row(r: AuditRecord) -> tuple[object, ...]:
         r.api_key_id,
         r.key_prefix,
         r.error_code,
-    )
-
-
-def _outcome_row(o: Outcome) -> tuple[object, ...]:
-    return (
-        o.message_id,
-        o.request_id,
-        o.owner_id,
-        o.event_id,
-        o.status,
-        o.reason_code,
-        o.reason,
-        o.decided_at,
     )
 
 

@@ -11,23 +11,19 @@ import structlog
 from aiokafka import ConsumerRecord
 
 from services.auditor.settings import AuditorSettings
-from services.auditor.store import write_audit, write_outcomes
+from services.auditor.store import write_audit
 from shared.consumer_loop import ConsumerLoop, Decoded, LoopSettings
 from shared.db import create_pool, ping
 from shared.kafka import broker_reachable, create_consumer, create_producer
-from shared.messages import AuditRecord, Outcome, decode_audit, decode_outcome
+from shared.messages import AuditRecord, decode_audit
 from shared.metrics import AUDIT_ROWS
 from shared.ops_http import Check, observe_pool
 from shared.topics import ConsumerGroup, Topic
 
 log = structlog.get_logger("auditor.message")
 
-AuditMessage = AuditRecord | Outcome
 
-
-def _decode(record: ConsumerRecord) -> AuditMessage:
-    if record.topic == Topic.OUTCOMES:
-        return decode_outcome(record.value)
+def _decode(record: ConsumerRecord) -> AuditRecord:
     return decode_audit(record.value)
 
 
@@ -35,43 +31,31 @@ class Auditor:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
 
-    async def apply(self, batch: Sequence[Decoded[AuditMessage]]) -> None:
-        records = [d.message for d in batch if isinstance(d.message, AuditRecord)]
-        outcomes = [d.message for d in batch if isinstance(d.message, Outcome)]
+    async def apply(self, batch: Sequence[Decoded[AuditRecord]]) -> None:
         async with self._pool.acquire() as conn, conn.transaction():
-            audit_rows = await write_audit(conn, records) if records else 0
-            outcome_rows = await write_outcomes(conn, outcomes) if outcomes else 0
+            audit_rows = await write_audit(conn, [item.message for item in batch])
         AUDIT_ROWS.labels("request").inc(audit_rows)
-        AUDIT_ROWS.labels("outcome").inc(outcome_rows)
         for item in batch:
             _log_message(item)
 
 
-def _log_message(item: Decoded[AuditMessage]) -> None:
+def _log_message(item: Decoded[AuditRecord]) -> None:
     message = item.message
-    common = {
-        "request_id": message.request_id,
-        "partition": item.record.partition,
-        "offset": item.record.offset,
-    }
-    if isinstance(message, AuditRecord):
-        log.info(
-            "request audited",
-            route=message.route,
-            status=message.status,
-            key_prefix=message.key_prefix,
-            **common,
-        )
-    else:
-        log.info(
-            "outcome recorded", event_id=str(message.event_id), outcome=message.status, **common
-        )
+    log.info(
+        "request audited",
+        request_id=message.request_id,
+        route=message.route,
+        status=message.status,
+        key_prefix=message.key_prefix,
+        partition=item.record.partition,
+        offset=item.record.offset,
+    )
 
 
 @contextlib.asynccontextmanager
 async def open_auditor(
     settings: AuditorSettings, checks: dict[str, Check]
-) -> AsyncIterator[ConsumerLoop[AuditMessage]]:
+) -> AsyncIterator[ConsumerLoop[AuditRecord]]:
     client_id = f"auditor-{os.getpid()}"
     pool = await create_pool(settings.database)
     observe_pool(pool)
@@ -79,7 +63,7 @@ async def open_auditor(
     consumer = create_consumer(
         settings.kafka,
         ConsumerGroup.AUDITOR,
-        [Topic.AUDIT, Topic.OUTCOMES],
+        [Topic.AUDIT],
         client_id,
         fetch_min_bytes=settings.fetch_min_bytes,
         fetch_max_wait_ms=settings.fetch_max_wait_ms,

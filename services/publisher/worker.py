@@ -13,6 +13,7 @@ from aiokafka import ConsumerRecord
 from aiokafka.errors import KafkaError
 
 from services.publisher.apply import apply_batch
+from services.publisher.outcome_log import record_outcomes
 from services.publisher.settings import PublisherSettings
 from shared.consumer_loop import ConsumerLoop, Decoded, LoopSettings
 from shared.db import create_pool, ping
@@ -49,18 +50,23 @@ class Publisher:
 
     async def apply(self, batch: Sequence[Decoded[IngestEnvelope]]) -> None:
         self._batches += 1
+        envelopes = [item.message for item in batch]
         async with self._pool.acquire() as conn, conn.transaction():
-            outcomes = await apply_batch(conn, [item.message for item in batch])
+            outcomes = await apply_batch(conn, envelopes)
+            await record_outcomes(conn, outcomes)
             self._failpoint("before_commit")
         self._failpoint("after_commit")  # committed in PostgreSQL, offsets not yet in Kafka
         for item, outcome in zip(batch, outcomes, strict=True):
             COMMANDS.labels(outcome.status).inc()
             _log_outcome(item.record, outcome)
-        await self._announce(outcomes)
+        awaited = [o for o, e in zip(outcomes, envelopes, strict=True) if e.awaits_outcome]
+        if awaited:
+            await self._announce(awaited)
 
     async def _announce(self, outcomes: list[Outcome]) -> None:
         """Tell waiting gateways. Best effort: the database row is the record of truth, and a
-        gateway that misses an outcome answers 202 with a Location to poll."""
+        gateway that misses an outcome answers 202 with a Location to poll. Outcomes nobody
+        waits for are only recorded, not announced."""
         sends = [
             self._producer.send_and_wait(
                 Topic.OUTCOMES,
