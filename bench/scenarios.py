@@ -216,6 +216,7 @@ async def _produce_backlog(bootstrap: str, tenant: Tenant, commands: int) -> flo
                 received_at=datetime.now(UTC), owner_id=tenant.account_id,
                 idempotency_key=key, request_hash="bench",
                 command=CreateEvent(event_id=derive_event_id(tenant.account_id, key), event=event),
+                awaited_until=None,  # as the gateway sends respond-async requests' commands
             )  # fmt: skip
             pending.append(
                 await producer.send(

@@ -7,7 +7,7 @@ that do not decode raise `PoisonMessage`, which the consumer sends to the DLQ.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -15,6 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from shared.event_model import EventInput, StoredStatus
 
 SCHEMA_VERSION: Literal[1] = 1
+
+ALWAYS = datetime.max.replace(tzinfo=UTC) - timedelta(days=1)
+CLOCK_GRACE = timedelta(seconds=1)
 
 # Names the deterministic event ids; changing it would change every derived id.
 EVENT_ID_NAMESPACE = uuid.UUID("8f6b1d2e-4a57-4c1b-9a3e-6d0f5b7c2e91")
@@ -76,9 +79,15 @@ class IngestEnvelope(_Message):
     idempotency_key: str
     request_hash: str
     command: Command
-    # False when no gateway waits for the outcome (Prefer: respond-async, batches, webhook
-    # deliveries): the publisher then announces the outcome without the stored event.
-    awaits_outcome: bool = True
+    # Until when a gateway waits for the outcome; None when none does (Prefer: respond-async,
+    # batches, webhook deliveries). Past it the publisher records the outcome without
+    # announcing it: a backlog drained after an outage announces nothing nobody waits for.
+    # Absent in messages written before the field existed: those are announced as before.
+    awaited_until: datetime | None = ALWAYS
+
+    def awaited(self, now: datetime) -> bool:
+        """Clocks of gateway and publisher hosts may differ a little: a second of grace."""
+        return self.awaited_until is not None and now < self.awaited_until + CLOCK_GRACE
 
 
 OutcomeStatus = Literal["created", "updated", "duplicate", "stale", "rejected"]

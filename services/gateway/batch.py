@@ -75,7 +75,7 @@ class BatchSubmitter:
                 results[index] = self._replayed(index, prior, digest)
                 continue
             pending.append(
-                (index, build_envelope(request, command, digest, key, awaits_outcome=False))
+                (index, build_envelope(request, command, digest, key, wait_seconds=None))
             )
         return pending
 

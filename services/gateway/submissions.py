@@ -10,7 +10,7 @@ import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, TypeVar
 
 from services.gateway.access import AccessReader
@@ -123,7 +123,7 @@ class EventSubmitter:
             command,
             digest,
             request.idempotency_key,
-            awaits_outcome=not request.respond_async,
+            wait_seconds=None if request.respond_async else self.outcome_wait_seconds,
         )
         return await self._write_and_wait(envelope, request.respond_async)
 
@@ -150,19 +150,23 @@ def build_envelope(
     digest: str,
     idempotency_key: str | None,
     *,
-    awaits_outcome: bool,
+    wait_seconds: float | None,
 ) -> IngestEnvelope:
+    """`wait_seconds`: how long the caller will wait for the outcome (None: it will not)."""
     message_id = uuid.uuid4()
+    received_at = datetime.now(UTC)
     return IngestEnvelope(
         message_id=message_id,
         request_id=request.request_id,
-        received_at=datetime.now(UTC),
+        received_at=received_at,
         owner_id=request.principal.owner_id,
         api_key_id=request.principal.key_id,
         idempotency_key=idempotency_key or f"message:{message_id}",
         request_hash=digest,
         command=command,
-        awaits_outcome=awaits_outcome,
+        awaited_until=None
+        if wait_seconds is None
+        else received_at + timedelta(seconds=wait_seconds),
     )
 
 

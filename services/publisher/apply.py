@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 import asyncpg
 
@@ -197,6 +198,6 @@ async def _with_current(
     conn: asyncpg.Connection, envelope: IngestEnvelope, status: OutcomeStatus, event_id: uuid.UUID
 ) -> Outcome:
     row = None
-    if envelope.awaits_outcome:
+    if envelope.awaited(datetime.now(UTC)):
         row = await conn.fetchrow("SELECT * FROM events WHERE id = $1", event_id)
     return make_outcome(envelope, status, event_id=event_id, row=row)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -65,7 +66,8 @@ async def create_all(
     if len(claims) != len(group):
         raise NotAllNew
     # Whole rows (and their bodies decoded) only when some gateway waits to answer with one.
-    returning = "*" if any(envelope.awaits_outcome for envelope in envelopes) else "id"
+    now = datetime.now(UTC)
+    returning = "*" if any(envelope.awaited(now) for envelope in envelopes) else "id"
     insert = _INSERT_MANY.format(returning=returning)
     rows = await conn.fetch(insert, *_columns_of(envelopes, _event_row))
     if len(rows) != len(group):

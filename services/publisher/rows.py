@@ -37,7 +37,8 @@ def make_outcome(
 ) -> Outcome:
     """The stored event (`row`) goes into the outcome only for a gateway waiting to answer
     with it; the auditor needs none of it."""
-    event = event_view(row) if row is not None and envelope.awaits_outcome else None
+    decided_at = datetime.now(UTC)
+    event = event_view(row) if row is not None and envelope.awaited(decided_at) else None
     # Every field comes from a validated envelope or our own row: skip re-validation.
     return Outcome.model_construct(
         schema_version=SCHEMA_VERSION,
@@ -49,5 +50,5 @@ def make_outcome(
         reason_code=reason_code,
         reason=reason,
         event=event,
-        decided_at=datetime.now(UTC),
+        decided_at=decided_at,
     )

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import os
 from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, datetime
 
 import asyncpg
 import structlog
@@ -59,7 +60,8 @@ class Publisher:
         for item, outcome in zip(batch, outcomes, strict=True):
             COMMANDS.labels(outcome.status).inc()
             _log_outcome(item.record, outcome)
-        awaited = [o for o, e in zip(outcomes, envelopes, strict=True) if e.awaits_outcome]
+        now = datetime.now(UTC)
+        awaited = [o for o, e in zip(outcomes, envelopes, strict=True) if e.awaited(now)]
         if awaited:
             await self._announce(awaited)
 

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -61,10 +61,18 @@ def test_event_id_is_deterministic_per_owner_and_key() -> None:
     assert derive_event_id(1, None) != derive_event_id(1, None)
 
 
-def test_an_envelope_from_before_awaits_outcome_still_decodes_as_awaited() -> None:
-    older = encode(envelope()).replace(b',"awaits_outcome":true', b"")
-    assert b"awaits_outcome" not in older
-    assert decode_ingest(older).awaits_outcome is True
+def test_an_envelope_from_before_awaited_until_is_still_announced() -> None:
+    older = encode(envelope()).replace(b',"awaited_until":"9999-12-30T23:59:59.999999Z"', b"")
+    assert b"awaited_until" not in older
+    assert decode_ingest(older).awaited(datetime.now(UTC))
+
+
+def test_an_outcome_is_awaited_until_the_deadline_and_a_second_of_grace() -> None:
+    now = datetime.now(UTC)
+    sent = envelope().model_copy(update={"awaited_until": now})
+    assert sent.awaited(now + timedelta(seconds=0.9))
+    assert not sent.awaited(now + timedelta(seconds=1.1))
+    assert not envelope().model_copy(update={"awaited_until": None}).awaited(now)
 
 
 @pytest.mark.parametrize(("awaited", "carries_event"), [(True, True), (False, False)])
@@ -74,7 +82,8 @@ def test_an_outcome_carries_the_event_only_for_a_waiting_gateway(
     from services.publisher.rows import make_outcome
     from shared.messages import decode_outcome
 
-    sent = envelope().model_copy(update={"awaits_outcome": awaited})
+    until = datetime.now(UTC) + timedelta(seconds=3) if awaited else None
+    sent = envelope().model_copy(update={"awaited_until": until})
     row = {"id": sent.command.event_id, "owner_account_id": 7, "channel_id": 1,
            "status": "published", "body": {"title": "Jazz"}, "version": 1,
            "created_at": datetime.now(UTC), "updated_at": datetime.now(UTC)}  # fmt: skip

@@ -214,7 +214,7 @@ def _envelope(
         idempotency_key=f"webhook:{integration['id']}:{key}"[:255],
         request_hash=request_hash(command, payload),
         command=command,
-        awaits_outcome=False,  # the sender is answered once Kafka has the command
+        awaited_until=None,  # the sender is answered once Kafka has the command
     )
 
 
