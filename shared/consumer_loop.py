@@ -23,6 +23,7 @@ from aiokafka.errors import CommitFailedError, KafkaError
 
 from shared.db import PoolExhausted
 from shared.kafka import REQUEST_ID_HEADER, Producer, header
+from shared.logging import flush_logs
 from shared.messages import PoisonMessage
 from shared.metrics import (
     CONSUMER_BATCH_DURATION,
@@ -105,6 +106,7 @@ class ConsumerLoop(Generic[T]):
             if records:
                 await self._process(records)
             await self._report_lag()
+            flush_logs()
 
     async def _process(self, records: list[ConsumerRecord]) -> None:
         started = time.perf_counter()

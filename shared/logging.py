@@ -4,13 +4,52 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import TextIO
 
 import structlog
 
 from shared.settings import LogSettings
 
 
-def configure_logging(service: str, settings: LogSettings) -> None:
+class LineWriter:
+    """A structlog logger writing one line per event. With `flush_each` off, lines are held
+    until `flush_logs()` and written in one call: consumers flush once per batch, not once
+    per message (a system call per line was 7% of the publisher draining a backlog). A crash
+    then loses only the lines of the batch in progress, which is uncommitted and will be
+    applied, and logged, again. Warnings and errors are always written at once, so a consumer
+    retrying through an outage does not hold them back."""
+
+    def __init__(self, stream: TextIO, flush_each: bool) -> None:
+        self._stream = stream
+        self._flush_each = flush_each
+
+    def msg(self, message: str) -> None:
+        if self._flush_each:
+            self._stream.write(message + "\n")
+            self._stream.flush()
+        else:
+            _held.append(message)
+
+    def urgent(self, message: str) -> None:
+        _held.append(message)
+        flush_logs(self._stream)
+
+    log = debug = info = msg
+    warn = warning = error = err = critical = exception = fatal = urgent
+
+
+_held: list[str] = []
+
+
+def flush_logs(stream: TextIO | None = None) -> None:
+    if _held:
+        target = stream or sys.stdout
+        target.write("\n".join(_held) + "\n")
+        target.flush()
+        _held.clear()
+
+
+def configure_logging(service: str, settings: LogSettings, flush_each_line: bool = True) -> None:
     """Route structlog and the standard library (aiokafka, uvicorn) through one JSON renderer."""
     renderer: structlog.types.Processor = (
         structlog.processors.JSONRenderer()
@@ -30,7 +69,7 @@ def configure_logging(service: str, settings: LogSettings) -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(settings.level)),
-        logger_factory=structlog.PrintLoggerFactory(sys.stdout),
+        logger_factory=lambda *_: LineWriter(sys.stdout, flush_each_line),
         cache_logger_on_first_use=True,
     )
     structlog.contextvars.clear_contextvars()

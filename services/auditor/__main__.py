@@ -10,7 +10,7 @@ from shared.worker_runtime import run_worker
 
 def main() -> None:
     settings = AuditorSettings()
-    configure_logging("auditor", settings.log)
+    configure_logging("auditor", settings.log, flush_each_line=False)  # flushed per batch
     run_worker(lambda checks: open_auditor(settings, checks), settings.host, settings.port)
 
 

@@ -14,6 +14,7 @@ from services.auditor.settings import AuditorSettings
 from services.auditor.store import write_audit
 from shared.consumer_loop import ConsumerLoop, Decoded, LoopSettings
 from shared.db import create_pool, ping
+from shared.heap import freeze_startup_objects
 from shared.kafka import broker_reachable, create_consumer, create_producer
 from shared.messages import AuditRecord, decode_audit
 from shared.metrics import AUDIT_ROWS
@@ -71,6 +72,7 @@ async def open_auditor(
     await dlq_producer.start()
     await consumer.start()
     checks["postgres"] = lambda: ping(pool)
+    freeze_startup_objects()
     checks["kafka"] = lambda: broker_reachable(dlq_producer.client)
     loop_settings = LoopSettings(
         group=ConsumerGroup.AUDITOR,

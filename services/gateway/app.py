@@ -28,6 +28,7 @@ from services.gateway.settings import GatewaySettings
 from services.gateway.submissions import EventSubmitter
 from services.gateway.webhooks.intake import webhook_routes
 from shared.db import create_pool, ping
+from shared.heap import freeze_startup_objects
 from shared.kafka import broker_reachable, create_producer
 from shared.lag import LagMonitor
 from shared.ops_http import Check, observe_pool, ops_routes
@@ -91,6 +92,7 @@ def create_app(settings: GatewaySettings) -> Starlette:
         )
         checks["postgres"] = lambda: ping(pool)
         checks["kafka"] = lambda: broker_reachable(producer.client)
+        freeze_startup_objects()
         log.info("gateway started", port=settings.port)
         try:
             yield

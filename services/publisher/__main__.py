@@ -10,7 +10,7 @@ from shared.worker_runtime import run_worker
 
 def main() -> None:
     settings = PublisherSettings()
-    configure_logging("publisher", settings.log)
+    configure_logging("publisher", settings.log, flush_each_line=False)  # flushed per batch
     run_worker(lambda checks: open_publisher(settings, checks), settings.host, settings.port)
 
 

@@ -15,14 +15,13 @@ from datetime import UTC, datetime
 import asyncpg
 
 from services.publisher.bulk import NotAllNew, create_all, plain_creates
-from services.publisher.rows import event_columns, make_outcome
+from services.publisher.rows import Applied, event_columns, make_outcome
 from shared.event_model import EventInput, InvalidEvent, apply_patch
 from shared.messages import (
     STATUS_AFTER,
     ChangeStatus,
     CreateEvent,
     IngestEnvelope,
-    Outcome,
     OutcomeStatus,
     UpdateEvent,
 )
@@ -64,14 +63,14 @@ WHERE id = $1 RETURNING *
 """
 
 
-async def apply_batch(conn: asyncpg.Connection, batch: Sequence[IngestEnvelope]) -> list[Outcome]:
+async def apply_batch(conn: asyncpg.Connection, batch: Sequence[IngestEnvelope]) -> list[Applied]:
     """Apply every command inside the caller's transaction, in Kafka order per event.
 
     Plain creates of events no other command in the batch touches take a set-based path
     (two statements for all of them); everything else, and the whole fast group whenever
     any of it was seen before, goes one by one.
     """
-    outcomes: dict[int, Outcome] = {}
+    outcomes: dict[int, Applied] = {}
     fast = plain_creates(batch)
     if len(fast) > 1:
         try:
@@ -85,7 +84,7 @@ async def apply_batch(conn: asyncpg.Connection, batch: Sequence[IngestEnvelope])
     return [outcomes[index] for index in range(len(batch))]
 
 
-async def _apply(conn: asyncpg.Connection, envelope: IngestEnvelope) -> Outcome:
+async def _apply(conn: asyncpg.Connection, envelope: IngestEnvelope) -> Applied:
     try:
         async with conn.transaction():  # a savepoint: a rejected command undoes only itself
             prior = await _claim(conn, envelope)
@@ -103,7 +102,7 @@ async def _apply(conn: asyncpg.Connection, envelope: IngestEnvelope) -> Outcome:
         )
 
 
-async def _claim(conn: asyncpg.Connection, envelope: IngestEnvelope) -> Outcome | None:
+async def _claim(conn: asyncpg.Connection, envelope: IngestEnvelope) -> Applied | None:
     """None when this command is new; else the outcome of the command that claimed its key."""
     claimed = await conn.fetchval(
         _CLAIM_KEY,
@@ -129,7 +128,7 @@ async def _claim(conn: asyncpg.Connection, envelope: IngestEnvelope) -> Outcome 
 
 async def _create(
     conn: asyncpg.Connection, envelope: IngestEnvelope, command: CreateEvent
-) -> Outcome:
+) -> Applied:
     event = command.event
     row = await conn.fetchrow(
         _INSERT_EVENT,
@@ -149,7 +148,7 @@ async def _create(
 
 async def _update(
     conn: asyncpg.Connection, envelope: IngestEnvelope, command: UpdateEvent
-) -> Outcome:
+) -> Applied:
     row = await conn.fetchrow("SELECT * FROM events WHERE id = $1", command.event_id)
     if row is None:
         return _no_such_event(envelope)
@@ -166,7 +165,7 @@ async def _replace(
     event_id: uuid.UUID,
     event: EventInput,
     status: str | None,
-) -> Outcome:
+) -> Applied:
     row = await conn.fetchrow(_REPLACE_EVENT, event_id, status, *event_columns(event))
     if row is None:
         return await _with_current(conn, envelope, "stale", event_id)
@@ -175,7 +174,7 @@ async def _replace(
 
 async def _change_status(
     conn: asyncpg.Connection, envelope: IngestEnvelope, command: ChangeStatus
-) -> Outcome:
+) -> Applied:
     current = await conn.fetchval("SELECT status FROM events WHERE id = $1", command.event_id)
     if current is None:
         return _no_such_event(envelope)
@@ -190,13 +189,13 @@ async def _change_status(
     return make_outcome(envelope, "updated", row=row)
 
 
-def _no_such_event(envelope: IngestEnvelope) -> Outcome:
+def _no_such_event(envelope: IngestEnvelope) -> Applied:
     return make_outcome(envelope, "rejected", reason_code="not_found", reason="no such event")
 
 
 async def _with_current(
     conn: asyncpg.Connection, envelope: IngestEnvelope, status: OutcomeStatus, event_id: uuid.UUID
-) -> Outcome:
+) -> Applied:
     row = None
     if envelope.awaited(datetime.now(UTC)):
         row = await conn.fetchrow("SELECT * FROM events WHERE id = $1", event_id)

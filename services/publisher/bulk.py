@@ -7,7 +7,6 @@ database error, and the caller redoes the group one command at a time.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -15,8 +14,8 @@ from typing import Any
 
 import asyncpg
 
-from services.publisher.rows import event_columns, make_outcome
-from shared.messages import CreateEvent, IngestEnvelope, Outcome
+from services.publisher.rows import Applied, event_body_json, event_fields, make_outcome
+from shared.messages import CreateEvent, IngestEnvelope
 
 _CLAIM_MANY = """
 INSERT INTO idempotency_keys
@@ -60,7 +59,7 @@ def plain_creates(batch: Sequence[IngestEnvelope]) -> list[int]:
 
 async def create_all(
     conn: asyncpg.Connection, group: list[tuple[int, IngestEnvelope]]
-) -> dict[int, Outcome]:
+) -> dict[int, Applied]:
     envelopes = [envelope for _, envelope in group]
     claims = await conn.fetch(_CLAIM_MANY, *_columns_of(envelopes, _claim_row))
     if len(claims) != len(group):
@@ -98,12 +97,11 @@ def _claim_row(envelope: IngestEnvelope) -> tuple[Any, ...]:
 def _event_row(envelope: IngestEnvelope) -> tuple[Any, ...]:
     command = envelope.command
     assert isinstance(command, CreateEvent)
-    *columns, body = event_columns(command.event)
     return (
         command.event_id,
         envelope.owner_id,
         command.event.channelId,
         command.event.status,
-        *columns,
-        json.dumps(body),
+        *event_fields(command.event),
+        event_body_json(command.event),
     )

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import asyncpg
 
-from shared.messages import Outcome
+from services.publisher.rows import Applied
 
 _INSERT_OUTCOMES = """
 INSERT INTO command_outcomes (message_id, request_id, owner_account_id, event_id, status,
@@ -19,7 +19,7 @@ ON CONFLICT (message_id) DO NOTHING
 """
 
 
-async def record_outcomes(conn: asyncpg.Connection, outcomes: Sequence[Outcome]) -> None:
+async def record_outcomes(conn: asyncpg.Connection, outcomes: Sequence[Applied]) -> None:
     await conn.execute(
         _INSERT_OUTCOMES,
         [o.message_id for o in outcomes],

@@ -4,16 +4,25 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from shared.event_model import EventInput
 from shared.event_view import event_view
-from shared.messages import SCHEMA_VERSION, IngestEnvelope, Outcome, OutcomeStatus
+from shared.messages import IngestEnvelope, Outcome, OutcomeStatus
+
+# The status lives in its column only: actions move it without touching the body.
+_NOT_IN_BODY = {"status"}
 
 
 def event_columns(event: EventInput) -> tuple[Any, ...]:
     """Values for title .. body of the insert and replace statements, in their order."""
+    return (*event_fields(event), event.model_dump(mode="json", exclude=_NOT_IN_BODY))
+
+
+def event_fields(event: EventInput) -> tuple[Any, ...]:
+    """The columns from title to source_updated_at."""
     return (
         event.title,
         event.startAt,
@@ -21,9 +30,42 @@ def event_columns(event: EventInput) -> tuple[Any, ...]:
         event.timezone,
         event.sourceId,
         event.sourceUpdatedAt,
-        # The status lives in its column only: actions move it without touching the body.
-        event.model_dump(mode="json", exclude={"status"}),
     )
+
+
+def event_body_json(event: EventInput) -> str:
+    """The body as JSON text, encoded in one step by pydantic's core (the bulk path)."""
+    return event.model_dump_json(exclude=_NOT_IN_BODY)
+
+
+@dataclass(frozen=True, slots=True)
+class Applied:
+    """What the publisher did with one command. Recorded for every command; turned into an
+    Outcome message only for a gateway still waiting (a plain object is several times cheaper
+    to build than a pydantic model, and most are never sent)."""
+
+    message_id: uuid.UUID
+    request_id: str
+    owner_id: int
+    event_id: uuid.UUID
+    status: OutcomeStatus
+    reason_code: str | None
+    reason: str | None
+    event: dict[str, Any] | None
+    decided_at: datetime
+
+    def message(self) -> Outcome:
+        return Outcome(
+            message_id=self.message_id,
+            request_id=self.request_id,
+            owner_id=self.owner_id,
+            event_id=self.event_id,
+            status=self.status,
+            reason_code=self.reason_code,
+            reason=self.reason,
+            event=self.event,
+            decided_at=self.decided_at,
+        )
 
 
 def make_outcome(
@@ -34,21 +76,19 @@ def make_outcome(
     row: Mapping[str, Any] | None = None,
     reason_code: str | None = None,
     reason: str | None = None,
-) -> Outcome:
+) -> Applied:
     """The stored event (`row`) goes into the outcome only for a gateway waiting to answer
-    with it; the auditor needs none of it."""
+    with it; the record in command_outcomes needs none of it."""
     decided_at = datetime.now(UTC)
     event = event_view(row) if row is not None and envelope.awaited(decided_at) else None
-    # Every field comes from a validated envelope or our own row: skip re-validation.
-    return Outcome.model_construct(
-        schema_version=SCHEMA_VERSION,
-        message_id=envelope.message_id,
-        request_id=envelope.request_id,
-        owner_id=envelope.owner_id,
-        event_id=event_id or envelope.command.event_id,
-        status=status,
-        reason_code=reason_code,
-        reason=reason,
-        event=event,
-        decided_at=decided_at,
+    return Applied(
+        envelope.message_id,
+        envelope.request_id,
+        envelope.owner_id,
+        event_id or envelope.command.event_id,
+        status,
+        reason_code,
+        reason,
+        event,
+        decided_at,
     )

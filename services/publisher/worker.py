@@ -15,9 +15,11 @@ from aiokafka.errors import KafkaError
 
 from services.publisher.apply import apply_batch
 from services.publisher.outcome_log import record_outcomes
+from services.publisher.rows import Applied
 from services.publisher.settings import PublisherSettings
 from shared.consumer_loop import ConsumerLoop, Decoded, LoopSettings
 from shared.db import create_pool, ping
+from shared.heap import freeze_startup_objects
 from shared.kafka import (
     Producer,
     broker_reachable,
@@ -25,7 +27,7 @@ from shared.kafka import (
     create_producer,
     request_headers,
 )
-from shared.messages import IngestEnvelope, Outcome, decode_ingest, encode
+from shared.messages import IngestEnvelope, decode_ingest, encode
 from shared.metrics import COMMANDS, KAFKA_PRODUCE_FAILURES
 from shared.ops_http import Check, observe_pool
 from shared.places import catalog as place_catalog
@@ -65,14 +67,14 @@ class Publisher:
         if awaited:
             await self._announce(awaited)
 
-    async def _announce(self, outcomes: list[Outcome]) -> None:
+    async def _announce(self, outcomes: list[Applied]) -> None:
         """Tell waiting gateways. Best effort: the database row is the record of truth, and a
         gateway that misses an outcome answers 202 with a Location to poll. Outcomes nobody
         waits for are only recorded, not announced."""
         sends = [
             self._producer.send_and_wait(
                 Topic.OUTCOMES,
-                encode(o),
+                encode(o.message()),
                 key=str(o.event_id).encode(),
                 headers=request_headers(o.request_id),
             )
@@ -90,7 +92,7 @@ class Publisher:
             os._exit(137)  # as SIGKILL would: no rollback sent, no cleanup, no offset commit
 
 
-def _log_outcome(record: ConsumerRecord, outcome: Outcome) -> None:
+def _log_outcome(record: ConsumerRecord, outcome: Applied) -> None:
     log.info(
         "command applied",
         request_id=outcome.request_id,
@@ -129,6 +131,7 @@ async def open_publisher(
 ) -> AsyncIterator[ConsumerLoop[IngestEnvelope]]:
     client_id = f"publisher-{os.getpid()}"
     await asyncio.to_thread(place_catalog)  # updates re-validate places; build it up front
+    freeze_startup_objects()
     pool = await create_pool(settings.database)
     observe_pool(pool)
     producer = create_producer(settings.kafka, client_id)

@@ -11,7 +11,7 @@ from devstack.stack import ServiceProcess
 from tests.integration.conftest import Tenant, eventually, rows_of
 
 EVENTS = "/api/public/v1/events"
-BACKLOG = 600
+BACKLOG = 2000  # large enough that the publisher is still draining when stopped
 
 
 async def test_publisher_sigkill_mid_backlog_loses_and_duplicates_nothing(

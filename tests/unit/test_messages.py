@@ -87,7 +87,7 @@ def test_an_outcome_carries_the_event_only_for_a_waiting_gateway(
     row = {"id": sent.command.event_id, "owner_account_id": 7, "channel_id": 1,
            "status": "published", "body": {"title": "Jazz"}, "version": 1,
            "created_at": datetime.now(UTC), "updated_at": datetime.now(UTC)}  # fmt: skip
-    outcome = decode_outcome(encode(make_outcome(sent, "created", row=row)))
+    outcome = decode_outcome(encode(make_outcome(sent, "created", row=row).message()))
     assert (outcome.event is not None) is carries_event
     assert (outcome.message_id, outcome.event_id, outcome.status) == (
         sent.message_id,
