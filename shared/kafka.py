@@ -74,6 +74,26 @@ class Producer:
             await self._renew(producer, exc)
             raise
 
+    async def send_many(
+        self, topic: str, messages: Sequence[tuple[bytes, bytes | None, Headers | None]]
+    ) -> list[BaseException | None]:
+        """Send (value, key, headers) records together; each answer is None once the broker
+        has that record, else its error. One wait for all of them instead of one per record."""
+        producer = self._current
+        try:
+            deliveries = [
+                await producer.send(topic, value, key=key, headers=headers)
+                for value, key, headers in messages
+            ]
+            answers = await asyncio.gather(*deliveries, return_exceptions=True)
+        except _FATAL_PRODUCER_ERRORS as exc:
+            await self._renew(producer, exc)
+            raise
+        fatal = next((a for a in answers if isinstance(a, _FATAL_PRODUCER_ERRORS)), None)
+        if fatal is not None:
+            await self._renew(producer, fatal)
+        return [a if isinstance(a, BaseException) else None for a in answers]
+
     async def _renew(self, broken: AIOKafkaProducer, cause: Exception) -> None:
         async with self._lock:
             if self._current is not broken:

@@ -8,7 +8,6 @@ Results say `accepted` (durable in Kafka, applied shortly: poll `location` or li
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from typing import Any
 
@@ -82,15 +81,10 @@ class BatchSubmitter:
     async def _produce(
         self, pending: list[tuple[int, IngestEnvelope]], results: dict[int, Result]
     ) -> None:
-        sent = await asyncio.gather(
-            *(self.writer.write_command(envelope) for _, envelope in pending),
-            return_exceptions=True,
-        )
-        for (index, envelope), outcome in zip(pending, sent, strict=True):
-            if isinstance(outcome, ServiceUnavailable):
+        sent = await self.writer.write_commands([envelope for _, envelope in pending])
+        for (index, envelope), refusal in zip(pending, sent, strict=True):
+            if refusal is not None:
                 results[index] = _problem(index, "unavailable", "service_unavailable", [])
-            elif isinstance(outcome, BaseException):
-                raise outcome
             else:
                 results[index] = self._ok(index, "accepted", str(envelope.command.event_id))
         if pending and all(results[i]["status"] == "unavailable" for i, _ in pending):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Sequence
 
 import structlog
 from aiokafka.errors import KafkaError
@@ -33,6 +34,37 @@ class KafkaWriter:
         A timed-out send may still reach the broker later; a retry with the same
         Idempotency-Key is then deduplicated by the publisher.
         """
+        self._refuse_if_backlogged()
+        self._pending += 1
+        try:
+            await self._send_command(envelope)
+        finally:
+            self._pending -= 1
+
+    async def write_commands(
+        self, envelopes: Sequence[IngestEnvelope]
+    ) -> list[ServiceUnavailable | None]:
+        """The batch endpoint's commands under one deadline: None for each the broker has,
+        else the 503 to report for that item (a retry with its idempotencyKey is safe)."""
+        self._refuse_if_backlogged()
+        self._pending += len(envelopes)
+        started = time.perf_counter()
+        try:
+            records = [
+                (encode(e), str(e.command.event_id).encode(), request_headers(e.request_id))
+                for e in envelopes
+            ]
+            answers = await asyncio.wait_for(
+                self._producer.send_many(Topic.INGEST, records), self._timeout
+            )
+        except (TimeoutError, KafkaError) as exc:
+            return [self._unavailable(exc)] * len(envelopes)
+        finally:
+            self._pending -= len(envelopes)
+        KAFKA_PRODUCE_DURATION.labels(Topic.INGEST).observe(time.perf_counter() - started)
+        return [None if a is None else self._unavailable(a) for a in answers]
+
+    def _refuse_if_backlogged(self) -> None:
         if self._pending >= self._max_pending:
             KAFKA_PRODUCE_FAILURES.labels(Topic.INGEST, "backlog_full").inc()
             raise ServiceUnavailable(
@@ -40,11 +72,15 @@ class KafkaWriter:
                 "was not accepted. Retry with the same Idempotency-Key after Retry-After.",
                 code="overloaded",
             )
-        self._pending += 1
-        try:
-            await self._send_command(envelope)
-        finally:
-            self._pending -= 1
+
+    @staticmethod
+    def _unavailable(exc: BaseException) -> ServiceUnavailable:
+        KAFKA_PRODUCE_FAILURES.labels(Topic.INGEST, type(exc).__name__).inc()
+        log.warning("ingest produce failed", error=repr(exc))
+        return ServiceUnavailable(
+            "The event log is unavailable, so the request was not accepted. Retry with "
+            "the same Idempotency-Key after the Retry-After delay."
+        )
 
     async def _send_command(self, envelope: IngestEnvelope) -> None:
         started = time.perf_counter()
@@ -59,12 +95,7 @@ class KafkaWriter:
                 self._timeout,
             )
         except (TimeoutError, KafkaError) as exc:
-            KAFKA_PRODUCE_FAILURES.labels(Topic.INGEST, type(exc).__name__).inc()
-            log.warning("ingest produce failed", error=repr(exc))
-            raise ServiceUnavailable(
-                "The event log is unavailable, so the request was not accepted. Retry with "
-                "the same Idempotency-Key after the Retry-After delay."
-            ) from exc
+            raise self._unavailable(exc) from exc
         KAFKA_PRODUCE_DURATION.labels(Topic.INGEST).observe(time.perf_counter() - started)
 
     def write_audit(self, record: AuditRecord) -> None:

@@ -27,6 +27,16 @@ class FakeProducer:
             raise self.failure
         self.sent += 1
 
+    async def send(self, topic: str, value: bytes, **_: Any) -> asyncio.Future[None]:
+        """Like aiokafka: enqueue now, learn the broker's answer from the future."""
+        delivery: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        if value == b"refused" and self.failure is not None:
+            delivery.set_exception(self.failure)
+        else:
+            self.sent += 1
+            delivery.set_result(None)
+        return delivery
+
 
 def renewals() -> float:
     return PRODUCER_RENEWALS.labels("OutOfOrderSequenceNumber")._value.get()
@@ -56,3 +66,16 @@ async def test_transient_errors_keep_the_producer() -> None:
     with pytest.raises(KafkaTimeoutError):
         await producer.send_and_wait("t", b"v")
     assert producer._current is first
+
+
+async def test_a_batch_reports_each_record_and_renews_after_a_fatal_answer() -> None:
+    made = [FakeProducer(OutOfOrderSequenceNumber()), FakeProducer(None)]
+    producer = Producer(lambda: made.pop(0))  # type: ignore[arg-type, return-value]
+    first = producer._current
+    before = renewals()
+    answers = await producer.send_many("t", [(b"ok", None, None), (b"refused", None, None)])
+    assert answers[0] is None
+    assert isinstance(answers[1], OutOfOrderSequenceNumber)
+    assert producer._current is not first
+    assert renewals() == before + 1
+    assert await producer.send_many("t", [(b"ok", None, None)]) == [None]
