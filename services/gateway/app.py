@@ -74,7 +74,9 @@ def create_app(settings: GatewaySettings) -> Starlette:
         access_changes = ChangeListener(settings.database.url, access_cache)
         await access_changes.start()
         access = AccessReader(repository, access_cache)
-        limiter = RateLimiter(pool, settings.rate_limits.window_seconds)
+        limiter = RateLimiter(
+            pool, settings.rate_limits.window_seconds, settings.database.acquire_timeout_seconds
+        )
         limiter.start_pruning()
         # A claim outlives the longest a request can take: the send, then the outcome wait.
         inflight_ttl = settings.kafka.send_timeout_seconds + settings.outcome_wait_seconds + 5

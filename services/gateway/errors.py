@@ -226,9 +226,23 @@ async def handle_store_error(request: Request, exc: Exception) -> Response:
     return error_response(request, NotFound(f"No {what} with that id belongs to this account."))
 
 
+async def handle_timeout(request: Request, exc: Exception) -> Response:
+    """A database statement past DATABASE_COMMAND_TIMEOUT_SECONDS: the database is slow or
+    a row is locked; the caller may retry, it is not a fault of the request."""
+    log.warning("dependency timed out", path=request.url.path)
+    return error_response(
+        request,
+        ServiceUnavailable(
+            "A dependency did not answer in time; retry after the Retry-After delay.",
+            retry_after_seconds=1,
+        ),
+    )
+
+
 EXCEPTION_HANDLERS = {
     ApiError: handle_api_error,
     PoolExhausted: handle_pool_exhausted,
+    TimeoutError: handle_timeout,
     key_store.KeyNotFound: handle_store_error,
     key_store.KeyStateConflict: handle_store_error,
     integrations.IntegrationNotFound: handle_store_error,

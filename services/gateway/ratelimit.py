@@ -22,6 +22,7 @@ import asyncpg
 import structlog
 
 from services.gateway.inflight import PRUNE as PRUNE_INFLIGHT
+from shared.db import PoolExhausted
 from shared.integrations import PRUNE_DELIVERIES
 from shared.metrics import RATE_LIMITED
 from shared.tasks import cancel_and_wait
@@ -107,10 +108,17 @@ class _Lease:
 
 class RateLimiter:
     def __init__(
-        self, pool: asyncpg.Pool, window_seconds: int, clock: Callable[[], float] = time.monotonic
+        self,
+        pool: asyncpg.Pool,
+        window_seconds: int,
+        wait_seconds: float,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        """`wait_seconds` bounds waiting for another request's lease, as the pool bounds
+        waiting for a connection: past it the request is refused with 503."""
         self._pool = pool
         self._window = window_seconds
+        self._wait = wait_seconds
         self._clock = clock
         self._leases: dict[str, _Lease] = {}
         # One lease request per bucket at a time: a burst waits for it instead of leasing
@@ -143,16 +151,22 @@ class RateLimiter:
         return lease is None or not (lease.usable(now) or lease.spent(now))
 
     async def _lease(self, limits: Sequence[Limit]) -> None:
-        waits = {self._leasing[limit.bucket] for limit in limits if limit.bucket in self._leasing}
+        others = {self._leasing[limit.bucket] for limit in limits if limit.bucket in self._leasing}
         fresh = [limit for limit in limits if limit.bucket not in self._leasing]
+        own = None
         if fresh:
-            leasing = asyncio.ensure_future(self._fetch_lease(fresh))
+            own = asyncio.ensure_future(self._fetch_lease(fresh))
             for limit in fresh:
-                self._leasing[limit.bucket] = leasing
-            leasing.add_done_callback(lambda done: self._forget(fresh, done))
-            waits.add(leasing)
+                self._leasing[limit.bucket] = own
+            own.add_done_callback(lambda done: self._forget(fresh, done))
         # Shielded: a caller that gives up must not cancel a lease others are waiting for.
-        await asyncio.gather(*(asyncio.shield(wait) for wait in waits))
+        waiting = asyncio.gather(*(asyncio.shield(lease) for lease in others))
+        try:
+            await asyncio.wait_for(waiting, self._wait)
+        except TimeoutError:
+            raise PoolExhausted(f"no rate-limit lease within {self._wait} s") from None
+        if own is not None:
+            await asyncio.shield(own)
 
     def _forget(self, limits: Sequence[Limit], done: asyncio.Future[None]) -> None:
         for limit in limits:
