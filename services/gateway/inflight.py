@@ -12,10 +12,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import asyncpg
+import structlog
 
 from services.gateway.errors import Conflict
 from services.gateway.repository import IdempotencyRecord
 from shared.coalesce import Coalescer
+from shared.db import PoolExhausted
+
+log = structlog.get_logger(__name__)
 
 _LOOK_UP_OR_CLAIM = """
 WITH wanted AS (
@@ -82,7 +86,12 @@ class InFlight:
         return claim
 
     async def release(self, owner_id: int, key: str) -> None:
-        await self._releases.submit((owner_id, key))
+        """Never fails the request it ends: its command is already answered for. A claim
+        that could not be released expires after the TTL, and retries then get the result."""
+        try:
+            await self._releases.submit((owner_id, key))
+        except (OSError, asyncpg.PostgresError, PoolExhausted, TimeoutError) as exc:
+            log.warning("idempotency claim not released", error=repr(exc), ttl=self._ttl)
 
     async def _look_up_or_claim_all(self, wanted: Sequence[OwnerKey]) -> list[Claim]:
         # The same key twice in one statement: only the first may claim, the other is a
