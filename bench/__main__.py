@@ -7,6 +7,7 @@ import asyncio
 import json
 import os
 import platform
+import signal
 import subprocess
 import sys
 import time
@@ -180,6 +181,9 @@ def machine() -> dict[str, Any]:
 
 def main() -> int:
     args = parse_args()
+    # SIGTERM (a timeout, kill) unwinds like Ctrl-C, so the stack below is stopped, not left
+    # holding its ports.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     with servers(BENCH) as started:
         tenant_env = service_env(started, SERVICE_ENV)
         services = {
