@@ -77,10 +77,10 @@ async def api_scenario(
     before, started, machine = snapshot(pids), time.perf_counter(), cpu_times()
     children_cpu = _children_cpu_seconds()
     await asyncio.to_thread(subprocess.run, [
-        sys.executable, "-m", "bench.load", "--url", gateway_url, "--key", tenant.key,
+        sys.executable, "-m", "bench.load", "--url", gateway_url, f"--key={tenant.key}",
         "--channel", str(tenant.channel_id), "--rate", str(rate), "--seconds", str(seconds),
         "--run-id", run_id, "--out", str(out),
-        *(["--webhook", webhook[0], "--key", webhook[1]] if webhook else []),
+        *(["--webhook", webhook[0], f"--key={webhook[1]}"] if webhook else []),
     ], check=True)  # fmt: skip
     load_wall = time.perf_counter() - started
     machine_busy = busy_percent(machine, cpu_times())
