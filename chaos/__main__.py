@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import signal
 import sys
 import time
 import uuid
@@ -238,6 +239,7 @@ def print_table(rows: list[dict[str, Any]]) -> None:
 
 def main() -> int:
     args = parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # unwind: stop the stack below
     stack = ChaosStack()
     try:
         stack.start_servers()

@@ -21,7 +21,7 @@ log = structlog.get_logger(__name__)
 
 WATCHED: dict[ConsumerGroup, tuple[Topic, ...]] = {
     ConsumerGroup.PUBLISHER: (Topic.INGEST,),
-    ConsumerGroup.AUDITOR: (Topic.AUDIT, Topic.OUTCOMES),
+    ConsumerGroup.AUDITOR: (Topic.AUDIT,),
 }
 
 
