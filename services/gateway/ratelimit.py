@@ -159,6 +159,9 @@ class RateLimiter:
             for limit in fresh:
                 self._leasing[limit.bucket] = own
             own.add_done_callback(lambda done: self._forget(fresh, done))
+            # Its leader may be gone (client disconnected): the error is then whoever
+            # waits on it, or nobody's; never an "exception was never retrieved" warning.
+            own.add_done_callback(lambda done: done.cancelled() or done.exception())
         # Shielded: a caller that gives up must not cancel a lease others are waiting for.
         waiting = asyncio.gather(*(asyncio.shield(lease) for lease in others))
         try:
