@@ -19,7 +19,7 @@ from aiokafka.errors import (
 )
 
 from shared.metrics import PRODUCER_RENEWALS
-from shared.settings import KafkaSettings
+from shared.settings import KafkaSettings, WorkerSettings
 from shared.topics import TOPIC_SPECS, Topic, TopicSpec
 
 log = structlog.get_logger(__name__)
@@ -138,6 +138,20 @@ def create_consumer(
         auto_offset_reset="earliest",
         isolation_level="read_committed",
         **overrides,
+    )
+
+
+def create_worker_consumer(
+    settings: WorkerSettings, group: str, topics: Sequence[Topic], client_id: str
+) -> AIOKafkaConsumer:
+    """A consumer service's consumer, fetching in the batches its settings ask for."""
+    return create_consumer(
+        settings.kafka,
+        group,
+        topics,
+        client_id,
+        fetch_min_bytes=settings.fetch_min_bytes,
+        fetch_max_wait_ms=settings.fetch_max_wait_ms,
     )
 
 

@@ -15,7 +15,7 @@ from services.auditor.store import write_audit
 from shared.consumer_loop import ConsumerLoop, Decoded, LoopSettings
 from shared.db import create_pool, ping
 from shared.heap import freeze_startup_objects
-from shared.kafka import broker_reachable, create_consumer, create_producer
+from shared.kafka import broker_reachable, create_producer, create_worker_consumer
 from shared.messages import AuditRecord, decode_audit
 from shared.metrics import AUDIT_ROWS
 from shared.ops_http import Check, observe_pool
@@ -61,14 +61,7 @@ async def open_auditor(
     pool = await create_pool(settings.database)
     observe_pool(pool)
     dlq_producer = create_producer(settings.kafka, client_id)
-    consumer = create_consumer(
-        settings.kafka,
-        ConsumerGroup.AUDITOR,
-        [Topic.AUDIT],
-        client_id,
-        fetch_min_bytes=settings.fetch_min_bytes,
-        fetch_max_wait_ms=settings.fetch_max_wait_ms,
-    )
+    consumer = create_worker_consumer(settings, ConsumerGroup.AUDITOR, [Topic.AUDIT], client_id)
     await dlq_producer.start()
     await consumer.start()
     checks["postgres"] = lambda: ping(pool)

@@ -23,8 +23,8 @@ from shared.heap import freeze_startup_objects
 from shared.kafka import (
     Producer,
     broker_reachable,
-    create_consumer,
     create_producer,
+    create_worker_consumer,
     request_headers,
 )
 from shared.messages import IngestEnvelope, decode_ingest, encode
@@ -135,14 +135,7 @@ async def open_publisher(
     pool = await create_pool(settings.database)
     observe_pool(pool)
     producer = create_producer(settings.kafka, client_id)
-    consumer = create_consumer(
-        settings.kafka,
-        ConsumerGroup.PUBLISHER,
-        [Topic.INGEST],
-        client_id,
-        fetch_min_bytes=settings.fetch_min_bytes,
-        fetch_max_wait_ms=settings.fetch_max_wait_ms,
-    )
+    consumer = create_worker_consumer(settings, ConsumerGroup.PUBLISHER, [Topic.INGEST], client_id)
     await producer.start()
     await consumer.start()
     checks["postgres"] = lambda: ping(pool)
