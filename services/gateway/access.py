@@ -112,10 +112,16 @@ class AccessReader:
     def __init__(self, repository: Repository, cache: AccessCache) -> None:
         self._repository = repository
         self._cache = cache
+        # Bound once: these are counted on every request.
+        self._lookups = {
+            (kind, hit): ACCESS_CACHE_LOOKUPS.labels(kind, "hit" if hit else "miss")
+            for kind in ("key", "channel")
+            for hit in (True, False)
+        }
 
     async def key_by_prefix(self, prefix: str) -> KeyRecord | None:
         cached = self._cache.key(prefix)
-        ACCESS_CACHE_LOOKUPS.labels("key", "miss" if cached is None else "hit").inc()
+        self._lookups["key", cached is not None].inc()
         if cached is not None:
             return cached
         generation = self._cache.generation
@@ -126,7 +132,7 @@ class AccessReader:
 
     async def can_access_channel(self, owner_id: int, channel_id: int) -> bool:
         cached = self._cache.channel_access(owner_id, channel_id)
-        ACCESS_CACHE_LOOKUPS.labels("channel", "miss" if cached is None else "hit").inc()
+        self._lookups["channel", cached is not None].inc()
         if cached is not None:
             return cached
         generation = self._cache.generation
