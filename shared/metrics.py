@@ -40,7 +40,8 @@ PRODUCER_RENEWALS = Counter(
 )
 OUTCOME_WAITS = Counter(
     "pinned_gateway_outcome_waits_total",
-    "Create requests by how the wait for the publisher's outcome ended.",
+    "Commands by how the wait for the publisher's outcome ended (answered, timed_out), or "
+    "not_awaited for Prefer: respond-async.",
     ["result"],
 )
 COMMANDS = Counter(

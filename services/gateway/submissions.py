@@ -134,11 +134,14 @@ class EventSubmitter:
         return Submission("replayed", prior.event_id, event_view(row) if row else None)
 
     async def _write_and_wait(self, envelope: IngestEnvelope, respond_async: bool) -> Submission:
+        if respond_async:  # no outcome will be announced for it: nothing to wait for
+            await self.writer.write_command(envelope)
+            OUTCOME_WAITS.labels("not_awaited").inc()
+            return Submission("accepted", envelope.command.event_id, None)
         future = self.outcomes.expect(envelope.message_id)
         try:
             await self.writer.write_command(envelope)
-            wait = 0.0 if respond_async else self.outcome_wait_seconds
-            outcome = await self.outcomes.wait(future, wait)
+            outcome = await self.outcomes.wait(future, self.outcome_wait_seconds)
         finally:
             self.outcomes.forget(envelope.message_id)
         return _answer(outcome, envelope.command.event_id)
