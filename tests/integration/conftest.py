@@ -189,17 +189,24 @@ KEY_MANAGEMENT_QUOTA = 3
 def gateways(stack: Servers, quotas: dict[str, str], ports: tuple[int, ...]) -> Iterator[list[str]]:
     """Gateways of their own with these RATE_LIMIT_ settings, counting in the shared table;
     an hour-long window, so no window boundary falls inside a test."""
-    env = service_env(
-        stack,
-        {
-            "RATE_LIMIT_WINDOW_SECONDS": "3600",
-            "RATE_LIMIT_PER_IP": "100000000",
-            "GATEWAY_OUTCOME_WAIT_SECONDS": "0",
-            **quotas,
-        },
-    )
+    limits = {
+        "RATE_LIMIT_WINDOW_SECONDS": "3600",
+        "RATE_LIMIT_PER_IP": "100000000",
+        "GATEWAY_OUTCOME_WAIT_SECONDS": "0",
+        **quotas,
+    }
+    with own_gateways(stack, limits, ports, "limits") as urls:
+        yield urls
+
+
+@contextlib.contextmanager
+def own_gateways(
+    stack: Servers, settings: dict[str, str], ports: tuple[int, ...], label: str
+) -> Iterator[list[str]]:
+    """Gateway processes of a test's own on `ports`, with `settings` over the stack's."""
+    env = service_env(stack, settings)
     started = [
-        ServiceProcess("gateway", port, env, TEST.base_dir / "logs" / f"limits-{port}")
+        ServiceProcess("gateway", port, env, TEST.base_dir / "logs" / f"{label}-{port}")
         for port in ports
     ]
     try:

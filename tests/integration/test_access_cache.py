@@ -11,7 +11,7 @@ import asyncpg
 import httpx
 import pytest
 
-from devstack.stack import TEST, Servers, ServiceProcess, service_env
+from devstack.stack import Servers, ServiceProcess
 from services.gateway.access import LISTENER_NAME
 from tests.integration.conftest import (
     ACCESS_BOUND_SECONDS,
@@ -19,6 +19,7 @@ from tests.integration.conftest import (
     Tenant,
     answer_after_access_change,
     eventually,
+    own_gateways,
     sample,
 )
 
@@ -30,15 +31,9 @@ EVENTS = "/api/public/v1/events"
 @pytest.fixture
 def long_cache_gateway(stack: Servers, services: dict[str, ServiceProcess]) -> Iterator[str]:
     """A gateway whose entries would live ten minutes: only announcements can drop them."""
-    env = service_env(
-        stack, {"GATEWAY_ACCESS_CACHE_SECONDS": "600", "GATEWAY_OUTCOME_WAIT_SECONDS": "0"}
-    )
-    gateway = ServiceProcess("gateway", PORT, env, TEST.base_dir / "logs" / "long-cache")
-    gateway.start()
-    try:
-        yield gateway.url
-    finally:
-        gateway.stop()
+    settings = {"GATEWAY_ACCESS_CACHE_SECONDS": "600", "GATEWAY_OUTCOME_WAIT_SECONDS": "0"}
+    with own_gateways(stack, settings, (PORT,), "long-cache") as urls:
+        yield urls[0]
 
 
 async def key_hits(client: httpx.AsyncClient) -> float:

@@ -11,31 +11,24 @@ import asyncpg
 import httpx
 import pytest
 
-from devstack.stack import TEST, Servers, ServiceProcess, service_env
-from tests.integration.conftest import Tenant
+from devstack.stack import Servers, ServiceProcess
+from tests.integration.conftest import Tenant, own_gateways
 
 PORT = 18093
 
 
 @pytest.fixture
 def strict_gateway(stack: Servers, services: dict[str, ServiceProcess]) -> Iterator[str]:
-    env = service_env(
-        stack,
-        {
-            "GATEWAY_BODY_TIMEOUT_SECONDS": "1",
-            "DATABASE_POOL_MIN_SIZE": "1",
-            "DATABASE_POOL_MAX_SIZE": "1",
-            "DATABASE_ACQUIRE_TIMEOUT_SECONDS": "0.5",
-            "RATE_LIMIT_WINDOW_SECONDS": "3600",
-            "GATEWAY_OUTCOME_WAIT_SECONDS": "0",
-        },
-    )
-    gateway = ServiceProcess("gateway", PORT, env, TEST.base_dir / "logs" / "strict")
-    gateway.start()
-    try:
-        yield gateway.url
-    finally:
-        gateway.stop()
+    settings = {
+        "GATEWAY_BODY_TIMEOUT_SECONDS": "1",
+        "DATABASE_POOL_MIN_SIZE": "1",
+        "DATABASE_POOL_MAX_SIZE": "1",
+        "DATABASE_ACQUIRE_TIMEOUT_SECONDS": "0.5",
+        "RATE_LIMIT_WINDOW_SECONDS": "3600",
+        "GATEWAY_OUTCOME_WAIT_SECONDS": "0",
+    }
+    with own_gateways(stack, settings, (PORT,), "strict") as urls:
+        yield urls[0]
 
 
 async def test_a_body_that_does_not_arrive_in_time_gets_408(
