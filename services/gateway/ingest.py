@@ -28,6 +28,10 @@ class KafkaWriter:
         self._pending = 0
         self._pending_audit: set[asyncio.Task[None]] = set()
 
+    @property
+    def send_timeout_seconds(self) -> float:
+        return self._timeout
+
     async def write_command(self, envelope: IngestEnvelope) -> None:
         """Return only once the broker has the command (acks=all), else raise 503.
 

@@ -123,7 +123,10 @@ class EventSubmitter:
             command,
             digest,
             request.idempotency_key,
-            wait_seconds=None if request.respond_async else self.outcome_wait_seconds,
+            # The caller gives up after the send (at most its timeout) and then the wait.
+            wait_seconds=None
+            if request.respond_async
+            else self.writer.send_timeout_seconds + self.outcome_wait_seconds,
         )
         return await self._write_and_wait(envelope, request.respond_async)
 
