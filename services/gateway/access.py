@@ -4,14 +4,19 @@ An entry lives at most `ttl` seconds (GATEWAY_ACCESS_CACHE_SECONDS: the revocati
 README states) and is dropped as soon as PostgreSQL announces a change to its key or channel:
 the triggers of migration 0009 NOTIFY at commit, so a revocation usually takes effect within
 milliseconds. While the announcement connection is down nothing is served from the cache, so
-a missed announcement can never stretch the bound. Unknown key prefixes are never cached:
-guessing keys must not fill memory.
+a missed announcement can never stretch the bound.
+
+Only what lets a request through is remembered: an active key, an allowed channel. A refusal
+is read afresh every time, so enabling a key or granting a channel works at once on every
+gateway, and guessing keys cannot fill memory. A gateway that changes a key itself forgets it
+before answering, so its own next request already sees the change.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -57,8 +62,13 @@ class AccessCache:
         return entry[1]
 
     def remember_key(self, record: KeyRecord, generation: int) -> None:
-        if self._storable(generation):
+        if record.status == "active" and self._storable(generation):
             self._keys[record.prefix] = (self._clock() + self._ttl, record)
+
+    def forget_key(self, key_id: uuid.UUID) -> None:
+        self._generation += 1
+        for prefix in [p for p, (_, record) in self._keys.items() if record.id == key_id]:
+            del self._keys[prefix]
 
     def channel_access(self, owner_id: int, channel_id: int) -> bool | None:
         entry = self._channels.get(channel_id, {}).get(owner_id) if self._live else None
@@ -69,7 +79,7 @@ class AccessCache:
     def remember_channel_access(
         self, owner_id: int, channel_id: int, allowed: bool, generation: int
     ) -> None:
-        if self._storable(generation):
+        if allowed and self._storable(generation):
             owners = self._channels.setdefault(channel_id, {})
             owners[owner_id] = (self._clock() + self._ttl, allowed)
 
@@ -129,6 +139,10 @@ class AccessReader:
         if record is not None:
             self._cache.remember_key(record, generation)
         return record
+
+    def key_changed(self, key_id: uuid.UUID) -> None:
+        """This gateway just changed the key: its next request must not see the old record."""
+        self._cache.forget_key(key_id)
 
     async def can_access_channel(self, owner_id: int, channel_id: int) -> bool:
         cached = self._cache.channel_access(owner_id, channel_id)

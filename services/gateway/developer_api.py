@@ -111,8 +111,11 @@ async def key_history(request: Request, principal: Principal) -> Response:
 def _state_change(change: KeyChange) -> Endpoint:
     @_managing_keys
     async def endpoint(request: Request, principal: Principal) -> Response:
-        async with request.app.state.ctx.pool.acquire() as conn:
-            row = await change(conn, principal, _key_id(request))
+        ctx = request.app.state.ctx
+        key_id = _key_id(request)
+        async with ctx.pool.acquire() as conn:
+            row = await change(conn, principal, key_id)
+        ctx.access.key_changed(key_id)
         return JSONResponse(key_view(row))
 
     return endpoint
@@ -130,10 +133,12 @@ async def _enable(conn: asyncpg.Connection, who: Principal, key_id: uuid.UUID) -
 async def revoke_key(request: Request, principal: Principal) -> Response:
     ctx = request.app.state.ctx
     body = _validated(KeyRevoke, await read_json(request, ctx.settings.max_body_bytes))
+    key_id = _key_id(request)
     async with ctx.pool.acquire() as conn:
         row = await key_store.revoke(
-            conn, principal.owner_id, _key_id(request), body.reason, _actor(principal)
+            conn, principal.owner_id, key_id, body.reason, _actor(principal)
         )
+    ctx.access.key_changed(key_id)
     return JSONResponse(key_view(row))
 
 
@@ -142,10 +147,12 @@ async def rotate_key(request: Request, principal: Principal) -> Response:
     ctx = request.app.state.ctx
     body = _validated(KeyRotate, await read_optional_json(request, ctx.settings.max_body_bytes))
     overlap = timedelta(seconds=body.overlapSeconds)
+    key_id = _key_id(request)
     async with ctx.pool.acquire() as conn:
         issued = await key_store.rotate(
-            conn, principal.owner_id, _key_id(request), overlap, _actor(principal)
+            conn, principal.owner_id, key_id, overlap, _actor(principal)
         )
+    ctx.access.key_changed(key_id)
     return _issued(issued)
 
 

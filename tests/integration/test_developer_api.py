@@ -118,8 +118,10 @@ async def test_disable_then_enable(api: httpx.AsyncClient, tenant: Tenant) -> No
     created = await create(api, tenant)
     one = f"{KEYS}/{created['id']}"
     key = bearer(str(created["secret"]))
+    assert (await api.get(CHANNELS, headers=key)).status_code == 200  # now in the gateway's cache
     disabled = await api.post(f"{one}/disable", headers=tenant.owner_headers)
     assert disabled.json()["status"] == "disabled"
+    # The gateway that disabled the key forgot it before answering: no announcement to wait for.
     refused = await api.get(CHANNELS, headers=key)
     assert (refused.status_code, refused.json()["error"]["code"]) == (401, "unauthorized")
     again = await api.post(f"{one}/disable", headers=tenant.owner_headers)

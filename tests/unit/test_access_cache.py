@@ -3,6 +3,7 @@ change is not remembered, and nothing is served while announcements may be misse
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 
 from services.gateway.access import AccessCache
@@ -45,15 +46,35 @@ def test_announcements_drop_only_what_changed() -> None:
     for record in (one, two):
         cache.remember_key(record, cache.generation)
     cache.remember_channel_access(1, 7, True, cache.generation)
-    cache.remember_channel_access(1, 8, False, cache.generation)
+    cache.remember_channel_access(1, 8, True, cache.generation)
 
     cache.changed("key:AAAA1111")
     cache.changed("channel:7")
     assert (cache.key("AAAA1111"), cache.key("BBBB2222")) == (None, two)
-    assert (cache.channel_access(1, 7), cache.channel_access(1, 8)) == (None, False)
+    assert (cache.channel_access(1, 7), cache.channel_access(1, 8)) == (None, True)
 
     cache.changed("something new")  # an announcement it does not understand clears all
     assert (cache.key("BBBB2222"), cache.channel_access(1, 8)) == (None, None)
+
+
+def test_refusals_are_never_remembered() -> None:
+    # Enabling a key or granting a channel must work at once, on every gateway.
+    cache, _ = live_cache()
+    disabled = dataclasses.replace(key(), status="disabled")
+    cache.remember_key(disabled, cache.generation)
+    cache.remember_channel_access(1, 7, False, cache.generation)
+    assert (cache.key(disabled.prefix), cache.channel_access(1, 7)) == (None, None)
+
+
+def test_a_key_this_gateway_changed_is_forgotten_at_once() -> None:
+    cache, _ = live_cache()
+    changed, kept = key("AAAA1111"), key("BBBB2222")
+    for record in (changed, kept):
+        cache.remember_key(record, cache.generation)
+    read_started = cache.generation
+    cache.forget_key(changed.id)
+    cache.remember_key(changed, read_started)  # a read that began before the change
+    assert (cache.key("AAAA1111"), cache.key("BBBB2222")) == (None, kept)
 
 
 def test_a_read_that_raced_a_change_is_not_remembered() -> None:
