@@ -108,12 +108,14 @@ Description = Annotated[str, StringConstraints(max_length=10_000)]
 Images = Annotated[list[Image], Field(max_length=10)]
 TicketLinks = Annotated[list[TicketLink], Field(max_length=5)]
 SourceId = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+LARGEST_CHANNEL_ID = 2**63 - 1  # channels.id is a PostgreSQL bigint
+ChannelId = Annotated[int, Field(gt=0, le=LARGEST_CHANNEL_ID)]
 
 
 class EventInput(_ApiModel):
     """The body of `POST /api/public/v1/events`."""
 
-    channelId: int = Field(gt=0)
+    channelId: ChannelId
     title: Title
     startAt: AwareDatetime
     endAt: AwareDatetime | None = None

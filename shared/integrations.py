@@ -17,7 +17,7 @@ import asyncpg
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from shared.classifications import CLASSIFICATIONS
-from shared.event_model import City, FieldError, field_errors, known_zone
+from shared.event_model import ChannelId, City, FieldError, field_errors, known_zone
 from shared.places import find as find_place
 
 Source = Literal["wordpress", "strapi", "sanity", "contentful", "webflow", "standard", "generic"]
@@ -86,7 +86,7 @@ class IntegrationSpec(_Config):
 
     name: str = Field(min_length=1, max_length=100)
     source: Source
-    channelId: int = Field(gt=0)
+    channelId: ChannelId
     verification: Verification | None = Field(
         default=None,
         description="signature (the sender signs; default where it can) or token (a static "

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from services.gateway.errors import BadRequest, MalformedJson, PayloadTooLarge, UnsupportedMediaType
 from services.gateway.openapi import Param
 from services.gateway.repository import EventFilters
-from shared.event_model import FieldError
+from shared.event_model import LARGEST_CHANNEL_ID, FieldError
 
 MAX_IDEMPOTENCY_KEY_LENGTH = 255
 DEFAULT_PAGE_LIMIT = 20
@@ -121,7 +121,7 @@ def event_filters(request: Request) -> EventFilters:
     if status is not None and status not in EVENT_STATUSES:
         raise bad_query("status", f"must be one of {', '.join(EVENT_STATUSES)}")
     channel = request.query_params.get("channelId")
-    if channel is not None and not (channel.isdigit() and 0 < int(channel) < 2**63):
+    if channel is not None and not (channel.isdigit() and 0 < int(channel) <= LARGEST_CHANNEL_ID):
         raise bad_query("channelId", "must be a channel id (a positive whole number)")
     return EventFilters(
         channel_id=int(channel) if channel is not None else None,

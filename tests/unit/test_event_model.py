@@ -51,6 +51,7 @@ def test_draft_status_is_kept() -> None:
         ({"endAt": "2026-06-12T17:00:00-04:00"}, ("endAt", "end_before_start")),
         ({"status": "archived"}, ("status", "literal_error")),
         ({"channelId": "forty-two"}, ("channelId", "int_parsing")),
+        ({"channelId": 2**63}, ("channelId", "less_than_equal")),  # past PostgreSQL's bigint
         ({"ownerId": 7}, ("ownerId", "extra_forbidden")),
         ({"id": "chosen-by-caller"}, ("id", "extra_forbidden")),
     ],
