@@ -106,7 +106,7 @@ ACCESS_CACHE_LOOKUPS = Counter(
 WEBHOOK_DELIVERIES = Counter(
     "pinned_webhook_deliveries_total",
     "Webhook deliveries answered, by sender kind and status (accepted, ignored, invalid, "
-    "unauthorized).",
+    "unauthorized, rate_limited).",
     ["source", "status"],
 )
 OLDEST_UNAPPLIED_AGE = Gauge(

@@ -20,6 +20,8 @@ def main() -> None:
         timeout_graceful_shutdown=20,
         loop=settings.event_loop,
         server_header=False,
+        proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
     )
 
 

@@ -62,6 +62,7 @@ class Delivery(_Response):
         "ignored",
         "invalid",
         "unauthorized",
+        "rate_limited",
     ]
     reasonCode: str | None
     reason: str | None
@@ -258,7 +259,8 @@ OPERATIONS: tuple[Operation, ...] = (
         f"{_ONE}/deliveries",
         "listDeliveries",
         "Recent deliveries, newest first: applied, duplicate, stale, ignored, invalid (with "
-        "the fields to fix) or unauthorized (with the check that failed)",
+        "the fields to fix), unauthorized (with the check that failed) or rate_limited (over "
+        "the integration's quota: the sender must send it again)",
         Scope.INTEGRATIONS_MANAGE,
         responses={200: ("A page of deliveries", DeliveryPage)},
         errors=(400, 401, 403, 404, 429),

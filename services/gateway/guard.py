@@ -35,7 +35,7 @@ def requires(
             )
             request.state.principal = principal
             limits = _limits(ctx.settings.rate_limits, request, principal, route_limit, limit_by)
-            await _enforce(request, ctx.limiter, ctx.settings.rate_limits, limits)
+            await enforce(request, ctx.limiter, ctx.settings.rate_limits, limits)
             if scope not in principal.scopes:
                 raise MissingScope(scope)
             response = await endpoint(request, principal)
@@ -55,13 +55,15 @@ async def _authenticate_or_limit(
         return await authenticate(request, keys)
     except Unauthorized:
         # Failed logins count against the IP too, so guessing keys is throttled.
-        await _enforce(request, limiter, settings, [_ip_limit(settings, request)])
+        await enforce(request, limiter, settings, [ip_limit(settings, request)])
         raise
 
 
-async def _enforce(
+async def enforce(
     request: Request, limiter: RateLimiter, settings: RateLimitSettings, limits: list[Limit]
 ) -> None:
+    """Count the request in `limits`; RateLimited when over one. The answer's RateLimit
+    headers are left in `request.state.rate_limit_headers`."""
     request.state.rate_limit_headers = {}
     if not settings.enabled:
         return
@@ -79,7 +81,7 @@ def _limits(
     limit_by: LimitSubject,
 ) -> list[Limit]:
     key = str(principal.key_id)
-    limits = [_ip_limit(settings, request), Limit("key", key, settings.per_key)]
+    limits = [ip_limit(settings, request), Limit("key", key, settings.per_key)]
     if route_limit is not None:
         quota = getattr(settings, f"{route_limit}_per_{limit_by}")
         subject = key if limit_by == "key" else f"account-{principal.owner_id}"
@@ -87,6 +89,6 @@ def _limits(
     return limits
 
 
-def _ip_limit(settings: RateLimitSettings, request: Request) -> Limit:
+def ip_limit(settings: RateLimitSettings, request: Request) -> Limit:
     client = request.client.host if request.client else "unknown"
     return Limit("ip", client, settings.per_ip)

@@ -22,6 +22,9 @@ class RateLimitSettings(BaseSettings):
     events_create_per_key: int = Field(default=600, ge=1)
     # Key management is rare and sensitive: a tight quota per owner account, all keys together.
     key_management_per_owner: int = Field(default=60, ge=1)
+    # Verified deliveries of one integration: generous, because some senders never retry a
+    # refused delivery; it stops one runaway sender from starving everyone else.
+    webhook_per_integration: int = Field(default=30_000, ge=1)
 
 
 class GatewaySettings(BaseSettings):
@@ -29,6 +32,9 @@ class GatewaySettings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = 8080
+    # Proxies whose X-Forwarded-For names the client (comma-separated addresses or networks,
+    # "*" for any): behind a load balancer, per-IP quotas must count the client, not the proxy.
+    forwarded_allow_ips: str = "127.0.0.1"
     # How long POST /events waits for the publisher before answering 202 instead of 201.
     outcome_wait_seconds: float = Field(default=3.0, ge=0)
     max_body_bytes: int = Field(default=1_048_576, gt=0)

@@ -20,7 +20,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from services.gateway.errors import ApiError, NotFound, PayloadTooLarge
+from services.gateway.errors import ApiError, NotFound, PayloadTooLarge, RateLimited
+from services.gateway.guard import enforce, ip_limit
+from services.gateway.ratelimit import Limit
 from services.gateway.submissions import request_hash
 from services.gateway.webhooks import verify
 from services.gateway.webhooks.mapping import map_event
@@ -47,20 +49,29 @@ class WebhookUnverified(ApiError):
 
 
 async def receive(request: Request) -> Response:
+    response = await _receive(request)
+    response.headers.update(getattr(request.state, "rate_limit_headers", {}))
+    return response
+
+
+async def _receive(request: Request) -> Response:
     ctx = request.app.state.ctx
     source: str = request.path_params["source"]
     integration_id: uuid.UUID = request.path_params["integrationId"]
     sender = SENDERS.get(source)
     integration = await integrations.for_intake(ctx.pool, integration_id) if sender else None
     if sender is None or integration is None or integration["source"] != source:
+        await _count_failure(request)
         raise NotFound(f"No webhook endpoint {request.url.path}; check the integration's URL.")
     if integration["status"] != "active":
+        await _count_failure(request)
         raise NotFound("This integration is disabled.")
     raw = await _body(request, ctx.settings.max_body_bytes)
     log_entry = _DeliveryLog(integration, request.state.request_id)
     try:
         _verifier(sender, integration)(_signed(request, raw), integration["secret"])
     except verify.Unverified as exc:
+        await _count_failure(request)  # past the IP's quota: 429, and no row is written
         await log_entry.record(ctx.pool, "unauthorized", "unverified", str(exc))
         raise WebhookUnverified() from None
     try:
@@ -68,6 +79,7 @@ async def receive(request: Request) -> Response:
     except UnreadableDelivery as exc:
         return await log_entry.answer(ctx.pool, "invalid", "unreadable", str(exc))
     log_entry.delivery = delivery
+    await _count_delivery(request, log_entry)
     action = {**sender.default_actions, **integration["actions"]}.get(delivery.action, "ignore")
     if delivery.skip_reason or action == "ignore":
         reason = delivery.skip_reason or f"action '{delivery.action}' is mapped to ignore"
@@ -92,6 +104,31 @@ async def receive(request: Request) -> Response:
         {"status": "accepted", "deliveryId": str(log_entry.id), "eventId": str(command.event_id)},
         status_code=202,
     )
+
+
+async def _count_failure(request: Request) -> None:
+    """A delivery to an unknown or disabled integration, or one that fails verification,
+    counts against the client's IP, as a failed API authentication does: a flood of forged
+    deliveries is refused before each costs a database row. Verified deliveries never count
+    against the IP: hosted senders deliver for many customers from a few addresses."""
+    ctx = request.app.state.ctx
+    settings = ctx.settings.rate_limits
+    await enforce(request, ctx.limiter, settings, [ip_limit(settings, request)])
+
+
+async def _count_delivery(request: Request, log_entry: _DeliveryLog) -> None:
+    ctx = request.app.state.ctx
+    settings = ctx.settings.rate_limits
+    quota = Limit("webhook", str(log_entry.integration["id"]), settings.webhook_per_integration)
+    try:
+        await enforce(request, ctx.limiter, settings, [quota])
+    except RateLimited:
+        reason = (
+            f"over the integration's quota of {settings.webhook_per_integration} deliveries per "
+            f"{settings.window_seconds} s; the sender must send this document again"
+        )
+        await log_entry.record(ctx.pool, "rate_limited", "rate_limited", reason)
+        raise
 
 
 def webhook_routes() -> list[Route]:
