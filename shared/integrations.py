@@ -9,6 +9,7 @@ configuration is validated here once, so a stored integration is always one the 
 from __future__ import annotations
 
 import base64
+import contextlib
 import secrets
 import uuid
 from typing import Any, Literal
@@ -62,7 +63,9 @@ MAPPABLE_FIELDS = frozenset(
 
 _COLUMNS = (
     "id, account_id, channel_id, name, source, verification, mapping, defaults, actions,"
-    " status, created_at"
+    " status, created_at,"
+    " CASE WHEN previous_secret_until > now() THEN previous_secret_until END"
+    " AS previous_secret_until"
 )
 
 
@@ -175,6 +178,41 @@ def spec_problems(spec: IntegrationSpec) -> list[FieldError]:
     return problems
 
 
+class IntegrationChange(_Config):
+    """The body of `PATCH /api/developer/v1/integrations/{id}`: each field given replaces the
+    stored one (mapping, defaults and actions each as a whole). The source and the secret stay:
+    the webhook URL names the source, and the secret changes by rotation."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=100)
+    channelId: ChannelId | None = None
+    mapping: dict[str, str] | None = Field(
+        default=None, description="Replaces your mapping overrides (the sender's defaults stay)"
+    )
+    defaults: IntegrationDefaults | None = None
+    actions: dict[str, EventAction] | None = Field(
+        default=None, description="Replaces your action overrides (the sender's defaults stay)"
+    )
+
+
+class SecretRotation(_Config):
+    """The body of `POST /api/developer/v1/integrations/{id}/rotate-secret`."""
+
+    secret: str | None = Field(
+        default=None,
+        min_length=16,
+        max_length=500,
+        description="The sender's new signing secret when the sender generates it (Contentful, "
+        "Webflow); otherwise left out and generated, shown once",
+    )
+    overlapSeconds: int = Field(
+        default=3600,
+        ge=0,
+        le=7 * 24 * 3600,
+        description="How long deliveries signed with the old secret are still accepted, to "
+        "update the sender's configuration",
+    )
+
+
 class InvalidIntegration(ValueError):
     def __init__(self, problems: list[FieldError]) -> None:
         super().__init__("; ".join(f"{p.path}: {p.message}" for p in problems))
@@ -191,6 +229,25 @@ def validate_spec(payload: object) -> IntegrationSpec:
     if problems:
         raise InvalidIntegration(problems)
     return spec
+
+
+def changed_spec(stored: dict[str, Any], payload: object) -> IntegrationSpec:
+    """The stored integration with the change in `payload` applied, validated as a whole, or
+    InvalidIntegration naming each problem by the path the caller sent."""
+    try:
+        change = IntegrationChange.model_validate(payload)
+    except ValidationError as exc:
+        raise InvalidIntegration(field_errors(exc)) from None
+    current = {
+        "name": stored["name"],
+        "source": stored["source"],
+        "channelId": stored["channel_id"],
+        "verification": stored["verification"],
+        "mapping": stored["mapping"],
+        "defaults": stored["defaults"],
+        "actions": stored["actions"],
+    }
+    return validate_spec({**current, **change.model_dump(mode="json", exclude_unset=True)})
 
 
 class IntegrationNotFound(LookupError):
@@ -277,31 +334,97 @@ async def set_status(
     return _decoded(row)
 
 
-async def for_intake(pool: asyncpg.Pool, integration_id: uuid.UUID) -> dict[str, Any] | None:
-    """The integration with its secret, for verifying a delivery; None when unknown."""
-    row = await pool.fetchrow(
-        f"SELECT {_COLUMNS}, secret FROM integrations WHERE id = $1", integration_id
+async def update(
+    conn: asyncpg.Connection, account_id: int, integration_id: uuid.UUID, spec: IntegrationSpec
+) -> dict[str, Any]:
+    row = await conn.fetchrow(
+        "UPDATE integrations SET name = $3, channel_id = $4, mapping = $5, defaults = $6,"
+        f" actions = $7 WHERE id = $1 AND account_id = $2 RETURNING {_COLUMNS}",
+        integration_id,
+        account_id,
+        spec.name,
+        spec.channelId,
+        spec.mapping,
+        spec.defaults.model_dump(mode="json"),
+        spec.actions,
     )
-    return _decoded(row) if row is not None else None
+    if row is None:
+        raise IntegrationNotFound(f"no integration {integration_id}")
+    return _decoded(row)
+
+
+async def delete(conn: asyncpg.Connection, account_id: int, integration_id: uuid.UUID) -> None:
+    """Its webhook answers 404 from now on and its deliveries log goes; its events stay."""
+    status = await conn.execute(
+        "DELETE FROM integrations WHERE id = $1 AND account_id = $2", integration_id, account_id
+    )
+    if status == "DELETE 0":
+        raise IntegrationNotFound(f"no integration {integration_id}")
+
+
+async def rotate_secret(
+    conn: asyncpg.Connection,
+    account_id: int,
+    integration_id: uuid.UUID,
+    rotation: SecretRotation,
+) -> tuple[dict[str, Any], str]:
+    """A new secret; the old one stays valid for the overlap. Returns the row and the secret."""
+    async with conn.transaction():
+        source = await conn.fetchval(
+            "SELECT source FROM integrations WHERE id = $1 AND account_id = $2 FOR UPDATE",
+            integration_id,
+            account_id,
+        )
+        if source is None:
+            raise IntegrationNotFound(f"no integration {integration_id}")
+        secret = rotation.secret or new_secret(source)
+        row = await conn.fetchrow(
+            "UPDATE integrations SET previous_secret = secret, secret = $2,"
+            " previous_secret_until = now() + make_interval(secs => $3)"
+            f" WHERE id = $1 RETURNING {_COLUMNS}",
+            integration_id,
+            secret,
+            float(rotation.overlapSeconds),
+        )
+    return _decoded(row), secret
+
+
+async def for_intake(pool: asyncpg.Pool, integration_id: uuid.UUID) -> dict[str, Any] | None:
+    """The integration with its secrets (the current one first, then the previous one while
+    its overlap lasts), for verifying a delivery; None when unknown."""
+    row = await pool.fetchrow(
+        f"SELECT {_COLUMNS}, secret, previous_secret FROM integrations WHERE id = $1",
+        integration_id,
+    )
+    if row is None:
+        return None
+    integration = _decoded(row)
+    previous = integration.pop("previous_secret")
+    overlapping = previous is not None and integration["previous_secret_until"] is not None
+    integration["secrets"] = [integration["secret"], *([previous] if overlapping else [])]
+    return integration
 
 
 async def record_delivery(pool: asyncpg.Pool, delivery: dict[str, Any]) -> None:
-    await pool.execute(
-        "INSERT INTO webhook_deliveries (id, integration_id, request_id, sender_action,"
-        " document_id, status, reason_code, reason, fields, message_id, event_id)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-        delivery["id"],
-        delivery["integration_id"],
-        delivery["request_id"],
-        delivery.get("sender_action"),
-        delivery.get("document_id"),
-        delivery["status"],
-        delivery.get("reason_code"),
-        delivery.get("reason"),
-        delivery.get("fields") or None,
-        delivery.get("message_id"),
-        delivery.get("event_id"),
-    )
+    """Insert the delivery's row; none when the integration was deleted meanwhile (its log
+    went with it), so a delivery answered during a deletion never fails."""
+    with contextlib.suppress(asyncpg.ForeignKeyViolationError):
+        await pool.execute(
+            "INSERT INTO webhook_deliveries (id, integration_id, request_id, sender_action,"
+            " document_id, status, reason_code, reason, fields, message_id, event_id)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+            delivery["id"],
+            delivery["integration_id"],
+            delivery["request_id"],
+            delivery.get("sender_action"),
+            delivery.get("document_id"),
+            delivery["status"],
+            delivery.get("reason_code"),
+            delivery.get("reason"),
+            delivery.get("fields") or None,
+            delivery.get("message_id"),
+            delivery.get("event_id"),
+        )
 
 
 # The deliveries log is for troubleshooting a sender, not an archive: a month is kept.

@@ -6,21 +6,34 @@ import uuid
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from services.gateway.auth import Principal
 from services.gateway.errors import ChannelForbidden, ValidationFailed
 from services.gateway.guard import Endpoint, requires
-from services.gateway.http_io import PAGE_PARAMS, page_body, page_request, read_json
+from services.gateway.http_io import (
+    PAGE_PARAMS,
+    page_body,
+    page_request,
+    read_json,
+    read_optional_json,
+)
 from services.gateway.openapi import Operation, Param
 from services.gateway.schemas import FieldProblem, _PageFields, _Response
 from services.gateway.webhooks.senders import SENDERS
 from services.gateway.webhooks.senders import Delivery as SenderDelivery
 from shared import integrations
 from shared.api_keys import Scope
-from shared.integrations import EventAction, IntegrationDefaults, IntegrationSpec
+from shared.event_model import field_errors
+from shared.integrations import (
+    EventAction,
+    IntegrationChange,
+    IntegrationDefaults,
+    IntegrationSpec,
+    SecretRotation,
+)
 
 INTEGRATIONS_BASE = "/api/developer/v1/integrations"
 
@@ -37,6 +50,9 @@ class Integration(_Response):
     status: Literal["active", "disabled"]
     createdAt: datetime
     webhookPath: str = Field(description="Point the sender at this path on the gateway")
+    previousSecretValidUntil: datetime | None = Field(
+        description="After a rotation: until when the old secret is still accepted"
+    )
 
 
 class NewIntegration(Integration):
@@ -84,8 +100,7 @@ def _managing(endpoint: Any) -> Endpoint:
 async def create_integration(request: Request, principal: Principal) -> Response:
     ctx = request.app.state.ctx
     spec = _validated(await read_json(request, ctx.settings.max_body_bytes))
-    if not await ctx.access.can_access_channel(principal.owner_id, spec.channelId):
-        raise ChannelForbidden(spec.channelId)
+    await _check_channel(request, principal, spec.channelId)
     verification = spec.verification or integrations.VERIFICATIONS[spec.source][0]
     async with ctx.pool.acquire() as conn:
         row, secret = await integrations.create(
@@ -96,10 +111,63 @@ async def create_integration(request: Request, principal: Principal) -> Response
             spec.mapping,
             spec.actions,
         )
-    body = {**integration_view(row), "secret": secret}
     location = f"{INTEGRATIONS_BASE}/{row['id']}"
+    return _with_secret(row, secret, status_code=201, headers={"Location": location})
+
+
+@_managing
+async def update_integration(request: Request, principal: Principal) -> Response:
+    ctx = request.app.state.ctx
+    payload = await read_json(request, ctx.settings.max_body_bytes)
+    async with ctx.pool.acquire() as conn:
+        stored = await _owned(conn, principal, request)
+        try:
+            spec = integrations.changed_spec(stored, payload)
+        except integrations.InvalidIntegration as exc:
+            raise ValidationFailed(exc.problems) from None
+        if spec.channelId != stored["channel_id"]:
+            await _check_channel(request, principal, spec.channelId)
+        row = await integrations.update(conn, principal.owner_id, stored["id"], spec)
+    return JSONResponse(integration_view(row))
+
+
+@_managing
+async def delete_integration(request: Request, principal: Principal) -> Response:
+    integration_id: uuid.UUID = request.path_params["integrationId"]
+    async with request.app.state.ctx.pool.acquire() as conn:
+        await integrations.delete(conn, principal.owner_id, integration_id)
+    return Response(status_code=204)
+
+
+@_managing
+async def rotate_integration_secret(request: Request, principal: Principal) -> Response:
+    ctx = request.app.state.ctx
+    payload = await read_optional_json(request, ctx.settings.max_body_bytes)
+    try:
+        rotation = integrations.SecretRotation.model_validate(payload)
+    except ValidationError as exc:
+        raise ValidationFailed(field_errors(exc)) from None
+    integration_id: uuid.UUID = request.path_params["integrationId"]
+    async with ctx.pool.acquire() as conn:
+        row, secret = await integrations.rotate_secret(
+            conn, principal.owner_id, integration_id, rotation
+        )
+    return _with_secret(row, secret)
+
+
+async def _check_channel(request: Request, principal: Principal, channel_id: int) -> None:
+    if not await request.app.state.ctx.access.can_access_channel(principal.owner_id, channel_id):
+        raise ChannelForbidden(channel_id)
+
+
+def _with_secret(
+    row: dict[str, Any], secret: str, status_code: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    # The secret must not sit in a shared cache or a browser's history of responses.
     return JSONResponse(
-        body, status_code=201, headers={"Location": location, "Cache-Control": "no-store"}
+        {**integration_view(row), "secret": secret},
+        status_code=status_code,
+        headers={**(headers or {}), "Cache-Control": "no-store"},
     )
 
 
@@ -152,6 +220,7 @@ def integration_view(row: dict[str, Any]) -> dict[str, Any]:
         status=row["status"],
         createdAt=row["created_at"],
         webhookPath=f"/webhooks/{row['source']}/{row['id']}",
+        previousSecretValidUntil=row["previous_secret_until"],
     ).model_dump(mode="json")
 
 
@@ -255,6 +324,39 @@ OPERATIONS: tuple[Operation, ...] = (
         )
     ),
     Operation(
+        "PATCH",
+        _ONE,
+        "updateIntegration",
+        "Change its name, channel, mapping, defaults or actions; the URL and secret stay",
+        Scope.INTEGRATIONS_MANAGE,
+        request=IntegrationChange,
+        responses={200: ("The integration as changed", Integration)},
+        errors=(400, 401, 403, 404, 413, 415, 422, 429),
+        params=(_INTEGRATION_ID,),
+    ),
+    Operation(
+        "DELETE",
+        _ONE,
+        "deleteIntegration",
+        "Remove it: its webhook answers 404 and its deliveries log goes; its events stay",
+        Scope.INTEGRATIONS_MANAGE,
+        responses={204: ("Deleted", None)},
+        errors=(401, 403, 404, 429),
+        params=(_INTEGRATION_ID,),
+    ),
+    Operation(
+        "POST",
+        f"{_ONE}/rotate-secret",
+        "rotateIntegrationSecret",
+        "A new secret, shown once; the old one is still accepted for `overlapSeconds`",
+        Scope.INTEGRATIONS_MANAGE,
+        request=SecretRotation,
+        request_required=False,
+        responses={200: ("Rotated; store `secret` now", NewIntegration)},
+        errors=(400, 401, 403, 404, 413, 415, 422, 429),
+        params=(_INTEGRATION_ID,),
+    ),
+    Operation(
         "GET",
         f"{_ONE}/deliveries",
         "listDeliveries",
@@ -275,4 +377,7 @@ ENDPOINTS: dict[str, Endpoint] = {
     "listDeliveries": list_deliveries,
     "disableIntegration": _status_change("disabled"),
     "enableIntegration": _status_change("active"),
+    "updateIntegration": update_integration,
+    "deleteIntegration": delete_integration,
+    "rotateIntegrationSecret": rotate_integration_secret,
 }

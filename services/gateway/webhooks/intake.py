@@ -69,7 +69,7 @@ async def _receive(request: Request) -> Response:
     raw = await _body(request, ctx.settings.max_body_bytes)
     log_entry = _DeliveryLog(integration, request.state.request_id)
     try:
-        _verifier(sender, integration)(_signed(request, raw), integration["secret"])
+        _verify(sender, integration, _signed(request, raw))
     except verify.Unverified as exc:
         await _count_failure(request)  # past the IP's quota: 429, and no row is written
         await log_entry.record(ctx.pool, "unauthorized", "unverified", str(exc))
@@ -200,10 +200,23 @@ class _DeliveryLog:
         return JSONResponse(body, status_code=200)
 
 
-def _verifier(sender: Sender, integration: dict[str, Any]) -> verify.Verifier:
-    if integration["verification"] == "token" or sender.signature is None:
-        return verify.static_token
-    return sender.signature
+def _verify(sender: Sender, integration: dict[str, Any], signed: verify.SignedRequest) -> None:
+    """Passes with the current secret or, while a rotation's overlap lasts, the previous one;
+    else raises the current secret's Unverified, which names the check that failed."""
+    verifier: verify.Verifier = verify.static_token
+    if integration["verification"] == "signature" and sender.signature is not None:
+        verifier = sender.signature
+    current, *previous = integration["secrets"]
+    try:
+        verifier(signed, current)
+    except verify.Unverified:
+        for secret in previous:
+            try:
+                verifier(signed, secret)
+                return
+            except verify.Unverified:
+                pass
+        raise
 
 
 def _command(
