@@ -121,11 +121,16 @@ async def postgres_immediate(ctx: Context) -> None:
 
 
 async def rebalance(ctx: Context) -> None:
+    pid = ctx.stack.service_pid("publisher")
     extra = ctx.stack.extra_publisher()
     await _thread(extra.start)
     await asyncio.sleep(6)
+    if extra.process is None or extra.process.poll() is not None:
+        ctx.problems.append("the joining publisher exited")
     await _thread(extra.stop)
-    ctx.notes.append("a second publisher joined for 6 s, then left")
+    # Losing partitions mid-batch must not cost the first publisher its life.
+    await _await_recovery_pids(ctx, {"publisher": pid})
+    ctx.notes.append("a second publisher joined for 6 s, then left; both stayed up")
 
 
 async def publisher_sigstop(ctx: Context) -> None:

@@ -19,7 +19,7 @@ from typing import Generic, TypeVar
 import asyncpg
 import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
-from aiokafka.errors import CommitFailedError, KafkaError
+from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 
 from shared.db import PoolExhausted
 from shared.kafka import REQUEST_ID_HEADER, Producer, header
@@ -172,14 +172,28 @@ class ConsumerLoop(Generic[T]):
             delay = min(delay * 2, self._settings.backoff_max_seconds)
 
     async def _commit(self, records: list[ConsumerRecord]) -> None:
+        # A partition that moved to another consumer mid-batch (a replica joined or left) is
+        # not ours to commit: its new owner replays it from the last commit, and every apply
+        # is idempotent, so nothing is lost or stored twice.
+        assigned = self._consumer.assignment()
         offsets: dict[TopicPartition, int] = {}
+        moved: set[TopicPartition] = set()
         for record in records:
-            offsets[TopicPartition(record.topic, record.partition)] = record.offset + 1
+            tp = TopicPartition(record.topic, record.partition)
+            if tp in assigned:
+                offsets[tp] = record.offset + 1
+            else:
+                moved.add(tp)
+        if moved:
+            log.info(
+                "partitions moved away mid-batch; their new owner replays them",
+                partitions=sorted(f"{tp.topic}/{tp.partition}" for tp in moved),
+            )
+        if not offsets:
+            return
         try:
             await self._consumer.commit(offsets)
-        except CommitFailedError as exc:
-            # The partitions moved to another consumer mid-batch; it replays from the last
-            # commit, and every apply is idempotent, so this is harmless.
+        except (CommitFailedError, IllegalStateError) as exc:
             log.warning("offset commit refused after a rebalance", error=str(exc))
 
     async def _report_lag(self) -> None:

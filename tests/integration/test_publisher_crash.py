@@ -1,17 +1,25 @@
-"""SIGKILL the publisher mid-backlog: after a restart every accepted event is stored once."""
+"""The publisher mid-backlog: SIGKILLed and restarted, or joined by a second replica, every
+accepted event is stored once."""
 
 from __future__ import annotations
 
 import asyncio
+import uuid
+from datetime import UTC, datetime
 
 import asyncpg
 import httpx
+from aiokafka import AIOKafkaProducer
 
-from devstack.stack import ServiceProcess
+from devstack.stack import TEST, Servers, ServiceProcess
+from shared.event_model import parse_event
+from shared.messages import CreateEvent, IngestEnvelope, derive_event_id, encode
+from shared.topics import Topic
 from tests.integration.conftest import Tenant, eventually, rows_of
 
 EVENTS = "/api/public/v1/events"
 BACKLOG = 2000  # large enough that the publisher is still draining when stopped
+JOIN_BACKLOG = 30_000  # large enough that it is still draining when a replica has joined
 
 
 async def test_publisher_sigkill_mid_backlog_loses_and_duplicates_nothing(
@@ -38,6 +46,65 @@ async def test_publisher_sigkill_mid_backlog_loses_and_duplicates_nothing(
     assert sorted(r["id"] for r in stored) == sorted(accepted)
 
 
+async def test_a_publisher_joining_mid_backlog_takes_partitions_without_a_crash(
+    stack: Servers,
+    tenant: Tenant,
+    db: asyncpg.Pool,
+    services: dict[str, ServiceProcess],
+) -> None:
+    publisher = services["publisher"]
+    publisher.kill()
+    accepted = await _produce_backlog(stack, tenant, JOIN_BACKLOG)
+    publisher.start(wait=False)
+    await eventually(lambda: rows_of(db, tenant), within=60, interval=0.01)
+    # The group rebalances while the first publisher drains; a partition it loses in the
+    # middle of a batch is no longer its to commit (tests/unit/test_consumer_loop.py pins
+    # that moment down; here it happens when it happens).
+    replica = ServiceProcess("publisher", 18097, publisher.env, TEST.base_dir / "logs" / "replica")
+    try:
+        await asyncio.to_thread(replica.start)  # returns once it is ready
+        stored_at_join = await rows_of(db, tenant)
+        await eventually(lambda: _all_stored(db, tenant, JOIN_BACKLOG), within=120)
+        assert stored_at_join < JOIN_BACKLOG, "drained before the rebalance; proved nothing"
+        for process in (publisher, replica):
+            assert process.process is not None
+            assert process.process.poll() is None, f"publisher on {process.port} exited"
+    finally:
+        replica.stop()
+    stored = await db.fetch(
+        "SELECT id::text FROM events WHERE owner_account_id = $1", tenant.account_id
+    )
+    assert sorted(r["id"] for r in stored) == sorted(accepted)
+
+
+async def _produce_backlog(stack: Servers, tenant: Tenant, count: int) -> list[str]:
+    """Commands written straight to the ingest topic, as gateways write respond-async ones:
+    far faster than through the API, so the backlog outlasts a replica's start."""
+    event = parse_event(tenant.event())
+    producer = AIOKafkaProducer(bootstrap_servers=stack.kafka_bootstrap, acks="all", linger_ms=20)
+    await producer.start()
+    try:
+        sent = []
+        for index in range(count):
+            key = f"join-{index}"
+            envelope = IngestEnvelope(
+                message_id=uuid.uuid4(),
+                request_id=f"join-{index}",
+                received_at=datetime.now(UTC),
+                owner_id=tenant.account_id,
+                idempotency_key=key,
+                request_hash="join",
+                command=CreateEvent(event_id=derive_event_id(tenant.account_id, key), event=event),
+                awaited_until=None,
+            )
+            event_id = str(envelope.command.event_id)
+            sent.append(await producer.send(Topic.INGEST, encode(envelope), key=event_id.encode()))
+        await asyncio.gather(*sent)
+    finally:
+        await producer.stop()
+    return [str(derive_event_id(tenant.account_id, f"join-{i}")) for i in range(count)]
+
+
 async def _send_backlog(api: httpx.AsyncClient, tenant: Tenant) -> list[str]:
     limit = asyncio.Semaphore(32)
 
@@ -58,5 +125,5 @@ async def _send_backlog(api: httpx.AsyncClient, tenant: Tenant) -> list[str]:
     return list(await asyncio.gather(*(send(i) for i in range(BACKLOG))))
 
 
-async def _all_stored(db: asyncpg.Pool, tenant: Tenant) -> bool:
-    return await rows_of(db, tenant) >= BACKLOG
+async def _all_stored(db: asyncpg.Pool, tenant: Tenant, count: int = BACKLOG) -> bool:
+    return await rows_of(db, tenant) >= count

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from aiokafka import ConsumerRecord, TopicPartition
+from aiokafka.errors import IllegalStateError
 
 from shared.consumer_loop import ConsumerLoop, Decoded, LoopSettings, PoisonFlood
 from shared.messages import PoisonMessage
@@ -14,8 +15,8 @@ from shared.messages import PoisonMessage
 TP = TopicPartition("pinned.ingest.v1", 0)
 
 
-def record(offset: int, value: bytes) -> ConsumerRecord:
-    return ConsumerRecord("pinned.ingest.v1", 0, offset, 0, 0, b"k", value, None, 0, 0, [])
+def record(offset: int, value: bytes, partition: int = 0) -> ConsumerRecord:
+    return ConsumerRecord("pinned.ingest.v1", partition, offset, 0, 0, b"k", value, None, 0, 0, [])
 
 
 class FakeConsumer:
@@ -25,6 +26,7 @@ class FakeConsumer:
         self.batches = batches
         self.commits: list[dict[TopicPartition, int]] = []
         self.loop: ConsumerLoop[Any] | None = None
+        self.assigned = {TP}
 
     async def getmany(self, timeout_ms: int, max_records: int) -> dict[TopicPartition, list[Any]]:
         if not self.batches:
@@ -34,10 +36,15 @@ class FakeConsumer:
         return {TP: self.batches.pop(0)}
 
     async def commit(self, offsets: dict[TopicPartition, int]) -> None:
+        if not set(offsets) <= self.assigned:  # as aiokafka does
+            raise IllegalStateError("Partition is not assigned")
         self.commits.append(offsets)
 
     def assignment(self) -> set[TopicPartition]:
-        return set()
+        return self.assigned
+
+    def highwater(self, tp: TopicPartition) -> int | None:
+        return None
 
 
 class FakeProducer:
@@ -106,3 +113,17 @@ async def test_transient_failures_are_retried_never_dead_lettered() -> None:
     assert attempts == [1, 1, 1]
     assert producer.sent == []
     assert consumer.commits == [{TP: 1}]
+
+
+async def test_a_partition_that_moved_away_mid_batch_is_not_committed() -> None:
+    # A replica joined while the batch was applied: partition 1 is now another consumer's.
+    applied: list[bytes] = []
+
+    async def apply(batch: Sequence[Decoded[bytes]]) -> None:
+        applied.extend(item.message for item in batch)
+
+    mixed = [record(0, b"a"), record(0, b"b", partition=1), record(1, b"c")]
+    loop, consumer, _ = make_loop([mixed, [record(2, b"d")]], apply)
+    await loop.run()  # a commit of partition 1 would raise and kill the loop
+    assert applied == [b"a", b"b", b"c", b"d"]
+    assert consumer.commits == [{TP: 2}, {TP: 3}]
