@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import platform
@@ -11,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -45,6 +47,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--backlog", type=int, default=100_000, help="commands to drain")
     parser.add_argument("--webhook-rates", default="250,500", help="webhook deliveries/s")
     parser.add_argument("--batches", type=int, default=40, help="batches of 500 to send")
+    parser.add_argument(
+        "--batch-gateways", default="1", help="gateway replicas the batch scenario runs with"
+    )
+    parser.add_argument(
+        "--backlog-publishers", default="1", help="publisher replicas draining the backlog"
+    )
     parser.add_argument("--baseline-records", type=int, default=200_000)
     parser.add_argument("--soak-seconds", type=float, default=0, help="0 skips the soak")
     parser.add_argument("--soak-rate", type=float, default=250)
@@ -118,25 +126,23 @@ async def measure(args: argparse.Namespace, started: Servers, services: dict[str
                 await api_scenario(services["gateway"].url, tenant, rate, args.seconds, pool,
                                    pids, work_dir, webhook=webhook)
             )  # fmt: skip
-        step(f"batch endpoint: {args.batches} batches of 500 events")
-        tenant = await make_tenant(started.database_url)
-        results["scenarios"].append(
-            await batch_scenario(services["gateway"].url, tenant, args.batches, 500, pool, pids)
-        )
-        step(f"publisher draining a backlog of {args.backlog} commands")
-        services["publisher"].stop()
-        tenant = await make_tenant(started.database_url)
-
-        def start_publisher() -> int:
-            services["publisher"].start()
-            assert services["publisher"].process is not None
-            return services["publisher"].process.pid
-
-        results["scenarios"].append(
-            await backlog_scenario(
-                started.kafka_bootstrap, tenant, args.backlog, pool, start_publisher, pids
-            )
-        )
+        for count in counts(args.batch_gateways):
+            step(f"batch endpoint: {args.batches} batches of 500 events, {count} gateway(s)")
+            tenant = await make_tenant(started.database_url)
+            with replicas(services["gateway"], count, pids) as gateways:
+                urls = [gateway.url for gateway in gateways]
+                results["scenarios"].append(
+                    await batch_scenario(urls, tenant, args.batches, 500, pool, pids)
+                )
+        for count in counts(args.backlog_publishers):
+            step(f"{count} publisher(s) draining a backlog of {args.backlog} commands")
+            services["publisher"].stop()
+            tenant = await make_tenant(started.database_url)
+            with replicas(services["publisher"], count, pids, started=False) as publishers:
+                results["scenarios"].append(
+                    await backlog_scenario(started.kafka_bootstrap, tenant, args.backlog, pool,
+                                           lambda: start_all(publishers, pids), pids)
+                )  # fmt: skip
         if args.soak_seconds > 0:
             results["soak"] = await soak(args, started, services, pool, pids, work_dir)
         step("baselines: kafka-producer-perf-test (acks=all) and raw PostgreSQL inserts")
@@ -149,6 +155,45 @@ async def measure(args: argparse.Namespace, started: Servers, services: dict[str
     finally:
         await pool.close()
     return results
+
+
+def counts(text: str) -> list[int]:
+    return [int(n) for n in text.split(",") if n]
+
+
+REPLICA_PORT_OFFSET = 10  # replica i of a service listens on its port + 10 * i
+
+
+@contextlib.contextmanager
+def replicas(
+    first: ServiceProcess, count: int, pids: dict[str, int], started: bool = True
+) -> Iterator[list[ServiceProcess]]:
+    """`first` and count - 1 more processes of the same service, stopped again afterwards;
+    each extra one's CPU and memory are reported as `<service>-<port>`."""
+    extra = [
+        ServiceProcess(first.name, port, first.env, first.log_file.parent / f"replica-{port}")
+        for port in (first.port + REPLICA_PORT_OFFSET * i for i in range(1, count))
+    ]
+    try:
+        if started:
+            start_all(extra, pids)
+        yield [first, *extra]
+    finally:
+        for replica in extra:
+            replica.stop()
+            pids.pop(process_label(replica), None)
+
+
+def start_all(processes: list[ServiceProcess], pids: dict[str, int]) -> None:
+    for process in processes:
+        process.start()
+        assert process.process is not None
+        pids[process_label(process)] = process.process.pid
+
+
+def process_label(process: ServiceProcess) -> str:
+    replica = process.port != BENCH.service_ports[process.name]
+    return f"{process.name}-{process.port}" if replica else process.name
 
 
 async def soak(
@@ -203,7 +248,7 @@ def main() -> int:
         "taken_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": machine(),
         "settings": {**vars(args), "out": str(args.out), "service_env": SERVICE_ENV,
-                     "gateway_processes": 1, "kafka_and_postgres": "same box, local processes"},
+                     "kafka_and_postgres": "same box, local processes"},
         **results,
     }  # fmt: skip
     args.out.mkdir(parents=True, exist_ok=True)

@@ -21,7 +21,8 @@ def print_report(report: dict[str, Any]) -> None:
         if s["scenario"].startswith("batch"):
             lat = s["request_latency_ms"]
             print(
-                f"\nBatch endpoint: {s['accepted']}/{s['events']} accepted at "
+                f"\nBatch endpoint, {s.get('gateways', 1)} gateway(s): "
+                f"{s['accepted']}/{s['events']} accepted at "
                 f"{s['accepted_events_per_second']:.0f} events/s, "
                 f"{s['events_to_rows_per_second']:.0f} events/s to rows, "
                 f"request p50 {lat.get('p50', 0):.0f} ms, p99 {lat.get('p99', 0):.0f} ms, "
@@ -30,7 +31,8 @@ def print_report(report: dict[str, Any]) -> None:
     for s in report["scenarios"]:
         if s["scenario"].startswith("publisher"):
             ratio = f" ({s['rows_per_second'] / pg_rate:.1%} of raw inserts)" if pg_rate else ""
-            print(f"\nPublisher backlog: {s['stored']}/{s['commands']} stored, "
+            print(f"\nPublisher backlog, {s.get('publishers', 1)} publisher(s): "
+                  f"{s['stored']}/{s['commands']} stored, "
                   f"{s['rows_per_second']:.0f} rows/s{ratio}")  # fmt: skip
     print("\nCPU and peak RSS per process (last API scenario)")
     last = [s for s in report["scenarios"] if "offered_rate" in s][-1:]

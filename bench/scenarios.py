@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import resource
 import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -112,14 +114,15 @@ async def api_scenario(
 
 
 async def batch_scenario(
-    gateway_url: str,
+    gateway_urls: list[str],
     tenant: Tenant,
     batches: int,
     size: int,
     pool: asyncpg.Pool,
     pids: dict[str, int],
 ) -> dict[str, Any]:
-    """POST /events/batch from 4 concurrent senders; events/s from first send to last row."""
+    """POST /events/batch from 4 concurrent senders spread over the gateways; events/s from
+    first send to last row."""
     queue: asyncio.Queue[int] = asyncio.Queue()
     for number in range(batches):
         queue.put_nowait(number)
@@ -147,13 +150,18 @@ async def batch_scenario(
             )
 
     before, began = snapshot(pids), time.perf_counter()
-    async with httpx.AsyncClient(base_url=gateway_url, timeout=120) as client:
-        await asyncio.gather(*(sender(client) for _ in range(4)))
+    async with contextlib.AsyncExitStack() as stack:
+        clients = [
+            await stack.enter_async_context(httpx.AsyncClient(base_url=url, timeout=120))
+            for url in gateway_urls
+        ]
+        await asyncio.gather(*(sender(clients[i % len(clients)]) for i in range(4)))
     accept_seconds = time.perf_counter() - began
     stored = await _wait_for_rows(pool, accepted, within=600)
     total_seconds = time.perf_counter() - began
     return {
         "scenario": f"batch endpoint ({size} events per request, 4 concurrent senders)",
+        "gateways": len(gateway_urls),
         "events": batches * size,
         "accepted": len(accepted),
         "stored": len(stored),
@@ -170,18 +178,19 @@ async def backlog_scenario(
     tenant: Tenant,
     commands: int,
     pool: asyncpg.Pool,
-    start_publisher: Any,
+    start_publishers: Callable[[], None],
     pids: dict[str, int],
 ) -> dict[str, Any]:
-    """With the publisher stopped, fill the ingest topic; then time the drain to rows."""
+    """With the publishers stopped, fill the ingest topic; then time the drain to rows."""
     produced_in = await _produce_backlog(bootstrap, tenant, commands)
     print(
         f"    backlog of {commands} commands produced in {produced_in:.1f}s; publisher starts",
         flush=True,
     )
     started = time.perf_counter()
-    pids["publisher"] = start_publisher()
+    start_publishers()
     before = snapshot(pids)
+    publishers = [name for name in pids if name.startswith("publisher")]
     while (done := await _rows_of(pool, tenant.account_id)) < commands:
         if time.perf_counter() - started > 1800:
             break
@@ -195,9 +204,13 @@ async def backlog_scenario(
     print()
     return {
         "scenario": "publisher draining a backlog",
+        "publishers": len(publishers),
         "commands": commands, "stored": done, "drain_seconds_incl_startup": drain,
         "rows_per_second": done / max(float(last - first), 1e-3) if first else 0.0,
-        "process_usage": {"publisher": usage_delta(before, after, drain)["publisher"]},
+        "process_usage": {
+            name: use for name, use in usage_delta(before, after, drain).items()
+            if name in publishers
+        },
     }  # fmt: skip
 
 
