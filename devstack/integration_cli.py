@@ -1,4 +1,5 @@
-"""`pinned integrations`: connect a CMS/CRM sender, list integrations, read deliveries."""
+"""`pinned integrations`: connect a CMS/CRM sender, list integrations, read deliveries; pause,
+resume, delete one or rotate its secret."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
+from pydantic import ValidationError
 
 from shared import integrations
-from shared.event_model import FieldError
-from shared.integrations import SOURCES, IntegrationSpec, InvalidIntegration
+from shared.event_model import FieldError, field_errors
+from shared.integrations import SOURCES, IntegrationSpec, InvalidIntegration, SecretRotation
 from shared.places import find as find_place
 
 
@@ -56,6 +58,18 @@ def add_commands(sub: Any) -> None:
     recent = actions.add_parser("deliveries", help="recent deliveries, newest first")
     recent.add_argument("integration_id", type=uuid.UUID)
     recent.add_argument("--limit", type=int, default=50)
+    for name, text in (
+        ("disable", "pause: its webhook answers 404 and nothing reaches Kafka"),
+        ("enable", "resume a paused integration"),
+        ("delete", "remove it and its deliveries log; the events it made stay"),
+    ):
+        actions.add_parser(name, help=text).add_argument("integration_id", type=uuid.UUID)
+    rotate = actions.add_parser(
+        "rotate-secret", help="a new secret, shown once; the old one works for the overlap"
+    )
+    rotate.add_argument("integration_id", type=uuid.UUID)
+    rotate.add_argument("--secret", help="the sender's own new secret (Contentful, Webflow)")
+    rotate.add_argument("--overlap-seconds", type=int, default=3600)
 
 
 async def run(conn: asyncpg.Connection, args: argparse.Namespace) -> Any:
@@ -66,6 +80,20 @@ async def run(conn: asyncpg.Connection, args: argparse.Namespace) -> Any:
         await integrations.get(conn, None, args.integration_id)
         rows, _ = await integrations.deliveries(conn, args.integration_id, args.limit, 0)
         return rows
+    if args.action in ("disable", "enable"):
+        status = "disabled" if args.action == "disable" else "active"
+        return [await integrations.set_status(conn, None, args.integration_id, status)]
+    if args.action == "delete":
+        await integrations.delete(conn, None, args.integration_id)
+        return {"deleted": str(args.integration_id)}
+    if args.action == "rotate-secret":
+        body = {"secret": args.secret, "overlapSeconds": args.overlap_seconds}
+        try:
+            rotation = SecretRotation.model_validate(body)
+        except ValidationError as exc:
+            raise InvalidIntegration(field_errors(exc)) from None
+        row, secret = await integrations.rotate_secret(conn, None, args.integration_id, rotation)
+        return Connected(row, secret)
     spec = _spec(args)
     if not await conn.fetchval(
         "SELECT 1 FROM channels c WHERE c.id = $2 AND (c.owner_account_id = $1 OR EXISTS"
@@ -130,6 +158,8 @@ def render(result: Any) -> tuple[Any, str] | None:
             f"secret    {result.secret}\n"
             f"(shown once; {row['verification']}: configure it in the sender now)"
         )
+        if row["previous_secret_until"] is not None:
+            text += f"\nthe previous secret is accepted until {row['previous_secret_until']}"
         return data, text
     if not (isinstance(result, list) and result and isinstance(result[0], dict)):
         return None

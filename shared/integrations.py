@@ -61,6 +61,8 @@ MAPPABLE_FIELDS = frozenset(
     }
 )
 
+# $2 is the owner account, or NULL for the operators' command line (any account).
+_OWNED_BY_2 = "($2::bigint IS NULL OR account_id = $2)"
 _COLUMNS = (
     "id, account_id, channel_id, name, source, verification, mapping, defaults, actions,"
     " status, created_at,"
@@ -308,8 +310,7 @@ async def get(
     conn: asyncpg.Connection | asyncpg.Pool, account_id: int | None, integration_id: uuid.UUID
 ) -> dict[str, Any]:
     row = await conn.fetchrow(
-        f"SELECT {_COLUMNS} FROM integrations"
-        " WHERE id = $1 AND ($2::bigint IS NULL OR account_id = $2)",
+        f"SELECT {_COLUMNS} FROM integrations WHERE id = $1 AND {_OWNED_BY_2}",
         integration_id,
         account_id,
     )
@@ -319,12 +320,12 @@ async def get(
 
 
 async def set_status(
-    conn: asyncpg.Connection, account_id: int, integration_id: uuid.UUID, status: str
+    conn: asyncpg.Connection, account_id: int | None, integration_id: uuid.UUID, status: str
 ) -> dict[str, Any]:
-    """Pause (`disabled`: its webhook answers 404 and nothing reaches Kafka) or resume."""
+    """Pause (`disabled`: its webhook answers 404 and nothing reaches Kafka) or resume.
+    `account_id` None (the operators' command line) means whichever account owns it."""
     row = await conn.fetchrow(
-        f"UPDATE integrations SET status = $3 WHERE id = $1 AND account_id = $2"
-        f" RETURNING {_COLUMNS}",
+        f"UPDATE integrations SET status = $3 WHERE id = $1 AND {_OWNED_BY_2} RETURNING {_COLUMNS}",
         integration_id,
         account_id,
         status,
@@ -353,10 +354,12 @@ async def update(
     return _decoded(row)
 
 
-async def delete(conn: asyncpg.Connection, account_id: int, integration_id: uuid.UUID) -> None:
+async def delete(
+    conn: asyncpg.Connection, account_id: int | None, integration_id: uuid.UUID
+) -> None:
     """Its webhook answers 404 from now on and its deliveries log goes; its events stay."""
     status = await conn.execute(
-        "DELETE FROM integrations WHERE id = $1 AND account_id = $2", integration_id, account_id
+        f"DELETE FROM integrations WHERE id = $1 AND {_OWNED_BY_2}", integration_id, account_id
     )
     if status == "DELETE 0":
         raise IntegrationNotFound(f"no integration {integration_id}")
@@ -364,14 +367,14 @@ async def delete(conn: asyncpg.Connection, account_id: int, integration_id: uuid
 
 async def rotate_secret(
     conn: asyncpg.Connection,
-    account_id: int,
+    account_id: int | None,
     integration_id: uuid.UUID,
     rotation: SecretRotation,
 ) -> tuple[dict[str, Any], str]:
     """A new secret; the old one stays valid for the overlap. Returns the row and the secret."""
     async with conn.transaction():
         source = await conn.fetchval(
-            "SELECT source FROM integrations WHERE id = $1 AND account_id = $2 FOR UPDATE",
+            f"SELECT source FROM integrations WHERE id = $1 AND {_OWNED_BY_2} FOR UPDATE",
             integration_id,
             account_id,
         )

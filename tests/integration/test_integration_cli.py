@@ -98,3 +98,45 @@ async def test_bad_options_are_named(stack: Servers, tenant: Tenant) -> None:
     assert result.returncode == 2
     assert "mapping" in result.stderr
     assert "owner" in result.stderr
+
+
+async def test_pause_resume_rotate_and_delete(
+    stack: Servers, api: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    async def cli(*argv: str) -> object:
+        result = await asyncio.to_thread(pinned, stack, "integrations", *argv)
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout)
+
+    created = await cli(
+        "create", "--account", str(tenant.account_id), "--name", "Form tool",
+        "--source", "generic", "--channel", str(tenant.channel_id),
+        "--default-timezone", "America/New_York", "--default-city", "place-new-york",
+        "--default-classification", "music",
+    )  # fmt: skip
+    assert isinstance(created, dict)
+    ident, path, old = created["id"], created["webhookPath"], created["secret"]
+
+    def delivery(n: int) -> dict[str, str]:
+        return {"id": f"form-{n}", "title": f"Open day {n}", "startAt": "2026-08-01 11:00:00"}
+
+    async def send(n: int, token: str) -> int:
+        answer = await api.post(path, json=delivery(n), headers={"X-Webhook-Token": token})
+        return answer.status_code
+
+    paused = await cli("disable", ident)
+    assert isinstance(paused, list)
+    assert paused[0]["status"] == "disabled"
+    assert await send(1, old) == 404
+    await cli("enable", ident)
+    assert await send(2, old) == 202
+
+    rotated = await cli("rotate-secret", ident, "--overlap-seconds", "0")
+    assert isinstance(rotated, dict)
+    assert (await send(3, old), await send(4, rotated["secret"])) == (401, 202)
+
+    await cli("delete", ident)
+    assert await send(5, rotated["secret"]) == 404
+    gone = await asyncio.to_thread(pinned, stack, "integrations", "deliveries", ident)
+    assert gone.returncode != 0
+    assert ident in gone.stderr
