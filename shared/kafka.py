@@ -141,18 +141,22 @@ def create_consumer(
     )
 
 
-def create_worker_consumer(
+def create_worker_consumers(
     settings: WorkerSettings, group: str, topics: Sequence[Topic], client_id: str
-) -> AIOKafkaConsumer:
-    """A consumer service's consumer, fetching in the batches its settings ask for."""
-    return create_consumer(
-        settings.kafka,
-        group,
-        topics,
-        client_id,
-        fetch_min_bytes=settings.fetch_min_bytes,
-        fetch_max_wait_ms=settings.fetch_max_wait_ms,
-    )
+) -> list[AIOKafkaConsumer]:
+    """A consumer service's consumers (`settings.consumers` of them, in one group), fetching
+    in the batches its settings ask for."""
+    return [
+        create_consumer(
+            settings.kafka,
+            group,
+            topics,
+            f"{client_id}-{number}",
+            fetch_min_bytes=settings.fetch_min_bytes,
+            fetch_max_wait_ms=settings.fetch_max_wait_ms,
+        )
+        for number in range(1, settings.consumers + 1)
+    ]
 
 
 async def ensure_topics(settings: KafkaSettings, specs: Iterable[TopicSpec] = TOPIC_SPECS) -> None:

@@ -83,6 +83,9 @@ class WorkerSettings(BaseSettings):
     # larger batches (fewer fetches, transactions and offset commits) for a bounded delay.
     fetch_min_bytes: int = Field(default=1, ge=1)
     fetch_max_wait_ms: int = Field(default=500, ge=0)
+    # Consumers of the group in this one process: while one waits on PostgreSQL or Kafka,
+    # another applies its batch. More than the topic has partitions would sit idle.
+    consumers: int = Field(default=1, ge=1, le=12)
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     log: LogSettings = Field(default_factory=LogSettings)

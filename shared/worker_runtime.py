@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
@@ -23,7 +23,7 @@ from shared.ops_http import Check, ops_routes
 
 log = structlog.get_logger(__name__)
 
-OpenWorker = Callable[[dict[str, Check]], AbstractAsyncContextManager[ConsumerLoop[Any]]]
+OpenWorker = Callable[[dict[str, Check]], AbstractAsyncContextManager[Sequence[ConsumerLoop[Any]]]]
 
 
 def run_worker(open_worker: OpenWorker, host: str, port: int) -> None:
@@ -32,6 +32,8 @@ def run_worker(open_worker: OpenWorker, host: str, port: int) -> None:
     server: uvicorn.Server | None = None
 
     def loop_finished(task: asyncio.Task[None]) -> None:
+        # One loop ending takes the process down: its partitions would otherwise sit idle
+        # while the group believes them served.
         if not task.cancelled() and task.exception() is not None:
             failures.append(task.exception())  # type: ignore[arg-type]
             log.error("consumer loop died", exc_info=task.exception())
@@ -42,13 +44,17 @@ def run_worker(open_worker: OpenWorker, host: str, port: int) -> None:
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        async with open_worker(checks) as loop:
-            task = asyncio.create_task(loop.run(), name="consumer-loop")
-            task.add_done_callback(loop_finished)
+        async with open_worker(checks) as loops:
+            tasks = [
+                asyncio.create_task(loop.run(), name=f"consumer-loop-{number}")
+                for number, loop in enumerate(loops, start=1)
+            ]
+            for task in tasks:
+                task.add_done_callback(loop_finished)
             yield
-            loop.stop()
-            with contextlib.suppress(Exception):
-                await task
+            for loop in loops:
+                loop.stop()
+            await asyncio.gather(*tasks, return_exceptions=True)
 
     app = Starlette(routes=ops_routes(checks), lifespan=lifespan)
     server = uvicorn.Server(

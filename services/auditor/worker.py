@@ -15,7 +15,7 @@ from services.auditor.store import write_audit
 from shared.consumer_loop import ConsumerLoop, Decoded, LoopSettings
 from shared.db import create_pool, ping
 from shared.heap import freeze_startup_objects
-from shared.kafka import broker_reachable, create_producer, create_worker_consumer
+from shared.kafka import broker_reachable, create_producer, create_worker_consumers
 from shared.messages import AuditRecord, decode_audit
 from shared.metrics import AUDIT_ROWS
 from shared.ops_http import Check, observe_pool
@@ -56,14 +56,15 @@ def _log_message(item: Decoded[AuditRecord]) -> None:
 @contextlib.asynccontextmanager
 async def open_auditor(
     settings: AuditorSettings, checks: dict[str, Check]
-) -> AsyncIterator[ConsumerLoop[AuditRecord]]:
+) -> AsyncIterator[list[ConsumerLoop[AuditRecord]]]:
     client_id = f"auditor-{os.getpid()}"
     pool = await create_pool(settings.database)
     observe_pool(pool)
     dlq_producer = create_producer(settings.kafka, client_id)
-    consumer = create_worker_consumer(settings, ConsumerGroup.AUDITOR, [Topic.AUDIT], client_id)
+    consumers = create_worker_consumers(settings, ConsumerGroup.AUDITOR, [Topic.AUDIT], client_id)
     await dlq_producer.start()
-    await consumer.start()
+    for consumer in consumers:
+        await consumer.start()
     checks["postgres"] = lambda: ping(pool)
     freeze_startup_objects()
     checks["kafka"] = lambda: broker_reachable(dlq_producer.client)
@@ -73,8 +74,13 @@ async def open_auditor(
         poison_run_limit=settings.poison_run_limit,
     )
     try:
-        yield ConsumerLoop(consumer, dlq_producer, _decode, Auditor(pool).apply, loop_settings)
+        auditor = Auditor(pool)
+        yield [
+            ConsumerLoop(consumer, dlq_producer, _decode, auditor.apply, loop_settings)
+            for consumer in consumers
+        ]
     finally:
-        await consumer.stop()
+        for consumer in consumers:
+            await consumer.stop()
         await dlq_producer.stop()
         await pool.close()

@@ -24,7 +24,7 @@ from shared.kafka import (
     Producer,
     broker_reachable,
     create_producer,
-    create_worker_consumer,
+    create_worker_consumers,
     request_headers,
 )
 from shared.messages import IngestEnvelope, decode_ingest, encode
@@ -128,16 +128,19 @@ async def prune_idempotency_keys(pool: asyncpg.Pool, retention_hours: int) -> No
 @contextlib.asynccontextmanager
 async def open_publisher(
     settings: PublisherSettings, checks: dict[str, Check]
-) -> AsyncIterator[ConsumerLoop[IngestEnvelope]]:
+) -> AsyncIterator[list[ConsumerLoop[IngestEnvelope]]]:
     client_id = f"publisher-{os.getpid()}"
     await asyncio.to_thread(place_catalog)  # updates re-validate places; build it up front
     freeze_startup_objects()
     pool = await create_pool(settings.database)
     observe_pool(pool)
     producer = create_producer(settings.kafka, client_id)
-    consumer = create_worker_consumer(settings, ConsumerGroup.PUBLISHER, [Topic.INGEST], client_id)
+    consumers = create_worker_consumers(
+        settings, ConsumerGroup.PUBLISHER, [Topic.INGEST], client_id
+    )
     await producer.start()
-    await consumer.start()
+    for consumer in consumers:
+        await consumer.start()
     checks["postgres"] = lambda: ping(pool)
     checks["kafka"] = lambda: broker_reachable(producer.client)
     publisher = Publisher(pool, producer, settings.kafka.send_timeout_seconds, settings.crash_at)
@@ -150,9 +153,13 @@ async def open_publisher(
         prune_idempotency_keys(pool, settings.idempotency_retention_hours), name="key-pruner"
     )
     try:
-        yield ConsumerLoop(consumer, producer, _decode, publisher.apply, loop_settings)
+        yield [
+            ConsumerLoop(consumer, producer, _decode, publisher.apply, loop_settings)
+            for consumer in consumers
+        ]
     finally:
         await cancel_and_wait(pruner)
-        await consumer.stop()
+        for consumer in consumers:
+            await consumer.stop()
         await producer.stop()
         await pool.close()
