@@ -19,7 +19,7 @@ from tests.integration.conftest import Tenant, eventually, rows_of
 
 EVENTS = "/api/public/v1/events"
 BACKLOG = 2000  # large enough that the publisher is still draining when stopped
-JOIN_BACKLOG = 30_000  # large enough that it is still draining when a replica has joined
+JOIN_BACKLOG = 20_000  # with 5-command batches, still draining when a replica has joined
 
 
 async def test_publisher_sigkill_mid_backlog_loses_and_duplicates_nothing(
@@ -55,22 +55,28 @@ async def test_a_publisher_joining_mid_backlog_takes_partitions_without_a_crash(
     publisher = services["publisher"]
     publisher.kill()
     accepted = await _produce_backlog(stack, tenant, JOIN_BACKLOG)
-    publisher.start(wait=False)
-    await eventually(lambda: rows_of(db, tenant), within=60, interval=0.01)
-    # The group rebalances while the first publisher drains; a partition it loses in the
-    # middle of a batch is no longer its to commit (tests/unit/test_consumer_loop.py pins
-    # that moment down; here it happens when it happens).
-    replica = ServiceProcess("publisher", 18097, publisher.env, TEST.base_dir / "logs" / "replica")
+    # Small batches drain slowly enough that the backlog outlasts the replica's start.
+    slow = {**publisher.env, "PUBLISHER_BATCH_MAX_RECORDS": "5"}
+    logs = TEST.base_dir / "logs" / "join"
+    first = ServiceProcess("publisher", publisher.port, slow, logs / "first")
+    replica = ServiceProcess("publisher", 18097, slow, logs / "replica")
     try:
+        first.start(wait=False)
+        await eventually(lambda: rows_of(db, tenant), within=60, interval=0.01)
+        # The group rebalances while the first publisher drains; a partition it loses in the
+        # middle of a batch is no longer its to commit (tests/unit/test_consumer_loop.py pins
+        # that moment down; here it happens when it happens).
         await asyncio.to_thread(replica.start)  # returns once it is ready
         stored_at_join = await rows_of(db, tenant)
-        await eventually(lambda: _all_stored(db, tenant, JOIN_BACKLOG), within=120)
+        await eventually(lambda: _all_stored(db, tenant, JOIN_BACKLOG), within=180)
         assert stored_at_join < JOIN_BACKLOG, "drained before the rebalance; proved nothing"
-        for process in (publisher, replica):
+        for process in (first, replica):
             assert process.process is not None
             assert process.process.poll() is None, f"publisher on {process.port} exited"
     finally:
         replica.stop()
+        first.stop()
+        await asyncio.to_thread(publisher.start)
     stored = await db.fetch(
         "SELECT id::text FROM events WHERE owner_account_id = $1", tenant.account_id
     )
