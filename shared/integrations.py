@@ -314,9 +314,7 @@ async def get(
         integration_id,
         account_id,
     )
-    if row is None:
-        raise IntegrationNotFound(f"no integration {integration_id}")
-    return _decoded(row)
+    return _found(row, integration_id)
 
 
 async def set_status(
@@ -330,9 +328,7 @@ async def set_status(
         account_id,
         status,
     )
-    if row is None:
-        raise IntegrationNotFound(f"no integration {integration_id}")
-    return _decoded(row)
+    return _found(row, integration_id)
 
 
 async def update(
@@ -349,9 +345,7 @@ async def update(
         spec.defaults.model_dump(mode="json"),
         spec.actions,
     )
-    if row is None:
-        raise IntegrationNotFound(f"no integration {integration_id}")
-    return _decoded(row)
+    return _found(row, integration_id)
 
 
 async def delete(
@@ -466,6 +460,12 @@ async def _page(
     """The page's rows and the total, from the window count or (past the end) a count."""
     total = rows[0]["total"] if rows else await conn.fetchval(count_sql, owner)
     return [_decoded(r) for r in rows], int(total)
+
+
+def _found(row: asyncpg.Record | None, integration_id: uuid.UUID) -> dict[str, Any]:
+    if row is None:
+        raise IntegrationNotFound(f"no integration {integration_id}")
+    return _decoded(row)
 
 
 def _decoded(row: asyncpg.Record) -> dict[str, Any]:
