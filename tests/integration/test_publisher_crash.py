@@ -40,10 +40,7 @@ async def test_publisher_sigkill_mid_backlog_loses_and_duplicates_nothing(
 
     await asyncio.to_thread(publisher.start)
     await eventually(lambda: _all_stored(db, tenant), within=90)
-    stored = await db.fetch(
-        "SELECT id::text FROM events WHERE owner_account_id = $1", tenant.account_id
-    )
-    assert sorted(r["id"] for r in stored) == sorted(accepted)
+    assert await _stored_ids(db, tenant) == sorted(accepted)  # each once, none missing
 
 
 async def test_a_publisher_joining_mid_backlog_takes_partitions_without_a_crash(
@@ -77,10 +74,7 @@ async def test_a_publisher_joining_mid_backlog_takes_partitions_without_a_crash(
         replica.stop()
         first.stop()
         await asyncio.to_thread(publisher.start)
-    stored = await db.fetch(
-        "SELECT id::text FROM events WHERE owner_account_id = $1", tenant.account_id
-    )
-    assert sorted(r["id"] for r in stored) == sorted(accepted)
+    assert await _stored_ids(db, tenant) == sorted(accepted)  # each once, none missing
 
 
 async def _produce_backlog(stack: Servers, tenant: Tenant, count: int) -> list[str]:
@@ -133,3 +127,10 @@ async def _send_backlog(api: httpx.AsyncClient, tenant: Tenant) -> list[str]:
 
 async def _all_stored(db: asyncpg.Pool, tenant: Tenant, count: int = BACKLOG) -> bool:
     return await rows_of(db, tenant) >= count
+
+
+async def _stored_ids(db: asyncpg.Pool, tenant: Tenant) -> list[str]:
+    rows = await db.fetch(
+        "SELECT id::text FROM events WHERE owner_account_id = $1", tenant.account_id
+    )
+    return sorted(r["id"] for r in rows)
