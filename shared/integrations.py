@@ -307,10 +307,16 @@ async def page(
 
 
 async def get(
-    conn: asyncpg.Connection | asyncpg.Pool, account_id: int | None, integration_id: uuid.UUID
+    conn: asyncpg.Connection | asyncpg.Pool,
+    account_id: int | None,
+    integration_id: uuid.UUID,
+    for_update: bool = False,
 ) -> dict[str, Any]:
+    """`for_update` (inside a transaction) holds the row until it commits, so a change read
+    from it cannot overwrite a concurrent one."""
     row = await conn.fetchrow(
-        f"SELECT {_COLUMNS} FROM integrations WHERE id = $1 AND {_OWNED_BY_2}",
+        f"SELECT {_COLUMNS} FROM integrations WHERE id = $1 AND {_OWNED_BY_2}"
+        + (" FOR UPDATE" if for_update else ""),
         integration_id,
         account_id,
     )

@@ -119,8 +119,10 @@ async def create_integration(request: Request, principal: Principal) -> Response
 async def update_integration(request: Request, principal: Principal) -> Response:
     ctx = request.app.state.ctx
     payload = await read_json(request, ctx.settings.max_body_bytes)
-    async with ctx.pool.acquire() as conn:
-        stored = await _owned(conn, principal, request)
+    integration_id: uuid.UUID = request.path_params["integrationId"]
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        # Locked: two concurrent PATCHes of different fields must both hold.
+        stored = await integrations.get(conn, principal.owner_id, integration_id, for_update=True)
         try:
             spec = integrations.changed_spec(stored, payload)
         except integrations.InvalidIntegration as exc:

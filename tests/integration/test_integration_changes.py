@@ -4,6 +4,7 @@ accepted; delete it (its webhook answers 404, its events stay)."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import asyncpg
@@ -135,3 +136,23 @@ async def test_a_deleted_integration_answers_404_and_its_events_stay(
     event = await stored(db, tenant, doc)
     assert event is not None
     assert event["title"] == f"Show {doc}"
+
+
+async def test_concurrent_changes_of_different_fields_both_hold(
+    api: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    integration = await connect(api, tenant, GENERIC)
+    one = f"{INTEGRATIONS}/{integration['id']}"
+    for round_ in range(10):
+        zone = ("Europe/Paris", "Asia/Tokyo")[round_ % 2]
+        named, zoned = await asyncio.gather(
+            api.patch(one, json={"name": f"round {round_}"}, headers=tenant.owner_headers),
+            api.patch(
+                one,
+                json={"defaults": {**integration["defaults"], "timezone": zone}},
+                headers=tenant.owner_headers,
+            ),
+        )
+        assert (named.status_code, zoned.status_code) == (200, 200)
+        now = (await api.get(one, headers=tenant.owner_headers)).json()
+        assert (now["name"], now["defaults"]["timezone"]) == (f"round {round_}", zone)
