@@ -146,7 +146,7 @@ async def rotate_integration_secret(request: Request, principal: Principal) -> R
     ctx = request.app.state.ctx
     payload = await read_optional_json(request, ctx.settings.max_body_bytes)
     try:
-        rotation = integrations.SecretRotation.model_validate(payload)
+        rotation = SecretRotation.model_validate(payload)
     except ValidationError as exc:
         raise ValidationFailed(field_errors(exc)) from None
     integration_id: uuid.UUID = request.path_params["integrationId"]
