@@ -1,8 +1,9 @@
-"""Runs a consumer loop inside a small ASGI app that serves /healthz, /readyz and /metrics.
+"""Runs a worker's consumer loops (one per consumer of its group) inside a small ASGI app
+that serves /healthz, /readyz and /metrics.
 
-uvicorn owns the signals: SIGTERM or Ctrl-C starts its shutdown, which stops the loop
-after the batch in hand is committed. If the loop dies (poison flood, unexpected error),
-the process exits non-zero so a supervisor restarts it from the last committed offset.
+uvicorn owns the signals: SIGTERM or Ctrl-C starts its shutdown, which stops every loop
+after the batch in hand is committed. If a loop dies (poison flood, unexpected error), the
+process exits non-zero so a supervisor restarts it from the last committed offsets.
 """
 
 from __future__ import annotations
