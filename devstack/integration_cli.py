@@ -9,11 +9,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
-from pydantic import ValidationError
 
 from shared import integrations
-from shared.event_model import FieldError, field_errors
-from shared.integrations import SOURCES, IntegrationSpec, InvalidIntegration, SecretRotation
+from shared.event_model import FieldError
+from shared.integrations import SOURCES, IntegrationSpec, InvalidIntegration
 from shared.places import find as find_place
 
 
@@ -88,10 +87,7 @@ async def run(conn: asyncpg.Connection, args: argparse.Namespace) -> Any:
         return {"deleted": str(args.integration_id)}
     if args.action == "rotate-secret":
         body = {"secret": args.secret, "overlapSeconds": args.overlap_seconds}
-        try:
-            rotation = SecretRotation.model_validate(body)
-        except ValidationError as exc:
-            raise InvalidIntegration(field_errors(exc)) from None
+        rotation = integrations.validate_rotation(body)
         row, secret = await integrations.rotate_secret(conn, None, args.integration_id, rotation)
         return Connected(row, secret)
     spec = _spec(args)

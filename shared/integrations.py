@@ -12,7 +12,7 @@ import base64
 import contextlib
 import secrets
 import uuid
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import asyncpg
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -86,6 +86,10 @@ class IntegrationDefaults(_Config):
     )
 
 
+# A secret the sender chose: long enough not to be guessed, short enough for any header.
+SenderSecret = Annotated[str, Field(min_length=16, max_length=500)]
+
+
 class IntegrationSpec(_Config):
     """The body of `POST /api/developer/v1/integrations`."""
 
@@ -97,10 +101,8 @@ class IntegrationSpec(_Config):
         description="signature (the sender signs; default where it can) or token (a static "
         "header the sender is configured to send; Strapi and generic JSON)",
     )
-    secret: str | None = Field(
+    secret: SenderSecret | None = Field(
         default=None,
-        min_length=16,
-        max_length=500,
         description="The sender's signing secret when the sender generates it (Contentful, "
         "Webflow); otherwise left out and generated, shown once",
     )
@@ -199,10 +201,8 @@ class IntegrationChange(_Config):
 class SecretRotation(_Config):
     """The body of `POST /api/developer/v1/integrations/{id}/rotate-secret`."""
 
-    secret: str | None = Field(
+    secret: SenderSecret | None = Field(
         default=None,
-        min_length=16,
-        max_length=500,
         description="The sender's new signing secret when the sender generates it (Contentful, "
         "Webflow); otherwise left out and generated, shown once",
     )
@@ -231,6 +231,14 @@ def validate_spec(payload: object) -> IntegrationSpec:
     if problems:
         raise InvalidIntegration(problems)
     return spec
+
+
+def validate_rotation(payload: object) -> SecretRotation:
+    """The rotation described by `payload`, or InvalidIntegration naming each problem."""
+    try:
+        return SecretRotation.model_validate(payload)
+    except ValidationError as exc:
+        raise InvalidIntegration(field_errors(exc)) from None
 
 
 def changed_spec(stored: dict[str, Any], payload: object) -> IntegrationSpec:

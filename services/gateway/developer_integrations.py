@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -26,7 +26,6 @@ from services.gateway.webhooks.senders import SENDERS
 from services.gateway.webhooks.senders import Delivery as SenderDelivery
 from shared import integrations
 from shared.api_keys import Scope
-from shared.event_model import field_errors
 from shared.integrations import (
     EventAction,
     IntegrationChange,
@@ -146,9 +145,9 @@ async def rotate_integration_secret(request: Request, principal: Principal) -> R
     ctx = request.app.state.ctx
     payload = await read_optional_json(request, ctx.settings.max_body_bytes)
     try:
-        rotation = SecretRotation.model_validate(payload)
-    except ValidationError as exc:
-        raise ValidationFailed(field_errors(exc)) from None
+        rotation = integrations.validate_rotation(payload)
+    except integrations.InvalidIntegration as exc:
+        raise ValidationFailed(exc.problems) from None
     integration_id: uuid.UUID = request.path_params["integrationId"]
     async with ctx.pool.acquire() as conn:
         row, secret = await integrations.rotate_secret(
