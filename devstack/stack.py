@@ -17,24 +17,47 @@ from pathlib import Path
 from devstack.kafka import KafkaNode, ensure_jars
 from devstack.postgres import PostgresServer
 from devstack.processes import StackError, spawn, stop, wait_until
-from shared.db import apply_migrations
-from shared.kafka import ensure_topics
-from shared.settings import KafkaSettings
+from shared.adapters.kafka import ensure_topics
+from shared.adapters.postgres import apply_migrations
+from shared.core.settings import KafkaSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVICES = ("gateway", "publisher", "auditor")
 
 
+def shifted(port: int) -> int:
+    """`port` moved by PINNED_PORT_OFFSET (default 0), so several checkouts of the project
+    can run their stacks and suites side by side on one machine."""
+    return port + int(os.environ.get("PINNED_PORT_OFFSET", "0"))
+
+
 @dataclass(frozen=True)
 class StackProfile:
-    """Ports and folders of one local stack; `run` and `test` differ so both can coexist."""
+    """Ports and folders of one local stack; `run` and `test` differ so both can coexist.
+    Ports are given unshifted; the properties apply PINNED_PORT_OFFSET."""
 
     name: str
-    kafka_port: int
-    controller_port: int
-    postgres_port: int
-    service_ports: dict[str, int]
+    base_kafka_port: int
+    base_controller_port: int
+    base_postgres_port: int
+    base_service_ports: dict[str, int]
     fresh_data: bool
+
+    @property
+    def kafka_port(self) -> int:
+        return shifted(self.base_kafka_port)
+
+    @property
+    def controller_port(self) -> int:
+        return shifted(self.base_controller_port)
+
+    @property
+    def postgres_port(self) -> int:
+        return shifted(self.base_postgres_port)
+
+    @property
+    def service_ports(self) -> dict[str, int]:
+        return {name: shifted(port) for name, port in self.base_service_ports.items()}
 
     @property
     def base_dir(self) -> Path:

@@ -20,9 +20,9 @@ import asyncpg
 import httpx
 import pytest
 
-from devstack.stack import SERVICES, TEST, Servers, ServiceProcess, servers, service_env
-from shared import key_store
-from shared.api_keys import OWNER_SCOPES, PUBLIC_SCOPES, Scope
+from devstack.stack import SERVICES, TEST, Servers, ServiceProcess, servers, service_env, shifted
+from shared.adapters import key_store
+from shared.domain.api_keys import OWNER_SCOPES, PUBLIC_SCOPES, Scope
 from tests.examples import docs_example
 
 ALL_SCOPES = PUBLIC_SCOPES
@@ -226,5 +226,5 @@ def two_gateways(stack: Servers, services: dict[str, ServiceProcess]) -> Iterato
         "RATE_LIMIT_EVENTS_CREATE_PER_KEY": str(CREATE_QUOTA),
         "RATE_LIMIT_KEY_MANAGEMENT_PER_OWNER": str(KEY_MANAGEMENT_QUOTA),
     }
-    with gateways(stack, quotas, (18091, 18092)) as urls:
+    with gateways(stack, quotas, (shifted(18091), shifted(18092))) as urls:
         yield urls

@@ -11,7 +11,7 @@ import asyncpg
 import httpx
 import pytest
 
-from devstack.stack import Servers, ServiceProcess
+from devstack.stack import Servers, ServiceProcess, shifted
 from services.gateway.access import LISTENER_NAME
 from tests.integration.conftest import (
     ACCESS_BOUND_SECONDS,
@@ -23,7 +23,7 @@ from tests.integration.conftest import (
     sample,
 )
 
-PORT = 18095
+PORT = shifted(18095)
 CHANNELS = "/api/public/v1/channels"
 EVENTS = "/api/public/v1/events"
 

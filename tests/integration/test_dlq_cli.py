@@ -11,9 +11,9 @@ import asyncpg
 from aiokafka import AIOKafkaProducer
 
 from devstack.stack import Servers, ServiceProcess
-from shared.event_model import parse_event
-from shared.messages import CreateEvent, IngestEnvelope, encode
-from shared.topics import Topic
+from shared.contracts.messages import CreateEvent, IngestEnvelope, encode
+from shared.contracts.topics import Topic
+from shared.domain.events import parse_event
 from tests.integration.conftest import Tenant, eventually, rows_of, sample, scrape
 from tests.integration.test_key_cli import pinned as run_cli
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncpg
 import httpx
 
-from shared.api_keys import Scope
+from shared.domain.api_keys import Scope
 from tests.integration.conftest import MakeTenant, Tenant, eventually
 
 EVENTS = "/api/public/v1/events"

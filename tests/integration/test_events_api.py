@@ -8,7 +8,7 @@ import asyncpg
 import httpx
 import pytest
 
-from shared.api_keys import Scope
+from shared.domain.api_keys import Scope
 from tests.examples import RICH
 from tests.integration.conftest import (
     MakeTenant,
@@ -113,7 +113,7 @@ async def test_missing_or_bad_key_is_401(
 async def test_unknown_key_with_valid_checksum_is_401(
     api: httpx.AsyncClient, tenant: Tenant
 ) -> None:
-    from shared.api_keys import generate_key
+    from shared.domain.api_keys import generate_key
 
     response = await api.get(CHANNELS, headers={"Authorization": f"Bearer {generate_key().token}"})
     assert_envelope(response, 401, "unauthorized")

@@ -11,11 +11,11 @@ import subprocess
 import asyncpg
 import httpx
 
-from devstack.stack import TEST, Servers, ServiceProcess, service_env
+from devstack.stack import TEST, Servers, ServiceProcess, service_env, shifted
 from tests.integration.conftest import Tenant, eventually, rows_of, sample, scrape
 from tests.integration.test_publisher_crash import BACKLOG, _send_backlog
 
-PORT = 18094
+PORT = shifted(18094)
 EXIT_BOUND_SECONDS = 40
 # uvicorn re-raises the signal once its graceful shutdown is complete, so a clean exit after
 # SIGTERM reports -SIGTERM; a process we had to kill after the bound reports None below.

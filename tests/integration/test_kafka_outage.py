@@ -12,9 +12,9 @@ import pytest
 
 from devstack.kafka import KafkaNode, ensure_jars
 from devstack.processes import stop
-from devstack.stack import TEST, Servers, ServiceProcess, service_env
-from shared.kafka import ensure_topics
-from shared.settings import KafkaSettings
+from devstack.stack import TEST, Servers, ServiceProcess, service_env, shifted
+from shared.adapters.kafka import ensure_topics
+from shared.core.settings import KafkaSettings
 from tests.integration.conftest import Tenant, eventually
 
 EVENTS = "/api/public/v1/events"
@@ -22,7 +22,12 @@ EVENTS = "/api/public/v1/events"
 
 @pytest.fixture
 def outage_kafka() -> KafkaNode:
-    return KafkaNode(TEST.base_dir / "kafka-outage", port=19192, controller_port=19193, heap="384m")
+    return KafkaNode(
+        TEST.base_dir / "kafka-outage",
+        port=shifted(19192),
+        controller_port=shifted(19193),
+        heap="384m",
+    )
 
 
 async def test_gateway_answers_503_while_kafka_is_down_and_recovers(
@@ -41,7 +46,7 @@ async def test_gateway_answers_503_while_kafka_is_down_and_recovers(
                 "GATEWAY_MAX_PENDING_SENDS": "1",
             },
         )
-        gateway = ServiceProcess("gateway", 18090, env, TEST.base_dir / "logs" / "outage")
+        gateway = ServiceProcess("gateway", shifted(18090), env, TEST.base_dir / "logs" / "outage")
         await asyncio.to_thread(gateway.start)
         async with httpx.AsyncClient(base_url=gateway.url, timeout=30) as api:
             assert (

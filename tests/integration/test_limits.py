@@ -11,10 +11,10 @@ import asyncpg
 import httpx
 import pytest
 
-from devstack.stack import Servers, ServiceProcess
+from devstack.stack import Servers, ServiceProcess, shifted
 from tests.integration.conftest import Tenant, own_gateways
 
-PORT = 18093
+PORT = shifted(18093)
 
 
 @pytest.fixture

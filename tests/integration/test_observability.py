@@ -16,9 +16,9 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from devstack.stack import Servers, ServiceProcess
-from shared.event_model import parse_event
-from shared.messages import CreateEvent, IngestEnvelope, encode
-from shared.topics import Topic
+from shared.contracts.messages import CreateEvent, IngestEnvelope, encode
+from shared.contracts.topics import Topic
+from shared.domain.events import parse_event
 from tests.integration.conftest import Tenant, eventually, sample, scrape
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -8,14 +8,18 @@ import asyncpg
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from devstack.stack import Servers
-from shared.kafka import header
-from shared.topics import Topic
+from devstack.stack import Servers, ServiceProcess
+from shared.adapters.kafka import header
+from shared.contracts.topics import Topic
 from tests.integration.conftest import Tenant, eventually
 
 
 async def test_poison_goes_to_dlq_with_origin_and_later_commands_apply(
-    stack: Servers, api: httpx.AsyncClient, tenant: Tenant, db: asyncpg.Pool
+    stack: Servers,
+    services: dict[str, ServiceProcess],
+    api: httpx.AsyncClient,
+    tenant: Tenant,
+    db: asyncpg.Pool,
 ) -> None:
     marker = f"poison-{uuid.uuid4()}"
     producer = AIOKafkaProducer(bootstrap_servers=stack.kafka_bootstrap, acks="all")
@@ -42,7 +46,7 @@ async def test_poison_goes_to_dlq_with_origin_and_later_commands_apply(
     assert header(dead.headers, "dlq-origin-offset") == str(sent.offset)
     assert "not a valid IngestEnvelope" in (header(dead.headers, "dlq-reason") or "")
 
-    metrics = await api.get("http://127.0.0.1:18081/metrics")
+    metrics = await api.get(f"{services['publisher'].url}/metrics")
     assert 'pinned_dead_letters_total{topic="pinned.dlq.v1"}' in metrics.text
 
 

@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 import asyncpg
 
 from services.publisher.apply import apply_batch
-from shared.event_model import parse_event
-from shared.messages import Command, CreateEvent, IngestEnvelope, UpdateEvent
+from shared.contracts.messages import Command, CreateEvent, IngestEnvelope, UpdateEvent
+from shared.domain.events import parse_event
 from tests.integration.conftest import Tenant
 
 

@@ -11,10 +11,10 @@ import asyncpg
 import httpx
 from aiokafka import AIOKafkaProducer
 
-from devstack.stack import TEST, Servers, ServiceProcess
-from shared.event_model import parse_event
-from shared.messages import CreateEvent, IngestEnvelope, derive_event_id, encode
-from shared.topics import Topic
+from devstack.stack import TEST, Servers, ServiceProcess, shifted
+from shared.contracts.messages import CreateEvent, IngestEnvelope, derive_event_id, encode
+from shared.contracts.topics import Topic
+from shared.domain.events import parse_event
 from tests.integration.conftest import Tenant, eventually, rows_of
 
 EVENTS = "/api/public/v1/events"
@@ -56,7 +56,7 @@ async def test_a_publisher_joining_mid_backlog_takes_partitions_without_a_crash(
     slow = {**publisher.env, "PUBLISHER_BATCH_MAX_RECORDS": "5"}
     logs = TEST.base_dir / "logs" / "join"
     first = ServiceProcess("publisher", publisher.port, slow, logs / "first")
-    replica = ServiceProcess("publisher", 18097, slow, logs / "replica")
+    replica = ServiceProcess("publisher", shifted(18097), slow, logs / "replica")
     try:
         first.start(wait=False)
         await eventually(lambda: rows_of(db, tenant), within=60, interval=0.01)

@@ -10,10 +10,10 @@ import asyncpg
 import httpx
 import pytest
 
-from devstack.stack import Servers, ServiceProcess
+from devstack.stack import Servers, ServiceProcess, shifted
 from services.gateway.ratelimit import LEASE_SHARE
-from shared import key_store
-from shared.api_keys import OWNER_SCOPES
+from shared.adapters import key_store
+from shared.domain.api_keys import OWNER_SCOPES
 from tests.integration.conftest import (
     CREATE_QUOTA,
     KEY_MANAGEMENT_QUOTA,
@@ -128,7 +128,9 @@ LARGE_QUOTA = 400
 
 @pytest.fixture
 def leasing_gateways(stack: Servers, services: dict[str, ServiceProcess]) -> Iterator[list[str]]:
-    with gateways(stack, {"RATE_LIMIT_PER_KEY": str(LARGE_QUOTA)}, (18091, 18092)) as urls:
+    with gateways(
+        stack, {"RATE_LIMIT_PER_KEY": str(LARGE_QUOTA)}, (shifted(18091), shifted(18092))
+    ) as urls:
         yield urls
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from shared.classifications import CLASSIFICATIONS
+from shared.domain.classifications import CLASSIFICATIONS
 
 
 async def test_classifications_are_published(api: httpx.AsyncClient) -> None:

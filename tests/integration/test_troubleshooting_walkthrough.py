@@ -8,8 +8,8 @@ import uuid
 import asyncpg
 import httpx
 
-from shared import key_store
-from shared.api_keys import Scope
+from shared.adapters import key_store
+from shared.domain.api_keys import Scope
 from tests.integration.conftest import (
     CREATE_QUOTA,
     MakeTenant,

@@ -12,12 +12,12 @@ import asyncpg
 import httpx
 import pytest
 
-from devstack.stack import Servers, ServiceProcess
+from devstack.stack import Servers, ServiceProcess, shifted
 from tests.integration.conftest import Tenant, eventually, gateways
 from tests.integration.test_webhooks import T1, connect, deliveries, stored
 from tests.webhook_senders import SENDER_CASES, new_document_id
 
-PORT = 18096
+PORT = shifted(18096)
 IP_QUOTA = 5
 INTEGRATION_QUOTA = 3
 GENERIC = next(c for c in SENDER_CASES if c.source == "generic")
