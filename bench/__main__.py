@@ -24,10 +24,10 @@ from bench.report import print_report
 from bench.scenarios import Tenant, api_scenario, backlog_scenario, batch_scenario, snapshot
 from devstack.kafka import kafka_version
 from devstack.stack import BENCH, SERVICES, Servers, ServiceProcess, servers, service_env, step
-from shared import integrations, key_store
-from shared.api_keys import PUBLIC_SCOPES
-from shared.db import connect
-from shared.integrations import IntegrationDefaults, IntegrationSpec
+from shared.adapters import integrations, key_store
+from shared.adapters.integrations import IntegrationDefaults, IntegrationSpec
+from shared.adapters.postgres import connect
+from shared.domain.api_keys import PUBLIC_SCOPES
 
 ROOT = Path(__file__).resolve().parent.parent
 UNLIMITED = "1000000000"

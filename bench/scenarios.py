@@ -22,9 +22,9 @@ from aiokafka import AIOKafkaProducer
 
 from bench.load import event_body
 from bench.procstats import Usage, busy_percent, cpu_times, tree_usage
-from shared.event_model import parse_event
-from shared.messages import CreateEvent, IngestEnvelope, derive_event_id, encode
-from shared.topics import Topic
+from shared.contracts.messages import CreateEvent, IngestEnvelope, derive_event_id, encode
+from shared.contracts.topics import Topic
+from shared.domain.events import parse_event
 
 
 @dataclass(frozen=True)

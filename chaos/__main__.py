@@ -32,12 +32,12 @@ from chaos.scenarios import (
 )
 from chaos.stack import ChaosStack
 from devstack.stack import prepare_servers, step
-from shared import integrations, key_store
-from shared.api_keys import PUBLIC_SCOPES
-from shared.db import connect
-from shared.integrations import IntegrationSpec
-from shared.lag import LagMonitor
-from shared.settings import KafkaSettings
+from shared.adapters import integrations, key_store
+from shared.adapters.integrations import IntegrationSpec
+from shared.adapters.postgres import connect
+from shared.core.settings import KafkaSettings
+from shared.domain.api_keys import PUBLIC_SCOPES
+from shared.runtime.lag import LagMonitor
 
 ROOT = Path(__file__).resolve().parent.parent
 WARM_SECONDS = 4

@@ -13,8 +13,8 @@ from chaos.stack import SERVICE_ENV, ChaosStack
 from devstack.kafka import KafkaNode, new_cluster_id
 from devstack.processes import stop
 from devstack.stack import CHAOS, SERVICES, Servers, ServiceProcess, service_env, step
-from shared.kafka import ensure_topics
-from shared.settings import KafkaSettings
+from shared.adapters.kafka import ensure_topics
+from shared.core.settings import KafkaSettings
 
 NODE_PORTS = ((24192, 24193), (24194, 24195), (24196, 24197))
 SERVICE_PORTS = {"gateway": 24180, "publisher": 24181, "auditor": 24182}

@@ -17,7 +17,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from chaos.cluster import Cluster
 from chaos.ledger import Ledger
 from chaos.stack import ChaosStack
-from shared.topics import Topic
+from shared.contracts.topics import Topic
 
 SESSION_TIMEOUT_SECONDS = 10  # aiokafka's default session.timeout.ms
 

@@ -20,7 +20,7 @@ from devstack.stack import (
     service_env,
     step,
 )
-from shared.settings import DatabaseSettings, KafkaSettings
+from shared.core.settings import DatabaseSettings, KafkaSettings
 
 
 def run() -> int:

@@ -17,10 +17,10 @@ from typing import Any
 import asyncpg
 
 from devstack import dlq, integration_cli, ops_cli
-from shared import integrations, key_store
-from shared.api_keys import OWNER_SCOPES, QUICKSTART_SCOPES, Scope
-from shared.db import connect
-from shared.settings import DatabaseSettings, KafkaSettings
+from shared.adapters import integrations, key_store
+from shared.adapters.postgres import connect
+from shared.core.settings import DatabaseSettings, KafkaSettings
+from shared.domain.api_keys import OWNER_SCOPES, QUICKSTART_SCOPES, Scope
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -14,9 +14,9 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 
-from shared.kafka import header
-from shared.settings import KafkaSettings
-from shared.topics import Topic
+from shared.adapters.kafka import header
+from shared.contracts.topics import Topic
+from shared.core.settings import KafkaSettings
 
 _ORIGIN_HEADERS = (
     "dlq-origin-topic",

@@ -10,10 +10,10 @@ from typing import Any
 
 import asyncpg
 
-from shared import integrations
-from shared.event_model import FieldError
-from shared.integrations import SOURCES, IntegrationSpec, InvalidIntegration
-from shared.places import find as find_place
+from shared.adapters import integrations
+from shared.adapters.integrations import SOURCES, IntegrationSpec, InvalidIntegration
+from shared.domain.events import FieldError
+from shared.domain.places import find as find_place
 
 
 @dataclass(frozen=True)

@@ -123,7 +123,7 @@ def new_cluster_id() -> str:
 
 
 # Internal topics get `internal_replicas` replicas (1 alone, 3 in a cluster). Topics of our
-# own are created by shared.kafka.ensure_topics with explicit settings, never auto-created.
+# own are created by shared.adapters.kafka.ensure_topics with explicit settings, never auto-created.
 _SERVER_PROPERTIES = """\
 process.roles=broker,controller
 node.id={node_id}

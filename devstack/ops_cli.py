@@ -9,8 +9,8 @@ from typing import Any
 
 import asyncpg
 
-from shared.lag import LagMonitor, PartitionLag
-from shared.settings import KafkaSettings
+from shared.core.settings import KafkaSettings
+from shared.runtime.lag import LagMonitor, PartitionLag
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from shared import key_store
-from shared.api_keys import OWNER_SCOPES, Scope
+from shared.adapters import key_store
+from shared.domain.api_keys import OWNER_SCOPES, Scope
 
 DEMO_ACCOUNT = "Demo account"
 DEMO_CHANNEL_ID = 42

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from services.auditor.settings import AuditorSettings
 from services.auditor.worker import open_auditor
-from shared.logging import configure_logging
-from shared.worker_runtime import run_worker
+from shared.core.logging import configure_logging
+from shared.runtime.worker_runtime import run_worker
 
 
 def main() -> None:

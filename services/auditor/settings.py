@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic_settings import SettingsConfigDict
 
-from shared.settings import WorkerSettings
+from shared.core.settings import WorkerSettings
 
 
 class AuditorSettings(WorkerSettings):

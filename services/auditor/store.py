@@ -13,7 +13,7 @@ from uuid import UUID
 
 import asyncpg
 
-from shared.messages import AuditRecord
+from shared.contracts.messages import AuditRecord
 
 _INSERT_AUDIT = """
 INSERT INTO audit_log (record_id, request_id, occurred_at, method, route, path, status,

@@ -12,14 +12,14 @@ from aiokafka import ConsumerRecord
 
 from services.auditor.settings import AuditorSettings
 from services.auditor.store import write_audit
-from shared.consumer_loop import ConsumerLoop, Decoded, LoopSettings
-from shared.db import create_pool, ping
-from shared.heap import freeze_startup_objects
-from shared.kafka import broker_reachable, create_producer, create_worker_consumers
-from shared.messages import AuditRecord, decode_audit
-from shared.metrics import AUDIT_ROWS
-from shared.ops_http import Check, observe_pool
-from shared.topics import ConsumerGroup, Topic
+from shared.adapters.kafka import broker_reachable, create_producer, create_worker_consumers
+from shared.adapters.postgres import create_pool, ping
+from shared.contracts.messages import AuditRecord, decode_audit
+from shared.contracts.topics import ConsumerGroup, Topic
+from shared.core.heap import freeze_startup_objects
+from shared.core.metrics import AUDIT_ROWS
+from shared.runtime.consumer_loop import ConsumerLoop, Decoded, LoopSettings
+from shared.runtime.ops_http import Check, observe_pool
 
 log = structlog.get_logger("auditor.message")
 

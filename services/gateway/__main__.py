@@ -6,7 +6,7 @@ import uvicorn
 
 from services.gateway.app import create_app
 from services.gateway.settings import GatewaySettings
-from shared.logging import configure_logging
+from shared.core.logging import configure_logging
 
 
 def main() -> None:

@@ -24,8 +24,8 @@ import asyncpg
 import structlog
 
 from services.gateway.repository import KeyRecord, Repository
-from shared.metrics import ACCESS_CACHE_LOOKUPS
-from shared.tasks import cancel_and_wait
+from shared.core.metrics import ACCESS_CACHE_LOOKUPS
+from shared.core.tasks import cancel_and_wait
 
 log = structlog.get_logger(__name__)
 

@@ -11,6 +11,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
 
 from services.gateway.auth import Principal
+from services.gateway.batch_model import EventBatch
 from services.gateway.errors import BadRequest, NotFound
 from services.gateway.guard import Endpoint, requires
 from services.gateway.http_io import (
@@ -36,13 +37,12 @@ from services.gateway.schemas import (
 )
 from services.gateway.submissions import Request as SubmissionRequest
 from services.gateway.submissions import Submission
-from shared.api_keys import Scope
-from shared.batch_model import EventBatch
-from shared.classifications import CLASSIFICATIONS
-from shared.event_model import EventInput, EventPatch, FieldError
-from shared.event_view import EventView, event_view
-from shared.messages import StatusAction
-from shared.places import search
+from shared.contracts.event_view import EventView, event_view
+from shared.contracts.messages import StatusAction
+from shared.domain.api_keys import Scope
+from shared.domain.classifications import CLASSIFICATIONS
+from shared.domain.events import EventInput, EventPatch, FieldError
+from shared.domain.places import search
 
 BASE = "/api/public/v1"
 OPENAPI_PATH = "/api/developer/openapi/public-api-v1"

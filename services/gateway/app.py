@@ -27,12 +27,12 @@ from services.gateway.repository import Repository
 from services.gateway.settings import GatewaySettings
 from services.gateway.submissions import EventSubmitter
 from services.gateway.webhooks.intake import webhook_routes
-from shared.db import create_pool, ping
-from shared.heap import freeze_startup_objects
-from shared.kafka import broker_reachable, create_producer
-from shared.lag import LagMonitor
-from shared.ops_http import Check, observe_pool, ops_routes
-from shared.places import catalog as place_catalog
+from shared.adapters.kafka import broker_reachable, create_producer
+from shared.adapters.postgres import create_pool, ping
+from shared.core.heap import freeze_startup_objects
+from shared.domain.places import catalog as place_catalog
+from shared.runtime.lag import LagMonitor
+from shared.runtime.ops_http import Check, observe_pool, ops_routes
 
 log = structlog.get_logger(__name__)
 

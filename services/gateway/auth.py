@@ -16,8 +16,8 @@ from starlette.requests import Request
 
 from services.gateway.errors import Unauthorized
 from services.gateway.repository import KeyRecord
-from shared.api_keys import parse_key, secret_matches
-from shared.metrics import AUTH_FAILURES
+from shared.core.metrics import AUTH_FAILURES
+from shared.domain.api_keys import parse_key, secret_matches
 
 
 class KeyLookup(Protocol):

@@ -11,13 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from services.gateway.batch_model import BatchItem, parse_batch, parse_item
 from services.gateway.errors import ServiceUnavailable, ValidationFailed
 from services.gateway.ingest import KafkaWriter
 from services.gateway.repository import IdempotencyRecord, Repository
 from services.gateway.submissions import Request, build_envelope, request_hash
-from shared.batch_model import BatchItem, parse_batch, parse_item
-from shared.event_model import EventInput, FieldError, InvalidEvent
-from shared.messages import CreateEvent, IngestEnvelope, derive_event_id
+from shared.contracts.messages import CreateEvent, IngestEnvelope, derive_event_id
+from shared.domain.events import EventInput, FieldError, InvalidEvent
 
 Result = dict[str, Any]
 

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-from shared.event_model import EventInput, FieldError, InvalidEvent, field_errors, validate_as
+from shared.domain.events import EventInput, FieldError, InvalidEvent, field_errors, validate_as
 
 MAX_BATCH = 500
 

@@ -43,9 +43,9 @@ from services.gateway.http_io import (
 )
 from services.gateway.openapi import Operation, Param
 from services.gateway.routing import document_for, openapi_route, routes_for
-from shared import key_store
-from shared.api_keys import Scope
-from shared.event_model import field_errors
+from shared.adapters import key_store
+from shared.domain.api_keys import Scope
+from shared.domain.events import field_errors
 
 DEVELOPER_BASE = "/api/developer/v1"
 DEVELOPER_OPENAPI_PATH = "/api/developer/openapi/developer-api-v1"

@@ -23,8 +23,8 @@ from services.gateway.http_io import (
 )
 from services.gateway.openapi import Operation, Param
 from services.gateway.schemas import _PageFields, _Response
-from shared import key_store
-from shared.api_keys import Scope
+from shared.adapters import key_store
+from shared.domain.api_keys import Scope
 
 AUDIT_PATH = "/api/developer/v1/audit"
 USAGE_PATH = "/api/developer/v1/keys/{keyId}/usage"

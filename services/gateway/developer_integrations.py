@@ -24,15 +24,15 @@ from services.gateway.openapi import Operation, Param
 from services.gateway.schemas import FieldProblem, _PageFields, _Response
 from services.gateway.webhooks.senders import SENDERS
 from services.gateway.webhooks.senders import Delivery as SenderDelivery
-from shared import integrations
-from shared.api_keys import Scope
-from shared.integrations import (
+from shared.adapters import integrations
+from shared.adapters.integrations import (
     EventAction,
     IntegrationChange,
     IntegrationDefaults,
     IntegrationSpec,
     SecretRotation,
 )
+from shared.domain.api_keys import Scope
 
 INTEGRATIONS_BASE = "/api/developer/v1/integrations"
 

@@ -15,9 +15,9 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from shared import integrations, key_store
-from shared.db import PoolExhausted
-from shared.event_model import FieldError
+from shared.adapters import integrations, key_store
+from shared.adapters.postgres import PoolExhausted
+from shared.domain.events import FieldError
 
 log = structlog.get_logger(__name__)
 

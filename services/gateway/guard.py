@@ -13,7 +13,7 @@ from services.gateway.auth import KeyLookup, Principal, authenticate
 from services.gateway.errors import MissingScope, RateLimited, Unauthorized
 from services.gateway.ratelimit import Limit, RateLimiter
 from services.gateway.settings import RateLimitSettings
-from shared.api_keys import Scope
+from shared.domain.api_keys import Scope
 
 LimitSubject = Literal["key", "owner"]
 ScopedEndpoint = Callable[[Request, Principal], Awaitable[Response]]

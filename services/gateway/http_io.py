@@ -12,7 +12,7 @@ from starlette.requests import Request
 from services.gateway.errors import BadRequest, MalformedJson, PayloadTooLarge, UnsupportedMediaType
 from services.gateway.openapi import Param
 from services.gateway.repository import EventFilters
-from shared.event_model import LARGEST_CHANNEL_ID, FieldError
+from shared.domain.events import LARGEST_CHANNEL_ID, FieldError
 
 MAX_IDEMPOTENCY_KEY_LENGTH = 255
 DEFAULT_PAGE_LIMIT = 20

@@ -2,7 +2,7 @@
 answered 409 (IETF idempotency-key draft) instead of racing the first request.
 
 One statement both looks for the key's stored result and claims it; concurrent requests share
-one such statement, and one release (shared.coalesce). Both run in autocommit: the claims table
+one such statement, and one release (`coalesce`). Both run in autocommit: the claims table
 is UNLOGGED, so a commit writes no WAL and waits for no flush.
 """
 
@@ -14,10 +14,10 @@ from dataclasses import dataclass
 import asyncpg
 import structlog
 
+from services.gateway.coalesce import Coalescer
 from services.gateway.errors import Conflict
 from services.gateway.repository import IdempotencyRecord
-from shared.coalesce import Coalescer
-from shared.db import PoolExhausted
+from shared.adapters.postgres import PoolExhausted
 
 log = structlog.get_logger(__name__)
 

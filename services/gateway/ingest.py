@@ -10,10 +10,10 @@ import structlog
 from aiokafka.errors import KafkaError
 
 from services.gateway.errors import ServiceUnavailable
-from shared.kafka import Producer, request_headers
-from shared.messages import AuditRecord, IngestEnvelope, encode
-from shared.metrics import KAFKA_PRODUCE_DURATION, KAFKA_PRODUCE_FAILURES
-from shared.topics import Topic
+from shared.adapters.kafka import Producer, request_headers
+from shared.contracts.messages import AuditRecord, IngestEnvelope, encode
+from shared.contracts.topics import Topic
+from shared.core.metrics import KAFKA_PRODUCE_DURATION, KAFKA_PRODUCE_FAILURES
 
 log = structlog.get_logger(__name__)
 

@@ -14,8 +14,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.gateway.auth import Principal
 from services.gateway.errors import RequestTimeout
-from shared.messages import AuditRecord
-from shared.metrics import HTTP_REQUEST_DURATION, HTTP_REQUESTS
+from shared.contracts.messages import AuditRecord
+from shared.core.metrics import HTTP_REQUEST_DURATION, HTTP_REQUESTS
 
 log = structlog.get_logger("gateway.request")
 

@@ -13,10 +13,10 @@ import uuid
 import structlog
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from shared.messages import Outcome, PoisonMessage, decode_outcome
-from shared.settings import KafkaSettings
-from shared.tasks import cancel_and_wait
-from shared.topics import Topic
+from shared.contracts.messages import Outcome, PoisonMessage, decode_outcome
+from shared.contracts.topics import Topic
+from shared.core.settings import KafkaSettings
+from shared.core.tasks import cancel_and_wait
 
 log = structlog.get_logger(__name__)
 

@@ -22,10 +22,10 @@ import asyncpg
 import structlog
 
 from services.gateway.inflight import PRUNE as PRUNE_INFLIGHT
-from shared.db import PoolExhausted
-from shared.integrations import PRUNE_DELIVERIES
-from shared.metrics import RATE_LIMITED
-from shared.tasks import cancel_and_wait
+from shared.adapters.integrations import PRUNE_DELIVERIES
+from shared.adapters.postgres import PoolExhausted
+from shared.core.metrics import RATE_LIMITED
+from shared.core.tasks import cancel_and_wait
 
 log = structlog.get_logger(__name__)
 

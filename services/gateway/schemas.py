@@ -8,8 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from shared.event_view import EventView
-from shared.places import Place
+from shared.contracts.event_view import EventView
+from shared.domain.places import Place
 
 
 class _Response(BaseModel):

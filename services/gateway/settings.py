@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from shared.settings import DatabaseSettings, KafkaSettings, LogSettings
+from shared.core.settings import DatabaseSettings, KafkaSettings, LogSettings
 
 
 class RateLimitSettings(BaseSettings):

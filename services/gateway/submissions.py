@@ -27,9 +27,8 @@ from services.gateway.inflight import InFlight
 from services.gateway.ingest import KafkaWriter
 from services.gateway.outcomes import OutcomeListener
 from services.gateway.repository import IdempotencyRecord, Repository
-from shared.event_model import InvalidEvent, apply_patch, parse_event, parse_patch
-from shared.event_view import event_view
-from shared.messages import (
+from shared.contracts.event_view import event_view
+from shared.contracts.messages import (
     ChangeStatus,
     Command,
     CreateEvent,
@@ -39,7 +38,8 @@ from shared.messages import (
     UpdateEvent,
     derive_event_id,
 )
-from shared.metrics import OUTCOME_WAITS
+from shared.core.metrics import OUTCOME_WAITS
+from shared.domain.events import InvalidEvent, apply_patch, parse_event, parse_patch
 
 SubmissionState = Literal["created", "updated", "replayed", "accepted"]
 T = TypeVar("T")

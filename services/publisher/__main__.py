@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from services.publisher.settings import PublisherSettings
 from services.publisher.worker import open_publisher
-from shared.logging import configure_logging
-from shared.worker_runtime import run_worker
+from shared.core.logging import configure_logging
+from shared.runtime.worker_runtime import run_worker
 
 
 def main() -> None:

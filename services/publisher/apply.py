@@ -16,8 +16,7 @@ import asyncpg
 
 from services.publisher.bulk import NotAllNew, create_all, plain_creates
 from services.publisher.rows import Applied, event_columns, make_outcome
-from shared.event_model import EventInput, InvalidEvent, apply_patch
-from shared.messages import (
+from shared.contracts.messages import (
     STATUS_AFTER,
     ChangeStatus,
     CreateEvent,
@@ -25,6 +24,7 @@ from shared.messages import (
     OutcomeStatus,
     UpdateEvent,
 )
+from shared.domain.events import EventInput, InvalidEvent, apply_patch
 
 _CLAIM_KEY = """
 INSERT INTO idempotency_keys

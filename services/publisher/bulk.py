@@ -15,7 +15,7 @@ from typing import Any
 import asyncpg
 
 from services.publisher.rows import Applied, event_body_json, event_fields, make_outcome
-from shared.messages import CreateEvent, IngestEnvelope
+from shared.contracts.messages import CreateEvent, IngestEnvelope
 
 _CLAIM_MANY = """
 INSERT INTO idempotency_keys

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from shared.event_model import EventInput
-from shared.event_view import event_view
-from shared.messages import IngestEnvelope, Outcome, OutcomeStatus
+from shared.contracts.event_view import event_view
+from shared.contracts.messages import IngestEnvelope, Outcome, OutcomeStatus
+from shared.domain.events import EventInput
 
 # The status lives in its column only: actions move it without touching the body.
 _NOT_IN_BODY = {"status"}

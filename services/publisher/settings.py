@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from shared.settings import WorkerSettings
+from shared.core.settings import WorkerSettings
 
 
 class PublisherSettings(WorkerSettings):

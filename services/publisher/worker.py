@@ -17,22 +17,22 @@ from services.publisher.apply import apply_batch
 from services.publisher.outcome_log import record_outcomes
 from services.publisher.rows import Applied
 from services.publisher.settings import PublisherSettings
-from shared.consumer_loop import ConsumerLoop, Decoded, LoopSettings
-from shared.db import create_pool, ping
-from shared.heap import freeze_startup_objects
-from shared.kafka import (
+from shared.adapters.kafka import (
     Producer,
     broker_reachable,
     create_producer,
     create_worker_consumers,
     request_headers,
 )
-from shared.messages import IngestEnvelope, decode_ingest, encode
-from shared.metrics import COMMANDS, KAFKA_PRODUCE_FAILURES
-from shared.ops_http import Check, observe_pool
-from shared.places import catalog as place_catalog
-from shared.tasks import cancel_and_wait
-from shared.topics import ConsumerGroup, Topic
+from shared.adapters.postgres import create_pool, ping
+from shared.contracts.messages import IngestEnvelope, decode_ingest, encode
+from shared.contracts.topics import ConsumerGroup, Topic
+from shared.core.heap import freeze_startup_objects
+from shared.core.metrics import COMMANDS, KAFKA_PRODUCE_FAILURES
+from shared.core.tasks import cancel_and_wait
+from shared.domain.places import catalog as place_catalog
+from shared.runtime.consumer_loop import ConsumerLoop, Decoded, LoopSettings
+from shared.runtime.ops_http import Check, observe_pool
 
 log = structlog.get_logger("publisher.command")
 

@@ -1,6 +1,6 @@
 """Integrations: a webhook sender (CMS, CRM, form tool) bound to an owner's channel.
 
-Connections must decode jsonb to Python values (`shared.db` pools and `connect` do).
+Connections must decode jsonb to Python values (`shared.adapters.postgres` pools and `connect` do).
 
 Shared by the developer API, the webhook intake and the `pinned integrations` CLI. The
 configuration is validated here once, so a stored integration is always one the intake can use.
@@ -17,9 +17,9 @@ from typing import Annotated, Any, Literal
 import asyncpg
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from shared.classifications import CLASSIFICATIONS
-from shared.event_model import ChannelId, City, FieldError, field_errors, known_zone
-from shared.places import find as find_place
+from shared.domain.classifications import CLASSIFICATIONS
+from shared.domain.events import ChannelId, City, FieldError, field_errors, known_zone
+from shared.domain.places import find as find_place
 
 Source = Literal["wordpress", "strapi", "sanity", "contentful", "webflow", "standard", "generic"]
 SOURCES: tuple[Source, ...] = (

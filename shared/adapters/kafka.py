@@ -18,9 +18,9 @@ from aiokafka.errors import (
     UnknownProducerId,
 )
 
-from shared.metrics import PRODUCER_RENEWALS
-from shared.settings import KafkaSettings, WorkerSettings
-from shared.topics import TOPIC_SPECS, Topic, TopicSpec
+from shared.contracts.topics import TOPIC_SPECS, Topic, TopicSpec
+from shared.core.metrics import PRODUCER_RENEWALS
+from shared.core.settings import KafkaSettings, WorkerSettings
 
 log = structlog.get_logger(__name__)
 

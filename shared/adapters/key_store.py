@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 import asyncpg
 
-from shared.api_keys import QUICKSTART_SCOPES, KeyMode, Scope, generate_key
+from shared.domain.api_keys import QUICKSTART_SCOPES, KeyMode, Scope, generate_key
 
 KeyAction = Literal["created", "disabled", "enabled", "revoked", "rotated"]
 

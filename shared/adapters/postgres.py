@@ -11,8 +11,8 @@ from typing import Any
 import asyncpg
 import structlog
 
-from shared.metrics import DB_POOL_WAIT
-from shared.settings import DatabaseSettings
+from shared.core.metrics import DB_POOL_WAIT
+from shared.core.settings import DatabaseSettings
 
 log = structlog.get_logger(__name__)
 
@@ -136,7 +136,7 @@ async def apply_migrations(dsn: str) -> list[str]:
 
 
 def _migration_files() -> list[tuple[str, str]]:
-    folder = resources.files("shared") / "migrations"
+    folder = resources.files("shared.adapters") / "migrations"
     files = sorted((f for f in folder.iterdir() if f.name.endswith(".sql")), key=lambda f: f.name)
     return [(f.name.removesuffix(".sql"), f.read_text()) for f in files]
 

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from shared.event_model import EventInput, StoredStatus
+from shared.domain.events import EventInput, StoredStatus
 
 # jsonb does not keep key order; answer in the order the API documents the fields.
 _FIELD_ORDER = tuple(EventInput.model_fields)

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from shared.event_model import EventInput, StoredStatus
+from shared.domain.events import EventInput, StoredStatus
 
 SCHEMA_VERSION: Literal[1] = 1
 

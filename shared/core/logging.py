@@ -8,7 +8,7 @@ from typing import TextIO
 
 import structlog
 
-from shared.settings import LogSettings
+from shared.core.settings import LogSettings
 
 
 class LineWriter:

@@ -24,8 +24,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from shared.classifications import CLASSIFICATIONS
-from shared.places import find as find_place
+from shared.domain.classifications import CLASSIFICATIONS
+from shared.domain.places import find as find_place
 
 EventStatus = Literal["draft", "published"]
 # Cancelled is reached only through the cancel action, never set on create.

@@ -21,17 +21,17 @@ import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 
-from shared.db import PoolExhausted
-from shared.kafka import REQUEST_ID_HEADER, Producer, header
-from shared.logging import flush_logs
-from shared.messages import PoisonMessage
-from shared.metrics import (
+from shared.adapters.kafka import REQUEST_ID_HEADER, Producer, header
+from shared.adapters.postgres import PoolExhausted
+from shared.contracts.messages import PoisonMessage
+from shared.contracts.topics import Topic
+from shared.core.logging import flush_logs
+from shared.core.metrics import (
     CONSUMER_BATCH_DURATION,
     CONSUMER_LAG,
     CONSUMER_TRANSIENT_FAILURES,
     DEAD_LETTERS,
 )
-from shared.topics import Topic
 
 log = structlog.get_logger(__name__)
 

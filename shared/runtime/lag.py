@@ -12,10 +12,10 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
-from shared.metrics import GROUP_LAG, OLDEST_UNAPPLIED_AGE
-from shared.settings import KafkaSettings
-from shared.tasks import cancel_and_wait
-from shared.topics import ConsumerGroup, Topic
+from shared.contracts.topics import ConsumerGroup, Topic
+from shared.core.metrics import GROUP_LAG, OLDEST_UNAPPLIED_AGE
+from shared.core.settings import KafkaSettings
+from shared.core.tasks import cancel_and_wait
 
 log = structlog.get_logger(__name__)
 

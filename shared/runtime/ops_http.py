@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from shared.metrics import DB_POOL_CONNECTIONS
+from shared.core.metrics import DB_POOL_CONNECTIONS
 
 Check = Callable[[], Awaitable[None]]
 

@@ -19,8 +19,8 @@ import structlog
 import uvicorn
 from starlette.applications import Starlette
 
-from shared.consumer_loop import ConsumerLoop
-from shared.ops_http import Check, ops_routes
+from shared.runtime.consumer_loop import ConsumerLoop
+from shared.runtime.ops_http import Check, ops_routes
 
 log = structlog.get_logger(__name__)
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from shared.api_keys import generate_key, hash_secret, parse_key, secret_matches
+from shared.domain.api_keys import generate_key, hash_secret, parse_key, secret_matches
 
 
 def test_generated_key_has_documented_shape_and_parses_back() -> None:

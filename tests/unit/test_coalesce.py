@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from shared.coalesce import Coalescer
+from services.gateway.coalesce import Coalescer
 
 
 class Recorder:

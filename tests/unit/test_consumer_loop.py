@@ -9,8 +9,8 @@ import pytest
 from aiokafka import ConsumerRecord, TopicPartition
 from aiokafka.errors import IllegalStateError
 
-from shared.consumer_loop import ConsumerLoop, Decoded, LoopSettings, PoisonFlood
-from shared.messages import PoisonMessage
+from shared.contracts.messages import PoisonMessage
+from shared.runtime.consumer_loop import ConsumerLoop, Decoded, LoopSettings, PoisonFlood
 
 TP = TopicPartition("pinned.ingest.v1", 0)
 

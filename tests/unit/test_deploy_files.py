@@ -14,7 +14,7 @@ from pydantic_settings import BaseSettings
 from services.auditor.settings import AuditorSettings
 from services.gateway.settings import GatewaySettings
 from services.publisher.settings import PublisherSettings
-from shared.settings import DatabaseSettings, KafkaSettings, LogSettings
+from shared.core.settings import DatabaseSettings, KafkaSettings, LogSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())

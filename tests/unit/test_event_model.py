@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from shared.event_model import InvalidEvent, parse_event
+from shared.domain.events import InvalidEvent, parse_event
 from tests.examples import RICH
 from tests.examples import docs_example as example
 

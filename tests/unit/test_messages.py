@@ -5,8 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from shared.event_model import parse_event
-from shared.messages import (
+from shared.contracts.messages import (
     CreateEvent,
     IngestEnvelope,
     PoisonMessage,
@@ -14,6 +13,7 @@ from shared.messages import (
     derive_event_id,
     encode,
 )
+from shared.domain.events import parse_event
 from tests.unit.test_event_model import docs_example
 
 
@@ -80,7 +80,7 @@ def test_an_outcome_carries_the_event_only_for_a_waiting_gateway(
     awaited: bool, carries_event: bool
 ) -> None:
     from services.publisher.rows import make_outcome
-    from shared.messages import decode_outcome
+    from shared.contracts.messages import decode_outcome
 
     until = datetime.now(UTC) + timedelta(seconds=3) if awaited else None
     sent = envelope().model_copy(update={"awaited_until": until})

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from aiokafka.errors import KafkaTimeoutError, OutOfOrderSequenceNumber
 
-from shared.kafka import Producer
-from shared.metrics import PRODUCER_RENEWALS
+from shared.adapters.kafka import Producer
+from shared.core.metrics import PRODUCER_RENEWALS
 
 
 class FakeProducer:

@@ -14,7 +14,7 @@ from services.gateway.developer_api import (
     developer_routes,
 )
 from services.gateway.developer_schemas import KeyCreate, PublicScope
-from shared.api_keys import OWNER_SCOPES, PUBLIC_SCOPES, QUICKSTART_SCOPES, Scope
+from shared.domain.api_keys import OWNER_SCOPES, PUBLIC_SCOPES, QUICKSTART_SCOPES, Scope
 
 
 def _handlers() -> dict[tuple[str, str], object]:

@@ -27,10 +27,16 @@ from services.gateway.submissions import request_hash
 from services.gateway.webhooks import verify
 from services.gateway.webhooks.mapping import map_event
 from services.gateway.webhooks.senders import SENDERS, Delivery, Sender, UnreadableDelivery
-from shared import integrations
-from shared.event_model import FieldError, InvalidEvent
-from shared.messages import ChangeStatus, Command, CreateEvent, IngestEnvelope, derive_event_id
-from shared.metrics import WEBHOOK_DELIVERIES
+from shared.adapters import integrations
+from shared.contracts.messages import (
+    ChangeStatus,
+    Command,
+    CreateEvent,
+    IngestEnvelope,
+    derive_event_id,
+)
+from shared.core.metrics import WEBHOOK_DELIVERIES
+from shared.domain.events import FieldError, InvalidEvent
 
 log = structlog.get_logger(__name__)
 

@@ -14,7 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from services.gateway.webhooks.senders import Delivery, at
-from shared.event_model import EventInput, FieldError, InvalidEvent, parse_event
+from shared.domain.events import EventInput, FieldError, InvalidEvent, parse_event
 
 _TIMES = ("startAt", "endAt")
 _NUMBERS = ("venue.coordinates.lat", "venue.coordinates.lng", "price.min", "price.max")

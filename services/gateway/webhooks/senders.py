@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from services.gateway.webhooks import verify
-from shared.integrations import MAPPABLE_FIELDS, EventAction, Source
+from shared.adapters.integrations import MAPPABLE_FIELDS, EventAction, Source
 
 
 class UnreadableDelivery(ValueError):
