@@ -25,12 +25,23 @@ lint: install
 	@$(BIN)/mypy
 	@$(BIN)/lint-imports --no-cache
 
-# promtool validates deploy/prometheus in the suite; Debian's prometheus package ships it.
-tools:
-	@command -v promtool >/dev/null || { \
-	  echo "==> installing promtool (Debian's prometheus package)"; \
+# Tools the suite drives besides Python: promtool validates deploy/prometheus (Debian's
+# prometheus package); Debian's chromium is the browser Playwright drives (a test tool's own
+# browser download cannot work here); node_modules holds playwright-core, openapi-typescript
+# and tsc at the versions package-lock.json pins.
+APT_TOOLS := $(if $(shell command -v promtool),,prometheus) $(if $(wildcard /usr/bin/chromium),,chromium)
+NODE_STAMP := node_modules/.installed-$(shell cksum package-lock.json | cut -d' ' -f1)
+
+tools: $(NODE_STAMP)
+	@if [ -n "$(strip $(APT_TOOLS))" ]; then \
+	  echo "==> installing $(strip $(APT_TOOLS)) (Debian packages)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
-	    apt-get install -y -qq --no-install-recommends prometheus >/dev/null; }
+	    apt-get install -y -qq --no-install-recommends $(APT_TOOLS) >/dev/null; fi
+
+$(NODE_STAMP): package.json package-lock.json
+	@echo "==> installing the Node test tools (npm ci)"
+	@npm ci --no-audit --no-fund --loglevel=error
+	@rm -f node_modules/.installed-* && touch $@
 
 test: lint tools
 	@echo "==> pytest: unit tests, then integration tests against real Kafka and PostgreSQL"
