@@ -13,7 +13,7 @@ from typing import Any
 import asyncpg
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from devstack.kafka import TOOLS_POM, ensure_jars
+from devstack.kafka import TOOLS_POM, ensure_jars, kafka_version
 
 BASELINE_TOPIC = "pinned.bench.baseline"
 _RESULT = re.compile(
@@ -48,7 +48,8 @@ async def kafka_producer_baseline(
         return {"error": "could not parse kafka-producer-perf-test output", "output": output[-500:]}
     sent, rate, avg, worst, p50, p95, p99 = match.groups()
     return {
-        "tool": "kafka-producer-perf-test (kafka-tools 4.3.1), acks=all, idempotent",
+        "tool": f"kafka-producer-perf-test (kafka-tools {kafka_version(TOOLS_POM)}), acks=all,"
+        " idempotent",
         "records": int(sent), "record_size_bytes": record_size,
         "records_per_second": float(rate), "latency_ms": {
             "avg": float(avg), "p50": float(p50), "p95": float(p95), "p99": float(p99),
