@@ -12,10 +12,19 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from chaos.stack import SERVICE_ENV, ChaosStack
 from devstack.kafka import KafkaNode, new_cluster_id
 from devstack.processes import stop
-from devstack.stack import CHAOS, SERVICES, Servers, ServiceProcess, service_env, step
+from devstack.stack import (
+    CHAOS,
+    SERVICES,
+    Servers,
+    ServiceProcess,
+    service_env,
+    shifted,
+    step,
+)
 from shared.adapters.kafka import ensure_topics
 from shared.core.settings import KafkaSettings
 
+# Unshifted, as in devstack's profiles; PINNED_PORT_OFFSET applies when a cluster starts.
 NODE_PORTS = ((24192, 24193), (24194, 24195), (24196, 24197))
 SERVICE_PORTS = {"gateway": 24180, "publisher": 24181, "auditor": 24182}
 CLUSTER_ENV = {"KAFKA_REPLICATION_FACTOR": "3", "KAFKA_MIN_INSYNC_REPLICAS": "2"}
@@ -25,7 +34,8 @@ class Cluster:
     def __init__(self, stack: ChaosStack) -> None:
         self.stack = stack
         cluster_id = new_cluster_id()
-        voters = ",".join(f"{n + 1}@127.0.0.1:{c}" for n, (_, c) in enumerate(NODE_PORTS))
+        ports = [(shifted(port), shifted(controller)) for port, controller in NODE_PORTS]
+        voters = ",".join(f"{n + 1}@127.0.0.1:{c}" for n, (_, c) in enumerate(ports))
         self.nodes = [
             KafkaNode(
                 CHAOS.base_dir / f"cluster-{n + 1}",
@@ -37,7 +47,7 @@ class Cluster:
                 cluster_id=cluster_id,
                 internal_replicas=3,
             )
-            for n, (port, controller) in enumerate(NODE_PORTS)
+            for n, (port, controller) in enumerate(ports)
         ]
         self.brokers: dict[int, subprocess.Popen[bytes]] = {}
         self.services: dict[str, ServiceProcess] = {}
@@ -62,7 +72,7 @@ class Cluster:
         )
         for name in SERVICES:
             self.services[name] = ServiceProcess(
-                name, SERVICE_PORTS[name], env, self.stack.log_dir / "cluster"
+                name, shifted(SERVICE_PORTS[name]), env, self.stack.log_dir / "cluster"
             )
             await asyncio.to_thread(self.services[name].start)
 

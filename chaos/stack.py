@@ -13,7 +13,7 @@ from pathlib import Path
 from devstack.kafka import KafkaNode, ensure_jars
 from devstack.postgres import PostgresServer
 from devstack.processes import stop
-from devstack.stack import CHAOS, SERVICES, Servers, ServiceProcess, service_env, step
+from devstack.stack import CHAOS, SERVICES, Servers, ServiceProcess, service_env, shifted, step
 
 EXTRA_PUBLISHER_PORT = 24083
 # Short enough that a paused or killed consumer's partitions move on within the scenario.
@@ -59,7 +59,9 @@ class ChaosStack:
 
     def extra_publisher(self) -> ServiceProcess:
         env = service_env(self.servers, SERVICE_ENV)
-        return ServiceProcess("publisher", EXTRA_PUBLISHER_PORT, env, self.log_dir / "extra")
+        return ServiceProcess(
+            "publisher", shifted(EXTRA_PUBLISHER_PORT), env, self.log_dir / "extra"
+        )
 
     def kill_service(self, name: str) -> None:
         self.services[name].kill()
