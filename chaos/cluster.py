@@ -25,8 +25,8 @@ from shared.adapters.kafka import ensure_topics
 from shared.core.settings import KafkaSettings
 
 # Unshifted, as in devstack's profiles; PINNED_PORT_OFFSET applies when a cluster starts.
-NODE_PORTS = ((24192, 24193), (24194, 24195), (24196, 24197))
-SERVICE_PORTS = {"gateway": 24180, "publisher": 24181, "auditor": 24182}
+NODE_PORTS = ((24392, 24393), (24394, 24395), (24396, 24397))
+SERVICE_PORTS = {"gateway": 24380, "publisher": 24381, "auditor": 24382}
 CLUSTER_ENV = {"KAFKA_REPLICATION_FACTOR": "3", "KAFKA_MIN_INSYNC_REPLICAS": "2"}
 
 

@@ -15,7 +15,7 @@ from devstack.postgres import PostgresServer
 from devstack.processes import stop
 from devstack.stack import CHAOS, SERVICES, Servers, ServiceProcess, service_env, shifted, step
 
-EXTRA_PUBLISHER_PORT = 24083
+EXTRA_PUBLISHER_PORT = 24283
 # Short enough that a paused or killed consumer's partitions move on within the scenario.
 SERVICE_ENV = {
     "KAFKA_SEND_TIMEOUT_SECONDS": "3",

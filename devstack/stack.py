@@ -97,10 +97,10 @@ BENCH = StackProfile(
 
 CHAOS = StackProfile(
     "chaos",
-    24092,
-    24093,
+    24292,
+    24293,
     15435,
-    {"gateway": 24080, "publisher": 24081, "auditor": 24082},
+    {"gateway": 24280, "publisher": 24281, "auditor": 24282},
     fresh_data=True,
 )
 

@@ -226,5 +226,5 @@ def two_gateways(stack: Servers, services: dict[str, ServiceProcess]) -> Iterato
         "RATE_LIMIT_EVENTS_CREATE_PER_KEY": str(CREATE_QUOTA),
         "RATE_LIMIT_KEY_MANAGEMENT_PER_OWNER": str(KEY_MANAGEMENT_QUOTA),
     }
-    with gateways(stack, quotas, (shifted(18091), shifted(18092))) as urls:
+    with gateways(stack, quotas, (shifted(18091), shifted(18098))) as urls:
         yield urls

@@ -14,7 +14,7 @@ import pytest
 from devstack.stack import Servers, ServiceProcess, shifted
 from tests.integration.conftest import Tenant, own_gateways
 
-PORT = shifted(18093)
+PORT = shifted(18099)
 
 
 @pytest.fixture

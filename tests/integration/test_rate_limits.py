@@ -129,7 +129,7 @@ LARGE_QUOTA = 400
 @pytest.fixture
 def leasing_gateways(stack: Servers, services: dict[str, ServiceProcess]) -> Iterator[list[str]]:
     with gateways(
-        stack, {"RATE_LIMIT_PER_KEY": str(LARGE_QUOTA)}, (shifted(18091), shifted(18092))
+        stack, {"RATE_LIMIT_PER_KEY": str(LARGE_QUOTA)}, (shifted(18091), shifted(18098))
     ) as urls:
         yield urls
 
