@@ -52,13 +52,16 @@ class Publisher:
         self._batches = 0
 
     async def apply(self, batch: Sequence[Decoded[IngestEnvelope]]) -> None:
+        # This batch's own number: the process's consumers share this object, so another
+        # batch may start (and count) while this one waits on PostgreSQL.
         self._batches += 1
+        number = self._batches
         envelopes = [item.message for item in batch]
         async with self._pool.acquire() as conn, conn.transaction():
             outcomes = await apply_batch(conn, envelopes)
             await record_outcomes(conn, outcomes)
-            self._failpoint("before_commit")
-        self._failpoint("after_commit")  # committed in PostgreSQL, offsets not yet in Kafka
+            self._failpoint("before_commit", number)
+        self._failpoint("after_commit", number)  # committed in PostgreSQL, offsets not in Kafka
         for item, outcome in zip(batch, outcomes, strict=True):
             COMMANDS.labels(outcome.status).inc()
             _log_outcome(item.record, outcome)
@@ -86,8 +89,8 @@ class Publisher:
             KAFKA_PRODUCE_FAILURES.labels(Topic.OUTCOMES, type(exc).__name__).inc()
             log.warning("outcomes not announced", error=repr(exc), count=len(outcomes))
 
-    def _failpoint(self, moment: str) -> None:
-        if self._crash_at == f"{moment}:{self._batches}":
+    def _failpoint(self, moment: str, batch_number: int) -> None:
+        if self._crash_at == f"{moment}:{batch_number}":
             log.warning("failpoint reached: exiting abruptly", failpoint=self._crash_at)
             os._exit(137)  # as SIGKILL would: no rollback sent, no cleanup, no offset commit
 
