@@ -8,8 +8,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
+from pydantic import ValidationError
 
+from shared.adapters import channels as channel_store
 from shared.core.settings import KafkaSettings
+from shared.domain.channels import VISIBILITIES, ChannelPublication
 from shared.runtime.lag import LagMonitor, PartitionLag
 
 
@@ -33,13 +36,19 @@ def add_commands(sub: Any) -> None:
         member = actions.add_parser(verb, help=text)
         member.add_argument("channel", type=int)
         member.add_argument("--account", type=int, required=True)
+    visibility = actions.add_parser(
+        "visibility", help="make a channel public, unlisted or private (and set its slug)"
+    )
+    visibility.add_argument("channel", type=int)
+    visibility.add_argument("visibility", choices=VISIBILITIES)
+    visibility.add_argument("--slug", help="its public address: /channels/<slug>")
     sub.add_parser("status", help="topics, consumer groups and their lag per partition")
 
 
 async def channels(conn: asyncpg.Connection, args: argparse.Namespace) -> Any:
     if args.action == "list":
         rows = await conn.fetch(
-            "SELECT c.id, c.name, c.owner_account_id, c.created_at,"
+            "SELECT c.id, c.name, c.owner_account_id, c.created_at, c.visibility, c.slug,"
             " (SELECT count(*) FROM channel_members m WHERE m.channel_id = c.id) AS members,"
             " (SELECT count(*) FROM events e WHERE e.channel_id = c.id) AS events"
             " FROM channels c WHERE c.owner_account_id = $1 OR EXISTS (SELECT 1 FROM"
@@ -55,11 +64,13 @@ async def channels(conn: asyncpg.Connection, args: argparse.Namespace) -> Any:
             raise LookupError(f"no account {args.account}")
         row = await conn.fetchrow(
             "INSERT INTO channels (owner_account_id, name) VALUES ($1, $2)"
-            " RETURNING id, name, owner_account_id, created_at",
+            " RETURNING id, name, owner_account_id, created_at, visibility, slug",
             args.account,
             args.name,
         )
         return [{**dict(row), "role": "owner", "members": 0, "events": 0}]
+    if args.action == "visibility":
+        return [await _publish(conn, args)]
     if args.action == "add-member":
         done = await conn.execute(
             "INSERT INTO channel_members (channel_id, account_id) SELECT $1, $2"
@@ -77,6 +88,18 @@ async def channels(conn: asyncpg.Connection, args: argparse.Namespace) -> Any:
     if done.endswith(" 0"):
         raise LookupError(f"no change: check channel {args.channel} and account {args.account}")
     return {"ok": True}
+
+
+async def _publish(conn: asyncpg.Connection, args: argparse.Namespace) -> dict[str, Any]:
+    try:
+        change = ChannelPublication(visibility=args.visibility, slug=args.slug)
+    except ValidationError as exc:
+        raise LookupError(f"invalid slug '{args.slug}': {exc.errors()[0]['msg']}") from None
+    try:
+        row = await channel_store.publish(conn, None, args.channel, change)
+    except channel_store.SlugTaken as exc:
+        raise LookupError(str(exc)) from None
+    return {**row, "role": "owner", "members": "-", "events": "-"}
 
 
 async def status(settings: KafkaSettings) -> Status:
@@ -110,7 +133,7 @@ def render(result: Any) -> tuple[Any, str] | None:
     ):
         return result, "\n".join(
             f"{r['id']:>6}  {r['role']:<6} {r['name']:<30} members {r['members']:<3} "
-            f"events {r['events']}"
+            f"events {r['events']:<6} {r['visibility']:<8} /channels/{r['slug']}"
             for r in result
         )
     return None

@@ -13,12 +13,21 @@ DEMO_ACCOUNT = "Demo account"
 DEMO_CHANNEL_ID = 42
 DEMO_SCOPES = (Scope.CHANNELS_READ, Scope.EVENTS_CREATE, Scope.EVENTS_READ)
 SEED_ACTOR = "make run"
+DEMO_SLUG = "demo"
+
+_PUBLISH_DEMO = """
+UPDATE channels SET visibility = 'public',
+    slug = CASE WHEN EXISTS (SELECT 1 FROM channels WHERE slug = $2 AND id <> $1) THEN slug
+                ELSE $2 END
+WHERE id = $1 RETURNING slug
+"""
 
 
 @dataclass(frozen=True)
 class DemoData:
     account_id: int
     channel_id: int
+    channel_slug: str
     api_key: str
     owner_key: str
 
@@ -45,13 +54,15 @@ async def seed_demo(database_url: str) -> DemoData:
                 DEMO_CHANNEL_ID,
             )
             channel_id = await _demo_channel(conn, account_id)
+            # Public, so what the first curl publishes shows up on the discovery pages.
+            slug = await conn.fetchval(_PUBLISH_DEMO, channel_id, DEMO_SLUG)
             api_key = await key_store.issue(
                 conn, account_id, "make run demo key", DEMO_SCOPES, actor=SEED_ACTOR
             )
             owner_key = await key_store.issue(
                 conn, account_id, "make run owner key", OWNER_SCOPES, actor=SEED_ACTOR
             )
-        return DemoData(account_id, channel_id, api_key.token, owner_key.token)
+        return DemoData(account_id, channel_id, slug, api_key.token, owner_key.token)
     finally:
         await conn.close()
 

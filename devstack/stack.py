@@ -22,7 +22,9 @@ from shared.adapters.postgres import apply_migrations
 from shared.core.settings import KafkaSettings
 
 ROOT = Path(__file__).resolve().parent.parent
-SERVICES = ("gateway", "publisher", "auditor")
+SERVICES = ("gateway", "publisher", "auditor", "projector", "discovery")
+# A service's module when it is not `services.<name>`: the projector is part of discovery.
+MODULES = {"projector": "services.discovery.projector"}
 
 
 def shifted(port: int) -> int:
@@ -75,7 +77,13 @@ RUN = StackProfile(
     9092,
     9093,
     15432,
-    {"gateway": 8080, "publisher": 8081, "auditor": 8082},
+    {
+        "gateway": 8080,
+        "publisher": 8081,
+        "auditor": 8082,
+        "projector": 8084,
+        "discovery": 8083,
+    },
     fresh_data=False,
 )
 TEST = StackProfile(
@@ -83,7 +91,13 @@ TEST = StackProfile(
     19092,
     19093,
     15433,
-    {"gateway": 18080, "publisher": 18081, "auditor": 18082},
+    {
+        "gateway": 18080,
+        "publisher": 18081,
+        "auditor": 18082,
+        "projector": 18084,
+        "discovery": 18083,
+    },
     fresh_data=True,
 )
 BENCH = StackProfile(
@@ -91,7 +105,13 @@ BENCH = StackProfile(
     29092,
     29093,
     15434,
-    {"gateway": 28080, "publisher": 28081, "auditor": 28082},
+    {
+        "gateway": 28080,
+        "publisher": 28081,
+        "auditor": 28082,
+        "projector": 28084,
+        "discovery": 28083,
+    },
     fresh_data=True,
 )
 
@@ -100,7 +120,13 @@ CHAOS = StackProfile(
     24292,
     24293,
     15435,
-    {"gateway": 24280, "publisher": 24281, "auditor": 24282},
+    {
+        "gateway": 24280,
+        "publisher": 24281,
+        "auditor": 24282,
+        "projector": 24284,
+        "discovery": 24283,
+    },
     fresh_data=True,
 )
 
@@ -188,7 +214,7 @@ class ServiceProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, wait: bool = True) -> None:
-        argv = [sys.executable, "-m", f"services.{self.name}"]
+        argv = [sys.executable, "-m", MODULES.get(self.name, f"services.{self.name}")]
         self.process = spawn(self.name, argv, self.log_file, self.env, cwd=ROOT)
         if wait:
             wait_until(f"{self.name} /readyz", self.ready, 60, self.process, self.log_file)

@@ -22,7 +22,7 @@ from services.gateway.inflight import InFlight
 from services.gateway.ingest import KafkaWriter
 from services.gateway.observe import RequestObserver
 from services.gateway.outcomes import OutcomeListener
-from services.gateway.ratelimit import RateLimiter
+from services.gateway.ratelimit import RateLimiter, gateway_limiter
 from services.gateway.repository import Repository
 from services.gateway.settings import GatewaySettings
 from services.gateway.submissions import EventSubmitter
@@ -74,7 +74,7 @@ def create_app(settings: GatewaySettings) -> Starlette:
         access_changes = ChangeListener(settings.database.url, access_cache)
         await access_changes.start()
         access = AccessReader(repository, access_cache)
-        limiter = RateLimiter(
+        limiter = gateway_limiter(
             pool, settings.rate_limits.window_seconds, settings.database.acquire_timeout_seconds
         )
         limiter.start_pruning()

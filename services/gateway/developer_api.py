@@ -21,6 +21,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
 
 from services.gateway import developer_audit as audit_api
+from services.gateway import developer_channels as channel_api
 from services.gateway import developer_integrations as integration_api
 from services.gateway.auth import Principal
 from services.gateway.developer_schemas import (
@@ -302,20 +303,26 @@ _ENDPOINTS: dict[str, Endpoint] = {
 }
 
 
-ALL_OPERATIONS = (*OPERATIONS, *audit_api.OPERATIONS, *integration_api.OPERATIONS)
+ALL_OPERATIONS = (
+    *OPERATIONS,
+    *audit_api.OPERATIONS,
+    *integration_api.OPERATIONS,
+    *channel_api.OPERATIONS,
+)
 
 
 def developer_routes() -> list[BaseRoute]:
     routes = routes_for(
         ALL_OPERATIONS,
-        {**_ENDPOINTS, **audit_api.ENDPOINTS, **integration_api.ENDPOINTS},
-        {"keyId": "uuid", "integrationId": "uuid"},
+        {**_ENDPOINTS, **audit_api.ENDPOINTS, **integration_api.ENDPOINTS, **channel_api.ENDPOINTS},
+        {"keyId": "uuid", "integrationId": "uuid", "channelId": "int"},
     )
     document = document_for(
         ALL_OPERATIONS,
         "Pinned Events Developer API",
-        "Manage an account's API keys and webhook integrations and read its audit trail. "
-        "Authenticate with an owner key (scopes keys:manage, integrations:manage, audit:read); "
+        "Manage an account's API keys, webhook integrations and channel visibility, and read its "
+        "audit trail. Authenticate with an owner key (scopes keys:manage, integrations:manage, "
+        "audit:read, channels:manage); "
         "integration keys cannot call it.",
     )
     return [*routes, openapi_route(DEVELOPER_OPENAPI_PATH, document)]

@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from shared.adapters import integrations, key_store
+from shared.adapters import channels, integrations, key_store
 from shared.adapters.postgres import PoolExhausted
 from shared.domain.events import FieldError
 
@@ -222,7 +222,14 @@ async def handle_store_error(request: Request, exc: Exception) -> Response:
     that into the envelope, so no endpoint needs its own try/except."""
     if isinstance(exc, key_store.KeyStateConflict):
         return error_response(request, Conflict(str(exc), code="key_state_conflict"))
-    what = "API key" if isinstance(exc, key_store.KeyNotFound) else "integration"
+    if isinstance(exc, channels.SlugTaken):
+        problem = FieldError("slug", "slug_taken", str(exc))
+        return error_response(request, Conflict(str(exc), code="slug_taken", fields=[problem]))
+    names: dict[type[Exception], str] = {
+        key_store.KeyNotFound: "API key",
+        channels.ChannelNotFound: "channel",
+    }
+    what = names.get(type(exc), "integration")
     return error_response(request, NotFound(f"No {what} with that id belongs to this account."))
 
 
@@ -246,6 +253,8 @@ EXCEPTION_HANDLERS = {
     key_store.KeyNotFound: handle_store_error,
     key_store.KeyStateConflict: handle_store_error,
     integrations.IntegrationNotFound: handle_store_error,
+    channels.ChannelNotFound: handle_store_error,
+    channels.SlugTaken: handle_store_error,
     HTTPException: handle_http_exception,
     Exception: handle_unexpected,
 }

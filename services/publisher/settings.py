@@ -17,6 +17,14 @@ class PublisherSettings(WorkerSettings):
     consumers: int = Field(default=2, ge=1, le=12)
     # Longer than the ingest topic's retention (7 days), so no replay can outlive its key.
     idempotency_retention_hours: int = Field(default=192, ge=24)
-    # Fault injection for `make chaos` only: "before_commit:N" or "after_commit:N" makes the
-    # process die abruptly at that moment of its N-th batch. Unset in any real deployment.
-    crash_at: str | None = Field(default=None, pattern=r"^(before|after)_commit:[1-9][0-9]*$")
+    # Change records sent to Kafka per relay transaction, and how often the relay looks at the
+    # outbox when no commit woke it (a NOTIFY at each commit normally does, at once).
+    relay_batch_max_records: int = Field(default=500, ge=1, le=5000)
+    relay_poll_seconds: float = Field(default=1.0, gt=0)
+    # Fault injection for tests and `make chaos` only: "before_commit:N" or "after_commit:N"
+    # makes the process die abruptly at that moment of its N-th batch, "after_relay_send:N"
+    # once the relay's N-th batch of change records is in Kafka but still in the outbox.
+    # Unset in any real deployment.
+    crash_at: str | None = Field(
+        default=None, pattern=r"^((before|after)_commit|after_relay_send):[1-9][0-9]*$"
+    )

@@ -15,6 +15,7 @@ from aiokafka.errors import KafkaError
 
 from services.publisher.apply import apply_batch
 from services.publisher.outcome_log import record_outcomes
+from services.publisher.relay import ChangeRelay
 from services.publisher.rows import Applied
 from services.publisher.settings import PublisherSettings
 from shared.adapters.kafka import (
@@ -33,6 +34,7 @@ from shared.core.tasks import cancel_and_wait
 from shared.domain.places import catalog as place_catalog
 from shared.runtime.consumer_loop import ConsumerLoop, Decoded, LoopSettings
 from shared.runtime.ops_http import Check, observe_pool
+from shared.runtime.worker_runtime import Loop
 
 log = structlog.get_logger("publisher.command")
 
@@ -131,7 +133,7 @@ async def prune_idempotency_keys(pool: asyncpg.Pool, retention_hours: int) -> No
 @contextlib.asynccontextmanager
 async def open_publisher(
     settings: PublisherSettings, checks: dict[str, Check]
-) -> AsyncIterator[list[ConsumerLoop[IngestEnvelope]]]:
+) -> AsyncIterator[list[Loop]]:
     client_id = f"publisher-{os.getpid()}"
     await asyncio.to_thread(place_catalog)  # updates re-validate places; build it up front
     freeze_startup_objects()
@@ -155,10 +157,22 @@ async def open_publisher(
     pruner = asyncio.create_task(
         prune_idempotency_keys(pool, settings.idempotency_retention_hours), name="key-pruner"
     )
+    relay = ChangeRelay(
+        pool,
+        producer,
+        settings.database.url,
+        batch_size=settings.relay_batch_max_records,
+        send_timeout_seconds=settings.kafka.send_timeout_seconds,
+        poll_seconds=settings.relay_poll_seconds,
+        crash_at=settings.crash_at,
+    )
     try:
         yield [
-            ConsumerLoop(consumer, producer, _decode, publisher.apply, loop_settings)
-            for consumer in consumers
+            *(
+                ConsumerLoop(consumer, producer, _decode, publisher.apply, loop_settings)
+                for consumer in consumers
+            ),
+            relay,
         ]
     finally:
         await cancel_and_wait(pruner)

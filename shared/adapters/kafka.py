@@ -180,11 +180,20 @@ def _new_topic(spec: TopicSpec, settings: KafkaSettings) -> NewTopic:
         name=spec.topic,
         num_partitions=spec.partitions,
         replication_factor=settings.replication_factor,
-        topic_configs={
-            "min.insync.replicas": str(settings.min_insync_replicas),
-            "retention.ms": str(spec.retention_ms),
-        },
+        topic_configs=topic_configs(spec, settings),
     )
+
+
+def topic_configs(spec: TopicSpec, settings: KafkaSettings) -> dict[str, str]:
+    configs = {
+        "min.insync.replicas": str(settings.min_insync_replicas),
+        "cleanup.policy": spec.cleanup_policy,
+    }
+    if spec.retention_ms is not None:
+        configs["retention.ms"] = str(spec.retention_ms)
+    if spec.min_compaction_lag_ms is not None:
+        configs["min.compaction.lag.ms"] = str(spec.min_compaction_lag_ms)
+    return configs
 
 
 def request_headers(request_id: str) -> Headers:

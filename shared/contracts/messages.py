@@ -150,10 +150,11 @@ def encode(message: _Message) -> bytes:
     return message.model_dump_json().encode()
 
 
-M = TypeVar("M", bound=_Message)
+M = TypeVar("M", bound=BaseModel)
 
 
-def _decode(model: type[M], raw: bytes | None) -> M:
+def decode_as(model: type[M], raw: bytes | None) -> M:
+    """`raw` as a `model`; PoisonMessage when it is missing or does not validate."""
     if raw is None:
         raise PoisonMessage("message has no value")
     try:
@@ -166,12 +167,12 @@ def _decode(model: type[M], raw: bytes | None) -> M:
 
 
 def decode_ingest(raw: bytes | None) -> IngestEnvelope:
-    return _decode(IngestEnvelope, raw)
+    return decode_as(IngestEnvelope, raw)
 
 
 def decode_outcome(raw: bytes | None) -> Outcome:
-    return _decode(Outcome, raw)
+    return decode_as(Outcome, raw)
 
 
 def decode_audit(raw: bytes | None) -> AuditRecord:
-    return _decode(AuditRecord, raw)
+    return decode_as(AuditRecord, raw)

@@ -11,18 +11,27 @@ class Topic(StrEnum):
     DEAD_LETTER = "pinned.dlq.v1"
     OUTCOMES = "pinned.outcomes.v1"
     AUDIT = "pinned.audit.v1"
+    # Every applied change of an event, keyed by event id, in apply order; compacted, so it
+    # also holds the latest state of every event for a consumer that starts from scratch.
+    EVENT_CHANGES = "pinned.event-changes.v1"
 
 
 class ConsumerGroup(StrEnum):
     PUBLISHER = "pinned-publisher"
     AUDITOR = "pinned-auditor"
+    PROJECTOR = "pinned-discovery-projector"
 
 
 @dataclass(frozen=True)
 class TopicSpec:
+    """`retention_ms` applies to `delete` topics. A `compact` topic keeps the newest record
+    of every key for good, and every record for at least `min_compaction_lag_ms`."""
+
     topic: Topic
     partitions: int
-    retention_ms: int
+    retention_ms: int | None = None
+    cleanup_policy: str = "delete"
+    min_compaction_lag_ms: int | None = None
 
 
 _DAY_MS = 24 * 3600 * 1000
@@ -35,4 +44,12 @@ TOPIC_SPECS: tuple[TopicSpec, ...] = (
     TopicSpec(Topic.DEAD_LETTER, partitions=3, retention_ms=30 * _DAY_MS),
     TopicSpec(Topic.OUTCOMES, partitions=6, retention_ms=1 * _DAY_MS),
     TopicSpec(Topic.AUDIT, partitions=6, retention_ms=7 * _DAY_MS),
+    # A consumer less than a day behind sees every change (the notifier needs transitions,
+    # such as an event moving); one starting later still finds every event's latest state.
+    TopicSpec(
+        Topic.EVENT_CHANGES,
+        partitions=12,
+        cleanup_policy="compact",
+        min_compaction_lag_ms=1 * _DAY_MS,
+    ),
 )

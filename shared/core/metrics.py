@@ -121,3 +121,36 @@ GROUP_LAG = Gauge(
     "group, so it keeps growing while the group's consumers are down.",
     ["group", "topic", "partition"],
 )
+CHANGES_RELAYED = Counter(
+    "pinned_change_records_relayed_total",
+    "Change records the publisher's relay sent to the change stream (a record sent again "
+    "after a crash counts again).",
+)
+OUTBOX_OLDEST_AGE = Gauge(
+    "pinned_change_outbox_oldest_age_seconds",
+    "Age of the oldest change still in the outbox, not yet in the change stream (0 when "
+    "empty), as the relay last saw it.",
+)
+PROJECTED_CHANGES = Counter(
+    "pinned_discovery_projected_changes_total",
+    "Change records the discovery projector handled, by result (applied: the read model "
+    "moved to this version; older: it already held this version or a newer one).",
+    ["result"],
+)
+PROJECTION_DELAY = Histogram(
+    "pinned_discovery_projection_delay_seconds",
+    "From the publisher applying a change to the read model showing it: how long a "
+    "published change takes to reach the public pages, feeds and search.",
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0),
+)
+FEED_BUILD_DURATION = Histogram(
+    "pinned_discovery_feed_build_seconds",
+    "Time to render a feed that was not cached (its scope changed), by format and scope kind.",
+    ["format", "scope"],
+    buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+)
+FEED_REQUESTS = Counter(
+    "pinned_discovery_feed_requests_total",
+    "Feed requests by format and whether the feed was served from cache or built.",
+    ["format", "result"],
+)

@@ -36,11 +36,12 @@ class Scope(StrEnum):
     EVENTS_READ = "events:read"
     EVENTS_UPDATE = "events:update"
     MEDIA_WRITE = "media:write"
-    # Owner scopes: the developer API (`/api/developer/v1`) for key, integration and audit
-    # management. An integration's key never needs them, and the API never grants them.
+    # Owner scopes: the developer API (`/api/developer/v1`) for key, integration, audit and
+    # channel management. An integration's key never needs them, and the API never grants them.
     KEYS_MANAGE = "keys:manage"
     INTEGRATIONS_MANAGE = "integrations:manage"
     AUDIT_READ = "audit:read"
+    CHANNELS_MANAGE = "channels:manage"
 
 
 QUICKSTART_SCOPES = (Scope.CHANNELS_READ, Scope.EVENTS_CREATE)
@@ -51,7 +52,12 @@ PUBLIC_SCOPES = (
     Scope.EVENTS_UPDATE,
     Scope.MEDIA_WRITE,
 )
-OWNER_SCOPES = (Scope.KEYS_MANAGE, Scope.INTEGRATIONS_MANAGE, Scope.AUDIT_READ)
+OWNER_SCOPES = (
+    Scope.KEYS_MANAGE,
+    Scope.INTEGRATIONS_MANAGE,
+    Scope.AUDIT_READ,
+    Scope.CHANNELS_MANAGE,
+)
 
 
 @dataclass(frozen=True)

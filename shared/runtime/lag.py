@@ -22,6 +22,7 @@ log = structlog.get_logger(__name__)
 WATCHED: dict[ConsumerGroup, tuple[Topic, ...]] = {
     ConsumerGroup.PUBLISHER: (Topic.INGEST,),
     ConsumerGroup.AUDITOR: (Topic.AUDIT,),
+    ConsumerGroup.PROJECTOR: (Topic.EVENT_CHANGES,),
 }
 
 
@@ -39,9 +40,16 @@ class PartitionLag:
 
 
 class LagMonitor:
-    def __init__(self, settings: KafkaSettings, interval_seconds: float = 10.0) -> None:
+    def __init__(
+        self,
+        settings: KafkaSettings,
+        interval_seconds: float = 10.0,
+        watched: dict[ConsumerGroup, tuple[Topic, ...]] | None = None,
+    ) -> None:
+        """`watched`: the groups and topics to measure (default: every group's)."""
         self._settings = settings
         self._interval = interval_seconds
+        self._watched = WATCHED if watched is None else watched
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -92,7 +100,7 @@ class LagMonitor:
     async def partition_lags(self) -> list[PartitionLag]:
         """Every watched group's committed offset, log end and lag, partition by partition."""
         found = []
-        for group, topics in WATCHED.items():
+        for group, topics in self._watched.items():
             committed = await self._admin.list_consumer_group_offsets(group)
             partitions = [
                 TopicPartition(topic, p)

@@ -13,18 +13,26 @@ import contextlib
 import sys
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
-from typing import Any
+from typing import Protocol
 
 import structlog
 import uvicorn
 from starlette.applications import Starlette
 
-from shared.runtime.consumer_loop import ConsumerLoop
 from shared.runtime.ops_http import Check, ops_routes
 
 log = structlog.get_logger(__name__)
 
-OpenWorker = Callable[[dict[str, Check]], AbstractAsyncContextManager[Sequence[ConsumerLoop[Any]]]]
+
+class Loop(Protocol):
+    """What a worker runs: a consumer loop, or another loop that stops the same way."""
+
+    async def run(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+OpenWorker = Callable[[dict[str, Check]], AbstractAsyncContextManager[Sequence[Loop]]]
 
 
 def run_worker(open_worker: OpenWorker, host: str, port: int) -> None:

@@ -37,6 +37,8 @@ SERVICES_TEST_ENV = {
     "RATE_LIMIT_EVENTS_CREATE_PER_KEY": "100000000",
     "RATE_LIMIT_KEY_MANAGEMENT_PER_OWNER": "100000000",
     "RATE_LIMIT_WEBHOOK_PER_INTEGRATION": "100000000",
+    "DISCOVERY_RATE_LIMIT_PER_IP": "100000000",
+    "DISCOVERY_LAG_INTERVAL_SECONDS": "1",
 }
 
 
@@ -71,6 +73,13 @@ async def db(stack: Servers) -> AsyncIterator[asyncpg.Pool]:
 @pytest.fixture
 async def api(services: dict[str, ServiceProcess]) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=services["gateway"].url, timeout=30) as client:
+        yield client
+
+
+@pytest.fixture
+async def discovery(services: dict[str, ServiceProcess]) -> AsyncIterator[httpx.AsyncClient]:
+    """The public side: pages, feeds and the discovery API (no key)."""
+    async with httpx.AsyncClient(base_url=services["discovery"].url, timeout=30) as client:
         yield client
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import get_args
 
 from starlette.routing import Route
@@ -67,7 +68,7 @@ def test_developer_api_routes_all_need_an_owner_scope_as_documented() -> None:
         assert route.path.startswith(DEVELOPER_BASE)
         for method, handler in route.endpoint.handlers.items():  # type: ignore[attr-defined]
             assert handler.required_scope in OWNER_SCOPES, route.path
-            path = route.path.replace(":uuid}", "}")
+            path = re.sub(r":(uuid|int)}", "}", route.path)
             enforced[(path, method)] = handler.required_scope
     assert enforced == documented
 

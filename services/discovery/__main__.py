@@ -1,0 +1,28 @@
+"""`python -m services.discovery`: public pages, feeds and the discovery API."""
+
+from __future__ import annotations
+
+import uvicorn
+
+from services.discovery.app import create_app
+from services.discovery.settings import DiscoverySettings
+from shared.core.logging import configure_logging
+
+
+def main() -> None:
+    settings = DiscoverySettings()
+    configure_logging("discovery", settings.log)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        timeout_graceful_shutdown=20,
+        server_header=False,
+        proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,116 @@
+"""The discovery service's composition root: builds the pool, store, feeds, pages and rate
+limiter once and wires the routes. Stateless: run as many replicas as needed."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import structlog
+from aiokafka.errors import KafkaError
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from services.discovery.feeds.service import FeedService
+from services.discovery.queries.store import DiscoveryStore
+from services.discovery.settings import DiscoverySettings
+from services.discovery.web import api, feed_routes, pages
+from services.discovery.web.context import DiscoveryContext
+from services.discovery.web.errors import EXCEPTION_HANDLERS
+from services.discovery.web.middleware import PublicEdge
+from services.discovery.web.render import Pages
+from shared.adapters.postgres import create_pool, ping
+from shared.adapters.rate_limits import RateLimiter
+from shared.contracts.topics import ConsumerGroup, Topic
+from shared.core.heap import freeze_startup_objects
+from shared.domain.places import catalog as place_catalog
+from shared.runtime.lag import LagMonitor
+from shared.runtime.ops_http import Check, observe_pool, ops_routes
+
+log = structlog.get_logger(__name__)
+
+STATIC = Path(__file__).resolve().parent / "static"
+
+
+def routes() -> list[BaseRoute]:
+    base = api.API_BASE
+    return [
+        Route("/", pages.home),
+        Route("/search", pages.search),
+        Route("/cities/{placeId}", pages.city),
+        Route("/channels/{slug}", pages.channel),
+        Route("/events/{eventId:uuid}.ics", feed_routes.event_calendar),
+        Route("/events/{eventId:uuid}", pages.event),
+        Route("/feeds/channels/{slug}.{format}", feed_routes.channel_feed),
+        Route("/feeds/cities/{placeId}.{format}", feed_routes.city_feed),
+        Route("/feeds/classifications/{slug}.{format}", feed_routes.classification_feed),
+        Route(f"{base}/events", api.events),
+        Route(f"{base}/events/{{eventId:uuid}}", api.event),
+        Route(f"{base}/channels", api.channels),
+        Route(f"{base}/channels/{{slug}}", api.channel),
+        Mount("/static", StaticFiles(directory=STATIC), name="static"),
+    ]
+
+
+def create_app(settings: DiscoverySettings) -> Starlette:
+    checks: dict[str, Check] = {}
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await asyncio.to_thread(place_catalog)
+        pool = await create_pool(settings.database)
+        observe_pool(pool)
+        # Readiness is PostgreSQL only: pages are served from it whether or not Kafka is up.
+        checks["postgres"] = lambda: ping(pool)
+        lag = LagMonitor(
+            settings.kafka,
+            settings.lag_interval_seconds,
+            watched={ConsumerGroup.PROJECTOR: (Topic.EVENT_CHANGES,)},
+        )
+        lag_started = await _start_quietly(lag)
+        limits = settings.rate_limits
+        limiter = RateLimiter(
+            pool, limits.window_seconds, settings.database.acquire_timeout_seconds
+        )
+        limiter.start_pruning()
+        store = DiscoveryStore(pool)
+        feeds = FeedService(
+            store,
+            settings.feed_refresh_minutes,
+            settings.feed_max_events,
+            settings.feed_past_days,
+            settings.feed_cache_entries,
+        )
+        app.state.ctx = DiscoveryContext(settings, pool, store, feeds, Pages(), limiter)
+        freeze_startup_objects()
+        log.info("discovery started", port=settings.port)
+        try:
+            yield
+        finally:
+            await limiter.stop_pruning()
+            if lag_started:
+                await lag.stop()
+            await pool.close()
+            log.info("discovery stopped")
+
+    return Starlette(
+        routes=[*ops_routes(checks), *routes()],
+        exception_handlers=EXCEPTION_HANDLERS,
+        middleware=[Middleware(PublicEdge)],
+        lifespan=lifespan,
+    )
+
+
+async def _start_quietly(lag: LagMonitor) -> bool:
+    """The change stream's lag is measured when Kafka answers at start-up; pages never wait
+    for it."""
+    try:
+        await lag.start()
+    except (KafkaError, OSError) as exc:
+        log.warning("change-stream lag not measured: Kafka unreachable", error=repr(exc))
+        return False
+    return True

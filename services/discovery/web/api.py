@@ -1,0 +1,92 @@
+"""The discovery JSON API (`/api/discovery/v1`): no key, read-only, rate limited per IP."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from services.discovery.queries.search import encode_cursor
+from services.discovery.web.context import base_url, context
+from services.discovery.web.errors import InvalidParameter, NotFound
+from services.discovery.web.params import search_query
+from services.discovery.web.views import channel_path, public_event
+
+API_BASE = "/api/discovery/v1"
+CHANNEL_PAGE = 50
+
+
+async def events(request: Request) -> Response:
+    """Published and cancelled events of public channels, soonest first, filtered by place,
+    radius, local dates, classification and text; `nextCursor` fetches the next page."""
+    ctx = context(request)
+    query = search_query(request.query_params)
+    page = await ctx.store.search(query)
+    base = base_url(request)
+    cursor = encode_cursor(query, page.next_position) if page.next_position else None
+    return JSONResponse(
+        {
+            "docs": [public_event(row, base) for row in page.rows],
+            "limit": query.limit,
+            "hasNextPage": cursor is not None,
+            "nextCursor": cursor,
+        }
+    )
+
+
+async def event(request: Request) -> Response:
+    ctx = context(request)
+    event_id: uuid.UUID = request.path_params["eventId"]
+    row = await ctx.store.event(event_id)
+    if row is None:
+        raise NotFound("No published event with that id in a public or unlisted channel.")
+    return JSONResponse(public_event(row, base_url(request)))
+
+
+async def channels(request: Request) -> Response:
+    """Public channels by name; `q` matches any part of it; `cursor` pages on."""
+    ctx = context(request)
+    text = (request.query_params.get("q") or "").strip() or None
+    after = _channel_cursor(request.query_params.get("cursor"))
+    rows = await ctx.store.public_channels(text, after, CHANNEL_PAGE + 1)
+    more = len(rows) > CHANNEL_PAGE
+    rows = rows[:CHANNEL_PAGE]
+    cursor = f"{rows[-1]['id']}:{rows[-1]['name'].lower()}" if more and rows else None
+    base = base_url(request)
+    return JSONResponse(
+        {
+            "docs": [channel_view(row, base) for row in rows],
+            "hasNextPage": more,
+            "nextCursor": cursor,
+        }
+    )
+
+
+async def channel(request: Request) -> Response:
+    ctx = context(request)
+    found = await ctx.store.channel(request.path_params["slug"])
+    if found is None:
+        raise NotFound("No public or unlisted channel has that slug.")
+    return JSONResponse(channel_view(found, base_url(request)))
+
+
+def channel_view(row: dict[str, Any], base: str) -> dict[str, Any]:
+    feeds = f"{base}/feeds/channels/{row['slug']}"
+    return {
+        "slug": row["slug"],
+        "name": row["name"],
+        "visibility": row["visibility"],
+        "url": base + channel_path(row["slug"]),
+        "feeds": {"ical": f"{feeds}.ics", "json": f"{feeds}.json", "atom": f"{feeds}.atom"},
+    }
+
+
+def _channel_cursor(raw: str | None) -> tuple[str, int] | None:
+    if not raw:
+        return None
+    channel_id, _, name = raw.partition(":")
+    if not channel_id.isdigit() or not name:
+        raise InvalidParameter("cursor", "is not a cursor this service made; start without it")
+    return name, int(channel_id)

@@ -1,0 +1,121 @@
+"""The discovery service's errors and the one place they become responses: the API's error
+envelope for JSON and feed routes, an HTML page for pages."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import structlog
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from shared.adapters.postgres import PoolExhausted
+
+log = structlog.get_logger(__name__)
+
+
+class PublicError(Exception):
+    status = 400
+    code = "bad_request"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.headers = dict(headers or {})
+
+
+class InvalidParameter(PublicError):
+    status, code = 400, "invalid_query_parameter"
+
+    def __init__(self, name: str, problem: str) -> None:
+        super().__init__(f"Query parameter '{name}' {problem}.", field=name)
+        self.problem = problem
+
+
+class NotFound(PublicError):
+    status, code = 404, "not_found"
+
+
+class RateLimited(PublicError):
+    status, code = 429, "rate_limited"
+
+    def __init__(self, headers: Mapping[str, str]) -> None:
+        super().__init__(
+            f"Too many requests from your address; retry after "
+            f"{headers.get('Retry-After', 'a few')} seconds.",
+            headers=headers,
+        )
+
+
+class Unavailable(PublicError):
+    status, code = 503, "service_unavailable"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, headers={"Retry-After": "1"})
+
+
+def wants_html(request: Request) -> bool:
+    path = request.url.path
+    return not (path.startswith(("/api/", "/feeds/")) or path.endswith(".ics"))
+
+
+def error_response(request: Request, error: PublicError) -> Response:
+    request.state.error_code = error.code
+    headers = error.headers  # the edge middleware adds the RateLimit headers
+    if wants_html(request):
+        page: Response = request.app.state.ctx.pages.error(request, error, headers)
+        return page
+    body: dict[str, Any] = {
+        "error": {
+            "code": error.code,
+            "message": error.message,
+            "requestId": getattr(request.state, "request_id", None),
+        }
+    }
+    if error.field is not None:
+        problem = getattr(error, "problem", error.message)
+        body["error"]["fields"] = [{"path": error.field, "code": "invalid", "message": problem}]
+    return JSONResponse(body, status_code=error.status, headers=headers)
+
+
+async def _public(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, PublicError)
+    return error_response(request, exc)
+
+
+async def _http(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 405:
+        error = PublicError(f"{request.method} is not allowed here; pages and feeds are read-only.")
+        error.status, error.code = 405, "method_not_allowed"
+        return error_response(request, error)
+    return error_response(request, NotFound(f"Nothing is published at {request.url.path}."))
+
+
+async def _saturated(request: Request, exc: Exception) -> Response:
+    return error_response(request, Unavailable("The service is busy; retry in a moment."))
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    log.error("unhandled error", exc_info=exc)
+    error = PublicError("Something went wrong on our side; retry later.")
+    error.status, error.code = 500, "internal_error"
+    return error_response(request, error)
+
+
+EXCEPTION_HANDLERS = {
+    PublicError: _public,
+    PoolExhausted: _saturated,
+    TimeoutError: _saturated,
+    HTTPException: _http,
+    Exception: _unexpected,
+}

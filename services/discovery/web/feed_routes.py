@@ -1,0 +1,102 @@
+"""Feed routes: `/feeds/{channels|cities|classifications}/{key}.{ics|json|atom}` and the
+"add to calendar" file of one event, `/events/{id}.ics`."""
+
+from __future__ import annotations
+
+import uuid
+from typing import cast
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from services.discovery.feeds.ical import ical_event
+from services.discovery.feeds.service import FORMATS, BuiltFeed, FeedFormat, FeedScope
+from services.discovery.queries.search import SearchQuery
+from services.discovery.web.context import base_url, context
+from services.discovery.web.errors import NotFound
+from services.discovery.web.params import known_place
+from services.discovery.web.views import channel_path
+from shared.domain.channels import LINKABLE
+from shared.domain.classifications import CLASSIFICATIONS
+
+
+async def channel_feed(request: Request) -> Response:
+    found = await context(request).store.channel(request.path_params["slug"])
+    if found is None:
+        raise NotFound("No public or unlisted channel has that slug.")
+    scope = FeedScope(
+        kind="channel",
+        scope=f"channel:{found['id']}",
+        title=found["name"],
+        description=f"Events of {found['name']} on Pinned Events",
+        page_path=channel_path(found["slug"]),
+        feed_path=f"/feeds/channels/{found['slug']}",
+        query=SearchQuery(channel_id=found["id"], visibilities=LINKABLE),
+    )
+    return await _serve(request, scope)
+
+
+async def city_feed(request: Request) -> Response:
+    place = known_place(request.path_params["placeId"])
+    if place is None:
+        raise NotFound("No such city: place ids look like place-new-york.")
+    scope = FeedScope(
+        kind="city",
+        scope=f"place:{place.id}",
+        title=f"Events in {place.name}",
+        description=f"Public events in {place.name}, {place.countryCode}, on Pinned Events",
+        page_path=f"/cities/{place.id}",
+        feed_path=f"/feeds/cities/{place.id}",
+        query=SearchQuery(place_id=place.id),
+    )
+    return await _serve(request, scope)
+
+
+async def classification_feed(request: Request) -> Response:
+    slug = request.path_params["slug"]
+    if slug not in CLASSIFICATIONS:
+        raise NotFound(f"No classification '{slug}'; see /api/public/v1/classifications.")
+    name = CLASSIFICATIONS[slug]
+    scope = FeedScope(
+        kind="classification",
+        scope=f"classification:{slug}",
+        title=f"{name} events",
+        description=f"Public {name.lower()} events on Pinned Events",
+        page_path=f"/search?classification={slug}",
+        feed_path=f"/feeds/classifications/{slug}",
+        query=SearchQuery(classification=slug),
+    )
+    return await _serve(request, scope)
+
+
+async def event_calendar(request: Request) -> Response:
+    event_id: uuid.UUID = request.path_params["eventId"]
+    row = await context(request).store.event(event_id)
+    if row is None:
+        raise NotFound("This event is not published (or no longer public).")
+    return Response(
+        ical_event(row, base_url(request)),
+        media_type=FORMATS["ics"][1],
+        headers={
+            "Content-Disposition": f'attachment; filename="event-{event_id}.ics"',
+            "Cache-Control": "public, max-age=60",
+        },
+    )
+
+
+async def _serve(request: Request, scope: FeedScope) -> Response:
+    fmt = request.path_params["format"]
+    if fmt not in FORMATS:
+        raise NotFound(f"Feeds come as .ics, .json or .atom, not .{fmt}.")
+    ctx = context(request)
+    built = await ctx.feeds.feed(scope, cast(FeedFormat, fmt), base_url(request))
+    return _conditional(request, built)
+
+
+def _conditional(request: Request, built: BuiltFeed) -> Response:
+    # A minute in shared caches at most: changes reach the feed within seconds, and a
+    # reader's next poll should see them (REFRESH-INTERVAL says how often to poll).
+    headers = {"ETag": built.etag, "Cache-Control": "public, max-age=60"}
+    if built.etag in request.headers.get("if-none-match", ""):
+        return Response(status_code=304, headers=headers)
+    return Response(built.body, media_type=built.media_type, headers=headers)

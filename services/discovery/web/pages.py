@@ -1,0 +1,90 @@
+"""The HTML pages: home, search, a city, a channel, an event."""
+
+from __future__ import annotations
+
+import uuid
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from services.discovery.queries.search import SearchQuery, encode_cursor
+from services.discovery.queries.store import EventPage
+from services.discovery.web.context import base_url, context
+from services.discovery.web.errors import NotFound
+from services.discovery.web.params import known_place, search_query
+from services.discovery.web.views import json_ld, public_event, script_json
+
+HOME_CHANNELS = 50
+
+
+async def home(request: Request) -> Response:
+    ctx = context(request)
+    channels = await ctx.store.public_channels(None, None, HOME_CHANNELS)
+    return ctx.pages.render("home.html", {"channels": channels, "params": {}})
+
+
+async def search(request: Request) -> Response:
+    ctx = context(request)
+    query = search_query(request.query_params)
+    page = await ctx.store.search(query)
+    place = known_place(query.place_id) if query.place_id else None
+    return ctx.pages.render(
+        "search.html", _listing(request, query, page) | {"place": place, "title": "Search"}
+    )
+
+
+async def city(request: Request) -> Response:
+    ctx = context(request)
+    place = known_place(request.path_params["placeId"])
+    if place is None:
+        raise NotFound("No such city: place ids look like place-new-york.")
+    query = search_query(request.query_params, place_id=place.id)
+    page = await ctx.store.search(query)
+    feeds = f"/feeds/cities/{place.id}"
+    return ctx.pages.render(
+        "city.html", _listing(request, query, page) | {"place": place, "feeds": feeds}
+    )
+
+
+async def channel(request: Request) -> Response:
+    ctx = context(request)
+    found = await ctx.store.channel(request.path_params["slug"])
+    if found is None:
+        raise NotFound("No public channel has that address.")
+    query = search_query(request.query_params, channel_id=found["id"]).linked()
+    page = await ctx.store.search(query)
+    feeds = f"/feeds/channels/{found['slug']}"
+    return ctx.pages.render(
+        "channel.html", _listing(request, query, page) | {"channel": found, "feeds": feeds}
+    )
+
+
+async def event(request: Request) -> Response:
+    ctx = context(request)
+    event_id: uuid.UUID = request.path_params["eventId"]
+    row = await ctx.store.event(event_id)
+    if row is None:
+        raise NotFound("This event is not published (or no longer public).")
+    base = base_url(request)
+    return ctx.pages.render(
+        "event.html",
+        {
+            "row": row,
+            "event": public_event(row, base),
+            "json_ld": script_json(json_ld(row, base)),
+            "params": {},
+        },
+    )
+
+
+def _listing(request: Request, query: SearchQuery, page: EventPage) -> dict[str, object]:
+    base = base_url(request)
+    params = dict(request.query_params)
+    params.pop("cursor", None)
+    cursor = encode_cursor(query, page.next_position) if page.next_position else None
+    return {
+        "events": [public_event(row, base) for row in page.rows],
+        "query": query,
+        "params": params,
+        "next_cursor": cursor,
+    }

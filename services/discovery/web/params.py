@@ -1,0 +1,147 @@
+"""Query parameters of the public routes -> a SearchQuery; each bad one is a 400 naming it."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+from starlette.datastructures import QueryParams
+
+from services.discovery.queries.search import (
+    InvalidCursor,
+    Near,
+    SearchQuery,
+    decode_cursor,
+)
+from services.discovery.web.errors import InvalidParameter
+from shared.domain.classifications import CLASSIFICATIONS
+from shared.domain.places import Place
+from shared.domain.places import find as find_place
+
+MAX_LIMIT = 100
+DEFAULT_LIMIT = 20
+MAX_RADIUS_KM = 500.0
+MAX_TEXT = 200
+MAX_DAYS = 366
+
+
+def search_query(params: QueryParams, **fixed: object) -> SearchQuery:
+    """Every filter of `GET /api/discovery/v1/events` and `/search`; `fixed` pins some (a
+    city page's place, a channel page's channel)."""
+    place = _place(params.get("placeId")) if "place_id" not in fixed else None
+    place_id = place.id if place else fixed.get("place_id")
+    zone = _zone_of(place_id) if isinstance(place_id, str) else UTC
+    date_from = _date(params, "from") or datetime.now(zone).date()
+    date_to = _date(params, "to")
+    if date_to is not None and date_to < date_from:
+        raise InvalidParameter("to", "is before 'from'")
+    if date_to is not None and (date_to - date_from).days > MAX_DAYS:
+        raise InvalidParameter("to", f"is more than {MAX_DAYS} days after 'from'")
+    query = SearchQuery(
+        place_id=place_id if isinstance(place_id, str) else None,
+        near=_near(params),
+        date_from=date_from,
+        date_to=date_to,
+        classification=_classification(params.get("classification")),
+        text=_text(params.get("q")),
+        include_cancelled=_flag(params, "includeCancelled", default=True),
+        limit=_limit(params),
+        **fixed,  # type: ignore[arg-type]
+    )
+    cursor = params.get("cursor")
+    if not cursor:
+        return query
+    try:
+        return replace(query, after=decode_cursor(query, cursor))
+    except InvalidCursor as exc:
+        raise InvalidParameter("cursor", str(exc)) from None
+
+
+def known_place(place_id: str) -> Place | None:
+    return find_place(place_id)
+
+
+def _place(raw: str | None) -> Place | None:
+    if raw is None or raw == "":
+        return None
+    place = find_place(raw)
+    if place is None:
+        raise InvalidParameter("placeId", "is not a known place id (e.g. place-new-york)")
+    return place
+
+
+def _zone_of(place_id: str) -> ZoneInfo:
+    place = find_place(place_id)
+    return ZoneInfo(place.timezone) if place is not None else ZoneInfo("UTC")
+
+
+def _date(params: QueryParams, name: str) -> date | None:
+    raw = params.get(name)
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise InvalidParameter(name, "must be a date, YYYY-MM-DD") from None
+
+
+def _number(params: QueryParams, name: str, low: float, high: float) -> float | None:
+    raw = params.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not low <= value <= high:  # also refuses NaN
+        raise InvalidParameter(name, f"must be a number from {low:g} to {high:g}")
+    return value
+
+
+def _near(params: QueryParams) -> Near | None:
+    lat = _number(params, "lat", -90, 90)
+    lng = _number(params, "lng", -180, 180)
+    radius = _number(params, "radiusKm", 0.1, MAX_RADIUS_KM)
+    given = [v is not None for v in (lat, lng)]
+    if any(given) and not all(given):
+        raise InvalidParameter("lat" if lat is None else "lng", "is needed with the other one")
+    if lat is None or lng is None:
+        if radius is not None:
+            raise InvalidParameter("radiusKm", "needs lat and lng")
+        return None
+    return Near(lat, lng, radius if radius is not None else 25.0)
+
+
+def _classification(raw: str | None) -> str | None:
+    if not raw:
+        return None
+    if raw not in CLASSIFICATIONS:
+        raise InvalidParameter("classification", "is not a known classification slug")
+    return raw
+
+
+def _text(raw: str | None) -> str | None:
+    text = (raw or "").strip()
+    if len(text) > MAX_TEXT:
+        raise InvalidParameter("q", f"is longer than {MAX_TEXT} characters")
+    return text or None
+
+
+def _flag(params: QueryParams, name: str, default: bool) -> bool:
+    raw = params.get(name)
+    if raw is None or raw == "":
+        return default
+    if raw.lower() not in ("true", "false"):
+        raise InvalidParameter(name, "must be true or false")
+    return raw.lower() == "true"
+
+
+def _limit(params: QueryParams) -> int:
+    raw = params.get("limit")
+    if raw is None or raw == "":
+        return DEFAULT_LIMIT
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+        raise InvalidParameter("limit", f"must be a whole number from 1 to {MAX_LIMIT}")
+    return int(raw)

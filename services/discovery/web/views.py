@@ -1,0 +1,141 @@
+"""Pure: read-model rows -> what people and machines are shown (JSON and schema.org)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from shared.domain.classifications import CLASSIFICATIONS
+
+# The integrator's own bookkeeping; never shown publicly.
+_PRIVATE = frozenset({"sourceId", "sourceUpdatedAt"})
+_STATUS_URL = {
+    "published": "https://schema.org/EventScheduled",
+    "cancelled": "https://schema.org/EventCancelled",
+}
+
+
+def event_path(event_id: object) -> str:
+    return f"/events/{event_id}"
+
+
+def channel_path(slug: str) -> str:
+    return f"/channels/{slug}"
+
+
+def public_event(row: dict[str, Any], base_url: str) -> dict[str, Any]:
+    """The event as the discovery API answers with it: what the publisher stored, without
+    the integrator's private fields, plus its channel and the links to it."""
+    event = {k: v for k, v in row["event"].items() if k not in _PRIVATE}
+    page = base_url + event_path(row["event_id"])
+    return {
+        **event,
+        "id": str(row["event_id"]),
+        "status": row["status"],
+        "version": row["version"],
+        "channel": {
+            "slug": row["channel_slug"],
+            "name": row["channel_name"],
+            "url": base_url + channel_path(row["channel_slug"]),
+        },
+        "url": page,
+        "icsUrl": f"{page}.ics",
+    }
+
+
+def local_start(event: dict[str, Any]) -> datetime:
+    return datetime.fromisoformat(event["startAt"]).astimezone(ZoneInfo(event["timezone"]))
+
+
+def local_end(event: dict[str, Any]) -> datetime | None:
+    end = event.get("endAt")
+    return datetime.fromisoformat(end).astimezone(ZoneInfo(event["timezone"])) if end else None
+
+
+def classification_names(event: dict[str, Any]) -> list[str]:
+    return [CLASSIFICATIONS.get(slug, slug) for slug in event.get("classifications", [])]
+
+
+def json_ld(row: dict[str, Any], base_url: str) -> dict[str, Any]:
+    """schema.org `Event` for the event page (what search engines and assistants read)."""
+    event = row["event"]
+    city = event["approxLocation"]["city"]
+    venue = event.get("venue") or {}
+    address: dict[str, Any] = {
+        "@type": "PostalAddress",
+        "addressLocality": city["name"],
+        "addressCountry": city["countryCode"],
+    }
+    if venue.get("address"):
+        address["streetAddress"] = venue["address"]
+    location: dict[str, Any] = {
+        "@type": "Place",
+        "name": venue.get("name") or city["name"],
+        "address": address,
+    }
+    if venue.get("coordinates"):
+        point = venue["coordinates"]
+        location["geo"] = {
+            "@type": "GeoCoordinates",
+            "latitude": point["lat"],
+            "longitude": point["lng"],
+        }
+    document: dict[str, Any] = {
+        "@context": "https://schema.org",
+        "@type": "Event",
+        "@id": base_url + event_path(row["event_id"]),
+        "url": base_url + event_path(row["event_id"]),
+        "name": event["title"],
+        "startDate": local_start(event).isoformat(),
+        "eventStatus": _STATUS_URL[row["status"]],
+        "eventAttendanceMode": "https://schema.org/OfflineEventAttendanceMode",
+        "location": location,
+        "organizer": {
+            "@type": "Organization",
+            "name": row["channel_name"],
+            "url": base_url + channel_path(row["channel_slug"]),
+        },
+        "keywords": ", ".join(classification_names(event)),
+    }
+    end = local_end(event)
+    if end is not None:
+        document["endDate"] = end.isoformat()
+    if event.get("description"):
+        document["description"] = event["description"]
+    if event.get("images"):
+        document["image"] = [image["url"] for image in event["images"]]
+    offers = _offers(event)
+    if offers:
+        document["offers"] = offers
+    return document
+
+
+def _offers(event: dict[str, Any]) -> list[dict[str, Any]]:
+    price = event.get("price")
+    offers = []
+    for link in event.get("ticketLinks") or []:
+        offer: dict[str, Any] = {"@type": "Offer", "url": link["url"]}
+        if link.get("label"):
+            offer["name"] = link["label"]
+        if price:
+            offer["priceCurrency"] = price["currency"]
+            if price["min"] == price["max"]:
+                offer["price"] = price["min"]
+            else:
+                offer["priceSpecification"] = {
+                    "@type": "PriceSpecification",
+                    "minPrice": price["min"],
+                    "maxPrice": price["max"],
+                    "priceCurrency": price["currency"],
+                }
+        offers.append(offer)
+    return offers
+
+
+def script_json(document: dict[str, Any]) -> str:
+    """JSON safe inside <script>: no '<', '>' or '&' can end the element or open a comment,
+    whatever an event's fields hold."""
+    text = json.dumps(document, ensure_ascii=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")

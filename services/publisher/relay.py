@@ -1,0 +1,147 @@
+"""The change-stream relay: sends the outbox (`event_changes`) to Kafka in order, then
+deletes what the broker acknowledged.
+
+Exactly one relay works at a time across all publisher replicas (a transaction-scoped
+advisory lock), so records leave in `seq` order, which for one event is the order the
+publisher applied its changes. A crash after the send and before the delete sends those
+records again: at least once, and harmless, because every record carries the event's whole
+state and version. Nothing is lost: a row leaves the outbox only after the broker has it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import time
+from collections.abc import Callable
+
+import asyncpg
+import structlog
+from aiokafka.errors import KafkaError
+
+from shared.adapters.kafka import Producer
+from shared.contracts.changes import EventChange, change_from_outbox, encode_change
+from shared.contracts.topics import Topic
+from shared.core.metrics import CHANGES_RELAYED, OUTBOX_OLDEST_AGE
+from shared.core.tasks import cancel_and_wait
+
+log = structlog.get_logger("publisher.relay")
+
+WAKE_CHANNEL = "pinned_event_changes"  # notified by the outbox triggers at commit
+_RELAY_LOCK_ID = 7_311_906_222
+
+_NEXT = "SELECT * FROM event_changes ORDER BY seq LIMIT $1"
+_DONE = "DELETE FROM event_changes WHERE seq = ANY($1::bigint[])"
+_OLDEST = "SELECT extract(epoch FROM now() - updated_at) FROM event_changes ORDER BY seq LIMIT 1"
+
+
+class ChangeRelay:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        producer: Producer,
+        dsn: str,
+        batch_size: int = 500,
+        send_timeout_seconds: float = 5.0,
+        poll_seconds: float = 1.0,
+        crash_at: str | None = None,
+    ) -> None:
+        self._pool = pool
+        self._producer = producer
+        self._dsn = dsn
+        self._batch_size = batch_size
+        self._send_timeout = send_timeout_seconds
+        self._poll = poll_seconds
+        self._crash_at = crash_at
+        self._wake = asyncio.Event()
+        self._relayed_batches = 0
+        self._stopping = asyncio.Event()
+
+    def stop(self) -> None:
+        """Return from `run` after the batch in hand: its rows are deleted or sent again."""
+        self._stopping.set()
+        self._wake.set()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Relay until stopped. An error other than a dependency being down ends it, and
+        with it the process (run_worker), so a supervisor restarts it."""
+        listener = asyncio.create_task(self._listen_forever(), name="change-relay-listener")
+        backoff = 0.2
+        try:
+            while not self._stopping.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self._poll)
+                self._wake.clear()
+                try:
+                    while await self.relay_once() == self._batch_size:
+                        pass
+                    backoff = 0.2
+                except (OSError, TimeoutError, KafkaError, asyncpg.PostgresError) as exc:
+                    log.warning("change relay failed; retrying", error=repr(exc), retry_in=backoff)
+                    await asyncio.sleep(backoff)
+                    backoff = min(backoff * 2, 10.0)
+                    self._wake.set()
+        finally:
+            await cancel_and_wait(listener)
+
+    async def relay_once(self) -> int:
+        """Send the oldest outbox rows and delete them; 0 when another replica holds the
+        relay or nothing waits."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            if not await conn.fetchval("SELECT pg_try_advisory_xact_lock($1)", _RELAY_LOCK_ID):
+                return 0
+            rows = await conn.fetch(_NEXT, self._batch_size)
+            if rows:
+                await self._send([change_from_outbox(row) for row in rows])
+                self._failpoint()
+                await conn.execute(_DONE, [row["seq"] for row in rows])
+            OUTBOX_OLDEST_AGE.set(float(await conn.fetchval(_OLDEST) or 0.0))
+        if rows:
+            CHANGES_RELAYED.inc(len(rows))
+            log.info("changes relayed", count=len(rows), last_change_id=rows[-1]["seq"])
+        return len(rows)
+
+    async def _send(self, changes: list[EventChange]) -> None:
+        records = [(encode_change(c), str(c.event_id).encode(), None) for c in changes]
+        started = time.perf_counter()
+        errors = await asyncio.wait_for(
+            self._producer.send_many(Topic.EVENT_CHANGES, records), self._send_timeout
+        )
+        failed = next((e for e in errors if e is not None), None)
+        if failed is not None:
+            # The whole batch goes again, in order, so the last record of every key is still
+            # its newest version; the ones that did land are duplicates consumers drop.
+            raise KafkaError(f"change record not acknowledged: {failed!r}") from failed
+        log.debug("change batch sent", seconds=time.perf_counter() - started)
+
+    def _failpoint(self) -> None:
+        self._relayed_batches += 1
+        if self._crash_at == f"after_relay_send:{self._relayed_batches}":
+            log.warning("failpoint reached: exiting abruptly", failpoint=self._crash_at)
+            os._exit(137)
+
+    async def _listen_forever(self) -> None:
+        """A NOTIFY at each commit that recorded changes wakes the relay at once; without the
+        connection it still polls every `poll_seconds`."""
+        while True:
+            try:
+                await self._listen_once(self.wake)
+            except (OSError, asyncpg.PostgresError) as exc:
+                log.warning("change relay listener lost its connection", error=repr(exc))
+            await asyncio.sleep(self._poll)
+
+    async def _listen_once(self, wake: Callable[[], None]) -> None:
+        conn: asyncpg.Connection = await asyncpg.connect(self._dsn)
+        lost = asyncio.Event()
+        conn.add_termination_listener(lambda _conn: lost.set())
+        try:
+            await conn.add_listener(WAKE_CHANNEL, lambda *_: wake())
+            wake()  # rows recorded before we listened
+            await lost.wait()
+        finally:
+            if not conn.is_closed():
+                await conn.close(timeout=2)

@@ -1,0 +1,79 @@
+"""The change stream's record: what the publisher applied to one event, with its full state.
+
+One record per applied change, keyed by event id on `Topic.EVENT_CHANGES` (compacted), in
+the order the publisher applied them. Each record carries the whole event and its `version`,
+so a record seen twice (the relay is at-least-once) or late is harmless: a consumer keeps
+what it holds when a record's version is not above it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from shared.contracts.event_view import EventView, event_view
+from shared.contracts.messages import PoisonMessage, decode_as
+from shared.domain.events import StoredStatus
+
+CHANGE_SCHEMA_VERSION: Literal[1] = 1
+
+# created: first stored; updated: content changed; status_changed: published <-> draft;
+# cancelled: the final status change.
+ChangeKind = Literal["created", "updated", "status_changed", "cancelled"]
+
+
+class PreviousState(BaseModel):
+    """What the change replaced, for consumers that act on transitions (an event moving)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    status: StoredStatus
+    startAt: datetime
+
+
+class EventChange(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    schema_version: Literal[1] = CHANGE_SCHEMA_VERSION
+    change_id: int  # the outbox sequence: increases in apply order for one event
+    event_id: uuid.UUID
+    version: int  # the event's version after this change (1 when created)
+    change: ChangeKind
+    changed_at: datetime
+    owner_id: int
+    event: EventView
+    previous: PreviousState | None = None
+
+
+def change_from_outbox(row: Mapping[str, Any]) -> EventChange:
+    """The record for one `event_changes` row (the outbox the events triggers fill)."""
+    previous = None
+    if row["previous_status"] is not None:
+        previous = PreviousState(status=row["previous_status"], startAt=row["previous_start_at"])
+    view = event_view({**row, "id": row["event_id"]})
+    return EventChange(
+        change_id=row["seq"],
+        event_id=row["event_id"],
+        version=row["version"],
+        change=row["change"],
+        changed_at=row["updated_at"],
+        owner_id=row["owner_account_id"],
+        event=EventView.model_validate(view),
+        previous=previous,
+    )
+
+
+def encode_change(change: EventChange) -> bytes:
+    return change.model_dump_json().encode()
+
+
+def decode_change(raw: bytes | None) -> EventChange:
+    """Raises PoisonMessage for bytes that are not a version-1 change record."""
+    return decode_as(EventChange, raw)
+
+
+__all__ = ["EventChange", "PoisonMessage", "change_from_outbox", "decode_change"]
