@@ -38,12 +38,16 @@ async def publish_channel(
     return slug
 
 
-async def create_event(api: httpx.AsyncClient, tenant: Tenant, **fields: Any) -> str:
-    """An event starting in the future (unless `startAt` is given); returns its id."""
+async def create_event(
+    api: httpx.AsyncClient, tenant: Tenant, respond_async: bool = False, **fields: Any
+) -> str:
+    """An event starting in the future (unless `startAt` is given); returns its id.
+    `respond_async`: answered 202 as soon as Kafka has it (works while no publisher runs)."""
+    prefer = {"Prefer": "respond-async"} if respond_async else {}
     response = await api.post(
         EVENTS,
         json=tenant.event(**{"startAt": future_start(), **fields}),
-        headers={**tenant.headers, "Idempotency-Key": uuid.uuid4().hex},
+        headers={**tenant.headers, "Idempotency-Key": uuid.uuid4().hex, **prefer},
     )
     assert response.status_code in (201, 202), response.text
     return str(response.json()["id"])
