@@ -27,12 +27,13 @@ MAX_TEXT = 200
 MAX_DAYS = 366
 
 
-def search_query(params: QueryParams, **fixed: object) -> SearchQuery:
-    """Every filter of `GET /api/discovery/v1/events` and `/search`; `fixed` pins some (a
-    city page's place, a channel page's channel)."""
-    place = _place(params.get("placeId")) if "place_id" not in fixed else None
-    place_id = place.id if place else fixed.get("place_id")
-    zone = _zone_of(place_id) if isinstance(place_id, str) else UTC
+def search_query(
+    params: QueryParams, *, place_id: str | None = None, channel_id: int | None = None
+) -> SearchQuery:
+    """Every filter of `GET /api/discovery/v1/events` and `/search`; a city page pins its
+    place, a channel page its channel. Dates default to from today, in the place's zone."""
+    place = find_place(place_id) if place_id else _place(params.get("placeId"))
+    zone = ZoneInfo(place.timezone) if place is not None else UTC
     date_from = _date(params, "from") or datetime.now(zone).date()
     date_to = _date(params, "to")
     if date_to is not None and date_to < date_from:
@@ -40,7 +41,8 @@ def search_query(params: QueryParams, **fixed: object) -> SearchQuery:
     if date_to is not None and (date_to - date_from).days > MAX_DAYS:
         raise InvalidParameter("to", f"is more than {MAX_DAYS} days after 'from'")
     query = SearchQuery(
-        place_id=place_id if isinstance(place_id, str) else None,
+        place_id=place.id if place is not None else None,
+        channel_id=channel_id,
         near=_near(params),
         date_from=date_from,
         date_to=date_to,
@@ -48,7 +50,6 @@ def search_query(params: QueryParams, **fixed: object) -> SearchQuery:
         text=_text(params.get("q")),
         include_cancelled=_flag(params, "includeCancelled", default=True),
         limit=_limit(params),
-        **fixed,  # type: ignore[arg-type]
     )
     cursor = params.get("cursor")
     if not cursor:
@@ -70,11 +71,6 @@ def _place(raw: str | None) -> Place | None:
     if place is None:
         raise InvalidParameter("placeId", "is not a known place id (e.g. place-new-york)")
     return place
-
-
-def _zone_of(place_id: str) -> ZoneInfo:
-    place = find_place(place_id)
-    return ZoneInfo(place.timezone) if place is not None else ZoneInfo("UTC")
 
 
 def _date(params: QueryParams, name: str) -> date | None:

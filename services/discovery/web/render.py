@@ -72,7 +72,7 @@ class Pages:
         status: int = 200,
         headers: Mapping[str, str] | None = None,
     ) -> Response:
-        html = self.env.get_template(name).render(**context)
+        html = self.env.get_template(name).render(**{"params": {}, **context})
         return HTMLResponse(
             html, status_code=status, headers={**SECURITY_HEADERS, **(headers or {})}
         )
