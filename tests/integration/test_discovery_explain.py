@@ -1,0 +1,122 @@
+"""Every public query shape is index-backed: 100,000 read-model rows across 50 cities, made
+in SQL with generate_series inside a transaction that is rolled back (other tests never see
+them), analysed, and each shape's plan searched for a sequential scan of the big tables."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
+import pytest
+
+from services.discovery.queries.search import Near, SearchQuery, search_sql
+from shared.domain.channels import LINKABLE
+from shared.domain.places import catalog
+
+ROWS = 100_000
+CITIES = 50
+BIG_TABLES = {"discovery_events", "events"}
+
+_FILL = """
+WITH cities AS (
+    SELECT ordinality AS n, place_id, lat, lng
+    FROM unnest($1::text[], $2::float8[], $3::float8[]) WITH ORDINALITY AS c(place_id, lat, lng)
+)
+INSERT INTO discovery_events (event_id, version, channel_id, status, title, start_at, end_at,
+    timezone, local_date, place_id, latitude, longitude, classifications, search, event,
+    changed_at)
+SELECT md5('explain' || i)::uuid, 1, ($4::bigint[])[1 + i % 200], CASE WHEN i % 20 = 0 THEN 'draft'
+       WHEN i % 33 = 0 THEN 'cancelled' ELSE 'published' END,
+       'Event ' || i, now() + (i % 400) * interval '1 day' + (i % 24) * interval '1 hour',
+       NULL, 'UTC', (now() + (i % 400) * interval '1 day')::date,
+       c.place_id, c.lat + (i % 100) * 0.001, c.lng - (i % 100) * 0.001,
+       ARRAY[(ARRAY['music','comedy','arts','tech','food-drink','sports'])[1 + i % 6]],
+       to_tsvector('pinned_search', 'Event ' || i || ' ' ||
+           (ARRAY['jazz', 'salsa', 'poetry', 'startup', 'ramen', 'chess'])[1 + i % 6]),
+       '{}'::jsonb, now()
+FROM generate_series(1, $5::int) AS i JOIN cities c ON c.n = 1 + i % $6
+"""
+
+_CHANNELS = """
+INSERT INTO channels (owner_account_id, name, visibility)
+SELECT $1, 'explain ' || n, CASE WHEN n % 10 = 0 THEN 'private' ELSE 'public' END
+FROM generate_series(0, 199) AS n
+RETURNING id
+"""
+
+
+def shapes(channel_id: int, place_id: str, lat: float, lng: float) -> dict[str, SearchQuery]:
+    today = datetime.now(UTC).date()
+    week = (today + timedelta(days=7), today + timedelta(days=14))
+    return {
+        "city, from today": SearchQuery(place_id=place_id, date_from=today),
+        "city, a week in local dates": SearchQuery(
+            place_id=place_id, date_from=week[0], date_to=week[1]
+        ),
+        "radius around a point": SearchQuery(near=Near(lat, lng, 10), date_from=today),
+        "classification": SearchQuery(classification="tech", date_from=today),
+        "free text": SearchQuery(text="salsa", date_from=today),
+        "text in a city, cancelled left out": SearchQuery(
+            place_id=place_id, text="jazz", include_cancelled=False, date_from=today
+        ),
+        "everything, soonest first": SearchQuery(date_from=today),
+        "a channel (feed)": SearchQuery(
+            channel_id=channel_id, visibilities=LINKABLE, starts_after=datetime.now(UTC), limit=1000
+        ),
+        "a city (feed)": SearchQuery(place_id=place_id, starts_after=datetime.now(UTC), limit=1000),
+    }
+
+
+@pytest.fixture
+async def filled(db: asyncpg.Pool) -> Any:
+    """A connection inside a transaction holding the 100,000 rows; rolled back after."""
+    places = sorted(catalog().ranked[: CITIES + 1], key=lambda p: p.id)[:CITIES]
+    async with db.acquire() as conn:
+        transaction = conn.transaction()
+        await transaction.start()
+        try:
+            account = await conn.fetchval(
+                "INSERT INTO accounts (name) VALUES ('explain') RETURNING id"
+            )
+            channels = [row["id"] for row in await conn.fetch(_CHANNELS, account)]
+            await conn.execute(
+                _FILL,
+                [p.id for p in places],
+                [p.latitude for p in places],
+                [p.longitude for p in places],
+                channels,
+                ROWS,
+                CITIES,
+            )
+            await conn.execute("ANALYZE discovery_events")
+            await conn.execute("ANALYZE channels")
+            yield conn, channels[1], places[0]
+        finally:
+            await transaction.rollback()
+
+
+async def test_no_query_shape_scans_the_event_tables_sequentially(filled: Any) -> None:
+    conn, channel_id, place = filled
+    assert await conn.fetchval("SELECT count(*) FROM discovery_events") >= ROWS
+    scans: dict[str, list[str]] = {}
+    for name, query in shapes(channel_id, place.id, place.latitude, place.longitude).items():
+        sql, args = search_sql(query)
+        plan = json.loads(await conn.fetchval(f"EXPLAIN (FORMAT JSON) {sql}", *args))
+        nodes = list(_nodes(plan[0]["Plan"]))
+        scans[name] = [
+            f"{n['Node Type']} on {n.get('Relation Name')}"
+            for n in nodes
+            if n.get("Relation Name") in BIG_TABLES
+        ]
+        sequential = [s for s in scans[name] if s.startswith("Seq Scan")]
+        assert not sequential, f"{name}: {sequential}\n{json.dumps(plan, indent=1)[:3000]}"
+        assert scans[name], f"{name}: the plan reads no event table at all"
+    print(json.dumps(scans, indent=1))  # which index each shape used, in the test's output
+
+
+def _nodes(node: dict[str, Any]) -> Any:
+    yield node
+    for child in node.get("Plans", []):
+        yield from _nodes(child)
