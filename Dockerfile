@@ -1,4 +1,4 @@
-# One image for the three services; the command picks which one runs.
+# One image for every service; the command picks which one runs.
 FROM python:3.11-slim AS base
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -15,5 +15,5 @@ COPY deploy ./deploy
 RUN pip install . && useradd --system --uid 10001 pinned
 USER pinned
 
-EXPOSE 8080 8081 8082
+EXPOSE 8080 8081 8082 8083 8084
 CMD ["python", "-m", "services.gateway"]

@@ -14,6 +14,8 @@ import yaml
 
 from devstack.kafka import POM, TOOLS_POM, kafka_version
 from services.auditor.settings import AuditorSettings
+from services.discovery.projector.settings import ProjectorSettings
+from services.discovery.settings import DiscoverySettings
 from services.gateway.settings import GatewaySettings
 from services.publisher.settings import PublisherSettings
 from shared.runtime.ops_http import ops_routes
@@ -25,7 +27,13 @@ SERVICES: dict[str, dict[str, Any]] = COMPOSE["services"]
 BUILT = [name for name, s in SERVICES.items() if "build" in s]
 OUR_IMAGE = SERVICES[BUILT[0]].get("image") if BUILT else None
 OUR_SERVICES = {name: s for name, s in SERVICES.items() if s.get("image") == OUR_IMAGE}
-SETTINGS = {"gateway": GatewaySettings, "publisher": PublisherSettings, "auditor": AuditorSettings}
+SETTINGS = {
+    "gateway": GatewaySettings,
+    "publisher": PublisherSettings,
+    "auditor": AuditorSettings,
+    "projector": ProjectorSettings,
+    "discovery": DiscoverySettings,
+}
 
 
 def _default_port(service: str) -> int:
