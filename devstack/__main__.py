@@ -43,7 +43,8 @@ def run() -> int:
             for service in services:
                 step(f"starting {service.name} on {service.url}")
                 service.start()
-            _print_banner(services[0].url, demo, log_dir)
+            urls = {service.name: service.url for service in services}
+            _print_banner(urls["gateway"], urls["discovery"], demo, log_dir)
             while not stopping and all(s.process and s.process.poll() is None for s in services):
                 time.sleep(0.5)
             for service in services:
@@ -59,12 +60,14 @@ def run() -> int:
     return 0
 
 
-def _print_banner(gateway: str, demo: DemoData, log_dir: object) -> None:
+def _print_banner(gateway: str, discovery: str, demo: DemoData, log_dir: object) -> None:
     key, channel_id = demo.api_key, demo.channel_id
     print(
         f"""
 Pinned Events is running.
   gateway   {gateway}   (health: {gateway}/readyz, metrics: {gateway}/metrics)
+  discovery {discovery}   public pages, feeds and search (no key)
+            the demo channel: {discovery}/channels/{demo.channel_slug}
   demo key  {key}
             scopes channels:read events:create events:read; new on every start
   owner key {demo.owner_key}
@@ -87,6 +90,12 @@ Publish a first event (the docs' example):
 
 Read it back with the id from the answer:
   curl -s {gateway}/api/public/v1/events/<id> -H "Authorization: Bearer {key}"
+
+See it published (within a second; the docs' example date may already be past, so
+send a future startAt to see it listed as upcoming):
+  {discovery}/events/<id>        its page, with an "add to calendar" link
+  {discovery}/channels/{demo.channel_slug}   the channel, with its iCalendar, JSON and Atom feeds
+  {discovery}/cities/place-new-york
 
 Press Ctrl-C to stop everything.
 """,

@@ -52,6 +52,7 @@ async def test_channel_feeds_in_three_formats_keep_a_cancelled_event_as_cancelle
     assert "SEQUENCE:1" in _block(calendar_text, called_off)  # version 2: changed once
     assert "SEQUENCE:0" in _block(calendar_text, kept)
     assert "REFRESH-INTERVAL;VALUE=DURATION:PT1H" in calendar_text
+    assert "X-PUBLISHED-TTL:PT1H" in calendar_text
     assert "BEGIN:VTIMEZONE\r\nTZID:America/New_York" in calendar_text
     assert "DTSTART;TZID=America/New_York:" in calendar_text
 

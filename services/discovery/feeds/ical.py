@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from icalendar import Calendar, Event
+from icalendar import Calendar, Event, vDuration
 
 from services.discovery.feeds.model import Feed
 from services.discovery.web.views import classification_names, event_path, local_end, local_start
@@ -24,7 +24,8 @@ def ical_feed(feed: Feed) -> bytes:
     calendar = _calendar(feed.title, feed.description)
     calendar.add("refresh-interval", timedelta(minutes=feed.refresh_minutes))
     calendar["refresh-interval"].params["VALUE"] = "DURATION"
-    calendar.add("x-published-ttl", timedelta(minutes=feed.refresh_minutes))
+    # Outlook's older spelling of the same; an x-property is text unless typed here.
+    calendar.add("x-published-ttl", vDuration(timedelta(minutes=feed.refresh_minutes)))
     calendar.add("source", feed.feed_url)
     calendar["source"].params["VALUE"] = "URI"
     calendar.add("url", feed.page_url)
