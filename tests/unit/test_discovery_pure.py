@@ -1,0 +1,124 @@
+"""The discovery service's pure parts: local-date bounds, cursors, the read-model row, and
+JSON-LD that no event text can break out of."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo, available_timezones
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from services.discovery.projector.rows import newest_per_event, read_row
+from services.discovery.queries.search import (
+    InvalidCursor,
+    Near,
+    Position,
+    SearchQuery,
+    decode_cursor,
+    earliest_instant,
+    encode_cursor,
+    latest_instant,
+    search_sql,
+)
+from services.discovery.web.views import script_json
+from shared.contracts.changes import EventChange
+from shared.contracts.event_view import EventView
+from tests.examples import RICH, docs_example
+
+ZONES = sorted(z for z in available_timezones() if "/" in z and not z.startswith("Etc/"))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    zone=st.sampled_from(ZONES),
+    moment=st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2037, 12, 31)),
+)
+def test_the_instant_bounds_of_a_local_date_hold_every_event_of_that_date(
+    zone: str, moment: datetime
+) -> None:
+    """Whatever the zone, an event whose local start falls on a day starts within that day's
+    widest instants: the start_at range narrows the scan without dropping an event."""
+    local = moment.replace(tzinfo=ZoneInfo(zone))
+    day = local.date()
+    assert earliest_instant(day) <= local.astimezone(UTC) < latest_instant(day)
+
+
+def test_a_cursor_only_continues_the_search_it_came_from() -> None:
+    query = SearchQuery(place_id="place-paris", text="jazz", limit=10)
+    position = Position(datetime(2027, 1, 2, 3, 4, tzinfo=UTC), uuid.uuid4())
+    cursor = encode_cursor(query, position)
+    assert decode_cursor(query, cursor) == position
+    assert decode_cursor(SearchQuery(place_id="place-paris", text="jazz", limit=50), cursor)
+    with pytest.raises(InvalidCursor):
+        decode_cursor(SearchQuery(place_id="place-paris", text="salsa"), cursor)
+    for damaged in ("", "abc", cursor[:-3], "eyJ4IjogMX0"):
+        with pytest.raises(InvalidCursor):
+            decode_cursor(query, damaged)
+
+
+def test_every_filter_is_bound_never_spliced() -> None:
+    hostile = "'; DROP TABLE events; --"
+    sql, args = search_sql(
+        SearchQuery(
+            place_id=hostile,
+            near=Near(1.0, 2.0, 3.0),
+            date_from=date(2027, 1, 1),
+            date_to=date(2027, 1, 2),
+            classification=hostile,
+            text=hostile,
+            after=Position(datetime(2027, 1, 1, tzinfo=UTC), uuid.uuid4()),
+        )
+    )
+    assert hostile not in sql
+    assert args.count(hostile) == 3
+    assert sql.rstrip().endswith(f"LIMIT ${len(args)}")
+    assert args[-1] == 21  # one more than the page, to know whether another follows
+
+
+@given(st.text())
+def test_json_ld_survives_any_text_inside_a_script_element(text: str) -> None:
+    rendered = script_json({"name": text, "description": f"</script>{text}<!--"})
+    assert "<" not in rendered
+    assert ">" not in rendered
+    assert json.loads(rendered) == {"name": text, "description": f"</script>{text}<!--"}
+
+
+def _change(version: int, **fields: object) -> EventChange:
+    now = datetime(2027, 3, 1, tzinfo=UTC)
+    body = docs_example(7, **{"startAt": "2027-03-28T01:30:00+01:00",
+                              "timezone": "Europe/Paris", **fields})  # fmt: skip
+    body["approxLocation"] = {
+        "city": {"placeId": "place-paris", "name": "Paris", "countryCode": "FR"}
+    }
+    view = EventView.model_validate(
+        {
+            **body,
+            "id": str(uuid.UUID(int=1)),
+            "status": "published",
+            "createdAt": now,
+            "updatedAt": now + timedelta(seconds=version),
+        }
+    )
+    return EventChange(
+        change_id=version, event_id=uuid.UUID(int=1), version=version, change="updated",
+        changed_at=now, owner_id=1, event=view,
+    )  # fmt: skip
+
+
+def test_the_read_row_keeps_the_local_date_and_falls_back_to_the_city_point() -> None:
+    row = read_row(_change(1))
+    assert row.local_date == date(2027, 3, 28)  # 00:30 UTC on the 28th is 01:30 in Paris
+    assert (round(row.latitude, 1), round(row.longitude, 1)) == (48.9, 2.3)
+    assert row.scopes() == {"channel:7", "place:place-paris", "classification:music"}
+    with_venue = read_row(_change(2, venue=RICH["venue"]))
+    assert (with_venue.latitude, with_venue.longitude) == (40.7057, -74.0014)
+    assert "Pier 17" in with_venue.search_place
+
+
+def test_only_the_newest_record_of_an_event_in_a_batch_is_kept() -> None:
+    batch = [_change(3), _change(1), _change(5), _change(4)]
+    assert [c.version for c in newest_per_event(batch)] == [5]
