@@ -19,6 +19,7 @@ from typing import Any
 
 import asyncpg
 
+from bench import discovery
 from bench.baselines import kafka_producer_baseline, postgres_insert_baseline
 from bench.report import print_report
 from bench.scenarios import Tenant, api_scenario, backlog_scenario, batch_scenario, snapshot
@@ -36,6 +37,7 @@ SERVICE_ENV = {
     "RATE_LIMIT_PER_KEY": UNLIMITED,
     "RATE_LIMIT_EVENTS_CREATE_PER_KEY": UNLIMITED,
     "RATE_LIMIT_WEBHOOK_PER_INTEGRATION": UNLIMITED,
+    "DISCOVERY_RATE_LIMIT_PER_IP": UNLIMITED,
     "LOG_LEVEL": "INFO",
 }
 
@@ -61,6 +63,16 @@ def parse_args() -> argparse.Namespace:
         type=float,
         default=20,
         help="unmeasured load first: the broker's JVM compiles its hot paths",
+    )
+    parser.add_argument(
+        "--scenarios",
+        default="api,webhook,batch,backlog,discovery,baselines",
+        help="which to run, comma-separated",
+    )
+    parser.add_argument("--discovery-events", type=int, default=100_000)
+    parser.add_argument("--discovery-cities", type=int, default=50)
+    parser.add_argument(
+        "--discovery-rates", default="250,500", help="search and feed requests/s offered"
     )
     parser.add_argument("--out", type=Path, default=ROOT / "results")
     return parser.parse_args()
@@ -106,11 +118,12 @@ async def measure(args: argparse.Namespace, started: Servers, services: dict[str
     work_dir.mkdir(parents=True, exist_ok=True)
     results: dict[str, Any] = {"scenarios": []}
     try:
-        if args.warmup_seconds > 0:
+        chosen = set(args.scenarios.split(","))
+        if args.warmup_seconds > 0 and chosen & {"api", "webhook", "batch"}:
             step(f"warm-up: 100 requests/s for {args.warmup_seconds:.0f}s, not measured")
             await api_scenario(services["gateway"].url, await make_tenant(started.database_url),
                                100, args.warmup_seconds, pool, pids, work_dir)  # fmt: skip
-        for rate in [float(r) for r in args.rates.split(",")]:
+        for rate in [float(r) for r in args.rates.split(",") if "api" in chosen]:
             step(f"single-event API at {rate:.0f} requests/s for {args.seconds:.0f}s")
             tenant = await make_tenant(started.database_url)
             results["scenarios"].append(
@@ -118,7 +131,7 @@ async def measure(args: argparse.Namespace, started: Servers, services: dict[str
                     services["gateway"].url, tenant, rate, args.seconds, pool, pids, work_dir
                 )
             )
-        for rate in [float(r) for r in args.webhook_rates.split(",") if r]:
+        for rate in [float(r) for r in args.webhook_rates.split(",") if r and "webhook" in chosen]:
             step(f"webhook deliveries at {rate:.0f} requests/s for {args.seconds:.0f}s")
             tenant = await make_tenant(started.database_url)
             webhook = await connect_generic_sender(started.database_url, tenant)
@@ -126,7 +139,7 @@ async def measure(args: argparse.Namespace, started: Servers, services: dict[str
                 await api_scenario(services["gateway"].url, tenant, rate, args.seconds, pool,
                                    pids, work_dir, webhook=webhook)
             )  # fmt: skip
-        for count in counts(args.batch_gateways):
+        for count in counts(args.batch_gateways) if "batch" in chosen else []:
             step(f"batch endpoint: {args.batches} batches of 500 events, {count} gateway(s)")
             tenant = await make_tenant(started.database_url)
             with replicas(services["gateway"], count, pids) as gateways:
@@ -134,7 +147,7 @@ async def measure(args: argparse.Namespace, started: Servers, services: dict[str
                 results["scenarios"].append(
                     await batch_scenario(urls, tenant, args.batches, 500, pool, pids)
                 )
-        for count in counts(args.backlog_publishers):
+        for count in counts(args.backlog_publishers) if "backlog" in chosen else []:
             step(f"{count} publisher(s) draining a backlog of {args.backlog} commands")
             services["publisher"].stop()
             tenant = await make_tenant(started.database_url)
@@ -143,8 +156,14 @@ async def measure(args: argparse.Namespace, started: Servers, services: dict[str
                     await backlog_scenario(started.kafka_bootstrap, tenant, args.backlog, pool,
                                            lambda: start_all(publishers, pids), pids)
                 )  # fmt: skip
+        if "discovery" in chosen:
+            results["discovery"] = await discovery_scenarios(
+                args, started, services, pids, work_dir
+            )
         if args.soak_seconds > 0:
             results["soak"] = await soak(args, started, services, pool, pids, work_dir)
+        if "baselines" not in chosen:
+            return results
         step("baselines: kafka-producer-perf-test (acks=all) and raw PostgreSQL inserts")
         results["baselines"] = {
             "kafka_producer": await kafka_producer_baseline(
@@ -154,6 +173,30 @@ async def measure(args: argparse.Namespace, started: Servers, services: dict[str
         }  # fmt: skip
     finally:
         await pool.close()
+    return results
+
+
+async def discovery_scenarios(
+    args: argparse.Namespace,
+    started: Servers,
+    services: dict[str, ServiceProcess],
+    pids: dict[str, int],
+    work_dir: Path,
+) -> dict[str, Any]:
+    step(f"discovery: {args.discovery_events} events across {args.discovery_cities} cities")
+    data = await discovery.fill(started.database_url, args.discovery_events,
+                                args.discovery_cities)  # fmt: skip
+    url = services["discovery"].url
+    feed = f"/feeds/channels/{data['feed_slug']}.ics"
+    results: dict[str, Any] = {**data, "cold_feed_build_ms": await discovery.cold_feed_build(
+        url, data["feed_slug"]), "runs": []}  # fmt: skip
+    results.pop("places")
+    searches = discovery.search_paths(data["places"])
+    for rate in [float(r) for r in args.discovery_rates.split(",") if r]:
+        for name, paths in (("search", searches), ("1,000-event channel feed (.ics)", [feed])):
+            step(f"discovery {name} at {rate:.0f} requests/s for {args.seconds:.0f}s")
+            results["runs"].append(await discovery.read_scenario(
+                name, url, paths, rate, args.seconds, pids, work_dir))  # fmt: skip
     return results
 
 

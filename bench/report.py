@@ -34,6 +34,8 @@ def print_report(report: dict[str, Any]) -> None:
             print(f"\nPublisher backlog, {s.get('publishers', 1)} publisher(s): "
                   f"{s['stored']}/{s['commands']} stored, "
                   f"{s['rows_per_second']:.0f} rows/s{ratio}")  # fmt: skip
+    if "discovery" in report:
+        _discovery_table(report["discovery"])
     print("\nCPU and peak RSS per process (last API scenario)")
     last = [s for s in report["scenarios"] if "offered_rate" in s][-1:]
     for name, use in last[0]["process_usage"].items() if last else []:
@@ -74,3 +76,16 @@ def _rate_table(rows: list[dict[str, Any]], kafka_rate: float | None) -> None:
               f"{lat.get('max', 0):>7.1f} {st.get('p50', 0):>10.1f} {st.get('p99', 0):>10.1f} "
               f"{s['publisher_rows_per_second']:>7.0f} {s['lost']:>4} {ratio:>8} "
               f"{s['machine_busy_percent']:>7.0f}%")  # fmt: skip
+
+
+def _discovery_table(found: dict[str, Any]) -> None:
+    print(f"\nDiscovery: {found['events']} events across {found['cities']} cities "
+          f"(filled in {found['fill_seconds']} s); cold build of the 1,000-event feed: "
+          f"{found['cold_feed_build_ms']} ms")  # fmt: skip
+    print(f"{'scenario':<34} {'offered/s':>9} {'ok':>7} {'p50 ms':>7} {'p99 ms':>7} "
+          f"{'max ms':>7} {'cpu busy':>8}")  # fmt: skip
+    for run in found["runs"]:
+        lat = run["latency_ms"]
+        print(f"{run['scenario'].removeprefix('discovery: '):<34} {run['offered_rate']:>9.0f} "
+              f"{run['ok']:>7} {lat.get('p50', 0):>7.1f} {lat.get('p99', 0):>7.1f} "
+              f"{lat.get('max', 0):>7.1f} {run['machine_busy_percent']:>7.0f}%")  # fmt: skip

@@ -14,7 +14,6 @@ from devstack.kafka import KafkaNode, new_cluster_id
 from devstack.processes import stop
 from devstack.stack import (
     CHAOS,
-    SERVICES,
     Servers,
     ServiceProcess,
     service_env,
@@ -70,7 +69,7 @@ class Cluster:
         env = service_env(
             Servers(self.bootstrap, self.stack.postgres.url), {**SERVICE_ENV, **CLUSTER_ENV}
         )
-        for name in SERVICES:
+        for name in SERVICE_PORTS:  # the write path; discovery reads the same PostgreSQL
             self.services[name] = ServiceProcess(
                 name, shifted(SERVICE_PORTS[name]), env, self.stack.log_dir / "cluster"
             )
