@@ -13,6 +13,7 @@ import argparse
 import asyncio
 import json
 import time
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -87,11 +88,8 @@ async def run(url: str, key: str, channel_id: int, rate: float, seconds: float, 
               webhook: str | None = None) -> list[dict[str, Any]]:  # fmt: skip
     target = urlsplit(url)
     host, port = target.hostname or "127.0.0.1", target.port or 80
-    idle: asyncio.Queue[Connection] = asyncio.Queue()
-    for _ in range(CONNECTIONS):
-        idle.put_nowait(Connection(host, port))
+    idle = idle_connections(host, port)
     samples: list[dict[str, Any]] = []
-    in_flight: set[asyncio.Task[None]] = set()
     start_wall, start = time.time(), time.perf_counter()
 
     async def send(index: int, scheduled: float) -> None:
@@ -116,6 +114,21 @@ async def run(url: str, key: str, channel_id: int, rate: float, seconds: float, 
         sample["latency"] = time.perf_counter() - scheduled
         samples.append(sample)
 
+    await open_model(rate, seconds, send, samples, start)
+    return samples
+
+
+async def open_model(
+    rate: float,
+    seconds: float,
+    send: Callable[[int, float], Coroutine[Any, Any, None]],
+    samples: list[dict[str, Any]],
+    start: float,
+) -> None:
+    """Call send(i, scheduled) at start + i/rate for rate * seconds requests, whatever the
+    earlier ones are doing; past MAX_IN_FLIGHT a request is counted as the client's own
+    overload instead of waiting (which would hide the server's queueing)."""
+    in_flight: set[asyncio.Task[None]] = set()
     for index in range(int(rate * seconds)):
         scheduled = start + index / rate
         delay = scheduled - time.perf_counter()
@@ -128,7 +141,13 @@ async def run(url: str, key: str, channel_id: int, rate: float, seconds: float, 
         in_flight.add(task)
         task.add_done_callback(in_flight.discard)
     await asyncio.gather(*in_flight)
-    return samples
+
+
+def idle_connections(host: str, port: int) -> asyncio.Queue[Connection]:
+    idle: asyncio.Queue[Connection] = asyncio.Queue()
+    for _ in range(CONNECTIONS):
+        idle.put_nowait(Connection(host, port))
+    return idle
 
 
 def main() -> None:

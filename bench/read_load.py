@@ -13,18 +13,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from bench.load import CONNECTIONS, MAX_IN_FLIGHT, Connection
+from bench.load import idle_connections, open_model
 
 
 async def run(url: str, paths: list[str], rate: float, seconds: float) -> list[dict[str, Any]]:
     target = urlsplit(url)
     host, port = target.hostname or "127.0.0.1", target.port or 80
     requests = [f"GET {p} HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode() for p in paths]
-    idle: asyncio.Queue[Connection] = asyncio.Queue()
-    for _ in range(CONNECTIONS):
-        idle.put_nowait(Connection(host, port))
+    idle = idle_connections(host, port)
     samples: list[dict[str, Any]] = []
-    in_flight: set[asyncio.Task[None]] = set()
     start = time.perf_counter()
 
     async def send(index: int, scheduled: float) -> None:
@@ -39,18 +36,7 @@ async def run(url: str, paths: list[str], rate: float, seconds: float) -> list[d
         sample["latency"] = time.perf_counter() - scheduled
         samples.append(sample)
 
-    for index in range(int(rate * seconds)):
-        scheduled = start + index / rate
-        delay = scheduled - time.perf_counter()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        if len(in_flight) >= MAX_IN_FLIGHT:
-            samples.append({"status": -1, "latency": 0.0, "error": "client_overloaded"})
-            continue
-        task = asyncio.create_task(send(index, scheduled))
-        in_flight.add(task)
-        task.add_done_callback(in_flight.discard)
-    await asyncio.gather(*in_flight)
+    await open_model(rate, seconds, send, samples, start)
     return samples
 
 

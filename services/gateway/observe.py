@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import re
 import time
 import uuid
 from datetime import UTC, datetime
@@ -15,11 +14,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from services.gateway.auth import Principal
 from services.gateway.errors import RequestTimeout
 from shared.contracts.messages import AuditRecord
-from shared.core.metrics import HTTP_REQUEST_DURATION, HTTP_REQUESTS
+from shared.runtime import http_edge as edge
 
 log = structlog.get_logger("gateway.request")
 
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
 _UNAUDITED = frozenset({"/healthz", "/readyz", "/metrics"})
 
 
@@ -33,7 +31,7 @@ class RequestObserver:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        request_id = _request_id(scope)
+        request_id = edge.request_id(scope)
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
         structlog.contextvars.bind_contextvars(request_id=request_id)
@@ -53,10 +51,8 @@ class RequestObserver:
             structlog.contextvars.unbind_contextvars("request_id")
 
     def _record(self, scope: Scope, state: dict[str, Any], status: int, duration: float) -> None:
-        route = _route_template(scope)
-        status_class = f"{status // 100}xx"
-        HTTP_REQUESTS.labels(route, scope["method"], status_class).inc()
-        HTTP_REQUEST_DURATION.labels(route, scope["method"], status_class).observe(duration)
+        route = edge.route_template(scope)
+        edge.count_request(route, scope["method"], status, duration)
         principal: Principal | None = state.get("principal")
         log.info(
             "request",
@@ -115,19 +111,3 @@ def _body_deadline(receive: Receive, seconds: float) -> Receive:
         return message
 
     return bounded
-
-
-def _request_id(scope: Scope) -> str:
-    for name, value in scope["headers"]:
-        if name == b"x-request-id":
-            candidate: str = value.decode(errors="replace")
-            if _REQUEST_ID.match(candidate):
-                return candidate
-    return f"req_{uuid.uuid4().hex}"
-
-
-def _route_template(scope: Scope) -> str:
-    # The router stores the matched route in the scope; unmatched paths share one label so
-    # scanners cannot blow up the metric's cardinality.
-    path = getattr(scope.get("route"), "path", None)
-    return path if isinstance(path, str) else "unmatched"

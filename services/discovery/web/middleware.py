@@ -3,9 +3,7 @@ the HTTP metrics per request."""
 
 from __future__ import annotations
 
-import re
 import time
-import uuid
 
 import structlog
 from starlette.requests import Request
@@ -13,11 +11,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.discovery.web.errors import RateLimited, error_response
 from shared.adapters.rate_limits import Limit
-from shared.core.metrics import HTTP_REQUEST_DURATION, HTTP_REQUESTS
+from shared.runtime.http_edge import count_request, request_id, route_template
 
 log = structlog.get_logger("discovery.request")
 
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
 _UNCOUNTED = ("/healthz", "/readyz", "/metrics", "/static/")
 
 
@@ -31,8 +28,8 @@ class PublicEdge:
             return
         started = time.perf_counter()
         state = scope.setdefault("state", {})
-        state["request_id"] = request_id = _request_id(scope)
-        structlog.contextvars.bind_contextvars(request_id=request_id)
+        state["request_id"] = rid = request_id(scope)
+        structlog.contextvars.bind_contextvars(request_id=rid)
         status = 500
 
         async def send_with_headers(message: Message) -> None:
@@ -40,7 +37,7 @@ class PublicEdge:
             if message["type"] == "http.response.start":
                 status = message["status"]
                 headers = message.setdefault("headers", [])
-                headers.append((b"x-request-id", request_id.encode()))
+                headers.append((b"x-request-id", rid.encode()))
                 for name, value in state.get("rate_limit_headers", {}).items():
                     headers.append((name.lower().encode(), value.encode()))
             await send(message)
@@ -72,11 +69,8 @@ class PublicEdge:
 
 
 def _observe(scope: Scope, state: dict[str, object], status: int, duration: float) -> None:
-    route = getattr(scope.get("route"), "path", None)
-    template = route if isinstance(route, str) else "unmatched"
-    status_class = f"{status // 100}xx"
-    HTTP_REQUESTS.labels(template, scope["method"], status_class).inc()
-    HTTP_REQUEST_DURATION.labels(template, scope["method"], status_class).observe(duration)
+    template = route_template(scope)
+    count_request(template, scope["method"], status, duration)
     log.info(
         "request",
         method=scope["method"],
@@ -85,12 +79,3 @@ def _observe(scope: Scope, state: dict[str, object], status: int, duration: floa
         duration_seconds=round(duration, 6),
         error_code=state.get("error_code"),
     )
-
-
-def _request_id(scope: Scope) -> str:
-    for name, value in scope["headers"]:
-        if name == b"x-request-id":
-            candidate: str = value.decode(errors="replace")
-            if _REQUEST_ID.match(candidate):
-                return candidate
-    return f"req_{uuid.uuid4().hex}"
