@@ -191,6 +191,12 @@ async def discovery_scenarios(
     results: dict[str, Any] = {**data, "cold_feed_build_ms": await discovery.cold_feed_build(
         url, data["feed_slug"]), "runs": []}  # fmt: skip
     results.pop("places")
+    step("discovery: from a 201 to the event's public page, 100 events one at a time")
+    tenant = await make_tenant(started.database_url)
+    await publish_channel(started.database_url, tenant.channel_id)
+    results["visibility"] = await discovery.visibility_delay(
+        services["gateway"].url, url, tenant.key, tenant.channel_id
+    )
     searches = discovery.search_paths(data["places"])
     for rate in [float(r) for r in args.discovery_rates.split(",") if r]:
         for name, paths in (("search", searches), ("1,000-event channel feed (.ics)", [feed])):
@@ -198,6 +204,14 @@ async def discovery_scenarios(
             results["runs"].append(await discovery.read_scenario(
                 name, url, paths, rate, args.seconds, pids, work_dir))  # fmt: skip
     return results
+
+
+async def publish_channel(database_url: str, channel_id: int) -> None:
+    conn = await connect(database_url)
+    try:
+        await conn.execute("UPDATE channels SET visibility = 'public' WHERE id = $1", channel_id)
+    finally:
+        await conn.close()
 
 
 def counts(text: str) -> list[int]:

@@ -164,3 +164,37 @@ async def read_scenario(
         "machine_busy_percent": busy_percent(machine, cpu_times()),
         "process_usage": usage_delta(before, snapshot(pids), max(wall, 1e-3)),
     }  # fmt: skip
+
+
+async def visibility_delay(
+    gateway: str, discovery_url: str, key: str, channel_id: int, count: int = 100
+) -> dict[str, Any]:
+    """From each create's 201 to its event page answering 200: how long "published" takes
+    to reach people (publisher, outbox relay, change stream, projector). One event at a
+    time, polled every 10 ms, so the figure is the pipeline's, not a queue's."""
+    delays = []
+    start = (datetime.now(UTC) + timedelta(days=10)).replace(microsecond=0)
+    async with httpx.AsyncClient(timeout=30) as client:
+        for index in range(count):
+            body = {
+                "channelId": channel_id, "title": f"Visibility probe {index}",
+                "startAt": start.isoformat(), "timezone": "UTC", "classifications": ["music"],
+                "approxLocation": {"city": {"placeId": "place-london", "name": "London",
+                                            "countryCode": "GB"}},
+            }  # fmt: skip
+            created = await client.post(
+                f"{gateway}/api/public/v1/events", json=body,
+                headers={"Authorization": f"Bearer {key}", "Idempotency-Key": uuid.uuid4().hex},
+            )  # fmt: skip
+            answered = time.perf_counter()
+            event_id = created.json()["id"]
+            while (await client.get(f"{discovery_url}/events/{event_id}")).status_code != 200:
+                if time.perf_counter() - answered > 30:
+                    break
+                await asyncio.sleep(0.01)
+            delays.append(time.perf_counter() - answered)
+    return {
+        "events": count,
+        "created_status": created.status_code,
+        "answer_to_page_ms": {k: round(v * 1000, 1) for k, v in percentiles(delays).items()},
+    }

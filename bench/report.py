@@ -82,6 +82,8 @@ def _discovery_table(found: dict[str, Any]) -> None:
     print(f"\nDiscovery: {found['events']} events across {found['cities']} cities "
           f"(filled in {found['fill_seconds']} s); cold build of the 1,000-event feed: "
           f"{found['cold_feed_build_ms']} ms")  # fmt: skip
+    if "visibility" in found:
+        print(f"From a 201 to the event's public page: {found['visibility']['answer_to_page_ms']}")
     print(f"{'scenario':<34} {'offered/s':>9} {'ok':>7} {'p50 ms':>7} {'p99 ms':>7} "
           f"{'max ms':>7} {'cpu busy':>8}")  # fmt: skip
     for run in found["runs"]:

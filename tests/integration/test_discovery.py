@@ -251,6 +251,9 @@ async def test_bad_parameters_get_the_error_envelope_naming_them(
         assert error["code"] == "invalid_query_parameter"
         assert error["fields"][0]["path"] == name
         assert error["requestId"]
+    channels = await discovery.get(f"{API}/channels", params={"cursor": "bm90IG1pbmU"})
+    assert channels.status_code == 400
+    assert channels.json()["error"]["fields"][0]["path"] == "cursor"
     page = await discovery.get("/search", params={"from": "tomorrow"})
     assert page.status_code == 400
     assert "text/html" in page.headers["content-type"]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import uuid
 from typing import Any
 
@@ -53,7 +56,7 @@ async def channels(request: Request) -> Response:
     rows = await ctx.store.public_channels(text, after, CHANNEL_PAGE + 1)
     more = len(rows) > CHANNEL_PAGE
     rows = rows[:CHANNEL_PAGE]
-    cursor = f"{rows[-1]['id']}:{rows[-1]['name'].lower()}" if more and rows else None
+    cursor = _encode_channel_cursor(rows[-1]) if more and rows else None
     base = base_url(request)
     return JSONResponse(
         {
@@ -83,10 +86,19 @@ def channel_view(row: dict[str, Any], base: str) -> dict[str, Any]:
     }
 
 
+def _encode_channel_cursor(row: dict[str, Any]) -> str:
+    raw = json.dumps([row["name"].lower(), row["id"]]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
 def _channel_cursor(raw: str | None) -> tuple[str, int] | None:
+    """Where the last page ended: (lowercased name, id), the listing's sort key."""
     if not raw:
         return None
-    channel_id, _, name = raw.partition(":")
-    if not channel_id.isdigit() or not name:
+    try:
+        name, channel_id = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
+    except (ValueError, binascii.Error, UnicodeDecodeError, TypeError):
+        name, channel_id = None, None
+    if not isinstance(name, str) or not isinstance(channel_id, int):
         raise InvalidParameter("cursor", "is not a cursor this service made; start without it")
-    return name, int(channel_id)
+    return name, channel_id
