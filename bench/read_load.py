@@ -19,7 +19,11 @@ from bench.load import idle_connections, open_model
 async def run(url: str, paths: list[str], rate: float, seconds: float) -> list[dict[str, Any]]:
     target = urlsplit(url)
     host, port = target.hostname or "127.0.0.1", target.port or 80
-    requests = [f"GET {p} HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode() for p in paths]
+    # As calendar apps and feed readers do: they accept gzip.
+    requests = [
+        f"GET {p} HTTP/1.1\r\nHost: {host}:{port}\r\nAccept-Encoding: gzip\r\n\r\n".encode()
+        for p in paths
+    ]
     idle = idle_connections(host, port)
     samples: list[dict[str, Any]] = []
     start = time.perf_counter()

@@ -34,6 +34,10 @@ from shared.runtime.ops_http import Check, observe_pool, ops_routes
 log = structlog.get_logger(__name__)
 
 STATIC = Path(__file__).resolve().parent / "static"
+# Search statements are prepared once per connection; a generic plan cannot know how many
+# events a word, a place or a date range matches (a rare word wants the text index, a common
+# one the start index), and once chosen it would stick. Plan each search with its values.
+PLANNING = {"plan_cache_mode": "force_custom_plan"}
 
 
 def routes() -> list[BaseRoute]:
@@ -62,7 +66,7 @@ def create_app(settings: DiscoverySettings) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await asyncio.to_thread(place_catalog)
-        pool = await create_pool(settings.database)
+        pool = await create_pool(settings.database, server_settings=PLANNING)
         observe_pool(pool)
         # Readiness is PostgreSQL only: pages are served from it whether or not Kafka is up.
         checks["postgres"] = lambda: ping(pool)

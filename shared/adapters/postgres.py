@@ -83,7 +83,10 @@ class BoundedPool(asyncpg.Pool):  # type: ignore[misc]  # asyncpg ships no stubs
         return _BoundedAcquire(super().acquire(timeout=limit), limit)
 
 
-async def create_pool(settings: DatabaseSettings) -> asyncpg.Pool:
+async def create_pool(
+    settings: DatabaseSettings, server_settings: dict[str, str] | None = None
+) -> asyncpg.Pool:
+    """`server_settings`: session settings (GUCs) for every connection of the pool."""
     # asyncpg.create_pool has no pool class parameter; these are its own defaults.
     pool = BoundedPool(
         settings.url,
@@ -98,6 +101,7 @@ async def create_pool(settings: DatabaseSettings) -> asyncpg.Pool:
         command_timeout=settings.command_timeout_seconds,
         init=_init_connection,
         reset=_keep_session,
+        server_settings=server_settings,
     )
     await pool
     return pool

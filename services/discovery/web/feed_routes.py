@@ -96,7 +96,14 @@ async def _serve(request: Request, scope: FeedScope) -> Response:
 def _conditional(request: Request, built: BuiltFeed) -> Response:
     # A minute in shared caches at most: changes reach the feed within seconds, and a
     # reader's next poll should see them (REFRESH-INTERVAL says how often to poll).
-    headers = {"ETag": built.etag, "Cache-Control": "public, max-age=60"}
+    headers = {
+        "ETag": built.etag,
+        "Cache-Control": "public, max-age=60",
+        "Vary": "Accept-Encoding",
+    }
     if built.etag in request.headers.get("if-none-match", ""):
         return Response(status_code=304, headers=headers)
+    if "gzip" in request.headers.get("accept-encoding", ""):
+        headers["Content-Encoding"] = "gzip"
+        return Response(built.gzipped, media_type=built.media_type, headers=headers)
     return Response(built.body, media_type=built.media_type, headers=headers)
