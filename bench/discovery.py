@@ -143,7 +143,7 @@ async def cold_feed_build(url: str, slug: str) -> dict[str, float]:
 
 
 async def read_scenario(
-    name: str, url: str, paths: list[str], rate: float, seconds: float,
+    name: str, urls: list[str], paths: list[str], rate: float, seconds: float,
     pids: dict[str, int], work_dir: Path,
 ) -> dict[str, Any]:  # fmt: skip
     paths_file = work_dir / f"paths-{uuid.uuid4().hex[:8]}.json"
@@ -151,7 +151,8 @@ async def read_scenario(
     out = work_dir / f"{paths_file.stem}-samples.json"
     before, started, machine = snapshot(pids), time.perf_counter(), cpu_times()
     await asyncio.to_thread(subprocess.run, [
-        sys.executable, "-m", "bench.read_load", "--url", url, "--paths", str(paths_file),
+        sys.executable, "-m", "bench.read_load", *(f"--url={u}" for u in urls),
+        "--paths", str(paths_file),
         "--rate", str(rate), "--seconds", str(seconds), "--out", str(out)], check=True)  # fmt: skip
     wall = time.perf_counter() - started
     samples = json.loads(out.read_text())
@@ -160,7 +161,8 @@ async def read_scenario(
     for s in samples:
         statuses[str(s["status"])] = statuses.get(str(s["status"]), 0) + 1
     return {
-        "scenario": f"discovery: {name}", "offered_rate": rate, "seconds": seconds,
+        "scenario": f"discovery: {name}", "replicas": len(urls), "offered_rate": rate,
+        "seconds": seconds,
         "requests": len(samples), "ok": len(ok), "statuses": statuses,
         "latency_ms": {k: round(v * 1000, 1) for k, v in percentiles(
             [s["latency"] for s in ok]).items()},

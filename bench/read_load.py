@@ -16,23 +16,31 @@ from urllib.parse import urlsplit
 from bench.load import idle_connections, open_model
 
 
-async def run(url: str, paths: list[str], rate: float, seconds: float) -> list[dict[str, Any]]:
-    target = urlsplit(url)
-    host, port = target.hostname or "127.0.0.1", target.port or 80
+async def run(
+    urls: list[str], paths: list[str], rate: float, seconds: float
+) -> list[dict[str, Any]]:
+    """Requests go round-robin over `urls` (replicas of one service, as a load balancer
+    would spread them), each over its own pool of keep-alive connections."""
+    targets = [urlsplit(url) for url in urls]
+    pools = [idle_connections(t.hostname or "127.0.0.1", t.port or 80) for t in targets]
     # As calendar apps and feed readers do: they accept gzip.
     requests = [
-        f"GET {p} HTTP/1.1\r\nHost: {host}:{port}\r\nAccept-Encoding: gzip\r\n\r\n".encode()
-        for p in paths
+        [
+            f"GET {p} HTTP/1.1\r\nHost: {t.netloc}\r\nAccept-Encoding: gzip\r\n\r\n".encode()
+            for p in paths
+        ]
+        for t in targets
     ]
-    idle = idle_connections(host, port)
     samples: list[dict[str, Any]] = []
     start = time.perf_counter()
 
     async def send(index: int, scheduled: float) -> None:
         sample: dict[str, Any] = {}
+        replica = index % len(pools)
+        idle = pools[replica]
         connection = await idle.get()
         try:
-            sample["status"], _ = await connection.exchange(requests[index % len(requests)])
+            sample["status"], _ = await connection.exchange(requests[replica][index % len(paths)])
         except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
             sample["status"], sample["error"] = 0, type(exc).__name__
         finally:
@@ -46,7 +54,7 @@ async def run(url: str, paths: list[str], rate: float, seconds: float) -> list[d
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.read_load")
-    parser.add_argument("--url", required=True)
+    parser.add_argument("--url", required=True, action="append", help="repeat per replica")
     parser.add_argument("--paths", type=Path, required=True, help="JSON list of paths")
     parser.add_argument("--rate", type=float, required=True)
     parser.add_argument("--seconds", type=float, required=True)

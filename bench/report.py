@@ -84,10 +84,11 @@ def _discovery_table(found: dict[str, Any]) -> None:
           f"{found['cold_feed_build_ms']} ms")  # fmt: skip
     if "visibility" in found:
         print(f"From a 201 to the event's public page: {found['visibility']['answer_to_page_ms']}")
-    print(f"{'scenario':<34} {'offered/s':>9} {'ok':>7} {'p50 ms':>7} {'p99 ms':>7} "
-          f"{'max ms':>7} {'cpu busy':>8}")  # fmt: skip
+    print(f"{'scenario':<26} {'replicas':>8} {'offered/s':>9} {'ok':>7} {'p50 ms':>7} "
+          f"{'p99 ms':>7} {'max ms':>7} {'cpu busy':>8}")  # fmt: skip
     for run in found["runs"]:
         lat = run["latency_ms"]
-        print(f"{run['scenario'].removeprefix('discovery: '):<34} {run['offered_rate']:>9.0f} "
+        print(f"{run['scenario'].removeprefix('discovery: '):<26} {run.get('replicas', 1):>8} "
+              f"{run['offered_rate']:>9.0f} "
               f"{run['ok']:>7} {lat.get('p50', 0):>7.1f} {lat.get('p99', 0):>7.1f} "
               f"{lat.get('max', 0):>7.1f} {run['machine_busy_percent']:>7.0f}%")  # fmt: skip
