@@ -91,22 +91,33 @@ def decode_cursor(query: SearchQuery, cursor: str) -> Position:
     return position
 
 
-_SELECT = """
-SELECT d.event_id, d.version, d.status, d.event, d.start_at, d.changed_at, d.channel_id,
-       c.slug AS channel_slug, c.name AS channel_name
-FROM discovery_events d JOIN channels c ON c.id = d.channel_id
-"""
+ROW_COLUMNS = """d.event_id, d.version, d.status, d.event, d.start_at, d.changed_at,
+       d.channel_id, c.slug AS channel_slug, c.name AS channel_name"""
+
+# The event as the discovery API shows it, built by PostgreSQL as JSON text ($1: the base
+# URL): what the publisher stored, without the integrator's private fields, plus its channel
+# and its links. Python never decodes and re-encodes it for an API answer.
+PUBLIC_JSON = """((d.event - 'sourceId' - 'sourceUpdatedAt') || jsonb_build_object(
+           'id', d.event_id, 'status', d.status, 'version', d.version,
+           'url', $1::text || '/events/' || d.event_id,
+           'icsUrl', $1::text || '/events/' || d.event_id || '.ics',
+           'channel', jsonb_build_object('slug', c.slug, 'name', c.name,
+                                         'url', $1::text || '/channels/' || c.slug)))::text"""
+FROM = "FROM discovery_events d JOIN channels c ON c.id = d.channel_id"
 
 
-def search_sql(query: SearchQuery) -> tuple[str, list[Any]]:
+def search_sql(query: SearchQuery, public_base: str | None = None) -> tuple[str, list[Any]]:
     """The statement and its arguments; it asks for one row more than the page to tell
-    whether another page follows."""
-    args: list[Any] = [list(query.visibilities)]
-    where = ["d.status <> 'draft'", "c.visibility = ANY($1::text[])"]
+    whether another page follows. Rows carry the read-model columns (feeds, JSON-LD), and
+    with `public_base` also `public`, the API's JSON text of the event."""
+    args: list[Any] = [] if public_base is None else [public_base]
+    columns = ROW_COLUMNS if public_base is None else f"{ROW_COLUMNS}, {PUBLIC_JSON} AS public"
 
     def bind(value: Any) -> str:
         args.append(value)
         return f"${len(args)}"
+
+    where = ["d.status <> 'draft'", f"c.visibility = ANY({bind(list(query.visibilities))}::text[])"]
 
     if query.place_id is not None:
         where.append(f"d.place_id = {bind(query.place_id)}")
@@ -135,7 +146,7 @@ def search_sql(query: SearchQuery) -> tuple[str, list[Any]]:
         after = f"({bind(query.after.start_at)}::timestamptz, {bind(query.after.event_id)}::uuid)"
         where.append(f"(d.start_at, d.event_id) > {after}")
     sql = (
-        f"{_SELECT} WHERE {' AND '.join(where)}"
+        f"SELECT {columns} {FROM} WHERE {' AND '.join(where)}"
         f" ORDER BY d.start_at, d.event_id LIMIT {bind(query.limit + 1)}"
     )
     return sql, args

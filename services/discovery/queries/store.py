@@ -9,7 +9,14 @@ from typing import Any
 
 import asyncpg
 
-from services.discovery.queries.search import Position, SearchQuery, search_sql
+from services.discovery.queries.search import (
+    FROM,
+    PUBLIC_JSON,
+    ROW_COLUMNS,
+    Position,
+    SearchQuery,
+    search_sql,
+)
 from shared.domain.channels import LINKABLE
 
 
@@ -19,11 +26,9 @@ class EventPage:
     next_position: Position | None
 
 
-_EVENT = """
-SELECT d.event_id, d.version, d.status, d.event, d.start_at, d.changed_at, d.channel_id,
-       c.slug AS channel_slug, c.name AS channel_name
-FROM discovery_events d JOIN channels c ON c.id = d.channel_id
-WHERE d.event_id = $1 AND d.status <> 'draft' AND c.visibility = ANY($2::text[])
+_EVENT = f"""
+SELECT {ROW_COLUMNS}, {PUBLIC_JSON} AS public {FROM}
+WHERE d.event_id = $2 AND d.status <> 'draft' AND c.visibility = ANY($3::text[])
 """
 
 _CHANNEL = """
@@ -47,8 +52,9 @@ class DiscoveryStore:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
 
-    async def search(self, query: SearchQuery) -> EventPage:
-        sql, args = search_sql(query)
+    async def search(self, query: SearchQuery, public_base: str | None = None) -> EventPage:
+        """A page of events; with `public_base`, each row also has `public` (JSON text)."""
+        sql, args = search_sql(query, public_base)
         rows = [dict(row) for row in await self._pool.fetch(sql, *args)]
         if len(rows) <= query.limit:
             return EventPage(rows, None)
@@ -56,9 +62,9 @@ class DiscoveryStore:
         last = rows[-1]
         return EventPage(rows, Position(last["start_at"], last["event_id"]))
 
-    async def event(self, event_id: uuid.UUID) -> dict[str, Any] | None:
+    async def event(self, event_id: uuid.UUID, public_base: str) -> dict[str, Any] | None:
         """A published or cancelled event of a public or unlisted channel, else None."""
-        row = await self._pool.fetchrow(_EVENT, event_id, list(LINKABLE))
+        row = await self._pool.fetchrow(_EVENT, public_base, event_id, list(LINKABLE))
         return dict(row) if row is not None else None
 
     async def channel(self, slug: str) -> dict[str, Any] | None:

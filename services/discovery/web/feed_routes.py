@@ -71,7 +71,7 @@ async def classification_feed(request: Request) -> Response:
 
 async def event_calendar(request: Request) -> Response:
     event_id: uuid.UUID = request.path_params["eventId"]
-    row = await context(request).store.event(event_id)
+    row = await context(request).store.event(event_id, base_url(request))
     if row is None:
         raise NotFound("This event is not published (or no longer public).")
     return Response(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 
 from starlette.requests import Request
@@ -12,7 +13,7 @@ from services.discovery.queries.store import EventPage
 from services.discovery.web.context import base_url, context
 from services.discovery.web.errors import NotFound
 from services.discovery.web.params import known_place, search_query
-from services.discovery.web.views import json_ld, public_event, script_json
+from services.discovery.web.views import json_ld, script_json
 
 HOME_CHANNELS = 50
 
@@ -26,7 +27,7 @@ async def home(request: Request) -> Response:
 async def search(request: Request) -> Response:
     ctx = context(request)
     query = search_query(request.query_params)
-    page = await ctx.store.search(query)
+    page = await ctx.store.search(query, base_url(request))
     place = known_place(query.place_id) if query.place_id else None
     return ctx.pages.render(
         "search.html", _listing(request, query, page) | {"place": place, "title": "Search"}
@@ -39,7 +40,7 @@ async def city(request: Request) -> Response:
     if place is None:
         raise NotFound("No such city: place ids look like place-new-york.")
     query = search_query(request.query_params, place_id=place.id)
-    page = await ctx.store.search(query)
+    page = await ctx.store.search(query, base_url(request))
     feeds = f"/feeds/cities/{place.id}"
     return ctx.pages.render(
         "city.html", _listing(request, query, page) | {"place": place, "feeds": feeds}
@@ -52,7 +53,7 @@ async def channel(request: Request) -> Response:
     if found is None:
         raise NotFound("No public channel has that address.")
     query = search_query(request.query_params, channel_id=found["id"]).linked()
-    page = await ctx.store.search(query)
+    page = await ctx.store.search(query, base_url(request))
     feeds = f"/feeds/channels/{found['slug']}"
     return ctx.pages.render(
         "channel.html", _listing(request, query, page) | {"channel": found, "feeds": feeds}
@@ -62,15 +63,15 @@ async def channel(request: Request) -> Response:
 async def event(request: Request) -> Response:
     ctx = context(request)
     event_id: uuid.UUID = request.path_params["eventId"]
-    row = await ctx.store.event(event_id)
+    base = base_url(request)
+    row = await ctx.store.event(event_id, base)
     if row is None:
         raise NotFound("This event is not published (or no longer public).")
-    base = base_url(request)
     return ctx.pages.render(
         "event.html",
         {
             "row": row,
-            "event": public_event(row, base),
+            "event": json.loads(row["public"]),
             "json_ld": script_json(json_ld(row, base)),
             "params": {},
         },
@@ -78,12 +79,11 @@ async def event(request: Request) -> Response:
 
 
 def _listing(request: Request, query: SearchQuery, page: EventPage) -> dict[str, object]:
-    base = base_url(request)
     params = dict(request.query_params)
     params.pop("cursor", None)
     cursor = encode_cursor(query, page.next_position) if page.next_position else None
     return {
-        "events": [public_event(row, base) for row in page.rows],
+        "events": [json.loads(row["public"]) for row in page.rows],
         "query": query,
         "params": params,
         "next_cursor": cursor,

@@ -9,8 +9,6 @@ from zoneinfo import ZoneInfo
 
 from shared.domain.classifications import CLASSIFICATIONS
 
-# The integrator's own bookkeeping; never shown publicly.
-_PRIVATE = frozenset({"sourceId", "sourceUpdatedAt"})
 _STATUS_URL = {
     "published": "https://schema.org/EventScheduled",
     "cancelled": "https://schema.org/EventCancelled",
@@ -23,26 +21,6 @@ def event_path(event_id: object) -> str:
 
 def channel_path(slug: str) -> str:
     return f"/channels/{slug}"
-
-
-def public_event(row: dict[str, Any], base_url: str) -> dict[str, Any]:
-    """The event as the discovery API answers with it: what the publisher stored, without
-    the integrator's private fields, plus its channel and the links to it."""
-    event = {k: v for k, v in row["event"].items() if k not in _PRIVATE}
-    page = base_url + event_path(row["event_id"])
-    return {
-        **event,
-        "id": str(row["event_id"]),
-        "status": row["status"],
-        "version": row["version"],
-        "channel": {
-            "slug": row["channel_slug"],
-            "name": row["channel_name"],
-            "url": base_url + channel_path(row["channel_slug"]),
-        },
-        "url": page,
-        "icsUrl": f"{page}.ics",
-    }
 
 
 def local_start(event: dict[str, Any]) -> datetime:
