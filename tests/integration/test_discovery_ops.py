@@ -3,6 +3,8 @@ reaches the pages too, the per-IP quota holds for the deployment, and the metric
 
 from __future__ import annotations
 
+import asyncio
+import json
 import uuid
 
 import httpx
@@ -10,6 +12,7 @@ import httpx
 from devstack.stack import TEST, Servers, ServiceProcess, shifted
 from tests.integration.conftest import Tenant, eventually, sample, scrape
 from tests.integration.discovery_support import future_start, public_event, publish_channel
+from tests.integration.test_key_cli import pinned
 
 NEW_YORK = {"placeId": "place-new-york", "name": "New York", "countryCode": "US"}
 
@@ -115,3 +118,27 @@ async def test_metrics_show_feed_builds_projection_delay_and_change_stream_lag(
     assert sample(publisher, "pinned_change_records_relayed_total") >= 1
     ready = await discovery.get("/readyz")
     assert ready.json() == {"status": "ready", "checks": {"postgres": "ok"}}
+
+
+async def test_an_operator_publishes_a_channel_from_the_command_line(
+    stack: Servers, discovery: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    slug = f"cli-{uuid.uuid4().hex[:8]}"
+    channel = str(tenant.channel_id)
+    done = await asyncio.to_thread(
+        pinned, stack, "channels", "visibility", channel, "public", "--slug", slug
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)[0]["visibility"] == "public"
+    assert (await discovery.get(f"/channels/{slug}")).status_code == 200
+    listed = await asyncio.to_thread(
+        pinned, stack, "channels", "list", "--account", str(tenant.account_id), for_people=True
+    )
+    assert f"public   /channels/{slug}" in listed.stdout
+    bad = await asyncio.to_thread(pinned, stack, "channels", "visibility", channel, "private",
+                                  "--slug", "Not a slug")  # fmt: skip
+    assert bad.returncode == 2
+    assert "invalid slug" in bad.stderr
+    hidden = await asyncio.to_thread(pinned, stack, "channels", "visibility", channel, "private")
+    assert hidden.returncode == 0, hidden.stderr
+    assert (await discovery.get(f"/channels/{slug}")).status_code == 404
