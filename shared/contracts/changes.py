@@ -16,7 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from shared.contracts.event_view import EventView, event_view
-from shared.contracts.messages import PoisonMessage, decode_as
+from shared.contracts.messages import decode_as
 from shared.domain.events import StoredStatus
 
 CHANGE_SCHEMA_VERSION: Literal[1] = 1
@@ -72,8 +72,5 @@ def encode_change(change: EventChange) -> bytes:
 
 
 def decode_change(raw: bytes | None) -> EventChange:
-    """Raises PoisonMessage for bytes that are not a version-1 change record."""
+    """Raises messages.PoisonMessage for bytes that are not a version-1 change record."""
     return decode_as(EventChange, raw)
-
-
-__all__ = ["EventChange", "PoisonMessage", "change_from_outbox", "decode_change"]

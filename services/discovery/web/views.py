@@ -1,4 +1,4 @@
-"""Pure: read-model rows -> what people and machines are shown (JSON and schema.org)."""
+"""Pure: read-model rows -> what pages and feeds show (links, local times, schema.org)."""
 
 from __future__ import annotations
 
