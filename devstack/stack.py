@@ -110,7 +110,8 @@ BENCH = StackProfile(
         "publisher": 28081,
         "auditor": 28082,
         "projector": 28084,
-        "discovery": 28083,
+        # 28083 would put its bench replica (+10) on 28093, 1,000 from Kafka's 29093.
+        "discovery": 28086,
     },
     fresh_data=True,
 )
@@ -124,8 +125,8 @@ CHAOS = StackProfile(
         "gateway": 24280,
         "publisher": 24281,
         "auditor": 24282,
-        "projector": 24284,
-        "discovery": 24283,
+        "projector": 24285,
+        "discovery": 24284,  # 24283 is the chaos run's second publisher
     },
     fresh_data=True,
 )

@@ -25,8 +25,8 @@ def first_request(text: str) -> str:
 
 
 def test_readme_sends_the_request_make_run_prints(capsys: pytest.CaptureFixture[str]) -> None:
-    demo = DemoData(1, DEMO_CHANNEL_ID, api_key="$KEY", owner_key="$OWNER")
-    _print_banner("http://127.0.0.1:8080", demo, ".stack/run/logs")
+    demo = DemoData(1, DEMO_CHANNEL_ID, "demo", api_key="$KEY", owner_key="$OWNER")
+    _print_banner("http://127.0.0.1:8080", "http://127.0.0.1:8083", demo, ".stack/run/logs")
     assert first_request(README.read_text()) == first_request(capsys.readouterr().out)
 
 

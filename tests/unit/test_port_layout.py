@@ -46,9 +46,10 @@ def shifted_literals() -> set[int]:
 
 
 def all_ports() -> set[int]:
-    # make bench runs replicas of the gateway and the publisher (two or three of each).
+    # make bench runs replicas of the gateway, the publisher and discovery (two or three).
+    replicated = ("gateway", "publisher", "discovery")
     bench_replicas = {BENCH.base_service_ports[name] + REPLICA_PORT_OFFSET * i
-                      for name in ("gateway", "publisher") for i in (1, 2)}  # fmt: skip
+                      for name in replicated for i in (1, 2)}  # fmt: skip
     return (
         set().union(*(profile_ports(p) for p in (RUN, TEST, BENCH, CHAOS)))
         | shifted_literals()
