@@ -57,6 +57,7 @@ MAPPABLE_FIELDS = frozenset(
         "price.min",
         "price.max",
         "price.currency",
+        "capacity",
         "sourceUpdatedAt",
     }
 )

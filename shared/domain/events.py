@@ -108,6 +108,8 @@ Description = Annotated[str, StringConstraints(max_length=10_000)]
 Images = Annotated[list[Image], Field(max_length=10)]
 TicketLinks = Annotated[list[TicketLink], Field(max_length=5)]
 SourceId = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+# Places for people who RSVP `going`; past it they are waitlisted. None: no limit.
+Capacity = Annotated[int, Field(ge=1, le=1_000_000, description="places for people going")]
 LARGEST_CHANNEL_ID = 2**63 - 1  # channels.id is a PostgreSQL bigint
 ChannelId = Annotated[int, Field(gt=0, le=LARGEST_CHANNEL_ID)]
 
@@ -127,6 +129,7 @@ class EventInput(_ApiModel):
     images: Images | None = None
     ticketLinks: TicketLinks | None = None
     price: PriceRange | None = None
+    capacity: Capacity | None = None
     sourceId: SourceId | None = None
     # The source's own modification time: an update older than the stored one is ignored.
     sourceUpdatedAt: AwareDatetime | None = None
@@ -174,6 +177,7 @@ class EventPatch(_ApiModel):
     images: Images | None = None
     ticketLinks: TicketLinks | None = None
     price: PriceRange | None = None
+    capacity: Capacity | None = None
     sourceId: SourceId | None = None
     sourceUpdatedAt: AwareDatetime | None = None
 

@@ -106,10 +106,18 @@ def test_venue_images_tickets_and_price_are_accepted() -> None:
             {"venue": {"name": "Pier", "coordinates": {"lat": 91, "lng": 0}}},
             ("venue.coordinates.lat", "less_than_equal"),
         ),
+        ({"capacity": 0}, ("capacity", "greater_than_equal")),
+        ({"capacity": 2.5}, ("capacity", "int_from_float")),
+        ({"capacity": 1_000_001}, ("capacity", "less_than_equal")),
     ],
 )
 def test_rich_fields_name_what_to_fix(changes: dict[str, Any], expected: tuple[str, str]) -> None:
     assert expected in errors_of(docs_example(**changes))
+
+
+def test_capacity_is_optional_and_a_whole_number_of_places() -> None:
+    assert parse_event(docs_example()).capacity is None
+    assert parse_event(docs_example(capacity=40)).capacity == 40
 
 
 def test_nested_paths_are_dotted() -> None:

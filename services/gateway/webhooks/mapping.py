@@ -18,6 +18,7 @@ from shared.domain.events import EventInput, FieldError, InvalidEvent, parse_eve
 
 _TIMES = ("startAt", "endAt")
 _NUMBERS = ("venue.coordinates.lat", "venue.coordinates.lng", "price.min", "price.max")
+_WHOLE_NUMBERS = ("capacity",)
 
 
 def map_event(
@@ -60,6 +61,8 @@ def _put(body: dict[str, Any], dotted: str, value: Any) -> None:
 def _coerced(target: str, value: Any) -> Any:
     if target == "classifications" and isinstance(value, str):
         return [slug.strip() for slug in value.split(",") if slug.strip()]
+    if target in _WHOLE_NUMBERS and isinstance(value, str) and value.strip().isdigit():
+        return int(value)
     if target in _NUMBERS and isinstance(value, str):
         try:
             return float(value)
