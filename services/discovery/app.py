@@ -8,6 +8,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import asyncpg
 import structlog
 from aiokafka.errors import KafkaError
 from starlette.applications import Starlette
@@ -16,9 +17,19 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from services.discovery.feeds.service import FeedService
+from services.discovery.people.accounts import Accounts
+from services.discovery.people.passwords import Passwords
+from services.discovery.people.store import PeopleStore
 from services.discovery.queries.store import DiscoveryStore
 from services.discovery.settings import DiscoverySettings
-from services.discovery.web import api, feed_routes, pages
+from services.discovery.web import (
+    api,
+    calendar_routes,
+    feed_routes,
+    pages,
+    people_pages,
+    people_routes,
+)
 from services.discovery.web.context import DiscoveryContext
 from services.discovery.web.errors import EXCEPTION_HANDLERS
 from services.discovery.web.middleware import PublicEdge
@@ -56,6 +67,9 @@ def routes() -> list[BaseRoute]:
         Route(f"{base}/events/{{eventId:uuid}}", api.event),
         Route(f"{base}/channels", api.channels),
         Route(f"{base}/channels/{{slug}}", api.channel),
+        Route(f"{base}/events/{{eventId:uuid}}/attendance", calendar_routes.attendance),
+        *people_routes.routes(),
+        *people_pages.routes(),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
 
@@ -68,8 +82,10 @@ def create_app(settings: DiscoverySettings) -> Starlette:
         await asyncio.to_thread(place_catalog)
         pool = await create_pool(settings.database, server_settings=PLANNING)
         observe_pool(pool)
+        primary = await _primary_pool(settings, pool)
         # Readiness is PostgreSQL only: pages are served from it whether or not Kafka is up.
         checks["postgres"] = lambda: ping(pool)
+        checks["postgres_primary"] = lambda: ping(primary)
         lag = LagMonitor(
             settings.kafka,
             settings.lag_interval_seconds,
@@ -77,8 +93,9 @@ def create_app(settings: DiscoverySettings) -> Starlette:
         )
         lag_started = await _start_quietly(lag)
         limits = settings.rate_limits
+        # Counters are written: the primary, never a replica.
         limiter = RateLimiter(
-            pool, limits.window_seconds, settings.database.acquire_timeout_seconds
+            primary, limits.window_seconds, settings.database.acquire_timeout_seconds
         )
         limiter.start_pruning()
         store = DiscoveryStore(pool)
@@ -89,7 +106,15 @@ def create_app(settings: DiscoverySettings) -> Starlette:
             settings.feed_past_days,
             settings.feed_cache_entries,
         )
-        app.state.ctx = DiscoveryContext(settings, pool, store, feeds, Pages(), limiter)
+        people = PeopleStore(primary)
+        cost = settings.people
+        passwords = Passwords(
+            cost.password_time_cost, cost.password_memory_kib, cost.password_parallelism
+        )
+        accounts = Accounts(people, passwords, limiter, settings.people)
+        app.state.ctx = DiscoveryContext(
+            settings, pool, store, feeds, Pages(), limiter, primary, people, accounts, passwords
+        )
         freeze_startup_objects()
         log.info("discovery started", port=settings.port)
         try:
@@ -98,6 +123,8 @@ def create_app(settings: DiscoverySettings) -> Starlette:
             await limiter.stop_pruning()
             if lag_started:
                 await lag.stop()
+            if primary is not pool:
+                await primary.close()
             await pool.close()
             log.info("discovery stopped")
 
@@ -107,6 +134,14 @@ def create_app(settings: DiscoverySettings) -> Starlette:
         middleware=[Middleware(PublicEdge)],
         lifespan=lifespan,
     )
+
+
+async def _primary_pool(settings: DiscoverySettings, read_pool: asyncpg.Pool) -> asyncpg.Pool:
+    """People's writes go to the primary; without a replica both pools are one."""
+    if settings.primary_database.url == settings.database.url:
+        return read_pool
+    primary = await create_pool(settings.primary_database)
+    return primary
 
 
 async def _start_quietly(lag: LagMonitor) -> bool:

@@ -1,7 +1,9 @@
-"""Discovery settings: environment variables prefixed DISCOVERY_, plus the shared pieces.
+"""Discovery settings: environment variables prefixed DISCOVERY_ and PEOPLE_, plus the
+shared pieces.
 
-The service only reads, so `DISCOVERY_DATABASE_URL` may name a PostgreSQL replica; without
-it, DATABASE_URL (the primary) is used.
+Public pages, feeds and search only read, so `DISCOVERY_DATABASE_URL` may name a PostgreSQL
+replica (without it, DATABASE_URL is used); people's sessions and plans are written to
+DATABASE_URL, the primary, and read from it too (a person sees their own change at once).
 """
 
 from __future__ import annotations
@@ -29,6 +31,25 @@ class DiscoveryRateLimits(BaseSettings):
     per_ip: int = Field(default=1200, ge=1)
 
 
+class PeopleSettings(BaseSettings):
+    """People's accounts: sessions, sign-in limits, password hashing cost."""
+
+    model_config = SettingsConfigDict(env_prefix="PEOPLE_", frozen=True)
+
+    session_days: int = Field(default=30, ge=1, le=365)
+    # Sign-in attempts per window (DISCOVERY_RATE_LIMIT_WINDOW_SECONDS) per client IP and
+    # per e-mail address, for all replicas together.
+    signin_per_ip: int = Field(default=30, ge=1)
+    signin_per_email: int = Field(default=10, ge=1)
+    # Consecutive wrong passwords that pause an account's sign-in, and for how long.
+    lockout_failures: int = Field(default=5, ge=1)
+    lockout_minutes: int = Field(default=15, ge=1)
+    # argon2id cost: OWASP's baseline by default (19 MiB, 2 passes, 1 lane).
+    password_time_cost: int = Field(default=2, ge=1)
+    password_memory_kib: int = Field(default=19_456, ge=8_192)
+    password_parallelism: int = Field(default=1, ge=1)
+
+
 class DiscoverySettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DISCOVERY_", frozen=True)
 
@@ -49,5 +70,7 @@ class DiscoverySettings(BaseSettings):
     lag_interval_seconds: float = Field(default=10.0, gt=0)
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     database: ReplicaDatabaseSettings = Field(default_factory=ReplicaDatabaseSettings)
+    primary_database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    people: PeopleSettings = Field(default_factory=PeopleSettings)
     log: LogSettings = Field(default_factory=LogSettings)
     rate_limits: DiscoveryRateLimits = Field(default_factory=DiscoveryRateLimits)

@@ -14,12 +14,16 @@ class Topic(StrEnum):
     # Every applied change of an event, keyed by event id, in apply order; compacted, so it
     # also holds the latest state of every event for a consumer that starts from scratch.
     EVENT_CHANGES = "pinned.event-changes.v1"
+    # Reminders that fell due, keyed by person id: scheduler -> notifier -> inbox.
+    NOTIFICATIONS = "pinned.notifications.v1"
 
 
 class ConsumerGroup(StrEnum):
     PUBLISHER = "pinned-publisher"
     AUDITOR = "pinned-auditor"
     PROJECTOR = "pinned-discovery-projector"
+    # Reads the change stream (events moving, cancelled, their capacity) and notifications.
+    NOTIFIER = "pinned-notifier"
 
 
 @dataclass(frozen=True)
@@ -52,4 +56,6 @@ TOPIC_SPECS: tuple[TopicSpec, ...] = (
         cleanup_policy="compact",
         min_compaction_lag_ms=1 * _DAY_MS,
     ),
+    # A week: a notifier down that long still delivers every reminder (late) on its return.
+    TopicSpec(Topic.NOTIFICATIONS, partitions=12, retention_ms=7 * _DAY_MS),
 )

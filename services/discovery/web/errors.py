@@ -26,11 +26,13 @@ class PublicError(Exception):
         *,
         field: str | None = None,
         headers: Mapping[str, str] | None = None,
+        fields: list[dict[str, str]] | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
         self.headers = dict(headers or {})
+        self.fields = fields  # each {path, code, message}; for a body that does not validate
 
 
 class InvalidParameter(PublicError):
@@ -54,6 +56,47 @@ class RateLimited(PublicError):
             f"{headers.get('Retry-After', 'a few')} seconds.",
             headers=headers,
         )
+
+
+class Unauthenticated(PublicError):
+    """No session, or one that is unknown, expired or revoked: the same answer for all."""
+
+    status, code = 401, "unauthenticated"
+
+    def __init__(self, message: str = "Sign in first: send `Authorization: Bearer <session "
+                 "token>` (from POST /api/people/v1/sessions).") -> None:  # fmt: skip
+        super().__init__(message, headers={"WWW-Authenticate": 'Bearer realm="people"'})
+
+
+class Forbidden(PublicError):
+    status, code = 403, "forbidden"
+
+
+class Conflict(PublicError):
+    status = 409
+
+    def __init__(self, code: str, message: str, field: str | None = None) -> None:
+        super().__init__(message, field=field)
+        self.code = code
+
+
+class InvalidBody(PublicError):
+    status, code = 422, "validation_failed"
+
+    def __init__(self, fields: list[dict[str, str]]) -> None:
+        names = ", ".join(sorted({f["path"] for f in fields}))
+        super().__init__(f"The request body is invalid; fix these fields: {names}.", fields=fields)
+
+
+class UnsupportedMediaType(PublicError):
+    status, code = 415, "unsupported_media_type"
+
+
+class TooManyAttempts(PublicError):
+    status, code = 429, "too_many_signin_attempts"
+
+    def __init__(self, retry_after: int, message: str) -> None:
+        super().__init__(message, headers={"Retry-After": str(max(1, retry_after))})
 
 
 class Unavailable(PublicError):
@@ -81,7 +124,9 @@ def error_response(request: Request, error: PublicError) -> Response:
             "requestId": getattr(request.state, "request_id", None),
         }
     }
-    if error.field is not None:
+    if error.fields:
+        body["error"]["fields"] = error.fields
+    elif error.field is not None:
         problem = getattr(error, "problem", error.message)
         body["error"]["fields"] = [{"path": error.field, "code": "invalid", "message": problem}]
     return JSONResponse(body, status_code=error.status, headers=headers)
@@ -95,7 +140,7 @@ async def _public(request: Request, exc: Exception) -> Response:
 async def _http(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if exc.status_code == 405:
-        error = PublicError(f"{request.method} is not allowed here; pages and feeds are read-only.")
+        error = PublicError(f"{request.method} is not allowed on {request.url.path}.")
         error.status, error.code = 405, "method_not_allowed"
         return error_response(request, error)
     return error_response(request, NotFound(f"Nothing is published at {request.url.path}."))

@@ -13,6 +13,8 @@ from services.discovery.queries.store import EventPage
 from services.discovery.web.context import base_url, context
 from services.discovery.web.errors import NotFound
 from services.discovery.web.params import known_place, search_query
+from services.discovery.web.people_pages import viewer
+from services.discovery.web.plan_views import my_plan, public_attendance
 from services.discovery.web.views import json_ld, script_json
 
 HOME_CHANNELS = 50
@@ -21,7 +23,9 @@ HOME_CHANNELS = 50
 async def home(request: Request) -> Response:
     ctx = context(request)
     channels = await ctx.store.public_channels(None, None, HOME_CHANNELS)
-    return ctx.pages.render("home.html", {"channels": channels, "params": {}})
+    return ctx.pages.render(
+        "home.html", {"channels": channels, "params": {}, "viewer": await viewer(request)}
+    )
 
 
 async def search(request: Request) -> Response:
@@ -30,7 +34,8 @@ async def search(request: Request) -> Response:
     page = await ctx.store.search(query, base_url(request))
     place = known_place(query.place_id) if query.place_id else None
     return ctx.pages.render(
-        "search.html", _listing(request, query, page) | {"place": place, "title": "Search"}
+        "search.html",
+        await _listing(request, query, page) | {"place": place, "title": "Search"},
     )
 
 
@@ -42,9 +47,8 @@ async def city(request: Request) -> Response:
     query = search_query(request.query_params, place_id=place.id)
     page = await ctx.store.search(query, base_url(request))
     feeds = f"/feeds/cities/{place.id}"
-    return ctx.pages.render(
-        "city.html", _listing(request, query, page) | {"place": place, "feeds": feeds}
-    )
+    extra = {"place": place, "feeds": feeds, "follow": ("city", place.id)}
+    return ctx.pages.render("city.html", await _listing(request, query, page) | extra)
 
 
 async def channel(request: Request) -> Response:
@@ -55,9 +59,8 @@ async def channel(request: Request) -> Response:
     query = search_query(request.query_params, channel_id=found["id"]).linked()
     page = await ctx.store.search(query, base_url(request))
     feeds = f"/feeds/channels/{found['slug']}"
-    return ctx.pages.render(
-        "channel.html", _listing(request, query, page) | {"channel": found, "feeds": feeds}
-    )
+    extra = {"channel": found, "feeds": feeds, "follow": ("channel", found["slug"])}
+    return ctx.pages.render("channel.html", await _listing(request, query, page) | extra)
 
 
 async def event(request: Request) -> Response:
@@ -67,6 +70,7 @@ async def event(request: Request) -> Response:
     row = await ctx.store.event(event_id, base)
     if row is None:
         raise NotFound("This event is not published (or no longer public).")
+    me = await viewer(request)
     return ctx.pages.render(
         "event.html",
         {
@@ -74,11 +78,14 @@ async def event(request: Request) -> Response:
             "event": json.loads(row["public"]),
             "json_ld": script_json(json_ld(row, base)),
             "params": {},
+            "viewer": me,
+            "attendance": await public_attendance(ctx.pool, event_id),
+            "plan": await my_plan(ctx.primary, me["person"], event_id) if me else None,
         },
     )
 
 
-def _listing(request: Request, query: SearchQuery, page: EventPage) -> dict[str, object]:
+async def _listing(request: Request, query: SearchQuery, page: EventPage) -> dict[str, object]:
     params = dict(request.query_params)
     params.pop("cursor", None)
     cursor = encode_cursor(query, page.next_position) if page.next_position else None
@@ -87,4 +94,5 @@ def _listing(request: Request, query: SearchQuery, page: EventPage) -> dict[str,
         "query": query,
         "params": params,
         "next_cursor": cursor,
+        "viewer": await viewer(request),
     }

@@ -1,0 +1,111 @@
+"""Request bodies of the people API, validated once at the edge.
+
+Every model refuses unknown fields: a body that tries to set an id, an owner, a lock or
+another person's anything is a 422 naming the field, never silently applied (mass
+assignment).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from starlette.requests import Request
+
+from services.discovery.web.errors import InvalidBody, UnsupportedMediaType
+from shared.domain.attendance import Answer
+from shared.domain.reminders import ReminderMinutes
+
+MAX_BODY_BYTES = 16_384
+
+Email = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+    ),
+]
+# NIST SP 800-63B: at least 8 characters, no composition rules; the upper bound keeps a
+# hash's input bounded.
+Password = Annotated[str, StringConstraints(min_length=8, max_length=256)]
+DisplayName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SignUp(_Body):
+    email: Email
+    password: Password
+    displayName: DisplayName
+
+
+class SignIn(_Body):
+    email: Email
+    password: Annotated[str, StringConstraints(min_length=1, max_length=256)]
+
+
+class ProfileChange(_Body):
+    displayName: DisplayName | None = None
+    sharePlans: bool | None = Field(
+        default=None, description="friends see the events you go to or are interested in"
+    )
+
+
+class AccountDeletion(_Body):
+    password: Annotated[str, StringConstraints(min_length=1, max_length=256)]
+
+
+class Rsvp(_Body):
+    status: Answer
+
+
+class ReminderDefaults(_Body):
+    minutesBefore: ReminderMinutes
+
+
+class EventReminders(_Body):
+    minutesBefore: ReminderMinutes
+
+
+class ReadState(_Body):
+    read: bool
+
+
+class FriendRequest(_Body):
+    email: Email
+
+
+FollowKind = Literal["channel", "city", "classification"]
+
+B = TypeVar("B", bound=BaseModel)
+
+
+async def read_body(request: Request, model: type[B]) -> B:
+    """The JSON body as `model`; 415 for another media type, 422 naming each bad field."""
+    if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
+        raise UnsupportedMediaType("Send the body as JSON (Content-Type: application/json).")
+    raw = await request.body()
+    if len(raw) > MAX_BODY_BYTES:
+        raise InvalidBody([_field("body", "too_large", f"at most {MAX_BODY_BYTES} bytes")])
+    try:
+        payload = json.loads(raw or b"null")
+    except ValueError:
+        raise InvalidBody([_field("body", "invalid_json", "is not valid JSON")]) from None
+    return validate(model, payload)
+
+
+def validate(model: type[B], payload: object) -> B:
+    try:
+        return model.model_validate(payload)
+    except ValidationError as exc:
+        fields = [
+            _field(".".join(str(p) for p in err["loc"]) or "body", err["type"], err["msg"])
+            for err in exc.errors(include_url=False)
+        ]
+        raise InvalidBody(fields) from None
+
+
+def _field(path: str, code: str, message: str) -> dict[str, str]:
+    return {"path": path, "code": code, "message": message}

@@ -1,0 +1,249 @@
+"""The people pages: sign up, sign in, the account page (plans, reminders, sharing, the
+calendar URL, deleting the account), the inbox, and the forms event, city and channel pages
+post (save, RSVP, follow). No script runs: plain forms, each answered with a redirect.
+
+The session lives in an HttpOnly, SameSite=Lax cookie; every form of a signed-in person
+carries a CSRF token derived from the session, and the sign-in and sign-up forms, before
+any session exists, a double-submit token, so another site can post none of them.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import uuid
+from typing import Any
+from urllib.parse import quote
+
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from services.discovery.people.auth import (
+    CSRF_FIELD,
+    clear_session_cookie,
+    form_session,
+    page_session,
+    set_session_cookie,
+)
+from services.discovery.people.secrets import same_secret
+from services.discovery.people.store import Session
+from services.discovery.planning import feed, inbox, lists, rsvp
+from services.discovery.web.bodies import SignIn, SignUp, validate
+from services.discovery.web.calendar_routes import issue_calendar_url
+from services.discovery.web.context import base_url, client_ip, context, request_id
+from services.discovery.web.errors import Forbidden, PublicError
+
+LOGIN_CSRF_COOKIE = "pinned_people_csrf"
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        Route("/signup", signup_page, methods=["GET"]),
+        Route("/signup", signup, methods=["POST"]),
+        Route("/signin", signin_page, methods=["GET"]),
+        Route("/signin", signin, methods=["POST"]),
+        Route("/signout", signout, methods=["POST"]),
+        Route("/me", account, methods=["GET"]),
+        Route("/me/inbox", inbox_page, methods=["GET"]),
+        Route("/me/inbox/read", read_notices, methods=["POST"]),
+        Route("/me/calendar-url", calendar_url, methods=["POST"]),
+        Route("/me/sharing", sharing, methods=["POST"]),
+        Route("/events/{eventId:uuid}/save", save_form, methods=["POST"]),
+        Route("/events/{eventId:uuid}/rsvp", rsvp_form, methods=["POST"]),
+        Route("/follows", follow_form, methods=["POST"]),
+    ]
+
+
+async def viewer(request: Request) -> dict[str, Any] | None:
+    """The signed-in person as pages show them (with the forms' CSRF token), or None."""
+    found = await page_session(request)
+    if found is None:
+        return None
+    session, csrf = found
+    unread = await inbox.unread_count(context(request).primary, session.person.id)
+    return {"person": session.person, "csrf": csrf, "unread": unread}
+
+
+def _safe_next(raw: str | None) -> str:
+    """Only a path on this site: never an open redirect."""
+    if raw and raw.startswith("/") and not raw.startswith("//") and "\\" not in raw:
+        return raw
+    return "/me"
+
+
+def _login_form(request: Request, page: str, error: str | None = None, status: int = 200
+                ) -> Response:  # fmt: skip
+    token = request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(32)
+    nxt = _safe_next(request.query_params.get("next"))
+    response = context(request).pages.render(
+        page, {"csrf": token, "next": nxt, "error": error}, status=status
+    )
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        path="/",
+        secure=request.url.scheme == "https",
+    )
+    return response
+
+
+async def _login_post(request: Request) -> FormData:
+    form = await request.form()
+    expected = request.cookies.get(LOGIN_CSRF_COOKIE) or ""
+    given = str(form.get(CSRF_FIELD) or "")
+    if not expected or not same_secret(given, expected):
+        raise Forbidden("This form has expired; reload the page and try again.")
+    return form
+
+
+async def signup_page(request: Request) -> Response:
+    return _login_form(request, "signup.html")
+
+
+async def signin_page(request: Request) -> Response:
+    return _login_form(request, "signin.html")
+
+
+async def signup(request: Request) -> Response:
+    form = await _login_post(request)
+    try:
+        body = validate(SignUp, {k: form.get(k) for k in ("email", "password", "displayName")})
+        issued = await context(request).accounts.sign_up(
+            body, request.headers.get("user-agent"), request_id(request)
+        )
+    except PublicError as exc:
+        return _login_form(request, "signup.html", _problem(exc), status=exc.status)
+    return _signed_in(request, issued.token, _safe_next(str(form.get("next") or "")))
+
+
+async def signin(request: Request) -> Response:
+    form = await _login_post(request)
+    try:
+        body = validate(SignIn, {k: form.get(k) for k in ("email", "password")})
+        issued = await context(request).accounts.sign_in(
+            body, client_ip(request), request.headers.get("user-agent"), request_id(request)
+        )
+    except PublicError as exc:
+        return _login_form(request, "signin.html", _problem(exc), status=exc.status)
+    return _signed_in(request, issued.token, _safe_next(str(form.get("next") or "")))
+
+
+def _problem(exc: PublicError) -> str:
+    if exc.fields:
+        return "Check " + ", ".join(f"{f['path']}: {f['message']}" for f in exc.fields)
+    return exc.message
+
+
+def _signed_in(request: Request, token: str, nxt: str) -> Response:
+    response = RedirectResponse(nxt, status_code=303)
+    set_session_cookie(request, response, token, context(request).settings.people.session_days)
+    return response
+
+
+async def _posted(request: Request) -> tuple[Session, FormData]:
+    form = await request.form()
+    session = await form_session(request, str(form.get(CSRF_FIELD) or ""))
+    return session, form
+
+
+async def signout(request: Request) -> Response:
+    session, _ = await _posted(request)
+    await context(request).people.revoke(session.person.id, session.id)
+    response = RedirectResponse("/", status_code=303)
+    clear_session_cookie(response)
+    return response
+
+
+async def account(request: Request, issued_calendar_url: str | None = None) -> Response:
+    me = await viewer(request)
+    if me is None:
+        return RedirectResponse("/signin?next=" + quote("/me"), status_code=303)
+    ctx = context(request)
+    person = me["person"]
+    base = base_url(request)
+    planned = await lists.answered(ctx.primary, person.id, None, 100, base)
+    saved = await lists.saved(ctx.primary, person.id, None, 100, base)
+    follows = await feed.follows(ctx.primary, person.id)
+    return ctx.pages.render(
+        "account.html",
+        {
+            "viewer": me,
+            "planned": _events(planned),
+            "saved": _events(saved),
+            "follows": follows,
+            "calendar_url": issued_calendar_url,
+        },
+    )
+
+
+def _events(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{**json.loads(row["public"]), "rsvp": row.get("rsvp")} for row in rows]
+
+
+async def calendar_url(request: Request) -> Response:
+    """Shows the new secret URL once, on the account page itself (no redirect: it is not
+    stored anywhere it could be shown again)."""
+    session, _ = await _posted(request)
+    url = await issue_calendar_url(request, session.person.id)
+    return await account(request, issued_calendar_url=url)
+
+
+async def sharing(request: Request) -> Response:
+    session, form = await _posted(request)
+    share = str(form.get("share")) == "on"
+    await context(request).people.update(session.person.id, None, share)
+    return RedirectResponse("/me", status_code=303)
+
+
+async def inbox_page(request: Request) -> Response:
+    me = await viewer(request)
+    if me is None:
+        return RedirectResponse("/signin?next=" + quote("/me/inbox"), status_code=303)
+    rows = await inbox.page(context(request).primary, me["person"].id, False, None, 100)
+    notices = [inbox.notice_view(row) for row in rows[:100]]
+    return context(request).pages.render("inbox.html", {"viewer": me, "notices": notices})
+
+
+async def read_notices(request: Request) -> Response:
+    session, _ = await _posted(request)
+    await inbox.mark_all(context(request).primary, session.person.id)
+    return RedirectResponse("/me/inbox", status_code=303)
+
+
+async def save_form(request: Request) -> Response:
+    session, form = await _posted(request)
+    event_id: uuid.UUID = request.path_params["eventId"]
+    async with context(request).primary.acquire() as conn, conn.transaction():
+        if str(form.get("saved")) == "false":
+            await rsvp.unsave(conn, session.person.id, event_id)
+        else:
+            await rsvp.save(conn, session.person.id, event_id)
+    return RedirectResponse(f"/events/{event_id}", status_code=303)
+
+
+async def rsvp_form(request: Request) -> Response:
+    session, form = await _posted(request)
+    event_id: uuid.UUID = request.path_params["eventId"]
+    status = str(form.get("status") or "")
+    answer = status if status in ("going", "interested", "not_going") else None
+    async with context(request).primary.acquire() as conn, conn.transaction():
+        await rsvp.respond(conn, session.person.id, event_id, answer)  # type: ignore[arg-type]
+    return RedirectResponse(f"/events/{event_id}", status_code=303)
+
+
+async def follow_form(request: Request) -> Response:
+    session, form = await _posted(request)
+    kind, target = str(form.get("kind") or ""), str(form.get("target") or "")
+    back = _safe_next(str(form.get("next") or ""))
+    if kind not in ("channel", "city", "classification"):
+        raise Forbidden("Follow a channel, a city or a classification.")
+    pool = context(request).primary
+    if str(form.get("follow")) == "false":
+        await feed.unfollow(pool, session.person.id, kind, target)
+    else:
+        await feed.follow(pool, session.person.id, kind, target)
+    return RedirectResponse(back, status_code=303)

@@ -1,0 +1,68 @@
+"""The people API's routes (`/api/people/v1`): accounts and sessions, then planning."""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute, Route
+
+from services.discovery.web import calendar_routes, people_api, plans_api
+
+
+def routes() -> list[BaseRoute]:
+    me = f"{people_api.PEOPLE_API}/me"
+    event = f"{people_api.PEOPLE_API}/events/{{eventId:uuid}}"
+    return [
+        Route(f"{people_api.PEOPLE_API}/people", people_api.sign_up, methods=["POST"]),
+        Route(f"{people_api.PEOPLE_API}/sessions", people_api.sign_in, methods=["POST"]),
+        Route(f"{people_api.PEOPLE_API}/sessions/current", people_api.sign_out, methods=["DELETE"]),
+        Route(me, people_api.me, methods=["GET"]),
+        Route(me, people_api.change_me, methods=["PATCH"]),
+        Route(me, people_api.delete_me, methods=["DELETE"]),
+        Route(f"{me}/sessions", people_api.sessions, methods=["GET"]),
+        Route(f"{me}/sessions", people_api.revoke_all_sessions, methods=["DELETE"]),
+        Route(f"{me}/sessions/{{sessionId:uuid}}", people_api.revoke_session, methods=["DELETE"]),
+        Route(f"{me}/follows", plans_api.my_follows, methods=["GET"]),
+        Route(f"{me}/follows/{{kind}}/{{target}}", plans_api.follow, methods=["PUT"]),
+        Route(f"{me}/follows/{{kind}}/{{target}}", plans_api.unfollow, methods=["DELETE"]),
+        Route(f"{me}/feed", plans_api.my_feed, methods=["GET"]),
+        Route(f"{me}/saves", plans_api.my_saves, methods=["GET"]),
+        Route(f"{me}/saves/{{eventId:uuid}}", plans_api.save, methods=["PUT"]),
+        Route(f"{me}/saves/{{eventId:uuid}}", plans_api.unsave, methods=["DELETE"]),
+        Route(f"{me}/rsvps", plans_api.my_rsvps, methods=["GET"]),
+        Route(f"{me}/rsvps/{{eventId:uuid}}", plans_api.answer, methods=["PUT"]),
+        Route(f"{me}/rsvps/{{eventId:uuid}}", plans_api.withdraw, methods=["DELETE"]),
+        Route(f"{me}/reminders", plans_api.my_reminders, methods=["GET"]),
+        Route(f"{me}/reminders", plans_api.set_reminder_defaults, methods=["PUT"]),
+        Route(
+            f"{me}/reminders/events/{{eventId:uuid}}",
+            plans_api.set_event_reminders,
+            methods=["PUT"],
+        ),
+        Route(
+            f"{me}/reminders/events/{{eventId:uuid}}",
+            plans_api.reset_event_reminders,
+            methods=["DELETE"],
+        ),
+        Route(f"{me}/notifications", plans_api.my_notifications, methods=["GET"]),
+        Route(f"{me}/notifications/read-all", plans_api.mark_all_read, methods=["POST"]),
+        Route(
+            f"{me}/notifications/{{notificationId:uuid}}",
+            plans_api.mark_notification,
+            methods=["PATCH"],
+        ),
+        Route(f"{me}/calendar-url", calendar_routes.new_calendar_url, methods=["POST"]),
+        Route(f"{me}/calendar-url", calendar_routes.revoke_calendar_url, methods=["DELETE"]),
+        Route(f"{me}/calendar.ics", calendar_routes.my_calendar, methods=["GET"]),
+        Route(f"{me}/friends", plans_api.my_friends, methods=["GET"]),
+        Route(f"{me}/friends/{{personId:int}}", plans_api.remove_friend, methods=["DELETE"]),
+        Route(f"{me}/friend-requests", plans_api.friend_requests, methods=["GET"]),
+        Route(f"{me}/friend-requests", plans_api.ask_friend, methods=["POST"]),
+        Route(
+            f"{me}/friend-requests/{{requestId:uuid}}/accept",
+            plans_api.accept_friend,
+            methods=["POST"],
+        ),
+        Route(
+            f"{me}/friend-requests/{{requestId:uuid}}", plans_api.decline_friend, methods=["DELETE"]
+        ),
+        Route(f"{event}/friends", plans_api.friends_at_event, methods=["GET"]),
+    ]
