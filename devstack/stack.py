@@ -22,7 +22,7 @@ from shared.adapters.postgres import apply_migrations
 from shared.core.settings import KafkaSettings
 
 ROOT = Path(__file__).resolve().parent.parent
-SERVICES = ("gateway", "publisher", "auditor", "projector", "discovery")
+SERVICES = ("gateway", "publisher", "auditor", "projector", "discovery", "scheduler", "notifier")
 # A service's module when it is not `services.<name>`: the projector is part of discovery.
 MODULES = {"projector": "services.discovery.projector"}
 
@@ -83,6 +83,8 @@ RUN = StackProfile(
         "auditor": 8082,
         "projector": 8084,
         "discovery": 8083,
+        "scheduler": 8085,
+        "notifier": 8086,
     },
     fresh_data=False,
 )
@@ -97,6 +99,8 @@ TEST = StackProfile(
         "auditor": 18082,
         "projector": 18084,
         "discovery": 18083,
+        "scheduler": 18085,
+        "notifier": 18086,
     },
     fresh_data=True,
 )
@@ -112,6 +116,8 @@ BENCH = StackProfile(
         "projector": 28084,
         # 28083 would put its bench replica (+10) on 28093, 1,000 from Kafka's 29093.
         "discovery": 28086,
+        "scheduler": 28085,
+        "notifier": 28087,
     },
     fresh_data=True,
 )
@@ -127,6 +133,8 @@ CHAOS = StackProfile(
         "auditor": 24282,
         "projector": 24285,
         "discovery": 24284,  # 24283 is the chaos run's second publisher
+        "scheduler": 24286,
+        "notifier": 24287,
     },
     fresh_data=True,
 )

@@ -154,3 +154,31 @@ FEED_REQUESTS = Counter(
     "Feed requests by format and whether the feed was served from cache or built.",
     ["format", "result"],
 )
+NOTICES_DELIVERED = Counter(
+    "pinned_notifier_notices_total",
+    "Notices written to people's inboxes by the notifier, by kind (reminder, event_moved, "
+    "event_cancelled, waitlist_promoted); a notice delivered again is not counted.",
+    ["kind"],
+)
+PLAN_CHANGES = Counter(
+    "pinned_notifier_event_changes_total",
+    "Change records the notifier handled, by result (applied: planning moved to this "
+    "version; older: it already held this version or a newer one).",
+    ["result"],
+)
+REMINDERS_EMITTED = Counter(
+    "pinned_scheduler_reminders_total",
+    "Due reminders the scheduler handled, by result (sent: on the notifications topic; "
+    "skipped: the event had started by then). A batch sent again after a crash counts again.",
+    ["result"],
+)
+REMINDER_LATENESS = Histogram(
+    "pinned_scheduler_reminder_lateness_seconds",
+    "From a reminder's due instant to the broker acknowledging it, on the scheduler's clock.",
+    buckets=(0.1, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 3600.0),
+)
+SCHEDULER_CLOCK = Gauge(
+    "pinned_scheduler_clock_timestamp_seconds",
+    "The scheduler's clock (Unix seconds) at its last completed pass over due reminders: "
+    "falling behind the wall clock means reminders are not going out.",
+)

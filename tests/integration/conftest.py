@@ -14,6 +14,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -26,6 +27,7 @@ from shared.domain.api_keys import OWNER_SCOPES, PUBLIC_SCOPES, Scope
 from tests.examples import docs_example
 
 ALL_SCOPES = PUBLIC_SCOPES
+SCHEDULER_CLOCK_FILE = TEST.base_dir / "scheduler-clock"
 # Small batches so a crash test finds the publisher mid-backlog; limits out of the way of
 # tests that send a lot (the rate-limit test runs gateways of its own with small limits).
 SERVICES_TEST_ENV = {
@@ -39,6 +41,10 @@ SERVICES_TEST_ENV = {
     "RATE_LIMIT_WEBHOOK_PER_INTEGRATION": "100000000",
     "DISCOVERY_RATE_LIMIT_PER_IP": "100000000",
     "DISCOVERY_LAG_INTERVAL_SECONDS": "1",
+    "PEOPLE_SIGNIN_PER_IP": "100000000",
+    # Tests move the scheduler's clock by writing this file (scheduler_clock fixture).
+    "SCHEDULER_CLOCK_FILE": str(SCHEDULER_CLOCK_FILE),
+    "SCHEDULER_POLL_SECONDS": "0.2",
 }
 
 
@@ -61,6 +67,13 @@ def services(stack: Servers) -> Iterator[dict[str, ServiceProcess]]:
     finally:
         for process in started.values():
             process.stop()
+
+
+@pytest.fixture
+def scheduler_clock(services: dict[str, ServiceProcess]) -> Iterator[Path]:
+    """The stack's scheduler clock file; the system clock again after the test."""
+    yield SCHEDULER_CLOCK_FILE
+    SCHEDULER_CLOCK_FILE.unlink(missing_ok=True)
 
 
 @pytest.fixture(scope="session")

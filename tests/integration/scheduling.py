@@ -1,0 +1,22 @@
+"""Driving the scheduler's clock in tests: write the instant to its clock file, then wait
+until the scheduler has finished a pass at that instant (its clock gauge), so a test can
+assert that nothing was sent yet without sleeping and hoping."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from devstack.stack import ServiceProcess
+from tests.integration.conftest import eventually, sample, scrape
+
+
+async def move_clock(scheduler: ServiceProcess, clock_file: Path, instant: datetime) -> None:
+    clock_file.parent.mkdir(parents=True, exist_ok=True)
+    clock_file.write_text(instant.isoformat())
+
+    async def passed() -> bool:
+        seen = sample(await scrape(scheduler), "pinned_scheduler_clock_timestamp_seconds")
+        return seen >= instant.timestamp()
+
+    await eventually(passed, within=20)
