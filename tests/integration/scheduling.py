@@ -4,6 +4,7 @@ assert that nothing was sent yet without sleeping and hoping."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from pathlib import Path
 
@@ -11,9 +12,13 @@ from devstack.stack import ServiceProcess
 from tests.integration.conftest import eventually, sample, scrape
 
 
-async def move_clock(scheduler: ServiceProcess, clock_file: Path, instant: datetime) -> None:
+def write_clock(clock_file: Path, instant: datetime) -> None:
     clock_file.parent.mkdir(parents=True, exist_ok=True)
     clock_file.write_text(instant.isoformat())
+
+
+async def move_clock(scheduler: ServiceProcess, clock_file: Path, instant: datetime) -> None:
+    await asyncio.to_thread(write_clock, clock_file, instant)
 
     async def passed() -> bool:
         seen = sample(await scrape(scheduler), "pinned_scheduler_clock_timestamp_seconds")
