@@ -29,11 +29,12 @@ from services.discovery.people.auth import (
 )
 from services.discovery.people.secrets import same_secret
 from services.discovery.people.store import Session
-from services.discovery.planning import feed, inbox, lists, rsvp
+from services.discovery.planning import feed, friends, inbox, lists, rsvp
 from services.discovery.web.bodies import SignIn, SignUp, validate
 from services.discovery.web.calendar_routes import issue_calendar_url
 from services.discovery.web.context import base_url, client_ip, context, request_id
 from services.discovery.web.errors import Forbidden, PublicError
+from shared.domain.attendance import PLANNING
 
 LOGIN_CSRF_COOKIE = "pinned_people_csrf"
 
@@ -50,6 +51,7 @@ def routes() -> list[BaseRoute]:
         Route("/me/inbox/read", read_notices, methods=["POST"]),
         Route("/me/calendar-url", calendar_url, methods=["POST"]),
         Route("/me/sharing", sharing, methods=["POST"]),
+        Route("/me/friend-requests/{requestId:uuid}/accept", accept_friend, methods=["POST"]),
         Route("/events/{eventId:uuid}/save", save_form, methods=["POST"]),
         Route("/events/{eventId:uuid}/rsvp", rsvp_form, methods=["POST"]),
         Route("/follows", follow_form, methods=["POST"]),
@@ -165,16 +167,17 @@ async def account(request: Request, issued_calendar_url: str | None = None) -> R
     ctx = context(request)
     person = me["person"]
     base = base_url(request)
-    planned = await lists.answered(ctx.primary, person.id, None, 100, base)
+    answered = await lists.answered(ctx.primary, person.id, None, 100, base)
     saved = await lists.saved(ctx.primary, person.id, None, 100, base)
-    follows = await feed.follows(ctx.primary, person.id)
     return ctx.pages.render(
         "account.html",
         {
             "viewer": me,
-            "planned": _events(planned),
+            "planned": [e for e in _events(answered) if e["rsvp"] in PLANNING],
             "saved": _events(saved),
-            "follows": follows,
+            "follows": await feed.follows(ctx.primary, person.id),
+            "friends": await friends.friends(ctx.primary, person.id),
+            "requests": await friends.incoming(ctx.primary, person.id),
             "calendar_url": issued_calendar_url,
         },
     )
@@ -196,6 +199,15 @@ async def sharing(request: Request) -> Response:
     session, form = await _posted(request)
     share = str(form.get("share")) == "on"
     await context(request).people.update(session.person.id, None, share)
+    return RedirectResponse("/me", status_code=303)
+
+
+async def accept_friend(request: Request) -> Response:
+    session, _ = await _posted(request)
+    request_id: uuid.UUID = request.path_params["requestId"]
+    person = session.person
+    async with context(request).primary.acquire() as conn, conn.transaction():
+        await friends.accept(conn, person.id, person.display_name, request_id)
     return RedirectResponse("/me", status_code=303)
 
 
