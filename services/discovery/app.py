@@ -89,7 +89,10 @@ def create_app(settings: DiscoverySettings) -> Starlette:
         lag = LagMonitor(
             settings.kafka,
             settings.lag_interval_seconds,
-            watched={ConsumerGroup.PROJECTOR: (Topic.EVENT_CHANGES,)},
+            watched={
+                ConsumerGroup.PROJECTOR: (Topic.EVENT_CHANGES,),
+                ConsumerGroup.NOTIFIER: (Topic.EVENT_CHANGES, Topic.NOTIFICATIONS),
+            },
         )
         lag_started = await _start_quietly(lag)
         limits = settings.rate_limits

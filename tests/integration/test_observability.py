@@ -55,6 +55,15 @@ EXPECTED = {
         "pinned_discovery_feed_build_seconds", "pinned_discovery_feed_requests_total",
         "pinned_consumer_group_lag_messages", "pinned_db_pool_connections",
     },
+    "scheduler": {
+        "pinned_scheduler_reminders_total", "pinned_scheduler_reminder_lateness_seconds",
+        "pinned_scheduler_clock_timestamp_seconds", "pinned_db_pool_connections",
+    },
+    "notifier": {
+        "pinned_notifier_notices_total", "pinned_notifier_event_changes_total",
+        "pinned_consumer_lag_messages", "pinned_consumer_batch_duration_seconds",
+        "pinned_db_pool_connections",
+    },
 }  # fmt: skip
 EXPECTED["publisher"] |= {"pinned_change_records_relayed_total",
                           "pinned_change_outbox_oldest_age_seconds"}  # fmt: skip

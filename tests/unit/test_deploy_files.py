@@ -17,7 +17,9 @@ from services.auditor.settings import AuditorSettings
 from services.discovery.projector.settings import ProjectorSettings
 from services.discovery.settings import DiscoverySettings
 from services.gateway.settings import GatewaySettings
+from services.notifier.settings import NotifierSettings
 from services.publisher.settings import PublisherSettings
+from services.scheduler.settings import SchedulerSettings
 from shared.runtime.ops_http import ops_routes
 from tests.config_variables import settings_variables
 
@@ -33,6 +35,8 @@ SETTINGS = {
     "auditor": AuditorSettings,
     "projector": ProjectorSettings,
     "discovery": DiscoverySettings,
+    "scheduler": SchedulerSettings,
+    "notifier": NotifierSettings,
 }
 
 
