@@ -36,10 +36,10 @@ from services.discovery.web.middleware import PublicEdge
 from services.discovery.web.render import Pages
 from shared.adapters.postgres import create_pool, ping
 from shared.adapters.rate_limits import RateLimiter
-from shared.contracts.topics import ConsumerGroup, Topic
+from shared.contracts.topics import ConsumerGroup
 from shared.core.heap import freeze_startup_objects
 from shared.domain.places import catalog as place_catalog
-from shared.runtime.lag import LagMonitor
+from shared.runtime.lag import WATCHED, LagMonitor
 from shared.runtime.ops_http import Check, observe_pool, ops_routes
 
 log = structlog.get_logger(__name__)
@@ -49,6 +49,9 @@ STATIC = Path(__file__).resolve().parent / "static"
 # events a word, a place or a date range matches (a rare word wants the text index, a common
 # one the start index), and once chosen it would stick. Plan each search with its values.
 PLANNING = {"plan_cache_mode": "force_custom_plan"}
+# The consumers whose lag people feel: pages and feeds (projector), inbox and reminders
+# (notifier).
+PEOPLE_FACING_GROUPS = (ConsumerGroup.PROJECTOR, ConsumerGroup.NOTIFIER)
 
 
 def routes() -> list[BaseRoute]:
@@ -89,10 +92,7 @@ def create_app(settings: DiscoverySettings) -> Starlette:
         lag = LagMonitor(
             settings.kafka,
             settings.lag_interval_seconds,
-            watched={
-                ConsumerGroup.PROJECTOR: (Topic.EVENT_CHANGES,),
-                ConsumerGroup.NOTIFIER: (Topic.EVENT_CHANGES, Topic.NOTIFICATIONS),
-            },
+            watched={group: WATCHED[group] for group in PEOPLE_FACING_GROUPS},
         )
         lag_started = await _start_quietly(lag)
         limits = settings.rate_limits

@@ -23,6 +23,7 @@ WATCHED: dict[ConsumerGroup, tuple[Topic, ...]] = {
     ConsumerGroup.PUBLISHER: (Topic.INGEST,),
     ConsumerGroup.AUDITOR: (Topic.AUDIT,),
     ConsumerGroup.PROJECTOR: (Topic.EVENT_CHANGES,),
+    ConsumerGroup.NOTIFIER: (Topic.EVENT_CHANGES, Topic.NOTIFICATIONS),
 }
 
 
