@@ -68,6 +68,8 @@ Pinned Events is running.
   gateway   {gateway}   (health: {gateway}/readyz, metrics: {gateway}/metrics)
   discovery {discovery}   public pages, feeds and search (no key)
             the demo channel: {discovery}/channels/{demo.channel_slug}
+  people    {discovery}/signup   sign up to follow, save, RSVP, get reminders (inbox:
+            {discovery}/me/inbox; API: {discovery}/api/people/v1, docs/planning.md)
   demo key  {key}
             scopes channels:read events:create events:read; new on every start
   owner key {demo.owner_key}
@@ -96,6 +98,7 @@ send a future startAt to see it listed as upcoming):
   {discovery}/events/<id>        its page, with an "add to calendar" link
   {discovery}/channels/{demo.channel_slug}   the channel, with its iCalendar, JSON and Atom feeds
   {discovery}/cities/place-new-york
+and sign up to RSVP to it: its reminders reach your inbox a day and an hour before.
 
 Press Ctrl-C to stop everything.
 """,
