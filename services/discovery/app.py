@@ -88,7 +88,8 @@ def create_app(settings: DiscoverySettings) -> Starlette:
         primary = await _primary_pool(settings, pool)
         # Readiness is PostgreSQL only: pages are served from it whether or not Kafka is up.
         checks["postgres"] = lambda: ping(pool)
-        checks["postgres_primary"] = lambda: ping(primary)
+        if primary is not pool:
+            checks["postgres_primary"] = lambda: ping(primary)
         lag = LagMonitor(
             settings.kafka,
             settings.lag_interval_seconds,

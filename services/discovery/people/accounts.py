@@ -50,8 +50,14 @@ class Accounts:
         self._settings = settings
 
     async def sign_up(
-        self, body: SignUp, user_agent: str | None, request_id: str | None
+        self, body: SignUp, client_ip: str, user_agent: str | None, request_id: str | None
     ) -> IssuedSession:
+        """Sign-ups count in the per-IP sign-in quota too: each costs a password hash."""
+        verdict = await self._limiter.check(
+            [Limit("signup-ip", client_ip, self._settings.signin_per_ip)]
+        )
+        if not verdict.allowed:
+            raise RateLimited(verdict.headers)
         hashed = await self._passwords.hash(body.password)
         person = await self._store.create(
             body.email, email_key(body.email), body.displayName, hashed

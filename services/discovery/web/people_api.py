@@ -33,7 +33,7 @@ async def sign_up(request: Request) -> Response:
     """201 with the person and a session token (shown once); 409 `email_taken`."""
     body = await read_body(request, SignUp)
     issued = await context(request).accounts.sign_up(
-        body, request.headers.get("user-agent"), request_id(request)
+        body, client_ip(request), request.headers.get("user-agent"), request_id(request)
     )
     return JSONResponse(session_view(issued), status_code=201)
 

@@ -115,7 +115,7 @@ async def signup(request: Request) -> Response:
     try:
         body = validate(SignUp, {k: form.get(k) for k in ("email", "password", "displayName")})
         issued = await context(request).accounts.sign_up(
-            body, request.headers.get("user-agent"), request_id(request)
+            body, client_ip(request), request.headers.get("user-agent"), request_id(request)
         )
     except PublicError as exc:
         return _login_form(request, "signup.html", _problem(exc), status=exc.status)
