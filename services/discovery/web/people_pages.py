@@ -34,7 +34,7 @@ from services.discovery.web.bodies import SignIn, SignUp, validate
 from services.discovery.web.calendar_routes import issue_calendar_url
 from services.discovery.web.context import base_url, client_ip, context, request_id
 from services.discovery.web.errors import Forbidden, PublicError
-from shared.domain.attendance import PLANNING
+from shared.domain.attendance import ANSWERS, PLANNING
 
 LOGIN_CSRF_COOKIE = "pinned_people_csrf"
 
@@ -241,9 +241,9 @@ async def rsvp_form(request: Request) -> Response:
     session, form = await _posted(request)
     event_id: uuid.UUID = request.path_params["eventId"]
     status = str(form.get("status") or "")
-    answer = status if status in ("going", "interested", "not_going") else None
+    answer = next((a for a in ANSWERS if a == status), None)  # anything else withdraws
     async with context(request).primary.acquire() as conn, conn.transaction():
-        await rsvp.respond(conn, session.person.id, event_id, answer)  # type: ignore[arg-type]
+        await rsvp.respond(conn, session.person.id, event_id, answer)
     return RedirectResponse(f"/events/{event_id}", status_code=303)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute, Route
 
-from services.discovery.web import calendar_routes, people_api, plans_api
+from services.discovery.web import calendar_routes, friends_api, people_api, plans_api
 
 
 def routes() -> list[BaseRoute]:
@@ -52,17 +52,19 @@ def routes() -> list[BaseRoute]:
         Route(f"{me}/calendar-url", calendar_routes.new_calendar_url, methods=["POST"]),
         Route(f"{me}/calendar-url", calendar_routes.revoke_calendar_url, methods=["DELETE"]),
         Route(f"{me}/calendar.ics", calendar_routes.my_calendar, methods=["GET"]),
-        Route(f"{me}/friends", plans_api.my_friends, methods=["GET"]),
-        Route(f"{me}/friends/{{personId:int}}", plans_api.remove_friend, methods=["DELETE"]),
-        Route(f"{me}/friend-requests", plans_api.friend_requests, methods=["GET"]),
-        Route(f"{me}/friend-requests", plans_api.ask_friend, methods=["POST"]),
+        Route(f"{me}/friends", friends_api.my_friends, methods=["GET"]),
+        Route(f"{me}/friends/{{personId:int}}", friends_api.remove_friend, methods=["DELETE"]),
+        Route(f"{me}/friend-requests", friends_api.friend_requests, methods=["GET"]),
+        Route(f"{me}/friend-requests", friends_api.ask_friend, methods=["POST"]),
         Route(
             f"{me}/friend-requests/{{requestId:uuid}}/accept",
-            plans_api.accept_friend,
+            friends_api.accept_friend,
             methods=["POST"],
         ),
         Route(
-            f"{me}/friend-requests/{{requestId:uuid}}", plans_api.decline_friend, methods=["DELETE"]
+            f"{me}/friend-requests/{{requestId:uuid}}",
+            friends_api.decline_friend,
+            methods=["DELETE"],
         ),
-        Route(f"{event}/friends", plans_api.friends_at_event, methods=["GET"]),
+        Route(f"{event}/friends", friends_api.friends_at_event, methods=["GET"]),
     ]

@@ -13,13 +13,11 @@ import asyncpg
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from services.discovery.people.accounts import email_key
 from services.discovery.people.auth import api_session
-from services.discovery.planning import cursors, feed, friends, inbox, lists, reminders, rsvp
+from services.discovery.planning import cursors, feed, inbox, lists, reminders, rsvp
 from services.discovery.web.bodies import (
     EventReminders,
     FollowKind,
-    FriendRequest,
     ReadState,
     ReminderDefaults,
     Rsvp,
@@ -31,12 +29,12 @@ from services.discovery.web.errors import NotFound
 FOLLOW_KINDS: tuple[FollowKind, ...] = ("channel", "city", "classification")
 
 
-def _event_id(request: Request) -> uuid.UUID:
+def event_id_of(request: Request) -> uuid.UUID:
     event_id: uuid.UUID = request.path_params["eventId"]
     return event_id
 
 
-async def _in_transaction(
+async def in_transaction(
     request: Request, work: Callable[[asyncpg.Connection], Awaitable[Any]]
 ) -> Any:
     async with context(request).primary.acquire() as conn, conn.transaction():
@@ -108,15 +106,15 @@ async def my_saves(request: Request) -> Response:
 
 async def save(request: Request) -> Response:
     session = await api_session(request)
-    event_id = _event_id(request)
-    await _in_transaction(request, lambda conn: rsvp.save(conn, session.person.id, event_id))
+    event_id = event_id_of(request)
+    await in_transaction(request, lambda conn: rsvp.save(conn, session.person.id, event_id))
     return JSONResponse({"eventId": str(event_id), "saved": True})
 
 
 async def unsave(request: Request) -> Response:
     session = await api_session(request)
-    event_id = _event_id(request)
-    if not await _in_transaction(
+    event_id = event_id_of(request)
+    if not await in_transaction(
         request, lambda conn: rsvp.unsave(conn, session.person.id, event_id)
     ):
         raise NotFound("You have not saved that event.")
@@ -137,8 +135,8 @@ async def answer(request: Request) -> Response:
     """`going` past the capacity answers `waitlisted` with the place in the line."""
     session = await api_session(request)
     body = await read_body(request, Rsvp)
-    event_id = _event_id(request)
-    result = await _in_transaction(
+    event_id = event_id_of(request)
+    result = await in_transaction(
         request, lambda conn: rsvp.respond(conn, session.person.id, event_id, body.status)
     )
     return JSONResponse(result.view(event_id))
@@ -146,8 +144,8 @@ async def answer(request: Request) -> Response:
 
 async def withdraw(request: Request) -> Response:
     session = await api_session(request)
-    event_id = _event_id(request)
-    result = await _in_transaction(
+    event_id = event_id_of(request)
+    result = await in_transaction(
         request, lambda conn: rsvp.respond(conn, session.person.id, event_id, None)
     )
     return JSONResponse(result.view(event_id))
@@ -163,7 +161,7 @@ async def my_reminders(request: Request) -> Response:
 async def set_reminder_defaults(request: Request) -> Response:
     session = await api_session(request)
     body = await read_body(request, ReminderDefaults)
-    await _in_transaction(
+    await in_transaction(
         request, lambda conn: reminders.set_defaults(conn, session.person.id, body.minutesBefore)
     )
     return JSONResponse({"minutesBefore": body.minutesBefore})
@@ -172,8 +170,8 @@ async def set_reminder_defaults(request: Request) -> Response:
 async def set_event_reminders(request: Request) -> Response:
     session = await api_session(request)
     body = await read_body(request, EventReminders)
-    event_id = _event_id(request)
-    await _in_transaction(
+    event_id = event_id_of(request)
+    await in_transaction(
         request,
         lambda conn: reminders.set_for_event(conn, session.person.id, event_id, body.minutesBefore),
     )
@@ -182,8 +180,8 @@ async def set_event_reminders(request: Request) -> Response:
 
 async def reset_event_reminders(request: Request) -> Response:
     session = await api_session(request)
-    event_id = _event_id(request)
-    await _in_transaction(
+    event_id = event_id_of(request)
+    await in_transaction(
         request, lambda conn: reminders.set_for_event(conn, session.person.id, event_id, None)
     )
     return Response(status_code=204)
@@ -225,77 +223,3 @@ async def mark_all_read(request: Request) -> Response:
     session = await api_session(request)
     marked = await inbox.mark_all(context(request).primary, session.person.id)
     return JSONResponse({"marked": marked})
-
-
-async def my_friends(request: Request) -> Response:
-    session = await api_session(request)
-    return JSONResponse(
-        {"docs": await friends.friends(context(request).primary, session.person.id)}
-    )
-
-
-async def remove_friend(request: Request) -> Response:
-    session = await api_session(request)
-    friend_id: int = request.path_params["personId"]
-    removed = await _in_transaction(
-        request, lambda conn: friends.unfriend(conn, session.person.id, friend_id)
-    )
-    if not removed:
-        raise NotFound("That person is not your friend.")
-    return Response(status_code=204)
-
-
-async def friend_requests(request: Request) -> Response:
-    """Requests sent to me (the ones I sent show once accepted, as friends)."""
-    session = await api_session(request)
-    pool = context(request).primary
-    return JSONResponse({"docs": await friends.incoming(pool, session.person.id)})
-
-
-async def ask_friend(request: Request) -> Response:
-    """202 whether or not the address has an account: nobody learns who has one."""
-    session = await api_session(request)
-    body = await read_body(request, FriendRequest)
-    person = session.person
-    await _in_transaction(
-        request,
-        lambda conn: friends.ask(conn, person.id, person.display_name, email_key(body.email)),
-    )
-    return JSONResponse(
-        {"message": "If that address has an account, they got your request."}, status_code=202
-    )
-
-
-async def accept_friend(request: Request) -> Response:
-    session = await api_session(request)
-    request_id: uuid.UUID = request.path_params["requestId"]
-    person = session.person
-    await _in_transaction(
-        request, lambda conn: friends.accept(conn, person.id, person.display_name, request_id)
-    )
-    return JSONResponse({"accepted": True})
-
-
-async def decline_friend(request: Request) -> Response:
-    session = await api_session(request)
-    request_id: uuid.UUID = request.path_params["requestId"]
-    if not await _in_transaction(
-        request, lambda conn: friends.decline(conn, session.person.id, request_id)
-    ):
-        raise NotFound("No friend request with that id was sent to you.")
-    return Response(status_code=204)
-
-
-async def friends_at_event(request: Request) -> Response:
-    """My friends going or interested, those who share; nothing unless I share too."""
-    session = await api_session(request)
-    if not session.person.share_plans:
-        return JSONResponse(
-            {
-                "docs": [],
-                "youShare": False,
-                "message": "Share your plans with friends (PATCH /me sharePlans) to see theirs.",
-            }
-        )
-    docs = await friends.at_event(context(request).primary, session.person.id, _event_id(request))
-    return JSONResponse({"docs": docs, "youShare": True})
