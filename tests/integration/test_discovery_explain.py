@@ -5,12 +5,14 @@ them), analysed, and each shape's plan searched for a sequential scan of the big
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
 import pytest
 
+from services.discovery.planning.feed import FEED_SQL
 from services.discovery.queries.search import Near, SearchQuery, search_sql
 from shared.domain.channels import LINKABLE
 from shared.domain.places import catalog
@@ -114,6 +116,21 @@ async def test_no_query_shape_scans_the_event_tables_sequentially(filled: Any) -
         assert not sequential, f"{name}: {sequential}\n{json.dumps(plan, indent=1)[:3000]}"
         assert scans[name], f"{name}: the plan reads no event table at all"
     print(json.dumps(scans, indent=1))  # which index each shape used, in the test's output
+
+
+async def test_the_personal_feed_reads_each_follow_from_an_index(filled: Any) -> None:
+    """A person following a channel, a big city and an interest: each follow is read in index
+    order as far as one page, never by scanning the read model."""
+    conn, channel_id, place = filled
+    args = ["http://x", [channel_id], [place.id], ["tech"], datetime.now(UTC), uuid.UUID(int=0), 21]
+    plan = json.loads(await conn.fetchval(f"EXPLAIN (FORMAT JSON) {FEED_SQL}", *args))
+    nodes = list(_nodes(plan[0]["Plan"]))
+    reads = [n["Node Type"] for n in nodes if n.get("Relation Name") == "discovery_events"]
+    assert reads, "the plan reads no event table at all"
+    assert "Seq Scan" not in reads, json.dumps(plan, indent=1)[:3000]
+    rows = await conn.fetch(FEED_SQL, *args)
+    assert len(rows) == 21
+    assert [r["start_at"] for r in rows] == sorted(r["start_at"] for r in rows)
 
 
 def _nodes(node: dict[str, Any]) -> Any:

@@ -27,7 +27,7 @@ _ORIGIN = UUID(int=0)
 # $1 base URL, $2 channel ids, $3 place ids, $4 classification slugs, $5/$6 after
 # (start_at, event_id), $7 page size + 1.
 _LIVE = "d.status <> 'draft' AND d.status = 'published' AND (d.start_at, d.event_id) > ($5, $6)"
-_FEED = f"""
+FEED_SQL = f"""
 WITH picked AS (
     SELECT x.event_id FROM unnest($2::bigint[]) AS f(channel_id) CROSS JOIN LATERAL (
         SELECT d.event_id FROM discovery_events d JOIN channels c ON c.id = d.channel_id
@@ -133,7 +133,7 @@ async def feed_page(
         return []
     start, event_id = after if after is not None else (datetime.now(UTC), _ORIGIN)
     rows = await read_pool.fetch(
-        _FEED, base, what.channels, what.places, what.classifications, start, event_id, limit + 1
+        FEED_SQL, base, what.channels, what.places, what.classifications, start, event_id, limit + 1
     )
     return [dict(row) for row in rows]
 
