@@ -9,12 +9,12 @@ A change whose `sourceUpdatedAt` is older than the stored one is `stale` and cha
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 
 import asyncpg
 
-from services.publisher.bulk import NotAllNew, create_all, plain_creates
+from services.publisher.bulk import create_all, plain_creates
 from services.publisher.rows import Applied, event_columns, make_outcome
 from shared.contracts.messages import (
     STATUS_AFTER,
@@ -68,38 +68,22 @@ async def apply_batch(conn: asyncpg.Connection, batch: Sequence[IngestEnvelope])
 
     Plain creates of events no other command in the batch touches take a set-based path
     (two statements for all of them); everything else, and the whole fast group whenever
-    any of it was seen before, goes one by one.
+    any of it was seen before, goes one by one, each in a savepoint of its own.
     """
-    outcomes: dict[int, Applied] = {}
     fast = plain_creates(batch)
-    if len(fast) > 1:
-        try:
-            async with conn.transaction():  # a savepoint: the fallback starts clean
-                outcomes = await create_all(conn, [(i, batch[i]) for i in fast])
-        except (NotAllNew, asyncpg.IntegrityConstraintViolationError, asyncpg.DataError):
-            outcomes = {}
+    outcomes = await create_all(conn, [(i, batch[i]) for i in fast]) if len(fast) > 1 else {}
     for index, envelope in enumerate(batch):
-        if index not in outcomes:
-            outcomes[index] = await _apply(conn, envelope)
+        if index in outcomes:
+            continue
+        try:
+            async with conn.transaction():  # a savepoint: a rejected command undoes only itself
+                prior = await _claim(conn, envelope)
+                outcomes[index] = prior or await _APPLY[envelope.command.type](conn, envelope)
+        except (asyncpg.IntegrityConstraintViolationError, asyncpg.DataError) as exc:
+            outcomes[index] = make_outcome(
+                envelope, "rejected", reason_code="constraint_violated", reason=str(exc)
+            )
     return [outcomes[index] for index in range(len(batch))]
-
-
-async def _apply(conn: asyncpg.Connection, envelope: IngestEnvelope) -> Applied:
-    try:
-        async with conn.transaction():  # a savepoint: a rejected command undoes only itself
-            prior = await _claim(conn, envelope)
-            if prior is not None:
-                return prior
-            command = envelope.command
-            if isinstance(command, CreateEvent):
-                return await _create(conn, envelope, command)
-            if isinstance(command, UpdateEvent):
-                return await _update(conn, envelope, command)
-            return await _change_status(conn, envelope, command)
-    except (asyncpg.IntegrityConstraintViolationError, asyncpg.DataError) as exc:
-        return make_outcome(
-            envelope, "rejected", reason_code="constraint_violated", reason=str(exc)
-        )
 
 
 async def _claim(conn: asyncpg.Connection, envelope: IngestEnvelope) -> Applied | None:
@@ -126,9 +110,9 @@ async def _claim(conn: asyncpg.Connection, envelope: IngestEnvelope) -> Applied 
     return await _with_current(conn, envelope, "duplicate", prior["event_id"])
 
 
-async def _create(
-    conn: asyncpg.Connection, envelope: IngestEnvelope, command: CreateEvent
-) -> Applied:
+async def _create(conn: asyncpg.Connection, envelope: IngestEnvelope) -> Applied:
+    command = envelope.command
+    assert isinstance(command, CreateEvent)
     event = command.event
     row = await conn.fetchrow(
         _INSERT_EVENT,
@@ -146,9 +130,9 @@ async def _create(
     return await _replace(conn, envelope, command.event_id, event, event.status)
 
 
-async def _update(
-    conn: asyncpg.Connection, envelope: IngestEnvelope, command: UpdateEvent
-) -> Applied:
+async def _update(conn: asyncpg.Connection, envelope: IngestEnvelope) -> Applied:
+    command = envelope.command
+    assert isinstance(command, UpdateEvent)
     row = await conn.fetchrow("SELECT * FROM events WHERE id = $1", command.event_id)
     if row is None:
         return _no_such_event(envelope)
@@ -172,9 +156,9 @@ async def _replace(
     return make_outcome(envelope, "updated", row=row)
 
 
-async def _change_status(
-    conn: asyncpg.Connection, envelope: IngestEnvelope, command: ChangeStatus
-) -> Applied:
+async def _change_status(conn: asyncpg.Connection, envelope: IngestEnvelope) -> Applied:
+    command = envelope.command
+    assert isinstance(command, ChangeStatus)
     current = await conn.fetchval("SELECT status FROM events WHERE id = $1", command.event_id)
     if current is None:
         return _no_such_event(envelope)
@@ -187,6 +171,13 @@ async def _change_status(
         )
     row = await conn.fetchrow(_CHANGE_STATUS, command.event_id, STATUS_AFTER[command.action])
     return make_outcome(envelope, "updated", row=row)
+
+
+_APPLY: dict[str, Callable[[asyncpg.Connection, IngestEnvelope], Awaitable[Applied]]] = {
+    "create_event": _create,
+    "update_event": _update,
+    "change_status": _change_status,
+}
 
 
 def _no_such_event(envelope: IngestEnvelope) -> Applied:

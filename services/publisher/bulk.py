@@ -1,8 +1,8 @@
 """The set-based path for the common case: a batch of new events.
 
 All the batch's plain creates are claimed with one multi-row INSERT and stored with another.
-Anything unexpected (a key or an event seen before, a constraint) raises NotAllNew or a
-database error, and the caller redoes the group one command at a time.
+Anything unexpected (a key or an event seen before, a constraint) undoes the group's savepoint,
+and the caller redoes the group one command at a time.
 """
 
 from __future__ import annotations
@@ -39,8 +39,8 @@ RETURNING {returning}
 """
 
 
-class NotAllNew(Exception):
-    """Some create of the fast group was seen before: redo the group one by one."""
+class _NotAllNew(Exception):
+    """Some create of the fast group was seen before: undo the group's savepoint."""
 
 
 def plain_creates(batch: Sequence[IngestEnvelope]) -> list[int]:
@@ -60,17 +60,23 @@ def plain_creates(batch: Sequence[IngestEnvelope]) -> list[int]:
 async def create_all(
     conn: asyncpg.Connection, group: list[tuple[int, IngestEnvelope]]
 ) -> dict[int, Applied]:
+    """The group's outcomes by index, or none at all (its savepoint undone) when any of it
+    was seen before or broke a constraint: the caller then applies it one by one."""
     envelopes = [envelope for _, envelope in group]
-    claims = await conn.fetch(_CLAIM_MANY, *_columns_of(envelopes, _claim_row))
-    if len(claims) != len(group):
-        raise NotAllNew
     # Whole rows (and their bodies decoded) only when some gateway waits to answer with one.
     now = datetime.now(UTC)
     returning = "*" if any(envelope.awaited(now) for envelope in envelopes) else "id"
-    insert = _INSERT_MANY.format(returning=returning)
-    rows = await conn.fetch(insert, *_columns_of(envelopes, _event_row))
-    if len(rows) != len(group):
-        raise NotAllNew
+    try:
+        async with conn.transaction():  # a savepoint: the fallback starts clean
+            claims = await conn.fetch(_CLAIM_MANY, *_columns_of(envelopes, _claim_row))
+            if len(claims) != len(group):
+                raise _NotAllNew
+            insert = _INSERT_MANY.format(returning=returning)
+            rows = await conn.fetch(insert, *_columns_of(envelopes, _event_row))
+            if len(rows) != len(group):
+                raise _NotAllNew
+    except (_NotAllNew, asyncpg.IntegrityConstraintViolationError, asyncpg.DataError):
+        return {}
     by_id = {row["id"]: row for row in rows}
     return {
         index: make_outcome(envelope, "created", row=by_id[envelope.command.event_id])

@@ -18,22 +18,16 @@ from services.publisher.outcome_log import record_outcomes
 from services.publisher.relay import ChangeRelay
 from services.publisher.rows import Applied
 from services.publisher.settings import PublisherSettings
-from shared.adapters.kafka import (
-    Producer,
-    broker_reachable,
-    create_producer,
-    create_worker_consumers,
-    request_headers,
-)
-from shared.adapters.postgres import create_pool, ping
+from shared.adapters.kafka import Producer, request_headers
 from shared.contracts.messages import IngestEnvelope, decode_ingest, encode
 from shared.contracts.topics import ConsumerGroup, Topic
 from shared.core.heap import freeze_startup_objects
 from shared.core.metrics import COMMANDS, KAFKA_PRODUCE_FAILURES
 from shared.core.tasks import cancel_and_wait
 from shared.domain.places import catalog as place_catalog
-from shared.runtime.consumer_loop import ConsumerLoop, Decoded, LoopSettings
-from shared.runtime.ops_http import Check, observe_pool
+from shared.runtime.consumer_loop import Decoded
+from shared.runtime.consumer_service import open_consumer_service
+from shared.runtime.ops_http import Check
 from shared.runtime.worker_runtime import Loop
 
 log = structlog.get_logger("publisher.command")
@@ -134,49 +128,28 @@ async def prune_idempotency_keys(pool: asyncpg.Pool, retention_hours: int) -> No
 async def open_publisher(
     settings: PublisherSettings, checks: dict[str, Check]
 ) -> AsyncIterator[list[Loop]]:
-    client_id = f"publisher-{os.getpid()}"
     await asyncio.to_thread(place_catalog)  # updates re-validate places; build it up front
     freeze_startup_objects()
-    pool = await create_pool(settings.database)
-    observe_pool(pool)
-    producer = create_producer(settings.kafka, client_id)
-    consumers = create_worker_consumers(
-        settings, ConsumerGroup.PUBLISHER, [Topic.INGEST], client_id
-    )
-    await producer.start()
-    for consumer in consumers:
-        await consumer.start()
-    checks["postgres"] = lambda: ping(pool)
-    checks["kafka"] = lambda: broker_reachable(producer.client)
-    publisher = Publisher(pool, producer, settings.kafka.send_timeout_seconds, settings.crash_at)
-    loop_settings = LoopSettings(
-        group=ConsumerGroup.PUBLISHER,
-        max_records=settings.batch_max_records,
-        poison_run_limit=settings.poison_run_limit,
-    )
-    pruner = asyncio.create_task(
-        prune_idempotency_keys(pool, settings.idempotency_retention_hours), name="key-pruner"
-    )
-    relay = ChangeRelay(
-        pool,
-        producer,
-        settings.database.url,
-        batch_size=settings.relay_batch_max_records,
-        send_timeout_seconds=settings.kafka.send_timeout_seconds,
-        poll_seconds=settings.relay_poll_seconds,
-        crash_at=settings.crash_at,
-    )
-    try:
-        yield [
-            *(
-                ConsumerLoop(consumer, producer, _decode, publisher.apply, loop_settings)
-                for consumer in consumers
-            ),
-            relay,
-        ]
-    finally:
-        await cancel_and_wait(pruner)
-        for consumer in consumers:
-            await consumer.stop()
-        await producer.stop()
-        await pool.close()
+    async with open_consumer_service(
+        "publisher", settings, ConsumerGroup.PUBLISHER, [Topic.INGEST], checks
+    ) as service:
+        publisher = Publisher(
+            service.pool, service.producer, settings.kafka.send_timeout_seconds, settings.crash_at
+        )
+        pruner = asyncio.create_task(
+            prune_idempotency_keys(service.pool, settings.idempotency_retention_hours),
+            name="key-pruner",
+        )
+        relay = ChangeRelay(
+            service.pool,
+            service.producer,
+            settings.database.url,
+            batch_size=settings.relay_batch_max_records,
+            send_timeout_seconds=settings.kafka.send_timeout_seconds,
+            poll_seconds=settings.relay_poll_seconds,
+            crash_at=settings.crash_at,
+        )
+        try:
+            yield [*service.loops(_decode, publisher.apply), relay]
+        finally:
+            await cancel_and_wait(pruner)

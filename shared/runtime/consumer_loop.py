@@ -14,6 +14,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Generic, TypeVar
 
 import asyncpg
@@ -97,24 +98,25 @@ class ConsumerLoop(Generic[T]):
         self._stopping.set()
 
     async def run(self) -> None:
+        """poll -> decode (poison to the DLQ) -> apply -> commit, until `stop` is called."""
         while not self._stopping.is_set():
             batch = await self._consumer.getmany(
                 timeout_ms=self._settings.fetch_timeout_ms,
                 max_records=self._settings.max_records,
             )
             records = [r for partition_records in batch.values() for r in partition_records]
-            if records:
-                await self._process(records)
+            started = time.perf_counter()
+            good = await self._split_poison(records)
+            # False only when stopping while a dependency was down: the offsets stay for the
+            # next run to replay.
+            applied = not good or await self._retrying("apply", partial(self._apply, good))
+            if records and applied:
+                await self._commit(records)
+                CONSUMER_BATCH_DURATION.labels(self._settings.group).observe(
+                    time.perf_counter() - started
+                )
             await self._report_lag()
             flush_logs()
-
-    async def _process(self, records: list[ConsumerRecord]) -> None:
-        started = time.perf_counter()
-        good = await self._split_poison(records)
-        if good and not await self._retrying("apply", lambda: self._apply(good)):
-            return  # stopping while a dependency was down: leave offsets for the next run
-        await self._commit(records)
-        CONSUMER_BATCH_DURATION.labels(self._settings.group).observe(time.perf_counter() - started)
 
     async def _split_poison(self, records: list[ConsumerRecord]) -> list[Decoded[T]]:
         good: list[Decoded[T]] = []
@@ -142,8 +144,12 @@ class ConsumerLoop(Generic[T]):
         ]
         await self._retrying(
             "dead-letter",
-            lambda: self._dlq.send_and_wait(
-                Topic.DEAD_LETTER, record.value, key=record.key, headers=headers
+            partial(
+                self._dlq.send_and_wait,
+                Topic.DEAD_LETTER,
+                record.value,
+                key=record.key,
+                headers=headers,
             ),
         )
         DEAD_LETTERS.labels(Topic.DEAD_LETTER).inc()
