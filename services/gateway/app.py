@@ -13,19 +13,19 @@ import structlog
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
-from services.gateway.access import AccessCache, AccessReader, ChangeListener
-from services.gateway.api import BASE, public_routes
-from services.gateway.batch import BatchSubmitter
-from services.gateway.developer_api import developer_routes
-from services.gateway.errors import EXCEPTION_HANDLERS
-from services.gateway.inflight import InFlight
-from services.gateway.ingest import KafkaWriter
-from services.gateway.observe import RequestObserver
-from services.gateway.outcomes import OutcomeListener
-from services.gateway.ratelimit import RateLimiter, gateway_limiter
-from services.gateway.repository import Repository
+from services.gateway.access.cache import AccessCache, AccessReader, ChangeListener
+from services.gateway.access.limits import RateLimiter, gateway_limiter
+from services.gateway.adapters.claims import InFlight
+from services.gateway.adapters.events import Repository
+from services.gateway.adapters.kafka_writer import KafkaWriter
+from services.gateway.adapters.outcomes import OutcomeListener
+from services.gateway.developer_api.keys import developer_routes
+from services.gateway.edge.errors import EXCEPTION_HANDLERS
+from services.gateway.edge.observe import RequestObserver
+from services.gateway.public_api.endpoints import BASE, public_routes
 from services.gateway.settings import GatewaySettings
-from services.gateway.submissions import EventSubmitter
+from services.gateway.submission.batch import BatchSubmitter
+from services.gateway.submission.submitter import EventSubmitter
 from services.gateway.webhooks.intake import webhook_routes
 from shared.adapters.kafka import broker_reachable, create_producer
 from shared.adapters.postgres import create_pool, ping

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from devstack.stack import Servers, ServiceProcess, shifted
-from services.gateway.ratelimit import LEASE_SHARE
+from services.gateway.access.limits import LEASE_SHARE
 from shared.adapters import key_store
 from shared.domain.api_keys import OWNER_SCOPES
 from tests.integration.conftest import (
@@ -105,7 +105,7 @@ async def test_key_management_quota_is_per_owner_across_its_keys(
 async def test_pruning_keeps_live_counters_of_longer_windows(db: asyncpg.Pool) -> None:
     # A gateway with a 60 s window prunes the shared table; it must not delete the live
     # counters of gateways with a one-hour window (it once did, resetting their quotas).
-    from services.gateway.ratelimit import _PRUNE
+    from services.gateway.access.limits import _PRUNE
 
     now = int(time.time())
     hour, old_minute = now // 3600 * 3600, (now - 600) // 60 * 60

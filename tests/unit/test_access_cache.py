@@ -6,8 +6,8 @@ from __future__ import annotations
 import dataclasses
 import uuid
 
-from services.gateway.access import AccessCache
-from services.gateway.repository import KeyRecord
+from services.gateway.access.cache import AccessCache
+from services.gateway.adapters.events import KeyRecord
 
 
 class Clock:

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from services.gateway.coalesce import Coalescer
+from services.gateway.adapters.coalesce import Coalescer
 
 
 class Recorder:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from services.gateway.http_io import PageRequest, page_body
+from services.gateway.edge.http_io import PageRequest, page_body
 
 
 def test_middle_page_has_both_neighbours() -> None:

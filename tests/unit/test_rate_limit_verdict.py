@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from services.gateway.ratelimit import Limit, verdict
+from services.gateway.access.limits import Limit, verdict
 
 LIMITS = [Limit("ip", "127.0.0.1", 100), Limit("key", "k1", 10), Limit("events-create", "k1", 5)]
 

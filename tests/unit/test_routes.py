@@ -7,14 +7,14 @@ from typing import get_args
 
 from starlette.routing import Route
 
-from services.gateway.api import BASE, OPENAPI_PATH, OPERATIONS, public_routes
-from services.gateway.developer_api import (
+from services.gateway.developer_api.keys import (
     ALL_OPERATIONS,
     DEVELOPER_BASE,
     DEVELOPER_OPENAPI_PATH,
     developer_routes,
 )
-from services.gateway.developer_schemas import KeyCreate, PublicScope
+from services.gateway.developer_api.schemas import KeyCreate, PublicScope
+from services.gateway.public_api.endpoints import BASE, OPENAPI_PATH, OPERATIONS, public_routes
 from shared.domain.api_keys import OWNER_SCOPES, PUBLIC_SCOPES, QUICKSTART_SCOPES, Scope
 
 

@@ -20,10 +20,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from services.gateway.errors import ApiError, NotFound, PayloadTooLarge, RateLimited
-from services.gateway.guard import enforce, ip_limit
-from services.gateway.ratelimit import Limit
-from services.gateway.submissions import request_hash
+from services.gateway.access.limits import Limit
+from services.gateway.edge.errors import ApiError, NotFound, PayloadTooLarge, RateLimited
+from services.gateway.edge.guard import enforce, ip_limit
+from services.gateway.submission.submitter import request_hash
 from services.gateway.webhooks import verify
 from services.gateway.webhooks.mapping import map_event
 from services.gateway.webhooks.senders import SENDERS, Delivery, Sender, UnreadableDelivery

@@ -11,11 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from services.gateway.batch_model import BatchItem, parse_batch, parse_item
-from services.gateway.errors import ServiceUnavailable, ValidationFailed
-from services.gateway.ingest import KafkaWriter
-from services.gateway.repository import IdempotencyRecord, Repository
-from services.gateway.submissions import Request, build_envelope, request_hash
+from services.gateway.adapters.events import IdempotencyRecord, Repository
+from services.gateway.adapters.kafka_writer import KafkaWriter
+from services.gateway.edge.errors import ServiceUnavailable, ValidationFailed
+from services.gateway.submission.batch_model import BatchItem, parse_batch, parse_item
+from services.gateway.submission.submitter import Request, build_envelope, request_hash
 from shared.contracts.messages import CreateEvent, IngestEnvelope, derive_event_id
 from shared.domain.events import EventInput, FieldError, InvalidEvent
 

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import structlog
 from aiokafka.errors import KafkaError
 
-from services.gateway.errors import ServiceUnavailable
+from services.gateway.edge.errors import ServiceUnavailable
 from shared.adapters.kafka import Producer, request_headers
 from shared.contracts.messages import AuditRecord, IngestEnvelope, encode
 from shared.contracts.topics import Topic

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 import asyncpg
 import structlog
 
-from services.gateway.coalesce import Coalescer
-from services.gateway.errors import Conflict
-from services.gateway.repository import IdempotencyRecord
+from services.gateway.adapters.coalesce import Coalescer
+from services.gateway.adapters.events import IdempotencyRecord
+from services.gateway.edge.errors import Conflict
 from shared.adapters.postgres import PoolExhausted
 
 log = structlog.get_logger(__name__)

@@ -10,12 +10,12 @@ from pydantic import Field, ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from services.gateway.auth import Principal
-from services.gateway.errors import ValidationFailed
-from services.gateway.guard import Endpoint, requires
-from services.gateway.http_io import read_json
-from services.gateway.openapi import Operation, Param
-from services.gateway.schemas import _Response
+from services.gateway.access.auth import Principal
+from services.gateway.edge.errors import ValidationFailed
+from services.gateway.edge.guard import Endpoint, requires
+from services.gateway.edge.http_io import read_json
+from services.gateway.edge.openapi import Operation, Param
+from services.gateway.public_api.schemas import _Response
 from shared.adapters import channels
 from shared.domain.api_keys import Scope
 from shared.domain.channels import ChannelPublication, Visibility

@@ -11,9 +11,9 @@ from pydantic import Field
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from services.gateway.auth import Principal
-from services.gateway.guard import Endpoint, requires
-from services.gateway.http_io import (
+from services.gateway.access.auth import Principal
+from services.gateway.edge.guard import Endpoint, requires
+from services.gateway.edge.http_io import (
     PAGE_PARAMS,
     bad_query,
     datetime_param,
@@ -21,8 +21,8 @@ from services.gateway.http_io import (
     page_request,
     positive_int,
 )
-from services.gateway.openapi import Operation, Param
-from services.gateway.schemas import _PageFields, _Response
+from services.gateway.edge.openapi import Operation, Param
+from services.gateway.public_api.schemas import _PageFields, _Response
 from shared.adapters import key_store
 from shared.domain.api_keys import Scope
 

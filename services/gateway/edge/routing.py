@@ -12,9 +12,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from services.gateway.guard import Endpoint
-from services.gateway.openapi import Operation, openapi_document
-from services.gateway.schemas import ErrorEnvelope
+from services.gateway.edge.guard import Endpoint
+from services.gateway.edge.openapi import Operation, openapi_document
+from services.gateway.public_api.schemas import ErrorEnvelope
 
 
 def routes_for(

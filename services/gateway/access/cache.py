@@ -23,7 +23,7 @@ from typing import Any
 import asyncpg
 import structlog
 
-from services.gateway.repository import KeyRecord, Repository
+from services.gateway.adapters.events import KeyRecord, Repository
 from shared.core.metrics import ACCESS_CACHE_LOOKUPS
 from shared.core.tasks import cancel_and_wait
 

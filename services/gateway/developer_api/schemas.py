@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, field_validator
 
-from services.gateway.schemas import _PageFields, _Response
+from services.gateway.public_api.schemas import _PageFields, _Response
 
 PublicScope = Literal[
     "channels:read", "events:create", "events:read", "events:update", "media:write"

@@ -11,8 +11,8 @@ from typing import Any
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from services.gateway.auth import Principal
-from services.gateway.errors import RequestTimeout
+from services.gateway.access.auth import Principal
+from services.gateway.edge.errors import RequestTimeout
 from shared.contracts.messages import AuditRecord
 from shared.runtime import http_edge as edge
 

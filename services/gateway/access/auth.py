@@ -1,6 +1,6 @@
 """Bearer API key authentication and per-route scopes.
 
-Key records come through the access cache (services/gateway/access.py): a revoked, disabled
+Key records come through the access cache (services/gateway/access/cache.py): a revoked, disabled
 or expired key stops working as soon as PostgreSQL announces the change, and never later than
 GATEWAY_ACCESS_CACHE_SECONDS.
 """
@@ -14,8 +14,8 @@ from typing import Protocol
 
 from starlette.requests import Request
 
-from services.gateway.errors import Unauthorized
-from services.gateway.repository import KeyRecord
+from services.gateway.adapters.events import KeyRecord
+from services.gateway.edge.errors import Unauthorized
 from shared.core.metrics import AUTH_FAILURES
 from shared.domain.api_keys import parse_key, secret_matches
 

@@ -9,9 +9,9 @@ from typing import Literal
 from starlette.requests import Request
 from starlette.responses import Response
 
-from services.gateway.auth import KeyLookup, Principal, authenticate
-from services.gateway.errors import MissingScope, RateLimited, Unauthorized
-from services.gateway.ratelimit import Limit, RateLimiter
+from services.gateway.access.auth import KeyLookup, Principal, authenticate
+from services.gateway.access.limits import Limit, RateLimiter
+from services.gateway.edge.errors import MissingScope, RateLimited, Unauthorized
 from services.gateway.settings import RateLimitSettings
 from shared.domain.api_keys import Scope
 

@@ -10,11 +10,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
 
-from services.gateway.auth import Principal
-from services.gateway.batch_model import EventBatch
-from services.gateway.errors import BadRequest, NotFound
-from services.gateway.guard import Endpoint, requires
-from services.gateway.http_io import (
+from services.gateway.access.auth import Principal
+from services.gateway.edge.errors import BadRequest, NotFound
+from services.gateway.edge.guard import Endpoint, requires
+from services.gateway.edge.http_io import (
     EVENT_STATUSES,
     MAX_IDEMPOTENCY_KEY_LENGTH,
     PAGE_PARAMS,
@@ -25,9 +24,9 @@ from services.gateway.http_io import (
     prefers_async,
     read_json,
 )
-from services.gateway.openapi import Operation, Param
-from services.gateway.routing import document_for, openapi_route, routes_for
-from services.gateway.schemas import (
+from services.gateway.edge.openapi import Operation, Param
+from services.gateway.edge.routing import document_for, openapi_route, routes_for
+from services.gateway.public_api.schemas import (
     BatchResult,
     ChannelPage,
     ClassificationList,
@@ -35,8 +34,9 @@ from services.gateway.schemas import (
     EventPage,
     PlacePage,
 )
-from services.gateway.submissions import Request as SubmissionRequest
-from services.gateway.submissions import Submission
+from services.gateway.submission.batch_model import EventBatch
+from services.gateway.submission.submitter import Request as SubmissionRequest
+from services.gateway.submission.submitter import Submission
 from shared.contracts.event_view import EventView, event_view
 from shared.contracts.messages import StatusAction
 from shared.domain.api_keys import Scope

@@ -9,9 +9,14 @@ from typing import Any
 
 from starlette.requests import Request
 
-from services.gateway.errors import BadRequest, MalformedJson, PayloadTooLarge, UnsupportedMediaType
-from services.gateway.openapi import Param
-from services.gateway.repository import EventFilters
+from services.gateway.adapters.events import EventFilters
+from services.gateway.edge.errors import (
+    BadRequest,
+    MalformedJson,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+)
+from services.gateway.edge.openapi import Param
 from shared.domain.events import LARGEST_CHANNEL_ID, FieldError
 
 MAX_IDEMPOTENCY_KEY_LENGTH = 255

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import asyncpg
 
-from services.gateway.inflight import PRUNE as PRUNE_INFLIGHT
+from services.gateway.adapters.claims import PRUNE as PRUNE_INFLIGHT
 from shared.adapters.integrations import PRUNE_DELIVERIES
 from shared.adapters.rate_limits import LEASE_SHARE, MAX_LEASE, Limit, RateLimiter, Verdict, verdict
 from shared.adapters.rate_limits import PRUNE_COUNTERS as _PRUNE

@@ -10,18 +10,18 @@ from pydantic import Field
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from services.gateway.auth import Principal
-from services.gateway.errors import ChannelForbidden, ValidationFailed
-from services.gateway.guard import Endpoint, requires
-from services.gateway.http_io import (
+from services.gateway.access.auth import Principal
+from services.gateway.edge.errors import ChannelForbidden, ValidationFailed
+from services.gateway.edge.guard import Endpoint, requires
+from services.gateway.edge.http_io import (
     PAGE_PARAMS,
     page_body,
     page_request,
     read_json,
     read_optional_json,
 )
-from services.gateway.openapi import Operation, Param
-from services.gateway.schemas import FieldProblem, _PageFields, _Response
+from services.gateway.edge.openapi import Operation, Param
+from services.gateway.public_api.schemas import FieldProblem, _PageFields, _Response
 from services.gateway.webhooks.senders import SENDERS
 from services.gateway.webhooks.senders import Delivery as SenderDelivery
 from shared.adapters import integrations

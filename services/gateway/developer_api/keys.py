@@ -20,11 +20,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
 
-from services.gateway import developer_audit as audit_api
-from services.gateway import developer_channels as channel_api
-from services.gateway import developer_integrations as integration_api
-from services.gateway.auth import Principal
-from services.gateway.developer_schemas import (
+from services.gateway.access.auth import Principal
+from services.gateway.developer_api import audit as audit_api
+from services.gateway.developer_api import channels as channel_api
+from services.gateway.developer_api import integrations as integration_api
+from services.gateway.developer_api.schemas import (
     ApiKey,
     ApiKeyPage,
     KeyCreate,
@@ -33,17 +33,17 @@ from services.gateway.developer_schemas import (
     KeyRotate,
     NewApiKey,
 )
-from services.gateway.errors import ValidationFailed
-from services.gateway.guard import Endpoint, requires
-from services.gateway.http_io import (
+from services.gateway.edge.errors import ValidationFailed
+from services.gateway.edge.guard import Endpoint, requires
+from services.gateway.edge.http_io import (
     PAGE_PARAMS,
     page_body,
     page_request,
     read_json,
     read_optional_json,
 )
-from services.gateway.openapi import Operation, Param
-from services.gateway.routing import document_for, openapi_route, routes_for
+from services.gateway.edge.openapi import Operation, Param
+from services.gateway.edge.routing import document_for, openapi_route, routes_for
 from shared.adapters import key_store
 from shared.domain.api_keys import Scope
 from shared.domain.events import field_errors

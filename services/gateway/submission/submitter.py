@@ -13,9 +13,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, TypeVar
 
-from services.gateway.access import AccessReader
-from services.gateway.auth import Principal
-from services.gateway.errors import (
+from services.gateway.access.auth import Principal
+from services.gateway.access.cache import AccessReader
+from services.gateway.adapters.claims import InFlight
+from services.gateway.adapters.events import IdempotencyRecord, Repository
+from services.gateway.adapters.kafka_writer import KafkaWriter
+from services.gateway.adapters.outcomes import OutcomeListener
+from services.gateway.edge.errors import (
     ApiError,
     ChannelForbidden,
     Conflict,
@@ -23,10 +27,6 @@ from services.gateway.errors import (
     NotFound,
     ValidationFailed,
 )
-from services.gateway.inflight import InFlight
-from services.gateway.ingest import KafkaWriter
-from services.gateway.outcomes import OutcomeListener
-from services.gateway.repository import IdempotencyRecord, Repository
 from shared.contracts.event_view import event_view
 from shared.contracts.messages import (
     ChangeStatus,
