@@ -1,35 +1,44 @@
-"""The gateway's composition root: builds settings-driven clients once and wires the app."""
+"""The gateway's composition root: the one place that builds its clients and collaborators
+(`open_gateway`) and wires the app's routes, error handlers and middleware (`create_app`)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import os
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import asyncpg
 import structlog
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
-from services.gateway.access.cache import AccessCache, AccessReader, ChangeListener
-from services.gateway.access.limits import RateLimiter, gateway_limiter
+from services.gateway.access.cache import AccessCache, AccessReader
+from services.gateway.adapters.access_changes import ChangeListener
+from services.gateway.adapters.audit import AuditStore
+from services.gateway.adapters.channels import ChannelStore
 from services.gateway.adapters.claims import InFlight
-from services.gateway.adapters.events import Repository
+from services.gateway.adapters.events import EventStore
+from services.gateway.adapters.integrations import IntegrationStore
 from services.gateway.adapters.kafka_writer import KafkaWriter
+from services.gateway.adapters.keys import KeyStore
 from services.gateway.adapters.outcomes import OutcomeListener
-from services.gateway.developer_api.keys import developer_routes
+from services.gateway.context import Gateway, LifespanState
+from services.gateway.developer_api.routes import developer_routes
 from services.gateway.edge.errors import EXCEPTION_HANDLERS
 from services.gateway.edge.observe import RequestObserver
-from services.gateway.public_api.endpoints import BASE, public_routes
+from services.gateway.edge.routing import routes_for
+from services.gateway.public_api.endpoints import BASE
+from services.gateway.public_api.routes import public_routes
 from services.gateway.settings import GatewaySettings
 from services.gateway.submission.batch import BatchSubmitter
-from services.gateway.submission.submitter import EventSubmitter
-from services.gateway.webhooks.intake import webhook_routes
+from services.gateway.submission.submitter import Submitter
+from services.gateway.webhooks import intake
 from shared.adapters.kafka import broker_reachable, create_producer
 from shared.adapters.postgres import create_pool, ping
+from shared.adapters.rate_limits import RateLimiter
 from shared.core.heap import freeze_startup_objects
+from shared.core.tasks import cancel_and_wait
 from shared.domain.places import catalog as place_catalog
 from shared.runtime.lag import LagMonitor
 from shared.runtime.ops_http import Check, observe_pool, ops_routes
@@ -37,84 +46,109 @@ from shared.runtime.ops_http import Check, observe_pool, ops_routes
 log = structlog.get_logger(__name__)
 
 
-@dataclass(frozen=True)
-class GatewayContext:
-    settings: GatewaySettings
-    pool: asyncpg.Pool
-    repository: Repository
-    access: AccessReader
-    limiter: RateLimiter
-    writer: KafkaWriter
-    submitter: EventSubmitter
-    batch: BatchSubmitter
-
-
 def create_app(settings: GatewaySettings) -> Starlette:
-    client_id = f"gateway-{os.getpid()}"
     # Readiness checks are filled in by the lifespan, once the clients exist: aiokafka
     # clients can only be built inside the running event loop.
     checks: dict[str, Check] = {}
 
     @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        await asyncio.to_thread(place_catalog)  # built once here, not on the first request
-        pool = await create_pool(settings.database)
-        observe_pool(pool)
-        producer = create_producer(settings.kafka, client_id)
-        await producer.start()
-        outcomes = OutcomeListener(settings.kafka, f"{client_id}-outcomes")
-        await outcomes.start()
-        lag = LagMonitor(settings.kafka, settings.lag_interval_seconds)
-        await lag.start()
-        writer = KafkaWriter(
-            producer, settings.kafka.send_timeout_seconds, settings.max_pending_sends
-        )
-        repository = Repository(pool)
-        access_cache = AccessCache(settings.access_cache_seconds)
-        access_changes = ChangeListener(settings.database.url, access_cache)
-        await access_changes.start()
-        access = AccessReader(repository, access_cache)
-        limiter = gateway_limiter(
-            pool, settings.rate_limits.window_seconds, settings.database.acquire_timeout_seconds
-        )
-        limiter.start_pruning()
-        # A claim outlives the longest a request can take: the send, then the outcome wait.
-        inflight_ttl = settings.kafka.send_timeout_seconds + settings.outcome_wait_seconds + 5
-        submitter = EventSubmitter(
-            repository,
-            access,
-            writer,
-            outcomes,
-            InFlight(pool, inflight_ttl),
-            settings.outcome_wait_seconds,
-        )
-        batch = BatchSubmitter(repository, writer, location_base=f"{BASE}/events")
-        app.state.ctx = GatewayContext(
-            settings, pool, repository, access, limiter, writer, submitter, batch
-        )
-        checks["postgres"] = lambda: ping(pool)
-        checks["kafka"] = lambda: broker_reachable(producer.client)
-        freeze_startup_objects()
-        log.info("gateway started", port=settings.port)
-        try:
-            yield
-        finally:
-            # uvicorn has drained open requests before the lifespan exits; flush the audit
-            # records they produced before closing anything.
-            await writer.drain()
-            await limiter.stop_pruning()
-            await access_changes.stop()
-            await lag.stop()
-            await outcomes.stop()
-            await producer.stop()
-            await pool.close()
-            log.info("gateway stopped")
+    async def lifespan(_: Starlette) -> AsyncIterator[LifespanState]:
+        async with contextlib.AsyncExitStack() as stack:
+            gateway = await open_gateway(settings, stack, checks)
+            freeze_startup_objects()
+            log.info("gateway started", port=settings.port)
+            yield {"gateway": gateway}
+            # uvicorn has drained open requests before the lifespan exits; the stack then
+            # closes everything in reverse order, first flushing the audit records.
+        log.info("gateway stopped")
 
     return Starlette(
-        routes=[*ops_routes(checks), *public_routes(), *developer_routes(), *webhook_routes()],
+        routes=[
+            *ops_routes(checks),
+            *public_routes(),
+            *developer_routes(),
+            *routes_for([intake.OPERATION]),
+        ],
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[
             Middleware(RequestObserver, body_timeout_seconds=settings.body_timeout_seconds)
         ],
         lifespan=lifespan,
     )
+
+
+async def open_gateway(
+    settings: GatewaySettings, stack: contextlib.AsyncExitStack, checks: dict[str, Check]
+) -> Gateway:
+    """Open every client the gateway needs on `stack` (closed in reverse order when it
+    exits) and build its collaborators."""
+    client_id = f"gateway-{os.getpid()}"
+    await asyncio.to_thread(place_catalog)  # built once here, not on the first request
+    pool = await create_pool(settings.database)
+    stack.push_async_callback(pool.close)
+    observe_pool(pool)
+    producer = create_producer(settings.kafka, client_id)
+    await producer.start()
+    stack.push_async_callback(producer.stop)
+    outcomes = OutcomeListener(settings.kafka, f"{client_id}-outcomes")
+    await outcomes.start()
+    stack.push_async_callback(outcomes.stop)
+    lag = LagMonitor(settings.kafka, settings.lag_interval_seconds)
+    await lag.start()
+    stack.push_async_callback(lag.stop)
+    access_cache = AccessCache(settings.access_cache_seconds)
+    access_changes = ChangeListener(settings.database.url, access_cache)
+    await access_changes.start()
+    stack.push_async_callback(access_changes.stop)
+    writer = KafkaWriter(producer, settings.kafka.send_timeout_seconds, settings.max_pending_sends)
+    stack.push_async_callback(writer.drain)  # audit records still in flight, before the stop
+    checks["postgres"] = lambda: ping(pool)
+    checks["kafka"] = lambda: broker_reachable(producer.client)
+    gateway = _collaborators(settings, pool, writer, outcomes, access_cache)
+    window = settings.rate_limits.window_seconds
+    for prune in (gateway.limiter.prune, gateway.submitter.claims.prune,
+                  gateway.integrations.prune_deliveries):  # fmt: skip
+        task = asyncio.create_task(_every(window, prune), name=f"prune-{prune.__qualname__}")
+        stack.push_async_callback(cancel_and_wait, task)
+    return gateway
+
+
+def _collaborators(
+    settings: GatewaySettings,
+    pool: asyncpg.Pool,
+    writer: KafkaWriter,
+    outcomes: OutcomeListener,
+    access_cache: AccessCache,
+) -> Gateway:
+    events = EventStore(pool)
+    access = AccessReader(events, access_cache)
+    window = settings.rate_limits.window_seconds
+    limiter = RateLimiter(pool, window, settings.database.acquire_timeout_seconds)
+    wait = settings.outcome_wait_seconds
+    # A claim outlives the longest a request can take: the send, then the outcome wait.
+    claims = InFlight(pool, settings.kafka.send_timeout_seconds + wait + 5)
+    return Gateway(
+        settings=settings,
+        events=events,
+        access=access,
+        limiter=limiter,
+        writer=writer,
+        submitter=Submitter(
+            events, access, claims, writer, outcomes, settings.outcome_wait_seconds
+        ),
+        batch=BatchSubmitter(events, writer, location_base=f"{BASE}/events"),
+        keys=KeyStore(pool, changed=access.key_changed),
+        integrations=IntegrationStore(pool),
+        audit=AuditStore(pool),
+        channels=ChannelStore(pool),
+    )
+
+
+async def _every(seconds: float, prune: Callable[[], Awaitable[None]]) -> None:
+    """Each owner of a table prunes its own rows; a failed round is retried next time."""
+    while True:
+        await asyncio.sleep(seconds)
+        try:
+            await prune()
+        except (OSError, asyncpg.PostgresError) as exc:
+            log.warning("pruning failed", task=prune.__qualname__, error=repr(exc))

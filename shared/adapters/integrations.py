@@ -439,13 +439,6 @@ async def record_delivery(pool: asyncpg.Pool, delivery: dict[str, Any]) -> None:
         )
 
 
-# The deliveries log is for troubleshooting a sender, not an archive: a month is kept.
-DELIVERY_RETENTION_DAYS = 30
-PRUNE_DELIVERIES = f"""
-DELETE FROM webhook_deliveries WHERE received_at < now() - interval '{DELIVERY_RETENTION_DAYS} days'
-"""
-
-
 async def deliveries(
     conn: asyncpg.Connection, integration_id: uuid.UUID, limit: int, offset: int
 ) -> tuple[list[dict[str, Any]], int]:

@@ -112,13 +112,10 @@ class RateLimiter:
         window_seconds: int,
         wait_seconds: float,
         clock: Callable[[], float] = time.monotonic,
-        pruned_with: Sequence[str] = (),
     ) -> None:
         """`wait_seconds` bounds waiting for another request's lease, as the pool bounds
-        waiting for a connection: past it the request is refused with 503. `pruned_with`:
-        more clean-up statements to run each window beside the counters' own."""
+        waiting for a connection: past it the request is refused with 503."""
         self._pool = pool
-        self._pruned_with = tuple(pruned_with)
         self._window = window_seconds
         self._wait = wait_seconds
         self._clock = clock
@@ -203,8 +200,16 @@ class RateLimiter:
         left = limit.quota - lease.counted if lease is not None else limit.quota
         return max(1, min(MAX_LEASE, left // LEASE_SHARE))
 
+    async def prune(self) -> None:
+        """Forget leases of windows past, here and in the shared counters (kept two windows
+        long, whatever a window's length). Only the limiter's own table: the owners of other
+        tables prune theirs."""
+        now = self._clock()
+        self._leases = {b: lease for b, lease in self._leases.items() if lease.ends_at > now}
+        await self._pool.execute(PRUNE_COUNTERS)
+
     def start_pruning(self) -> None:
-        """Every window, drop old counters (and run the `pruned_with` statements)."""
+        """`prune` every window, in a task of its own (`stop_pruning` ends it)."""
         self._pruner = asyncio.create_task(self._prune_forever(), name="rate-limit-pruner")
 
     async def stop_pruning(self) -> None:
@@ -213,11 +218,8 @@ class RateLimiter:
     async def _prune_forever(self) -> None:
         while True:
             await asyncio.sleep(self._window)
-            now = self._clock()
-            self._leases = {b: lease for b, lease in self._leases.items() if lease.ends_at > now}
             try:
-                for statement in (PRUNE_COUNTERS, *self._pruned_with):
-                    await self._pool.execute(statement)
+                await self.prune()
             except (OSError, asyncpg.PostgresError) as exc:
                 log.warning("pruning failed", error=repr(exc))
 

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from devstack.stack import Servers, ServiceProcess, shifted
-from services.gateway.access.cache import LISTENER_NAME
+from services.gateway.adapters.access_changes import LISTENER_NAME
 from tests.integration.conftest import (
     ACCESS_BOUND_SECONDS,
     MakeTenant,

@@ -27,7 +27,7 @@ async def test_openapi_yaml_is_served_publicly_and_documents_every_route(
     assert response.headers["content-type"].startswith("application/yaml")
     document = yaml.safe_load(response.text)
     assert document["openapi"] == "3.1.0"
-    from services.gateway.public_api.endpoints import OPERATIONS
+    from services.gateway.public_api.routes import OPERATIONS
 
     assert set(document["paths"]) == {op.path for op in OPERATIONS}
     assert "/api/public/v1/events/{eventId}" in document["paths"]
@@ -46,7 +46,7 @@ async def test_openapi_yaml_is_served_publicly_and_documents_every_route(
 
 
 async def test_developer_openapi_documents_every_developer_route(api: httpx.AsyncClient) -> None:
-    from services.gateway.developer_api.keys import ALL_OPERATIONS
+    from services.gateway.developer_api.routes import OPERATIONS as ALL_OPERATIONS
 
     document = yaml.safe_load((await api.get(DEVELOPER_OPENAPI)).text)
     assert set(document["paths"]) == {op.path for op in ALL_OPERATIONS}

@@ -11,8 +11,8 @@ import httpx
 import pytest
 
 from devstack.stack import Servers, ServiceProcess, shifted
-from services.gateway.access.limits import LEASE_SHARE
 from shared.adapters import key_store
+from shared.adapters.rate_limits import LEASE_SHARE
 from shared.domain.api_keys import OWNER_SCOPES
 from tests.integration.conftest import (
     CREATE_QUOTA,
@@ -105,7 +105,7 @@ async def test_key_management_quota_is_per_owner_across_its_keys(
 async def test_pruning_keeps_live_counters_of_longer_windows(db: asyncpg.Pool) -> None:
     # A gateway with a 60 s window prunes the shared table; it must not delete the live
     # counters of gateways with a one-hour window (it once did, resetting their quotas).
-    from services.gateway.access.limits import _PRUNE
+    from shared.adapters.rate_limits import PRUNE_COUNTERS as PRUNE
 
     now = int(time.time())
     hour, old_minute = now // 3600 * 3600, (now - 600) // 60 * 60
@@ -118,7 +118,7 @@ async def test_pruning_keeps_live_counters_of_longer_windows(db: asyncpg.Pool) -
         f"{tag}-minute",
         old_minute,
     )
-    await db.execute(_PRUNE)
+    await db.execute(PRUNE)
     left = await db.fetch("SELECT bucket FROM rate_limit_counters WHERE bucket LIKE $1", f"{tag}-%")
     assert [r["bucket"] for r in left] == [f"{tag}-hour"]
 

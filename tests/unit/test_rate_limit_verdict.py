@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from services.gateway.access.limits import Limit, verdict
+from shared.adapters.rate_limits import Limit, verdict
 
 LIMITS = [Limit("ip", "127.0.0.1", 100), Limit("key", "k1", 10), Limit("events-create", "k1", 5)]
 

@@ -1,54 +1,69 @@
-"""Route-level rules checked without any server."""
+"""Route-level rules checked without any server: the router, the guard and the document are
+built from one table per API, and the table keeps the access rules."""
 
 from __future__ import annotations
 
 import re
-from typing import get_args
+from typing import Any, get_args
 
 from starlette.routing import Route
 
-from services.gateway.developer_api.keys import (
-    ALL_OPERATIONS,
+from services.gateway.developer_api.routes import (
     DEVELOPER_BASE,
     DEVELOPER_OPENAPI_PATH,
     developer_routes,
 )
+from services.gateway.developer_api.routes import OPERATIONS as DEVELOPER_OPERATIONS
 from services.gateway.developer_api.schemas import KeyCreate, PublicScope
-from services.gateway.public_api.endpoints import BASE, OPENAPI_PATH, OPERATIONS, public_routes
+from services.gateway.edge.openapi import openapi_document
+from services.gateway.edge.operations import Operation, Row
+from services.gateway.public_api.endpoints import BASE
+from services.gateway.public_api.routes import OPENAPI_PATH, OPERATIONS, public_routes
 from shared.domain.api_keys import OWNER_SCOPES, PUBLIC_SCOPES, QUICKSTART_SCOPES, Scope
 
 
-def _handlers() -> dict[tuple[str, str], object]:
+def _served_rows(routes: list[Any]) -> dict[tuple[str, str], Row]:
+    """(path, method) -> the row the router serves it from, as the router was built."""
     found = {}
-    for route in public_routes():
+    for route in routes:
         assert isinstance(route, Route)
-        for method, handler in getattr(route.endpoint, "handlers", {}).items():
-            found[(route.path.replace("{eventId:uuid}", "{eventId}"), method)] = handler
+        for method, row in getattr(route.endpoint, "rows", {}).items():
+            found[(re.sub(r":(uuid|int)}", "}", route.path), method)] = row
     return found
+
+
+def _documented_scopes(rows: tuple[Row, ...]) -> dict[tuple[str, str], str | None]:
+    document = openapi_document(rows, "t", "d")
+    return {
+        (path, method.upper()): spec.get("x-required-scope")
+        for path, methods in document["paths"].items()
+        for method, spec in methods.items()
+    }
 
 
 REFERENCE_DATA = {f"{BASE}/classifications", f"{BASE}/places"}
 
 
 def test_every_public_api_route_declares_a_scope_but_reference_data() -> None:
-    handlers = _handlers()
-    assert len(handlers) == len(OPERATIONS)
-    for (path, method), handler in handlers.items():
+    served = _served_rows(public_routes())
+    assert len(served) == len(OPERATIONS)
+    for (path, method), row in served.items():
         assert path.startswith(BASE)
-        scope = getattr(handler, "required_scope", None)
-        assert isinstance(scope, Scope) or path in REFERENCE_DATA, (method, path)
+        keyed = isinstance(row, Operation) and isinstance(row.scope, Scope)
+        assert keyed or path in REFERENCE_DATA, (method, path)
 
 
 def test_documented_scope_is_the_enforced_scope() -> None:
-    enforced = {key: getattr(h, "required_scope", None) for key, h in _handlers().items()}
-    documented = {(op.path, op.method): op.scope for op in OPERATIONS}
-    assert enforced == documented
+    served = _served_rows(public_routes())
+    enforced = {key: str(row.scope) if isinstance(row, Operation) else None
+                for key, row in served.items()}  # fmt: skip
+    assert enforced == _documented_scopes(OPERATIONS)
 
 
 def test_only_the_openapi_document_is_public() -> None:
     unguarded = [
         r.path for r in public_routes()
-        if isinstance(r, Route) and not hasattr(r.endpoint, "handlers")
+        if isinstance(r, Route) and not hasattr(r.endpoint, "rows")
     ]  # fmt: skip
     assert unguarded == [OPENAPI_PATH]
 
@@ -59,18 +74,14 @@ def test_one_route_per_path_so_405_lists_every_method() -> None:
 
 
 def test_developer_api_routes_all_need_an_owner_scope_as_documented() -> None:
-    documented = {(op.path, op.method): op.scope for op in ALL_OPERATIONS}
     enforced = {}
-    for route in developer_routes():
-        assert isinstance(route, Route)
-        if route.path == DEVELOPER_OPENAPI_PATH:
-            continue
-        assert route.path.startswith(DEVELOPER_BASE)
-        for method, handler in route.endpoint.handlers.items():  # type: ignore[attr-defined]
-            assert handler.required_scope in OWNER_SCOPES, route.path
-            path = re.sub(r":(uuid|int)}", "}", route.path)
-            enforced[(path, method)] = handler.required_scope
-    assert enforced == documented
+    for (path, method), row in _served_rows(developer_routes()).items():
+        assert path.startswith(DEVELOPER_BASE), path
+        assert isinstance(row, Operation), path
+        assert row.scope in OWNER_SCOPES, path
+        enforced[(path, method)] = str(row.scope)
+    assert enforced == _documented_scopes(DEVELOPER_OPERATIONS)
+    assert DEVELOPER_OPENAPI_PATH not in {p for p, _ in enforced}
 
 
 def test_keys_created_through_the_api_can_only_get_public_scopes() -> None:

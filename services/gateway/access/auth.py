@@ -1,7 +1,7 @@
-"""Bearer API key authentication and per-route scopes.
+"""Bearer API key authentication.
 
-Key records come through the access cache (services/gateway/access/cache.py): a revoked, disabled
-or expired key stops working as soon as PostgreSQL announces the change, and never later than
+Key records come through the access cache (`access/cache.py`): a revoked, disabled or expired
+key stops working as soon as PostgreSQL announces the change, and never later than
 GATEWAY_ACCESS_CACHE_SECONDS.
 """
 
@@ -12,10 +12,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
-from starlette.requests import Request
-
 from services.gateway.adapters.events import KeyRecord
-from services.gateway.edge.errors import Unauthorized
+from services.gateway.errors import NotAuthenticated
 from shared.core.metrics import AUTH_FAILURES
 from shared.domain.api_keys import parse_key, secret_matches
 
@@ -25,19 +23,32 @@ class KeyLookup(Protocol):
 
 
 @dataclass(frozen=True)
+class Credentials:
+    """What a request presents: its bearer token, and whether it also put a key in the URL."""
+
+    token: str | None
+    key_in_query: bool = False
+
+
+@dataclass(frozen=True)
 class Principal:
     key_id: uuid.UUID
     owner_id: int
     key_prefix: str
     scopes: frozenset[str]
 
+    @property
+    def actor(self) -> str:
+        """How the key's own changes name it in a key's history."""
+        return f"key:{self.key_prefix}"
 
-async def authenticate(request: Request, keys: KeyLookup) -> Principal:
+
+async def authenticate(credentials: Credentials, keys: KeyLookup) -> Principal:
+    """The key's principal, or NotAuthenticated whatever the reason (counted by reason)."""
     # Keys in URLs end up in proxy logs and browser history; refuse them outright.
-    if "api_key" in request.query_params or "apiKey" in request.query_params:
+    if credentials.key_in_query:
         raise _refused("key_in_query")
-    token = _bearer_token(request.headers.get("authorization"))
-    parsed = parse_key(token) if token else None
+    parsed = parse_key(credentials.token) if credentials.token else None
     if parsed is None:
         raise _refused("malformed")  # or a bad checksum: no database lookup
     record = await keys.key_by_prefix(parsed.prefix)
@@ -50,16 +61,9 @@ async def authenticate(request: Request, keys: KeyLookup) -> Principal:
     return Principal(record.id, record.account_id, record.prefix, record.scopes)
 
 
-def _refused(reason: str) -> Unauthorized:
+def _refused(reason: str) -> NotAuthenticated:
     AUTH_FAILURES.labels(reason).inc()
-    return Unauthorized()
-
-
-def _bearer_token(header: str | None) -> str | None:
-    if not header:
-        return None
-    scheme, _, token = header.partition(" ")
-    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+    return NotAuthenticated()
 
 
 def _usable(record: KeyRecord) -> bool:

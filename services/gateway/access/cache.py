@@ -14,23 +14,12 @@ before answering, so its own next request already sees the change.
 
 from __future__ import annotations
 
-import asyncio
 import time
 import uuid
 from collections.abc import Callable
-from typing import Any
 
-import asyncpg
-import structlog
-
-from services.gateway.adapters.events import KeyRecord, Repository
+from services.gateway.adapters.events import EventStore, KeyRecord
 from shared.core.metrics import ACCESS_CACHE_LOOKUPS
-from shared.core.tasks import cancel_and_wait
-
-log = structlog.get_logger(__name__)
-
-CHANGES_CHANNEL = "pinned_access_changed"
-LISTENER_NAME = "pinned-gateway-access-changes"  # application_name in pg_stat_activity
 
 
 class AccessCache:
@@ -117,10 +106,10 @@ class AccessCache:
 
 
 class AccessReader:
-    """The repository's key and channel-access reads, through the cache."""
+    """The event store's key and channel-access reads, through the cache."""
 
-    def __init__(self, repository: Repository, cache: AccessCache) -> None:
-        self._repository = repository
+    def __init__(self, events: EventStore, cache: AccessCache) -> None:
+        self._events = events
         self._cache = cache
         # Bound once: these are counted on every request.
         self._lookups = {
@@ -135,7 +124,7 @@ class AccessReader:
         if cached is not None:
             return cached
         generation = self._cache.generation
-        record = await self._repository.key_by_prefix(prefix)
+        record = await self._events.key_by_prefix(prefix)
         if record is not None:
             self._cache.remember_key(record, generation)
         return record
@@ -150,56 +139,6 @@ class AccessReader:
         if cached is not None:
             return cached
         generation = self._cache.generation
-        allowed = await self._repository.can_access_channel(owner_id, channel_id)
+        allowed = await self._events.can_access_channel(owner_id, channel_id)
         self._cache.remember_channel_access(owner_id, channel_id, allowed, generation)
         return allowed
-
-
-class ChangeListener:
-    """Holds one connection LISTENing for access changes; reconnects after losing it."""
-
-    def __init__(self, dsn: str, cache: AccessCache, retry_seconds: float = 1.0) -> None:
-        self._dsn = dsn
-        self._cache = cache
-        self._retry = retry_seconds
-        self._task: asyncio.Task[None] | None = None
-        self._listening = asyncio.Event()
-
-    async def start(self, wait_seconds: float = 5.0) -> None:
-        """Start listening; returns once listening (or after `wait_seconds`, uncached)."""
-        self._task = asyncio.create_task(self._listen_forever(), name="access-change-listener")
-        try:
-            await asyncio.wait_for(self._listening.wait(), wait_seconds)
-        except TimeoutError:
-            log.warning("access changes not announced yet: keys and channels read uncached")
-
-    async def stop(self) -> None:
-        await cancel_and_wait(self._task)
-
-    async def _listen_forever(self) -> None:
-        while True:
-            try:
-                await self._listen_once()
-            except (OSError, asyncpg.PostgresError) as exc:
-                log.warning("access change listener lost its connection", error=repr(exc))
-            await asyncio.sleep(self._retry)
-
-    async def _listen_once(self) -> None:
-        conn: asyncpg.Connection = await asyncpg.connect(
-            self._dsn, server_settings={"application_name": LISTENER_NAME}
-        )
-        lost = asyncio.Event()
-        conn.add_termination_listener(lambda _conn: lost.set())
-        try:
-            await conn.add_listener(CHANGES_CHANNEL, self._on_change)
-            self._cache.go_live()
-            self._listening.set()
-            await lost.wait()
-        finally:
-            self._cache.go_dark()
-            self._listening.clear()
-            if not conn.is_closed():
-                await conn.close(timeout=2)
-
-    def _on_change(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
-        self._cache.changed(payload)

@@ -8,7 +8,8 @@ is UNLOGGED, so a commit writes no WAL and waits for no flush.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
 import asyncpg
@@ -16,7 +17,7 @@ import structlog
 
 from services.gateway.adapters.coalesce import Coalescer
 from services.gateway.adapters.events import IdempotencyRecord
-from services.gateway.edge.errors import Conflict
+from services.gateway.errors import IdempotencyKeyInUse
 from shared.adapters.postgres import PoolExhausted
 
 log = structlog.get_logger(__name__)
@@ -49,7 +50,7 @@ USING unnest($1::bigint[], $2::text[]) AS r(owner, key)
 WHERE f.owner_account_id = r.owner AND f.idempotency_key = r.key
 """
 
-PRUNE = "DELETE FROM idempotency_inflight WHERE expires_at < clock_timestamp()"
+_PRUNE = "DELETE FROM idempotency_inflight WHERE expires_at < clock_timestamp()"
 
 OwnerKey = tuple[int, str]
 
@@ -72,18 +73,26 @@ class InFlight:
         self._claims = Coalescer(self._look_up_or_claim_all)
         self._releases = Coalescer(self._release_all)
 
-    async def look_up_or_claim(self, owner_id: int, key: str) -> Claim:
-        """The stored result if the key was used before; else a claim, or 409 if another
-        request holds it now."""
+    @contextlib.asynccontextmanager
+    async def claim(
+        self, owner_id: int, key: str | None
+    ) -> AsyncIterator[IdempotencyRecord | None]:
+        """Inside, the key's stored result if it was used before, else None and the key is
+        this request's until the block ends; IdempotencyKeyInUse if another request holds
+        it now. No key: nothing to claim."""
+        if key is None:
+            yield None
+            return
         claim = await self._claims.submit((owner_id, key))
-        if claim.prior is None and not claim.claimed:
-            raise Conflict(
-                "A request with this Idempotency-Key is still being processed; retry after "
-                "the Retry-After delay to get its result.",
-                code="idempotency_key_in_use",
-                headers={"Retry-After": "1"},
-            )
-        return claim
+        if claim.prior is not None:
+            yield claim.prior
+            return
+        if not claim.claimed:
+            raise IdempotencyKeyInUse()
+        try:
+            yield None
+        finally:
+            await self.release(owner_id, key)
 
     async def release(self, owner_id: int, key: str) -> None:
         """Never fails the request it ends: its command is already answered for. A claim
@@ -92,6 +101,10 @@ class InFlight:
             await self._releases.submit((owner_id, key))
         except (OSError, asyncpg.PostgresError, PoolExhausted, TimeoutError) as exc:
             log.warning("idempotency claim not released", error=repr(exc), ttl=self._ttl)
+
+    async def prune(self) -> None:
+        """Drop expired claims: those of requests that never released them (a crash)."""
+        await self._pool.execute(_PRUNE)
 
     async def _look_up_or_claim_all(self, wanted: Sequence[OwnerKey]) -> list[Claim]:
         # The same key twice in one statement: only the first may claim, the other is a

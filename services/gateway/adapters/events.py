@@ -1,4 +1,5 @@
-"""The gateway's reads from PostgreSQL. Writes to events go through Kafka, never here."""
+"""The gateway's reads of events, channels, keys and idempotency keys. Writes to events go
+through Kafka, never here."""
 
 from __future__ import annotations
 
@@ -43,7 +44,7 @@ class IdempotencyRecord:
     event_id: uuid.UUID
 
 
-class Repository:
+class EventStore:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
 

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import structlog
 from aiokafka.errors import KafkaError
 
-from services.gateway.edge.errors import ServiceUnavailable
+from services.gateway.errors import EventLogBacklogged, EventLogUnavailable
 from shared.adapters.kafka import Producer, request_headers
 from shared.contracts.messages import AuditRecord, IngestEnvelope, encode
 from shared.contracts.topics import Topic
@@ -33,23 +33,34 @@ class KafkaWriter:
         return self._timeout
 
     async def write_command(self, envelope: IngestEnvelope) -> None:
-        """Return only once the broker has the command (acks=all), else raise 503.
+        """Return only once the broker has the command (acks=all), else raise
+        EventLogUnavailable (or EventLogBacklogged when too many wait already).
 
         A timed-out send may still reach the broker later; a retry with the same
         Idempotency-Key is then deduplicated by the publisher.
         """
         self._refuse_if_backlogged()
         self._pending += 1
+        started = time.perf_counter()
         try:
-            await self._send_command(envelope)
+            async with asyncio.timeout(self._timeout):
+                await self._producer.send_and_wait(
+                    Topic.INGEST,
+                    encode(envelope),
+                    key=str(envelope.command.event_id).encode(),
+                    headers=request_headers(envelope.request_id),
+                )
+        except (TimeoutError, KafkaError) as exc:
+            raise self._unavailable(exc) from exc
         finally:
             self._pending -= 1
+        KAFKA_PRODUCE_DURATION.labels(Topic.INGEST).observe(time.perf_counter() - started)
 
     async def write_commands(
         self, envelopes: Sequence[IngestEnvelope]
-    ) -> list[ServiceUnavailable | None]:
+    ) -> list[EventLogUnavailable | None]:
         """The batch endpoint's commands under one deadline: None for each the broker has,
-        else the 503 to report for that item (a retry with its idempotencyKey is safe)."""
+        else the refusal to report for that item (a retry with its idempotencyKey is safe)."""
         self._refuse_if_backlogged()
         self._pending += len(envelopes)
         started = time.perf_counter()
@@ -58,9 +69,8 @@ class KafkaWriter:
                 (encode(e), str(e.command.event_id).encode(), request_headers(e.request_id))
                 for e in envelopes
             ]
-            answers = await asyncio.wait_for(
-                self._producer.send_many(Topic.INGEST, records), self._timeout
-            )
+            async with asyncio.timeout(self._timeout):
+                answers = await self._producer.send_many(Topic.INGEST, records)
         except (TimeoutError, KafkaError) as exc:
             return [self._unavailable(exc)] * len(envelopes)
         finally:
@@ -71,36 +81,13 @@ class KafkaWriter:
     def _refuse_if_backlogged(self) -> None:
         if self._pending >= self._max_pending:
             KAFKA_PRODUCE_FAILURES.labels(Topic.INGEST, "backlog_full").inc()
-            raise ServiceUnavailable(
-                f"{self._pending} commands are already waiting for the event log, so this one "
-                "was not accepted. Retry with the same Idempotency-Key after Retry-After.",
-                code="overloaded",
-            )
+            raise EventLogBacklogged(self._pending)
 
     @staticmethod
-    def _unavailable(exc: BaseException) -> ServiceUnavailable:
+    def _unavailable(exc: BaseException) -> EventLogUnavailable:
         KAFKA_PRODUCE_FAILURES.labels(Topic.INGEST, type(exc).__name__).inc()
         log.warning("ingest produce failed", error=repr(exc))
-        return ServiceUnavailable(
-            "The event log is unavailable, so the request was not accepted. Retry with "
-            "the same Idempotency-Key after the Retry-After delay."
-        )
-
-    async def _send_command(self, envelope: IngestEnvelope) -> None:
-        started = time.perf_counter()
-        try:
-            await asyncio.wait_for(
-                self._producer.send_and_wait(
-                    Topic.INGEST,
-                    encode(envelope),
-                    key=str(envelope.command.event_id).encode(),
-                    headers=request_headers(envelope.request_id),
-                ),
-                self._timeout,
-            )
-        except (TimeoutError, KafkaError) as exc:
-            raise self._unavailable(exc) from exc
-        KAFKA_PRODUCE_DURATION.labels(Topic.INGEST).observe(time.perf_counter() - started)
+        return EventLogUnavailable()
 
     def write_audit(self, record: AuditRecord) -> None:
         """Fire and forget: the audit write must not delay or fail the caller's response."""
@@ -110,15 +97,13 @@ class KafkaWriter:
 
     async def _send_audit(self, record: AuditRecord) -> None:
         try:
-            await asyncio.wait_for(
-                self._producer.send_and_wait(
+            async with asyncio.timeout(self._timeout):
+                await self._producer.send_and_wait(
                     Topic.AUDIT,
                     encode(record),
                     key=record.request_id.encode(),
                     headers=request_headers(record.request_id),
-                ),
-                self._timeout,
-            )
+                )
         except (TimeoutError, KafkaError) as exc:
             KAFKA_PRODUCE_FAILURES.labels(Topic.AUDIT, type(exc).__name__).inc()
             log.warning("audit produce failed", error=repr(exc), request_id=record.request_id)

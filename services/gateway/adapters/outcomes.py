@@ -8,17 +8,37 @@ whose outcome is late is answered 202 and can be polled.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
 
 import structlog
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from shared.contracts.messages import Outcome, PoisonMessage, decode_outcome
+from shared.contracts.messages import IngestEnvelope, Outcome, PoisonMessage, decode_outcome
 from shared.contracts.topics import Topic
 from shared.core.settings import KafkaSettings
 from shared.core.tasks import cancel_and_wait
 
 log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class Awaited:
+    """One command's outcome, once the publisher announces it."""
+
+    _future: asyncio.Future[Outcome]
+
+    async def outcome(self, seconds: float) -> Outcome | None:
+        """The outcome, or None when it did not come within `seconds`."""
+        if seconds <= 0:
+            return None
+        try:
+            async with asyncio.timeout(seconds):
+                return await asyncio.shield(self._future)
+        except TimeoutError:
+            return None
 
 
 class OutcomeListener:
@@ -48,22 +68,20 @@ class OutcomeListener:
         await cancel_and_wait(self._task)
         await self._consumer.stop()
 
-    def expect(self, message_id: uuid.UUID) -> asyncio.Future[Outcome]:
-        """Register interest before producing, so a fast outcome cannot be missed."""
+    @contextlib.contextmanager
+    def expecting(self, envelope: IngestEnvelope) -> Iterator[Awaited | None]:
+        """Inside, the envelope's outcome to wait for, registered before the command is
+        produced so a fast outcome cannot be missed; None when nobody waits for it (no
+        outcome is announced then)."""
+        if envelope.awaited_until is None:
+            yield None
+            return
         future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
-        self._waiters[message_id] = future
-        return future
-
-    def forget(self, message_id: uuid.UUID) -> None:
-        self._waiters.pop(message_id, None)
-
-    async def wait(self, future: asyncio.Future[Outcome], seconds: float) -> Outcome | None:
-        if seconds <= 0:
-            return None
+        self._waiters[envelope.message_id] = future
         try:
-            return await asyncio.wait_for(asyncio.shield(future), seconds)
-        except TimeoutError:
-            return None
+            yield Awaited(future)
+        finally:
+            self._waiters.pop(envelope.message_id, None)
 
     async def _run(self) -> None:
         while True:

@@ -6,25 +6,24 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import Field, ValidationError
-from starlette.requests import Request
+from pydantic import Field
 from starlette.responses import JSONResponse, Response
 
 from services.gateway.access.auth import Principal
-from services.gateway.edge.errors import ValidationFailed
-from services.gateway.edge.guard import Endpoint, requires
-from services.gateway.edge.http_io import read_json
-from services.gateway.edge.openapi import Operation, Param
-from services.gateway.public_api.schemas import _Response
+from services.gateway.access.quotas import KEY_MANAGEMENT
+from services.gateway.context import Gateway, GatewayRequest
+from services.gateway.edge.http_io import read_json, validated
+from services.gateway.edge.operations import Operation, Param
+from services.gateway.edge.schemas import ResponseModel
 from shared.adapters import channels
 from shared.domain.api_keys import Scope
 from shared.domain.channels import ChannelPublication, Visibility
-from shared.domain.events import LARGEST_CHANNEL_ID, field_errors
+from shared.domain.events import LARGEST_CHANNEL_ID
 
 CHANNELS_BASE = "/api/developer/v1/channels"
 
 
-class PublishedChannel(_Response):
+class PublishedChannel(ResponseModel):
     id: int
     name: str
     slug: str
@@ -35,20 +34,15 @@ class PublishedChannel(_Response):
     createdAt: datetime
 
 
-@requires(Scope.CHANNELS_MANAGE, route_limit="key_management", limit_by="owner")
-async def publish_channel(request: Request, principal: Principal) -> Response:
-    ctx = request.app.state.ctx
+async def publish_channel(
+    request: GatewayRequest, gateway: Gateway, principal: Principal
+) -> Response:
     channel_id: int = request.path_params["channelId"]
-    try:
-        change = ChannelPublication.model_validate(
-            await read_json(request, ctx.settings.max_body_bytes)
-        )
-    except ValidationError as exc:
-        raise ValidationFailed(field_errors(exc)) from None
+    payload = await read_json(request, gateway.settings.max_body_bytes)
+    change = validated(ChannelPublication, payload)
     if channel_id > LARGEST_CHANNEL_ID:
         raise channels.ChannelNotFound(f"no channel {channel_id}")
-    async with ctx.pool.acquire() as conn:
-        row = await channels.publish(conn, principal.owner_id, channel_id, change)
+    row = await gateway.channels.publish(principal.owner_id, channel_id, change)
     return JSONResponse(channel_view(row))
 
 
@@ -66,16 +60,16 @@ def channel_view(row: dict[str, Any]) -> dict[str, Any]:
 
 OPERATIONS: tuple[Operation, ...] = (
     Operation(
-        "PATCH",
-        f"{CHANNELS_BASE}/{{channelId}}",
-        "publishChannel",
-        "Make an owned channel public, unlisted or private, or change its slug",
-        Scope.CHANNELS_MANAGE,
+        method="PATCH",
+        path=f"{CHANNELS_BASE}/{{channelId}}",
+        operation_id="publishChannel",
+        summary="Make an owned channel public, unlisted or private, or change its slug",
+        endpoint=publish_channel,
+        scope=Scope.CHANNELS_MANAGE,
+        quota=KEY_MANAGEMENT,
         request=ChannelPublication,
         responses={200: ("The channel's publication settings", PublishedChannel)},
         errors=(400, 401, 403, 404, 409, 413, 415, 422, 429),
         params=(Param("channelId", "path", {"type": "integer", "minimum": 1}, "Channel id"),),
     ),
 )
-
-ENDPOINTS: dict[str, Endpoint] = {"publishChannel": publish_channel}

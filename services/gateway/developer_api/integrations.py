@@ -7,12 +7,11 @@ from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import Field
-from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from services.gateway.access.auth import Principal
-from services.gateway.edge.errors import ChannelForbidden, ValidationFailed
-from services.gateway.edge.guard import Endpoint, requires
+from services.gateway.access.quotas import KEY_MANAGEMENT
+from services.gateway.context import Gateway, GatewayRequest
 from services.gateway.edge.http_io import (
     PAGE_PARAMS,
     page_body,
@@ -20,8 +19,9 @@ from services.gateway.edge.http_io import (
     read_json,
     read_optional_json,
 )
-from services.gateway.edge.openapi import Operation, Param
-from services.gateway.public_api.schemas import FieldProblem, _PageFields, _Response
+from services.gateway.edge.operations import KeyedEndpoint, Operation, Param
+from services.gateway.edge.schemas import FieldProblem, PageFields, ResponseModel
+from services.gateway.errors import ChannelForbidden, InvalidInput
 from services.gateway.webhooks.senders import SENDERS
 from services.gateway.webhooks.senders import Delivery as SenderDelivery
 from shared.adapters import integrations
@@ -37,7 +37,7 @@ from shared.domain.api_keys import Scope
 INTEGRATIONS_BASE = "/api/developer/v1/integrations"
 
 
-class Integration(_Response):
+class Integration(ResponseModel):
     id: uuid.UUID
     name: str
     source: str
@@ -58,11 +58,11 @@ class NewIntegration(Integration):
     secret: str = Field(description="Signing secret or token: shown this once")
 
 
-class IntegrationPage(_PageFields):
+class IntegrationPage(PageFields):
     docs: list[Integration]
 
 
-class Delivery(_Response):
+class Delivery(ResponseModel):
     id: uuid.UUID
     requestId: str
     receivedAt: datetime
@@ -85,79 +85,99 @@ class Delivery(_Response):
     eventId: uuid.UUID | None
 
 
-class DeliveryPage(_PageFields):
+class DeliveryPage(PageFields):
     docs: list[Delivery]
 
 
-def _managing(endpoint: Any) -> Endpoint:
-    return requires(Scope.INTEGRATIONS_MANAGE, route_limit="key_management", limit_by="owner")(
-        endpoint
-    )
-
-
-@_managing
-async def create_integration(request: Request, principal: Principal) -> Response:
-    ctx = request.app.state.ctx
-    spec = _validated(await read_json(request, ctx.settings.max_body_bytes))
-    await _check_channel(request, principal, spec.channelId)
+async def create_integration(
+    request: GatewayRequest, gateway: Gateway, principal: Principal
+) -> Response:
+    spec = _validated_spec(await read_json(request, gateway.settings.max_body_bytes))
+    await _require_channel(gateway, principal, spec.channelId)
     verification = spec.verification or integrations.VERIFICATIONS[spec.source][0]
-    async with ctx.pool.acquire() as conn:
-        row, secret = await integrations.create(
-            conn,
-            principal.owner_id,
-            spec,
-            verification,
-            spec.mapping,
-            spec.actions,
-        )
+    row, secret = await gateway.integrations.create(
+        principal.owner_id, spec, verification, spec.mapping, spec.actions
+    )
     location = f"{INTEGRATIONS_BASE}/{row['id']}"
     return _with_secret(row, secret, status_code=201, headers={"Location": location})
 
 
-@_managing
-async def update_integration(request: Request, principal: Principal) -> Response:
-    ctx = request.app.state.ctx
-    payload = await read_json(request, ctx.settings.max_body_bytes)
-    integration_id: uuid.UUID = request.path_params["integrationId"]
-    async with ctx.pool.acquire() as conn, conn.transaction():
-        # Locked: two concurrent PATCHes of different fields must both hold.
-        stored = await integrations.get(conn, principal.owner_id, integration_id, for_update=True)
+async def update_integration(
+    request: GatewayRequest, gateway: Gateway, principal: Principal
+) -> Response:
+    payload = await read_json(request, gateway.settings.max_body_bytes)
+
+    async def changed(stored: dict[str, Any]) -> IntegrationSpec:
         try:
             spec = integrations.changed_spec(stored, payload)
         except integrations.InvalidIntegration as exc:
-            raise ValidationFailed(exc.problems) from None
+            raise InvalidInput(exc.problems) from None
         if spec.channelId != stored["channel_id"]:
-            await _check_channel(request, principal, spec.channelId)
-        row = await integrations.update(conn, principal.owner_id, stored["id"], spec)
+            await _require_channel(gateway, principal, spec.channelId)
+        return spec
+
+    row = await gateway.integrations.change(principal.owner_id, _integration_id(request), changed)
     return JSONResponse(integration_view(row))
 
 
-@_managing
-async def delete_integration(request: Request, principal: Principal) -> Response:
-    integration_id: uuid.UUID = request.path_params["integrationId"]
-    async with request.app.state.ctx.pool.acquire() as conn:
-        await integrations.delete(conn, principal.owner_id, integration_id)
+async def delete_integration(
+    request: GatewayRequest, gateway: Gateway, principal: Principal
+) -> Response:
+    await gateway.integrations.delete(principal.owner_id, _integration_id(request))
     return Response(status_code=204)
 
 
-@_managing
-async def rotate_integration_secret(request: Request, principal: Principal) -> Response:
-    ctx = request.app.state.ctx
-    payload = await read_optional_json(request, ctx.settings.max_body_bytes)
+async def rotate_integration_secret(
+    request: GatewayRequest, gateway: Gateway, principal: Principal
+) -> Response:
+    payload = await read_optional_json(request, gateway.settings.max_body_bytes)
     try:
         rotation = integrations.validate_rotation(payload)
     except integrations.InvalidIntegration as exc:
-        raise ValidationFailed(exc.problems) from None
-    integration_id: uuid.UUID = request.path_params["integrationId"]
-    async with ctx.pool.acquire() as conn:
-        row, secret = await integrations.rotate_secret(
-            conn, principal.owner_id, integration_id, rotation
-        )
+        raise InvalidInput(exc.problems) from None
+    row, secret = await gateway.integrations.rotate_secret(
+        principal.owner_id, _integration_id(request), rotation
+    )
     return _with_secret(row, secret)
 
 
-async def _check_channel(request: Request, principal: Principal, channel_id: int) -> None:
-    if not await request.app.state.ctx.access.can_access_channel(principal.owner_id, channel_id):
+async def list_integrations(
+    request: GatewayRequest, gateway: Gateway, principal: Principal
+) -> Response:
+    page = page_request(request)
+    rows, total = await gateway.integrations.page(principal.owner_id, page.limit, page.offset)
+    return JSONResponse(page_body([integration_view(r) for r in rows], total, page))
+
+
+async def get_integration(
+    request: GatewayRequest, gateway: Gateway, principal: Principal
+) -> Response:
+    row = await gateway.integrations.get(principal.owner_id, _integration_id(request))
+    return JSONResponse(integration_view(row))
+
+
+async def list_deliveries(
+    request: GatewayRequest, gateway: Gateway, principal: Principal
+) -> Response:
+    page = page_request(request)
+    rows, total = await gateway.integrations.deliveries(
+        principal.owner_id, _integration_id(request), page.limit, page.offset
+    )
+    return JSONResponse(page_body([delivery_view(r) for r in rows], total, page))
+
+
+def set_status(status: str) -> KeyedEndpoint:
+    async def endpoint(request: GatewayRequest, gateway: Gateway, principal: Principal) -> Response:
+        row = await gateway.integrations.set_status(
+            principal.owner_id, _integration_id(request), status
+        )
+        return JSONResponse(integration_view(row))
+
+    return endpoint
+
+
+async def _require_channel(gateway: Gateway, principal: Principal, channel_id: int) -> None:
+    if not await gateway.access.can_access_channel(principal.owner_id, channel_id):
         raise ChannelForbidden(channel_id)
 
 
@@ -170,41 +190,6 @@ def _with_secret(
         status_code=status_code,
         headers={**(headers or {}), "Cache-Control": "no-store"},
     )
-
-
-@_managing
-async def list_integrations(request: Request, principal: Principal) -> Response:
-    page = page_request(request)
-    async with request.app.state.ctx.pool.acquire() as conn:
-        rows, total = await integrations.page(conn, principal.owner_id, page.limit, page.offset)
-    return JSONResponse(page_body([integration_view(r) for r in rows], total, page))
-
-
-@_managing
-async def get_integration(request: Request, principal: Principal) -> Response:
-    async with request.app.state.ctx.pool.acquire() as conn:
-        row = await _owned(conn, principal, request)
-    return JSONResponse(integration_view(row))
-
-
-@_managing
-async def list_deliveries(request: Request, principal: Principal) -> Response:
-    page = page_request(request)
-    async with request.app.state.ctx.pool.acquire() as conn:
-        row = await _owned(conn, principal, request)
-        rows, total = await integrations.deliveries(conn, row["id"], page.limit, page.offset)
-    return JSONResponse(page_body([delivery_view(r) for r in rows], total, page))
-
-
-def _status_change(status: str) -> Endpoint:
-    @_managing
-    async def endpoint(request: Request, principal: Principal) -> Response:
-        integration_id: uuid.UUID = request.path_params["integrationId"]
-        async with request.app.state.ctx.pool.acquire() as conn:
-            row = await integrations.set_status(conn, principal.owner_id, integration_id, status)
-        return JSONResponse(integration_view(row))
-
-    return endpoint
 
 
 def integration_view(row: dict[str, Any]) -> dict[str, Any]:
@@ -260,16 +245,16 @@ def delivery_view(row: dict[str, Any]) -> dict[str, Any]:
     ).model_dump(mode="json")
 
 
-def _validated(payload: object) -> IntegrationSpec:
+def _validated_spec(payload: object) -> IntegrationSpec:
     try:
         return integrations.validate_spec(payload)
     except integrations.InvalidIntegration as exc:
-        raise ValidationFailed(exc.problems) from None
+        raise InvalidInput(exc.problems) from None
 
 
-async def _owned(conn: Any, principal: Principal, request: Request) -> dict[str, Any]:
+def _integration_id(request: GatewayRequest) -> uuid.UUID:
     integration_id: uuid.UUID = request.path_params["integrationId"]
-    return await integrations.get(conn, principal.owner_id, integration_id)
+    return integration_id
 
 
 _INTEGRATION_ID = Param(
@@ -279,78 +264,92 @@ _ONE = f"{INTEGRATIONS_BASE}/{{integrationId}}"
 
 OPERATIONS: tuple[Operation, ...] = (
     Operation(
-        "POST",
-        INTEGRATIONS_BASE,
-        "createIntegration",
-        "Connect a CMS, CRM or form tool: its webhooks become events in one channel",
-        Scope.INTEGRATIONS_MANAGE,
+        method="POST",
+        path=INTEGRATIONS_BASE,
+        operation_id="createIntegration",
+        summary="Connect a CMS, CRM or form tool: its webhooks become events in one channel",
+        endpoint=create_integration,
+        scope=Scope.INTEGRATIONS_MANAGE,
+        quota=KEY_MANAGEMENT,
         request=IntegrationSpec,
         responses={201: ("Created; store `secret` now", NewIntegration)},
         errors=(400, 401, 403, 413, 415, 422, 429),
     ),
     Operation(
-        "GET",
-        INTEGRATIONS_BASE,
-        "listIntegrations",
-        "This account's integrations (never a secret)",
-        Scope.INTEGRATIONS_MANAGE,
+        method="GET",
+        path=INTEGRATIONS_BASE,
+        operation_id="listIntegrations",
+        summary="This account's integrations (never a secret)",
+        endpoint=list_integrations,
+        scope=Scope.INTEGRATIONS_MANAGE,
+        quota=KEY_MANAGEMENT,
         responses={200: ("A page of integrations", IntegrationPage)},
         errors=(400, 401, 403, 429),
         params=PAGE_PARAMS,
     ),
     Operation(
-        "GET",
-        _ONE,
-        "getIntegration",
-        "One integration with its effective mapping and actions",
-        Scope.INTEGRATIONS_MANAGE,
+        method="GET",
+        path=_ONE,
+        operation_id="getIntegration",
+        summary="One integration with its effective mapping and actions",
+        endpoint=get_integration,
+        scope=Scope.INTEGRATIONS_MANAGE,
+        quota=KEY_MANAGEMENT,
         responses={200: ("The integration", Integration)},
         errors=(401, 403, 404, 429),
         params=(_INTEGRATION_ID,),
     ),
     *(
         Operation(
-            "POST",
-            f"{_ONE}/{verb}",
-            f"{verb}Integration",
-            summary,
-            Scope.INTEGRATIONS_MANAGE,
+            method="POST",
+            path=f"{_ONE}/{verb}",
+            operation_id=f"{verb}Integration",
+            summary=summary,
+            endpoint=set_status(status),
+            scope=Scope.INTEGRATIONS_MANAGE,
+            quota=KEY_MANAGEMENT,
             responses={200: ("The integration", Integration)},
             errors=(401, 403, 404, 429),
             params=(_INTEGRATION_ID,),
         )
-        for verb, summary in (
-            ("disable", "Pause: its webhook answers 404 and nothing reaches Kafka"),
-            ("enable", "Resume a paused integration"),
+        for verb, status, summary in (
+            ("disable", "disabled", "Pause: its webhook answers 404 and nothing reaches Kafka"),
+            ("enable", "active", "Resume a paused integration"),
         )
     ),
     Operation(
-        "PATCH",
-        _ONE,
-        "updateIntegration",
-        "Change its name, channel, mapping, defaults or actions; the URL and secret stay",
-        Scope.INTEGRATIONS_MANAGE,
+        method="PATCH",
+        path=_ONE,
+        operation_id="updateIntegration",
+        summary="Change its name, channel, mapping, defaults or actions; the URL and secret stay",
+        endpoint=update_integration,
+        scope=Scope.INTEGRATIONS_MANAGE,
+        quota=KEY_MANAGEMENT,
         request=IntegrationChange,
         responses={200: ("The integration as changed", Integration)},
         errors=(400, 401, 403, 404, 413, 415, 422, 429),
         params=(_INTEGRATION_ID,),
     ),
     Operation(
-        "DELETE",
-        _ONE,
-        "deleteIntegration",
-        "Remove it: its webhook answers 404 and its deliveries log goes; its events stay",
-        Scope.INTEGRATIONS_MANAGE,
+        method="DELETE",
+        path=_ONE,
+        operation_id="deleteIntegration",
+        summary="Remove it: its webhook answers 404 and its deliveries log goes; its events stay",
+        endpoint=delete_integration,
+        scope=Scope.INTEGRATIONS_MANAGE,
+        quota=KEY_MANAGEMENT,
         responses={204: ("Deleted", None)},
         errors=(401, 403, 404, 429),
         params=(_INTEGRATION_ID,),
     ),
     Operation(
-        "POST",
-        f"{_ONE}/rotate-secret",
-        "rotateIntegrationSecret",
-        "A new secret, shown once; the old one is still accepted for `overlapSeconds`",
-        Scope.INTEGRATIONS_MANAGE,
+        method="POST",
+        path=f"{_ONE}/rotate-secret",
+        operation_id="rotateIntegrationSecret",
+        summary="A new secret, shown once; the old one is still accepted for `overlapSeconds`",
+        endpoint=rotate_integration_secret,
+        scope=Scope.INTEGRATIONS_MANAGE,
+        quota=KEY_MANAGEMENT,
         request=SecretRotation,
         request_required=False,
         responses={200: ("Rotated; store `secret` now", NewIntegration)},
@@ -358,27 +357,17 @@ OPERATIONS: tuple[Operation, ...] = (
         params=(_INTEGRATION_ID,),
     ),
     Operation(
-        "GET",
-        f"{_ONE}/deliveries",
-        "listDeliveries",
-        "Recent deliveries, newest first: applied, duplicate, stale, ignored, invalid (with "
-        "the fields to fix), unauthorized (with the check that failed) or rate_limited (over "
-        "the integration's quota: the sender must send it again)",
-        Scope.INTEGRATIONS_MANAGE,
+        method="GET",
+        path=f"{_ONE}/deliveries",
+        operation_id="listDeliveries",
+        summary="Recent deliveries, newest first: applied, duplicate, stale, ignored, invalid "
+        "(with the fields to fix), unauthorized (with the check that failed) or rate_limited "
+        "(over the integration's quota: the sender must send it again)",
+        endpoint=list_deliveries,
+        scope=Scope.INTEGRATIONS_MANAGE,
+        quota=KEY_MANAGEMENT,
         responses={200: ("A page of deliveries", DeliveryPage)},
         errors=(400, 401, 403, 404, 429),
         params=(_INTEGRATION_ID, *PAGE_PARAMS),
     ),
 )
-
-ENDPOINTS: dict[str, Endpoint] = {
-    "createIntegration": create_integration,
-    "listIntegrations": list_integrations,
-    "getIntegration": get_integration,
-    "listDeliveries": list_deliveries,
-    "disableIntegration": _status_change("disabled"),
-    "enableIntegration": _status_change("active"),
-    "updateIntegration": update_integration,
-    "deleteIntegration": delete_integration,
-    "rotateIntegrationSecret": rotate_integration_secret,
-}

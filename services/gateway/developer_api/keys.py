@@ -1,6 +1,4 @@
-"""The developer API v1: an account owner manages its API keys (and, composed in from
-`developer_audit` and `developer_integrations`, reads usage and audit and manages webhook
-integrations).
+"""The developer API v1's keys: an account owner manages its API keys.
 
 Authenticated with an owner key (scope `keys:manage`), which integrations never hold; key
 management has its own quota per owner account on top of the per-key and per-IP limits.
@@ -10,20 +8,14 @@ Every change is recorded in the key's history with the owner key that made it.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
-import asyncpg
-from pydantic import BaseModel, ValidationError
-from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute
 
 from services.gateway.access.auth import Principal
-from services.gateway.developer_api import audit as audit_api
-from services.gateway.developer_api import channels as channel_api
-from services.gateway.developer_api import integrations as integration_api
+from services.gateway.access.quotas import KEY_MANAGEMENT
+from services.gateway.context import Gateway, GatewayRequest
 from services.gateway.developer_api.schemas import (
     ApiKey,
     ApiKeyPage,
@@ -33,70 +25,46 @@ from services.gateway.developer_api.schemas import (
     KeyRotate,
     NewApiKey,
 )
-from services.gateway.edge.errors import ValidationFailed
-from services.gateway.edge.guard import Endpoint, requires
 from services.gateway.edge.http_io import (
     PAGE_PARAMS,
     page_body,
     page_request,
     read_json,
     read_optional_json,
+    validated,
 )
-from services.gateway.edge.openapi import Operation, Param
-from services.gateway.edge.routing import document_for, openapi_route, routes_for
+from services.gateway.edge.operations import Operation, Param
 from shared.adapters import key_store
 from shared.domain.api_keys import Scope
-from shared.domain.events import field_errors
 
 DEVELOPER_BASE = "/api/developer/v1"
-DEVELOPER_OPENAPI_PATH = "/api/developer/openapi/developer-api-v1"
-
-_M = TypeVar("_M", bound=BaseModel)
-KeyChange = Callable[[asyncpg.Connection, Principal, uuid.UUID], Awaitable[dict[str, Any]]]
 
 
-def _managing_keys(endpoint: Callable[[Request, Principal], Awaitable[Response]]) -> Endpoint:
-    return requires(Scope.KEYS_MANAGE, route_limit="key_management", limit_by="owner")(endpoint)
-
-
-@_managing_keys
-async def list_keys(request: Request, principal: Principal) -> Response:
+async def list_keys(request: GatewayRequest, gateway: Gateway, principal: Principal) -> Response:
     page = page_request(request)
-    async with request.app.state.ctx.pool.acquire() as conn:
-        rows, total = await key_store.page(conn, principal.owner_id, page.limit, page.offset)
+    rows, total = await gateway.keys.page(principal.owner_id, page.limit, page.offset)
     return JSONResponse(page_body([key_view(r) for r in rows], total, page))
 
 
-@_managing_keys
-async def create_key(request: Request, principal: Principal) -> Response:
-    ctx = request.app.state.ctx
-    body = _validated(KeyCreate, await read_json(request, ctx.settings.max_body_bytes))
-    async with ctx.pool.acquire() as conn:
-        issued = await key_store.issue(
-            conn,
-            principal.owner_id,
-            body.name,
-            [Scope(s) for s in body.scopes],
-            actor=_actor(principal),
-            mode=body.mode,
-            expires_at=body.expiresAt,
-        )
+async def create_key(request: GatewayRequest, gateway: Gateway, principal: Principal) -> Response:
+    body = validated(KeyCreate, await read_json(request, gateway.settings.max_body_bytes))
+    issued = await gateway.keys.issue(
+        principal.owner_id,
+        body.name,
+        [Scope(s) for s in body.scopes],
+        actor=principal.actor,
+        mode=body.mode,
+        expires_at=body.expiresAt,
+    )
     return _issued(issued)
 
 
-@_managing_keys
-async def get_key(request: Request, principal: Principal) -> Response:
-    async with request.app.state.ctx.pool.acquire() as conn:
-        row = await key_store.get(conn, principal.owner_id, _key_id(request))
-    return JSONResponse(key_view(row))
+async def get_key(request: GatewayRequest, gateway: Gateway, principal: Principal) -> Response:
+    return JSONResponse(key_view(await gateway.keys.get(principal.owner_id, _key_id(request))))
 
 
-@_managing_keys
-async def key_history(request: Request, principal: Principal) -> Response:
-    key_id = _key_id(request)
-    async with request.app.state.ctx.pool.acquire() as conn:
-        await key_store.get(conn, principal.owner_id, key_id)
-        events = await key_store.lifecycle(conn, key_id)
+async def key_history(request: GatewayRequest, gateway: Gateway, principal: Principal) -> Response:
+    events = await gateway.keys.history(principal.owner_id, _key_id(request))
     docs = [
         {
             "action": e["action"],
@@ -109,51 +77,29 @@ async def key_history(request: Request, principal: Principal) -> Response:
     return JSONResponse({"docs": docs})
 
 
-def _state_change(change: KeyChange) -> Endpoint:
-    @_managing_keys
-    async def endpoint(request: Request, principal: Principal) -> Response:
-        ctx = request.app.state.ctx
-        key_id = _key_id(request)
-        async with ctx.pool.acquire() as conn:
-            row = await change(conn, principal, key_id)
-        ctx.access.key_changed(key_id)
-        return JSONResponse(key_view(row))
-
-    return endpoint
-
-
-async def _disable(conn: asyncpg.Connection, who: Principal, key_id: uuid.UUID) -> dict[str, Any]:
-    return await key_store.disable(conn, who.owner_id, key_id, _actor(who))
-
-
-async def _enable(conn: asyncpg.Connection, who: Principal, key_id: uuid.UUID) -> dict[str, Any]:
-    return await key_store.enable(conn, who.owner_id, key_id, _actor(who))
-
-
-@_managing_keys
-async def revoke_key(request: Request, principal: Principal) -> Response:
-    ctx = request.app.state.ctx
-    body = _validated(KeyRevoke, await read_json(request, ctx.settings.max_body_bytes))
-    key_id = _key_id(request)
-    async with ctx.pool.acquire() as conn:
-        row = await key_store.revoke(
-            conn, principal.owner_id, key_id, body.reason, _actor(principal)
-        )
-    ctx.access.key_changed(key_id)
+async def disable_key(request: GatewayRequest, gateway: Gateway, principal: Principal) -> Response:
+    row = await gateway.keys.disable(principal.owner_id, _key_id(request), principal.actor)
     return JSONResponse(key_view(row))
 
 
-@_managing_keys
-async def rotate_key(request: Request, principal: Principal) -> Response:
-    ctx = request.app.state.ctx
-    body = _validated(KeyRotate, await read_optional_json(request, ctx.settings.max_body_bytes))
-    overlap = timedelta(seconds=body.overlapSeconds)
+async def enable_key(request: GatewayRequest, gateway: Gateway, principal: Principal) -> Response:
+    row = await gateway.keys.enable(principal.owner_id, _key_id(request), principal.actor)
+    return JSONResponse(key_view(row))
+
+
+async def revoke_key(request: GatewayRequest, gateway: Gateway, principal: Principal) -> Response:
+    body = validated(KeyRevoke, await read_json(request, gateway.settings.max_body_bytes))
     key_id = _key_id(request)
-    async with ctx.pool.acquire() as conn:
-        issued = await key_store.rotate(
-            conn, principal.owner_id, key_id, overlap, _actor(principal)
-        )
-    ctx.access.key_changed(key_id)
+    row = await gateway.keys.revoke(principal.owner_id, key_id, body.reason, principal.actor)
+    return JSONResponse(key_view(row))
+
+
+async def rotate_key(request: GatewayRequest, gateway: Gateway, principal: Principal) -> Response:
+    payload = await read_optional_json(request, gateway.settings.max_body_bytes)
+    overlap = timedelta(seconds=validated(KeyRotate, payload).overlapSeconds)
+    issued = await gateway.keys.rotate(
+        principal.owner_id, _key_id(request), overlap, principal.actor
+    )
     return _issued(issued)
 
 
@@ -185,20 +131,9 @@ def _issued(issued: key_store.IssuedKey) -> Response:
     return JSONResponse(body, status_code=201, headers=headers)
 
 
-def _validated(model: type[_M], payload: object) -> _M:
-    try:
-        return model.model_validate(payload)
-    except ValidationError as exc:
-        raise ValidationFailed(field_errors(exc)) from None
-
-
-def _key_id(request: Request) -> uuid.UUID:
+def _key_id(request: GatewayRequest) -> uuid.UUID:
     key_id: uuid.UUID = request.path_params["keyId"]
     return key_id
-
-
-def _actor(principal: Principal) -> str:
-    return f"key:{principal.key_prefix}"
 
 
 _KEY_ID = Param("keyId", "path", {"type": "string", "format": "uuid"}, "API key id")
@@ -207,82 +142,99 @@ _ONE_KEY = f"{_KEYS}/{{keyId}}"
 
 OPERATIONS: tuple[Operation, ...] = (
     Operation(
-        "GET",
-        _KEYS,
-        "listKeys",
-        "List this account's API keys, with usage and revocation metadata; never a secret",
-        Scope.KEYS_MANAGE,
+        method="GET",
+        path=_KEYS,
+        operation_id="listKeys",
+        summary="List this account's API keys, with usage and revocation metadata; never a secret",
+        endpoint=list_keys,
+        scope=Scope.KEYS_MANAGE,
+        quota=KEY_MANAGEMENT,
         responses={200: ("A page of keys", ApiKeyPage)},
         errors=(400, 401, 403, 429),
         params=PAGE_PARAMS,
     ),
     Operation(
-        "POST",
-        _KEYS,
-        "createKey",
-        "Create an API key; the answer holds its secret, shown this once",
-        Scope.KEYS_MANAGE,
+        method="POST",
+        path=_KEYS,
+        operation_id="createKey",
+        summary="Create an API key; the answer holds its secret, shown this once",
+        endpoint=create_key,
+        scope=Scope.KEYS_MANAGE,
+        quota=KEY_MANAGEMENT,
         request=KeyCreate,
         responses={201: ("Created; store `secret` now", NewApiKey)},
         errors=(400, 401, 403, 413, 415, 422, 429),
     ),
     Operation(
-        "GET",
-        _ONE_KEY,
-        "getKey",
-        "Read one key",
-        Scope.KEYS_MANAGE,
+        method="GET",
+        path=_ONE_KEY,
+        operation_id="getKey",
+        summary="Read one key",
+        endpoint=get_key,
+        scope=Scope.KEYS_MANAGE,
+        quota=KEY_MANAGEMENT,
         responses={200: ("The key", ApiKey)},
         errors=(401, 403, 404, 429),
         params=(_KEY_ID,),
     ),
     Operation(
-        "GET",
-        f"{_ONE_KEY}/history",
-        "getKeyHistory",
-        "Who created, disabled, enabled, rotated or revoked the key, when and why",
-        Scope.KEYS_MANAGE,
+        method="GET",
+        path=f"{_ONE_KEY}/history",
+        operation_id="getKeyHistory",
+        summary="Who created, disabled, enabled, rotated or revoked the key, when and why",
+        endpoint=key_history,
+        scope=Scope.KEYS_MANAGE,
+        quota=KEY_MANAGEMENT,
         responses={200: ("Oldest first", KeyHistory)},
         errors=(401, 403, 404, 429),
         params=(_KEY_ID,),
     ),
     Operation(
-        "POST",
-        f"{_ONE_KEY}/disable",
-        "disableKey",
-        "Stop a key at once, reversibly (enable brings it back with the same secret)",
-        Scope.KEYS_MANAGE,
+        method="POST",
+        path=f"{_ONE_KEY}/disable",
+        operation_id="disableKey",
+        summary="Stop a key at once, reversibly (enable brings it back with the same secret)",
+        endpoint=disable_key,
+        scope=Scope.KEYS_MANAGE,
+        quota=KEY_MANAGEMENT,
         responses={200: ("Disabled", ApiKey)},
         errors=(401, 403, 404, 409, 429),
         params=(_KEY_ID,),
     ),
     Operation(
-        "POST",
-        f"{_ONE_KEY}/enable",
-        "enableKey",
-        "Let a disabled key work again",
-        Scope.KEYS_MANAGE,
+        method="POST",
+        path=f"{_ONE_KEY}/enable",
+        operation_id="enableKey",
+        summary="Let a disabled key work again",
+        endpoint=enable_key,
+        scope=Scope.KEYS_MANAGE,
+        quota=KEY_MANAGEMENT,
         responses={200: ("Active again", ApiKey)},
         errors=(401, 403, 404, 409, 429),
         params=(_KEY_ID,),
     ),
     Operation(
-        "POST",
-        f"{_ONE_KEY}/revoke",
-        "revokeKey",
-        "Stop a key for good, with the reason recorded",
-        Scope.KEYS_MANAGE,
+        method="POST",
+        path=f"{_ONE_KEY}/revoke",
+        operation_id="revokeKey",
+        summary="Stop a key for good, with the reason recorded",
+        endpoint=revoke_key,
+        scope=Scope.KEYS_MANAGE,
+        quota=KEY_MANAGEMENT,
         request=KeyRevoke,
         responses={200: ("Revoked", ApiKey)},
         errors=(400, 401, 403, 404, 409, 413, 415, 422, 429),
         params=(_KEY_ID,),
     ),
     Operation(
-        "POST",
-        f"{_ONE_KEY}/rotate",
-        "rotateKey",
-        "A new key with the same name and scopes; the old one keeps working for the overlap",
-        Scope.KEYS_MANAGE,
+        method="POST",
+        path=f"{_ONE_KEY}/rotate",
+        operation_id="rotateKey",
+        summary="A new key with the same name and scopes; the old one keeps working for the "
+        "overlap",
+        endpoint=rotate_key,
+        scope=Scope.KEYS_MANAGE,
+        quota=KEY_MANAGEMENT,
         request=KeyRotate,
         request_required=False,
         responses={201: ("The new key; store `secret` now", NewApiKey)},
@@ -290,39 +242,3 @@ OPERATIONS: tuple[Operation, ...] = (
         params=(_KEY_ID,),
     ),
 )
-
-_ENDPOINTS: dict[str, Endpoint] = {
-    "listKeys": list_keys,
-    "createKey": create_key,
-    "getKey": get_key,
-    "getKeyHistory": key_history,
-    "disableKey": _state_change(_disable),
-    "enableKey": _state_change(_enable),
-    "revokeKey": revoke_key,
-    "rotateKey": rotate_key,
-}
-
-
-ALL_OPERATIONS = (
-    *OPERATIONS,
-    *audit_api.OPERATIONS,
-    *integration_api.OPERATIONS,
-    *channel_api.OPERATIONS,
-)
-
-
-def developer_routes() -> list[BaseRoute]:
-    routes = routes_for(
-        ALL_OPERATIONS,
-        {**_ENDPOINTS, **audit_api.ENDPOINTS, **integration_api.ENDPOINTS, **channel_api.ENDPOINTS},
-        {"keyId": "uuid", "integrationId": "uuid", "channelId": "int"},
-    )
-    document = document_for(
-        ALL_OPERATIONS,
-        "Pinned Events Developer API",
-        "Manage an account's API keys, webhook integrations and channel visibility, and read its "
-        "audit trail. Authenticate with an owner key (scopes keys:manage, integrations:manage, "
-        "audit:read, channels:manage); "
-        "integration keys cannot call it.",
-    )
-    return [*routes, openapi_route(DEVELOPER_OPENAPI_PATH, document)]

@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, field_validator
 
-from services.gateway.public_api.schemas import _PageFields, _Response
+from services.gateway.edge.schemas import PageFields, ResponseModel
 
 PublicScope = Literal[
     "channels:read", "events:create", "events:read", "events:update", "media:write"
@@ -53,7 +53,7 @@ class KeyRotate(_Request):
     )
 
 
-class ApiKey(_Response):
+class ApiKey(ResponseModel):
     """A key as lists show it: never the secret, only the prefix that names it in logs."""
 
     id: uuid.UUID
@@ -76,16 +76,16 @@ class NewApiKey(ApiKey):
     secret: str = Field(description="The full key: shown this once, store it now")
 
 
-class ApiKeyPage(_PageFields):
+class ApiKeyPage(PageFields):
     docs: list[ApiKey]
 
 
-class KeyEvent(_Response):
+class KeyEvent(ResponseModel):
     action: Literal["created", "disabled", "enabled", "revoked", "rotated"]
     actor: str
     reason: str | None
     occurredAt: datetime
 
 
-class KeyHistory(_Response):
+class KeyHistory(ResponseModel):
     docs: list[KeyEvent]

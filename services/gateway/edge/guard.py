@@ -1,94 +1,60 @@
-"""What every public route does before its own work: authenticate, rate limit, check scope."""
+"""What a keyed route does before its own work: authenticate, count in quotas, check scope.
+
+The router (`edge/routing.py`) runs `admit` with the scope and quota of the route's row, so a
+route's access rule is declared once, where the route is.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from functools import wraps
-from typing import Literal
+from collections.abc import Sequence
 
-from starlette.requests import Request
-from starlette.responses import Response
-
-from services.gateway.access.auth import KeyLookup, Principal, authenticate
-from services.gateway.access.limits import Limit, RateLimiter
-from services.gateway.edge.errors import MissingScope, RateLimited, Unauthorized
-from services.gateway.settings import RateLimitSettings
+from services.gateway.access.auth import Credentials, Principal, authenticate
+from services.gateway.access.quotas import Quota
+from services.gateway.context import Gateway, GatewayRequest
+from services.gateway.errors import MissingScope, NotAuthenticated, RateLimited
+from shared.adapters.rate_limits import Limit
 from shared.domain.api_keys import Scope
 
-LimitSubject = Literal["key", "owner"]
-ScopedEndpoint = Callable[[Request, Principal], Awaitable[Response]]
-Endpoint = Callable[[Request], Awaitable[Response]]
 
-
-def requires(
-    scope: Scope, route_limit: str | None = None, limit_by: LimitSubject = "key"
-) -> Callable[[ScopedEndpoint], Endpoint]:
-    """Guard an endpoint; `route_limit` names a quota of RateLimitSettings, counted per key
-    (`<route_limit>_per_key`) or per owner account across all its keys (`..._per_owner`)."""
-
-    def decorate(endpoint: ScopedEndpoint) -> Endpoint:
-        @wraps(endpoint)
-        async def guarded(request: Request) -> Response:
-            ctx = request.app.state.ctx
-            principal = await _authenticate_or_limit(
-                request, ctx.access, ctx.limiter, ctx.settings.rate_limits
-            )
-            request.state.principal = principal
-            limits = _limits(ctx.settings.rate_limits, request, principal, route_limit, limit_by)
-            await enforce(request, ctx.limiter, ctx.settings.rate_limits, limits)
-            if scope not in principal.scopes:
-                raise MissingScope(scope)
-            response = await endpoint(request, principal)
-            response.headers.update(request.state.rate_limit_headers)
-            return response
-
-        guarded.required_scope = scope  # type: ignore[attr-defined]
-        return guarded
-
-    return decorate
-
-
-async def _authenticate_or_limit(
-    request: Request, keys: KeyLookup, limiter: RateLimiter, settings: RateLimitSettings
+async def admit(
+    request: GatewayRequest, gateway: Gateway, scope: Scope, quota: Quota | None
 ) -> Principal:
+    """The request's principal once it is authenticated, within its quotas and holding
+    `scope`; else NotAuthenticated, RateLimited or MissingScope."""
+    limits = gateway.settings.rate_limits
     try:
-        return await authenticate(request, keys)
-    except Unauthorized:
+        principal = await authenticate(credentials(request), gateway.access)
+    except NotAuthenticated:
         # Failed logins count against the IP too, so guessing keys is throttled.
-        await enforce(request, limiter, settings, [ip_limit(settings, request)])
+        await count(request, gateway, [ip_limit(request, gateway)])
         raise
+    request.state["exchange"].principal = principal
+    route_quota = [quota.limit(principal, limits)] if quota is not None else []
+    key_quota = Limit("key", str(principal.key_id), limits.per_key)
+    await count(request, gateway, [ip_limit(request, gateway), key_quota, *route_quota])
+    if scope not in principal.scopes:
+        raise MissingScope(scope)
+    return principal
 
 
-async def enforce(
-    request: Request, limiter: RateLimiter, settings: RateLimitSettings, limits: list[Limit]
-) -> None:
-    """Count the request in `limits`; RateLimited when over one. The answer's RateLimit
-    headers are left in `request.state.rate_limit_headers`."""
-    request.state.rate_limit_headers = {}
-    if not settings.enabled:
+async def count(request: GatewayRequest, gateway: Gateway, limits: Sequence[Limit]) -> None:
+    """Count the request in `limits`; RateLimited when over one. The quotas' headers are
+    kept in the request's exchange, for its answer whatever it is."""
+    if not gateway.settings.rate_limits.enabled:
         return
-    verdict = await limiter.check(limits)
-    request.state.rate_limit_headers = verdict.headers
+    verdict = await gateway.limiter.check(limits)
+    request.state["exchange"].quota_headers = verdict.headers
     if not verdict.allowed:
         raise RateLimited(verdict.headers)
 
 
-def _limits(
-    settings: RateLimitSettings,
-    request: Request,
-    principal: Principal,
-    route_limit: str | None,
-    limit_by: LimitSubject,
-) -> list[Limit]:
-    key = str(principal.key_id)
-    limits = [ip_limit(settings, request), Limit("key", key, settings.per_key)]
-    if route_limit is not None:
-        quota = getattr(settings, f"{route_limit}_per_{limit_by}")
-        subject = key if limit_by == "key" else f"account-{principal.owner_id}"
-        limits.append(Limit(route_limit.replace("_", "-"), subject, quota))
-    return limits
-
-
-def ip_limit(settings: RateLimitSettings, request: Request) -> Limit:
+def ip_limit(request: GatewayRequest, gateway: Gateway) -> Limit:
     client = request.client.host if request.client else "unknown"
-    return Limit("ip", client, settings.per_ip)
+    return Limit("ip", client, gateway.settings.rate_limits.per_ip)
+
+
+def credentials(request: GatewayRequest) -> Credentials:
+    in_query = "api_key" in request.query_params or "apiKey" in request.query_params
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    bearer = token.strip() if scheme.lower() == "bearer" and token.strip() else None
+    return Credentials(bearer, key_in_query=in_query)

@@ -5,19 +5,24 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from starlette.requests import Request
+from pydantic import BaseModel, ValidationError
 
 from services.gateway.adapters.events import EventFilters
-from services.gateway.edge.errors import (
-    BadRequest,
+from services.gateway.context import GatewayRequest
+from services.gateway.edge.operations import Param
+from services.gateway.errors import (
+    InvalidIdempotencyKey,
+    InvalidInput,
+    InvalidQueryParameter,
     MalformedJson,
     PayloadTooLarge,
     UnsupportedMediaType,
 )
-from services.gateway.edge.openapi import Param
-from shared.domain.events import LARGEST_CHANNEL_ID, FieldError
+from shared.domain.events import LARGEST_CHANNEL_ID, field_errors
+
+M = TypeVar("M", bound=BaseModel)
 
 MAX_IDEMPOTENCY_KEY_LENGTH = 255
 DEFAULT_PAGE_LIMIT = 20
@@ -40,7 +45,7 @@ PAGE_PARAMS = (
 )
 
 
-async def read_json(request: Request, max_bytes: int) -> Any:
+async def read_json(request: GatewayRequest, max_bytes: int) -> Any:
     content_type = request.headers.get("content-type", "")
     if content_type.split(";")[0].strip().lower() != "application/json":
         raise UnsupportedMediaType(
@@ -49,19 +54,27 @@ async def read_json(request: Request, max_bytes: int) -> Any:
         )
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > max_bytes:
-        raise PayloadTooLarge(f"The body is larger than the limit of {max_bytes} bytes.")
+        raise PayloadTooLarge("body", max_bytes)
     body = bytearray()
     async for chunk in request.stream():
         body += chunk
         if len(body) > max_bytes:
-            raise PayloadTooLarge(f"The body is larger than the limit of {max_bytes} bytes.")
+            raise PayloadTooLarge("body", max_bytes)
     try:
         return json.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise MalformedJson(f"The body is not valid JSON: {exc}.") from None
 
 
-async def read_optional_json(request: Request, max_bytes: int) -> Any:
+def validated(model: type[M], payload: object) -> M:
+    """`payload` as `model`, or InvalidInput naming each field to fix."""
+    try:
+        return model.model_validate(payload)
+    except ValidationError as exc:
+        raise InvalidInput(field_errors(exc)) from None
+
+
+async def read_optional_json(request: GatewayRequest, max_bytes: int) -> Any:
     """Like read_json, but a request with no body at all means `{}` (every field default)."""
     no_body_sent = "content-type" not in request.headers and (
         request.headers.get("content-length", "0") == "0"
@@ -71,7 +84,7 @@ async def read_optional_json(request: Request, max_bytes: int) -> Any:
     return await read_json(request, max_bytes)
 
 
-def idempotency_key(request: Request) -> str | None:
+def idempotency_key(request: GatewayRequest) -> str | None:
     """The Idempotency-Key header, quoted (structured-field string) or bare."""
     raw = request.headers.get("idempotency-key")
     if raw is None:
@@ -80,15 +93,11 @@ def idempotency_key(request: Request) -> str | None:
     if len(value) >= 2 and value[0] == value[-1] == '"':
         value = value[1:-1]
     if not value or len(value) > MAX_IDEMPOTENCY_KEY_LENGTH or not value.isprintable():
-        raise BadRequest(
-            f"Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY_LENGTH} printable characters.",
-            code="invalid_idempotency_key",
-            fields=[FieldError("Idempotency-Key", "invalid", "empty, too long or unprintable")],
-        )
+        raise InvalidIdempotencyKey(MAX_IDEMPOTENCY_KEY_LENGTH)
     return value
 
 
-def prefers_async(request: Request) -> bool:
+def prefers_async(request: GatewayRequest) -> bool:
     prefer = request.headers.get("prefer", "")
     return any(p.strip().lower() == "respond-async" for p in prefer.split(","))
 
@@ -103,31 +112,31 @@ class PageRequest:
         return (self.page - 1) * self.limit
 
 
-def page_request(request: Request) -> PageRequest:
+def page_request(request: GatewayRequest) -> PageRequest:
     page = positive_int(request, "page", 1, maximum=MAX_PAGE)
     limit = positive_int(request, "limit", DEFAULT_PAGE_LIMIT, maximum=MAX_PAGE_LIMIT)
     return PageRequest(page, limit)
 
 
-def positive_int(request: Request, name: str, default: int, maximum: int) -> int:
+def positive_int(request: GatewayRequest, name: str, default: int, maximum: int) -> int:
     raw = request.query_params.get(name)
     if raw is None:
         return default
     if not raw.isdigit() or not 1 <= int(raw) <= maximum:
-        raise bad_query(name, f"must be a whole number from 1 and at most {maximum}")
+        raise InvalidQueryParameter(name, f"must be a whole number from 1 and at most {maximum}")
     return int(raw)
 
 
 EVENT_STATUSES = ("draft", "published", "cancelled")
 
 
-def event_filters(request: Request) -> EventFilters:
+def event_filters(request: GatewayRequest) -> EventFilters:
     status = request.query_params.get("status")
     if status is not None and status not in EVENT_STATUSES:
-        raise bad_query("status", f"must be one of {', '.join(EVENT_STATUSES)}")
+        raise InvalidQueryParameter("status", f"must be one of {', '.join(EVENT_STATUSES)}")
     channel = request.query_params.get("channelId")
     if channel is not None and not (channel.isdigit() and 0 < int(channel) <= LARGEST_CHANNEL_ID):
-        raise bad_query("channelId", "must be a channel id (a positive whole number)")
+        raise InvalidQueryParameter("channelId", "must be a channel id (a positive whole number)")
     return EventFilters(
         channel_id=int(channel) if channel is not None else None,
         status=status,
@@ -137,7 +146,7 @@ def event_filters(request: Request) -> EventFilters:
     )
 
 
-def datetime_param(request: Request, name: str) -> datetime | None:
+def datetime_param(request: GatewayRequest, name: str) -> datetime | None:
     raw = request.query_params.get(name)
     if raw is None:
         return None
@@ -146,16 +155,8 @@ def datetime_param(request: Request, name: str) -> datetime | None:
     except ValueError:
         value = None
     if value is None or value.tzinfo is None:
-        raise bad_query(name, "must be an ISO 8601 date-time with an offset")
+        raise InvalidQueryParameter(name, "must be an ISO 8601 date-time with an offset")
     return value
-
-
-def bad_query(name: str, problem: str) -> BadRequest:
-    return BadRequest(
-        f"Query parameter '{name}' {problem}.",
-        code="invalid_query_parameter",
-        fields=[FieldError(name, "invalid", problem)],
-    )
 
 
 def page_body(docs: list[dict[str, Any]], total: int, page: PageRequest) -> dict[str, Any]:

@@ -6,13 +6,12 @@ import asyncio
 import time
 import uuid
 from datetime import UTC, datetime
-from typing import Any
 
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from services.gateway.access.auth import Principal
-from services.gateway.edge.errors import RequestTimeout
+from services.gateway.context import Exchange, Gateway
+from services.gateway.errors import BodyTimeout
 from shared.contracts.messages import AuditRecord
 from shared.runtime import http_edge as edge
 
@@ -32,8 +31,8 @@ class RequestObserver:
             return
         started = time.perf_counter()
         request_id = edge.request_id(scope)
-        state = scope.setdefault("state", {})
-        state["request_id"] = request_id
+        exchange = Exchange(request_id)
+        scope.setdefault("state", {})["exchange"] = exchange
         structlog.contextvars.bind_contextvars(request_id=request_id)
         status = 500
 
@@ -47,13 +46,13 @@ class RequestObserver:
         try:
             await self.app(scope, _body_deadline(receive, self.body_timeout_seconds), send_with_id)
         finally:
-            self._record(scope, state, status, time.perf_counter() - started)
+            self._record(scope, exchange, status, time.perf_counter() - started)
             structlog.contextvars.unbind_contextvars("request_id")
 
-    def _record(self, scope: Scope, state: dict[str, Any], status: int, duration: float) -> None:
+    def _record(self, scope: Scope, exchange: Exchange, status: int, duration: float) -> None:
         route = edge.route_template(scope)
         edge.count_request(route, scope["method"], status, duration)
-        principal: Principal | None = state.get("principal")
+        principal = exchange.principal
         log.info(
             "request",
             method=scope["method"],
@@ -61,22 +60,23 @@ class RequestObserver:
             status=status,
             duration_seconds=round(duration, 6),
             key_prefix=principal.key_prefix if principal else None,
-            error_code=state.get("error_code"),
+            error_code=exchange.error_code,
         )
-        ctx = getattr(scope["app"].state, "ctx", None)
-        if scope["path"] not in _UNAUDITED and ctx is not None:
-            ctx.writer.write_audit(_audit_record(scope, state, route, status, duration))
+        # Absent only before the lifespan has built the gateway.
+        gateway: Gateway | None = scope["state"].get("gateway")
+        if scope["path"] not in _UNAUDITED and gateway is not None:
+            gateway.writer.write_audit(_audit_record(scope, exchange, route, status, duration))
 
 
 def _audit_record(
-    scope: Scope, state: dict[str, Any], route: str, status: int, duration: float
+    scope: Scope, exchange: Exchange, route: str, status: int, duration: float
 ) -> AuditRecord:
-    principal: Principal | None = state.get("principal")
+    principal = exchange.principal
     headers = dict(scope["headers"])
     client = scope.get("client")
     return AuditRecord(
         record_id=uuid.uuid4(),
-        request_id=state["request_id"],
+        request_id=exchange.request_id,
         occurred_at=datetime.now(UTC),
         method=scope["method"],
         route=route,
@@ -88,14 +88,14 @@ def _audit_record(
         owner_id=principal.owner_id if principal else None,
         api_key_id=principal.key_id if principal else None,
         key_prefix=principal.key_prefix if principal else None,
-        error_code=state.get("error_code"),
+        error_code=exchange.error_code,
     )
 
 
 def _body_deadline(receive: Receive, seconds: float) -> Receive:
     """The body must be complete `seconds` after the request began; later reads (waiting for
     a disconnect) are left alone."""
-    deadline = time.monotonic() + seconds
+    deadline = asyncio.get_running_loop().time() + seconds
     body_done = False
 
     async def bounded() -> Message:
@@ -103,9 +103,10 @@ def _body_deadline(receive: Receive, seconds: float) -> Receive:
         if body_done:
             return await receive()
         try:
-            message = await asyncio.wait_for(receive(), max(deadline - time.monotonic(), 0.001))
+            async with asyncio.timeout_at(deadline):
+                message = await receive()
         except TimeoutError:
-            raise RequestTimeout(seconds) from None
+            raise BodyTimeout(seconds) from None
         if message["type"] != "http.request" or not message.get("more_body", False):
             body_done = True
         return message

@@ -1,14 +1,16 @@
-"""The OpenAPI 3.1 document, generated from the operations table and the pydantic models the
-code validates with, so the published contract cannot drift from the behaviour."""
+"""The OpenAPI 3.1 document, generated from the operations table's rows and the pydantic
+models the code validates with, so the published contract cannot drift from the behaviour."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
+
+from services.gateway.edge.operations import Operation, Param, Row
+from services.gateway.edge.schemas import ErrorEnvelope
 
 API_VERSION = "1.0.0"
 _REF = "#/components/schemas/{model}"
@@ -32,46 +34,15 @@ _RATE_LIMIT_HEADERS = {
 }
 
 
-@dataclass(frozen=True)
-class Param:
-    name: str
-    location: str  # "query", "path" or "header"
-    schema: dict[str, Any]
-    description: str
-    required: bool = False
-
-
-@dataclass(frozen=True)
-class Operation:
-    """One route's contract: the table routes and the document are both built from."""
-
-    method: str
-    path: str
-    operation_id: str
-    summary: str
-    scope: str | None
-    request: type[BaseModel] | None = None
-    request_required: bool = True
-    responses: dict[int, tuple[str, type[BaseModel] | None]] = field(default_factory=dict)
-    errors: tuple[int, ...] = ()
-    params: tuple[Param, ...] = ()
-    response_headers: dict[int, dict[str, Any]] = field(default_factory=dict)
-
-
-def openapi_document(
-    operations: Sequence[Operation],
-    error_model: type[BaseModel],
-    title: str,
-    description: str,
-) -> dict[str, Any]:
-    models = _models(operations, error_model)
+def openapi_document(rows: Sequence[Row], title: str, description: str) -> dict[str, Any]:
+    models = _models(rows)
     _, definitions = models_json_schema(
-        [(m, "validation" if _is_request(m, operations) else "serialization") for m in models],
+        [(m, "validation" if _is_request(m, rows) else "serialization") for m in models],
         ref_template=_REF,
     )
     paths: dict[str, dict[str, Any]] = {}
-    for op in operations:
-        paths.setdefault(op.path, {})[op.method.lower()] = _operation(op, error_model)
+    for row in rows:
+        paths.setdefault(row.path, {})[row.method.lower()] = _operation(row)
     return {
         "openapi": "3.1.0",
         "info": {
@@ -90,9 +61,9 @@ def openapi_document(
     }
 
 
-def _models(operations: Sequence[Operation], error_model: type[BaseModel]) -> list[type[BaseModel]]:
-    found: dict[str, type[BaseModel]] = {error_model.__name__: error_model}
-    for op in operations:
+def _models(rows: Sequence[Row]) -> list[type[BaseModel]]:
+    found: dict[str, type[BaseModel]] = {ErrorEnvelope.__name__: ErrorEnvelope}
+    for op in rows:
         if op.request is not None:
             found[op.request.__name__] = op.request
         for _, model in op.responses.values():
@@ -101,11 +72,11 @@ def _models(operations: Sequence[Operation], error_model: type[BaseModel]) -> li
     return list(found.values())
 
 
-def _is_request(model: type[BaseModel], operations: Sequence[Operation]) -> bool:
-    return any(op.request is model for op in operations)
+def _is_request(model: type[BaseModel], rows: Sequence[Row]) -> bool:
+    return any(row.request is model for row in rows)
 
 
-def _operation(op: Operation, error_model: type[BaseModel]) -> dict[str, Any]:
+def _operation(op: Row) -> dict[str, Any]:
     spec: dict[str, Any] = {
         "operationId": op.operation_id,
         "summary": op.summary,
@@ -115,10 +86,10 @@ def _operation(op: Operation, error_model: type[BaseModel]) -> dict[str, Any]:
                 str(code): _response(op, code, desc, model)
                 for code, (desc, model) in op.responses.items()
             },
-            **{str(code): _error(code, error_model) for code in op.errors},
+            **{str(code): _error(code) for code in op.errors},
         },
     }
-    if op.scope is not None:
+    if isinstance(op, Operation):
         spec["security"] = [{"bearerAuth": []}]
         spec["description"] = f"Requires scope `{op.scope}`."
         spec["x-required-scope"] = str(op.scope)
@@ -131,21 +102,22 @@ def _operation(op: Operation, error_model: type[BaseModel]) -> dict[str, Any]:
 
 
 def _response(
-    op: Operation, code: int, description: str, model: type[BaseModel] | None
+    op: Row, code: int, description: str, model: type[BaseModel] | None
 ) -> dict[str, Any]:
     response: dict[str, Any] = {"description": description}
     if model is not None:
         response["content"] = {"application/json": {"schema": {"$ref": _ref(model)}}}
-    headers = {**(_RATE_LIMIT_HEADERS if op.scope else {}), **op.response_headers.get(code, {})}
+    keyed = _RATE_LIMIT_HEADERS if isinstance(op, Operation) else {}
+    headers = {**keyed, **op.response_headers.get(code, {})}
     if headers:
         response["headers"] = headers
     return response
 
 
-def _error(code: int, error_model: type[BaseModel]) -> dict[str, Any]:
+def _error(code: int) -> dict[str, Any]:
     return {
         "description": _ERROR_DESCRIPTIONS[code],
-        "content": {"application/json": {"schema": {"$ref": _ref(error_model)}}},
+        "content": {"application/json": {"schema": {"$ref": _ref(ErrorEnvelope)}}},
     }
 
 

@@ -1,47 +1,44 @@
-"""Routes and OpenAPI documents built from operations tables, so the two cannot disagree."""
+"""Starlette routes built from the rows of an operations table, each keyed one behind the
+guard its row declares, and the table's OpenAPI document served as YAML."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from functools import cache
-from typing import Any
 
 import yaml
-from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from services.gateway.edge.guard import Endpoint
-from services.gateway.edge.openapi import Operation, openapi_document
-from services.gateway.public_api.schemas import ErrorEnvelope
+from services.gateway.context import GatewayRequest
+from services.gateway.edge.guard import admit
+from services.gateway.edge.openapi import openapi_document
+from services.gateway.edge.operations import OpenOperation, Operation, Row
+
+Handler = Callable[[GatewayRequest], Awaitable[Response]]
 
 
-def routes_for(
-    operations: Sequence[Operation],
-    endpoints: Mapping[str, Endpoint],
-    convertors: Mapping[str, str],
-) -> list[BaseRoute]:
-    """One route per path, so a 405 lists in `Allow` every method the path supports.
-    `convertors` types path parameters, e.g. {"eventId": "uuid"}."""
-    by_path: dict[str, dict[str, Endpoint]] = {}
-    for op in operations:
-        by_path.setdefault(op.path, {})[op.method] = endpoints[op.operation_id]
-    routes: list[BaseRoute] = []
-    for path, handlers in by_path.items():
-        typed = path
-        for name, convertor in convertors.items():
-            typed = typed.replace(f"{{{name}}}", f"{{{name}:{convertor}}}")
-        routes.append(Route(typed, _dispatch(handlers), methods=list(handlers)))
-    return routes
+def routes_for(rows: Sequence[Row]) -> list[BaseRoute]:
+    """One route per path, so a 405 lists in `Allow` every method the path supports. A path
+    parameter documented as a uuid or an integer is matched as one (`/events/batch` is no
+    event id)."""
+    by_path: dict[str, dict[str, Row]] = {}
+    for row in rows:
+        by_path.setdefault(row.path, {})[row.method] = row
+    return [
+        Route(_typed_path(path, methods.values()), _dispatch(methods), methods=list(methods))
+        for path, methods in by_path.items()
+    ]
 
 
-def openapi_route(path: str, document: Callable[[], dict[str, Any]]) -> Route:
-    """The YAML document at `path`, rendered once on first request."""
+def document_route(path: str, rows: Sequence[Row], title: str, description: str) -> Route:
+    """The rows' OpenAPI document at `path`, rendered once on first request."""
 
     @cache
     def text() -> str:
-        return str(yaml.dump(document(), Dumper=_PlainDumper, sort_keys=False, allow_unicode=True))
+        document = openapi_document(rows, title, description)
+        return str(yaml.dump(document, Dumper=_PlainDumper, sort_keys=False, allow_unicode=True))
 
     async def serve(_: Request) -> Response:
         return Response(text(), media_type="application/yaml")
@@ -49,19 +46,54 @@ def openapi_route(path: str, document: Callable[[], dict[str, Any]]) -> Route:
     return Route(path, serve, methods=["GET"])
 
 
-def document_for(
-    operations: Sequence[Operation], title: str, description: str
-) -> Callable[[], dict[str, Any]]:
-    error_model: type[BaseModel] = ErrorEnvelope
-    return lambda: openapi_document(operations, error_model, title, description)
+def _dispatch(methods: dict[str, Row]) -> Handler:
+    handlers = {method: _handler(row) for method, row in methods.items()}
 
-
-def _dispatch(handlers: dict[str, Endpoint]) -> Endpoint:
-    async def endpoint(request: Request) -> Response:
+    async def endpoint(request: GatewayRequest) -> Response:
         return await handlers["GET" if request.method == "HEAD" else request.method](request)
 
-    endpoint.handlers = handlers  # type: ignore[attr-defined]
+    endpoint.rows = methods  # type: ignore[attr-defined]  # for tests of the table's rules
     return endpoint
+
+
+def _handler(row: Row) -> Handler:
+    if isinstance(row, OpenOperation):
+        return _open(row)
+    return _keyed(row)
+
+
+def _open(row: OpenOperation) -> Handler:
+    async def handle(request: GatewayRequest) -> Response:
+        response = await row.endpoint(request, request.state["gateway"])
+        response.headers.update(request.state["exchange"].quota_headers)
+        return response
+
+    return handle
+
+
+def _keyed(row: Operation) -> Handler:
+    async def handle(request: GatewayRequest) -> Response:
+        gateway = request.state["gateway"]
+        principal = await admit(request, gateway, row.scope, row.quota)
+        response = await row.endpoint(request, gateway, principal)
+        response.headers.update(request.state["exchange"].quota_headers)
+        return response
+
+    return handle
+
+
+def _typed_path(path: str, rows: Iterable[Row]) -> str:
+    for row in rows:
+        for param in row.params:
+            kind = str(param.schema.get("format") or param.schema.get("type"))
+            convertor = _CONVERTORS.get(kind)
+            if param.location == "path" and convertor:
+                path = path.replace(f"{{{param.name}}}", f"{{{param.name}:{convertor}}}")
+    return path
+
+
+# Path parameters matched as the type they are documented as (Starlette's convertors).
+_CONVERTORS = {"uuid": "uuid", "integer": "int"}
 
 
 class _PlainDumper(yaml.SafeDumper):

@@ -6,45 +6,27 @@ import uuid
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
-
+from services.gateway.edge.schemas import FieldProblem, PageFields, ResponseModel
 from shared.contracts.event_view import EventView
 from shared.domain.places import Place
 
 
-class _Response(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class Channel(_Response):
+class Channel(ResponseModel):
     id: int
     name: str
     role: Literal["owner", "member"]
     createdAt: datetime
 
 
-class _PageFields(_Response):
-    """The docs' pagination fields, named exactly as they name them."""
-
-    page: int
-    limit: int
-    totalDocs: int
-    totalPages: int
-    hasNextPage: bool
-    hasPrevPage: bool
-    nextPage: int | None
-    prevPage: int | None
-
-
-class ChannelPage(_PageFields):
+class ChannelPage(PageFields):
     docs: list[Channel]
 
 
-class EventPage(_PageFields):
+class EventPage(PageFields):
     docs: list[EventView]
 
 
-class EventAccepted(_Response):
+class EventAccepted(ResponseModel):
     """202: the command is durable in Kafka; poll `location` for the stored event."""
 
     id: uuid.UUID
@@ -52,26 +34,13 @@ class EventAccepted(_Response):
     location: str
 
 
-class FieldProblem(_Response):
-    path: str
-    code: str
-    message: str
-
-
-class ErrorBody(_Response):
-    code: str
-    message: str
-    requestId: str | None
-    fields: list[FieldProblem] | None = None
-
-
-class ItemError(_Response):
+class ItemError(ResponseModel):
     code: str
     message: str
     fields: list[FieldProblem] | None = None
 
 
-class BatchItemResult(_Response):
+class BatchItemResult(ResponseModel):
     index: int
     status: Literal["accepted", "replayed", "invalid", "forbidden", "rejected", "unavailable"]
     id: uuid.UUID | None = None
@@ -79,25 +48,21 @@ class BatchItemResult(_Response):
     error: ItemError | None = None
 
 
-class BatchResult(_Response):
+class BatchResult(ResponseModel):
     """One result per item, in the order sent; counts by status for a quick check."""
 
     results: list[BatchItemResult]
     counts: dict[str, int]
 
 
-class ErrorEnvelope(_Response):
-    error: ErrorBody
-
-
-class Classification(_Response):
+class Classification(ResponseModel):
     slug: str
     name: str
 
 
-class ClassificationList(_Response):
+class ClassificationList(ResponseModel):
     docs: list[Classification]
 
 
-class PlacePage(_PageFields):
+class PlacePage(PageFields):
     docs: list[Place]

@@ -11,11 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from services.gateway.adapters.events import IdempotencyRecord, Repository
+from services.gateway.adapters.events import EventStore, IdempotencyRecord
 from services.gateway.adapters.kafka_writer import KafkaWriter
-from services.gateway.edge.errors import ServiceUnavailable, ValidationFailed
+from services.gateway.errors import EventLogUnavailable, InvalidInput
 from services.gateway.submission.batch_model import BatchItem, parse_batch, parse_item
-from services.gateway.submission.submitter import Request, build_envelope, request_hash
+from services.gateway.submission.envelopes import Call, build_envelope, request_hash
 from shared.contracts.messages import CreateEvent, IngestEnvelope, derive_event_id
 from shared.domain.events import EventInput, FieldError, InvalidEvent
 
@@ -24,15 +24,15 @@ Result = dict[str, Any]
 
 @dataclass(frozen=True)
 class BatchSubmitter:
-    repository: Repository
+    events: EventStore
     writer: KafkaWriter
     location_base: str
 
-    async def submit(self, request: Request, payload: Any) -> list[Result]:
+    async def submit(self, call: Call, payload: object) -> list[Result]:
         try:
             raw_items = parse_batch(payload).events
         except InvalidEvent as exc:
-            raise ValidationFailed(exc.errors) from None
+            raise InvalidInput(exc.errors) from None
         results: dict[int, Result] = {}
         valid: list[tuple[int, BatchItem]] = []
         for index, raw in enumerate(raw_items):
@@ -40,23 +40,23 @@ class BatchSubmitter:
                 valid.append((index, parse_item(index, raw)))
             except InvalidEvent as exc:
                 results[index] = _problem(index, "invalid", "validation_failed", exc.errors)
-        pending = await self._commands(request, valid, raw_items, results)
+        pending = await self._commands(call, valid, raw_items, results)
         await self._produce(pending, results)
         return [results[index] for index in range(len(raw_items))]
 
     async def _commands(
         self,
-        request: Request,
+        call: Call,
         valid: list[tuple[int, BatchItem]],
         raw_items: list[dict[str, Any]],
         results: dict[int, Result],
     ) -> list[tuple[int, IngestEnvelope]]:
-        owner = request.principal.owner_id
-        channels = await self.repository.accessible_channels(
+        owner = call.owner_id
+        channels = await self.events.accessible_channels(
             owner, sorted({item.channelId for _, item in valid})
         )
         keys = [item.idempotencyKey for _, item in valid if item.idempotencyKey]
-        priors = await self.repository.idempotency_records(owner, keys) if keys else {}
+        priors = await self.events.idempotency_records(owner, keys) if keys else {}
         pending = []
         for index, item in valid:
             if item.channelId not in channels:
@@ -73,9 +73,7 @@ class BatchSubmitter:
             if prior is not None:
                 results[index] = self._replayed(index, prior, digest)
                 continue
-            pending.append(
-                (index, build_envelope(request, command, digest, key, wait_seconds=None))
-            )
+            pending.append((index, build_envelope(call, command, digest, key, wait_seconds=None)))
         return pending
 
     async def _produce(
@@ -88,7 +86,7 @@ class BatchSubmitter:
             else:
                 results[index] = self._ok(index, "accepted", str(envelope.command.event_id))
         if pending and all(results[i]["status"] == "unavailable" for i, _ in pending):
-            raise ServiceUnavailable("The event log is unavailable; no item was accepted.")
+            raise EventLogUnavailable("The event log is unavailable; no item was accepted.")
 
     def _replayed(self, index: int, prior: IdempotencyRecord, digest: str) -> Result:
         if prior.request_hash != digest:

@@ -1,32 +1,35 @@
-"""Submitting a command: validate, authorize, idempotency pre-check, write to Kafka, await.
+"""The service layer of the API's event commands, in two steps an endpoint calls in turn:
 
-Create, update and status changes share one path; only validation and the command differ.
+    command = await submitter.prepare_create(call, payload)   # validate, authorize, name it
+    submission = await submitter.submit(call, command, payload)   # claim key, Kafka, outcome
+
+Create, update and status changes differ only in how they are prepared. Refusals are raised
+as the gateway's own errors (`services.gateway.errors`); the edge turns them into HTTP.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, TypeVar
 
-from services.gateway.access.auth import Principal
 from services.gateway.access.cache import AccessReader
 from services.gateway.adapters.claims import InFlight
-from services.gateway.adapters.events import IdempotencyRecord, Repository
+from services.gateway.adapters.events import EventStore, IdempotencyRecord
 from services.gateway.adapters.kafka_writer import KafkaWriter
 from services.gateway.adapters.outcomes import OutcomeListener
-from services.gateway.edge.errors import (
-    ApiError,
+from services.gateway.errors import (
     ChannelForbidden,
-    Conflict,
+    CommandRejected,
+    EventCancelled,
+    EventNotFound,
+    GatewayError,
     IdempotencyKeyReused,
-    NotFound,
-    ValidationFailed,
+    InvalidInput,
+    StaleUpdate,
 )
+from services.gateway.submission.envelopes import Call, build_envelope, request_hash
 from shared.contracts.event_view import event_view
 from shared.contracts.messages import (
     ChangeStatus,
@@ -44,146 +47,89 @@ from shared.domain.events import InvalidEvent, apply_patch, parse_event, parse_p
 SubmissionState = Literal["created", "updated", "replayed", "accepted"]
 T = TypeVar("T")
 
-_NOT_ACCESSIBLE = "No event with that id is accessible to this key."
-
 
 @dataclass(frozen=True)
 class Submission:
+    """What became of a command: stored (`created`, `updated`), the stored result of an
+    earlier request with the same key (`replayed`), or durable in Kafka but not known to be
+    applied yet (`accepted`)."""
+
     state: SubmissionState
     event_id: uuid.UUID
     event: dict[str, Any] | None
 
 
 @dataclass(frozen=True)
-class Request:
-    """What every submission needs from the HTTP request."""
-
-    principal: Principal
-    idempotency_key: str | None
-    request_id: str
-    respond_async: bool
-
-
-@dataclass(frozen=True)
-class EventSubmitter:
-    repository: Repository
+class Submitter:
+    events: EventStore
     access: AccessReader
+    claims: InFlight
     writer: KafkaWriter
     outcomes: OutcomeListener
-    inflight: InFlight
     outcome_wait_seconds: float
 
-    async def create(self, request: Request, payload: Any) -> Submission:
+    async def prepare_create(self, call: Call, payload: object) -> CreateEvent:
         event = _validated(parse_event, payload)
-        if not await self.access.can_access_channel(request.principal.owner_id, event.channelId):
+        if not await self.access.can_access_channel(call.owner_id, event.channelId):
             raise ChannelForbidden(event.channelId)
-        event_id = derive_event_id(
-            request.principal.owner_id, request.idempotency_key, event.channelId, event.sourceId
-        )
-        return await self._submit(request, CreateEvent(event_id=event_id, event=event), payload)
+        owner, key = call.owner_id, call.idempotency_key
+        event_id = derive_event_id(owner, key, event.channelId, event.sourceId)
+        return CreateEvent(event_id=event_id, event=event)
 
-    async def update(self, request: Request, event_id: uuid.UUID, payload: Any) -> Submission:
-        patch = _validated(parse_patch, payload)
-        row = await self._accessible_event(request, event_id)
+    async def prepare_update(self, call: Call, event_id: uuid.UUID, payload: object) -> UpdateEvent:
+        changes = _validated(parse_patch, payload).changes()
+        row = await self._accessible_event(call, event_id)
         # Checked here for a quick 422; the publisher checks again against the row it changes.
-        changes = patch.changes()
         _validated(lambda c: apply_patch(row["body"], c, row["channel_id"]), changes)
-        return await self._submit(request, UpdateEvent(event_id=event_id, changes=changes), payload)
+        return UpdateEvent(event_id=event_id, changes=changes)
 
-    async def change_status(
-        self, request: Request, event_id: uuid.UUID, action: StatusAction
-    ) -> Submission:
-        await self._accessible_event(request, event_id)
-        command = ChangeStatus(event_id=event_id, action=action)
-        return await self._submit(request, command, {"action": action})
+    async def prepare_status_change(
+        self, call: Call, event_id: uuid.UUID, action: StatusAction
+    ) -> ChangeStatus:
+        await self._accessible_event(call, event_id)
+        return ChangeStatus(event_id=event_id, action=action)
 
-    async def _accessible_event(self, request: Request, event_id: uuid.UUID) -> dict[str, Any]:
-        row = await self.repository.event(request.principal.owner_id, event_id)
+    async def submit(self, call: Call, command: Command, payload: object) -> Submission:
+        """Claim the call's Idempotency-Key (or replay what it stored), write the command to
+        Kafka (acks=all), and wait a bounded time for the publisher's outcome."""
+        envelope = self._envelope(call, command, payload)
+        async with self.claims.claim(call.owner_id, call.idempotency_key) as prior:
+            if prior is not None:
+                return await self._replay(call, prior, envelope.request_hash)
+            with self.outcomes.expecting(envelope) as awaited:
+                await self.writer.write_command(envelope)
+                outcome = await awaited.outcome(self.outcome_wait_seconds) if awaited else None
+        return submission_of(envelope, outcome)
+
+    def _envelope(self, call: Call, command: Command, payload: object) -> IngestEnvelope:
+        # The caller gives up after the send (at most its timeout) and then the wait.
+        wait = self.writer.send_timeout_seconds + self.outcome_wait_seconds
+        digest = request_hash(command, payload)
+        wait_seconds = None if call.respond_async else wait
+        return build_envelope(
+            call, command, digest, call.idempotency_key, wait_seconds=wait_seconds
+        )
+
+    async def _accessible_event(self, call: Call, event_id: uuid.UUID) -> dict[str, Any]:
+        row = await self.events.event(call.owner_id, event_id)
         if row is None:
-            raise NotFound(_NOT_ACCESSIBLE)
+            raise EventNotFound()
         return row
 
-    async def _submit(self, request: Request, command: Command, payload: Any) -> Submission:
-        digest = request_hash(command, payload)
-        key = request.idempotency_key
-        if key is None:
-            return await self._send(request, command, digest)
-        owner_id = request.principal.owner_id
-        claim = await self.inflight.look_up_or_claim(owner_id, key)
-        if claim.prior is not None:
-            return await self._replay(request, claim.prior, digest)
-        try:
-            return await self._send(request, command, digest)
-        finally:
-            await self.inflight.release(owner_id, key)
-
-    async def _send(self, request: Request, command: Command, digest: str) -> Submission:
-        envelope = build_envelope(
-            request,
-            command,
-            digest,
-            request.idempotency_key,
-            # The caller gives up after the send (at most its timeout) and then the wait.
-            wait_seconds=None
-            if request.respond_async
-            else self.writer.send_timeout_seconds + self.outcome_wait_seconds,
-        )
-        return await self._write_and_wait(envelope, request.respond_async)
-
-    async def _replay(self, request: Request, prior: IdempotencyRecord, digest: str) -> Submission:
+    async def _replay(self, call: Call, prior: IdempotencyRecord, digest: str) -> Submission:
         if prior.request_hash != digest:
             raise IdempotencyKeyReused()
-        row = await self.repository.event(request.principal.owner_id, prior.event_id)
+        row = await self.events.event(call.owner_id, prior.event_id)
         return Submission("replayed", prior.event_id, event_view(row) if row else None)
 
-    async def _write_and_wait(self, envelope: IngestEnvelope, respond_async: bool) -> Submission:
-        if respond_async:  # no outcome will be announced for it: nothing to wait for
-            await self.writer.write_command(envelope)
-            OUTCOME_WAITS.labels("not_awaited").inc()
-            return Submission("accepted", envelope.command.event_id, None)
-        future = self.outcomes.expect(envelope.message_id)
-        try:
-            await self.writer.write_command(envelope)
-            outcome = await self.outcomes.wait(future, self.outcome_wait_seconds)
-        finally:
-            self.outcomes.forget(envelope.message_id)
-        return _answer(outcome, envelope.command.event_id)
 
-
-def build_envelope(
-    request: Request,
-    command: Command,
-    digest: str,
-    idempotency_key: str | None,
-    *,
-    wait_seconds: float | None,
-) -> IngestEnvelope:
-    """`wait_seconds`: how long the caller will wait for the outcome (None: it will not)."""
-    message_id = uuid.uuid4()
-    received_at = datetime.now(UTC)
-    return IngestEnvelope(
-        message_id=message_id,
-        request_id=request.request_id,
-        received_at=received_at,
-        owner_id=request.principal.owner_id,
-        api_key_id=request.principal.key_id,
-        idempotency_key=idempotency_key or f"message:{message_id}",
-        request_hash=digest,
-        command=command,
-        awaited_until=None
-        if wait_seconds is None
-        else received_at + timedelta(seconds=wait_seconds),
-    )
-
-
-def _validated(parse: Callable[[Any], T], payload: Any) -> T:
-    try:
-        return parse(payload)
-    except InvalidEvent as exc:
-        raise ValidationFailed(exc.errors) from None
-
-
-def _answer(outcome: Outcome | None, event_id: uuid.UUID) -> Submission:
+def submission_of(envelope: IngestEnvelope, outcome: Outcome | None) -> Submission:
+    """The submission the publisher's outcome makes of the command (None: no outcome, or none
+    waited for), or its refusal raised as the gateway error it is."""
+    event_id = envelope.command.event_id
+    if envelope.awaited_until is None:  # no outcome is announced for it: nothing to wait for
+        OUTCOME_WAITS.labels("not_awaited").inc()
+        return Submission("accepted", event_id, None)
     if outcome is None:
         OUTCOME_WAITS.labels("timed_out").inc()
         return Submission("accepted", event_id, None)
@@ -192,34 +138,21 @@ def _answer(outcome: Outcome | None, event_id: uuid.UUID) -> Submission:
         return Submission(outcome.status, outcome.event_id, outcome.event)
     if outcome.status == "duplicate":
         return Submission("replayed", outcome.event_id, outcome.event)
-    raise _refusal(outcome)
-
-
-def _refusal(outcome: Outcome) -> ApiError:
     if outcome.status == "stale":
-        return Conflict(
-            "A newer version of this event is stored (its sourceUpdatedAt is later than the "
-            "one sent), so this change was ignored.",
-            code="stale_update",
-        )
-    if outcome.reason_code == "idempotency_key_reused":
-        return IdempotencyKeyReused()
-    if outcome.reason_code == "not_found":
-        return NotFound(_NOT_ACCESSIBLE)
-    if outcome.reason_code == "event_cancelled":
-        return Conflict("The event is cancelled; it cannot be published or unpublished.",
-                        code="event_cancelled")  # fmt: skip
-    error = ApiError(outcome.reason or "The event was rejected.", code=outcome.reason_code)
-    error.status = 422
-    return error
+        raise StaleUpdate()
+    refusal = _REFUSALS.get(outcome.reason_code or "")
+    raise refusal() if refusal else CommandRejected(outcome.reason_code, outcome.reason)
 
 
-def request_hash(command: Command, payload: Any) -> str:
-    """Same key with another action or another target is a different request."""
-    canonical = json.dumps(
-        {"type": command.type, "eventId": str(command.event_id), "body": payload},
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
-    )
-    return hashlib.sha256(canonical.encode()).hexdigest()
+_REFUSALS: dict[str, Callable[[], GatewayError]] = {
+    "idempotency_key_reused": IdempotencyKeyReused,
+    "not_found": EventNotFound,
+    "event_cancelled": EventCancelled,
+}
+
+
+def _validated(parse: Callable[[Any], T], payload: Any) -> T:
+    try:
+        return parse(payload)
+    except InvalidEvent as exc:
+        raise InvalidInput(exc.errors) from None

@@ -16,18 +16,23 @@ from datetime import UTC, datetime
 from typing import Any
 
 import structlog
-from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
-from services.gateway.access.limits import Limit
-from services.gateway.edge.errors import ApiError, NotFound, PayloadTooLarge, RateLimited
-from services.gateway.edge.guard import enforce, ip_limit
-from services.gateway.submission.submitter import request_hash
+from services.gateway.adapters.integrations import IntegrationStore
+from services.gateway.context import Gateway, GatewayRequest
+from services.gateway.edge.guard import count, ip_limit
+from services.gateway.edge.operations import OpenOperation, Param
+from services.gateway.errors import (
+    NoWebhookEndpoint,
+    PayloadTooLarge,
+    RateLimited,
+    WebhookUnverified,
+)
+from services.gateway.submission.envelopes import request_hash
 from services.gateway.webhooks import verify
 from services.gateway.webhooks.mapping import map_event
 from services.gateway.webhooks.senders import SENDERS, Delivery, Sender, UnreadableDelivery
-from shared.adapters import integrations
+from shared.adapters.rate_limits import Limit
 from shared.contracts.messages import (
     ChangeStatus,
     Command,
@@ -40,113 +45,97 @@ from shared.domain.events import FieldError, InvalidEvent
 
 log = structlog.get_logger(__name__)
 
-WEBHOOK_PATH = "/webhooks/{source}/{integrationId:uuid}"
+WEBHOOK_PATH = "/webhooks/{source}/{integrationId}"
 
 
-class WebhookUnverified(ApiError):
-    status, code = 401, "webhook_unverified"
-
-    def __init__(self) -> None:
-        super().__init__(
-            "The delivery is not signed with this integration's secret, or not recent enough, "
-            "or lacks its token. Check the secret configured in the sender; the integration's "
-            "deliveries list says which check failed."
-        )
-
-
-async def receive(request: Request) -> Response:
-    response = await _receive(request)
-    response.headers.update(getattr(request.state, "rate_limit_headers", {}))
-    return response
-
-
-async def _receive(request: Request) -> Response:
-    ctx = request.app.state.ctx
+async def receive(request: GatewayRequest, gateway: Gateway) -> Response:
     source: str = request.path_params["source"]
     integration_id: uuid.UUID = request.path_params["integrationId"]
     sender = SENDERS.get(source)
-    integration = await integrations.for_intake(ctx.pool, integration_id) if sender else None
+    integration = await gateway.integrations.for_intake(integration_id) if sender else None
     if sender is None or integration is None or integration["source"] != source:
-        await _count_failure(request)
-        raise NotFound(f"No webhook endpoint {request.url.path}; check the integration's URL.")
+        await _count_failure(request, gateway)
+        raise NoWebhookEndpoint(
+            f"No webhook endpoint {request.url.path}; check the integration's URL."
+        )
     if integration["status"] != "active":
-        await _count_failure(request)
-        raise NotFound("This integration is disabled.")
-    raw = await _body(request, ctx.settings.max_body_bytes)
-    log_entry = _DeliveryLog(integration, request.state.request_id)
+        await _count_failure(request, gateway)
+        raise NoWebhookEndpoint("This integration is disabled.")
+    raw = await _body(request, gateway.settings.max_body_bytes)
+    log_entry = _DeliveryLog(
+        gateway.integrations, integration, request.state["exchange"].request_id
+    )
     try:
         _verify(sender, integration, _signed(request, raw))
     except verify.Unverified as exc:
-        await _count_failure(request)  # past the IP's quota: 429, and no row is written
-        await log_entry.record(ctx.pool, "unauthorized", "unverified", str(exc))
+        await _count_failure(request, gateway)  # past the IP's quota: 429, and no row is written
+        await log_entry.record("unauthorized", "unverified", str(exc))
         raise WebhookUnverified() from None
     try:
         delivery = sender.read(_lower(request.headers), request.query_params, _json_object(raw))
     except UnreadableDelivery as exc:
-        return await log_entry.answer(ctx.pool, "invalid", "unreadable", str(exc))
+        return await log_entry.answer("invalid", "unreadable", str(exc))
     log_entry.delivery = delivery
-    await _count_delivery(request, log_entry)
+    await _count_delivery(request, gateway, log_entry)
     action = {**sender.default_actions, **integration["actions"]}.get(delivery.action, "ignore")
     if delivery.skip_reason or action == "ignore":
         reason = delivery.skip_reason or f"action '{delivery.action}' is mapped to ignore"
-        return await log_entry.answer(ctx.pool, "ignored", "ignored", reason)
+        return await log_entry.answer("ignored", "ignored", reason)
     # Access is re-checked on every delivery, as on every API request.
-    if not await ctx.access.can_access_channel(
+    if not await gateway.access.can_access_channel(
         integration["account_id"], integration["channel_id"]
     ):
         reason = f"channel {integration['channel_id']} is no longer accessible to the owner"
-        return await log_entry.answer(ctx.pool, "invalid", "channel_forbidden", reason)
+        return await log_entry.answer("invalid", "channel_forbidden", reason)
     try:
         command = _command(sender, integration, delivery, action)
     except InvalidEvent as exc:
         return await log_entry.answer(
-            ctx.pool, "invalid", "validation_failed", _summary(exc.errors), exc.errors
+            "invalid", "validation_failed", _summary(exc.errors), exc.errors
         )
-    envelope = _envelope(integration, delivery, command, request.state.request_id, raw)
-    await ctx.writer.write_command(envelope)
+    envelope = _envelope(integration, delivery, command, log_entry.request_id, raw)
+    await gateway.writer.write_command(envelope)
     log_entry.accepted(envelope)
-    await log_entry.record(ctx.pool, "accepted")
+    await log_entry.record("accepted")
     return JSONResponse(
         {"status": "accepted", "deliveryId": str(log_entry.id), "eventId": str(command.event_id)},
         status_code=202,
     )
 
 
-async def _count_failure(request: Request) -> None:
+async def _count_failure(request: GatewayRequest, gateway: Gateway) -> None:
     """A delivery to an unknown or disabled integration, or one that fails verification,
     counts against the client's IP, as a failed API authentication does: a flood of forged
     deliveries is refused before each costs a database row. Verified deliveries never count
     against the IP: hosted senders deliver for many customers from a few addresses."""
-    ctx = request.app.state.ctx
-    settings = ctx.settings.rate_limits
-    await enforce(request, ctx.limiter, settings, [ip_limit(settings, request)])
+    await count(request, gateway, [ip_limit(request, gateway)])
 
 
-async def _count_delivery(request: Request, log_entry: _DeliveryLog) -> None:
-    ctx = request.app.state.ctx
-    settings = ctx.settings.rate_limits
+async def _count_delivery(
+    request: GatewayRequest, gateway: Gateway, log_entry: _DeliveryLog
+) -> None:
+    settings = gateway.settings.rate_limits
     quota = Limit("webhook", str(log_entry.integration["id"]), settings.webhook_per_integration)
     try:
-        await enforce(request, ctx.limiter, settings, [quota])
+        await count(request, gateway, [quota])
     except RateLimited:
         reason = (
             f"over the integration's quota of {settings.webhook_per_integration} deliveries per "
             f"{settings.window_seconds} s; the sender must send this document again"
         )
-        await log_entry.record(ctx.pool, "rate_limited", "rate_limited", reason)
+        await log_entry.record("rate_limited", "rate_limited", reason)
         raise
-
-
-def webhook_routes() -> list[Route]:
-    return [Route(WEBHOOK_PATH, receive, methods=["POST"])]
 
 
 class _DeliveryLog:
     """The row the owner reads back; written before the answer, so nothing answered is
     unrecorded."""
 
-    def __init__(self, integration: dict[str, Any], request_id: str) -> None:
+    def __init__(
+        self, store: IntegrationStore, integration: dict[str, Any], request_id: str
+    ) -> None:
         self.id = uuid.uuid4()
+        self.store = store
         self.integration = integration
         self.request_id = request_id
         self.delivery: Delivery | None = None
@@ -159,7 +148,6 @@ class _DeliveryLog:
 
     async def record(
         self,
-        pool: Any,
         status: str,
         reason_code: str | None = None,
         reason: str | None = None,
@@ -174,8 +162,7 @@ class _DeliveryLog:
             reason_code=reason_code,
             document_id=self.delivery.document_id if self.delivery else None,
         )
-        await integrations.record_delivery(
-            pool,
+        await self.store.record_delivery(
             {
                 "id": self.id,
                 "integration_id": self.integration["id"],
@@ -193,13 +180,12 @@ class _DeliveryLog:
 
     async def answer(
         self,
-        pool: Any,
         status: str,
         reason_code: str,
         reason: str,
         fields: list[FieldError] | None = None,
     ) -> Response:
-        await self.record(pool, status, reason_code, reason, fields)
+        await self.record(status, reason_code, reason, fields)
         body: dict[str, Any] = {"status": status, "deliveryId": str(self.id), "reason": reason}
         if fields:
             body["fields"] = [vars(f) for f in fields]
@@ -274,12 +260,12 @@ def _envelope(
     )
 
 
-async def _body(request: Request, max_bytes: int) -> bytes:
+async def _body(request: GatewayRequest, max_bytes: int) -> bytes:
     body = bytearray()
     async for chunk in request.stream():
         body += chunk
         if len(body) > max_bytes:
-            raise PayloadTooLarge(f"The delivery is larger than the limit of {max_bytes} bytes.")
+            raise PayloadTooLarge("delivery", max_bytes)
     return bytes(body)
 
 
@@ -293,7 +279,7 @@ def _json_object(raw: bytes) -> dict[str, Any]:
     return body
 
 
-def _signed(request: Request, raw: bytes) -> verify.SignedRequest:
+def _signed(request: GatewayRequest, raw: bytes) -> verify.SignedRequest:
     path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return verify.SignedRequest(request.method, path, _lower(request.headers), raw)
 
@@ -304,3 +290,16 @@ def _lower(headers: Any) -> dict[str, str]:
 
 def _summary(errors: list[FieldError]) -> str:
     return "; ".join(f"{e.path}: {e.message}" for e in errors)
+
+
+OPERATION = OpenOperation(
+    method="POST",
+    path=WEBHOOK_PATH,
+    operation_id="receiveWebhook",
+    summary="A sender's delivery for one integration: verified, mapped and written durably",
+    endpoint=receive,
+    params=(
+        Param("source", "path", {"type": "string"}, "The integration's sender"),
+        Param("integrationId", "path", {"type": "string", "format": "uuid"}, "Integration id"),
+    ),
+)

@@ -1,0 +1,22 @@
+"""An owner's channels' publication settings, through the statement the `pinned channels`
+CLI also uses (`shared.adapters.channels`): ChannelNotFound unless the owner's, SlugTaken."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+
+from shared.adapters import channels
+from shared.domain.channels import ChannelPublication
+
+
+class ChannelStore:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def publish(
+        self, owner_id: int, channel_id: int, change: ChannelPublication
+    ) -> dict[str, Any]:
+        async with self._pool.acquire() as conn:
+            return await channels.publish(conn, owner_id, channel_id, change)

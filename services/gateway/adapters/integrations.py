@@ -1,0 +1,92 @@
+"""An owner's webhook integrations and their deliveries log, through the statements the
+`pinned integrations` CLI also uses (`shared.adapters.integrations`). Unknown integrations
+raise integrations.IntegrationNotFound."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import asyncpg
+
+from shared.adapters import integrations
+from shared.adapters.integrations import EventAction, IntegrationSpec, SecretRotation, Verification
+
+Row = dict[str, Any]
+
+# The deliveries log is for troubleshooting a sender, not an archive: a month is kept.
+DELIVERY_RETENTION_DAYS = 30
+_PRUNE_DELIVERIES = f"""
+DELETE FROM webhook_deliveries WHERE received_at < now() - interval '{DELIVERY_RETENTION_DAYS} days'
+"""  # noqa: S608  # a constant, no input
+
+
+class IntegrationStore:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def create(
+        self,
+        owner_id: int,
+        spec: IntegrationSpec,
+        verification: Verification,
+        mapping: dict[str, str],
+        actions: dict[str, EventAction],
+    ) -> tuple[Row, str]:
+        """The stored integration and its secret (generated unless the spec gives one)."""
+        async with self._pool.acquire() as conn:
+            return await integrations.create(conn, owner_id, spec, verification, mapping, actions)
+
+    async def page(self, owner_id: int, limit: int, offset: int) -> tuple[list[Row], int]:
+        async with self._pool.acquire() as conn:
+            return await integrations.page(conn, owner_id, limit, offset)
+
+    async def get(self, owner_id: int, integration_id: uuid.UUID) -> Row:
+        return await integrations.get(self._pool, owner_id, integration_id)
+
+    async def change(
+        self,
+        owner_id: int,
+        integration_id: uuid.UUID,
+        changed: Callable[[Row], Awaitable[IntegrationSpec]],
+    ) -> Row:
+        """Store what `changed` makes of the stored integration. Its row is held meanwhile,
+        so two concurrent changes of different fields both hold."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            stored = await integrations.get(conn, owner_id, integration_id, for_update=True)
+            return await integrations.update(conn, owner_id, stored["id"], await changed(stored))
+
+    async def set_status(self, owner_id: int, integration_id: uuid.UUID, status: str) -> Row:
+        async with self._pool.acquire() as conn:
+            return await integrations.set_status(conn, owner_id, integration_id, status)
+
+    async def delete(self, owner_id: int, integration_id: uuid.UUID) -> None:
+        async with self._pool.acquire() as conn:
+            await integrations.delete(conn, owner_id, integration_id)
+
+    async def rotate_secret(
+        self, owner_id: int, integration_id: uuid.UUID, rotation: SecretRotation
+    ) -> tuple[Row, str]:
+        async with self._pool.acquire() as conn:
+            return await integrations.rotate_secret(conn, owner_id, integration_id, rotation)
+
+    async def deliveries(
+        self, owner_id: int, integration_id: uuid.UUID, limit: int, offset: int
+    ) -> tuple[list[Row], int]:
+        """The owner's integration's deliveries, newest first, each with the publisher's
+        verdict once there is one."""
+        async with self._pool.acquire() as conn:
+            row = await integrations.get(conn, owner_id, integration_id)
+            return await integrations.deliveries(conn, row["id"], limit, offset)
+
+    async def for_intake(self, integration_id: uuid.UUID) -> Row | None:
+        """The integration with its secrets, for verifying a delivery; None when unknown."""
+        return await integrations.for_intake(self._pool, integration_id)
+
+    async def record_delivery(self, delivery: Row) -> None:
+        await integrations.record_delivery(self._pool, delivery)
+
+    async def prune_deliveries(self) -> None:
+        """Drop deliveries past their retention (DELIVERY_RETENTION_DAYS)."""
+        await self._pool.execute(_PRUNE_DELIVERIES)

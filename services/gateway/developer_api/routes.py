@@ -1,0 +1,39 @@
+"""The developer API v1, one row per route (keys, usage and audit, integrations): the router,
+the guard and the OpenAPI document are all built from `OPERATIONS`.
+
+Authenticated with an owner key (scopes keys:manage, integrations:manage, audit:read,
+channels:manage), which
+integration keys never hold; every route counts in one tight quota per owner account.
+"""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute
+
+from services.gateway.developer_api import audit, channels, integrations, keys
+from services.gateway.developer_api.keys import DEVELOPER_BASE
+from services.gateway.edge.operations import Operation
+from services.gateway.edge.routing import document_route, routes_for
+
+__all__ = ["DEVELOPER_BASE", "DEVELOPER_OPENAPI_PATH", "OPERATIONS", "developer_routes"]
+
+DEVELOPER_OPENAPI_PATH = "/api/developer/openapi/developer-api-v1"
+
+OPERATIONS: tuple[Operation, ...] = (
+    *keys.OPERATIONS,
+    *audit.OPERATIONS,
+    *integrations.OPERATIONS,
+    *channels.OPERATIONS,
+)
+
+
+def developer_routes() -> list[BaseRoute]:
+    document = document_route(
+        DEVELOPER_OPENAPI_PATH,
+        OPERATIONS,
+        "Pinned Events Developer API",
+        "Manage an account's API keys, webhook integrations and channel visibility, and read its "
+        "audit trail. Authenticate with an owner key (scopes keys:manage, integrations:manage, "
+        "audit:read, channels:manage); integration keys cannot call it.",
+    )
+    return [*routes_for(OPERATIONS), document]

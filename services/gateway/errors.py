@@ -1,0 +1,275 @@
+"""Everything the gateway refuses on purpose, as exceptions that know nothing of HTTP.
+
+They are raised where the refusal is decided (the edge reading a request, the access checks,
+the submission steps, the adapters) and turned into an HTTP answer in exactly one place,
+`services.gateway.edge.errors`, as httpx turns its transports' errors into its own. Each
+kind below is one HTTP status there; each class's `code` is the stable, machine-readable
+`error.code` of the envelope, and `message` says what a person can do about it.
+
+    GatewayError
+    ├── MalformedRequest       the request cannot be read (JSON, header, query parameter)
+    │   ├── UnsupportedMediaType, PayloadTooLarge, BodyTimeout
+    ├── NotAuthenticated       no usable API key; WebhookUnverified for deliveries
+    ├── NotAllowed             MissingScope, ChannelForbidden
+    ├── NotFound               EventNotFound, NoWebhookEndpoint
+    ├── StateConflict          IdempotencyKeyInUse, StaleUpdate, EventCancelled
+    ├── Unprocessable          InvalidInput, IdempotencyKeyReused, CommandRejected
+    ├── RateLimited
+    └── Unavailable            EventLogUnavailable, EventLogBacklogged
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from shared.domain.events import FieldError
+
+
+class GatewayError(Exception):
+    """Base of every refusal; `fields` names each offending field, `retry_after_seconds`
+    says when trying again may succeed (None: not by waiting)."""
+
+    code: str = "bad_request"
+    retry_after_seconds: int | None = None
+
+    def __init__(self, message: str, fields: Sequence[FieldError] = ()) -> None:
+        super().__init__(message)
+        self.message = message
+        self.fields = list(fields)
+
+
+# --- The request cannot be read ----------------------------------------------------------
+
+
+class MalformedRequest(GatewayError):
+    code = "bad_request"
+
+
+class MalformedJson(MalformedRequest):
+    code = "malformed_json"
+
+
+class InvalidQueryParameter(MalformedRequest):
+    code = "invalid_query_parameter"
+
+    def __init__(
+        self, name: str, problem: str, field_code: str = "invalid", field_message: str = ""
+    ) -> None:
+        field = FieldError(name, field_code, field_message or problem)
+        super().__init__(f"Query parameter '{name}' {problem}.", [field])
+
+
+class InvalidIdempotencyKey(MalformedRequest):
+    code = "invalid_idempotency_key"
+
+    def __init__(self, max_length: int) -> None:
+        super().__init__(
+            f"Idempotency-Key must be 1 to {max_length} printable characters.",
+            [FieldError("Idempotency-Key", "invalid", "empty, too long or unprintable")],
+        )
+
+
+class UnsupportedMediaType(MalformedRequest):
+    code = "unsupported_media_type"
+
+
+class PayloadTooLarge(MalformedRequest):
+    code = "payload_too_large"
+
+    def __init__(self, what: str, max_bytes: int) -> None:
+        super().__init__(f"The {what} is larger than the limit of {max_bytes} bytes.")
+
+
+class BodyTimeout(MalformedRequest):
+    """The client did not deliver its whole body in time (a slow-body client holds a
+    connection and a task otherwise)."""
+
+    code = "request_timeout"
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(
+            f"The request body did not arrive within {seconds:g} s; send it in one go."
+        )
+
+
+# --- Who is asking, and may they ---------------------------------------------------------
+
+
+class NotAuthenticated(GatewayError):
+    """Missing, malformed, unknown, revoked, disabled or expired key: one answer for all, so
+    the answer never tells an attacker which of these it was."""
+
+    code = "unauthorized"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Missing or invalid API key. Send 'Authorization: Bearer pe_test_...' with a key "
+            "that is active; revoked, disabled and expired keys are refused."
+        )
+
+
+class WebhookUnverified(NotAuthenticated):
+    """The delivery is not proven to come from the integration's sender; the reason is
+    recorded in the deliveries log, never told to the caller."""
+
+    code = "webhook_unverified"
+
+    def __init__(self) -> None:
+        GatewayError.__init__(
+            self,
+            "The delivery is not signed with this integration's secret, or not recent enough, "
+            "or lacks its token. Check the secret configured in the sender; the integration's "
+            "deliveries list says which check failed.",
+        )
+
+
+class NotAllowed(GatewayError):
+    code = "forbidden"
+
+
+class MissingScope(NotAllowed):
+    code = "missing_scope"
+
+    def __init__(self, scope: str) -> None:
+        super().__init__(f"This API key lacks the '{scope}' scope that this route requires.")
+
+
+class ChannelForbidden(NotAllowed):
+    code = "channel_forbidden"
+
+    def __init__(self, channel_id: int) -> None:
+        super().__init__(
+            f"Channel {channel_id} is not accessible to this key's owner. "
+            "Call GET /api/public/v1/channels with the same key to list usable channels.",
+            [FieldError("channelId", "channel_forbidden", "channel not accessible")],
+        )
+
+
+# --- What the request names --------------------------------------------------------------
+
+
+class NotFound(GatewayError):
+    code = "not_found"
+
+
+class EventNotFound(NotFound):
+    def __init__(self) -> None:
+        super().__init__("No event with that id is accessible to this key.")
+
+
+class NoWebhookEndpoint(NotFound):
+    """An unknown, deleted or disabled integration, or a source that does not match it."""
+
+
+class StateConflict(GatewayError):
+    code = "conflict"
+
+
+class IdempotencyKeyInUse(StateConflict):
+    code = "idempotency_key_in_use"
+    retry_after_seconds = 1
+
+    def __init__(self) -> None:
+        super().__init__(
+            "A request with this Idempotency-Key is still being processed; retry after "
+            "the Retry-After delay to get its result."
+        )
+
+
+class StaleUpdate(StateConflict):
+    code = "stale_update"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "A newer version of this event is stored (its sourceUpdatedAt is later than the "
+            "one sent), so this change was ignored."
+        )
+
+
+class EventCancelled(StateConflict):
+    code = "event_cancelled"
+
+    def __init__(self) -> None:
+        super().__init__("The event is cancelled; it cannot be published or unpublished.")
+
+
+class Unprocessable(GatewayError):
+    code = "unprocessable"
+
+
+class InvalidInput(Unprocessable):
+    """The body was read but breaks the contract; `fields` says what to fix."""
+
+    code = "validation_failed"
+
+    def __init__(self, fields: Sequence[FieldError]) -> None:
+        paths = ", ".join(dict.fromkeys(f.path for f in fields))
+        super().__init__(f"The request body is invalid; fix these fields: {paths}.", fields)
+
+
+class IdempotencyKeyReused(Unprocessable):
+    code = "idempotency_key_reused"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This Idempotency-Key was already used with a different request body. Use a new "
+            "key for a different request, or resend the original body to get its result.",
+            [FieldError("Idempotency-Key", "reused", "key used with another body")],
+        )
+
+
+class CommandRejected(Unprocessable):
+    """The publisher refused the command; `code` is its reason code."""
+
+    def __init__(self, code: str | None, reason: str | None) -> None:
+        super().__init__(reason or "The event was rejected.")
+        self.code = code or "rejected"
+
+
+# --- Not now -----------------------------------------------------------------------------
+
+
+class RateLimited(GatewayError):
+    """Over a quota; `quota_headers` describe every quota counted (RateLimit-Policy,
+    RateLimit and Retry-After, as the IETF draft names them)."""
+
+    code = "rate_limited"
+
+    def __init__(self, quota_headers: Mapping[str, str]) -> None:
+        super().__init__(
+            f"Too many requests; retry after {quota_headers.get('Retry-After', 'a few')} seconds "
+            "(see the RateLimit and RateLimit-Policy headers)."
+        )
+        self.quota_headers = dict(quota_headers)
+
+
+class Unavailable(GatewayError):
+    code = "service_unavailable"
+    retry_after_seconds = 5
+
+    def __init__(self, message: str, retry_after_seconds: int | None = None) -> None:
+        super().__init__(message)
+        if retry_after_seconds is not None:
+            self.retry_after_seconds = retry_after_seconds
+
+
+class EventLogUnavailable(Unavailable):
+    """Kafka did not acknowledge the command in time; a retry with the same
+    Idempotency-Key is safe (a send that arrives late is deduplicated)."""
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(
+            message
+            or "The event log is unavailable, so the request was not accepted. Retry with "
+            "the same Idempotency-Key after the Retry-After delay."
+        )
+
+
+class EventLogBacklogged(Unavailable):
+    code = "overloaded"
+
+    def __init__(self, pending: int) -> None:
+        super().__init__(
+            f"{pending} commands are already waiting for the event log, so this one was not "
+            "accepted. Retry with the same Idempotency-Key after Retry-After."
+        )
