@@ -10,6 +10,7 @@ from typing import Any
 
 import asyncpg
 
+from services.gateway.webhooks import senders
 from shared.adapters import integrations
 from shared.adapters.integrations import SOURCES, IntegrationSpec, InvalidIntegration
 from shared.domain.events import FieldError
@@ -88,7 +89,9 @@ async def run(conn: asyncpg.Connection, args: argparse.Namespace) -> Any:
     if args.action == "rotate-secret":
         body = {"secret": args.secret, "overlapSeconds": args.overlap_seconds}
         rotation = integrations.validate_rotation(body)
-        row, secret = await integrations.rotate_secret(conn, None, args.integration_id, rotation)
+        row, secret = await integrations.rotate_secret(
+            conn, None, args.integration_id, rotation, senders.new_secret
+        )
         return Connected(row, secret)
     spec = _spec(args)
     if not await conn.fetchval(
@@ -98,9 +101,9 @@ async def run(conn: asyncpg.Connection, args: argparse.Namespace) -> Any:
         args.channel,
     ):
         raise LookupError(f"channel {args.channel} is not accessible to account {args.account}")
-    verification = spec.verification or integrations.VERIFICATIONS[spec.source][0]
+    secret = spec.secret or senders.new_secret(spec.source)
     row, secret = await integrations.create(
-        conn, args.account, spec, verification, spec.mapping, spec.actions
+        conn, args.account, spec, senders.verification_of(spec), spec.mapping, spec.actions, secret
     )
     return Connected(row, secret)
 
@@ -129,7 +132,7 @@ def _spec(args: argparse.Namespace) -> IntegrationSpec:
             "status": args.default_status,
         },
     }
-    return integrations.validate_spec(body)
+    return senders.validate_spec(body)
 
 
 def _pairs(items: list[str], option: str) -> dict[str, str]:

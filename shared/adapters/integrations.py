@@ -8,10 +8,10 @@ configuration is validated here once, so a stored integration is always one the 
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import secrets
 import uuid
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 import asyncpg
@@ -133,27 +133,15 @@ class IntegrationSpec(_Config):
         return value
 
 
-# How each sender can prove itself; the first is the default. Strapi and form tools cannot
-# sign, so they send a static token header.
-VERIFICATIONS: dict[Source, tuple[Verification, ...]] = {
-    "wordpress": ("signature", "token"),
-    "strapi": ("token",),
-    "sanity": ("signature", "token"),
-    "contentful": ("signature", "token"),
-    "webflow": ("signature", "token"),
-    "standard": ("signature",),
-    "generic": ("token",),
-}
+# What an integration asks of its sender that the sender cannot do: each sender's own rules,
+# which live with the sender (the gateway's webhooks/senders/).
+SenderRules = Callable[[IntegrationSpec], list[FieldError]]
 
 
 def spec_problems(spec: IntegrationSpec) -> list[FieldError]:
-    """What every delivery would otherwise trip over, refused when the integration is made."""
+    """What every delivery would otherwise trip over in the defaults, refused when the
+    integration is made."""
     problems = []
-    if spec.verification and spec.verification not in VERIFICATIONS[spec.source]:
-        supported = " or ".join(VERIFICATIONS[spec.source])
-        problems.append(
-            FieldError("verification", "unsupported", f"{spec.source} supports {supported}")
-        )
     defaults = spec.defaults
     if defaults.timezone is not None and not known_zone(defaults.timezone):
         problems.append(
@@ -222,13 +210,14 @@ class InvalidIntegration(ValueError):
         self.problems = problems
 
 
-def validate_spec(payload: object) -> IntegrationSpec:
-    """The integration described by `payload`, or InvalidIntegration naming each problem."""
+def validate_spec(payload: object, sender_rules: SenderRules) -> IntegrationSpec:
+    """The integration described by `payload`, or InvalidIntegration naming each problem,
+    its sender's (`sender_rules`) first."""
     try:
         spec = IntegrationSpec.model_validate(payload)
     except ValidationError as exc:
         raise InvalidIntegration(field_errors(exc)) from None
-    problems = spec_problems(spec)
+    problems = sender_rules(spec) + spec_problems(spec)
     if problems:
         raise InvalidIntegration(problems)
     return spec
@@ -242,7 +231,9 @@ def validate_rotation(payload: object) -> SecretRotation:
         raise InvalidIntegration(field_errors(exc)) from None
 
 
-def changed_spec(stored: dict[str, Any], payload: object) -> IntegrationSpec:
+def changed_spec(
+    stored: dict[str, Any], payload: object, sender_rules: SenderRules
+) -> IntegrationSpec:
     """The stored integration with the change in `payload` applied, validated as a whole, or
     InvalidIntegration naming each problem by the path the caller sent."""
     try:
@@ -258,18 +249,12 @@ def changed_spec(stored: dict[str, Any], payload: object) -> IntegrationSpec:
         "defaults": stored["defaults"],
         "actions": stored["actions"],
     }
-    return validate_spec({**current, **change.model_dump(mode="json", exclude_unset=True)})
+    changed = {**current, **change.model_dump(mode="json", exclude_unset=True)}
+    return validate_spec(changed, sender_rules)
 
 
 class IntegrationNotFound(LookupError):
     """No such integration, or not one of this account's."""
-
-
-def new_secret(source: Source) -> str:
-    if source == "standard":
-        # Standard Webhooks secrets are base64 with a whsec_ prefix.
-        return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
-    return secrets.token_urlsafe(32)
 
 
 async def create(
@@ -279,9 +264,11 @@ async def create(
     verification: Verification,
     mapping: dict[str, str],
     actions: dict[str, EventAction],
+    secret: str | None = None,
 ) -> tuple[dict[str, Any], str]:
-    """Store an integration; returns its row and the secret (generated unless given)."""
-    secret = spec.secret or new_secret(spec.source)
+    """Store an integration; returns its row and the secret: `secret` (in the form its
+    sender takes), else the spec's, else a random token (what token senders take)."""
+    secret = secret or spec.secret or secrets.token_urlsafe(32)
     row = await conn.fetchrow(
         "INSERT INTO integrations (id, account_id, channel_id, name, source, verification,"
         " secret, mapping, defaults, actions) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
@@ -379,8 +366,10 @@ async def rotate_secret(
     account_id: int | None,
     integration_id: uuid.UUID,
     rotation: SecretRotation,
+    new_secret: Callable[[str], str],
 ) -> tuple[dict[str, Any], str]:
-    """A new secret; the old one stays valid for the overlap. Returns the row and the secret."""
+    """A new secret (the rotation's, else `new_secret(source)`); the old one stays valid for
+    the overlap. Returns the row and the secret."""
     async with conn.transaction():
         source = await conn.fetchval(
             f"SELECT source FROM integrations WHERE id = $1 AND {_OWNED_BY_2} FOR UPDATE",

@@ -10,6 +10,7 @@ from typing import Any
 
 import asyncpg
 
+from services.gateway.webhooks.senders import new_secret
 from shared.adapters import integrations
 from shared.adapters.integrations import EventAction, IntegrationSpec, SecretRotation, Verification
 
@@ -35,8 +36,11 @@ class IntegrationStore:
         actions: dict[str, EventAction],
     ) -> tuple[Row, str]:
         """The stored integration and its secret (generated unless the spec gives one)."""
+        secret = spec.secret or new_secret(spec.source)
         async with self._pool.acquire() as conn:
-            return await integrations.create(conn, owner_id, spec, verification, mapping, actions)
+            return await integrations.create(
+                conn, owner_id, spec, verification, mapping, actions, secret
+            )
 
     async def page(self, owner_id: int, limit: int, offset: int) -> tuple[list[Row], int]:
         async with self._pool.acquire() as conn:
@@ -69,7 +73,9 @@ class IntegrationStore:
         self, owner_id: int, integration_id: uuid.UUID, rotation: SecretRotation
     ) -> tuple[Row, str]:
         async with self._pool.acquire() as conn:
-            return await integrations.rotate_secret(conn, owner_id, integration_id, rotation)
+            return await integrations.rotate_secret(
+                conn, owner_id, integration_id, rotation, new_secret
+            )
 
     async def deliveries(
         self, owner_id: int, integration_id: uuid.UUID, limit: int, offset: int

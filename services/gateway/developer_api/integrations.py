@@ -22,8 +22,7 @@ from services.gateway.edge.http_io import (
 from services.gateway.edge.operations import KeyedEndpoint, Operation, Param
 from services.gateway.edge.schemas import FieldProblem, PageFields, ResponseModel
 from services.gateway.errors import ChannelForbidden, InvalidInput
-from services.gateway.webhooks.senders import SENDERS
-from services.gateway.webhooks.senders import Delivery as SenderDelivery
+from services.gateway.webhooks import senders
 from shared.adapters import integrations
 from shared.adapters.integrations import (
     EventAction,
@@ -94,9 +93,8 @@ async def create_integration(
 ) -> Response:
     spec = _validated_spec(await read_json(request, gateway.settings.max_body_bytes))
     await _require_channel(gateway, principal, spec.channelId)
-    verification = spec.verification or integrations.VERIFICATIONS[spec.source][0]
     row, secret = await gateway.integrations.create(
-        principal.owner_id, spec, verification, spec.mapping, spec.actions
+        principal.owner_id, spec, senders.verification_of(spec), spec.mapping, spec.actions
     )
     location = f"{INTEGRATIONS_BASE}/{row['id']}"
     return _with_secret(row, secret, status_code=201, headers={"Location": location})
@@ -109,7 +107,7 @@ async def update_integration(
 
     async def changed(stored: dict[str, Any]) -> IntegrationSpec:
         try:
-            spec = integrations.changed_spec(stored, payload)
+            spec = senders.changed_spec(stored, payload)
         except integrations.InvalidIntegration as exc:
             raise InvalidInput(exc.problems) from None
         if spec.channelId != stored["channel_id"]:
@@ -193,7 +191,7 @@ def _with_secret(
 
 
 def integration_view(row: dict[str, Any]) -> dict[str, Any]:
-    sender = SENDERS[row["source"]]
+    sender = senders.SENDERS[row["source"]]
     return Integration(
         id=row["id"],
         name=row["name"],
@@ -202,7 +200,7 @@ def integration_view(row: dict[str, Any]) -> dict[str, Any]:
         verification=row["verification"],
         mapping=_effective_mapping(row),
         defaults=IntegrationDefaults.model_validate(row["defaults"]),
-        actions={**sender.default_actions, **row["actions"]},
+        actions=sender.actions(row["actions"]),
         status=row["status"],
         createdAt=row["created_at"],
         webhookPath=f"/webhooks/{row['source']}/{row['id']}",
@@ -212,8 +210,8 @@ def integration_view(row: dict[str, Any]) -> dict[str, Any]:
 
 def _effective_mapping(row: dict[str, Any]) -> dict[str, str]:
     # Some senders' defaults depend on the delivery's shape; show the shape-free ones.
-    sender = SENDERS[row["source"]]
-    probe = SenderDelivery(action="", document_id="", document={})
+    sender = senders.SENDERS[row["source"]]
+    probe = senders.Delivery(action="", document_id="", document={})
     return {**sender.default_mapping(probe), **row["mapping"]}
 
 
@@ -247,7 +245,7 @@ def delivery_view(row: dict[str, Any]) -> dict[str, Any]:
 
 def _validated_spec(payload: object) -> IntegrationSpec:
     try:
-        return integrations.validate_spec(payload)
+        return senders.validate_spec(payload)
     except integrations.InvalidIntegration as exc:
         raise InvalidInput(exc.problems) from None
 

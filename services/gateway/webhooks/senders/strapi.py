@@ -1,0 +1,68 @@
+"""Strapi v4 / v5 `entry.*` webhooks (`entry.create`, `entry.update`, `entry.publish`,
+`entry.unpublish`, `entry.delete`), with the entry under `entry`.
+
+Strapi cannot sign its webhooks: it is configured to send a static header, the integration's
+token. v5 documents keep one `documentId` across locales and draft/published versions; v4 has
+only the numeric id, unique within the content type (`uid` / `model`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from services.gateway.webhooks.senders.base import (
+    Delivery,
+    Sender,
+    UnreadableDelivery,
+    first_action,
+    required_id,
+    text,
+)
+
+_MAPPING = {
+    "title": "entry.title",
+    "description": "entry.description",
+    "startAt": "entry.startAt",
+    "endAt": "entry.endAt",
+    "timezone": "entry.timezone",
+    "sourceUpdatedAt": "entry.updatedAt",
+}
+
+
+def read(headers: Mapping[str, str], query: Mapping[str, str], body: dict[str, Any]) -> Delivery:
+    entry = body.get("entry")
+    if not isinstance(entry, dict):
+        raise UnreadableDelivery("no 'entry' object: not a Strapi entry.* webhook")
+    action = first_action(query, body.get("event")) or "entry.update"
+    document_id = text(entry.get("documentId")) or (
+        f"{body.get('uid') or body.get('model')}:{required_id(entry.get('id'), 'entry.id')}"
+    )
+    if entry.get("locale"):
+        document_id = f"{document_id}:{entry['locale']}"
+    published = None if "publishedAt" not in entry else entry.get("publishedAt") is not None
+    # With Draft & Publish, an edit to the draft version must not touch the live event.
+    draft_edit = published is False and action in ("entry.create", "entry.update")
+    return Delivery(
+        action=action,
+        document_id=document_id,
+        document=body,
+        updated_at=text(entry.get("updatedAt")),
+        published=published,
+        skip_reason="draft version: only published entries become events" if draft_edit else None,
+    )
+
+
+SENDER = Sender(
+    source="strapi",
+    read=read,
+    default_mapping=lambda _: _MAPPING,
+    default_actions={
+        "entry.create": "create",
+        "entry.update": "update",
+        "entry.publish": "publish",
+        "entry.unpublish": "unpublish",
+        "entry.delete": "delete",
+    },
+    verifications=("token",),
+)
