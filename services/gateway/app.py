@@ -24,12 +24,13 @@ from services.gateway.adapters.kafka_writer import KafkaWriter
 from services.gateway.adapters.keys import KeyStore
 from services.gateway.adapters.outcomes import OutcomeListener
 from services.gateway.context import Gateway, LifespanState
-from services.gateway.developer_api.routes import developer_routes
+from services.gateway.developer_api import routes as developer_api
 from services.gateway.edge.errors import EXCEPTION_HANDLERS
 from services.gateway.edge.observe import RequestObserver
-from services.gateway.edge.routing import routes_for
+from services.gateway.edge.operations import Row
+from services.gateway.edge.routing import api_routes
+from services.gateway.public_api import routes as public_api
 from services.gateway.public_api.endpoints import BASE
-from services.gateway.public_api.routes import public_routes
 from services.gateway.settings import GatewaySettings
 from services.gateway.submission.batch import BatchSubmitter
 from services.gateway.submission.submitter import Submitter
@@ -44,6 +45,9 @@ from shared.runtime.lag import LagMonitor
 from shared.runtime.ops_http import Check, observe_pool, ops_routes
 
 log = structlog.get_logger(__name__)
+
+# The webhook route is documented with the public API: it is how senders publish too.
+PUBLIC_ROWS: tuple[Row, ...] = (*public_api.OPERATIONS, intake.OPERATION)
 
 
 def create_app(settings: GatewaySettings) -> Starlette:
@@ -65,9 +69,8 @@ def create_app(settings: GatewaySettings) -> Starlette:
     return Starlette(
         routes=[
             *ops_routes(checks),
-            *public_routes(),
-            *developer_routes(),
-            *routes_for([intake.OPERATION]),
+            *api_routes(PUBLIC_ROWS, public_api.DOCUMENT),
+            *api_routes(developer_api.OPERATIONS, developer_api.DOCUMENT),
         ],
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[

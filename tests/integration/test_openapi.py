@@ -27,7 +27,7 @@ async def test_openapi_yaml_is_served_publicly_and_documents_every_route(
     assert response.headers["content-type"].startswith("application/yaml")
     document = yaml.safe_load(response.text)
     assert document["openapi"] == "3.1.0"
-    from services.gateway.public_api.routes import OPERATIONS
+    from services.gateway.app import PUBLIC_ROWS as OPERATIONS
 
     assert set(document["paths"]) == {op.path for op in OPERATIONS}
     assert "/api/public/v1/events/{eventId}" in document["paths"]

@@ -4,21 +4,22 @@ built from one table per API, and the table keeps the access rules."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any, get_args
 
 from starlette.routing import Route
 
-from services.gateway.developer_api.routes import (
-    DEVELOPER_BASE,
-    DEVELOPER_OPENAPI_PATH,
-    developer_routes,
-)
-from services.gateway.developer_api.routes import OPERATIONS as DEVELOPER_OPERATIONS
+from services.gateway.app import PUBLIC_ROWS
+from services.gateway.developer_api import routes as developer_api
+from services.gateway.developer_api.routes import DEVELOPER_BASE, DEVELOPER_OPENAPI_PATH
 from services.gateway.developer_api.schemas import KeyCreate, PublicScope
 from services.gateway.edge.openapi import openapi_document
 from services.gateway.edge.operations import Operation, Row
+from services.gateway.edge.routing import api_routes
+from services.gateway.public_api import routes as public_api
 from services.gateway.public_api.endpoints import BASE
-from services.gateway.public_api.routes import OPENAPI_PATH, OPERATIONS, public_routes
+from services.gateway.public_api.routes import OPENAPI_PATH
+from services.gateway.webhooks import intake
 from shared.domain.api_keys import OWNER_SCOPES, PUBLIC_SCOPES, QUICKSTART_SCOPES, Scope
 
 
@@ -32,7 +33,7 @@ def _served_rows(routes: list[Any]) -> dict[tuple[str, str], Row]:
     return found
 
 
-def _documented_scopes(rows: tuple[Row, ...]) -> dict[tuple[str, str], str | None]:
+def _documented_scopes(rows: Sequence[Row]) -> dict[tuple[str, str], str | None]:
     document = openapi_document(rows, "t", "d")
     return {
         (path, method.upper()): spec.get("x-required-scope")
@@ -44,10 +45,17 @@ def _documented_scopes(rows: tuple[Row, ...]) -> dict[tuple[str, str], str | Non
 REFERENCE_DATA = {f"{BASE}/classifications", f"{BASE}/places"}
 
 
+def public_routes() -> list[Any]:
+    return api_routes(PUBLIC_ROWS, public_api.DOCUMENT)
+
+
 def test_every_public_api_route_declares_a_scope_but_reference_data() -> None:
     served = _served_rows(public_routes())
-    assert len(served) == len(OPERATIONS)
+    assert len(served) == len(PUBLIC_ROWS)
     for (path, method), row in served.items():
+        if row is intake.OPERATION:  # deliveries prove themselves with the sender's signature
+            assert path == "/webhooks/{source}/{integrationId}"
+            continue
         assert path.startswith(BASE)
         keyed = isinstance(row, Operation) and isinstance(row.scope, Scope)
         assert keyed or path in REFERENCE_DATA, (method, path)
@@ -57,7 +65,7 @@ def test_documented_scope_is_the_enforced_scope() -> None:
     served = _served_rows(public_routes())
     enforced = {key: str(row.scope) if isinstance(row, Operation) else None
                 for key, row in served.items()}  # fmt: skip
-    assert enforced == _documented_scopes(OPERATIONS)
+    assert enforced == _documented_scopes(PUBLIC_ROWS)
 
 
 def test_only_the_openapi_document_is_public() -> None:
@@ -75,12 +83,13 @@ def test_one_route_per_path_so_405_lists_every_method() -> None:
 
 def test_developer_api_routes_all_need_an_owner_scope_as_documented() -> None:
     enforced = {}
-    for (path, method), row in _served_rows(developer_routes()).items():
+    routes = api_routes(developer_api.OPERATIONS, developer_api.DOCUMENT)
+    for (path, method), row in _served_rows(routes).items():
         assert path.startswith(DEVELOPER_BASE), path
         assert isinstance(row, Operation), path
         assert row.scope in OWNER_SCOPES, path
         enforced[(path, method)] = str(row.scope)
-    assert enforced == _documented_scopes(DEVELOPER_OPERATIONS)
+    assert enforced == _documented_scopes(developer_api.OPERATIONS)
     assert DEVELOPER_OPENAPI_PATH not in {p for p, _ in enforced}
 
 

@@ -271,6 +271,7 @@ OPERATIONS: tuple[Operation, ...] = (
         quota=KEY_MANAGEMENT,
         request=IntegrationSpec,
         responses={201: ("Created; store `secret` now", NewIntegration)},
+        response_headers={201: ("Location", "Cache-Control")},
         errors=(400, 401, 403, 413, 415, 422, 429),
     ),
     Operation(
@@ -351,6 +352,7 @@ OPERATIONS: tuple[Operation, ...] = (
         request=SecretRotation,
         request_required=False,
         responses={200: ("Rotated; store `secret` now", NewIntegration)},
+        response_headers={200: ("Cache-Control",)},
         errors=(400, 401, 403, 404, 413, 415, 422, 429),
         params=(_INTEGRATION_ID,),
     ),

@@ -138,6 +138,7 @@ def _key_id(request: GatewayRequest) -> uuid.UUID:
 
 _KEY_ID = Param("keyId", "path", {"type": "string", "format": "uuid"}, "API key id")
 _KEYS = f"{DEVELOPER_BASE}/keys"
+_SECRET = ("Location", "Cache-Control")
 _ONE_KEY = f"{_KEYS}/{{keyId}}"
 
 OPERATIONS: tuple[Operation, ...] = (
@@ -163,6 +164,7 @@ OPERATIONS: tuple[Operation, ...] = (
         quota=KEY_MANAGEMENT,
         request=KeyCreate,
         responses={201: ("Created; store `secret` now", NewApiKey)},
+        response_headers={201: _SECRET},
         errors=(400, 401, 403, 413, 415, 422, 429),
     ),
     Operation(
@@ -238,6 +240,7 @@ OPERATIONS: tuple[Operation, ...] = (
         request=KeyRotate,
         request_required=False,
         responses={201: ("The new key; store `secret` now", NewApiKey)},
+        response_headers={201: _SECRET},
         errors=(400, 401, 403, 404, 409, 413, 415, 422, 429),
         params=(_KEY_ID,),
     ),

@@ -8,14 +8,12 @@ integration keys never hold; every route counts in one tight quota per owner acc
 
 from __future__ import annotations
 
-from starlette.routing import BaseRoute
-
 from services.gateway.developer_api import audit, channels, integrations, keys
 from services.gateway.developer_api.keys import DEVELOPER_BASE
 from services.gateway.edge.operations import Operation
-from services.gateway.edge.routing import document_route, routes_for
+from services.gateway.edge.routing import Document
 
-__all__ = ["DEVELOPER_BASE", "DEVELOPER_OPENAPI_PATH", "OPERATIONS", "developer_routes"]
+__all__ = ["DEVELOPER_BASE", "DEVELOPER_OPENAPI_PATH", "DOCUMENT", "OPERATIONS"]
 
 DEVELOPER_OPENAPI_PATH = "/api/developer/openapi/developer-api-v1"
 
@@ -27,13 +25,10 @@ OPERATIONS: tuple[Operation, ...] = (
 )
 
 
-def developer_routes() -> list[BaseRoute]:
-    document = document_route(
-        DEVELOPER_OPENAPI_PATH,
-        OPERATIONS,
-        "Pinned Events Developer API",
-        "Manage an account's API keys, webhook integrations and channel visibility, and read its "
-        "audit trail. Authenticate with an owner key (scopes keys:manage, integrations:manage, "
-        "audit:read, channels:manage); integration keys cannot call it.",
-    )
-    return [*routes_for(OPERATIONS), document]
+DOCUMENT = Document(
+    DEVELOPER_OPENAPI_PATH,
+    "Pinned Events Developer API",
+    "Manage an account's API keys, webhook integrations and channel visibility, and read its "
+    "audit trail. Authenticate with an owner key (scopes keys:manage, integrations:manage, "
+    "audit:read, channels:manage); integration keys cannot call it.",
+)

@@ -43,7 +43,8 @@ class _Row:
     responses: Mapping[int, tuple[str, type[BaseModel] | None]] = field(default_factory=dict)
     errors: tuple[int, ...] = ()
     params: tuple[Param, ...] = ()
-    response_headers: Mapping[int, Mapping[str, Any]] = field(default_factory=dict)
+    # Headers of some answers beyond those every answer has (edge/openapi.py HEADERS names).
+    response_headers: Mapping[int, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -59,9 +60,13 @@ class Operation(_Row):
 @dataclass(frozen=True, kw_only=True)
 class OpenOperation(_Row):
     """A route anyone may call: public reference data, or one whose caller proves itself
-    otherwise (webhook deliveries are signed)."""
+    otherwise (webhook deliveries are signed: `security` names the OpenAPI schemes and
+    `description` says how)."""
 
     endpoint: OpenEndpoint
+    counted: bool = False  # counted in quotas: the answers carry the RateLimit headers
+    security: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    description: str = ""
 
 
 Row = Operation | OpenOperation

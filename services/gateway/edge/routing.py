@@ -4,6 +4,7 @@ guard its row declares, and the table's OpenAPI document served as YAML."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
 from functools import cache
 
 import yaml
@@ -32,18 +33,27 @@ def routes_for(rows: Sequence[Row]) -> list[BaseRoute]:
     ]
 
 
-def document_route(path: str, rows: Sequence[Row], title: str, description: str) -> Route:
-    """The rows' OpenAPI document at `path`, rendered once on first request."""
+@dataclass(frozen=True)
+class Document:
+    """Where an API's OpenAPI document is served, and what it says the API is."""
+
+    path: str
+    title: str
+    description: str
+
+
+def api_routes(rows: Sequence[Row], document: Document) -> list[BaseRoute]:
+    """The rows' routes, and their OpenAPI document (YAML, rendered on first request)."""
 
     @cache
     def text() -> str:
-        document = openapi_document(rows, title, description)
-        return str(yaml.dump(document, Dumper=_PlainDumper, sort_keys=False, allow_unicode=True))
+        spec = openapi_document(rows, document.title, document.description)
+        return str(yaml.dump(spec, Dumper=_PlainDumper, sort_keys=False, allow_unicode=True))
 
     async def serve(_: Request) -> Response:
         return Response(text(), media_type="application/yaml")
 
-    return Route(path, serve, methods=["GET"])
+    return [*routes_for(rows), Route(document.path, serve, methods=["GET"])]
 
 
 def _dispatch(methods: dict[str, Row]) -> Handler:

@@ -1,14 +1,12 @@
 """The public API v1, one row per route: the router, the guard and the OpenAPI document are
-all built from `OPERATIONS`."""
+all built from `OPERATIONS` (with the webhook route's row, by the composition root)."""
 
 from __future__ import annotations
-
-from starlette.routing import BaseRoute
 
 from services.gateway.access.quotas import EVENTS_CREATE
 from services.gateway.edge.http_io import EVENT_STATUSES, MAX_IDEMPOTENCY_KEY_LENGTH, PAGE_PARAMS
 from services.gateway.edge.operations import OpenOperation, Operation, Param, Row
-from services.gateway.edge.routing import document_route, routes_for
+from services.gateway.edge.routing import Document
 from services.gateway.public_api import endpoints as api
 from services.gateway.public_api.endpoints import BASE, MAX_PLACE_QUERY
 from services.gateway.public_api.schemas import (
@@ -27,7 +25,8 @@ from shared.domain.events import EventInput, EventPatch
 
 OPENAPI_PATH = "/api/developer/openapi/public-api-v1"
 
-_LOCATION = {"Location": {"schema": {"type": "string"}, "description": "Where to read the event"}}
+_STORED = ("Location",)
+_REPLAYABLE = ("Location", "Idempotent-Replayed")
 _CREATE_PARAMS = (
     Param(
         "Idempotency-Key",
@@ -89,7 +88,7 @@ OPERATIONS: tuple[Row, ...] = (
         },
         errors=(400, 401, 403, 409, 413, 415, 422, 429, 503),
         params=_CREATE_PARAMS,
-        response_headers={201: _LOCATION, 200: _LOCATION, 202: _LOCATION},
+        response_headers={201: _STORED, 200: _REPLAYABLE, 202: _STORED},
     ),
     OpenOperation(
         method="GET",
@@ -171,7 +170,7 @@ OPERATIONS: tuple[Row, ...] = (
         },
         errors=(400, 401, 403, 404, 409, 413, 415, 422, 429, 503),
         params=(_EVENT_ID, *_CREATE_PARAMS),
-        response_headers={200: _LOCATION, 202: _LOCATION},
+        response_headers={200: _REPLAYABLE, 202: _STORED},
     ),
     *(
         Operation(
@@ -187,19 +186,16 @@ OPERATIONS: tuple[Row, ...] = (
             },
             errors=(400, 401, 403, 404, 409, 429, 503),
             params=(_EVENT_ID, *_CREATE_PARAMS),
-            response_headers={200: _LOCATION, 202: _LOCATION},
+            response_headers={200: _REPLAYABLE, 202: _STORED},
         )
         for action, summary in _STATUS_ACTIONS.items()
     ),
 )
 
 
-def public_routes() -> list[BaseRoute]:
-    document = document_route(
-        OPENAPI_PATH,
-        OPERATIONS,
-        "Pinned Events Public API",
-        "Publish approved event data into Pinned Events channels. "
-        "Bearer API keys from server-side code only.",
-    )
-    return [*routes_for(OPERATIONS), document]
+DOCUMENT = Document(
+    OPENAPI_PATH,
+    "Pinned Events Public API",
+    "Publish approved event data into Pinned Events channels. Bearer API keys from "
+    "server-side code only; CMS and CRM senders deliver to the webhook route.",
+)

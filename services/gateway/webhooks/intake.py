@@ -10,13 +10,15 @@ with its reason for the owner to read (`GET /api/developer/v1/integrations/{id}/
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, Literal
 
+from pydantic import RootModel
 from starlette.responses import JSONResponse, Response
 
 from services.gateway.context import Gateway, GatewayRequest
 from services.gateway.edge.guard import count, ip_limit
 from services.gateway.edge.operations import OpenOperation, Param
+from services.gateway.edge.schemas import FieldProblem, ResponseModel
 from services.gateway.errors import (
     NoWebhookEndpoint,
     PayloadTooLarge,
@@ -134,14 +136,50 @@ def _lower(headers: Any) -> dict[str, str]:
     return {name.lower(): value for name, value in headers.items()}
 
 
+class SenderDocument(RootModel[dict[str, Any]]):
+    """The sender's own JSON, as it sends it (see the integration's source)."""
+
+
+class DeliveryAccepted(ResponseModel):
+    status: Literal["accepted"]
+    deliveryId: uuid.UUID
+    eventId: uuid.UUID
+
+
+class DeliveryRecorded(ResponseModel):
+    status: Literal["ignored", "invalid"]
+    deliveryId: uuid.UUID
+    reason: str
+    fields: list[FieldProblem] | None = None
+
+
 OPERATION = OpenOperation(
     method="POST",
     path=WEBHOOK_PATH,
     operation_id="receiveWebhook",
     summary="A sender's delivery for one integration: verified, mapped and written durably",
     endpoint=receive,
+    counted=True,
+    request=SenderDocument,
+    responses={
+        202: ("Durable in Kafka as the command it means; applied shortly", DeliveryAccepted),
+        200: ("Recorded but no event: ignored, or invalid (see reason, fields)", DeliveryRecorded),
+    },
+    errors=(401, 404),
     params=(
-        Param("source", "path", {"type": "string"}, "The integration's sender"),
+        Param("source", "path", {"type": "string", "enum": sorted(SENDERS)}, "The sender"),
         Param("integrationId", "path", {"type": "string", "format": "uuid"}, "Integration id"),
+    ),
+    security={
+        "webhookToken": {"type": "apiKey", "in": "header", "name": "X-Webhook-Token"},
+        "webhookBearer": {"type": "http", "scheme": "bearer"},
+    },
+    description=(
+        "Point the sender at the integration's `webhookPath`. Senders that sign (WordPress, "
+        "Sanity, Contentful, Webflow, Standard Webhooks) are verified by their own signature "
+        "headers over the raw body, with a 5-minute replay window where they sign a "
+        "timestamp; the others send the integration's token as `X-Webhook-Token` or a Bearer "
+        "token. Failed deliveries count against the client's IP, verified ones against the "
+        "integration's quota."
     ),
 )
