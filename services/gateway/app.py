@@ -35,14 +35,13 @@ from services.gateway.settings import GatewaySettings
 from services.gateway.submission.batch import BatchSubmitter
 from services.gateway.submission.submitter import Submitter
 from services.gateway.webhooks import intake
-from shared.adapters.kafka import broker_reachable, create_producer
-from shared.adapters.postgres import create_pool, ping
 from shared.adapters.rate_limits import RateLimiter
 from shared.core.heap import freeze_startup_objects
 from shared.core.tasks import cancel_and_wait
 from shared.domain.places import catalog as place_catalog
+from shared.runtime.clients import open_pool_and_producer
 from shared.runtime.lag import LagMonitor
-from shared.runtime.ops_http import Check, observe_pool, ops_routes
+from shared.runtime.ops_http import Check, ops_routes
 
 log = structlog.get_logger(__name__)
 
@@ -87,12 +86,9 @@ async def open_gateway(
     exits) and build its collaborators."""
     client_id = f"gateway-{os.getpid()}"
     await asyncio.to_thread(place_catalog)  # built once here, not on the first request
-    pool = await create_pool(settings.database)
-    stack.push_async_callback(pool.close)
-    observe_pool(pool)
-    producer = create_producer(settings.kafka, client_id)
-    await producer.start()
-    stack.push_async_callback(producer.stop)
+    pool, producer = await open_pool_and_producer(
+        stack, settings.database, settings.kafka, client_id, checks
+    )
     outcomes = OutcomeListener(settings.kafka, f"{client_id}-outcomes")
     await outcomes.start()
     stack.push_async_callback(outcomes.stop)
@@ -105,8 +101,6 @@ async def open_gateway(
     stack.push_async_callback(access_changes.stop)
     writer = KafkaWriter(producer, settings.kafka.send_timeout_seconds, settings.max_pending_sends)
     stack.push_async_callback(writer.drain)  # audit records still in flight, before the stop
-    checks["postgres"] = lambda: ping(pool)
-    checks["kafka"] = lambda: broker_reachable(producer.client)
     gateway = _collaborators(settings, pool, writer, outcomes, access_cache)
     window = settings.rate_limits.window_seconds
     for prune in (gateway.limiter.prune, gateway.submitter.claims.prune,
