@@ -10,11 +10,13 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 import structlog
 
+from services.gateway.access.cache import AccessReader
 from services.gateway.adapters.integrations import IntegrationStore
 from services.gateway.submission.envelopes import request_hash
 from services.gateway.webhooks import verify
@@ -28,9 +30,20 @@ from shared.contracts.messages import (
     derive_event_id,
 )
 from shared.core.metrics import WEBHOOK_DELIVERIES
-from shared.domain.events import FieldError
+from shared.domain.events import FieldError, InvalidEvent
 
 log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class NotAnEvent:
+    """A delivery that cannot become an event: still answered 2xx, so the sender does not
+    retry it forever, and recorded with its reason for the owner to read."""
+
+    status: Literal["ignored", "invalid"]
+    reason_code: str
+    reason: str
+    fields: list[FieldError] | None = None
 
 
 class DeliveryLog:
@@ -45,12 +58,6 @@ class DeliveryLog:
         self.integration = integration
         self.request_id = request_id
         self.delivery: Delivery | None = None
-        self.message_id: uuid.UUID | None = None
-        self.event_id: uuid.UUID | None = None
-
-    def accepted(self, envelope: IngestEnvelope) -> None:
-        self.message_id = envelope.message_id
-        self.event_id = envelope.command.event_id
 
     async def record(
         self,
@@ -58,15 +65,17 @@ class DeliveryLog:
         reason_code: str | None = None,
         reason: str | None = None,
         fields: list[FieldError] | None = None,
+        envelope: IngestEnvelope | None = None,
     ) -> None:
         WEBHOOK_DELIVERIES.labels(self.integration["source"], status).inc()
+        document_id = self.delivery.document_id if self.delivery else None
         log.info(
             "webhook delivery",
             integration_id=str(self.integration["id"]),
             source=self.integration["source"],
             status=status,
             reason_code=reason_code,
-            document_id=self.delivery.document_id if self.delivery else None,
+            document_id=document_id,
         )
         await self.store.record_delivery(
             {
@@ -74,30 +83,46 @@ class DeliveryLog:
                 "integration_id": self.integration["id"],
                 "request_id": self.request_id,
                 "sender_action": self.delivery.action if self.delivery else None,
-                "document_id": self.delivery.document_id if self.delivery else None,
+                "document_id": document_id,
                 "status": status,
                 "reason_code": reason_code,
                 "reason": reason,
                 "fields": [vars(f) for f in fields] if fields else None,
-                "message_id": self.message_id,
-                "event_id": self.event_id,
+                "message_id": envelope.message_id if envelope else None,
+                "event_id": envelope.command.event_id if envelope else None,
             },
         )
 
-    async def answered(
-        self,
-        status: str,
-        reason_code: str,
-        reason: str,
-        fields: list[FieldError] | None = None,
-    ) -> dict[str, Any]:
-        """Record a delivery that cannot become an event; the body its 2xx answer carries, so
-        the sender does not retry it forever."""
-        await self.record(status, reason_code, reason, fields)
-        body: dict[str, Any] = {"status": status, "deliveryId": str(self.id), "reason": reason}
-        if fields:
-            body["fields"] = [vars(f) for f in fields]
+    async def not_an_event(self, verdict: NotAnEvent) -> dict[str, Any]:
+        """Record the verdict; the body of its 2xx answer."""
+        await self.record(verdict.status, verdict.reason_code, verdict.reason, verdict.fields)
+        body: dict[str, Any] = {
+            "status": verdict.status,
+            "deliveryId": str(self.id),
+            "reason": verdict.reason,
+        }
+        if verdict.fields:
+            body["fields"] = [vars(f) for f in verdict.fields]
         return body
+
+
+async def what_it_becomes(
+    access: AccessReader, sender: Sender, integration: dict[str, Any], delivery: Delivery
+) -> Command | NotAnEvent:
+    """The command the delivery means, or why it means none."""
+    action = sender.actions(integration["actions"]).get(delivery.action, "ignore")
+    if delivery.skip_reason or action == "ignore":
+        reason = delivery.skip_reason or f"action '{delivery.action}' is mapped to ignore"
+        return NotAnEvent("ignored", "ignored", reason)
+    # Access is re-checked on every delivery, as on every API request.
+    owner, channel = integration["account_id"], integration["channel_id"]
+    if not await access.can_access_channel(owner, channel):
+        reason = f"channel {channel} is no longer accessible to the owner"
+        return NotAnEvent("invalid", "channel_forbidden", reason)
+    try:
+        return delivery_command(sender, integration, delivery, action)
+    except InvalidEvent as exc:
+        return NotAnEvent("invalid", "validation_failed", summary(exc.errors), exc.errors)
 
 
 def verify_delivery(

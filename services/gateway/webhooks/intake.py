@@ -28,20 +28,45 @@ from services.gateway.errors import (
 from services.gateway.webhooks import verify
 from services.gateway.webhooks.deliveries import (
     DeliveryLog,
-    delivery_command,
+    NotAnEvent,
     delivery_envelope,
     json_object,
-    summary,
     verify_delivery,
+    what_it_becomes,
 )
-from services.gateway.webhooks.senders import SENDERS, UnreadableDelivery
+from services.gateway.webhooks.senders import SENDERS, Sender, UnreadableDelivery
 from shared.adapters.rate_limits import Limit
-from shared.domain.events import InvalidEvent
 
 WEBHOOK_PATH = "/webhooks/{source}/{integrationId}"
 
 
 async def receive(request: GatewayRequest, gateway: Gateway) -> Response:
+    sender, integration = await _active_integration(request, gateway)
+    raw = await _body(request, gateway.settings.max_body_bytes)
+    log_entry = DeliveryLog(gateway.integrations, integration, request.state["exchange"].request_id)
+    await _verified(request, gateway, log_entry, sender, raw)
+    try:
+        delivery = sender.read(_lower(request.headers), request.query_params, json_object(raw))
+    except UnreadableDelivery as exc:
+        verdict = NotAnEvent("invalid", "unreadable", str(exc))
+        return JSONResponse(await log_entry.not_an_event(verdict))
+    log_entry.delivery = delivery
+    await _count_delivery(request, gateway, log_entry)
+    command = await what_it_becomes(gateway.access, sender, integration, delivery)
+    if isinstance(command, NotAnEvent):
+        return JSONResponse(await log_entry.not_an_event(command))
+    envelope = delivery_envelope(integration, delivery, command, log_entry.request_id, raw)
+    await gateway.writer.write_command(envelope)
+    await log_entry.record("accepted", envelope=envelope)
+    body = {"status": "accepted", "deliveryId": str(log_entry.id), "eventId": str(command.event_id)}
+    return JSONResponse(body, status_code=202)
+
+
+async def _active_integration(
+    request: GatewayRequest, gateway: Gateway
+) -> tuple[Sender, dict[str, Any]]:
+    """The path's sender and its active integration; else NoWebhookEndpoint, counted
+    against the client's IP."""
     source: str = request.path_params["source"]
     integration_id: uuid.UUID = request.path_params["integrationId"]
     sender = SENDERS.get(source)
@@ -54,44 +79,20 @@ async def receive(request: GatewayRequest, gateway: Gateway) -> Response:
     if integration["status"] != "active":
         await _count_failure(request, gateway)
         raise NoWebhookEndpoint("This integration is disabled.")
-    raw = await _body(request, gateway.settings.max_body_bytes)
-    log_entry = DeliveryLog(gateway.integrations, integration, request.state["exchange"].request_id)
+    return sender, integration
+
+
+async def _verified(
+    request: GatewayRequest, gateway: Gateway, log_entry: DeliveryLog, sender: Sender, raw: bytes
+) -> None:
+    """WebhookUnverified unless the delivery is the sender's own, recorded with the check
+    that failed; past the IP's quota it is 429 instead, and no row is written."""
     try:
-        verify_delivery(sender, integration, _signed(request, raw))
+        verify_delivery(sender, log_entry.integration, _signed(request, raw))
     except verify.Unverified as exc:
-        await _count_failure(request, gateway)  # past the IP's quota: 429, and no row is written
+        await _count_failure(request, gateway)
         await log_entry.record("unauthorized", "unverified", str(exc))
         raise WebhookUnverified() from None
-    try:
-        delivery = sender.read(_lower(request.headers), request.query_params, json_object(raw))
-    except UnreadableDelivery as exc:
-        return JSONResponse(await log_entry.answered("invalid", "unreadable", str(exc)))
-    log_entry.delivery = delivery
-    await _count_delivery(request, gateway, log_entry)
-    action = sender.actions(integration["actions"]).get(delivery.action, "ignore")
-    if delivery.skip_reason or action == "ignore":
-        reason = delivery.skip_reason or f"action '{delivery.action}' is mapped to ignore"
-        return JSONResponse(await log_entry.answered("ignored", "ignored", reason))
-    # Access is re-checked on every delivery, as on every API request.
-    if not await gateway.access.can_access_channel(
-        integration["account_id"], integration["channel_id"]
-    ):
-        reason = f"channel {integration['channel_id']} is no longer accessible to the owner"
-        return JSONResponse(await log_entry.answered("invalid", "channel_forbidden", reason))
-    try:
-        command = delivery_command(sender, integration, delivery, action)
-    except InvalidEvent as exc:
-        problem = summary(exc.errors)
-        answer = await log_entry.answered("invalid", "validation_failed", problem, exc.errors)
-        return JSONResponse(answer)
-    envelope = delivery_envelope(integration, delivery, command, log_entry.request_id, raw)
-    await gateway.writer.write_command(envelope)
-    log_entry.accepted(envelope)
-    await log_entry.record("accepted")
-    return JSONResponse(
-        {"status": "accepted", "deliveryId": str(log_entry.id), "eventId": str(command.event_id)},
-        status_code=202,
-    )
 
 
 async def _count_failure(request: GatewayRequest, gateway: Gateway) -> None:
