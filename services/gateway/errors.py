@@ -11,8 +11,9 @@ kind below is one HTTP status there; each class's `code` is the stable, machine-
     │   ├── UnsupportedMediaType, PayloadTooLarge, BodyTimeout
     ├── NotAuthenticated       no usable API key; WebhookUnverified for deliveries
     ├── NotAllowed             MissingScope, ChannelForbidden
-    ├── NotFound               EventNotFound, NoWebhookEndpoint
-    ├── StateConflict          IdempotencyKeyInUse, StaleUpdate, EventCancelled
+    ├── NotFound               EventNotFound, NoWebhookEndpoint, NotOwned
+    ├── StateConflict          IdempotencyKeyInUse, KeyStateConflict, SlugTaken,
+    │                          StaleUpdate, EventCancelled
     ├── Unprocessable          InvalidInput, IdempotencyKeyReused, CommandRejected
     ├── RateLimited
     └── Unavailable            EventLogUnavailable, EventLogBacklogged
@@ -161,6 +162,13 @@ class NoWebhookEndpoint(NotFound):
     """An unknown, deleted or disabled integration, or a source that does not match it."""
 
 
+class NotOwned(NotFound):
+    """No API key or integration with that id belongs to the caller's account."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(f"No {what} with that id belongs to this account.")
+
+
 class StateConflict(GatewayError):
     code = "conflict"
 
@@ -174,6 +182,21 @@ class IdempotencyKeyInUse(StateConflict):
             "A request with this Idempotency-Key is still being processed; retry after "
             "the Retry-After delay to get its result."
         )
+
+
+class KeyStateConflict(StateConflict):
+    """The key change does not apply to the key's state (enabling a revoked key, ...)."""
+
+    code = "key_state_conflict"
+
+
+class SlugTaken(StateConflict):
+    """Another channel has the slug; slugs are unique across all channels."""
+
+    code = "slug_taken"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, [FieldError("slug", "slug_taken", message)])
 
 
 class StaleUpdate(StateConflict):

@@ -138,23 +138,16 @@ async def _timed_out(request: Request, exc: Exception) -> Response:
 
 
 async def _store_refused(request: Request, exc: Exception) -> Response:
-    """The shared stores say what went wrong in their own terms."""
+    """The shared stores (also the `pinned` CLI's) say what went wrong in their own terms."""
     if isinstance(exc, key_store.KeyStateConflict):
-        conflict = errors.StateConflict(str(exc))
-        conflict.code = "key_state_conflict"
-        return error_response(request, conflict)
+        return error_response(request, errors.KeyStateConflict(str(exc)))
     if isinstance(exc, channels.SlugTaken):
-        taken = errors.StateConflict(str(exc), [FieldError("slug", "slug_taken", str(exc))])
-        taken.code = "slug_taken"
-        return error_response(request, taken)
+        return error_response(request, errors.SlugTaken(str(exc)))
     names: dict[type[Exception], str] = {
         key_store.KeyNotFound: "API key",
         channels.ChannelNotFound: "channel",
     }
-    what = names.get(type(exc), "integration")
-    return error_response(
-        request, errors.NotFound(f"No {what} with that id belongs to this account.")
-    )
+    return error_response(request, errors.NotOwned(names.get(type(exc), "integration")))
 
 
 EXCEPTION_HANDLERS = {
