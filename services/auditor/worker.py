@@ -13,7 +13,6 @@ from services.auditor.settings import AuditorSettings
 from services.auditor.store import write_audit
 from shared.contracts.messages import AuditRecord, decode_audit
 from shared.contracts.topics import ConsumerGroup, Topic
-from shared.core.heap import freeze_startup_objects
 from shared.core.metrics import AUDIT_ROWS
 from shared.runtime.consumer_loop import ConsumerLoop, Decoded
 from shared.runtime.consumer_service import open_consumer_service
@@ -58,5 +57,4 @@ async def open_auditor(
     async with open_consumer_service(
         "auditor", settings, ConsumerGroup.AUDITOR, [Topic.AUDIT], checks
     ) as service:
-        freeze_startup_objects()
         yield service.loops(_decode, Auditor(service.pool).apply)

@@ -34,11 +34,11 @@ from services.discovery.web.context import DiscoveryContext
 from services.discovery.web.errors import EXCEPTION_HANDLERS
 from services.discovery.web.middleware import PublicEdge
 from services.discovery.web.render import Pages
-from shared.adapters.postgres import create_pool, ping
 from shared.adapters.rate_limits import RateLimiter
 from shared.contracts.topics import ConsumerGroup
 from shared.core.heap import freeze_startup_objects
 from shared.domain.places import catalog as place_catalog
+from shared.runtime.clients import open_pool
 from shared.runtime.lag import WATCHED, LagMonitor
 from shared.runtime.ops_http import Check, observe_pool, ops_routes
 
@@ -82,55 +82,12 @@ def create_app(settings: DiscoverySettings) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        await asyncio.to_thread(place_catalog)
-        pool = await create_pool(settings.database, server_settings=PLANNING)
-        observe_pool(pool)
-        primary = await _primary_pool(settings, pool)
-        # Readiness is PostgreSQL only: pages are served from it whether or not Kafka is up.
-        checks["postgres"] = lambda: ping(pool)
-        if primary is not pool:
-            checks["postgres_primary"] = lambda: ping(primary)
-        lag = LagMonitor(
-            settings.kafka,
-            settings.lag_interval_seconds,
-            watched={group: WATCHED[group] for group in PEOPLE_FACING_GROUPS},
-        )
-        lag_started = await _start_quietly(lag)
-        limits = settings.rate_limits
-        # Counters are written: the primary, never a replica.
-        limiter = RateLimiter(
-            primary, limits.window_seconds, settings.database.acquire_timeout_seconds
-        )
-        limiter.start_pruning()
-        store = DiscoveryStore(pool)
-        feeds = FeedService(
-            store,
-            settings.feed_refresh_minutes,
-            settings.feed_max_events,
-            settings.feed_past_days,
-            settings.feed_cache_entries,
-        )
-        people = PeopleStore(primary)
-        cost = settings.people
-        passwords = Passwords(
-            cost.password_time_cost, cost.password_memory_kib, cost.password_parallelism
-        )
-        accounts = Accounts(people, passwords, limiter, settings.people)
-        app.state.ctx = DiscoveryContext(
-            settings, pool, store, feeds, Pages(), limiter, primary, people, accounts, passwords
-        )
-        freeze_startup_objects()
-        log.info("discovery started", port=settings.port)
-        try:
+        async with contextlib.AsyncExitStack() as stack:
+            app.state.ctx = await open_discovery(settings, stack, checks)
+            freeze_startup_objects()
+            log.info("discovery started", port=settings.port)
             yield
-        finally:
-            await limiter.stop_pruning()
-            if lag_started:
-                await lag.stop()
-            if primary is not pool:
-                await primary.close()
-            await pool.close()
-            log.info("discovery stopped")
+        log.info("discovery stopped")
 
     return Starlette(
         routes=[*ops_routes(checks), *routes()],
@@ -140,12 +97,58 @@ def create_app(settings: DiscoverySettings) -> Starlette:
     )
 
 
-async def _primary_pool(settings: DiscoverySettings, read_pool: asyncpg.Pool) -> asyncpg.Pool:
+async def open_discovery(
+    settings: DiscoverySettings, stack: contextlib.AsyncExitStack, checks: dict[str, Check]
+) -> DiscoveryContext:
+    """Open every client discovery needs on `stack` (closed in reverse order when it exits)
+    and build what the routes are given. Readiness is PostgreSQL only: pages are served from
+    it whether or not Kafka is up."""
+    await asyncio.to_thread(place_catalog)
+    pool = await open_pool(stack, settings.database, checks, server_settings=PLANNING)
+    observe_pool(pool)
+    primary = await _primary_pool(settings, stack, checks, pool)
+    lag = LagMonitor(
+        settings.kafka,
+        settings.lag_interval_seconds,
+        watched={group: WATCHED[group] for group in PEOPLE_FACING_GROUPS},
+    )
+    if await _start_quietly(lag):
+        stack.push_async_callback(lag.stop)
+    # Counters are written: the primary, never a replica.
+    limiter = RateLimiter(
+        primary, settings.rate_limits.window_seconds, settings.database.acquire_timeout_seconds
+    )
+    limiter.start_pruning()
+    stack.push_async_callback(limiter.stop_pruning)
+    store = DiscoveryStore(pool)
+    feeds = FeedService(
+        store,
+        settings.feed_refresh_minutes,
+        settings.feed_max_events,
+        settings.feed_past_days,
+        settings.feed_cache_entries,
+    )
+    people = PeopleStore(primary)
+    cost = settings.people
+    passwords = Passwords(
+        cost.password_time_cost, cost.password_memory_kib, cost.password_parallelism
+    )
+    accounts = Accounts(people, passwords, limiter, settings.people)
+    return DiscoveryContext(
+        settings, pool, store, feeds, Pages(), limiter, primary, people, accounts, passwords
+    )
+
+
+async def _primary_pool(
+    settings: DiscoverySettings,
+    stack: contextlib.AsyncExitStack,
+    checks: dict[str, Check],
+    read_pool: asyncpg.Pool,
+) -> asyncpg.Pool:
     """People's writes go to the primary; without a replica both pools are one."""
     if settings.primary_database.url == settings.database.url:
         return read_pool
-    primary = await create_pool(settings.primary_database)
-    return primary
+    return await open_pool(stack, settings.primary_database, checks, check="postgres_primary")
 
 
 async def _start_quietly(lag: LagMonitor) -> bool:

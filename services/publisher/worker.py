@@ -21,7 +21,6 @@ from services.publisher.settings import PublisherSettings
 from shared.adapters.kafka import Producer, request_headers
 from shared.contracts.messages import IngestEnvelope, decode_ingest, encode
 from shared.contracts.topics import ConsumerGroup, Topic
-from shared.core.heap import freeze_startup_objects
 from shared.core.metrics import COMMANDS, KAFKA_PRODUCE_FAILURES
 from shared.core.tasks import cancel_and_wait
 from shared.domain.places import catalog as place_catalog
@@ -129,7 +128,6 @@ async def open_publisher(
     settings: PublisherSettings, checks: dict[str, Check]
 ) -> AsyncIterator[list[Loop]]:
     await asyncio.to_thread(place_catalog)  # updates re-validate places; build it up front
-    freeze_startup_objects()
     async with open_consumer_service(
         "publisher", settings, ConsumerGroup.PUBLISHER, [Topic.INGEST], checks
     ) as service:

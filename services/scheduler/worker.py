@@ -10,6 +10,7 @@ from pathlib import Path
 from services.scheduler.clock import Clock, FileClock, SystemClock
 from services.scheduler.emitter import ReminderScheduler
 from services.scheduler.settings import SchedulerSettings
+from shared.core.heap import freeze_startup_objects
 from shared.runtime.clients import open_pool_and_producer
 from shared.runtime.ops_http import Check
 from shared.runtime.worker_runtime import Loop
@@ -27,6 +28,7 @@ async def open_scheduler(
         pool, producer = await open_pool_and_producer(
             stack, settings.database, settings.kafka, f"scheduler-{os.getpid()}", checks
         )
+        freeze_startup_objects()
         yield [
             ReminderScheduler(
                 pool,

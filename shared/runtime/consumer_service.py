@@ -1,9 +1,10 @@
 """What every consumer service opens before its loops run, and closes after they stop.
 
-A consumer service (the publisher, the auditor) is a pool, one producer (dead letters, and
-whatever else the service sends) and `settings.consumers` consumers of one group. They are
-opened on an `AsyncExitStack`, so whatever did open is closed again, in reverse order, when a
-later step fails or the service stops.
+A consumer service (the publisher, the auditor, discovery's projector, the notifier) is a pool,
+one producer (dead letters, and whatever else the service sends) and `settings.consumers`
+consumers of one group. They are opened on an `AsyncExitStack`, so whatever did open is closed
+again, in reverse order, when a later step fails or the service stops. Once they are open,
+what start-up built is frozen out of the garbage collector's walks.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from aiokafka import AIOKafkaConsumer
 
 from shared.adapters.kafka import Producer, create_worker_consumers
 from shared.contracts.topics import ConsumerGroup, Topic
+from shared.core.heap import freeze_startup_objects
 from shared.core.settings import WorkerSettings
 from shared.runtime.clients import open_pool_and_producer
 from shared.runtime.consumer_loop import Applier, ConsumerLoop, Decoder, LoopSettings
@@ -68,4 +70,5 @@ async def open_consumer_service(
             max_records=settings.batch_max_records,
             poison_run_limit=settings.poison_run_limit,
         )
+        freeze_startup_objects()
         yield ConsumerService(name, pool, producer, consumers, loop_settings)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 
@@ -15,15 +14,13 @@ from aiokafka import ConsumerRecord
 from services.discovery.projector.rows import newest_per_event, read_row
 from services.discovery.projector.settings import ProjectorSettings
 from services.discovery.projector.store import project
-from shared.adapters.kafka import broker_reachable, create_producer, create_worker_consumers
-from shared.adapters.postgres import create_pool, ping
 from shared.contracts.changes import EventChange, decode_change
 from shared.contracts.topics import ConsumerGroup, Topic
-from shared.core.heap import freeze_startup_objects
 from shared.core.metrics import PROJECTED_CHANGES, PROJECTION_DELAY
 from shared.domain.places import catalog as place_catalog
-from shared.runtime.consumer_loop import ConsumerLoop, Decoded, LoopSettings
-from shared.runtime.ops_http import Check, observe_pool
+from shared.runtime.consumer_loop import Decoded
+from shared.runtime.consumer_service import open_consumer_service
+from shared.runtime.ops_http import Check
 from shared.runtime.worker_runtime import Loop
 
 log = structlog.get_logger("discovery.projector")
@@ -61,33 +58,8 @@ class Projector:
 async def open_projector(
     settings: ProjectorSettings, checks: dict[str, Check]
 ) -> AsyncIterator[list[Loop]]:
-    client_id = f"projector-{os.getpid()}"
     await asyncio.to_thread(place_catalog)  # coordinates of cities without a venue point
-    freeze_startup_objects()
-    pool = await create_pool(settings.database)
-    observe_pool(pool)
-    dlq_producer = create_producer(settings.kafka, client_id)
-    consumers = create_worker_consumers(
-        settings, ConsumerGroup.PROJECTOR, [Topic.EVENT_CHANGES], client_id
-    )
-    await dlq_producer.start()
-    for consumer in consumers:
-        await consumer.start()
-    checks["postgres"] = lambda: ping(pool)
-    checks["kafka"] = lambda: broker_reachable(dlq_producer.client)
-    loop_settings = LoopSettings(
-        group=ConsumerGroup.PROJECTOR,
-        max_records=settings.batch_max_records,
-        poison_run_limit=settings.poison_run_limit,
-    )
-    projector = Projector(pool)
-    try:
-        yield [
-            ConsumerLoop(consumer, dlq_producer, _decode, projector.apply, loop_settings)
-            for consumer in consumers
-        ]
-    finally:
-        for consumer in consumers:
-            await consumer.stop()
-        await dlq_producer.stop()
-        await pool.close()
+    async with open_consumer_service(
+        "projector", settings, ConsumerGroup.PROJECTOR, [Topic.EVENT_CHANGES], checks
+    ) as service:
+        yield list(service.loops(_decode, Projector(service.pool).apply))
