@@ -19,7 +19,7 @@ from typing import Any
 import asyncpg
 import httpx
 
-from chaos.cluster import Cluster
+from chaos.cluster import CLUSTER_GROUPS, Cluster
 from chaos.ledger import Ledger
 from chaos.load import Load, Target, event_body
 from chaos.scenarios import (
@@ -35,9 +35,10 @@ from devstack.stack import prepare_servers, step
 from shared.adapters import integrations, key_store
 from shared.adapters.integrations import IntegrationSpec
 from shared.adapters.postgres import connect
+from shared.contracts.topics import ConsumerGroup
 from shared.core.settings import KafkaSettings
 from shared.domain.api_keys import PUBLIC_SCOPES
-from shared.runtime.lag import LagMonitor
+from shared.runtime.lag import WATCHED, LagMonitor
 
 ROOT = Path(__file__).resolve().parent.parent
 WARM_SECONDS = 4
@@ -89,8 +90,9 @@ async def seconds_to_recover(target: Target) -> float | None:
     return None
 
 
-async def drain(kafka: KafkaSettings) -> bool:
-    monitor = LagMonitor(kafka)
+async def drain(kafka: KafkaSettings, groups: tuple[ConsumerGroup, ...]) -> bool:
+    """Until every one of `groups` has committed all it was sent."""
+    monitor = LagMonitor(kafka, watched={group: WATCHED[group] for group in groups})
     await monitor.start()
     try:
         deadline = time.monotonic() + DRAIN_LIMIT_SECONDS
@@ -130,7 +132,7 @@ async def run_scenario(
         ctx.problems.append(f"no end-to-end success within {RECOVERY_LIMIT_SECONDS} s")
     await asyncio.sleep(AFTER_SECONDS)
     await load.stop()
-    if not await drain(kafka):
+    if not await drain(kafka, CLUSTER_GROUPS if cluster else tuple(ConsumerGroup)):
         ctx.problems.append(f"consumer lag not back to zero within {DRAIN_LIMIT_SECONDS} s")
     check = await ledger.check(db, target.account_id, audit=scenario.audit)
     row = {

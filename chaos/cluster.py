@@ -21,11 +21,15 @@ from devstack.stack import (
     step,
 )
 from shared.adapters.kafka import ensure_topics
+from shared.contracts.topics import ConsumerGroup
 from shared.core.settings import KafkaSettings
 
 # Unshifted, as in devstack's profiles; PINNED_PORT_OFFSET applies when a cluster starts.
 NODE_PORTS = ((24392, 24393), (24394, 24395), (24396, 24397))
 SERVICE_PORTS = {"gateway": 24380, "publisher": 24381, "auditor": 24382}
+# The consumer groups of those services, the only ones whose lag can drain here: nothing on the
+# cluster reads the change stream the publisher's relay writes to it.
+CLUSTER_GROUPS = (ConsumerGroup.PUBLISHER, ConsumerGroup.AUDITOR)
 CLUSTER_ENV = {"KAFKA_REPLICATION_FACTOR": "3", "KAFKA_MIN_INSYNC_REPLICAS": "2"}
 
 
