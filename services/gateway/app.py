@@ -35,6 +35,7 @@ from services.gateway.settings import GatewaySettings
 from services.gateway.submission.batch import BatchSubmitter
 from services.gateway.submission.submitter import Submitter
 from services.gateway.webhooks import intake
+from shared.adapters.failures import STORE_MAINTENANCE_ERRORS
 from shared.adapters.rate_limits import RateLimiter
 from shared.core.heap import freeze_startup_objects
 from shared.core.tasks import cancel_and_wait
@@ -147,5 +148,5 @@ async def _every(seconds: float, prune: Callable[[], Awaitable[None]]) -> None:
         await asyncio.sleep(seconds)
         try:
             await prune()
-        except (OSError, asyncpg.PostgresError) as exc:
+        except STORE_MAINTENANCE_ERRORS as exc:
             log.warning("pruning failed", task=prune.__qualname__, error=repr(exc))

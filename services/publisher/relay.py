@@ -20,6 +20,7 @@ import asyncpg
 import structlog
 from aiokafka.errors import KafkaError
 
+from shared.adapters.failures import STORE_MAINTENANCE_ERRORS
 from shared.adapters.kafka import Producer
 from shared.contracts.changes import EventChange, change_from_outbox, encode_change
 from shared.contracts.topics import Topic
@@ -80,7 +81,7 @@ class ChangeRelay:
                     while await self.relay_once() == self._batch_size:
                         pass
                     backoff = 0.2
-                except (OSError, TimeoutError, KafkaError, asyncpg.PostgresError) as exc:
+                except STORE_MAINTENANCE_ERRORS as exc:
                     log.warning("change relay failed; retrying", error=repr(exc), retry_in=backoff)
                     await asyncio.sleep(backoff)
                     backoff = min(backoff * 2, 10.0)
@@ -130,7 +131,7 @@ class ChangeRelay:
         while True:
             try:
                 await self._listen_once(self.wake)
-            except (OSError, asyncpg.PostgresError) as exc:
+            except STORE_MAINTENANCE_ERRORS as exc:
                 log.warning("change relay listener lost its connection", error=repr(exc))
             await asyncio.sleep(self._poll)
 

@@ -18,6 +18,7 @@ from services.publisher.outcome_log import record_outcomes
 from services.publisher.relay import ChangeRelay
 from services.publisher.rows import Applied
 from services.publisher.settings import PublisherSettings
+from shared.adapters.failures import STORE_MAINTENANCE_ERRORS
 from shared.adapters.kafka import Producer, request_headers
 from shared.contracts.messages import IngestEnvelope, decode_ingest, encode
 from shared.contracts.topics import ConsumerGroup, Topic
@@ -118,7 +119,7 @@ async def prune_idempotency_keys(pool: asyncpg.Pool, retention_hours: int) -> No
         try:
             deleted = await pool.execute(_PRUNE_KEYS, retention_hours)
             log.info("idempotency keys pruned", result=deleted, retention_hours=retention_hours)
-        except (OSError, asyncpg.PostgresError) as exc:
+        except STORE_MAINTENANCE_ERRORS as exc:
             log.warning("idempotency key pruning failed", error=repr(exc))
         await asyncio.sleep(3600)
 

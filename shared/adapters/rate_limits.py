@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import asyncpg
 import structlog
 
+from shared.adapters.failures import STORE_MAINTENANCE_ERRORS
 from shared.adapters.postgres import PoolExhausted
 from shared.core.metrics import RATE_LIMITED
 from shared.core.tasks import cancel_and_wait
@@ -220,7 +221,7 @@ class RateLimiter:
             await asyncio.sleep(self._window)
             try:
                 await self.prune()
-            except (OSError, asyncpg.PostgresError) as exc:
+            except STORE_MAINTENANCE_ERRORS as exc:
                 log.warning("pruning failed", error=repr(exc))
 
 

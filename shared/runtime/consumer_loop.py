@@ -17,13 +17,12 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Generic, TypeVar
 
-import asyncpg
 import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
-from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
+from aiokafka.errors import CommitFailedError, IllegalStateError
 
+from shared.adapters.failures import TRANSIENT_ERRORS
 from shared.adapters.kafka import REQUEST_ID_HEADER, Producer, header
-from shared.adapters.postgres import PoolExhausted
 from shared.contracts.messages import PoisonMessage
 from shared.contracts.topics import Topic
 from shared.core.logging import flush_logs
@@ -37,19 +36,6 @@ from shared.core.metrics import (
 log = structlog.get_logger(__name__)
 
 T = TypeVar("T")
-
-# Failures that say "a dependency is down", never "this message is bad".
-TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
-    OSError,
-    TimeoutError,
-    KafkaError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.InterfaceError,
-    asyncpg.CannotConnectNowError,
-    asyncpg.TooManyConnectionsError,
-    asyncpg.AdminShutdownError,
-    PoolExhausted,
-)
 
 
 class PoisonFlood(RuntimeError):

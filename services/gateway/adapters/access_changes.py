@@ -9,6 +9,7 @@ from typing import Any, Protocol
 import asyncpg
 import structlog
 
+from shared.adapters.failures import STORE_MAINTENANCE_ERRORS
 from shared.core.tasks import cancel_and_wait
 
 log = structlog.get_logger(__name__)
@@ -50,7 +51,7 @@ class ChangeListener:
         while True:
             try:
                 await self._listen_once()
-            except (OSError, asyncpg.PostgresError) as exc:
+            except STORE_MAINTENANCE_ERRORS as exc:
                 log.warning("access change listener lost its connection", error=repr(exc))
             await asyncio.sleep(self._retry)
 
