@@ -6,14 +6,12 @@ field-level error with the offending path, so 422 responses name what to change.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal, TypeVar
 from zoneinfo import ZoneInfo, available_timezones
 
 from pydantic import (
     AfterValidator,
-    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -25,7 +23,10 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from shared.domain.classifications import CLASSIFICATIONS
+from shared.domain.field_errors import FieldError as FieldError
+from shared.domain.field_errors import field_errors as field_errors
 from shared.domain.places import find as find_place
+from shared.domain.storable import EventTime, merge_errors, unstorable_values
 
 EventStatus = Literal["draft", "published"]
 # Cancelled is reached only through the cancel action, never set on create.
@@ -82,9 +83,14 @@ class TicketLink(_ApiModel):
     label: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = None
 
 
+# Far above any ticket price in any currency; bounded so every accepted amount is a finite
+# JSON number.
+LARGEST_PRICE = 10**12
+
+
 class PriceRange(_ApiModel):
-    min: float = Field(ge=0)
-    max: float = Field(ge=0)
+    min: float = Field(ge=0, le=LARGEST_PRICE)
+    max: float = Field(ge=0, le=LARGEST_PRICE)
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 
     @model_validator(mode="after")
@@ -119,8 +125,8 @@ class EventInput(_ApiModel):
 
     channelId: ChannelId
     title: Title
-    startAt: AwareDatetime
-    endAt: AwareDatetime | None = None
+    startAt: EventTime
+    endAt: EventTime | None = None
     timezone: str = Field(description="IANA time zone name, e.g. America/New_York")
     classifications: Classifications
     approxLocation: ApproxLocation
@@ -132,7 +138,7 @@ class EventInput(_ApiModel):
     capacity: Capacity | None = None
     sourceId: SourceId | None = None
     # The source's own modification time: an update older than the stored one is ignored.
-    sourceUpdatedAt: AwareDatetime | None = None
+    sourceUpdatedAt: EventTime | None = None
     # The docs' first example has no status and is described as publishing an event.
     status: EventStatus = "published"
 
@@ -167,8 +173,8 @@ class EventPatch(_ApiModel):
     (moved with the publish / unpublish / cancel actions). `null` clears an optional field."""
 
     title: Title | None = None
-    startAt: AwareDatetime | None = None
-    endAt: AwareDatetime | None = None
+    startAt: EventTime | None = None
+    endAt: EventTime | None = None
     timezone: str | None = None
     classifications: Classifications | None = None
     approxLocation: ApproxLocation | None = None
@@ -179,7 +185,7 @@ class EventPatch(_ApiModel):
     price: PriceRange | None = None
     capacity: Capacity | None = None
     sourceId: SourceId | None = None
-    sourceUpdatedAt: AwareDatetime | None = None
+    sourceUpdatedAt: EventTime | None = None
 
     def changes(self) -> dict[str, Any]:
         """Only the fields the caller sent, as JSON values."""
@@ -190,10 +196,7 @@ _REQUIRED_ON_STORE = ("title", "startAt", "timezone", "classifications", "approx
 
 
 def parse_patch(payload: object) -> EventPatch:
-    try:
-        patch = EventPatch.model_validate(payload)
-    except ValidationError as exc:
-        raise InvalidEvent(field_errors(exc)) from None
+    patch = _storable_model(EventPatch, payload)
     cleared = [
         name
         for name in _REQUIRED_ON_STORE
@@ -213,15 +216,6 @@ def apply_patch(
     return parse_event(merged)
 
 
-@dataclass(frozen=True)
-class FieldError:
-    """One thing wrong with one field of a request, as the API reports it."""
-
-    path: str
-    code: str
-    message: str
-
-
 class InvalidEvent(ValueError):
     """The payload cannot become an event; `errors` names each field to fix."""
 
@@ -236,29 +230,29 @@ def parse_event(payload: object) -> EventInput:
 
 
 E = TypeVar("E", bound="EventInput")
+M = TypeVar("M", bound=BaseModel)
 
 
 def validate_as(model: type[E], payload: object) -> E:
-    """Schema and cross-field rules for EventInput or a model that extends it."""
-    try:
-        event = model.model_validate(payload)
-    except ValidationError as exc:
-        raise InvalidEvent(field_errors(exc)) from None
+    """Schema, storability and cross-field rules for EventInput or a model that extends it."""
+    event = _storable_model(model, payload)
     problems = _temporal_errors(event) + _place_errors(event)
     if problems:
         raise InvalidEvent(problems)
     return event
 
 
-def field_errors(exc: ValidationError) -> list[FieldError]:
-    return [
-        FieldError(
-            path=".".join(str(part) for part in err["loc"]) or "body",
-            code=err["type"],
-            message=err["msg"],
-        )
-        for err in exc.errors(include_url=False)
-    ]
+def _storable_model(model: type[M], payload: object) -> M:
+    """The model, or InvalidEvent naming every schema error and every value the store would
+    refuse (NUL, lone surrogates, non-finite numbers: see shared.domain.storable)."""
+    unstorable = unstorable_values(payload)
+    try:
+        validated = model.model_validate(payload)
+    except ValidationError as exc:
+        raise InvalidEvent(merge_errors(field_errors(exc), unstorable)) from None
+    if unstorable:
+        raise InvalidEvent(unstorable)
+    return validated
 
 
 def _place_errors(event: EventInput) -> list[FieldError]:

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from shared.domain.events import InvalidEvent, parse_event
+from shared.domain.events import InvalidEvent, parse_event, parse_patch
 from tests.examples import RICH
 from tests.examples import docs_example as example
 
@@ -53,6 +53,16 @@ def test_draft_status_is_kept() -> None:
         ({"channelId": "forty-two"}, ("channelId", "int_parsing")),
         ({"channelId": 2**63}, ("channelId", "less_than_equal")),  # past PostgreSQL's bigint
         ({"ownerId": 7}, ("ownerId", "extra_forbidden")),
+        ({"title": "Jazz\u0000Night"}, ("title", "nul_character")),
+        ({"title": "Jazz\ud800Night"}, ("title", "invalid_unicode")),
+        ({"sourceId": "wp-\u0000"}, ("sourceId", "nul_character")),
+        ({"startAt": "9999-12-31T23:00:00-05:00"}, ("startAt", "date_out_of_range")),
+        ({"startAt": "0001-01-01T00:00:00+00:00"}, ("startAt", "date_out_of_range")),
+        ({"endAt": "2200-12-31T23:00:00-05:00"}, ("endAt", "date_out_of_range")),  # UTC: 2201
+        (
+            {"sourceUpdatedAt": "0001-01-01T00:00:00+01:00"},
+            ("sourceUpdatedAt", "date_out_of_range"),
+        ),
         ({"id": "chosen-by-caller"}, ("id", "extra_forbidden")),
     ],
 )
@@ -109,6 +119,23 @@ def test_venue_images_tickets_and_price_are_accepted() -> None:
         ({"capacity": 0}, ("capacity", "greater_than_equal")),
         ({"capacity": 2.5}, ("capacity", "int_from_float")),
         ({"capacity": 1_000_001}, ("capacity", "less_than_equal")),
+        (
+            {"price": {"min": 0, "max": float("inf"), "currency": "USD"}},
+            ("price.max", "non_finite_number"),
+        ),
+        ({"price": {"min": 0, "max": 10**13, "currency": "USD"}}, ("price.max", "less_than_equal")),
+        (
+            {"images": [{"url": "https://x.example/a.jpg", "alt": "\u0000"}]},
+            ("images.0.alt", "nul_character"),
+        ),
+        (
+            {"venue": {"name": "Pier", "address": "89\u0000South St"}},
+            ("venue.address", "nul_character"),
+        ),
+        (
+            {"ticketLinks": [{"url": "https://t.example/\udfff"}]},
+            ("ticketLinks.0.url", "invalid_unicode"),
+        ),
     ],
 )
 def test_rich_fields_name_what_to_fix(changes: dict[str, Any], expected: tuple[str, str]) -> None:
@@ -133,6 +160,30 @@ def test_all_errors_are_reported_at_once() -> None:
 def test_ambiguous_fall_back_hour_accepts_both_offsets() -> None:
     for offset in ("-04:00", "-05:00"):
         assert parse_event(docs_example(startAt=f"2026-11-01T01:30:00{offset}"))
+
+
+def test_the_supported_range_holds_to_its_edges() -> None:
+    first = docs_example(startAt="1900-01-01T00:00:00+00:00", timezone="UTC")
+    last = docs_example(startAt="2200-12-31T23:59:59+00:00", timezone="UTC")
+    assert parse_event(first).startAt.year == 1900
+    assert parse_event(last).startAt.year == 2200
+    # As written it is 1900, but its UTC instant is the evening before.
+    early = docs_example(startAt="1900-01-01T00:00:00+14:00", timezone="Pacific/Kiritimati")
+    assert ("startAt", "date_out_of_range") in errors_of(early)
+
+
+def test_a_store_fault_is_named_with_every_schema_error_at_once() -> None:
+    paths = {(p, c) for p, c in errors_of(docs_example(title=7, description="a\u0000b"))}
+    assert paths == {("title", "string_type"), ("description", "nul_character")}
+
+
+def test_patch_refuses_what_the_store_would() -> None:
+    with pytest.raises(InvalidEvent) as caught:
+        parse_patch({"venue": {"name": "Pier\u0000 17"}, "startAt": "0001-01-01T00:00:00Z"})
+    assert {(e.path, e.code) for e in caught.value.errors} == {
+        ("venue.name", "nul_character"),
+        ("startAt", "date_out_of_range"),
+    }
 
 
 def test_body_must_be_an_object() -> None:

@@ -1,0 +1,115 @@
+"""What PostgreSQL can store, checked at the edge so that nothing answered 2xx is refused later.
+
+- Text: `text` and `jsonb` refuse U+0000 (NUL), and UTF-8 cannot encode a lone UTF-16
+  surrogate (U+D800-U+DFFF), which JSON's `\\u` escapes can spell. Both are refused in
+  every string of a body, object keys included.
+- Numbers: `jsonb` numbers are finite (Python's JSON decoder reads `NaN` and `Infinity`).
+- Times: the supported range is 1900-01-01T00:00:00 to 2200-12-31T23:59:59, both as written
+  (local wall time) and as the UTC instant, so every conversion the services make (to UTC,
+  to the event's zone, to a reader's zone) stays far inside what Python and PostgreSQL hold.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import datetime, timedelta
+from typing import Annotated
+
+from pydantic import AfterValidator, AwareDatetime, Field
+from pydantic_core import PydanticCustomError
+
+from shared.domain.field_errors import INVALID_UNICODE, INVALID_UNICODE_MESSAGE, FieldError
+
+EARLIEST = datetime(1900, 1, 1)
+LATEST = datetime(2200, 12, 31, 23, 59, 59, 999_999)
+SUPPORTED_RANGE = "from 1900-01-01T00:00:00 to 2200-12-31T23:59:59, as written and in UTC"
+
+NUL_CHARACTER = "nul_character"
+NUL_MESSAGE = "contains a NUL character (\\u0000), which cannot be stored; remove it"
+NON_FINITE_NUMBER = "non_finite_number"
+DATE_OUT_OF_RANGE = "date_out_of_range"
+
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def text_problem(text: str) -> tuple[str, str] | None:
+    """(code, message) when PostgreSQL cannot store `text`, else None."""
+    found = _UNSTORABLE.search(text)
+    if found is None:
+        return None
+    if "\x00" in text:
+        return NUL_CHARACTER, NUL_MESSAGE
+    return INVALID_UNICODE, INVALID_UNICODE_MESSAGE
+
+
+def storable_text(text: str) -> str:
+    """`text` with what PostgreSQL cannot store spelled as escapes (for messages and ids
+    that are recorded whatever they hold, e.g. a refused delivery's document id)."""
+    if _UNSTORABLE.search(text) is None:
+        return text
+    return _UNSTORABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def unstorable_values(payload: object) -> list[FieldError]:
+    """Every string (value or object key) and number in a decoded JSON value that PostgreSQL
+    cannot store, with its dotted path, in document order. Iterative: depth costs no stack."""
+    errors: list[FieldError] = []
+    # (path, value, the object key that ends the path, if any: checked too)
+    pending: list[tuple[str, object, object]] = [("", payload, None)]
+    while pending:
+        path, value, key = pending.pop()
+        if isinstance(key, str):
+            _note_text(errors, path, key)
+        if isinstance(value, str):
+            _note_text(errors, path, value)
+        elif isinstance(value, float) and not math.isfinite(value):
+            errors.append(FieldError(path or "body", NON_FINITE_NUMBER, "must be a finite number"))
+        elif isinstance(value, dict):
+            children = [(_join(path, str(k)), v, k) for k, v in value.items()]
+            pending.extend(reversed(children))
+        elif isinstance(value, list | tuple):
+            items = [(_join(path, str(i)), v, None) for i, v in enumerate(value)]
+            pending.extend(reversed(items))
+    return errors
+
+
+def _note_text(errors: list[FieldError], path: str, text: str) -> None:
+    problem = text_problem(text)
+    if problem is not None:
+        errors.append(FieldError(storable_text(path) or "body", *problem))
+
+
+def _join(path: str, part: str) -> str:
+    return f"{path}.{part}" if path else part
+
+
+def merge_errors(schema_errors: list[FieldError], unstorable: list[FieldError]) -> list[FieldError]:
+    """Both lists, each (path, code) once: the schema's errors first."""
+    return list(dict.fromkeys([*schema_errors, *unstorable]))
+
+
+def supported_moment_problem(moment: datetime) -> str | None:
+    """Why an aware `moment` is outside the supported range, or None when it is inside."""
+    wall = moment.replace(tzinfo=None)
+    if not EARLIEST <= wall <= LATEST:
+        return f"must be {SUPPORTED_RANGE}"
+    # Inside the range the wall time is ~100 years from Python's limits: no overflow here.
+    instant = wall - (moment.utcoffset() or timedelta(0))
+    if not EARLIEST <= instant <= LATEST:
+        return f"must be {SUPPORTED_RANGE} (its UTC instant is {instant.isoformat()})"
+    return None
+
+
+def _supported(moment: datetime) -> datetime:
+    problem = supported_moment_problem(moment)
+    if problem is not None:
+        raise PydanticCustomError(DATE_OUT_OF_RANGE, problem)
+    return moment
+
+
+EventTime = Annotated[
+    AwareDatetime,
+    AfterValidator(_supported),
+    Field(description=f"ISO 8601 date-time with an offset, {SUPPORTED_RANGE}"),
+]

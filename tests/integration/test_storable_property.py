@@ -1,0 +1,128 @@
+"""One rule, proven: whatever the gateway's validation accepts, the publisher's SQL stores.
+
+Hypothesis draws event and patch bodies (tests/strategies.py); those the edge's validation
+accepts travel as the gateway would send them (encoded, decoded as the publisher decodes Kafka
+records) and are written by the publisher's own code into the real PostgreSQL, through both
+its set-based and its one-by-one path. None may be refused, and what is read back is what was
+accepted. Each example's writes are rolled back.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+import pytest
+from hypothesis import given, settings
+
+from devstack.stack import Servers
+from services.publisher.apply import apply_batch
+from services.publisher.bulk import create_all
+from shared.adapters.postgres import connect
+from shared.contracts.messages import (
+    Command,
+    CreateEvent,
+    IngestEnvelope,
+    UpdateEvent,
+    decode_ingest,
+    decode_outcome,
+    encode,
+)
+from shared.domain.events import EventInput, InvalidEvent, apply_patch, parse_event, parse_patch
+from tests.examples import RICH
+from tests.integration.conftest import Tenant
+from tests.strategies import event_bodies, patch_bodies
+
+
+@pytest.fixture
+async def conn(stack: Servers) -> AsyncIterator[asyncpg.Connection]:
+    connection = await connect(stack.database_url)  # jsonb codecs as the publisher's pool
+    yield connection
+    await connection.close()
+
+
+def through_kafka(tenant: Tenant, command: Command) -> IngestEnvelope:
+    """The envelope as the publisher decodes it from the gateway's record."""
+    message_id = uuid.uuid4()
+    envelope = IngestEnvelope(
+        message_id=message_id, request_id=f"req_{message_id.hex}",
+        received_at=datetime.now(UTC), owner_id=tenant.account_id,
+        idempotency_key=f"message:{message_id}", request_hash="h", command=command,
+    )  # fmt: skip
+    return decode_ingest(encode(envelope))
+
+
+def accepted(body: dict[str, Any]) -> EventInput | None:
+    try:
+        return parse_event(body)
+    except InvalidEvent:
+        return None
+
+
+async def stored_body(conn: asyncpg.Connection, event_id: uuid.UUID) -> dict[str, Any]:
+    row = await conn.fetchrow("SELECT start_at, body FROM events WHERE id = $1", event_id)
+    assert row is not None
+    body: dict[str, Any] = row["body"]
+    assert row["start_at"] == datetime.fromisoformat(body["startAt"])
+    return body
+
+
+def as_stored(event: EventInput) -> dict[str, Any]:
+    return event.model_dump(mode="json", exclude={"status"})
+
+
+async def create_both_ways(
+    conn: asyncpg.Connection, tenant: Tenant, event: EventInput
+) -> list[uuid.UUID]:
+    """The event three times: twice through the set-based path, once one by one."""
+    group = [through_kafka(tenant, CreateEvent(event_id=uuid.uuid4(), event=event)) for _ in "ab"]
+    fast = await create_all(conn, list(enumerate(group)))  # raises on any refusal
+    single = through_kafka(tenant, CreateEvent(event_id=uuid.uuid4(), event=event))
+    (outcome,) = await apply_batch(conn, [single])
+    assert (outcome.status, outcome.reason) == ("created", None)
+    for applied in [*fast.values(), outcome]:
+        decode_outcome(encode(applied.message()))  # a waiting gateway can read it
+    return [e.command.event_id for e in (*group, single)]
+
+
+@settings(max_examples=250)
+@given(body=event_bodies(channel_id=0))
+async def test_every_accepted_event_is_stored_as_accepted(
+    conn: asyncpg.Connection, tenant: Tenant, body: dict[str, Any]
+) -> None:
+    event = accepted({**body, "channelId": tenant.channel_id})
+    if event is None:
+        return
+    transaction = conn.transaction()
+    await transaction.start()
+    try:
+        for event_id in await create_both_ways(conn, tenant, event):
+            assert await stored_body(conn, event_id) == as_stored(event)
+    finally:
+        await transaction.rollback()
+
+
+@settings(max_examples=250)
+@given(body=patch_bodies())
+async def test_every_accepted_patch_is_stored_as_accepted(
+    conn: asyncpg.Connection, tenant: Tenant, body: dict[str, Any]
+) -> None:
+    transaction = conn.transaction()
+    await transaction.start()
+    try:
+        original = parse_event(tenant.event(**RICH))
+        (event_id,) = (await create_both_ways(conn, tenant, original))[2:]
+        try:  # as the gateway checks a PATCH: the patch, then the merged event
+            changes = parse_patch(body).changes()
+            merged = apply_patch(await stored_body(conn, event_id), changes, tenant.channel_id)
+        except InvalidEvent:
+            return
+        update = through_kafka(tenant, UpdateEvent(event_id=event_id, changes=changes))
+        (outcome,) = await apply_batch(conn, [update])
+        assert (outcome.status, outcome.reason) == ("updated", None)
+        assert await stored_body(conn, event_id) == as_stored(merged)
+    finally:
+        await transaction.rollback()

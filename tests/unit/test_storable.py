@@ -1,0 +1,82 @@
+"""The storability rules on any decoded JSON value: every offending string, key and number is
+named by its path, in document order, however deep."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+
+from shared.domain.storable import (
+    storable_text,
+    supported_moment_problem,
+    text_problem,
+    unstorable_values,
+)
+
+
+def test_clean_values_have_no_problem() -> None:
+    payload = {"title": "Jazz Night 🎷 — Zürich", "tags": ["a", "ب"], "n": 1.5, "ok": None}
+    assert unstorable_values(payload) == []
+
+
+def test_each_offender_is_named_in_document_order() -> None:
+    payload = {
+        "title": "a\x00",
+        "images": [{"alt": "fine"}, {"alt": "\udc00"}],
+        "k.e\x00y": 1,
+        "price": {"max": float("nan")},
+    }
+    found = [(e.path, e.code) for e in unstorable_values(payload)]
+    assert found == [
+        ("title", "nul_character"),
+        ("images.1.alt", "invalid_unicode"),
+        ("k.e\\u0000y", "nul_character"),  # a path that can itself be stored and shown
+        ("price.max", "non_finite_number"),
+    ]
+
+
+def test_depth_costs_no_recursion() -> None:
+    deep: object = "\x00"
+    for _ in range(100_000):
+        deep = [deep]
+    (error,) = unstorable_values(deep)
+    assert error.code == "nul_character"
+    assert error.path.count(".") == 99_999
+
+
+def test_a_bare_value_is_the_body() -> None:
+    assert [e.path for e in unstorable_values("\x00")] == ["body"]
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [("\x00", "nul_character"), ("a\ud800b", "invalid_unicode"), ("\udfff\x00", "nul_character")],
+)
+def test_text_problems(text: str, code: str) -> None:
+    problem = text_problem(text)
+    assert problem is not None
+    assert problem[0] == code
+
+
+def test_storable_text_spells_what_cannot_be_stored() -> None:
+    assert storable_text("doc\x00-\ud800") == "doc\\u0000-\\ud800"
+    assert storable_text("plain") == "plain"
+    assert text_problem(storable_text("doc\x00-\ud800")) is None
+
+
+@pytest.mark.parametrize(
+    ("moment", "inside"),
+    [
+        (datetime(1900, 1, 1, tzinfo=UTC), True),
+        (datetime(2200, 12, 31, 23, 59, 59, tzinfo=UTC), True),
+        (datetime(1899, 12, 31, 23, 59, 59, tzinfo=UTC), False),
+        (datetime(2201, 1, 1, tzinfo=UTC), False),
+        (datetime(9999, 12, 31, 23, tzinfo=timezone(timedelta(hours=-5))), False),
+        (datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=1))), False),
+        (datetime(2200, 12, 31, 23, tzinfo=timezone(timedelta(hours=-5))), False),
+        (datetime(1900, 1, 1, 3, tzinfo=timezone(timedelta(hours=3))), True),
+    ],
+)
+def test_supported_range_as_written_and_in_utc(moment: datetime, inside: bool) -> None:
+    assert (supported_moment_problem(moment) is None) is inside
