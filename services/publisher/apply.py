@@ -2,19 +2,22 @@
 
 Dedup rests on the NOT NULL primary key (owner, idempotency key) of `idempotency_keys`,
 claimed in the same transaction that writes the event, so a redelivered or retried
-command finds its claim and becomes a `duplicate` outcome instead of a second change.
+command finds its claim and becomes a `duplicate` outcome instead of a second change, or,
+when the first was rejected, the same rejection: a key's answer never changes.
 A change whose `sourceUpdatedAt` is older than the stored one is `stale` and changes nothing.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import asyncpg
+import structlog
 
 from services.publisher.bulk import create_all, plain_creates
+from services.publisher.refusals import STORE_ERRORS, refused
 from services.publisher.rows import Applied, event_columns, make_outcome
 from shared.contracts.messages import (
     STATUS_AFTER,
@@ -24,7 +27,14 @@ from shared.contracts.messages import (
     OutcomeStatus,
     UpdateEvent,
 )
-from shared.domain.events import EventInput, InvalidEvent, apply_patch
+from shared.domain.events import EventInput, FieldError, InvalidEvent, apply_patch
+from shared.domain.field_errors import invalid_fields_message
+
+log = structlog.get_logger("publisher.command")
+
+# This batch's outcomes so far, by message id: a retry later in the same batch finds its
+# first command's outcome here, before command_outcomes holds it.
+Decided = dict[uuid.UUID, Applied]
 
 _CLAIM_KEY = """
 INSERT INTO idempotency_keys
@@ -35,8 +45,9 @@ RETURNING event_id
 """
 
 _PRIOR_CLAIM = """
-SELECT request_hash, event_id FROM idempotency_keys
-WHERE owner_account_id = $1 AND idempotency_key = $2
+SELECT k.request_hash, k.event_id, k.message_id, o.status, o.reason_code, o.reason, o.fields
+FROM idempotency_keys k LEFT JOIN command_outcomes o ON o.message_id = k.message_id
+WHERE k.owner_account_id = $1 AND k.idempotency_key = $2
 """
 
 _INSERT_EVENT = """
@@ -71,23 +82,35 @@ async def apply_batch(conn: asyncpg.Connection, batch: Sequence[IngestEnvelope])
     any of it was seen before, goes one by one, each in a savepoint of its own.
     """
     fast = plain_creates(batch)
+    # A store refusal in the fast group is named, counted and logged when its command goes
+    # one by one.
     outcomes = await create_all(conn, [(i, batch[i]) for i in fast]) if len(fast) > 1 else {}
+    decided: Decided = {o.message_id: o for o in outcomes.values()}
     for index, envelope in enumerate(batch):
-        if index in outcomes:
-            continue
-        try:
-            async with conn.transaction():  # a savepoint: a rejected command undoes only itself
-                prior = await _claim(conn, envelope)
-                outcomes[index] = prior or await _APPLY[envelope.command.type](conn, envelope)
-        except (asyncpg.IntegrityConstraintViolationError, asyncpg.DataError) as exc:
-            outcomes[index] = make_outcome(
-                envelope, "rejected", reason_code="constraint_violated", reason=str(exc)
-            )
+        if index not in outcomes:
+            outcomes[index] = decided[envelope.message_id] = await _apply(conn, envelope, decided)
     return [outcomes[index] for index in range(len(batch))]
 
 
-async def _claim(conn: asyncpg.Connection, envelope: IngestEnvelope) -> Applied | None:
-    """None when this command is new; else the outcome of the command that claimed its key."""
+async def _apply(conn: asyncpg.Connection, envelope: IngestEnvelope, decided: Decided) -> Applied:
+    try:
+        async with conn.transaction():  # a savepoint: a rejected command undoes only itself
+            if not await _claim(conn, envelope):
+                return await _answered_before(conn, envelope, decided)
+            command = envelope.command
+            if isinstance(command, CreateEvent):
+                return await _create(conn, envelope, command)
+            if isinstance(command, UpdateEvent):
+                return await _update(conn, envelope, command)
+            return await _change_status(conn, envelope, command)
+    except STORE_ERRORS as exc:
+        rejection = refused(envelope, exc)
+        await _keep_claim(conn, envelope)
+        return rejection
+
+
+async def _claim(conn: asyncpg.Connection, envelope: IngestEnvelope) -> bool:
+    """Whether this command is the first with its key (else it was answered before)."""
     claimed = await conn.fetchval(
         _CLAIM_KEY,
         envelope.owner_id,
@@ -96,8 +119,25 @@ async def _claim(conn: asyncpg.Connection, envelope: IngestEnvelope) -> Applied 
         envelope.command.event_id,
         envelope.message_id,
     )
-    if claimed is not None:
-        return None
+    return claimed is not None
+
+
+async def _keep_claim(conn: asyncpg.Connection, envelope: IngestEnvelope) -> None:
+    """A refused command's savepoint took its key's claim with it: claim the key again, so a
+    retry gets this rejection rather than being applied anew."""
+    try:
+        async with conn.transaction():
+            await _claim(conn, envelope)
+    except STORE_ERRORS as exc:  # the key itself is what the store refuses
+        log.warning("refused command's key not kept", request_id=envelope.request_id,
+                    error_type=type(exc).__name__)  # fmt: skip
+
+
+async def _answered_before(
+    conn: asyncpg.Connection, envelope: IngestEnvelope, decided: Decided
+) -> Applied:
+    """The answer of the command that claimed this one's key first: its rejection, or this
+    being a duplicate of it (or a reuse of the key with another body)."""
     prior = await conn.fetchrow(_PRIOR_CLAIM, envelope.owner_id, envelope.idempotency_key)
     if prior["request_hash"] != envelope.request_hash:
         return make_outcome(
@@ -107,12 +147,24 @@ async def _claim(conn: asyncpg.Connection, envelope: IngestEnvelope) -> Applied 
             reason_code="idempotency_key_reused",
             reason="the Idempotency-Key was first used with a different request body",
         )
+    first = decided.get(prior["message_id"])
+    if first is not None and first.status == "rejected":
+        return _same_rejection(envelope, first.reason_code, first.reason, first.fields)
+    if first is None and prior["status"] == "rejected":
+        fields = [FieldError(**f) for f in prior["fields"] or ()]
+        return _same_rejection(envelope, prior["reason_code"], prior["reason"], fields)
     return await _with_current(conn, envelope, "duplicate", prior["event_id"])
 
 
-async def _create(conn: asyncpg.Connection, envelope: IngestEnvelope) -> Applied:
-    command = envelope.command
-    assert isinstance(command, CreateEvent)
+def _same_rejection(
+    envelope: IngestEnvelope, code: str | None, reason: str | None, fields: Sequence[FieldError]
+) -> Applied:
+    return make_outcome(envelope, "rejected", reason_code=code, reason=reason, fields=fields)
+
+
+async def _create(
+    conn: asyncpg.Connection, envelope: IngestEnvelope, command: CreateEvent
+) -> Applied:
     event = command.event
     row = await conn.fetchrow(
         _INSERT_EVENT,
@@ -130,16 +182,22 @@ async def _create(conn: asyncpg.Connection, envelope: IngestEnvelope) -> Applied
     return await _replace(conn, envelope, command.event_id, event, event.status)
 
 
-async def _update(conn: asyncpg.Connection, envelope: IngestEnvelope) -> Applied:
-    command = envelope.command
-    assert isinstance(command, UpdateEvent)
+async def _update(
+    conn: asyncpg.Connection, envelope: IngestEnvelope, command: UpdateEvent
+) -> Applied:
     row = await conn.fetchrow("SELECT * FROM events WHERE id = $1", command.event_id)
     if row is None:
         return _no_such_event(envelope)
     try:
         event = apply_patch(row["body"], command.changes, row["channel_id"])
     except InvalidEvent as exc:
-        return make_outcome(envelope, "rejected", reason_code="validation_failed", reason=str(exc))
+        return make_outcome(
+            envelope,
+            "rejected",
+            reason_code="validation_failed",
+            reason=invalid_fields_message(exc.errors),
+            fields=exc.errors,
+        )
     return await _replace(conn, envelope, command.event_id, event, None)
 
 
@@ -156,9 +214,9 @@ async def _replace(
     return make_outcome(envelope, "updated", row=row)
 
 
-async def _change_status(conn: asyncpg.Connection, envelope: IngestEnvelope) -> Applied:
-    command = envelope.command
-    assert isinstance(command, ChangeStatus)
+async def _change_status(
+    conn: asyncpg.Connection, envelope: IngestEnvelope, command: ChangeStatus
+) -> Applied:
     current = await conn.fetchval("SELECT status FROM events WHERE id = $1", command.event_id)
     if current is None:
         return _no_such_event(envelope)
@@ -171,13 +229,6 @@ async def _change_status(conn: asyncpg.Connection, envelope: IngestEnvelope) -> 
         )
     row = await conn.fetchrow(_CHANGE_STATUS, command.event_id, STATUS_AFTER[command.action])
     return make_outcome(envelope, "updated", row=row)
-
-
-_APPLY: dict[str, Callable[[asyncpg.Connection, IngestEnvelope], Awaitable[Applied]]] = {
-    "create_event": _create,
-    "update_event": _update,
-    "change_status": _change_status,
-}
 
 
 def _no_such_event(envelope: IngestEnvelope) -> Applied:

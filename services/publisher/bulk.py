@@ -14,6 +14,7 @@ from typing import Any
 
 import asyncpg
 
+from services.publisher.refusals import STORE_ERRORS
 from services.publisher.rows import Applied, event_body_json, event_fields, make_outcome
 from shared.contracts.messages import CreateEvent, IngestEnvelope
 
@@ -75,7 +76,7 @@ async def create_all(
             rows = await conn.fetch(insert, *_columns_of(envelopes, _event_row))
             if len(rows) != len(group):
                 raise _NotAllNew
-    except (_NotAllNew, asyncpg.IntegrityConstraintViolationError, asyncpg.DataError):
+    except (_NotAllNew, *STORE_ERRORS):
         return {}
     by_id = {row["id"]: row for row in rows}
     return {

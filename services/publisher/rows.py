@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from shared.contracts.event_view import event_view
-from shared.contracts.messages import IngestEnvelope, Outcome, OutcomeStatus
-from shared.domain.events import EventInput
+from shared.contracts.messages import FieldProblem, IngestEnvelope, Outcome, OutcomeStatus
+from shared.domain.events import EventInput, FieldError
+from shared.domain.storable import storable_text
 
 # The status lives in its column only: actions move it without touching the body.
 _NOT_IN_BODY = {"status"}
@@ -53,6 +54,7 @@ class Applied:
     reason: str | None
     event: dict[str, Any] | None
     decided_at: datetime
+    fields: tuple[FieldError, ...] = ()
 
     def message(self) -> Outcome:
         return Outcome(
@@ -65,7 +67,9 @@ class Applied:
             reason=self.reason,
             event=self.event,
             decided_at=self.decided_at,
-        )
+            fields=tuple(FieldProblem(path=f.path, code=f.code, message=f.message)
+                         for f in self.fields) or None,
+        )  # fmt: skip
 
 
 def make_outcome(
@@ -76,9 +80,11 @@ def make_outcome(
     row: Mapping[str, Any] | None = None,
     reason_code: str | None = None,
     reason: str | None = None,
+    fields: Sequence[FieldError] = (),
 ) -> Applied:
     """The stored event (`row`) goes into the outcome only for a gateway waiting to answer
-    with it; the record in command_outcomes needs none of it."""
+    with it; the record in command_outcomes needs none of it. A rejection's reason and fields
+    may quote what the sender sent: they are made storable, as they are recorded."""
     decided_at = datetime.now(UTC)
     event = event_view(row) if row is not None and envelope.awaited(decided_at) else None
     return Applied(
@@ -88,7 +94,8 @@ def make_outcome(
         event_id or envelope.command.event_id,
         status,
         reason_code,
-        reason,
+        storable_text(reason) if reason is not None else None,
         event,
         decided_at,
+        tuple(FieldError(storable_text(f.path), f.code, storable_text(f.message)) for f in fields),
     )

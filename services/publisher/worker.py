@@ -16,6 +16,7 @@ from aiokafka.errors import KafkaError
 from services.publisher.apply import apply_batch
 from services.publisher.outcome_log import record_outcomes
 from services.publisher.relay import ChangeRelay
+from services.publisher.refusals import expose_metric
 from services.publisher.rows import Applied
 from services.publisher.settings import PublisherSettings
 from shared.adapters.failures import STORE_MAINTENANCE_ERRORS
@@ -129,6 +130,7 @@ async def open_publisher(
     settings: PublisherSettings, checks: dict[str, Check]
 ) -> AsyncIterator[list[Loop]]:
     await asyncio.to_thread(place_catalog)  # updates re-validate places; build it up front
+    expose_metric()
     async with open_consumer_service(
         "publisher", settings, ConsumerGroup.PUBLISHER, [Topic.INGEST], checks
     ) as service:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -29,6 +29,10 @@ class PoisonMessage(Exception):
 
 class _Message(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+    # Fields added after the schema's first version, left out of the encoded message while
+    # unset, so consumers that predate them still decode it.
+    LATER_FIELDS: ClassVar[frozenset[str]] = frozenset()
 
 
 class CreateEvent(_Message):
@@ -93,8 +97,21 @@ class IngestEnvelope(_Message):
 OutcomeStatus = Literal["created", "updated", "duplicate", "stale", "rejected"]
 
 
+class FieldProblem(_Message):
+    """A field a rejected command must change: dotted path, stable code, what to do."""
+
+    path: str
+    code: str
+    message: str
+
+
 class Outcome(_Message):
-    """What the publisher did with one command, for the waiting gateway and the auditor."""
+    """What the publisher did with one command, for the waiting gateway and the auditor.
+
+    A rejection carries a stable `reason_code`, a `reason` a person can act on (never the
+    database's own text) and, where it can name them, the `fields` to fix."""
+
+    LATER_FIELDS = frozenset({"fields"})
 
     schema_version: Literal[1] = SCHEMA_VERSION
     message_id: uuid.UUID
@@ -106,6 +123,7 @@ class Outcome(_Message):
     reason: str | None = None
     event: dict[str, Any] | None = None
     decided_at: datetime
+    fields: tuple[FieldProblem, ...] | None = None
 
 
 class AuditRecord(_Message):
@@ -147,7 +165,8 @@ def derive_event_id(
 
 
 def encode(message: _Message) -> bytes:
-    return message.model_dump_json().encode()
+    unset = {name for name in message.LATER_FIELDS if getattr(message, name) is None}
+    return message.model_dump_json(exclude=unset or None).encode()
 
 
 M = TypeVar("M", bound=BaseModel)

@@ -182,3 +182,10 @@ SCHEDULER_CLOCK = Gauge(
     "The scheduler's clock (Unix seconds) at its last completed pass over due reminders: "
     "falling behind the wall clock means reminders are not going out.",
 )
+STORE_REFUSALS = Counter(
+    "pinned_publisher_store_refusals_total",
+    "Commands the gateway accepted that PostgreSQL refused, by reason (text, date, number, "
+    "channel, other). The edge validates everything the store checks, so each is a bug: "
+    "the command is recorded as rejected and its request id logged with the database's error.",
+    ["reason"],
+)

@@ -37,3 +37,9 @@ def field_errors(exc: ValidationError) -> list[FieldError]:
         path = ".".join(str(part) for part in err["loc"]) or "body"
         errors.append(FieldError(path, code, message))
     return errors
+
+
+def invalid_fields_message(errors: list[FieldError]) -> str:
+    """The one-line summary of a 422 `validation_failed`: which fields to fix."""
+    paths = ", ".join(dict.fromkeys(e.path for e in errors))
+    return f"The request body is invalid; fix these fields: {paths}."

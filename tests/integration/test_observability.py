@@ -40,6 +40,7 @@ EXPECTED = {
         "pinned_publisher_commands_total", "pinned_dead_letters_total",
         "pinned_consumer_batch_duration_seconds", "pinned_consumer_lag_messages",
         "pinned_consumer_transient_failures_total", "pinned_db_pool_connections",
+        "pinned_publisher_store_refusals_total",
     },
     "auditor": {
         "pinned_auditor_rows_written_total", "pinned_consumer_lag_messages",
@@ -134,6 +135,9 @@ async def test_rejected_command_moves_the_rejected_counter(
         return sample(text, "pinned_publisher_commands_total", outcome="rejected") > before
 
     await eventually(moved)
+    # The gateway would not have accepted it: the store's refusal is counted for the alert.
+    text = await scrape(services["publisher"])
+    assert sample(text, "pinned_publisher_store_refusals_total", reason="channel") >= 1
 
 
 async def test_auth_failures_are_counted_by_reason(

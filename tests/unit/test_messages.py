@@ -7,9 +7,12 @@ import pytest
 
 from shared.contracts.messages import (
     CreateEvent,
+    FieldProblem,
     IngestEnvelope,
+    Outcome,
     PoisonMessage,
     decode_ingest,
+    decode_outcome,
     derive_event_id,
     encode,
 )
@@ -94,3 +97,17 @@ def test_an_outcome_carries_the_event_only_for_a_waiting_gateway(
         sent.command.event_id,
         "created",
     )
+
+
+def test_an_outcome_without_fields_encodes_as_before_they_existed() -> None:
+    """Gateways that predate `fields` refuse unknown keys: it is sent only when there are any."""
+    plain = Outcome(
+        message_id=uuid.uuid4(), request_id="req_1", owner_id=7, event_id=uuid.uuid4(),
+        status="rejected", reason_code="not_found", reason="no such event",
+        decided_at=datetime.now(UTC),
+    )  # fmt: skip
+    assert b'"fields"' not in encode(plain)
+    assert decode_outcome(encode(plain)) == plain
+    problem = FieldProblem(path="title", code="nul_character", message="remove it")
+    with_fields = plain.model_copy(update={"fields": (problem,)})
+    assert decode_outcome(encode(with_fields)).fields == (problem,)
