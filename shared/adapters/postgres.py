@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Generator
@@ -147,3 +148,15 @@ def _migration_files() -> list[tuple[str, str]]:
 
 async def ping(pool: asyncpg.Pool) -> None:
     await pool.fetchval("SELECT 1")
+
+
+def read_snapshot(conn: asyncpg.Connection) -> contextlib.AbstractAsyncContextManager[Any]:
+    """Statements inside it read one snapshot (REPEATABLE READ, read only), so an answer
+    built from several cannot mix moments. Inside a caller's transaction, that one's view
+    is kept (PostgreSQL cannot change the isolation of a transaction under way)."""
+    if conn.is_in_transaction():
+        return contextlib.nullcontext()
+    transaction: contextlib.AbstractAsyncContextManager[Any] = conn.transaction(
+        isolation="repeatable_read", readonly=True
+    )
+    return transaction
