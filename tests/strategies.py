@@ -9,6 +9,7 @@ about half the bodies pass validation: the property tests need both halves.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -205,3 +206,64 @@ def patch_bodies(draw: st.DrawFn) -> dict[str, Any]:
     clearable = {name: mostly(s, st.none(), one_in=10) for name, s in fields.items()}
     body: dict[str, Any] = draw(st.fixed_dictionaries({}, optional=clearable))
     return body
+
+
+# Raw request bodies, for the fuzz tests of the JSON decoder and of every endpoint that reads
+# a body: valid documents, broken ones, and the shapes public bug reports used against APIs.
+_JSON_TRAPS = (
+    b"NaN",
+    b"Infinity",
+    b"-Infinity",
+    b"9" * 4_400,  # past the interpreter's int digit limit
+    b"1e999999",
+    b'"\\u0000"',
+    b'"\\ud800"',
+    b'"\\udfff\\ud800"',
+    b'"\\u00"',
+    b"\xef\xbb\xbf{}",  # a byte-order mark
+    b'{"a": 1, "a": 2}',
+    b"\xff\xfe\x00{",
+)
+
+
+@st.composite
+def _nested(draw: st.DrawFn) -> bytes:
+    depth = draw(st.one_of(st.integers(1, 80), st.integers(1, 20_000)))
+    opener, closer = draw(st.sampled_from([(b"[", b"]"), (b'{"a":', b"}")]))
+    inner = draw(st.sampled_from([b"1", b"[]", b'"x"']))
+    closed = draw(st.booleans())
+    return opener * depth + inner + (closer * depth if closed else b"")
+
+
+@st.composite
+def _mutated(draw: st.DrawFn, valid: st.SearchStrategy[Any]) -> bytes:
+    raw = bytearray(_dumps(draw(valid), ascii_only=draw(st.booleans())))
+    for _ in range(draw(st.integers(1, 3))):
+        at = draw(st.integers(0, len(raw)))
+        kind = draw(st.sampled_from(["insert", "delete", "trap", "truncate"]))
+        if kind == "insert":
+            raw[at:at] = draw(st.binary(min_size=1, max_size=4))
+        elif kind == "delete":
+            del raw[at : at + draw(st.integers(1, 4))]
+        elif kind == "trap":
+            raw[at:at] = draw(st.sampled_from(_JSON_TRAPS))
+        else:
+            del raw[at:]
+    return bytes(raw)
+
+
+def _dumps(value: Any, ascii_only: bool) -> bytes:
+    return json.dumps(value, ensure_ascii=ascii_only).encode("utf-8", "surrogatepass")
+
+
+def raw_bodies(valid: st.SearchStrategy[Any] | None = None) -> st.SearchStrategy[bytes]:
+    """Bytes a client may send as a JSON body: `valid` documents (event bodies if none are
+    given) as they are, mutated, or replaced by traps, deep nesting or arbitrary bytes."""
+    documents = valid if valid is not None else event_bodies(channel_id=42)
+    return st.one_of(
+        documents.map(lambda d: _dumps(d, ascii_only=True)),
+        _mutated(documents),
+        st.sampled_from(_JSON_TRAPS),
+        _nested(),
+        st.binary(max_size=64),
+    )

@@ -1,0 +1,63 @@
+"""Decoding a request body as JSON within stated bounds, so no body can make a 500.
+
+The body's size is bounded by whoever reads it (the gateway stops reading past its limit);
+here its nesting depth is measured before decoding (Python's decoder recurses, and a body
+5,000 levels deep exhausted the stack), and what the decoder would accept but JSON is not
+(`NaN`, `Infinity`) or what it refuses with other exceptions (integers of more than 4,300
+digits, bytes that are not UTF-8) becomes one error with a message a person can act on.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+from array import array
+from typing import Any
+
+MAX_DEPTH = 64  # arrays and objects; an event body is 4 deep, a rich-text document ~20
+
+_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
+_NOT_BRACKETS = bytes(range(256)).translate(None, b"[]{}")
+_STEPS = bytes.maketrans(b"[{]}", b"\x01\x01\xff\xff")  # +1 and -1 as signed bytes
+_CHUNK = 4096
+
+
+class UndecodableJson(ValueError):
+    """The body is not JSON this service accepts; the message says why, for the caller."""
+
+
+def decode_json(raw: bytes, max_depth: int = MAX_DEPTH) -> Any:
+    """The decoded body, or UndecodableJson. Linear in the body's size."""
+    if nesting_depth(raw, stop_above=max_depth) > max_depth:
+        raise UndecodableJson(f"it nests arrays and objects more than {max_depth} levels deep")
+    try:
+        return json.loads(raw, parse_constant=_refuse_constant)
+    except UndecodableJson:
+        raise
+    except json.JSONDecodeError as exc:
+        raise UndecodableJson(f"{exc.msg} at line {exc.lineno}, column {exc.colno}") from None
+    except UnicodeDecodeError:
+        raise UndecodableJson("it is not UTF-8 text") from None
+    except ValueError as exc:  # e.g. an integer past the interpreter's 4,300-digit limit
+        raise UndecodableJson(str(exc)) from None
+
+
+def nesting_depth(raw: bytes, stop_above: int | None = None) -> int:
+    """How deep arrays and objects nest, brackets inside strings aside (an unterminated
+    string's are counted: such a body is refused either way). With `stop_above`, counting
+    stops soon after the depth passes it (a hostile body costs little)."""
+    brackets = _STRING.sub(b"", raw).translate(None, _NOT_BRACKETS)
+    depth = deepest = 0
+    for start in range(0, len(brackets), _CHUNK):  # chunks: a hostile body stops early
+        steps = array("b", brackets[start : start + _CHUNK].translate(_STEPS))
+        levels = list(itertools.accumulate(steps, initial=depth))
+        deepest = max(deepest, *levels)
+        depth = levels[-1]
+        if stop_above is not None and deepest > stop_above:
+            break
+    return deepest
+
+
+def _refuse_constant(name: str) -> Any:
+    raise UndecodableJson(f"{name} is not a JSON value; send numbers as finite decimals")

@@ -1,0 +1,71 @@
+"""Bounded JSON decoding: whatever the bytes, the answer is a value or UndecodableJson with a
+message for the caller; never another exception, and never a deep recursion."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from hypothesis import given
+
+from shared.core.json_body import MAX_DEPTH, UndecodableJson, decode_json, nesting_depth
+from tests.strategies import raw_bodies
+
+
+@pytest.mark.parametrize(
+    ("raw", "depth"),
+    [
+        (b"1", 0),
+        (b"[]", 1),
+        (b'{"a": [1, {"b": []}]}', 4),
+        (b'{"a": "[[[[{{{{", "b": ["\\"]]]"]}', 2),  # brackets in strings do not count
+        (b"[" * 100_000, 100_000),
+    ],
+)
+def test_nesting_depth(raw: bytes, depth: int) -> None:
+    assert nesting_depth(raw) == depth
+
+
+def test_a_body_nested_past_the_limit_is_refused_before_decoding() -> None:
+    deep = b"[" * 5_000 + b"]" * 5_000
+    with pytest.raises(UndecodableJson, match=f"more than {MAX_DEPTH} levels"):
+        decode_json(deep)
+    assert decode_json(b"[" * MAX_DEPTH + b"]" * MAX_DEPTH) is not None
+
+
+def test_a_hostile_depth_costs_little() -> None:
+    started = time.perf_counter()
+    with pytest.raises(UndecodableJson):
+        decode_json(b"[" * 8_000_000)
+    assert time.perf_counter() - started < 1.0  # a bound against a regression, not a target
+
+
+@pytest.mark.parametrize(
+    ("raw", "says"),
+    [
+        (b'{"price": NaN}', "NaN is not a JSON value"),
+        (b"[Infinity]", "Infinity is not a JSON value"),
+        (b"[-Infinity]", "-Infinity is not a JSON value"),
+        (b"[" + b"9" * 5_000 + b"]", "digits"),
+        (b'{"title": "\xff\xfe"}', "not UTF-8"),
+        (b'{"title": ', "Expecting value at line 1"),
+        (b"", "Expecting value"),
+    ],
+)
+def test_what_json_is_not_is_refused_with_a_reason(raw: bytes, says: str) -> None:
+    with pytest.raises(UndecodableJson, match=says):
+        decode_json(raw)
+
+
+def test_lone_surrogate_escapes_decode_for_the_field_rules_to_name() -> None:
+    assert decode_json(b'{"title": "\\ud800 \\u0000"}') == {"title": "\ud800 \x00"}
+
+
+@given(raw=raw_bodies())
+def test_any_bytes_decode_or_are_refused(raw: bytes) -> None:
+    try:
+        decoded, refusal = decode_json(raw), ""
+    except UndecodableJson as exc:
+        decoded, refusal = None, str(exc)
+    assert refusal or decoded == json.loads(raw)
