@@ -1,0 +1,35 @@
+"""What the store knows of an accepted command: the key operation ids are sealed with, and the
+publisher's recorded outcome (`command_outcomes`, written in the transaction that applied it).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import asyncpg
+
+_KEY = "SELECT secret FROM service_secrets WHERE name = 'operation-ids'"
+
+_FATE = """
+SELECT message_id, event_id, status, reason_code, reason, fields, decided_at
+FROM command_outcomes WHERE message_id = $1 AND owner_account_id = $2
+"""
+
+
+async def operation_key(pool: asyncpg.Pool | asyncpg.Connection) -> bytes:
+    """The deployment's key for operation ids (migration 0013 generates it)."""
+    key: bytes | None = await pool.fetchval(_KEY)
+    if key is None:
+        raise LookupError("service_secrets has no 'operation-ids' key: run the migrations")
+    return key
+
+
+async def recorded_fate(
+    conn: asyncpg.Pool | asyncpg.Connection, owner_id: int, message_id: uuid.UUID
+) -> dict[str, Any] | None:
+    """The publisher's outcome of the owner's command: `status` (created, updated,
+    duplicate, stale, rejected), `event_id`, `reason_code`, `reason`, `fields` ([{path,
+    code, message}] or None) and `decided_at`; None while it has not been applied."""
+    row = await conn.fetchrow(_FATE, message_id, owner_id)
+    return dict(row) if row is not None else None
