@@ -1,7 +1,9 @@
 """Writes audit rows and key usage, idempotent on the record id.
 
 Key counters move only for rows this transaction really inserted, so a redelivered batch
-neither duplicates an audit row nor counts a request twice.
+neither duplicates an audit row nor counts a request twice. Text from the request itself (a
+path with %00 in it, a user agent) is stored with what PostgreSQL refuses spelled as escapes:
+one such request once failed every batch it was in, and the auditor with it.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from uuid import UUID
 import asyncpg
 
 from shared.contracts.messages import AuditRecord
+from shared.domain.storable import storable_text
 
 _INSERT_AUDIT = """
 INSERT INTO audit_log (record_id, request_id, occurred_at, method, route, path, status,
@@ -55,15 +58,15 @@ async def write_audit(conn: asyncpg.Connection, records: Sequence[AuditRecord]) 
 def _audit_row(r: AuditRecord) -> tuple[object, ...]:
     return (
         r.record_id,
-        r.request_id,
+        storable_text(r.request_id),
         r.occurred_at,
-        r.method,
-        r.route,
-        r.path,
+        storable_text(r.method),
+        storable_text(r.route),
+        storable_text(r.path),
         r.status,
         r.duration_seconds,
         r.client_ip,
-        r.user_agent,
+        storable_text(r.user_agent) if r.user_agent is not None else None,
         r.owner_id,
         r.api_key_id,
         r.key_prefix,

@@ -61,3 +61,25 @@ async def test_secrets_never_reach_the_audit_log(
     )
     secret = tenant.key.split("_", 3)[3]
     assert all(secret not in str(value) for value in dict(row).values())
+
+
+async def test_a_path_or_agent_the_store_cannot_hold_is_audited_escaped(
+    api: httpx.AsyncClient, tenant: Tenant, db: asyncpg.Pool
+) -> None:
+    """A NUL in the URL (%00) or a lone surrogate in a user agent must not stop the auditor."""
+    odd = [
+        await api.get("/api/public/v1/events/%00x", headers=tenant.headers),
+        await api.get("/api/public/v1/events/%ff%fe", headers=tenant.headers),
+    ]
+    after = await api.get(CHANNELS, headers=tenant.headers)
+    ids = [r.headers["x-request-id"] for r in (*odd, after)]
+
+    async def audited() -> list[asyncpg.Record] | None:
+        rows = await db.fetch(
+            "SELECT request_id, path FROM audit_log WHERE request_id = ANY($1::text[])", ids
+        )
+        return rows if len(rows) == len(ids) else None
+
+    paths = {r["request_id"]: r["path"] for r in await eventually(audited)}
+    assert paths[ids[0]] == "/api/public/v1/events/\\u0000x"
+    assert paths[ids[1]].startswith("/api/public/v1/events/")
