@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from shared.domain.classifications import CLASSIFICATIONS
 from shared.domain.events import ChannelId, City, FieldError, field_errors, known_zone
 from shared.domain.places import find as find_place
+from shared.domain.storable import storable_text
 
 Source = Literal["wordpress", "strapi", "sanity", "contentful", "webflow", "standard", "generic"]
 SOURCES: tuple[Source, ...] = (
@@ -417,15 +418,28 @@ async def record_delivery(pool: asyncpg.Pool, delivery: dict[str, Any]) -> None:
             delivery["id"],
             delivery["integration_id"],
             delivery["request_id"],
-            delivery.get("sender_action"),
-            delivery.get("document_id"),
+            _storable(delivery.get("sender_action")),
+            _storable(delivery.get("document_id")),
             delivery["status"],
             delivery.get("reason_code"),
-            delivery.get("reason"),
-            delivery.get("fields") or None,
+            _storable(delivery.get("reason")),
+            _storable(delivery.get("fields") or None),
             delivery.get("message_id"),
             delivery.get("event_id"),
         )
+
+
+def _storable(value: Any) -> Any:
+    """A refused delivery is recorded with what it quotes of the sender's document (its id,
+    field errors naming values), which may hold what PostgreSQL cannot store: spelled as
+    escapes instead, or recording it fails."""
+    if isinstance(value, str):
+        return storable_text(value)
+    if isinstance(value, list):
+        return [_storable(item) for item in value]
+    if isinstance(value, dict):
+        return {storable_text(str(k)): _storable(v) for k, v in value.items()}
+    return value
 
 
 async def deliveries(
