@@ -15,12 +15,12 @@ from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 import asyncpg
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from shared.domain.classifications import CLASSIFICATIONS
-from shared.domain.events import ChannelId, City, FieldError, field_errors, known_zone
+from shared.domain.events import ChannelId, City, FieldError, known_zone
 from shared.domain.places import find as find_place
-from shared.domain.storable import storable_text
+from shared.domain.storable import storable_model, storable_text
 
 Source = Literal["wordpress", "strapi", "sanity", "contentful", "webflow", "standard", "generic"]
 SOURCES: tuple[Source, ...] = (
@@ -214,10 +214,7 @@ class InvalidIntegration(ValueError):
 def validate_spec(payload: object, sender_rules: SenderRules) -> IntegrationSpec:
     """The integration described by `payload`, or InvalidIntegration naming each problem,
     its sender's (`sender_rules`) first."""
-    try:
-        spec = IntegrationSpec.model_validate(payload)
-    except ValidationError as exc:
-        raise InvalidIntegration(field_errors(exc)) from None
+    spec = storable_model(IntegrationSpec, payload, InvalidIntegration)
     problems = sender_rules(spec) + spec_problems(spec)
     if problems:
         raise InvalidIntegration(problems)
@@ -226,10 +223,7 @@ def validate_spec(payload: object, sender_rules: SenderRules) -> IntegrationSpec
 
 def validate_rotation(payload: object) -> SecretRotation:
     """The rotation described by `payload`, or InvalidIntegration naming each problem."""
-    try:
-        return SecretRotation.model_validate(payload)
-    except ValidationError as exc:
-        raise InvalidIntegration(field_errors(exc)) from None
+    return storable_model(SecretRotation, payload, InvalidIntegration)
 
 
 def changed_spec(
@@ -237,10 +231,7 @@ def changed_spec(
 ) -> IntegrationSpec:
     """The stored integration with the change in `payload` applied, validated as a whole, or
     InvalidIntegration naming each problem by the path the caller sent."""
-    try:
-        change = IntegrationChange.model_validate(payload)
-    except ValidationError as exc:
-        raise InvalidIntegration(field_errors(exc)) from None
+    change = storable_model(IntegrationChange, payload, InvalidIntegration)
     current = {
         "name": stored["name"],
         "source": stored["source"],

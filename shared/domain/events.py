@@ -16,7 +16,6 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
-    ValidationError,
     field_validator,
     model_validator,
 )
@@ -26,7 +25,7 @@ from shared.domain.classifications import CLASSIFICATIONS
 from shared.domain.field_errors import FieldError as FieldError
 from shared.domain.field_errors import field_errors as field_errors
 from shared.domain.places import find as find_place
-from shared.domain.storable import EventTime, merge_errors, unstorable_values
+from shared.domain.storable import EventTime, storable_model
 
 EventStatus = Literal["draft", "published"]
 # Cancelled is reached only through the cancel action, never set on create.
@@ -196,7 +195,7 @@ _REQUIRED_ON_STORE = ("title", "startAt", "timezone", "classifications", "approx
 
 
 def parse_patch(payload: object) -> EventPatch:
-    patch = _storable_model(EventPatch, payload)
+    patch = storable_model(EventPatch, payload, InvalidEvent)
     cleared = [
         name
         for name in _REQUIRED_ON_STORE
@@ -230,29 +229,15 @@ def parse_event(payload: object) -> EventInput:
 
 
 E = TypeVar("E", bound="EventInput")
-M = TypeVar("M", bound=BaseModel)
 
 
 def validate_as(model: type[E], payload: object) -> E:
     """Schema, storability and cross-field rules for EventInput or a model that extends it."""
-    event = _storable_model(model, payload)
+    event = storable_model(model, payload, InvalidEvent)
     problems = _temporal_errors(event) + _place_errors(event)
     if problems:
         raise InvalidEvent(problems)
     return event
-
-
-def _storable_model(model: type[M], payload: object) -> M:
-    """The model, or InvalidEvent naming every schema error and every value the store would
-    refuse (NUL, lone surrogates, non-finite numbers: see shared.domain.storable)."""
-    unstorable = unstorable_values(payload)
-    try:
-        validated = model.model_validate(payload)
-    except ValidationError as exc:
-        raise InvalidEvent(merge_errors(field_errors(exc), unstorable)) from None
-    if unstorable:
-        raise InvalidEvent(unstorable)
-    return validated
 
 
 def _place_errors(event: EventInput) -> list[FieldError]:

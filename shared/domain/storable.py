@@ -13,13 +13,21 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Annotated
+from typing import Annotated, TypeVar
 
-from pydantic import AfterValidator, AwareDatetime, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, Field, ValidationError
 from pydantic_core import PydanticCustomError
 
-from shared.domain.field_errors import INVALID_UNICODE, INVALID_UNICODE_MESSAGE, FieldError
+from shared.domain.field_errors import (
+    INVALID_UNICODE,
+    INVALID_UNICODE_MESSAGE,
+    FieldError,
+    field_errors,
+)
+
+M = TypeVar("M", bound=BaseModel)
 
 EARLIEST = datetime(1900, 1, 1)
 LATEST = datetime(2200, 12, 31, 23, 59, 59, 999_999)
@@ -87,6 +95,21 @@ def _join(path: str, part: str) -> str:
 def merge_errors(schema_errors: list[FieldError], unstorable: list[FieldError]) -> list[FieldError]:
     """Both lists, each (path, code) once: the schema's errors first."""
     return list(dict.fromkeys([*schema_errors, *unstorable]))
+
+
+def storable_model(
+    model: type[M], payload: object, invalid: Callable[[list[FieldError]], Exception]
+) -> M:
+    """`payload` validated as `model`, or `invalid(errors)` raised naming every schema error
+    and every value the store would refuse, at once."""
+    unstorable = unstorable_values(payload)
+    try:
+        validated = model.model_validate(payload)
+    except ValidationError as exc:
+        raise invalid(merge_errors(field_errors(exc), unstorable)) from None
+    if unstorable:
+        raise invalid(unstorable)
+    return validated
 
 
 def supported_moment_problem(moment: datetime) -> str | None:

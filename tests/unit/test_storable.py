@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
+from shared.adapters.integrations import InvalidIntegration, validate_rotation, validate_spec
 from shared.domain.storable import (
     storable_text,
     supported_moment_problem,
@@ -80,3 +81,20 @@ def test_storable_text_spells_what_cannot_be_stored() -> None:
 )
 def test_supported_range_as_written_and_in_utc(moment: datetime, inside: bool) -> None:
     assert (supported_moment_problem(moment) is None) is inside
+
+
+def test_integration_settings_refuse_what_the_store_would() -> None:
+    spec = {
+        "name": "CRM\x00 sync",
+        "source": "generic",
+        "channelId": 42,
+        "mapping": {"title": "data.ti\ud800tle"},
+    }
+    with pytest.raises(InvalidIntegration) as caught:
+        validate_spec(spec)
+    assert {(p.path, p.code) for p in caught.value.problems} == {
+        ("name", "nul_character"),
+        ("mapping.title", "invalid_unicode"),
+    }
+    with pytest.raises(InvalidIntegration):
+        validate_rotation({"secret": "s" * 20 + "\x00"})
