@@ -4,7 +4,9 @@ Hypothesis draws event and patch bodies (tests/strategies.py); those the edge's 
 accepts travel as the gateway would send them (encoded, decoded as the publisher decodes Kafka
 records) and are written by the publisher's own code into the real PostgreSQL, through both
 its set-based and its one-by-one path. None may be refused, and what is read back is what was
-accepted. Each example's writes are rolled back.
+accepted. The change records the events' triggers leave in the outbox then travel as the
+relay sends them and are projected into the discovery read model by the projector's own
+code: a public page can show whatever was accepted. Each example's writes are rolled back.
 """
 
 from __future__ import annotations
@@ -19,9 +21,12 @@ import pytest
 from hypothesis import given, settings
 
 from devstack.stack import Servers
+from services.discovery.projector.rows import read_row
+from services.discovery.projector.store import project
 from services.publisher.apply import apply_batch
 from services.publisher.bulk import create_all
 from shared.adapters.postgres import connect
+from shared.contracts.changes import change_from_outbox, decode_change, encode_change
 from shared.contracts.messages import (
     Command,
     CreateEvent,
@@ -70,6 +75,19 @@ async def stored_body(conn: asyncpg.Connection, event_id: uuid.UUID) -> dict[str
     return body
 
 
+async def project_changes(conn: asyncpg.Connection, event_ids: list[uuid.UUID]) -> None:
+    """The outbox's records of these events, relayed and projected: each reaches the read
+    model (the projector refuses nothing it is sent)."""
+    outbox = await conn.fetch(
+        "SELECT * FROM event_changes WHERE event_id = ANY($1::uuid[]) ORDER BY seq", event_ids
+    )
+    newest = {r["event_id"]: r for r in outbox}  # per event, the last change
+    assert set(newest) == set(event_ids)
+    changes = [decode_change(encode_change(change_from_outbox(r))) for r in newest.values()]
+    projected = await project(conn, [read_row(change) for change in changes])
+    assert projected == set(event_ids)
+
+
 def as_stored(event: EventInput) -> dict[str, Any]:
     return event.model_dump(mode="json", exclude={"status"})
 
@@ -99,8 +117,10 @@ async def test_every_accepted_event_is_stored_as_accepted(
     transaction = conn.transaction()
     await transaction.start()
     try:
-        for event_id in await create_both_ways(conn, tenant, event):
+        event_ids = await create_both_ways(conn, tenant, event)
+        for event_id in event_ids:
             assert await stored_body(conn, event_id) == as_stored(event)
+        await project_changes(conn, event_ids)
     finally:
         await transaction.rollback()
 
@@ -124,5 +144,6 @@ async def test_every_accepted_patch_is_stored_as_accepted(
         (outcome,) = await apply_batch(conn, [update])
         assert (outcome.status, outcome.reason) == ("updated", None)
         assert await stored_body(conn, event_id) == as_stored(merged)
+        await project_changes(conn, [event_id])
     finally:
         await transaction.rollback()
