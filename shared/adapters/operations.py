@@ -18,7 +18,7 @@ FROM command_outcomes WHERE message_id = $1 AND owner_account_id = $2
 
 
 async def operation_key(pool: asyncpg.Pool | asyncpg.Connection) -> bytes:
-    """The deployment's key for operation ids (migration 0016 generates it)."""
+    """The deployment's key for operation ids (migration 0017 generates it)."""
     key: bytes | None = await pool.fetchval(_KEY)
     if key is None:
         raise LookupError("service_secrets has no 'operation-ids' key: run the migrations")
