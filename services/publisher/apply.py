@@ -10,7 +10,7 @@ A change whose `sourceUpdatedAt` is older than the stored one is `stale` and cha
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 
 import asyncpg
@@ -87,26 +87,17 @@ async def apply_batch(conn: asyncpg.Connection, batch: Sequence[IngestEnvelope])
     outcomes = await create_all(conn, [(i, batch[i]) for i in fast]) if len(fast) > 1 else {}
     decided: Decided = {o.message_id: o for o in outcomes.values()}
     for index, envelope in enumerate(batch):
-        if index not in outcomes:
-            outcomes[index] = decided[envelope.message_id] = await _apply(conn, envelope, decided)
+        if index in outcomes:
+            continue
+        try:
+            async with conn.transaction():  # a savepoint: a rejected command undoes only itself
+                prior = await _answer_if_claimed(conn, envelope, decided)
+                outcome = prior or await _APPLY[envelope.command.type](conn, envelope)
+        except STORE_ERRORS as exc:
+            outcome = refused(envelope, exc)
+            await _keep_claim(conn, envelope)
+        outcomes[index] = decided[envelope.message_id] = outcome
     return [outcomes[index] for index in range(len(batch))]
-
-
-async def _apply(conn: asyncpg.Connection, envelope: IngestEnvelope, decided: Decided) -> Applied:
-    try:
-        async with conn.transaction():  # a savepoint: a rejected command undoes only itself
-            if not await _claim(conn, envelope):
-                return await _answered_before(conn, envelope, decided)
-            command = envelope.command
-            if isinstance(command, CreateEvent):
-                return await _create(conn, envelope, command)
-            if isinstance(command, UpdateEvent):
-                return await _update(conn, envelope, command)
-            return await _change_status(conn, envelope, command)
-    except STORE_ERRORS as exc:
-        rejection = refused(envelope, exc)
-        await _keep_claim(conn, envelope)
-        return rejection
 
 
 async def _claim(conn: asyncpg.Connection, envelope: IngestEnvelope) -> bool:
@@ -120,6 +111,16 @@ async def _claim(conn: asyncpg.Connection, envelope: IngestEnvelope) -> bool:
         envelope.message_id,
     )
     return claimed is not None
+
+
+async def _answer_if_claimed(
+    conn: asyncpg.Connection, envelope: IngestEnvelope, decided: Decided
+) -> Applied | None:
+    """None when this command is the first with its key; else the answer it gets for the
+    command that claimed the key first."""
+    if await _claim(conn, envelope):
+        return None
+    return await _answered_before(conn, envelope, decided)
 
 
 async def _keep_claim(conn: asyncpg.Connection, envelope: IngestEnvelope) -> None:
@@ -162,9 +163,9 @@ def _same_rejection(
     return make_outcome(envelope, "rejected", reason_code=code, reason=reason, fields=fields)
 
 
-async def _create(
-    conn: asyncpg.Connection, envelope: IngestEnvelope, command: CreateEvent
-) -> Applied:
+async def _create(conn: asyncpg.Connection, envelope: IngestEnvelope) -> Applied:
+    command = envelope.command
+    assert isinstance(command, CreateEvent)
     event = command.event
     row = await conn.fetchrow(
         _INSERT_EVENT,
@@ -182,9 +183,9 @@ async def _create(
     return await _replace(conn, envelope, command.event_id, event, event.status)
 
 
-async def _update(
-    conn: asyncpg.Connection, envelope: IngestEnvelope, command: UpdateEvent
-) -> Applied:
+async def _update(conn: asyncpg.Connection, envelope: IngestEnvelope) -> Applied:
+    command = envelope.command
+    assert isinstance(command, UpdateEvent)
     row = await conn.fetchrow("SELECT * FROM events WHERE id = $1", command.event_id)
     if row is None:
         return _no_such_event(envelope)
@@ -214,9 +215,9 @@ async def _replace(
     return make_outcome(envelope, "updated", row=row)
 
 
-async def _change_status(
-    conn: asyncpg.Connection, envelope: IngestEnvelope, command: ChangeStatus
-) -> Applied:
+async def _change_status(conn: asyncpg.Connection, envelope: IngestEnvelope) -> Applied:
+    command = envelope.command
+    assert isinstance(command, ChangeStatus)
     current = await conn.fetchval("SELECT status FROM events WHERE id = $1", command.event_id)
     if current is None:
         return _no_such_event(envelope)
@@ -229,6 +230,13 @@ async def _change_status(
         )
     row = await conn.fetchrow(_CHANGE_STATUS, command.event_id, STATUS_AFTER[command.action])
     return make_outcome(envelope, "updated", row=row)
+
+
+_APPLY: dict[str, Callable[[asyncpg.Connection, IngestEnvelope], Awaitable[Applied]]] = {
+    "create_event": _create,
+    "update_event": _update,
+    "change_status": _change_status,
+}
 
 
 def _no_such_event(envelope: IngestEnvelope) -> Applied:

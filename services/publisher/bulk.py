@@ -76,7 +76,9 @@ async def create_all(
             rows = await conn.fetch(insert, *_columns_of(envelopes, _event_row))
             if len(rows) != len(group):
                 raise _NotAllNew
-    except (_NotAllNew, *STORE_ERRORS):
+    except _NotAllNew:
+        return {}
+    except STORE_ERRORS:  # named, counted and logged when its command goes one by one
         return {}
     by_id = {row["id"]: row for row in rows}
     return {

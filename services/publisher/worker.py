@@ -15,8 +15,8 @@ from aiokafka.errors import KafkaError
 
 from services.publisher.apply import apply_batch
 from services.publisher.outcome_log import record_outcomes
-from services.publisher.relay import ChangeRelay
 from services.publisher.refusals import expose_metric
+from services.publisher.relay import ChangeRelay
 from services.publisher.rows import Applied
 from services.publisher.settings import PublisherSettings
 from shared.adapters.failures import STORE_MAINTENANCE_ERRORS

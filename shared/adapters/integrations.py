@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from shared.domain.classifications import CLASSIFICATIONS
 from shared.domain.events import ChannelId, City, FieldError, known_zone
 from shared.domain.places import find as find_place
-from shared.domain.storable import storable_model, storable_text
+from shared.domain.storable import storable_text, storable_validation
 
 Source = Literal["wordpress", "strapi", "sanity", "contentful", "webflow", "standard", "generic"]
 SOURCES: tuple[Source, ...] = (
@@ -214,7 +214,8 @@ class InvalidIntegration(ValueError):
 def validate_spec(payload: object, sender_rules: SenderRules) -> IntegrationSpec:
     """The integration described by `payload`, or InvalidIntegration naming each problem,
     its sender's (`sender_rules`) first."""
-    spec = storable_model(IntegrationSpec, payload, InvalidIntegration)
+    with storable_validation(payload, InvalidIntegration):
+        spec = IntegrationSpec.model_validate(payload)
     problems = sender_rules(spec) + spec_problems(spec)
     if problems:
         raise InvalidIntegration(problems)
@@ -223,7 +224,8 @@ def validate_spec(payload: object, sender_rules: SenderRules) -> IntegrationSpec
 
 def validate_rotation(payload: object) -> SecretRotation:
     """The rotation described by `payload`, or InvalidIntegration naming each problem."""
-    return storable_model(SecretRotation, payload, InvalidIntegration)
+    with storable_validation(payload, InvalidIntegration):
+        return SecretRotation.model_validate(payload)
 
 
 def changed_spec(
@@ -231,7 +233,8 @@ def changed_spec(
 ) -> IntegrationSpec:
     """The stored integration with the change in `payload` applied, validated as a whole, or
     InvalidIntegration naming each problem by the path the caller sent."""
-    change = storable_model(IntegrationChange, payload, InvalidIntegration)
+    with storable_validation(payload, InvalidIntegration):
+        change = IntegrationChange.model_validate(payload)
     current = {
         "name": stored["name"],
         "source": stored["source"],

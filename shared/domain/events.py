@@ -25,7 +25,7 @@ from shared.domain.classifications import CLASSIFICATIONS
 from shared.domain.field_errors import FieldError as FieldError
 from shared.domain.field_errors import field_errors as field_errors
 from shared.domain.places import find as find_place
-from shared.domain.storable import EventTime, storable_model
+from shared.domain.storable import EventTime, storable_validation
 
 EventStatus = Literal["draft", "published"]
 # Cancelled is reached only through the cancel action, never set on create.
@@ -195,7 +195,8 @@ _REQUIRED_ON_STORE = ("title", "startAt", "timezone", "classifications", "approx
 
 
 def parse_patch(payload: object) -> EventPatch:
-    patch = storable_model(EventPatch, payload, InvalidEvent)
+    with storable_validation(payload, InvalidEvent):
+        patch = EventPatch.model_validate(payload)
     cleared = [
         name
         for name in _REQUIRED_ON_STORE
@@ -233,7 +234,8 @@ E = TypeVar("E", bound="EventInput")
 
 def validate_as(model: type[E], payload: object) -> E:
     """Schema, storability and cross-field rules for EventInput or a model that extends it."""
-    event = storable_model(model, payload, InvalidEvent)
+    with storable_validation(payload, InvalidEvent):
+        event = model.model_validate(payload)
     problems = _temporal_errors(event) + _place_errors(event)
     if problems:
         raise InvalidEvent(problems)

@@ -14,11 +14,12 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
-from typing import Annotated, TypeVar
+from typing import Annotated
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, Field, ValidationError
+from pydantic import AfterValidator, AwareDatetime, Field, ValidationError
 from pydantic_core import PydanticCustomError
 
 from shared.domain.field_errors import (
@@ -27,8 +28,6 @@ from shared.domain.field_errors import (
     FieldError,
     field_errors,
 )
-
-M = TypeVar("M", bound=BaseModel)
 
 EARLIEST = datetime(1900, 1, 1)
 LATEST = datetime(2200, 12, 31, 23, 59, 59, 999_999)
@@ -117,19 +116,20 @@ def merge_errors(schema_errors: list[FieldError], unstorable: list[FieldError]) 
     return list(dict.fromkeys([*schema_errors, *unstorable]))
 
 
-def storable_model(
-    model: type[M], payload: object, invalid: Callable[[list[FieldError]], Exception]
-) -> M:
-    """`payload` validated as `model`, or `invalid(errors)` raised naming every schema error
-    and every value the store would refuse, at once."""
+@contextmanager
+def storable_validation(
+    payload: object, invalid: Callable[[list[FieldError]], Exception]
+) -> Iterator[None]:
+    """Around a model's validation of `payload`: raises `invalid(errors)` naming every schema
+    error and every value the store would refuse, at once. A context rather than a wrapper,
+    so the model's own validators are not called back through this module."""
     unstorable = unstorable_values(payload)
     try:
-        validated = model.model_validate(payload)
+        yield
     except ValidationError as exc:
         raise invalid(merge_errors(field_errors(exc), unstorable)) from None
     if unstorable:
         raise invalid(unstorable)
-    return validated
 
 
 def supported_moment_problem(moment: datetime) -> str | None:
