@@ -22,6 +22,7 @@ from services.gateway.adapters.events import EventStore
 from services.gateway.adapters.integrations import IntegrationStore
 from services.gateway.adapters.kafka_writer import KafkaWriter
 from services.gateway.adapters.keys import KeyStore
+from services.gateway.adapters.operations import OperationStore
 from services.gateway.adapters.outcomes import OutcomeListener
 from services.gateway.context import Gateway, LifespanState
 from services.gateway.developer_api import routes as developer_api
@@ -103,6 +104,7 @@ async def open_gateway(
     writer = KafkaWriter(producer, settings.kafka.send_timeout_seconds, settings.max_pending_sends)
     stack.push_async_callback(writer.drain)  # audit records still in flight, before the stop
     gateway = _collaborators(settings, pool, writer, outcomes, access_cache)
+    await gateway.operations.load_key()
     window = settings.rate_limits.window_seconds
     for prune in (gateway.limiter.prune, gateway.submitter.claims.prune,
                   gateway.integrations.prune_deliveries):  # fmt: skip
@@ -125,6 +127,7 @@ def _collaborators(
     wait = settings.outcome_wait_seconds
     # A claim outlives the longest a request can take: the send, then the outcome wait.
     claims = InFlight(pool, settings.kafka.send_timeout_seconds + wait + 5)
+    operations = OperationStore(pool)
     return Gateway(
         settings=settings,
         events=events,
@@ -132,13 +135,20 @@ def _collaborators(
         limiter=limiter,
         writer=writer,
         submitter=Submitter(
-            events, access, claims, writer, outcomes, settings.outcome_wait_seconds
+            events, access, claims, writer, outcomes, settings.outcome_wait_seconds, operations
         ),
-        batch=BatchSubmitter(events, writer, location_base=f"{BASE}/events"),
+        batch=BatchSubmitter(
+            events,
+            writer,
+            operations,
+            location_base=f"{BASE}/events",
+            operation_base=f"{BASE}/operations",
+        ),
         keys=KeyStore(pool, changed=access.key_changed),
         integrations=IntegrationStore(pool),
         audit=AuditStore(pool),
         channels=ChannelStore(pool),
+        operations=operations,
     )
 
 

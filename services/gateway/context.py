@@ -21,6 +21,7 @@ from services.gateway.adapters.events import EventStore
 from services.gateway.adapters.integrations import IntegrationStore
 from services.gateway.adapters.kafka_writer import KafkaWriter
 from services.gateway.adapters.keys import KeyStore
+from services.gateway.adapters.operations import OperationStore
 from services.gateway.settings import GatewaySettings
 from services.gateway.submission.batch import BatchSubmitter
 from services.gateway.submission.submitter import Submitter
@@ -43,6 +44,7 @@ class Gateway:
     integrations: IntegrationStore
     audit: AuditStore
     channels: ChannelStore
+    operations: OperationStore
 
 
 @dataclass

@@ -11,7 +11,7 @@ kind below is one HTTP status there; each class's `code` is the stable, machine-
     │   ├── UnsupportedMediaType, PayloadTooLarge, BodyTimeout
     ├── NotAuthenticated       no usable API key; WebhookUnverified for deliveries
     ├── NotAllowed             MissingScope, ChannelForbidden
-    ├── NotFound               EventNotFound, NoWebhookEndpoint, NotOwned
+    ├── NotFound               EventNotFound, OperationNotFound, NoWebhookEndpoint, NotOwned
     ├── StateConflict          IdempotencyKeyInUse, KeyStateConflict, SlugTaken,
     │                          StaleUpdate, EventCancelled
     ├── Unprocessable          InvalidInput, IdempotencyKeyReused, CommandRejected
@@ -162,6 +162,16 @@ class NoWebhookEndpoint(NotFound):
     """An unknown, deleted or disabled integration, or a source that does not match it."""
 
 
+class OperationNotFound(NotFound):
+    """An operation id this deployment never issued, or one of another account's commands."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "No operation with that id belongs to this key's owner; operation ids come from "
+            "the Operation-Location of a 202 answer."
+        )
+
+
 class NotOwned(NotFound):
     """No API key or integration with that id belongs to the caller's account."""
 
@@ -244,8 +254,10 @@ class IdempotencyKeyReused(Unprocessable):
 class CommandRejected(Unprocessable):
     """The publisher refused the command; `code` is its reason code."""
 
-    def __init__(self, code: str | None, reason: str | None) -> None:
-        super().__init__(reason or "The event was rejected.")
+    def __init__(
+        self, code: str | None, reason: str | None, fields: Sequence[FieldError] = ()
+    ) -> None:
+        super().__init__(reason or "The event was rejected.", fields)
         self.code = code or "rejected"
 
 

@@ -26,6 +26,7 @@ from services.gateway.adapters.events import EventStore
 from services.gateway.adapters.integrations import IntegrationStore
 from services.gateway.adapters.kafka_writer import KafkaWriter
 from services.gateway.adapters.keys import KeyStore
+from services.gateway.adapters.operations import OperationStore
 from services.gateway.adapters.outcomes import OutcomeListener
 from services.gateway.context import Exchange, Gateway, GatewayRequest
 from services.gateway.public_api.endpoints import create_event
@@ -107,18 +108,21 @@ def gateway_with(kafka: RecordingKafka) -> Gateway:
     access = AccessReader(events, AccessCache(0))
     writer = KafkaWriter(Producer(lambda: kafka), send_timeout_seconds=5)
     outcomes = cast(OutcomeListener, NoOutcomes())
+    operations = OperationStore(unused)
+    operations._key = b"k" * 32  # what load_key reads from PostgreSQL at start-up
     return Gateway(
         settings=GatewaySettings(),
         events=events,
         access=access,
         limiter=RateLimiter(unused, 60, 1),
         writer=writer,
-        submitter=Submitter(events, access, InFlight(unused, 10), writer, outcomes, 3),
-        batch=BatchSubmitter(events, writer, location_base=""),
+        submitter=Submitter(events, access, InFlight(unused, 10), writer, outcomes, 3, operations),
+        batch=BatchSubmitter(events, writer, operations, location_base="", operation_base=""),
         keys=KeyStore(unused, access.key_changed),
         integrations=IntegrationStore(unused),
         audit=AuditStore(unused),
         channels=ChannelStore(unused),
+        operations=operations,
     )
 
 

@@ -1,6 +1,10 @@
 """Marks an Idempotency-Key as in flight for the whole deployment, so a concurrent retry is
 answered 409 (IETF idempotency-key draft) instead of racing the first request.
 
+The request's body fingerprint is compared first, with the key's stored result or with the
+request holding it: another body under the key is 422 whether or not the first request is
+still in flight (a retry could never succeed); the same body in flight is 409.
+
 One statement both looks for the key's stored result and claims it; concurrent requests share
 one such statement, and one release (`coalesce`). Both run in autocommit: the claims table
 is UNLOGGED, so a commit writes no WAL and waits for no flush.
@@ -16,33 +20,45 @@ import asyncpg
 import structlog
 
 from services.gateway.adapters.coalesce import Coalescer
-from services.gateway.adapters.events import IdempotencyRecord
-from services.gateway.errors import IdempotencyKeyInUse
+from services.gateway.adapters.events import (
+    IDEMPOTENCY_RECORD_COLUMNS,
+    REJECTED_OUTCOME_JOIN,
+    IdempotencyRecord,
+    idempotency_record,
+)
+from services.gateway.errors import IdempotencyKeyInUse, IdempotencyKeyReused
 from shared.adapters.postgres import PoolExhausted
 
 log = structlog.get_logger(__name__)
 
-_LOOK_UP_OR_CLAIM = """
+# Built from constants only (the record's columns and join), never from input.
+_LOOK_UP_OR_CLAIM = f"""
 WITH wanted AS (
-    SELECT * FROM unnest($1::bigint[], $2::text[]) WITH ORDINALITY AS w(owner, key, n)
+    SELECT * FROM unnest($1::bigint[], $2::text[], $4::text[]) WITH ORDINALITY
+        AS w(owner, key, hash, n)
 ), prior AS (
-    SELECT w.n, k.request_hash, k.event_id
+    SELECT w.n, {IDEMPOTENCY_RECORD_COLUMNS}
     FROM wanted w JOIN idempotency_keys k
         ON k.owner_account_id = w.owner AND k.idempotency_key = w.key
+    {REJECTED_OUTCOME_JOIN}
 ), claimed AS (
-    INSERT INTO idempotency_inflight AS f (owner_account_id, idempotency_key, expires_at)
-    SELECT w.owner, w.key, clock_timestamp() + make_interval(secs => $3)
+    INSERT INTO idempotency_inflight AS f
+        (owner_account_id, idempotency_key, expires_at, request_hash)
+    SELECT w.owner, w.key, clock_timestamp() + make_interval(secs => $3), w.hash
     FROM wanted w WHERE NOT EXISTS (SELECT 1 FROM prior p WHERE p.n = w.n)
-    ON CONFLICT (owner_account_id, idempotency_key) DO UPDATE SET expires_at = EXCLUDED.expires_at
+    ON CONFLICT (owner_account_id, idempotency_key) DO UPDATE
+        SET expires_at = EXCLUDED.expires_at, request_hash = EXCLUDED.request_hash
         WHERE f.expires_at < clock_timestamp()
     RETURNING owner_account_id, idempotency_key
 )
-SELECT p.request_hash, p.event_id, c.idempotency_key IS NOT NULL AS claimed
+SELECT p.*, c.idempotency_key IS NOT NULL AS claimed, held.request_hash AS held_hash
 FROM wanted w
 LEFT JOIN prior p ON p.n = w.n
 LEFT JOIN claimed c ON c.owner_account_id = w.owner AND c.idempotency_key = w.key
+LEFT JOIN idempotency_inflight held
+    ON held.owner_account_id = w.owner AND held.idempotency_key = w.key
 ORDER BY w.n
-"""
+"""  # noqa: S608  (constant fragments)
 
 _RELEASE = """
 DELETE FROM idempotency_inflight f
@@ -53,17 +69,17 @@ WHERE f.owner_account_id = r.owner AND f.idempotency_key = r.key
 _PRUNE = "DELETE FROM idempotency_inflight WHERE expires_at < clock_timestamp()"
 
 OwnerKey = tuple[int, str]
+Wanted = tuple[int, str, str]  # owner, key, the request's body fingerprint
 
 
 @dataclass(frozen=True)
 class Claim:
-    """Either the key's stored result (`prior`) or the right to send it (`claimed`)."""
+    """Either the key's stored result (`prior`) or the right to send it (`claimed`); when
+    neither, `held_hash` is the fingerprint of the request holding the key (None: unknown)."""
 
     prior: IdempotencyRecord | None
     claimed: bool
-
-
-_IN_USE = Claim(None, claimed=False)
+    held_hash: str | None = None
 
 
 class InFlight:
@@ -75,19 +91,22 @@ class InFlight:
 
     @contextlib.asynccontextmanager
     async def claim(
-        self, owner_id: int, key: str | None
+        self, owner_id: int, key: str | None, request_hash: str
     ) -> AsyncIterator[IdempotencyRecord | None]:
         """Inside, the key's stored result if it was used before, else None and the key is
-        this request's until the block ends; IdempotencyKeyInUse if another request holds
-        it now. No key: nothing to claim."""
+        this request's until the block ends. Another request holds it now: with another body
+        (`request_hash`, the fingerprint) IdempotencyKeyReused, with this one (or unknown)
+        IdempotencyKeyInUse. No key: nothing to claim."""
         if key is None:
             yield None
             return
-        claim = await self._claims.submit((owner_id, key))
+        claim = await self._claims.submit((owner_id, key, request_hash))
         if claim.prior is not None:
             yield claim.prior
             return
         if not claim.claimed:
+            if claim.held_hash is not None and claim.held_hash != request_hash:
+                raise IdempotencyKeyReused()
             raise IdempotencyKeyInUse()
         try:
             yield None
@@ -106,20 +125,28 @@ class InFlight:
         """Drop expired claims: those of requests that never released them (a crash)."""
         await self._pool.execute(_PRUNE)
 
-    async def _look_up_or_claim_all(self, wanted: Sequence[OwnerKey]) -> list[Claim]:
+    async def _look_up_or_claim_all(self, wanted: Sequence[Wanted]) -> list[Claim]:
         # The same key twice in one statement: only the first may claim, the other is a
         # concurrent request with that key (and one row cannot be claimed twice in a statement).
-        first = list(dict.fromkeys(wanted))
+        firsts: dict[OwnerKey, str] = {}
+        for owner, key, hash_ in wanted:
+            firsts.setdefault((owner, key), hash_)
+        pairs = list(firsts)
         rows = await self._pool.fetch(
-            _LOOK_UP_OR_CLAIM, [o for o, _ in first], [k for _, k in first], self._ttl
+            _LOOK_UP_OR_CLAIM,
+            [o for o, _ in pairs],
+            [k for _, k in pairs],
+            self._ttl,
+            [firsts[pair] for pair in pairs],
         )
-        answers = {pair: _claim(row) for pair, row in zip(first, rows, strict=True)}
+        answers = {pair: _claim(row) for pair, row in zip(pairs, rows, strict=True)}
         claims, answered = [], set()
-        for pair in wanted:
-            claim = answers[pair]
-            if pair in answered and claim.prior is None:
-                claim = _IN_USE  # the first of them holds the claim
-            answered.add(pair)
+        for owner, key, _ in wanted:
+            claim = answers[(owner, key)]
+            if (owner, key) in answered and claim.prior is None:
+                # the first of them holds the claim
+                claim = Claim(None, claimed=False, held_hash=firsts[(owner, key)])
+            answered.add((owner, key))
             claims.append(claim)
         return claims
 
@@ -130,5 +157,5 @@ class InFlight:
 
 def _claim(row: asyncpg.Record) -> Claim:
     if row["event_id"] is not None:
-        return Claim(IdempotencyRecord(row["request_hash"], row["event_id"]), claimed=False)
-    return Claim(None, claimed=row["claimed"])
+        return Claim(idempotency_record(row), claimed=False)
+    return Claim(None, claimed=row["claimed"], held_hash=row["held_hash"])

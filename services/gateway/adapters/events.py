@@ -10,6 +10,8 @@ from typing import Any
 
 import asyncpg
 
+from shared.domain.field_errors import FieldError
+
 _ACCESSIBLE_CHANNEL = """
     (c.owner_account_id = $1 OR EXISTS (
         SELECT 1 FROM channel_members m WHERE m.channel_id = c.id AND m.account_id = $1))
@@ -39,9 +41,40 @@ class EventFilters:
 
 
 @dataclass(frozen=True)
+class RecordedRejection:
+    """The publisher's rejection of the command that first used a key: its stable code,
+    message and fields, answered again to every retry with that key."""
+
+    code: str
+    message: str
+    fields: list[FieldError]
+
+
+@dataclass(frozen=True)
 class IdempotencyRecord:
+    """What a used key stands for: its first request's body fingerprint, its event, and
+    the publisher's rejection of it, if that was its fate."""
+
     request_hash: str
     event_id: uuid.UUID
+    rejection: RecordedRejection | None = None
+
+
+# With a key's row, its command's rejection (NULLs unless its fate was one). The key's
+# claim and the outcome are written in one transaction, so a key row always has its outcome.
+IDEMPOTENCY_RECORD_COLUMNS = """k.request_hash, k.event_id, o.reason_code AS rejected_code,
+    o.reason AS rejected_reason, o.fields AS rejected_fields"""
+REJECTED_OUTCOME_JOIN = """LEFT JOIN command_outcomes o
+    ON o.message_id = k.message_id AND o.status = 'rejected'"""
+
+
+def idempotency_record(row: Any) -> IdempotencyRecord:
+    """The record in a row read with IDEMPOTENCY_RECORD_COLUMNS."""
+    rejection = None
+    if row["rejected_code"] is not None:
+        fields = [FieldError(**f) for f in row["rejected_fields"] or ()]
+        rejection = RecordedRejection(row["rejected_code"], row["rejected_reason"] or "", fields)
+    return IdempotencyRecord(row["request_hash"], row["event_id"], rejection)
 
 
 class EventStore:
@@ -137,10 +170,10 @@ class EventStore:
         self, owner_id: int, keys: list[str]
     ) -> dict[str, IdempotencyRecord]:
         rows = await self._pool.fetch(
-            "SELECT idempotency_key, request_hash, event_id FROM idempotency_keys"
-            " WHERE owner_account_id = $1 AND idempotency_key = ANY($2::text[])",
+            f"SELECT k.idempotency_key, {IDEMPOTENCY_RECORD_COLUMNS}"
+            f" FROM idempotency_keys k {REJECTED_OUTCOME_JOIN}"
+            " WHERE k.owner_account_id = $1 AND k.idempotency_key = ANY($2::text[])",
             owner_id,
             keys,
         )
-        return {r["idempotency_key"]: IdempotencyRecord(r["request_hash"], r["event_id"])
-                for r in rows}  # fmt: skip
+        return {r["idempotency_key"]: idempotency_record(r) for r in rows}

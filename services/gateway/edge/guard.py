@@ -17,10 +17,10 @@ from shared.domain.api_keys import Scope
 
 
 async def admit(
-    request: GatewayRequest, gateway: Gateway, scope: Scope, quota: Quota | None
+    request: GatewayRequest, gateway: Gateway, scopes: Sequence[Scope], quota: Quota | None
 ) -> Principal:
-    """The request's principal once it is authenticated, within its quotas and holding
-    `scope`; else NotAuthenticated, RateLimited or MissingScope."""
+    """The request's principal once it is authenticated, within its quotas and holding one
+    of `scopes`; else NotAuthenticated, RateLimited or MissingScope (naming the first)."""
     limits = gateway.settings.rate_limits
     try:
         principal = await authenticate(credentials(request), gateway.access)
@@ -32,8 +32,8 @@ async def admit(
     route_quota = [quota.limit(principal, limits)] if quota is not None else []
     key_quota = Limit("key", str(principal.key_id), limits.per_key)
     await count(request, gateway, [ip_limit(request, gateway), key_quota, *route_quota])
-    if scope not in principal.scopes:
-        raise MissingScope(scope)
+    if not any(scope in principal.scopes for scope in scopes):
+        raise MissingScope(" or ".join(scopes))
     return principal
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
@@ -20,6 +19,7 @@ from services.gateway.errors import (
     PayloadTooLarge,
     UnsupportedMediaType,
 )
+from shared.core.json_body import UndecodableJson, decode_json
 from shared.domain.events import LARGEST_CHANNEL_ID, field_errors
 
 M = TypeVar("M", bound=BaseModel)
@@ -61,9 +61,9 @@ async def read_json(request: GatewayRequest, max_bytes: int) -> Any:
         if len(body) > max_bytes:
             raise PayloadTooLarge("body", max_bytes)
     try:
-        return json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise MalformedJson(f"The body is not valid JSON: {exc}.") from None
+        return decode_json(bytes(body))
+    except UndecodableJson as exc:
+        raise MalformedJson(f"The body is not JSON this API accepts: {exc}.") from None
 
 
 def validated(model: type[M], payload: object) -> M:

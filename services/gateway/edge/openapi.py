@@ -61,6 +61,11 @@ HEADERS: dict[str, dict[str, Any]] = {
         "schema": {"type": "integer", "minimum": 0},
     },
     "Location": {"description": "Where to read the resource", "schema": {"type": "string"}},
+    "Operation-Location": {
+        "description": "The operation resource that answers the accepted command's fate: "
+        "accepted, then applied or rejected",
+        "schema": {"type": "string"},
+    },
     "Idempotent-Replayed": {
         "description": "Present on the stored result of an earlier request with the same "
         "Idempotency-Key",
@@ -133,8 +138,10 @@ def _operation(row: Row) -> dict[str, Any]:
     }
     if isinstance(row, Operation):
         spec["security"] = [{"bearerAuth": []}]
-        spec["description"] = f"Requires scope `{row.scope}`."
+        spec["description"] = "Requires scope " + " or ".join(f"`{s}`" for s in row.scopes) + "."
         spec["x-required-scope"] = str(row.scope)
+        if row.also_scopes:
+            spec["x-accepted-scopes"] = [str(s) for s in row.scopes]
     elif row.security:
         # {}: a sender that signs its deliveries needs none of the schemes.
         spec["security"] = [{}, *({name: []} for name in row.security)]

@@ -55,6 +55,12 @@ class Operation(_Row):
     endpoint: KeyedEndpoint
     scope: Scope
     quota: Quota | None = None
+    # Scopes that admit the route as well as `scope` (any one of them is enough).
+    also_scopes: tuple[Scope, ...] = ()
+
+    @property
+    def scopes(self) -> tuple[Scope, ...]:
+        return (self.scope, *self.also_scopes)
 
 
 @dataclass(frozen=True, kw_only=True)

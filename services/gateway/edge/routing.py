@@ -84,7 +84,7 @@ def _open(row: OpenOperation) -> Handler:
 def _keyed(row: Operation) -> Handler:
     async def handle(request: GatewayRequest) -> Response:
         gateway = request.state["gateway"]
-        principal = await admit(request, gateway, row.scope, row.quota)
+        principal = await admit(request, gateway, row.scopes, row.quota)
         response = await row.endpoint(request, gateway, principal)
         response.headers.update(request.state["exchange"].quota_headers)
         return response

@@ -20,6 +20,7 @@ from services.gateway.edge.http_io import (
 )
 from services.gateway.edge.operations import KeyedEndpoint
 from services.gateway.errors import EventNotFound, InvalidQueryParameter
+from services.gateway.public_api.operations import operation_location
 from services.gateway.submission.envelopes import Call
 from services.gateway.submission.submitter import Submission
 from shared.contracts.event_view import event_view
@@ -69,11 +70,21 @@ async def create_event_batch(
 
 
 def submission_response(submission: Submission) -> Response:
-    """201 created, 200 updated or replayed, 202 accepted but not yet applied."""
+    """201 created, 200 updated or replayed, 202 accepted but not yet applied (with the
+    operation that answers its fate)."""
     location = event_location(submission.event_id)
     if submission.state == "accepted":
-        body = {"id": str(submission.event_id), "state": "accepted", "location": location}
-        return JSONResponse(body, status_code=202, headers={"Location": location})
+        assert submission.operation_id is not None  # the submitter names every accepted one
+        operation = operation_location(submission.operation_id)
+        body = {
+            "id": str(submission.event_id),
+            "state": "accepted",
+            "location": location,
+            "operationId": submission.operation_id,
+            "operation": operation,
+        }
+        headers = {"Location": location, "Operation-Location": operation}
+        return JSONResponse(body, status_code=202, headers=headers)
     stored = submission.event or {"id": str(submission.event_id)}
     if submission.state == "replayed":
         replayed = {"Location": location, REPLAYED_HEADER: "true"}

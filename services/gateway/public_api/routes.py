@@ -8,6 +8,7 @@ from services.gateway.edge.http_io import EVENT_STATUSES, MAX_IDEMPOTENCY_KEY_LE
 from services.gateway.edge.operations import OpenOperation, Operation, Param, Row
 from services.gateway.edge.routing import Document
 from services.gateway.public_api import endpoints as api
+from services.gateway.public_api import operations
 from services.gateway.public_api.endpoints import BASE, MAX_PLACE_QUERY
 from services.gateway.public_api.schemas import (
     BatchResult,
@@ -15,6 +16,7 @@ from services.gateway.public_api.schemas import (
     ClassificationList,
     EventAccepted,
     EventPage,
+    OperationStatus,
     PlacePage,
 )
 from services.gateway.submission.batch_model import EventBatch
@@ -26,6 +28,7 @@ from shared.domain.events import EventInput, EventPatch
 OPENAPI_PATH = "/api/developer/openapi/public-api-v1"
 
 _STORED = ("Location",)
+_ACCEPTED = ("Location", "Operation-Location")
 _REPLAYABLE = ("Location", "Idempotent-Replayed")
 _CREATE_PARAMS = (
     Param(
@@ -42,6 +45,9 @@ _CREATE_PARAMS = (
     ),
 )
 
+_OPERATION_ID = Param(
+    "operationId", "path", {"type": "string", "pattern": "^op_[A-Za-z0-9_-]+$"}, "Operation id"
+)
 _DATE_TIME = {"type": "string", "format": "date-time"}
 _EVENT_ID = Param("eventId", "path", {"type": "string", "format": "uuid"}, "Event id")
 _STATUS_ACTIONS: dict[StatusAction, str] = {
@@ -84,11 +90,11 @@ OPERATIONS: tuple[Row, ...] = (
                 "Updated (same sourceId in the channel), or a replay of the same Idempotency-Key",
                 EventView,
             ),
-            202: ("Accepted and durable; poll Location for the stored event", EventAccepted),
+            202: ("Accepted and durable; Operation-Location answers its fate", EventAccepted),
         },
         errors=(400, 401, 403, 409, 413, 415, 422, 429, 503),
         params=_CREATE_PARAMS,
-        response_headers={201: _STORED, 200: _REPLAYABLE, 202: _STORED},
+        response_headers={201: _STORED, 200: _REPLAYABLE, 202: _ACCEPTED},
     ),
     OpenOperation(
         method="GET",
@@ -166,11 +172,24 @@ OPERATIONS: tuple[Row, ...] = (
         request=EventPatch,
         responses={
             200: ("Updated, or a replay of the same Idempotency-Key", EventView),
-            202: ("Accepted and durable; poll Location", EventAccepted),
+            202: ("Accepted and durable; Operation-Location answers its fate", EventAccepted),
         },
         errors=(400, 401, 403, 404, 409, 413, 415, 422, 429, 503),
         params=(_EVENT_ID, *_CREATE_PARAMS),
-        response_headers={200: _REPLAYABLE, 202: _STORED},
+        response_headers={200: _REPLAYABLE, 202: _ACCEPTED},
+    ),
+    Operation(
+        method="GET",
+        path=f"{BASE}/operations/{{operationId}}",
+        operation_id="getOperation",
+        summary="The fate of an accepted command: accepted, then applied or rejected",
+        endpoint=operations.get_operation,
+        scope=Scope.EVENTS_CREATE,
+        also_scopes=(Scope.EVENTS_UPDATE,),
+        responses={200: ("The operation; while accepted, poll after Retry-After", OperationStatus)},
+        errors=(401, 403, 404, 429),
+        params=(_OPERATION_ID,),
+        response_headers={200: ("Retry-After",)},
     ),
     *(
         Operation(
@@ -182,11 +201,11 @@ OPERATIONS: tuple[Row, ...] = (
             scope=Scope.EVENTS_UPDATE,
             responses={
                 200: ("Done, or a replay of the same Idempotency-Key", EventView),
-                202: ("Accepted and durable; poll Location", EventAccepted),
+                202: ("Accepted and durable; Operation-Location answers its fate", EventAccepted),
             },
             errors=(400, 401, 403, 404, 409, 429, 503),
             params=(_EVENT_ID, *_CREATE_PARAMS),
-            response_headers={200: _REPLAYABLE, 202: _STORED},
+            response_headers={200: _REPLAYABLE, 202: _ACCEPTED},
         )
         for action, summary in _STATUS_ACTIONS.items()
     ),

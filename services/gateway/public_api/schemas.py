@@ -27,11 +27,37 @@ class EventPage(PageFields):
 
 
 class EventAccepted(ResponseModel):
-    """202: the command is durable in Kafka; poll `location` for the stored event."""
+    """202: the command is durable in Kafka; `operation` (also the Operation-Location header)
+    answers its fate, `location` the event once it is stored."""
 
     id: uuid.UUID
     state: Literal["accepted"]
     location: str
+    operationId: str
+    operation: str
+
+
+class OperationError(ResponseModel):
+    code: str
+    message: str
+    fields: list[FieldProblem] | None = None
+
+
+class OperationStatus(ResponseModel):
+    """An accepted command's fate. `accepted`: durable, not applied yet (poll after
+    Retry-After); `applied`: `result` says how (created, updated, or a duplicate of an
+    earlier command with its key) and `event` is the event as stored now (null if deleted
+    since); `rejected`: `error` is what a waiting caller would have got. Both are final."""
+
+    id: str
+    kind: Literal["create_event", "update_event", "change_status"]
+    status: Literal["accepted", "applied", "rejected"]
+    eventId: uuid.UUID
+    acceptedAt: datetime
+    decidedAt: datetime | None
+    result: Literal["created", "updated", "duplicate"] | None = None
+    event: EventView | None = None
+    error: OperationError | None = None
 
 
 class ItemError(ResponseModel):
@@ -45,6 +71,8 @@ class BatchItemResult(ResponseModel):
     status: Literal["accepted", "replayed", "invalid", "forbidden", "rejected", "unavailable"]
     id: uuid.UUID | None = None
     location: str | None = None
+    operationId: str | None = None
+    operation: str | None = None
     error: ItemError | None = None
 
 

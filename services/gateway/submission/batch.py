@@ -2,8 +2,9 @@
 
 Items are validated, authorized and replay-checked one by one; the valid ones are produced
 concurrently, so the batch costs one round of broker acknowledgements, not one per item.
-Results say `accepted` (durable in Kafka, applied shortly: poll `location` or list with
-`updatedSince`), `replayed`, `invalid`, `forbidden`, `rejected` or `unavailable`.
+Results say `accepted` (durable in Kafka, applied shortly: its `operation` answers its fate,
+its `location` the event once stored), `replayed`, `invalid`, `forbidden`, `rejected` (also
+the recorded rejection of an earlier item with the same key) or `unavailable`.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 from services.gateway.adapters.events import EventStore, IdempotencyRecord
 from services.gateway.adapters.kafka_writer import KafkaWriter
+from services.gateway.adapters.operations import OperationStore
 from services.gateway.errors import EventLogUnavailable, InvalidInput
 from services.gateway.submission.batch_model import BatchItem, parse_batch, parse_item
 from services.gateway.submission.envelopes import Call, build_envelope, request_hash
@@ -26,7 +28,9 @@ Result = dict[str, Any]
 class BatchSubmitter:
     events: EventStore
     writer: KafkaWriter
+    operations: OperationStore
     location_base: str
+    operation_base: str
 
     async def submit(self, call: Call, payload: object) -> list[Result]:
         try:
@@ -84,7 +88,7 @@ class BatchSubmitter:
             if refusal is not None:
                 results[index] = _problem(index, "unavailable", "service_unavailable", [])
             else:
-                results[index] = self._ok(index, "accepted", str(envelope.command.event_id))
+                results[index] = self._accepted(index, envelope)
         if pending and all(results[i]["status"] == "unavailable" for i, _ in pending):
             raise EventLogUnavailable("The event log is unavailable; no item was accepted.")
 
@@ -93,11 +97,27 @@ class BatchSubmitter:
             error = FieldError(f"events.{index}.idempotencyKey", "reused",
                                "key used before with a different event")  # fmt: skip
             return _problem(index, "rejected", "idempotency_key_reused", [error])
+        if prior.rejection is not None:  # the key's answer never turns into "accepted"
+            rejected = prior.rejection
+            return _rejected(index, rejected.code, rejected.message, rejected.fields)
         return self._ok(index, "replayed", str(prior.event_id))
+
+    def _accepted(self, index: int, envelope: IngestEnvelope) -> Result:
+        operation = self.operations.issue(envelope)
+        result = self._ok(index, "accepted", str(envelope.command.event_id))
+        return {**result, "operationId": operation,
+                "operation": f"{self.operation_base}/{operation}"}  # fmt: skip
 
     def _ok(self, index: int, status: str, event_id: str) -> Result:
         return {"index": index, "status": status, "id": event_id,
                 "location": f"{self.location_base}/{event_id}"}  # fmt: skip
+
+
+def _rejected(index: int, code: str, message: str, fields: list[FieldError]) -> Result:
+    error: Result = {"code": code, "message": message}
+    if fields:
+        error["fields"] = [{"path": f.path, "code": f.code, "message": f.message} for f in fields]
+    return {"index": index, "status": "rejected", "error": error}
 
 
 def _problem(index: int, status: str, code: str, fields: list[FieldError]) -> Result:

@@ -10,14 +10,15 @@ as the gateway's own errors (`services.gateway.errors`); the edge turns them int
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from typing import Any, Literal, TypeVar
 
 from services.gateway.access.cache import AccessReader
 from services.gateway.adapters.claims import InFlight
 from services.gateway.adapters.events import EventStore, IdempotencyRecord
 from services.gateway.adapters.kafka_writer import KafkaWriter
+from services.gateway.adapters.operations import OperationStore
 from services.gateway.adapters.outcomes import OutcomeListener
 from services.gateway.errors import (
     ChannelForbidden,
@@ -42,7 +43,13 @@ from shared.contracts.messages import (
     derive_event_id,
 )
 from shared.core.metrics import OUTCOME_WAITS
-from shared.domain.events import InvalidEvent, apply_patch, parse_event, parse_patch
+from shared.domain.events import (
+    FieldError,
+    InvalidEvent,
+    apply_patch,
+    parse_event,
+    parse_patch,
+)
 
 SubmissionState = Literal["created", "updated", "replayed", "accepted"]
 T = TypeVar("T")
@@ -57,6 +64,7 @@ class Submission:
     state: SubmissionState
     event_id: uuid.UUID
     event: dict[str, Any] | None
+    operation_id: str | None = None  # `accepted`: the handle to read the command's fate
 
 
 @dataclass(frozen=True)
@@ -67,6 +75,7 @@ class Submitter:
     writer: KafkaWriter
     outcomes: OutcomeListener
     outcome_wait_seconds: float
+    operations: OperationStore
 
     async def prepare_create(self, call: Call, payload: object) -> CreateEvent:
         event = _validated(parse_event, payload)
@@ -93,13 +102,17 @@ class Submitter:
         """Claim the call's Idempotency-Key (or replay what it stored), write the command to
         Kafka (acks=all), and wait a bounded time for the publisher's outcome."""
         envelope = self._envelope(call, command, payload)
-        async with self.claims.claim(call.owner_id, call.idempotency_key) as prior:
+        digest = envelope.request_hash
+        async with self.claims.claim(call.owner_id, call.idempotency_key, digest) as prior:
             if prior is not None:
-                return await self._replay(call, prior, envelope.request_hash)
+                return await self._replay(call, prior, digest)
             with self.outcomes.expecting(envelope) as awaited:
                 await self.writer.write_command(envelope)
                 outcome = await awaited.outcome(self.outcome_wait_seconds) if awaited else None
-        return submission_of(envelope, outcome)
+        submission = submission_of(envelope, outcome)
+        if submission.state != "accepted":
+            return submission
+        return replace(submission, operation_id=self.operations.issue(envelope))
 
     def _envelope(self, call: Call, command: Command, payload: object) -> IngestEnvelope:
         # The caller gives up after the send (at most its timeout) and then the wait.
@@ -119,6 +132,9 @@ class Submitter:
     async def _replay(self, call: Call, prior: IdempotencyRecord, digest: str) -> Submission:
         if prior.request_hash != digest:
             raise IdempotencyKeyReused()
+        if prior.rejection is not None:  # the key's answer never turns into "accepted"
+            rejected = prior.rejection
+            raise refusal_of(rejected.code, rejected.message, rejected.fields)
         row = await self.events.event(call.owner_id, prior.event_id)
         return Submission("replayed", prior.event_id, event_view(row) if row else None)
 
@@ -140,8 +156,14 @@ def submission_of(envelope: IngestEnvelope, outcome: Outcome | None) -> Submissi
         return Submission("replayed", outcome.event_id, outcome.event)
     if outcome.status == "stale":
         raise StaleUpdate()
-    refusal = _REFUSALS.get(outcome.reason_code or "")
-    raise refusal() if refusal else CommandRejected(outcome.reason_code, outcome.reason)
+    fields = [FieldError(f.path, f.code, f.message) for f in outcome.fields or ()]
+    raise refusal_of(outcome.reason_code, outcome.reason, fields)
+
+
+def refusal_of(code: str | None, reason: str | None, fields: Sequence[FieldError]) -> GatewayError:
+    """The gateway error a publisher's rejection (code, reason, fields) is answered as."""
+    refusal = _REFUSALS.get(code or "")
+    return refusal() if refusal else CommandRejected(code, reason, fields)
 
 
 _REFUSALS: dict[str, Callable[[], GatewayError]] = {

@@ -8,7 +8,6 @@ action, never random: the same delivery sent again is deduplicated by the publis
 from __future__ import annotations
 
 import hashlib
-import json
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -29,6 +28,7 @@ from shared.contracts.messages import (
     IngestEnvelope,
     derive_event_id,
 )
+from shared.core.json_body import UndecodableJson, decode_json
 from shared.core.metrics import WEBHOOK_DELIVERIES
 from shared.domain.events import FieldError, InvalidEvent
 
@@ -196,9 +196,9 @@ def delivery_envelope(
 
 def json_object(raw: bytes) -> dict[str, Any]:
     try:
-        body = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise UnreadableDelivery(f"the body is not JSON: {exc}") from None
+        body = decode_json(raw)
+    except UndecodableJson as exc:
+        raise UnreadableDelivery(f"the body is not JSON this service accepts: {exc}") from None
     if not isinstance(body, dict):
         raise UnreadableDelivery("the body is not a JSON object")
     return body

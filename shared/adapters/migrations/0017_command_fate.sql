@@ -14,3 +14,7 @@ CREATE TABLE service_secrets (
 INSERT INTO service_secrets (name, secret)
 VALUES ('operation-ids', decode(replace(gen_random_uuid()::text || gen_random_uuid()::text,
                                         '-', ''), 'hex'));
+
+-- The body's fingerprint of the request holding a key in flight, so a request reusing the key
+-- with another body is told so (422) at once rather than asked to retry (409).
+ALTER TABLE idempotency_inflight ADD COLUMN request_hash text;
