@@ -50,7 +50,7 @@ async def test_concurrent_retries_store_one_row_and_get_409_while_in_flight(
     assert (retried.status_code, retried.json()["id"]) == (200, accepted[0].json()["id"])
 
 
-async def test_retry_while_the_first_is_in_flight_is_409(
+async def test_retry_while_the_first_is_in_flight_is_409_and_another_body_422(
     api: httpx.AsyncClient, tenant: Tenant, db: asyncpg.Pool, services: dict[str, ServiceProcess]
 ) -> None:
     # With the publisher stopped, the first request holds its key for the whole outcome wait.
@@ -71,6 +71,10 @@ async def test_retry_while_the_first_is_in_flight_is_409(
         assert refused.status_code == 409, refused.text
         assert refused.json()["error"]["code"] == "idempotency_key_in_use"
         assert refused.headers["retry-after"] == "1"
+        # Another body under the key can never succeed: 422 now, not "retry later".
+        other = await api.post(EVENTS, json=tenant.event(title="Other"), headers=headers)
+        assert other.status_code == 422, other.text
+        assert other.json()["error"]["code"] == "idempotency_key_reused"
         assert (await first).status_code == 202
     finally:
         services["publisher"].start()
