@@ -114,10 +114,7 @@ class BatchSubmitter:
 
 
 def _rejected(index: int, code: str, message: str, fields: list[FieldError]) -> Result:
-    error: Result = {"code": code, "message": message}
-    if fields:
-        error["fields"] = [{"path": f.path, "code": f.code, "message": f.message} for f in fields]
-    return {"index": index, "status": "rejected", "error": error}
+    return _failed(index, "rejected", code, message, fields)
 
 
 def _problem(index: int, status: str, code: str, fields: list[FieldError]) -> Result:
@@ -127,7 +124,11 @@ def _problem(index: int, status: str, code: str, fields: list[FieldError]) -> Re
         "idempotency_key_reused": "The item's idempotencyKey was used with a different event.",
         "service_unavailable": "The event log did not accept this item; retry it.",
     }
-    error: Result = {"code": code, "message": messages[code]}
+    return _failed(index, status, code, messages[code], fields)
+
+
+def _failed(index: int, status: str, code: str, message: str, fields: list[FieldError]) -> Result:
+    error: Result = {"code": code, "message": message}
     if fields:
         error["fields"] = [{"path": f.path, "code": f.code, "message": f.message} for f in fields]
     return {"index": index, "status": status, "error": error}
