@@ -116,6 +116,8 @@ def test_the_docs_request_examples_type_check_against_both_documents(typed: Path
         "id": event_id,
         "state": "accepted",
         "location": f"/api/public/v1/events/{event_id}",
+        "operationId": "op_AQ",
+        "operation": "/api/public/v1/operations/op_AQ",
     }
     lines.append(
         f"export const accepted: JsonAnswer<{CREATE_EVENT}, 202> = {json.dumps(accepted)};"

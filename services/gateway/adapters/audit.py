@@ -10,24 +10,8 @@ from typing import Any
 
 import asyncpg
 
-from shared.adapters import key_store
+from shared.adapters.key_usage import read_usage
 
-_USAGE_BY_DAY = """
-SELECT (occurred_at AT TIME ZONE 'UTC')::date AS day, count(*) AS requests,
-       count(*) FILTER (WHERE status >= 400) AS errors
-FROM audit_log WHERE api_key_id = $1 AND occurred_at >= now() - make_interval(days => $2)
-GROUP BY 1 ORDER BY 1
-"""
-_USAGE_BY_ROUTE = """
-SELECT method, route, count(*) AS requests FROM audit_log
-WHERE api_key_id = $1 AND occurred_at >= now() - make_interval(days => $2)
-GROUP BY 1, 2 ORDER BY 3 DESC, 2, 1
-"""
-_USAGE_BY_STATUS = """
-SELECT status, count(*) AS requests FROM audit_log
-WHERE api_key_id = $1 AND occurred_at >= now() - make_interval(days => $2)
-GROUP BY 1 ORDER BY 1
-"""
 # Requests and key changes in one timeline. Filters that only requests have (route, status,
 # request id) leave key changes out; `$8` says whether they are wanted at all.
 _AUDIT = """
@@ -74,9 +58,9 @@ class AuditQuery:
 @dataclass(frozen=True)
 class KeyUsageRows:
     key: dict[str, Any]
-    by_day: list[asyncpg.Record]
-    by_route: list[asyncpg.Record]
-    by_status: list[asyncpg.Record]
+    by_day: list[dict[str, Any]]
+    by_route: list[dict[str, Any]]
+    by_status: list[dict[str, Any]]
 
 
 class AuditStore:
@@ -84,13 +68,12 @@ class AuditStore:
         self._pool = pool
 
     async def key_usage(self, owner_id: int, key_id: uuid.UUID, days: int) -> KeyUsageRows:
-        """The key (key_store.KeyNotFound unless the owner's) and its use over `days` days."""
-        async with self._pool.acquire() as conn:
-            key = await key_store.get(conn, owner_id, key_id)
-            by_day = await conn.fetch(_USAGE_BY_DAY, key_id, days)
-            by_route = await conn.fetch(_USAGE_BY_ROUTE, key_id, days)
-            by_status = await conn.fetch(_USAGE_BY_STATUS, key_id, days)
-        return KeyUsageRows(key, by_day, by_route, by_status)
+        """The key (key_store.KeyNotFound unless the owner's) and its use over `days` days,
+        read in one statement: the counters and the counts by day, route and status agree
+        even while the auditor writes."""
+        usage = await read_usage(self._pool, owner_id, key_id, days)
+        by_day, by_route, by_status = (usage.pop(k) for k in ("by_day", "by_route", "by_status"))
+        return KeyUsageRows({**usage, "id": key_id}, by_day, by_route, by_status)
 
     async def entries(
         self, owner_id: int, query: AuditQuery, limit: int, offset: int
