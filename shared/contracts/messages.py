@@ -12,7 +12,7 @@ from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from shared.domain.events import EventInput, StoredStatus
+from shared.domain.events import DECODING_STORED, EventInput, StoredStatus
 
 SCHEMA_VERSION: Literal[1] = 1
 
@@ -177,7 +177,7 @@ def decode_as(model: type[M], raw: bytes | None) -> M:
     if raw is None:
         raise PoisonMessage("message has no value")
     try:
-        return model.model_validate_json(raw)
+        return model.model_validate_json(raw, context={DECODING_STORED: True})
     except ValidationError as exc:
         raise PoisonMessage(
             f"not a valid {model.__name__}: {exc.error_count()} error(s): "

@@ -16,6 +16,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -25,6 +26,7 @@ from shared.domain.classifications import CLASSIFICATIONS
 from shared.domain.field_errors import FieldError as FieldError
 from shared.domain.field_errors import field_errors as field_errors
 from shared.domain.places import find as find_place
+from shared.domain.rich_text import to_description
 from shared.domain.storable import EventTime, storable_validation
 
 EventStatus = Literal["draft", "published"]
@@ -109,7 +111,35 @@ Classifications = Annotated[
         json_schema_extra={"items": {"type": "string", "enum": sorted(CLASSIFICATIONS)}},
     ),
 ]
-Description = Annotated[str, StringConstraints(max_length=10_000)]
+DESCRIPTION_MAX_LENGTH = 10_000
+# Validation context of commands decoded from our own Kafka topics: already in the format.
+DECODING_STORED = "decoding_stored"
+
+
+def _description_format(value: str, info: ValidationInfo) -> str:
+    if info.context and info.context.get(DECODING_STORED):
+        return value
+    text = to_description(value)
+    if len(text) > DESCRIPTION_MAX_LENGTH:  # escaping can lengthen it
+        raise PydanticCustomError(
+            "string_too_long",
+            "in the description format (escapes included) the text is {length} characters, "
+            "more than {max_length}",
+            {"length": len(text), "max_length": DESCRIPTION_MAX_LENGTH},
+        )
+    return text
+
+
+Description = Annotated[
+    str,
+    StringConstraints(max_length=DESCRIPTION_MAX_LENGTH),
+    AfterValidator(_description_format),
+    Field(
+        description="Plain text or a small Markdown subset (paragraphs, line breaks, **bold**, "
+        "*italic*, https links, lists, headings, quotes); HTML is converted, never stored. "
+        "Stored and answered in that format."
+    ),
+]
 Images = Annotated[list[Image], Field(max_length=10)]
 TicketLinks = Annotated[list[TicketLink], Field(max_length=5)]
 SourceId = Annotated[str, StringConstraints(min_length=1, max_length=200)]

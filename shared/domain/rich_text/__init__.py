@@ -15,6 +15,7 @@ and never lets a NUL or any other control character through.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from markdown_it import MarkdownIt
@@ -117,6 +118,17 @@ def rich_text(value: Any) -> str | None:
     return None
 
 
+# Plain text that is already in the format as it stands: no character that could be markup,
+# no line that could start a block, no whitespace a reading would change. Most descriptions
+# are such, and pass in microseconds instead of a parse.
+_MAYBE_MARKUP = re.compile(
+    r"[\\`*_\[\]<>&\x00-\x09\x0b-\x1f\x7f\u00a0\u1680\u2000-\u200d\u2028-\u202f\u205f\u2060\u3000\ufeff\ud800-\udfff]"
+    r"|(?:^|\n)(?:\s|[#>=~|!+-]|\d+[.)])|\s(?:\n|$)|\n\n\n|^$"
+)
+
+
 def to_description(value: str) -> str:
     """A description as the API stores it: the text in the description format."""
+    if not _MAYBE_MARKUP.search(value):
+        return value
     return from_markdown(value) or ""

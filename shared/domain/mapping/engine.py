@@ -1,0 +1,217 @@
+"""From a sender's document to an event: each mapped field's expression evaluated, its value
+made the shape the field takes, the integration's defaults added where the document says
+nothing, then the same validation as `POST /events`.
+
+Never a silently wrong default: a city or zone the document names comes from the document
+(a city it names but we cannot resolve is a field error naming where it was mapped from);
+a city named without a zone brings its own zone; the integration's defaults apply only when
+the document names none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import jmespath
+from jmespath.exceptions import JMESPathError
+
+from shared.domain import rich_text
+from shared.domain.events import EventInput, FieldError, InvalidEvent, parse_event
+from shared.domain.mapping import media, times
+from shared.domain.mapping.expressions import Expression, compile_expression
+from shared.domain.mapping.functions import MappingContext, MappingProblem, ProjectFunctions
+from shared.domain.place_names import AmbiguousPlace, PlaceNotFound, locate
+from shared.domain.places import find as find_place
+
+DESCRIPTION_MAX_LENGTH = 10_000
+_NUMBERS = ("venue.coordinates.lat", "venue.coordinates.lng", "price.min", "price.max")
+_TIMES = ("startAt", "endAt", "sourceUpdatedAt")
+
+
+@dataclass(frozen=True)
+class Mapped:
+    """The event, and what the owner should know about how it was made (values left out by
+    a value map, an image without alt text, a shortened description)."""
+
+    event: EventInput
+    notes: list[str]
+
+
+def evaluate(document: Any, text: str, context: MappingContext) -> Any:
+    """One expression's value (a document id, version or action where a sender's defaults do
+    not fit). Raises MappingProblem, JMESPathError or InvalidExpression."""
+    options = jmespath.Options(custom_functions=ProjectFunctions(context))
+    return compile_expression(text).evaluate(document, options)
+
+
+def map_event(
+    document: Any,
+    mapping: Mapping[str, str],
+    defaults: Mapping[str, Any],
+    context: MappingContext,
+    *,
+    channel_id: int,
+    source_id: str,
+    status: str,
+) -> Mapped:
+    """The event `document` describes under `mapping` (event field -> expression), or
+    InvalidEvent naming each field and the expression it was mapped from."""
+    options = jmespath.Options(custom_functions=ProjectFunctions(context))
+    body: dict[str, Any] = {}
+    errors: list[FieldError] = []
+    # Images come last: without alt text of their own they are described by the title.
+    for target, text in sorted(mapping.items(), key=lambda item: item[0] == "images"):
+        try:
+            expression = compile_expression(text)
+            value = _shaped(target, expression, document, options, context, body.get("title"))
+        except (MappingProblem, JMESPathError, ValueError) as exc:
+            code = getattr(exc, "code", "mapping_failed")
+            errors.append(FieldError(target, code, str(exc)))
+            continue
+        if value is not None and value != "" and value != []:
+            _put(body, target, value)
+        elif value == [] and target == "classifications":
+            context.notes.append("no classification of the document is ours (value map)")
+    errors += _resolve_city(body)
+    _apply_defaults(body, defaults, context.notes)
+    body.update(channelId=channel_id, sourceId=source_id, status=status)
+    errors += times.localize(body)
+    failed = {e.path for e in errors}
+    try:
+        event = parse_event(body)
+    except InvalidEvent as exc:
+        errors += [e for e in exc.errors if e.path not in failed]
+    if errors:
+        raise InvalidEvent(_with_sources(errors, mapping))
+    return Mapped(event, context.notes)
+
+
+def _shaped(
+    target: str,
+    expression: Expression,
+    document: Any,
+    options: jmespath.Options,
+    context: MappingContext,
+    title: Any,
+) -> Any:
+    value = expression.evaluate(document, options)
+    if target in _TIMES and times.is_zero_date(value):
+        return None  # WordPress's "unknown"
+    if target == "sourceUpdatedAt" and isinstance(value, str):
+        return times.utc_if_naive(value)
+    if target in _NUMBERS and isinstance(value, str):
+        return _float_or_text(value)
+    if target == "classifications":
+        return _slugs(value)
+    if target == "description" and value is not None:
+        return _description(value, context.notes)
+    if target == "images" and not _items_of(value, "alt"):
+        return media.image_items(value, title, context.media_base_url, context.notes)
+    if target == "ticketLinks" and not _items_of(value, "url"):
+        return media.ticket_items(value, None, context.media_base_url)
+    if target == "approxLocation.city" and isinstance(value, str) and value.strip():
+        raise MappingProblem(
+            "unknown_place",
+            f"'{value}' is a name, not a place: map place(<name>, <country>) here",
+        )
+    return value
+
+
+def _items_of(value: Any, key: str) -> bool:
+    return isinstance(value, list) and all(isinstance(v, dict) and key in v for v in value)
+
+
+def _float_or_text(value: str) -> float | str:
+    try:
+        return (
+            float(value.replace(",", "."))
+            if value.count(",") == 1 and "." not in value
+            else float(value)
+        )
+    except ValueError:
+        return value  # left for validation to name
+
+
+def _slugs(value: Any) -> Any:
+    if isinstance(value, str):
+        value = value.split(",")
+    if not isinstance(value, list):
+        return value
+    slugs = [v.strip() if isinstance(v, str) else v for v in value]
+    return list(dict.fromkeys(s for s in slugs if s))
+
+
+def _description(value: Any, notes: list[str]) -> str | None:
+    text = rich_text.rich_text(value)
+    if text is None or len(text) <= DESCRIPTION_MAX_LENGTH:
+        return text
+    cut = text[: DESCRIPTION_MAX_LENGTH - 1]
+    for boundary in ("\n\n", "\n", " "):
+        if boundary in cut[DESCRIPTION_MAX_LENGTH // 2 :]:
+            cut = cut[: cut.rindex(boundary)]
+            break
+    notes.append(f"description shortened from {len(text)} to {len(cut) + 1} characters")
+    return rich_text.to_description(cut.rstrip() + "…")
+
+
+def _resolve_city(body: dict[str, Any]) -> list[FieldError]:
+    """A city the document names without a place id (`approxLocation.city.name` and
+    `countryCode` mapped by path) is looked up by name."""
+    city = body.get("approxLocation", {}).get("city")
+    if not isinstance(city, dict) or city.get("placeId") or not city.get("name"):
+        return []
+    try:
+        place = locate(str(city["name"]), str(city.get("countryCode") or ""))
+    except (PlaceNotFound, AmbiguousPlace) as exc:
+        code = "ambiguous_place" if isinstance(exc, AmbiguousPlace) else "unknown_place"
+        return [FieldError("approxLocation.city.name", code, str(exc))]
+    body["approxLocation"]["city"] = {
+        "placeId": place.id,
+        "name": place.name,
+        "countryCode": place.countryCode,
+    }
+    return []
+
+
+def _apply_defaults(body: dict[str, Any], defaults: Mapping[str, Any], notes: list[str]) -> None:
+    city = body.get("approxLocation", {}).get("city")
+    if city is None and defaults.get("city"):
+        body["approxLocation"] = {"city": dict(defaults["city"])}
+    elif "timezone" not in body and isinstance(city, dict):
+        place = find_place(str(city.get("placeId")))
+        if place is not None:  # the document's city, not the integration's zone
+            body["timezone"] = place.timezone
+            notes.append(f"timezone {place.timezone} taken from the city {place.name}")
+    if "timezone" not in body and defaults.get("timezone"):
+        body["timezone"] = defaults["timezone"]
+    if not body.get("classifications") and defaults.get("classifications"):
+        body["classifications"] = list(defaults["classifications"])
+
+
+def _put(body: dict[str, Any], dotted: str, value: Any) -> None:
+    *parents, leaf = dotted.split(".")
+    node = body
+    for part in parents:
+        node = node.setdefault(part, {})
+    node[leaf] = value
+
+
+def _with_sources(errors: list[FieldError], mapping: Mapping[str, str]) -> list[FieldError]:
+    """Name where in the sender's document each field was looked for."""
+    sourced = []
+    for error in errors:
+        source = next(
+            (
+                text
+                for target, text in mapping.items()
+                if error.path == target
+                or error.path.startswith(f"{target}.")
+                or target.startswith(f"{error.path}.")
+            ),
+            None,
+        )
+        message = f"{error.message} (mapped from '{source}')" if source else error.message
+        sourced.append(FieldError(error.path, error.code, message))
+    return sourced

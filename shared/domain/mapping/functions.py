@@ -1,0 +1,174 @@
+"""The project's JMESPath functions, for mapping a sender's content to event fields.
+
+- `rich_text(v)`: the description format from whichever rich text `v` is (Strapi Blocks,
+  Portable Text, Contentful Rich Text, HTML, Markdown); `html_text`, `markdown_text`,
+  `wordpress_text`, `strapi_blocks_text`, `portable_text`, `contentful_text` for one format.
+- `place(name, country[, region])`, `place(name, country, lat, lng)`: the catalogue city
+  `{placeId, name, countryCode}`, null when `name` is empty; an unknown or ambiguous name is
+  a field error.
+- `value_map(v, 'map')`: `v` (a string or an array) through the integration's value map.
+- `media_url(url)`, `join_url(base, path)`: an absolute URL (relative ones joined to the
+  integration's `mediaBaseUrl`).
+- `images(media[, alt])`: `images` items from a URL, a media object or an array of them,
+  with `alt` where the media has no alt text.
+- `ticket_links(url[, label])`: `ticketLinks` items from a URL or an array of them.
+- `localized(field)`: a localized field's value in the integration's `locale`, else its first.
+- `numbers(text)`: the numbers written in `text` (`"EUR 10-20"` -> `[10, 20]`, `"Free"` -> `[]`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from jmespath import functions
+
+from shared.domain import rich_text
+from shared.domain.mapping import media, values
+from shared.domain.place_names import AmbiguousPlace, PlaceNotFound, locate
+
+
+class MappingProblem(ValueError):
+    """A function could not do what the mapping asked; `code` is the field error's code."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass
+class MappingContext:
+    """An integration's settings the functions use, and the notes they leave."""
+
+    media_base_url: str | None = None
+    value_maps: dict[str, values.ValueMap] = field(default_factory=dict)
+    locale: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+_ANY: functions._Signature = {"types": []}
+_MORE: functions._Signature = {"types": [], "variadic": True}
+_STRING: functions._Signature = {"types": ["string"]}
+
+
+def _converter(convert: Callable[[Any], str | None]) -> Any:
+    @functions.signature(_ANY)
+    def call(self: ProjectFunctions, value: Any) -> str | None:
+        return convert(value)
+
+    return call
+
+
+class ProjectFunctions(functions.Functions):
+    def __init__(self, context: MappingContext) -> None:
+        self.context = context
+
+    _func_rich_text = _converter(rich_text.rich_text)
+    _func_html_text = _converter(rich_text.from_html)
+    _func_markdown_text = _converter(rich_text.from_markdown)
+    _func_wordpress_text = _converter(rich_text.from_wordpress)
+    _func_strapi_blocks_text = _converter(rich_text.from_strapi_blocks)
+    _func_portable_text = _converter(rich_text.from_portable_text)
+    _func_contentful_text = _converter(rich_text.from_contentful)
+
+    @functions.signature(_ANY, _MORE)
+    def _func_place(self, name: Any, country: Any, *rest: Any) -> dict[str, str] | None:
+        if not _text(name):
+            return None
+        if not _text(country):
+            raise MappingProblem("unknown_place", f"'{name}' has no country to look it up in")
+        region = _text(rest[0]) if len(rest) == 1 else None
+        near = _coordinates(rest) if len(rest) == 2 else None
+        try:
+            found = locate(str(name), str(country), region, near)
+        except AmbiguousPlace as exc:
+            raise MappingProblem("ambiguous_place", str(exc)) from None
+        except PlaceNotFound as exc:
+            raise MappingProblem("unknown_place", str(exc)) from None
+        return {"placeId": found.id, "name": found.name, "countryCode": found.countryCode}
+
+    @functions.signature(_ANY, _STRING)
+    def _func_value_map(self, value: Any, name: str) -> list[str] | None:
+        if value is None or value == []:
+            return None  # the document names none
+        chosen = self.context.value_maps.get(name)
+        if chosen is None:
+            raise MappingProblem("unknown_value_map", f"the integration has no value map '{name}'")
+        try:
+            return values.apply(chosen, name, value, self.context.notes)
+        except values.UnmappedValue as exc:
+            raise MappingProblem("unmapped_value", str(exc)) from None
+
+    @functions.signature(_ANY)
+    def _func_media_url(self, url: Any) -> str | None:
+        return self._absolute(url, self.context.media_base_url)
+
+    @functions.signature(_ANY, _ANY)
+    def _func_join_url(self, base: Any, path: Any) -> str | None:
+        return self._absolute(path, _text(base))
+
+    @functions.signature(_MORE)
+    def _func_images(self, found: Any, *alt: Any) -> list[dict[str, str]]:
+        fallback = alt[0] if alt else None
+        try:
+            return media.image_items(
+                found, fallback, self.context.media_base_url, self.context.notes
+            )
+        except media.MediaProblem as exc:
+            raise MappingProblem("relative_url", str(exc)) from None
+
+    @functions.signature(_MORE)
+    def _func_ticket_links(self, links: Any, *label: Any) -> list[dict[str, str]]:
+        try:
+            return media.ticket_items(
+                links, label[0] if label else None, self.context.media_base_url
+            )
+        except media.MediaProblem as exc:
+            raise MappingProblem("relative_url", str(exc)) from None
+
+    @functions.signature(_ANY)
+    def _func_localized(self, localized: Any) -> Any:
+        if not isinstance(localized, dict) or not localized:
+            return None
+        if self.context.locale and self.context.locale in localized:
+            return localized[self.context.locale]
+        return next(iter(localized.values()))
+
+    @functions.signature(_ANY)
+    def _func_numbers(self, text: Any) -> list[float]:
+        if isinstance(text, int | float) and not isinstance(text, bool):
+            return [float(text)]
+        return [_number(n) for n in _NUMBER.findall(text)] if isinstance(text, str) else []
+
+    def _absolute(self, url: Any, base: str | None) -> str | None:
+        if not _text(url):
+            return None
+        try:
+            return media.absolute_url(str(url), base)
+        except media.MediaProblem as exc:
+            raise MappingProblem("relative_url", str(exc)) from None
+
+
+def _text(value: Any) -> str | None:
+    return value.strip() or None if isinstance(value, str) else None
+
+
+def _coordinates(pair: tuple[Any, ...]) -> tuple[float, float] | None:
+    try:
+        return float(pair[0]), float(pair[1])
+    except (TypeError, ValueError):
+        return None
+
+
+# Digits with thousands or decimal separators: 25, 25.00, 1,234.50, 1.234,50, 25,5.
+_NUMBER = re.compile(r"\d+(?:[.,\u00a0 ]\d{3})*(?:[.,]\d+)?")
+
+
+def _number(written: str) -> float:
+    digits = written.replace("\u00a0", "").replace(" ", "")
+    head, sep, tail = max(digits.rpartition("."), digits.rpartition(","), key=lambda p: len(p[0]))
+    if sep and len(tail) != 3:  # the last separator is the decimal one: 25,50 or 1.234,5
+        return float(re.sub(r"[.,]", "", head) + "." + tail)
+    return float(re.sub(r"[.,]", "", digits))

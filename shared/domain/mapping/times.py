@@ -1,0 +1,71 @@
+"""Senders' times as event times.
+
+A local wall time without an offset ("2026-06-12 18:00:00", as The Events Calendar and
+WordPress meta send it) is read in the event's zone, refusing one that does not exist there;
+an instant with an offset (often UTC) is shown in the event's zone. A naive
+`sourceUpdatedAt` is UTC, as WordPress's `*_gmt` fields are. WordPress's zero date
+(`0000-00-00 00:00:00`, written into the `*_gmt` dates of drafts) means "unknown".
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from shared.domain.events import FieldError
+
+_ZERO_DATE = re.compile(r"0000-00-00(?:[ T]00:00(?::00)?)?")
+
+
+def is_zero_date(value: Any) -> bool:
+    return isinstance(value, str) and bool(_ZERO_DATE.fullmatch(value.strip()))
+
+
+def parse_time(raw: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(raw.strip().replace(" ", "T", 1).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def utc_if_naive(raw: str) -> str:
+    """A `sourceUpdatedAt` as an aware ISO 8601 instant; unparseable text is left as it is,
+    for validation to name."""
+    moment = parse_time(raw)
+    if moment is None:
+        return raw
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
+
+
+def localize(
+    body: dict[str, Any], names: tuple[str, ...] = ("startAt", "endAt")
+) -> list[FieldError]:
+    """Rewrite `body`'s times in its zone, in place; errors for wall times that do not exist
+    there (a DST gap). A bad zone is left for validation to name."""
+    try:
+        zone = ZoneInfo(body["timezone"]) if isinstance(body.get("timezone"), str) else None
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = None
+    errors = []
+    for name in names:
+        raw = body.get(name)
+        moment = parse_time(raw) if isinstance(raw, str) else None
+        if moment is None or zone is None:
+            continue
+        if moment.tzinfo is not None:
+            body[name] = moment.astimezone(zone).isoformat()
+            continue
+        local = moment.replace(tzinfo=zone)
+        if local.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != moment:
+            errors.append(
+                FieldError(
+                    name,
+                    "nonexistent_local_time",
+                    f"{raw} does not exist in {zone.key} (a DST gap)",
+                )
+            )
+            continue
+        body[name] = local.isoformat()
+    return errors

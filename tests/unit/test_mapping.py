@@ -1,0 +1,270 @@
+"""Mapping a sender's document to an event: dotted paths as before, JMESPath expressions with
+the project's functions, value maps with their policies, media URLs, and never a silently
+wrong default for the city or the zone."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from shared.domain.events import InvalidEvent
+from shared.domain.mapping import (
+    InvalidExpression,
+    MappingContext,
+    ValueMap,
+    compile_expression,
+    evaluate,
+    map_event,
+)
+from shared.domain.mapping.engine import Mapped
+from tests import rich_text_samples as samples
+
+NEW_YORK = {"placeId": "place-new-york", "name": "New York", "countryCode": "US"}
+DEFAULTS = {"timezone": "America/New_York", "city": NEW_YORK, "classifications": ["music"]}
+CATEGORIES = ValueMap(
+    values={"food-and-drink": "food-drink", "arts-and-crafts": ["arts", "workshop"]}
+)
+
+
+def strapi_entry(**changes: Any) -> dict[str, Any]:
+    entry = {
+        "documentId": "a1b2c3",
+        "title": "Heuriger night",
+        "startAt": "2026-07-01T17:00:00.000Z",
+        "description": samples.STRAPI_BLOCKS,
+        "city": "Wien",
+        "country": "AT",
+        "categories": [{"slug": "food-and-drink"}, {"slug": "knitting"}],
+        "cover": {"url": "/uploads/heuriger_4f1.jpg", "alternativeText": "Wine taverns"},
+        "ticketUrl": "https://tickets.example.org/heuriger",
+        "price": "25",
+    }
+    return {"event": "entry.publish", "entry": {**entry, **changes}}
+
+
+STRAPI_MAPPING = {
+    "title": "entry.title",
+    "startAt": "entry.startAt",
+    "description": "rich_text(entry.description)",
+    "approxLocation.city": "place(entry.city, entry.country)",
+    "classifications": "value_map(entry.categories[*].slug, 'categories')",
+    "images": "images(entry.cover)",
+    "ticketLinks": "ticket_links(entry.ticketUrl, 'Tickets')",
+    "price.min": "min(numbers(entry.price))",
+    "price.max": "max(numbers(entry.price))",
+    "price.currency": "'EUR'",
+}
+
+
+def mapped(
+    document: Any,
+    mapping: dict[str, str],
+    defaults: dict[str, Any] | None = None,
+    **context: Any,
+) -> Mapped:
+    context.setdefault("value_maps", {"categories": CATEGORIES})
+    return map_event(
+        document,
+        mapping,
+        DEFAULTS if defaults is None else defaults,
+        MappingContext(**context),
+        channel_id=42,
+        source_id="doc-1",
+        status="published",
+    )
+
+
+def refused(document: Any, mapping: dict[str, str], **context: Any) -> dict[str, str]:
+    with pytest.raises(InvalidEvent) as caught:
+        mapped(document, mapping, **context)
+    return {e.path: e.message for e in caught.value.errors}
+
+
+def test_a_strapi_entry_comes_through_whole() -> None:
+    result = mapped(
+        strapi_entry(),
+        STRAPI_MAPPING,
+        media_base_url="https://cms.example.org",
+        value_maps={"categories": CATEGORIES},
+    )
+    event = result.event
+    assert event.description == samples.STRAPI_BLOCKS_TEXT
+    assert (event.approxLocation.city.placeId, event.timezone) == ("place-vienna", "Europe/Vienna")
+    assert event.startAt.isoformat() == "2026-07-01T19:00:00+02:00"  # shown in the city's zone
+    assert event.classifications == ["food-drink"]
+    assert [(i.url, i.alt) for i in event.images or []] == [
+        ("https://cms.example.org/uploads/heuriger_4f1.jpg", "Wine taverns")
+    ]
+    assert [(t.url, t.label) for t in event.ticketLinks or []] == [
+        ("https://tickets.example.org/heuriger", "Tickets")
+    ]
+    assert event.price is not None
+    assert (event.price.min, event.price.max, event.price.currency) == (25, 25, "EUR")
+    assert result.notes == [
+        "value 'knitting' is not in value map 'categories': left out",
+        "timezone Europe/Vienna taken from the city Vienna",
+    ]
+
+
+def test_dotted_paths_still_map_as_before() -> None:
+    document = {
+        "fields": {"title": {"en-US": "Workshop"}, "startAt": {"en-US": "2026-07-01 19:00:00"}},
+        "post_meta": {"venue": ["Pier 17"], "lat": ["40.7057"], "lng": ["-74.0014"]},
+    }
+    event = mapped(
+        document,
+        {
+            "title": "fields.title.en-US",
+            "startAt": "fields.startAt.en-US",
+            "venue.name": "post_meta.venue.0",
+            "venue.coordinates.lat": "post_meta.lat.0",
+            "venue.coordinates.lng": "post_meta.lng.0",
+        },
+    ).event
+    assert event.title == "Workshop"
+    assert event.startAt.isoformat() == "2026-07-01T19:00:00-04:00"  # local time, default zone
+    assert event.venue is not None
+    assert event.venue.coordinates is not None
+    assert event.venue.coordinates.lat == 40.7057
+
+
+def test_a_city_the_document_names_but_we_cannot_find_is_an_error_not_the_default() -> None:
+    problems = refused(strapi_entry(city="Atlantis"), STRAPI_MAPPING, media_base_url="https://x.y")
+    assert "no city named 'Atlantis' in AT" in problems["approxLocation.city"]
+    assert "(mapped from 'place(entry.city, entry.country)')" in problems["approxLocation.city"]
+    ambiguous = refused(
+        strapi_entry(city="Portland", country="US"), STRAPI_MAPPING, media_base_url="https://x.y"
+    )
+    assert "names 3 cities" in ambiguous["approxLocation.city"]
+
+
+def test_the_default_city_and_zone_apply_only_when_the_document_names_none() -> None:
+    event = mapped(strapi_entry(city=None), STRAPI_MAPPING, media_base_url="https://x.y").event
+    assert (event.approxLocation.city.placeId, event.timezone) == (
+        "place-new-york",
+        "America/New_York",
+    )
+    zoned = mapped(
+        strapi_entry(city=None, zone="Europe/Lisbon"),
+        {**STRAPI_MAPPING, "timezone": "entry.zone"},
+        media_base_url="https://x.y",
+    ).event
+    assert zoned.timezone == "Europe/Lisbon"
+
+
+def test_a_city_mapped_by_name_and_country_paths_is_looked_up() -> None:
+    event = mapped(
+        {
+            "title": "T",
+            "start": "2026-07-01T19:00:00Z",
+            "venue": {"city": "Zürich", "country": "CH"},
+        },
+        {
+            "title": "title",
+            "startAt": "start",
+            "approxLocation.city.name": "venue.city",
+            "approxLocation.city.countryCode": "venue.country",
+        },
+    ).event
+    assert event.approxLocation.city.placeId == "place-zurich"
+    assert event.timezone == "Europe/Zurich"
+
+
+@pytest.mark.parametrize(
+    ("policy", "outcome"),
+    [
+        ("drop", ["food-drink"]),
+        ("keep", "unknown classification"),
+        ("refuse", "'knitting' is not in value map 'categories' (its policy: refuse)"),
+    ],
+)
+def test_value_maps_follow_their_policy_for_unknown_values(policy: str, outcome: Any) -> None:
+    maps = {"categories": CATEGORIES.model_copy(update={"unmapped": policy})}
+    if isinstance(outcome, list):
+        event = mapped(
+            strapi_entry(), STRAPI_MAPPING, media_base_url="https://x", value_maps=maps
+        ).event
+        assert event.classifications == outcome
+        return
+    problems = refused(strapi_entry(), STRAPI_MAPPING, media_base_url="https://x", value_maps=maps)
+    assert outcome in problems["classifications"]
+
+
+def test_when_no_category_maps_the_default_applies_with_a_note() -> None:
+    result = mapped(
+        strapi_entry(categories=[{"slug": "knitting"}]),
+        STRAPI_MAPPING,
+        media_base_url="https://x.y",
+        value_maps={"categories": CATEGORIES},
+    )
+    assert result.event.classifications == ["music"]
+    assert "no classification of the document is ours (value map)" in result.notes
+
+
+def test_a_relative_media_url_without_a_base_is_an_error_naming_the_expression() -> None:
+    problems = refused(strapi_entry(), STRAPI_MAPPING)
+    assert "'/uploads/heuriger_4f1.jpg' is a relative URL" in problems["images"]
+    assert "(mapped from 'images(entry.cover)')" in problems["images"]
+
+
+def test_single_urls_and_media_objects_become_items_by_path_too() -> None:
+    document = strapi_entry(cover={"src": "https://shop.example/p.jpg", "alt": ""})
+    event = mapped(
+        document,
+        {**STRAPI_MAPPING, "images": "entry.cover", "ticketLinks": "entry.ticketUrl"},
+        value_maps={"categories": CATEGORIES},
+    ).event
+    assert [(i.url, i.alt) for i in event.images or []] == [
+        ("https://shop.example/p.jpg", "Heuriger night")
+    ]
+    assert [t.url for t in event.ticketLinks or []] == ["https://tickets.example.org/heuriger"]
+
+
+def test_wordpress_zero_dates_read_as_unknown() -> None:
+    document = {"post": {"post_title": "Draft", "post_modified_gmt": "0000-00-00 00:00:00"}}
+    problems = refused(
+        document,
+        {
+            "title": "post.post_title",
+            "startAt": "post.post_date_gmt",
+            "sourceUpdatedAt": "post.post_modified_gmt",
+        },
+    )
+    assert list(problems) == [
+        "startAt"
+    ]  # missing, not an unreadable date; no sourceUpdatedAt error
+
+
+@pytest.mark.parametrize(
+    ("written", "numbers"),
+    [
+        ("25", [25.0]),
+        ("€10 \u2013 20", [10.0, 20.0]),
+        ("1,234.50 USD", [1234.5]),
+        ("25,50 €", [25.5]),
+        ("Free", []),
+    ],
+)
+def test_numbers_reads_prices_as_written(written: str, numbers: list[float]) -> None:
+    assert evaluate({"cost": written}, "numbers(cost)", MappingContext()) == numbers
+
+
+def test_localized_takes_the_integration_locale_else_the_first() -> None:
+    field = {"title": {"en-US": "Workshop", "de-DE": "Werkstatt"}}
+    assert evaluate(field, "localized(title)", MappingContext(locale="de-DE")) == "Werkstatt"
+    assert evaluate(field, "localized(title)", MappingContext(locale="fr-FR")) == "Workshop"
+
+
+@pytest.mark.parametrize("text", ["entry.", "place(entry.city", "a" * 1001, "  "])
+def test_unusable_expressions_are_refused_when_written(text: str) -> None:
+    with pytest.raises(InvalidExpression):
+        compile_expression(text)
+
+
+def test_an_identity_expression_reads_a_document_id_anywhere() -> None:
+    document = {"type": "crm.event.updated", "data": {"event": {"uuid": "e-77"}}}
+    assert evaluate(document, "data.event.uuid", MappingContext()) == "e-77"
+    assert evaluate(document, "join(':', [type, data.event.uuid])", MappingContext()) == (
+        "crm.event.updated:e-77"
+    )
