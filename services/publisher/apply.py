@@ -221,7 +221,11 @@ async def _change_status(conn: asyncpg.Connection, envelope: IngestEnvelope) -> 
     current = await conn.fetchval("SELECT status FROM events WHERE id = $1", command.event_id)
     if current is None:
         return _no_such_event(envelope)
-    if current == "cancelled" and command.action != "cancel":
+    if current == "cancelled" and command.action == "cancel":
+        # A takedown already in effect changes nothing: CMSs send one delete per stored row
+        # (Strapi 5: the draft and the published copy), in any order.
+        return await _with_current(conn, envelope, "duplicate", command.event_id)
+    if current == "cancelled":
         return make_outcome(
             envelope,
             "rejected",

@@ -10,7 +10,13 @@ from datetime import UTC, datetime
 import asyncpg
 
 from services.publisher.apply import apply_batch
-from shared.contracts.messages import Command, CreateEvent, IngestEnvelope, UpdateEvent
+from shared.contracts.messages import (
+    ChangeStatus,
+    Command,
+    CreateEvent,
+    IngestEnvelope,
+    UpdateEvent,
+)
 from shared.domain.events import parse_event
 from tests.integration.conftest import Tenant
 
@@ -71,3 +77,21 @@ async def test_create_then_update_of_one_event_apply_in_order(
     assert await apply(db, later) == ["duplicate", "updated"]
     title = await db.fetchval("SELECT title FROM events WHERE id = $1", first.event_id)
     assert title == "After"
+
+
+async def test_a_takedown_already_in_effect_changes_nothing(
+    db: asyncpg.Pool, tenant: Tenant
+) -> None:
+    first = create(tenant, title="Taken down twice")
+    cancel = ChangeStatus(event_id=first.event_id, action="cancel")
+    assert await apply(db, [envelope(tenant, first), envelope(tenant, cancel)]) == [
+        "created",
+        "updated",
+    ]
+    version = await db.fetchval("SELECT version FROM events WHERE id = $1", first.event_id)
+    # One delete per stored row (a draft and a published copy): the second is a duplicate.
+    assert await apply(db, [envelope(tenant, cancel)]) == ["duplicate"]
+    publish = ChangeStatus(event_id=first.event_id, action="publish")
+    assert await apply(db, [envelope(tenant, publish)]) == ["rejected"]
+    row = await db.fetchrow("SELECT status, version FROM events WHERE id = $1", first.event_id)
+    assert (row["status"], row["version"]) == ("cancelled", version)
