@@ -3,7 +3,8 @@
 A name matches a catalogue city's GeoNames name or one of its alternate names (any language
 written in Latin letters; accents, case and punctuation ignored, as in ids), within the
 country given by its ISO 3166-1 alpha-2 code or English name. Namesakes within a country
-are told apart by a region (the GeoNames admin1 code, e.g. `OR`; an ISO 3166-2 code such as
+(and only they: a lone match is taken whatever region is sent) are told apart by a region
+(the GeoNames admin1 code, e.g. `OR`; an ISO 3166-2 code such as
 `US-OR`; or, in the US, the state's name) or by coordinates (the nearest namesake wins).
 Without either, the most populous namesake is taken only when it is at least ten times as
 populous as the next; otherwise the name is ambiguous, and the error lists the namesakes.
@@ -102,6 +103,8 @@ def locate(
             "15,000+ people); search it with GET /api/public/v1/places?q=<name>&countryCode="
             f"{code}, or map approxLocation.city.placeId instead"
         )
+    if len(candidates) == 1:  # a region or coordinates only tell namesakes apart
+        return candidates[0]
     if region:
         candidates = _in_region(candidates, region, code, names)
         if not candidates:

@@ -268,3 +268,35 @@ def test_an_identity_expression_reads_a_document_id_anywhere() -> None:
     assert evaluate(document, "join(':', [type, data.event.uuid])", MappingContext()) == (
         "crm.event.updated:e-77"
     )
+
+
+def test_titles_from_html_senders_are_plain_text() -> None:
+    event = mapped(
+        {"title": "Jazz &#038; Wine <em>Night</em>", "start": "2026-07-01T19:00:00Z"},
+        {"title": "plain_text(title)", "startAt": "start"},
+    ).event
+    assert event.title == "Jazz & Wine Night"
+
+
+@pytest.mark.parametrize(
+    ("mapping", "price", "note"),
+    [
+        ({"price.min": "to_number(cost)", "price.currency": "'EUR'"}, (25, 25, "EUR"), None),
+        ({"price.min": "to_number(cost)"}, None, "price left out: no currency"),
+        ({"price.currency": "'EUR'", "price.min": "min(numbers(free))"}, None, None),
+    ],
+)
+def test_a_price_needs_a_currency_and_one_amount_is_both_ends(
+    mapping: dict[str, str], price: tuple[float, float, str] | None, note: str | None
+) -> None:
+    document = {"title": "T", "start": "2026-07-01T19:00:00Z", "cost": "25", "free": "Free"}
+    result = mapped(document, {"title": "title", "startAt": "start", **mapping})
+    stored = result.event.price
+    assert (stored and (stored.min, stored.max, stored.currency)) == price
+    assert (note is None) == all("price" not in n for n in result.notes)
+
+
+def test_a_value_map_the_integration_lacks_leaves_the_default_with_a_note() -> None:
+    result = mapped(strapi_entry(), STRAPI_MAPPING, media_base_url="https://x.y", value_maps={})
+    assert result.event.classifications == ["music"]
+    assert "no value map 'categories': the document's values not used" in result.notes

@@ -22,6 +22,7 @@ from shared.domain.place_names import AmbiguousPlace, PlaceNotFound, locate
         ("Portland", "US", "US-ME", None, "place-portland-us"),
         ("Portland", "US", None, (43.66, -70.26), "place-portland-us"),
         ("Vienna", "US", None, None, "place-vienna-us"),  # Vienna, Virginia
+        ("Wien", "AT", "Wien", None, "place-vienna"),  # a region in a form we do not know
     ],
 )
 def test_names_resolve_to_catalogue_places(

@@ -75,6 +75,7 @@ def map_event(
         elif value == [] and target == "classifications":
             context.notes.append("no classification of the document is ours (value map)")
     errors += _resolve_city(body)
+    _drop_partial_price(body, context.notes)
     _apply_defaults(body, defaults, context.notes)
     body.update(channelId=channel_id, sourceId=source_id, status=status)
     errors += times.localize(body)
@@ -154,6 +155,22 @@ def _description(value: Any, notes: list[str]) -> str | None:
             break
     notes.append(f"description shortened from {len(text)} to {len(cut) + 1} characters")
     return rich_text.to_description(cut.rstrip() + "…")
+
+
+def _drop_partial_price(body: dict[str, Any], notes: list[str]) -> None:
+    """A price is optional: amounts without a currency (WooCommerce sends none: it is the
+    store's) leave the price out, with a note, instead of losing the event; a currency
+    without amounts ("Free", "Donation") leaves it out too."""
+    price = body.get("price")
+    if not isinstance(price, dict):
+        return
+    if "currency" in price and ("min" in price or "max" in price):
+        price.setdefault("min", price.get("max"))  # one amount is both ends
+        price.setdefault("max", price.get("min"))
+        return
+    if "currency" not in price:
+        notes.append("price left out: no currency (map price.currency, e.g. 'EUR')")
+    del body["price"]
 
 
 def _resolve_city(body: dict[str, Any]) -> list[FieldError]:

@@ -3,6 +3,8 @@
 - `rich_text(v)`: the description format from whichever rich text `v` is (Strapi Blocks,
   Portable Text, Contentful Rich Text, HTML, Markdown); `html_text`, `markdown_text`,
   `wordpress_text`, `strapi_blocks_text`, `portable_text`, `contentful_text` for one format.
+- `plain_text(v)`: text without markup, for titles and names (HTML tags dropped, entities such
+  as `&#038;` decoded, whitespace collapsed).
 - `place(name, country[, region])`, `place(name, country, lat, lng)`: the catalogue city
   `{placeId, name, countryCode}`, null when `name` is empty; an unknown or ambiguous name is
   a field error.
@@ -72,6 +74,7 @@ class ProjectFunctions(functions.Functions):
     _func_strapi_blocks_text = _converter(rich_text.from_strapi_blocks)
     _func_portable_text = _converter(rich_text.from_portable_text)
     _func_contentful_text = _converter(rich_text.from_contentful)
+    _func_plain_text = _converter(rich_text.plain_text)
 
     @functions.signature(_ANY, _MORE)
     def _func_place(self, name: Any, country: Any, *rest: Any) -> dict[str, str] | None:
@@ -94,8 +97,9 @@ class ProjectFunctions(functions.Functions):
         if value is None or value == []:
             return None  # the document names none
         chosen = self.context.value_maps.get(name)
-        if chosen is None:
-            raise MappingProblem("unknown_value_map", f"the integration has no value map '{name}'")
+        if chosen is None:  # a sender's default mapping names maps the owner may not have made
+            self.context.notes.append(f"no value map '{name}': the document's values not used")
+            return None
         try:
             return values.apply(chosen, name, value, self.context.notes)
         except values.UnmappedValue as exc:

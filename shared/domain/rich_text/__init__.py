@@ -16,8 +16,10 @@ and never lets a NUL or any other control character through.
 from __future__ import annotations
 
 import re
+from html import unescape
 from typing import Any
 
+import nh3
 from markdown_it import MarkdownIt
 
 from shared.domain.rich_text.html_markdown import (
@@ -40,6 +42,7 @@ __all__ = [
     "from_portable_text",
     "from_strapi_blocks",
     "from_wordpress",
+    "plain_text",
     "rich_text",
     "to_description",
 ]
@@ -98,6 +101,18 @@ def from_portable_text(value: Any) -> str | None:
 def from_contentful(value: Any) -> str | None:
     """Contentful Rich Text (a `document` node)."""
     return _result(html_to_description(contentful_html(value)))
+
+
+def plain_text(value: Any) -> str | None:
+    """Text without any markup, for one-line fields (titles, names): HTML tags dropped, entity
+    references decoded (WordPress renders "Jazz & Wine" as "Jazz &#038; Wine"), control
+    characters dropped, whitespace collapsed. Numbers become their text."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    if not isinstance(value, str):
+        return None
+    text = unescape(nh3.clean(clean_text(value[:MAX_INPUT_CHARS]), tags=set()))
+    return " ".join(clean_text(text).split()) or None
 
 
 def rich_text(value: Any) -> str | None:
