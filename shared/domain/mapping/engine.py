@@ -63,9 +63,11 @@ def map_event(
     errors: list[FieldError] = []
     # Images come last: without alt text of their own they are described by the title.
     for target, text in sorted(mapping.items(), key=lambda item: item[0] == "images"):
+        if target == "images":
+            context.fallback_alt = body.get("title")
         try:
             expression = compile_expression(text)
-            value = _shaped(target, expression, document, options, context, body.get("title"))
+            value = _shaped(target, expression, document, options, context)
         except (MappingProblem, JMESPathError, ValueError) as exc:
             code = getattr(exc, "code", "mapping_failed")
             errors.append(FieldError(target, code, str(exc)))
@@ -95,7 +97,6 @@ def _shaped(
     document: Any,
     options: jmespath.Options,
     context: MappingContext,
-    title: Any,
 ) -> Any:
     value = expression.evaluate(document, options)
     if target in _TIMES and times.is_zero_date(value):
@@ -109,7 +110,7 @@ def _shaped(
     if target == "description" and value is not None:
         return _description(value, context.notes)
     if target == "images" and not _items_of(value, "alt"):
-        return media.image_items(value, title, context.media_base_url, context.notes)
+        return media.image_items(value, context.fallback_alt, context.media_base_url, context.notes)
     if target == "ticketLinks" and not _items_of(value, "url"):
         return media.ticket_items(value, None, context.media_base_url)
     if target == "approxLocation.city" and isinstance(value, str) and value.strip():

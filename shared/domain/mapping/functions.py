@@ -12,7 +12,7 @@
 - `media_url(url)`, `join_url(base, path)`: an absolute URL (relative ones joined to the
   integration's `mediaBaseUrl`).
 - `images(media[, alt])`: `images` items from a URL, a media object or an array of them,
-  with `alt` where the media has no alt text.
+  with `alt` (else the event's title) where the media has no alt text.
 - `ticket_links(url[, label])`: `ticketLinks` items from a URL or an array of them.
 - `localized(field)`: a localized field's value in the integration's `locale`, else its first.
 - `numbers(text)`: the numbers written in `text` (`"EUR 10-20"` -> `[10, 20]`, `"Free"` -> `[]`).
@@ -48,6 +48,8 @@ class MappingContext:
     value_maps: dict[str, values.ValueMap] = field(default_factory=dict)
     locale: str | None = None
     notes: list[str] = field(default_factory=list)
+    # Alt text for images that carry none: the event's title, once it is mapped.
+    fallback_alt: str | None = None
 
 
 _ANY: functions._Signature = {"types": []}
@@ -115,7 +117,7 @@ class ProjectFunctions(functions.Functions):
 
     @functions.signature(_MORE)
     def _func_images(self, found: Any, *alt: Any) -> list[dict[str, str]]:
-        fallback = alt[0] if alt else None
+        fallback = alt[0] if alt and alt[0] else self.context.fallback_alt
         try:
             return media.image_items(
                 found, fallback, self.context.media_base_url, self.context.notes

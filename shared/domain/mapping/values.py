@@ -38,9 +38,9 @@ class UnmappedValue(ValueError):
 
 
 def apply(value_map: ValueMap, name: str, value: Any, notes: list[str]) -> list[str]:
-    """Ours for `value` (a string or an array of them; numbers as their text), in order,
-    without repeats; raises UnmappedValue under the `refuse` policy."""
-    sent = value if isinstance(value, list) else [value]
+    """Ours for `value` (a string, comma-separated strings, or an array of them; numbers as
+    their text), in order, without repeats; raises UnmappedValue under the `refuse` policy."""
+    sent = value if isinstance(value, list) else _listed(value_map, value)
     mapped: list[str] = []
     for item in sent:
         if item is None or isinstance(item, dict | list | bool):
@@ -49,6 +49,14 @@ def apply(value_map: ValueMap, name: str, value: Any, notes: list[str]) -> list[
             if ours not in mapped:
                 mapped.append(ours)
     return mapped
+
+
+def _listed(value_map: ValueMap, value: Any) -> list[Any]:
+    """One value; or, written as forms and spreadsheets write lists, several separated by
+    commas (unless the whole text is a key of the map)."""
+    if isinstance(value, str) and "," in value and _entry(value_map.values, value) is _MISSING:
+        return value.split(",")
+    return [value]
 
 
 def _lookup(value_map: ValueMap, name: str, item: str, notes: list[str]) -> list[str]:
