@@ -138,7 +138,7 @@ def rich_text(value: Any) -> str | None:
 # are such, and pass in microseconds instead of a parse.
 _MAYBE_MARKUP = re.compile(
     r"[\\`*_\[\]<>&\x00-\x09\x0b-\x1f\x7f\u00a0\u1680\u2000-\u200d\u2028-\u202f\u205f\u2060\u3000\ufeff\ud800-\udfff]"
-    r"|(?:^|\n)(?:\s|[#>=~|!+-]|\d+[.)])|\s(?:\n|$)|\n\n\n|^$"
+    r"|(?:^|\n)(?:\s|[#>=~|!+-]|\d+[.)])|\s(?:\s|$)|\n\n\n|^$"
 )
 
 
