@@ -158,27 +158,22 @@ class _SubsetWriter(MarkdownConverter):
 def _visible_before(el: Any) -> Any:
     """What is written on the same line before `el`: the nearest earlier node with text (or a
     <br>) within the enclosing block, or None when `el` starts the line."""
-    node = el
-    while True:
-        previous = node.previous_sibling
-        while previous is not None and not _visible(previous):
-            previous = previous.previous_sibling
-        if previous is not None:
-            return previous
-        node = node.parent
-        if node is None or node.name not in _INLINE:
-            return None
+    return _visible_beside(el, "previous_sibling")
 
 
 def _visible_after(el: Any) -> Any:
     """What is written on the same line after `el`, or None when `el` ends the line."""
+    return _visible_beside(el, "next_sibling")
+
+
+def _visible_beside(el: Any, direction: str) -> Any:
     node = el
     while True:
-        following = node.next_sibling
-        while following is not None and not _visible(following):
-            following = following.next_sibling
-        if following is not None:
-            return following
+        beside = getattr(node, direction)
+        while beside is not None and not _visible(beside):
+            beside = getattr(beside, direction)
+        if beside is not None:
+            return beside
         node = node.parent
         if node is None or node.name not in _INLINE:
             return None
