@@ -10,9 +10,9 @@ from typing import Any
 
 import asyncpg
 
-from services.gateway.webhooks import senders
 from shared.adapters import integrations
 from shared.adapters.integrations import SOURCES, IntegrationSpec, InvalidIntegration
+from shared.domain import senders
 from shared.domain.events import FieldError
 from shared.domain.places import find as find_place
 
@@ -103,7 +103,13 @@ async def run(conn: asyncpg.Connection, args: argparse.Namespace) -> Any:
         raise LookupError(f"channel {args.channel} is not accessible to account {args.account}")
     secret = spec.secret or senders.new_secret(spec.source)
     row, secret = await integrations.create(
-        conn, args.account, spec, senders.verification_of(spec), spec.mapping, spec.actions, secret
+        conn,
+        args.account,
+        spec,
+        senders.verification_of(spec.source, spec.verification),
+        spec.mapping,
+        spec.actions,
+        secret,
     )
     return Connected(row, secret)
 
@@ -132,7 +138,7 @@ def _spec(args: argparse.Namespace) -> IntegrationSpec:
             "status": args.default_status,
         },
     }
-    return senders.validate_spec(body)
+    return integrations.validate_spec(body)
 
 
 def _pairs(items: list[str], option: str) -> dict[str, str]:

@@ -107,6 +107,8 @@ class WordPressTec(SenderCase):
                 "venue": "Pier 17",
                 "address": "89 South St",
                 "city": "New York",
+                "country": "United States",
+                "stateprovince": "NY",
                 "geo_lat": "40.7057",
                 "geo_lng": "-74.0014",
             },
@@ -380,3 +382,41 @@ def new_document_id(case: SenderCase) -> str:
     if case.source in ("wordpress", "strapi"):
         return str(uuid.uuid4().int % 10**9)
     return f"doc-{uuid.uuid4().hex[:12]}"
+
+
+def sign(
+    source: str, raw: bytes, secret: str, path: str, headers: dict[str, str]
+) -> dict[str, str]:
+    """`headers` with what `source` adds to prove a delivery of `raw` to `path` is its own,
+    now (for bodies built elsewhere, e.g. tests/rich_senders.py)."""
+    now = time.time()
+    millis = str(int(now * 1000))
+    signed = dict(headers)
+    if source == "wordpress":
+        name = (
+            "X-WP-Webhook-Signature"
+            if "X-WP-Webhook-Source" in headers
+            else "X-WC-Webhook-Signature"
+        )
+        signed[name] = base64.b64encode(_hmac(secret, raw)).decode()
+    elif source in ("strapi", "generic"):
+        signed["Authorization"] = f"Bearer {secret}"
+    elif source == "sanity":
+        digest = base64.urlsafe_b64encode(_hmac(secret, millis.encode() + b"." + raw))
+        signed["sanity-webhook-signature"] = f"t={millis},v1={digest.rstrip(b'=').decode()}"
+    elif source == "contentful":
+        names = ("x-contentful-timestamp", "x-contentful-topic")
+        signed["x-contentful-timestamp"] = millis
+        signed["x-contentful-signed-headers"] = ",".join(names)
+        canonical = f"POST\n{path}\n" + ";".join(f"{h}:{signed[h]}" for h in names) + "\n"
+        signed["x-contentful-signature"] = _hmac(secret, canonical.encode() + raw).hex()
+    elif source == "webflow":
+        signed["x-webflow-timestamp"] = millis
+        signed["x-webflow-signature"] = _hmac(secret, millis.encode() + b":" + raw).hex()
+    elif source == "standard":
+        message_id = f"msg_{hashlib.sha256(raw).hexdigest()[:24]}"
+        moment = datetime.fromtimestamp(now, tz=UTC)
+        signature = Webhook(secret).sign(message_id, moment, raw.decode())
+        signed.update({"webhook-id": message_id, "webhook-timestamp": str(int(now))})
+        signed["webhook-signature"] = signature
+    return signed

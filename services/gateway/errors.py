@@ -200,6 +200,12 @@ class KeyStateConflict(StateConflict):
     code = "key_state_conflict"
 
 
+class NotReplayable(StateConflict):
+    """A delivery that was applied (or whose body was not kept) is not replayed."""
+
+    code = "not_replayable"
+
+
 class SlugTaken(StateConflict):
     """Another channel has the slug; slugs are unique across all channels."""
 

@@ -19,55 +19,26 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from shared.domain.classifications import CLASSIFICATIONS
 from shared.domain.events import ChannelId, City, FieldError, known_zone
+from shared.domain.mapping.settings import MappingSettings, mapping_problems
 from shared.domain.places import find as find_place
+from shared.domain.senders import sender_problems
+from shared.domain.senders.terms import (
+    MAPPABLE_FIELDS,
+    SOURCES,
+    EventAction,
+    Source,
+    Verification,
+)
 from shared.domain.storable import storable_text, storable_validation
 
-Source = Literal["wordpress", "strapi", "sanity", "contentful", "webflow", "standard", "generic"]
-SOURCES: tuple[Source, ...] = (
-    "wordpress",
-    "strapi",
-    "sanity",
-    "contentful",
-    "webflow",
-    "standard",
-    "generic",
-)
-# What a sender's action does to the event. create and update are both an upsert by the
-# document's id; delete cancels the event (it stays readable, marked cancelled).
-EventAction = Literal["create", "update", "publish", "unpublish", "delete", "ignore"]
-Verification = Literal["signature", "token"]
-
-# Event fields a mapping may fill, as dotted paths into the event body.
-MAPPABLE_FIELDS = frozenset(
-    {
-        "title",
-        "startAt",
-        "endAt",
-        "timezone",
-        "description",
-        "classifications",
-        "approxLocation.city.placeId",
-        "approxLocation.city.name",
-        "approxLocation.city.countryCode",
-        "venue.name",
-        "venue.address",
-        "venue.coordinates.lat",
-        "venue.coordinates.lng",
-        "images",
-        "ticketLinks",
-        "price.min",
-        "price.max",
-        "price.currency",
-        "capacity",
-        "sourceUpdatedAt",
-    }
-)
+# Re-exported: the vocabulary the developer API and the CLI configure integrations in.
+__all__ = ["MAPPABLE_FIELDS", "SOURCES", "EventAction", "Source", "Verification"]
 
 # $2 is the owner account, or NULL for the operators' command line (any account).
 _OWNED_BY_2 = "($2::bigint IS NULL OR account_id = $2)"
 _COLUMNS = (
     "id, account_id, channel_id, name, source, verification, mapping, defaults, actions,"
-    " status, created_at,"
+    " mapping_settings, status, created_at,"
     " CASE WHEN previous_secret_until > now() THEN previous_secret_until END"
     " AS previous_secret_until"
 )
@@ -110,8 +81,14 @@ class IntegrationSpec(_Config):
     )
     mapping: dict[str, str] = Field(
         default_factory=dict,
-        description="Event field -> dotted path in the sender's document; merged over the "
-        "sender's defaults",
+        description="Event field -> a dotted path or a JMESPath expression (with the project's "
+        "functions, docs/webhooks.md) over the sender's document; merged over the sender's "
+        "defaults",
+    )
+    mappingSettings: MappingSettings = Field(
+        default_factory=MappingSettings,
+        description="Value maps, the media base URL, the locale, and where the document id, "
+        "version and action are when the sender's defaults do not fit",
     )
     defaults: IntegrationDefaults = Field(default_factory=IntegrationDefaults)
     actions: dict[str, EventAction] = Field(
@@ -134,15 +111,10 @@ class IntegrationSpec(_Config):
         return value
 
 
-# What an integration asks of its sender that the sender cannot do: each sender's own rules,
-# which live with the sender (the gateway's webhooks/senders/).
-SenderRules = Callable[[IntegrationSpec], list[FieldError]]
-
-
 def spec_problems(spec: IntegrationSpec) -> list[FieldError]:
     """What every delivery would otherwise trip over in the defaults, refused when the
     integration is made."""
-    problems = []
+    problems = mapping_problems(spec.mapping, spec.mappingSettings)
     defaults = spec.defaults
     if defaults.timezone is not None and not known_zone(defaults.timezone):
         problems.append(
@@ -182,6 +154,9 @@ class IntegrationChange(_Config):
     mapping: dict[str, str] | None = Field(
         default=None, description="Replaces your mapping overrides (the sender's defaults stay)"
     )
+    mappingSettings: MappingSettings | None = Field(
+        default=None, description="Replaces the mapping settings as a whole"
+    )
     defaults: IntegrationDefaults | None = None
     actions: dict[str, EventAction] | None = Field(
         default=None, description="Replaces your action overrides (the sender's defaults stay)"
@@ -211,12 +186,12 @@ class InvalidIntegration(ValueError):
         self.problems = problems
 
 
-def validate_spec(payload: object, sender_rules: SenderRules) -> IntegrationSpec:
+def validate_spec(payload: object) -> IntegrationSpec:
     """The integration described by `payload`, or InvalidIntegration naming each problem,
-    its sender's (`sender_rules`) first."""
+    its sender's first (the developer API and the `pinned integrations` CLI alike)."""
     with storable_validation(payload, InvalidIntegration):
         spec = IntegrationSpec.model_validate(payload)
-    problems = sender_rules(spec) + spec_problems(spec)
+    problems = sender_problems(spec.source, spec.verification) + spec_problems(spec)
     if problems:
         raise InvalidIntegration(problems)
     return spec
@@ -228,9 +203,7 @@ def validate_rotation(payload: object) -> SecretRotation:
         return SecretRotation.model_validate(payload)
 
 
-def changed_spec(
-    stored: dict[str, Any], payload: object, sender_rules: SenderRules
-) -> IntegrationSpec:
+def changed_spec(stored: dict[str, Any], payload: object) -> IntegrationSpec:
     """The stored integration with the change in `payload` applied, validated as a whole, or
     InvalidIntegration naming each problem by the path the caller sent."""
     with storable_validation(payload, InvalidIntegration):
@@ -241,15 +214,20 @@ def changed_spec(
         "channelId": stored["channel_id"],
         "verification": stored["verification"],
         "mapping": stored["mapping"],
+        "mappingSettings": stored["mapping_settings"],
         "defaults": stored["defaults"],
         "actions": stored["actions"],
     }
     changed = {**current, **change.model_dump(mode="json", exclude_unset=True)}
-    return validate_spec(changed, sender_rules)
+    return validate_spec(changed)
 
 
 class IntegrationNotFound(LookupError):
     """No such integration, or not one of this account's."""
+
+
+class DeliveryNotFound(IntegrationNotFound):
+    """No such delivery in the integration's log (or past its retention)."""
 
 
 async def create(
@@ -266,7 +244,8 @@ async def create(
     secret = secret or spec.secret or secrets.token_urlsafe(32)
     row = await conn.fetchrow(
         "INSERT INTO integrations (id, account_id, channel_id, name, source, verification,"
-        " secret, mapping, defaults, actions) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+        " secret, mapping, defaults, actions, mapping_settings)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
         f" RETURNING {_COLUMNS}",
         uuid.uuid4(),
         account_id,
@@ -278,6 +257,7 @@ async def create(
         mapping,
         spec.defaults.model_dump(mode="json"),
         actions,
+        spec.mappingSettings.model_dump(mode="json", exclude_defaults=True),
     )
     return _decoded(row), secret
 
@@ -333,7 +313,8 @@ async def update(
 ) -> dict[str, Any]:
     row = await conn.fetchrow(
         "UPDATE integrations SET name = $3, channel_id = $4, mapping = $5, defaults = $6,"
-        f" actions = $7 WHERE id = $1 AND account_id = $2 RETURNING {_COLUMNS}",
+        f" actions = $7, mapping_settings = $8 WHERE id = $1 AND account_id = $2"
+        f" RETURNING {_COLUMNS}",
         integration_id,
         account_id,
         spec.name,
@@ -341,6 +322,7 @@ async def update(
         spec.mapping,
         spec.defaults.model_dump(mode="json"),
         spec.actions,
+        spec.mappingSettings.model_dump(mode="json", exclude_defaults=True),
     )
     return _found(row, integration_id)
 
@@ -407,8 +389,9 @@ async def record_delivery(pool: asyncpg.Pool, delivery: dict[str, Any]) -> None:
     with contextlib.suppress(asyncpg.ForeignKeyViolationError):
         await pool.execute(
             "INSERT INTO webhook_deliveries (id, integration_id, request_id, sender_action,"
-            " document_id, status, reason_code, reason, fields, message_id, event_id)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+            " document_id, status, reason_code, reason, fields, message_id, event_id, notes,"
+            " idempotency_key, replay_of, headers, body, query)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
             delivery["id"],
             delivery["integration_id"],
             delivery["request_id"],
@@ -420,6 +403,12 @@ async def record_delivery(pool: asyncpg.Pool, delivery: dict[str, Any]) -> None:
             _storable(delivery.get("fields") or None),
             delivery.get("message_id"),
             delivery.get("event_id"),
+            _storable(delivery.get("notes")),
+            _storable(delivery.get("idempotency_key")),
+            delivery.get("replay_of"),
+            _storable(delivery.get("headers")),
+            delivery.get("body"),
+            _storable(delivery.get("query")),
         )
 
 
@@ -442,7 +431,8 @@ async def deliveries(
     """Newest first, each with the publisher's verdict when there is one yet."""
     rows = await conn.fetch(
         "SELECT d.id, d.request_id, d.received_at, d.sender_action, d.document_id, d.status,"
-        " d.reason_code, d.reason, d.fields, d.message_id, d.event_id,"
+        " d.reason_code, d.reason, d.fields, d.message_id, d.event_id, d.notes, d.replay_of,"
+        " d.body IS NOT NULL AS replayable,"
         " o.status AS outcome, o.reason_code AS outcome_code, o.reason AS outcome_reason,"
         " count(*) OVER () AS total"
         " FROM webhook_deliveries d LEFT JOIN command_outcomes o ON o.message_id = d.message_id"
@@ -457,6 +447,24 @@ async def deliveries(
         "SELECT count(*) FROM webhook_deliveries WHERE integration_id = $1",
         integration_id,
     )
+
+
+async def kept_delivery(
+    conn: asyncpg.Connection | asyncpg.Pool, integration_id: uuid.UUID, delivery_id: uuid.UUID
+) -> dict[str, Any]:
+    """A delivery as kept for preview and replay (headers, body, query, idempotency key),
+    with the publisher's verdict; DeliveryNotFound when the integration has no such one."""
+    row = await conn.fetchrow(
+        "SELECT d.id, d.status, d.headers, d.body, d.query, d.idempotency_key,"
+        " o.status AS outcome FROM webhook_deliveries d"
+        " LEFT JOIN command_outcomes o ON o.message_id = d.message_id"
+        " WHERE d.id = $1 AND d.integration_id = $2",
+        delivery_id,
+        integration_id,
+    )
+    if row is None:
+        raise DeliveryNotFound(f"no delivery {delivery_id} of integration {integration_id}")
+    return dict(row)
 
 
 async def _page(

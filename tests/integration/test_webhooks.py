@@ -221,7 +221,7 @@ async def test_integration_api_checks_channel_and_configuration(
     assert "secret" not in listed["docs"][0]
     assert created["secret"] not in str(listed)
     assert created["actions"]["entry.publish"] == "publish"
-    assert created["mapping"]["title"] == "entry.title"
+    assert created["mapping"]["title"] == "plain_text(entry.title)"
     theirs = await api.get(f"{INTEGRATIONS}/{created['id']}", headers=other.owner_headers)
     assert theirs.status_code == 404
 

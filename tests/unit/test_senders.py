@@ -8,8 +8,9 @@ from typing import get_args
 import pytest
 from standardwebhooks.webhooks import Webhook
 
-from services.gateway.webhooks import senders
+from shared.adapters import integrations
 from shared.adapters.integrations import SOURCES, InvalidIntegration, Source
+from shared.domain import senders
 
 
 def test_every_source_an_integration_may_name_has_a_sender() -> None:
@@ -25,7 +26,7 @@ def test_a_verification_the_sender_cannot_do_is_refused_with_the_defaults_proble
         "defaults": {"timezone": "Mars/Olympus"},
     }
     with pytest.raises(InvalidIntegration) as refused:
-        senders.validate_spec(body)
+        integrations.validate_spec(body)
     assert [(p.path, p.code) for p in refused.value.problems] == [
         ("verification", "unsupported"),
         ("defaults.timezone", "unknown_timezone"),
@@ -34,8 +35,8 @@ def test_a_verification_the_sender_cannot_do_is_refused_with_the_defaults_proble
 
 def test_the_default_verification_is_the_best_the_sender_supports() -> None:
     for source, expected in (("wordpress", "signature"), ("strapi", "token")):
-        spec = senders.validate_spec({"name": "cms", "source": source, "channelId": 1})
-        assert senders.verification_of(spec) == expected
+        spec = integrations.validate_spec({"name": "cms", "source": source, "channelId": 1})
+        assert senders.verification_of(spec.source, spec.verification) == expected
 
 
 def test_standard_webhooks_secrets_take_the_form_its_library_reads() -> None:

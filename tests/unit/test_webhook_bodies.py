@@ -7,7 +7,7 @@ import zlib
 
 import pytest
 
-from services.gateway.webhooks.bodies import (
+from shared.domain.senders.bodies import (
     BodyTooLarge,
     UnsupportedEncoding,
     decoded,

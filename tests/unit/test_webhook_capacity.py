@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from services.gateway.webhooks.mapping import map_event
-from services.gateway.webhooks.senders import Delivery
-from shared.domain.events import InvalidEvent
+from shared.domain.events import EventInput, InvalidEvent
+from shared.domain.mapping import MappingContext, map_event
 
 MAPPING = {
     "title": "name",
@@ -21,21 +20,23 @@ DEFAULTS = {
 }
 
 
-def delivery(seats: object) -> Delivery:
+def mapped(seats: object) -> EventInput:
     document = {"name": "Rooftop salsa", "starts": "2030-06-12 18:00:00", "kind": "music",
                 "seats": seats}  # fmt: skip
-    return Delivery(action="create", document_id="row-7", document=document)
+    return map_event(
+        document, MAPPING, DEFAULTS, MappingContext(), channel_id=42, source_id="row-7",
+        status="published",
+    ).event  # fmt: skip
 
 
 @pytest.mark.parametrize("seats", [40, "40", " 40 "])
 def test_a_number_or_its_text_becomes_the_capacity(seats: object) -> None:
-    event = map_event(delivery(seats), MAPPING, DEFAULTS, channel_id=42, status="published")
-    assert event.capacity == 40
+    assert mapped(seats).capacity == 40
 
 
 @pytest.mark.parametrize("seats", ["forty", "4.5", -3])
 def test_anything_else_names_the_capacity_field_and_its_source(seats: object) -> None:
     with pytest.raises(InvalidEvent) as refused:
-        map_event(delivery(seats), MAPPING, DEFAULTS, channel_id=42, status="published")
+        mapped(seats)
     assert [e.path for e in refused.value.errors] == ["capacity"]
     assert "seats" in refused.value.errors[0].message

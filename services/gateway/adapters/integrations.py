@@ -10,9 +10,9 @@ from typing import Any
 
 import asyncpg
 
-from services.gateway.webhooks.senders import new_secret
 from shared.adapters import integrations
 from shared.adapters.integrations import EventAction, IntegrationSpec, SecretRotation, Verification
+from shared.domain.senders import new_secret
 
 Row = dict[str, Any]
 
@@ -85,6 +85,15 @@ class IntegrationStore:
         async with self._pool.acquire() as conn:
             row = await integrations.get(conn, owner_id, integration_id)
             return await integrations.deliveries(conn, row["id"], limit, offset)
+
+    async def kept_delivery(
+        self, owner_id: int, integration_id: uuid.UUID, delivery_id: uuid.UUID
+    ) -> Row:
+        """One of the owner's integration's deliveries as kept (headers, body, query,
+        idempotency key) with the publisher's verdict; DeliveryNotFound when it has none."""
+        async with self._pool.acquire() as conn:
+            row = await integrations.get(conn, owner_id, integration_id)
+            return await integrations.kept_delivery(conn, row["id"], delivery_id)
 
     async def for_intake(self, integration_id: uuid.UUID) -> Row | None:
         """The integration with its secrets, for verifying a delivery; None when unknown."""

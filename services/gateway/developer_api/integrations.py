@@ -22,7 +22,6 @@ from services.gateway.edge.http_io import (
 from services.gateway.edge.operations import KeyedEndpoint, Operation, Param
 from services.gateway.edge.schemas import FieldProblem, PageFields, ResponseModel
 from services.gateway.errors import ChannelForbidden, InvalidInput
-from services.gateway.webhooks import senders
 from shared.adapters import integrations
 from shared.adapters.integrations import (
     EventAction,
@@ -31,7 +30,9 @@ from shared.adapters.integrations import (
     IntegrationSpec,
     SecretRotation,
 )
+from shared.domain import senders
 from shared.domain.api_keys import Scope
+from shared.domain.mapping.settings import MappingSettings
 
 INTEGRATIONS_BASE = "/api/developer/v1/integrations"
 
@@ -43,6 +44,7 @@ class Integration(ResponseModel):
     channelId: int
     verification: Literal["signature", "token"]
     mapping: dict[str, str] = Field(description="Effective: the sender's defaults and yours")
+    mappingSettings: MappingSettings
     defaults: IntegrationDefaults
     actions: dict[str, EventAction] = Field(description="Effective sender action -> change")
     status: Literal["active", "disabled"]
@@ -77,11 +79,18 @@ class Delivery(ResponseModel):
         "invalid",
         "unauthorized",
         "rate_limited",
+        "ping",
     ]
     reasonCode: str | None
     reason: str | None
     fields: list[FieldProblem] | None
     eventId: uuid.UUID | None
+    notes: list[str] | None = Field(
+        description="What the mapping noted: values a value map left out, a price without a "
+        "currency, an image without alt text"
+    )
+    replayOf: uuid.UUID | None = Field(description="The delivery this one replayed")
+    replayable: bool = Field(description="Its body is kept: preview and replay can use it")
 
 
 class DeliveryPage(PageFields):
@@ -94,7 +103,11 @@ async def create_integration(
     spec = _validated_spec(await read_json(request, gateway.settings.max_body_bytes))
     await _require_channel(gateway, principal, spec.channelId)
     row, secret = await gateway.integrations.create(
-        principal.owner_id, spec, senders.verification_of(spec), spec.mapping, spec.actions
+        principal.owner_id,
+        spec,
+        senders.verification_of(spec.source, spec.verification),
+        spec.mapping,
+        spec.actions,
     )
     location = f"{INTEGRATIONS_BASE}/{row['id']}"
     return _with_secret(row, secret, status_code=201, headers={"Location": location})
@@ -107,7 +120,7 @@ async def update_integration(
 
     async def changed(stored: dict[str, Any]) -> IntegrationSpec:
         try:
-            spec = senders.changed_spec(stored, payload)
+            spec = integrations.changed_spec(stored, payload)
         except integrations.InvalidIntegration as exc:
             raise InvalidInput(exc.problems) from None
         if spec.channelId != stored["channel_id"]:
@@ -199,6 +212,7 @@ def integration_view(row: dict[str, Any]) -> dict[str, Any]:
         channelId=row["channel_id"],
         verification=row["verification"],
         mapping=_effective_mapping(row),
+        mappingSettings=MappingSettings.model_validate(row["mapping_settings"]),
         defaults=IntegrationDefaults.model_validate(row["defaults"]),
         actions=sender.actions(row["actions"]),
         status=row["status"],
@@ -240,12 +254,15 @@ def delivery_view(row: dict[str, Any]) -> dict[str, Any]:
         reason=reason,
         fields=row["fields"],
         eventId=row["event_id"],
+        notes=row["notes"],
+        replayOf=row["replay_of"],
+        replayable=row["replayable"],
     ).model_dump(mode="json")
 
 
 def _validated_spec(payload: object) -> IntegrationSpec:
     try:
-        return senders.validate_spec(payload)
+        return integrations.validate_spec(payload)
     except integrations.InvalidIntegration as exc:
         raise InvalidInput(exc.problems) from None
 

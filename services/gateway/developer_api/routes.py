@@ -8,7 +8,7 @@ integration keys never hold; every route counts in one tight quota per owner acc
 
 from __future__ import annotations
 
-from services.gateway.developer_api import audit, channels, integrations, keys
+from services.gateway.developer_api import audit, channels, integrations, keys, trials
 from services.gateway.developer_api.keys import DEVELOPER_BASE
 from services.gateway.edge.operations import Operation
 from services.gateway.edge.routing import Document
@@ -21,6 +21,7 @@ OPERATIONS: tuple[Operation, ...] = (
     *keys.OPERATIONS,
     *audit.OPERATIONS,
     *integrations.OPERATIONS,
+    *trials.OPERATIONS,
     *channels.OPERATIONS,
 )
 

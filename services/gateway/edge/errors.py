@@ -168,6 +168,7 @@ async def _store_refused(request: Request, exc: Exception) -> Response:
     names: dict[type[Exception], str] = {
         key_store.KeyNotFound: "API key",
         channels.ChannelNotFound: "channel",
+        integrations.DeliveryNotFound: "delivery",
     }
     return error_response(request, errors.NotOwned(names.get(type(exc), "integration")))
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -18,9 +19,6 @@ import structlog
 from services.gateway.access.cache import AccessReader
 from services.gateway.adapters.integrations import IntegrationStore
 from services.gateway.submission.envelopes import request_hash
-from services.gateway.webhooks import verify
-from services.gateway.webhooks.mapping import map_event
-from services.gateway.webhooks.senders import Delivery, Sender, UnreadableDelivery
 from shared.contracts.messages import (
     ChangeStatus,
     Command,
@@ -28,9 +26,11 @@ from shared.contracts.messages import (
     IngestEnvelope,
     derive_event_id,
 )
-from shared.core.json_body import UndecodableJson, decode_json
 from shared.core.metrics import WEBHOOK_DELIVERIES
-from shared.domain.events import FieldError, InvalidEvent
+from shared.domain.captured import capture
+from shared.domain.events import FieldError
+from shared.domain.senders import Delivery, Sender, verify
+from shared.domain.senders.conversion import Verdict, verdict
 
 log = structlog.get_logger(__name__)
 
@@ -46,6 +46,15 @@ class NotAnEvent:
     fields: list[FieldError] | None = None
 
 
+@dataclass(frozen=True)
+class Becomes:
+    """The command a delivery means, and what its mapping noted (values a value map left
+    out, an image without alt text, a price without a currency)."""
+
+    command: Command
+    notes: tuple[str, ...] = ()
+
+
 class DeliveryLog:
     """The row the owner reads back; written before the answer, so nothing answered is
     unrecorded."""
@@ -58,6 +67,22 @@ class DeliveryLog:
         self.integration = integration
         self.request_id = request_id
         self.delivery: Delivery | None = None
+        self.kept: dict[str, Any] = {}
+        self.notes: tuple[str, ...] = ()
+        self.idempotency_key: str | None = None
+        self.replay_of: uuid.UUID | None = None
+
+    def keep(self, headers: Mapping[str, str], query: str, body: bytes) -> None:
+        """What preview and replay need of the delivery: its decoded body (size-bounded),
+        its headers with secrets redacted, and its query."""
+        captured = capture(headers, body)
+        self.kept = {"headers": captured.headers, "body": captured.body, "query": query or None}
+
+    def read(self, delivery: Delivery, raw: bytes) -> None:
+        self.delivery = delivery
+        self.idempotency_key = self.idempotency_key or idempotency_key(
+            self.integration, delivery, raw
+        )
 
     async def record(
         self,
@@ -90,6 +115,10 @@ class DeliveryLog:
                 "fields": [vars(f) for f in fields] if fields else None,
                 "message_id": envelope.message_id if envelope else None,
                 "event_id": envelope.command.event_id if envelope else None,
+                "notes": list(self.notes) or None,
+                "idempotency_key": self.idempotency_key,
+                "replay_of": self.replay_of,
+                **self.kept,
             },
         )
 
@@ -108,21 +137,31 @@ class DeliveryLog:
 
 async def what_it_becomes(
     access: AccessReader, sender: Sender, integration: dict[str, Any], delivery: Delivery
-) -> Command | NotAnEvent:
+) -> Becomes | NotAnEvent:
     """The command the delivery means, or why it means none."""
-    action = sender.actions(integration["actions"]).get(delivery.action, "ignore")
-    if delivery.skip_reason or action == "ignore":
-        reason = delivery.skip_reason or f"action '{delivery.action}' is mapped to ignore"
-        return NotAnEvent("ignored", "ignored", reason)
+    result = verdict(sender, integration, delivery)
+    if result.status == "ignored":
+        return NotAnEvent("ignored", "ignored", str(result.reason))
     # Access is re-checked on every delivery, as on every API request.
     owner, channel = integration["account_id"], integration["channel_id"]
     if not await access.can_access_channel(owner, channel):
         reason = f"channel {channel} is no longer accessible to the owner"
         return NotAnEvent("invalid", "channel_forbidden", reason)
-    try:
-        return delivery_command(sender, integration, delivery, action)
-    except InvalidEvent as exc:
-        return NotAnEvent("invalid", "validation_failed", summary(exc.errors), exc.errors)
+    if result.status == "invalid":
+        return NotAnEvent("invalid", str(result.reason_code), str(result.reason), result.fields)
+    return Becomes(command_of(integration, result), result.notes)
+
+
+def command_of(integration: dict[str, Any], result: Verdict) -> Command:
+    assert result.delivery is not None
+    owner, channel = integration["account_id"], integration["channel_id"]
+    event_id = derive_event_id(owner, None, channel, result.delivery.document_id)
+    if result.change == "unpublish":
+        return ChangeStatus(event_id=event_id, action="unpublish")
+    if result.change == "cancel":
+        return ChangeStatus(event_id=event_id, action="cancel")
+    assert result.event is not None
+    return CreateEvent(event_id=event_id, event=result.event)
 
 
 def verify_delivery(
@@ -144,42 +183,17 @@ def verify_delivery(
         raise
 
 
-def delivery_command(
-    sender: Sender, integration: dict[str, Any], delivery: Delivery, action: str
-) -> Command:
-    owner, channel = integration["account_id"], integration["channel_id"]
-    event_id = derive_event_id(owner, None, channel, delivery.document_id)
-    if action == "unpublish":
-        return ChangeStatus(event_id=event_id, action="unpublish")
-    if action == "delete":
-        return ChangeStatus(event_id=event_id, action="cancel")
-    # The integration's mapping over the sender's, which may depend on the delivery's shape.
-    mapping = {**sender.default_mapping(delivery), **integration["mapping"]}
-    event = map_event(
-        delivery, mapping, integration["defaults"], channel, _status(action, delivery, integration)
-    )
-    return CreateEvent(event_id=event_id, event=event)
-
-
-def _status(action: str, delivery: Delivery, integration: dict[str, Any]) -> str:
-    if action == "publish" or delivery.published is True:
-        return "published"
-    if delivery.published is False:
-        return "draft"
-    return str(integration["defaults"].get("status", "published"))
+def idempotency_key(integration: dict[str, Any], delivery: Delivery, raw: bytes) -> str:
+    """The sender's own key where it sends one; else the document's identity and version,
+    or the body itself when the sender sends no version: the same delivery, the same key."""
+    version = delivery.updated_at or hashlib.sha256(raw).hexdigest()[:32]
+    key = delivery.sender_key or f"{delivery.document_id}:{version}:{delivery.action}"
+    return f"webhook:{integration['id']}:{key}"[:255]
 
 
 def delivery_envelope(
-    integration: dict[str, Any],
-    delivery: Delivery,
-    command: Command,
-    request_id: str,
-    raw: bytes,
+    integration: dict[str, Any], command: Command, request_id: str, key: str
 ) -> IngestEnvelope:
-    # The sender's own key where it sends one; else the document's identity and version, or
-    # the body itself when the sender sends no version: the same delivery, the same key.
-    version = delivery.updated_at or hashlib.sha256(raw).hexdigest()[:32]
-    key = delivery.sender_key or f"{delivery.document_id}:{version}:{delivery.action}"
     payload = command.model_dump(mode="json", exclude={"event_id", "type"})
     return IngestEnvelope(
         message_id=uuid.uuid4(),
@@ -187,22 +201,8 @@ def delivery_envelope(
         received_at=datetime.now(UTC),
         owner_id=integration["account_id"],
         integration_id=integration["id"],
-        idempotency_key=f"webhook:{integration['id']}:{key}"[:255],
+        idempotency_key=key,
         request_hash=request_hash(command, payload),
         command=command,
         awaited_until=None,  # the sender is answered once Kafka has the command
     )
-
-
-def json_object(raw: bytes) -> dict[str, Any]:
-    try:
-        body = decode_json(raw)
-    except UndecodableJson as exc:
-        raise UnreadableDelivery(f"the body is not JSON this service accepts: {exc}") from None
-    if not isinstance(body, dict):
-        raise UnreadableDelivery("the body is not a JSON object")
-    return body
-
-
-def summary(errors: list[FieldError]) -> str:
-    return "; ".join(f"{e.path}: {e.message}" for e in errors)

@@ -10,6 +10,7 @@ with its reason for the owner to read (`GET /api/developer/v1/integrations/{id}/
 from __future__ import annotations
 
 import uuid
+import zlib
 from typing import Any, Literal
 
 from pydantic import RootModel
@@ -20,46 +21,92 @@ from services.gateway.edge.guard import count, ip_limit
 from services.gateway.edge.operations import OpenOperation, Param
 from services.gateway.edge.schemas import FieldProblem, ResponseModel
 from services.gateway.errors import (
+    MalformedRequest,
     NoWebhookEndpoint,
     PayloadTooLarge,
     RateLimited,
+    UnsupportedMediaType,
     WebhookUnverified,
 )
-from services.gateway.webhooks import verify
 from services.gateway.webhooks.deliveries import (
     DeliveryLog,
     NotAnEvent,
     delivery_envelope,
-    json_object,
     verify_delivery,
     what_it_becomes,
 )
-from services.gateway.webhooks.senders import SENDERS, Sender, UnreadableDelivery
 from shared.adapters.rate_limits import Limit
+from shared.domain.senders import SENDERS, Sender, UnreadableDelivery, bodies, verify
+from shared.domain.senders.conversion import json_object, read_delivery, settings_of
 
 WEBHOOK_PATH = "/webhooks/{source}/{integrationId}"
 
 
 async def receive(request: GatewayRequest, gateway: Gateway) -> Response:
     sender, integration = await _active_integration(request, gateway)
-    raw = await _body(request, gateway.settings.max_body_bytes)
+    limit = gateway.settings.max_body_bytes
+    sent = await _body(request, limit)
+    raw = _decoded(request, sent, limit)
     log_entry = DeliveryLog(gateway.integrations, integration, request.state["exchange"].request_id)
-    await _verified(request, gateway, log_entry, sender, raw)
+    headers = _lower(request.headers)
+    log_entry.keep(headers, request.url.query, raw)
+    if sender.source == "wordpress" and _is_woocommerce_ping(headers, raw):
+        await _count_failure(request, gateway)  # unauthenticated: it counts against the IP
+        reason = "WooCommerce's ping when the webhook was saved: nothing to apply"
+        await log_entry.record("ping", "ping", reason)
+        return JSONResponse({"status": "ping", "deliveryId": str(log_entry.id), "reason": reason})
+    await _verified(request, gateway, log_entry, sender, raw, sent)
     try:
-        delivery = sender.read(_lower(request.headers), request.query_params, json_object(raw))
+        body = json_object(raw)
+        delivery = read_delivery(
+            sender, settings_of(integration), headers, request.query_params, body
+        )
     except UnreadableDelivery as exc:
-        verdict = NotAnEvent("invalid", "unreadable", str(exc))
+        verdict = NotAnEvent("invalid", "unreadable", _unreadable(exc, headers))
         return JSONResponse(await log_entry.not_an_event(verdict))
-    log_entry.delivery = delivery
+    log_entry.read(delivery, raw)
     await _count_delivery(request, gateway, log_entry)
-    command = await what_it_becomes(gateway.access, sender, integration, delivery)
-    if isinstance(command, NotAnEvent):
-        return JSONResponse(await log_entry.not_an_event(command))
-    envelope = delivery_envelope(integration, delivery, command, log_entry.request_id, raw)
+    becomes = await what_it_becomes(gateway.access, sender, integration, delivery)
+    if isinstance(becomes, NotAnEvent):
+        return JSONResponse(await log_entry.not_an_event(becomes))
+    assert log_entry.idempotency_key is not None
+    log_entry.notes = becomes.notes
+    envelope = delivery_envelope(
+        integration, becomes.command, log_entry.request_id, log_entry.idempotency_key
+    )
     await gateway.writer.write_command(envelope)
     await log_entry.record("accepted", envelope=envelope)
-    body = {"status": "accepted", "deliveryId": str(log_entry.id), "eventId": str(command.event_id)}
+    event_id = str(becomes.command.event_id)
+    body = {"status": "accepted", "deliveryId": str(log_entry.id), "eventId": event_id}
+    if becomes.notes:
+        body["notes"] = list(becomes.notes)
     return JSONResponse(body, status_code=202)
+
+
+def _decoded(request: GatewayRequest, sent: bytes, limit: int) -> bytes:
+    """The body with its Content-Encoding (gzip, deflate) undone, up to `limit` decoded
+    bytes (413 past it); another coding is 415."""
+    try:
+        return bodies.decoded(sent, request.headers.get("content-encoding"), limit)
+    except bodies.BodyTooLarge:
+        raise PayloadTooLarge("decoded delivery", limit) from None
+    except bodies.UnsupportedEncoding as exc:
+        raise UnsupportedMediaType(str(exc)) from None
+    except zlib.error as exc:
+        raise MalformedRequest(f"The body is not valid for its Content-Encoding: {exc}") from None
+
+
+def _is_woocommerce_ping(headers: dict[str, str], raw: bytes) -> bool:
+    """Exactly `webhook_id=<digits>` and no signature: anything else unsigned stays 401."""
+    signed = "x-wc-webhook-signature" in headers or "x-wp-webhook-signature" in headers
+    return not signed and bodies.is_woocommerce_ping(raw)
+
+
+def _unreadable(exc: UnreadableDelivery, headers: dict[str, str]) -> str:
+    content_type = headers.get("content-type")
+    if bodies.is_json(content_type):
+        return str(exc)
+    return f"{exc} (sent as {content_type}; send application/json or a +json type)"
 
 
 async def _active_integration(
@@ -83,12 +130,23 @@ async def _active_integration(
 
 
 async def _verified(
-    request: GatewayRequest, gateway: Gateway, log_entry: DeliveryLog, sender: Sender, raw: bytes
+    request: GatewayRequest,
+    gateway: Gateway,
+    log_entry: DeliveryLog,
+    sender: Sender,
+    raw: bytes,
+    sent: bytes,
 ) -> None:
     """WebhookUnverified unless the delivery is the sender's own, recorded with the check
-    that failed; past the IP's quota it is 429 instead, and no row is written."""
+    that failed; past the IP's quota it is 429 instead, and no row is written. A compressed
+    delivery's signature may be over the JSON (as senders sign it) or over the bytes sent."""
     try:
-        verify_delivery(sender, log_entry.integration, _signed(request, raw))
+        try:
+            verify_delivery(sender, log_entry.integration, _signed(request, raw))
+        except verify.Unverified:
+            if sent == raw:
+                raise
+            verify_delivery(sender, log_entry.integration, _signed(request, sent))
     except verify.Unverified as exc:
         await _count_failure(request, gateway)
         await log_entry.record("unauthorized", "unverified", str(exc))
@@ -145,10 +203,11 @@ class DeliveryAccepted(ResponseModel):
     status: Literal["accepted"]
     deliveryId: uuid.UUID
     eventId: uuid.UUID
+    notes: list[str] | None = None
 
 
 class DeliveryRecorded(ResponseModel):
-    status: Literal["ignored", "invalid"]
+    status: Literal["ignored", "invalid", "ping"]
     deliveryId: uuid.UUID
     reason: str
     fields: list[FieldProblem] | None = None
@@ -164,9 +223,13 @@ OPERATION = OpenOperation(
     request=SenderDocument,
     responses={
         202: ("Durable in Kafka as the command it means; applied shortly", DeliveryAccepted),
-        200: ("Recorded but no event: ignored, or invalid (see reason, fields)", DeliveryRecorded),
+        200: (
+            "Recorded but no event: ignored, or invalid (see reason, fields); or WooCommerce's "
+            "unsigned ping (`webhook_id=<n>` form body) when a webhook is saved",
+            DeliveryRecorded,
+        ),
     },
-    errors=(401, 404),
+    errors=(400, 401, 404, 413, 415),
     params=(
         Param("source", "path", {"type": "string", "enum": sorted(SENDERS)}, "The sender"),
         Param("integrationId", "path", {"type": "string", "format": "uuid"}, "Integration id"),

@@ -105,6 +105,8 @@ def _shaped(
         return times.utc_if_naive(value)
     if target in _NUMBERS and isinstance(value, str):
         return _float_or_text(value)
+    if target == "capacity" and isinstance(value, str) and value.strip().isdigit():
+        return int(value)  # forms and spreadsheets send numbers as text
     if target == "classifications":
         return _slugs(value)
     if target == "description" and value is not None:

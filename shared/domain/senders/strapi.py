@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from services.gateway.webhooks.senders.base import (
+from shared.domain.senders.base import (
     Delivery,
     Sender,
     UnreadableDelivery,
@@ -20,12 +20,23 @@ from services.gateway.webhooks.senders.base import (
     text,
 )
 
+# Strapi 5's default rich text is Blocks (a JSON array), Strapi 4's Markdown; media are
+# objects whose `url` is relative (`/uploads/...`) with the local upload provider.
 _MAPPING = {
-    "title": "entry.title",
-    "description": "entry.description",
+    "title": "plain_text(entry.title)",
+    "description": "rich_text(entry.description)",
     "startAt": "entry.startAt",
     "endAt": "entry.endAt",
     "timezone": "entry.timezone",
+    "approxLocation.city": "place(entry.city, entry.country || entry.countryCode)",
+    "venue.name": "plain_text(entry.venue.name || entry.venue)",
+    "venue.address": "entry.venue.address || entry.address",
+    "classifications": "value_map(entry.category || entry.categories, 'categories')",
+    "images": "images(entry.cover || entry.image)",
+    "ticketLinks": "ticket_links(entry.ticketUrl || entry.url, 'Tickets')",
+    "price.min": "min(numbers(entry.price))",
+    "price.max": "max(numbers(entry.price))",
+    "price.currency": "entry.currency",
     "sourceUpdatedAt": "entry.updatedAt",
 }
 

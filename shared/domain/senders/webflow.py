@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from services.gateway.webhooks import verify
-from services.gateway.webhooks.senders.base import (
+from shared.domain.senders import verify
+from shared.domain.senders.base import (
     Delivery,
     Sender,
     UnreadableDelivery,
@@ -20,12 +20,20 @@ from services.gateway.webhooks.senders.base import (
     text,
 )
 
+# Field slugs are the site's own; these are Webflow's defaults and the usual event template's.
+# A RichText field is HTML, an Image field `{fileId, url, alt}`, an Option field the option's
+# id (mapped through a value map).
 _MAPPING = {
-    "title": "payload.fieldData.name",
-    "description": "payload.fieldData.description",
-    "startAt": "payload.fieldData.start-date",
-    "endAt": "payload.fieldData.end-date",
+    "title": "plain_text(payload.fieldData.name)",
+    "description": "html_text(payload.fieldData.description)",
+    "startAt": 'payload.fieldData."start-date"',
+    "endAt": 'payload.fieldData."end-date"',
     "timezone": "payload.fieldData.timezone",
+    "approxLocation.city": "place(payload.fieldData.city, payload.fieldData.country)",
+    "venue.name": "plain_text(payload.fieldData.venue)",
+    "classifications": "value_map(payload.fieldData.category, 'categories')",
+    "images": 'images(payload.fieldData."main-image")',
+    "ticketLinks": "ticket_links(payload.fieldData.\"ticket-link\", 'Tickets')",
     "sourceUpdatedAt": "payload.lastUpdated",
 }
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from services.gateway.webhooks import verify
-from services.gateway.webhooks.senders.base import (
+from shared.domain.senders import verify
+from shared.domain.senders.base import (
     Delivery,
     Sender,
     UnreadableDelivery,
@@ -21,12 +21,20 @@ from services.gateway.webhooks.senders.base import (
     text,
 )
 
+# Every field is localized (`{"en-US": ...}`): localized() reads the integration's locale,
+# else the first. `description` is Contentful Rich Text; assets arrive as links, so the
+# content model keeps an image's URL in a field of its own.
 _MAPPING = {
-    "title": "fields.title.en-US",
-    "description": "fields.description.en-US",
-    "startAt": "fields.startAt.en-US",
-    "endAt": "fields.endAt.en-US",
-    "timezone": "fields.timezone.en-US",
+    "title": "plain_text(localized(fields.title))",
+    "description": "rich_text(localized(fields.description))",
+    "startAt": "localized(fields.startAt)",
+    "endAt": "localized(fields.endAt)",
+    "timezone": "localized(fields.timezone)",
+    "approxLocation.city": "place(localized(fields.city), localized(fields.country))",
+    "venue.name": "plain_text(localized(fields.venue))",
+    "classifications": "value_map(localized(fields.categories), 'categories')",
+    "images": "images(localized(fields.imageUrl), localized(fields.imageAlt))",
+    "ticketLinks": "ticket_links(localized(fields.ticketUrl), 'Tickets')",
     "sourceUpdatedAt": "sys.updatedAt",
 }
 

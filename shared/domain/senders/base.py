@@ -7,8 +7,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from services.gateway.webhooks.verify import Verifier, static_token
-from shared.adapters.integrations import EventAction, Source, Verification
+from shared.domain.senders.terms import EventAction, Source, Verification
+from shared.domain.senders.verify import Verifier, static_token
 
 
 class UnreadableDelivery(ValueError):

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from services.gateway.webhooks.senders.base import (
+from shared.domain.senders.base import (
     LIFECYCLE,
     Delivery,
     Sender,
@@ -16,10 +16,10 @@ from services.gateway.webhooks.senders.base import (
     required_id,
     text,
 )
-from shared.adapters.integrations import MAPPABLE_FIELDS
+from shared.domain.senders.terms import MAPPABLE_FIELDS
 
 _MAPPING = {
-    **{path: path for path in sorted(MAPPABLE_FIELDS - {"sourceUpdatedAt"})},
+    **{path: path for path in sorted(MAPPABLE_FIELDS - {"sourceUpdatedAt", "approxLocation.city"})},
     "sourceUpdatedAt": "updatedAt",
 }
 

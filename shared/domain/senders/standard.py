@@ -15,8 +15,8 @@ from typing import Any
 
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from services.gateway.webhooks import verify
-from services.gateway.webhooks.senders.base import (
+from shared.domain.senders import verify
+from shared.domain.senders.base import (
     LIFECYCLE,
     Delivery,
     Sender,
@@ -25,9 +25,9 @@ from services.gateway.webhooks.senders.base import (
     required_id,
     text,
 )
-from shared.adapters.integrations import MAPPABLE_FIELDS
+from shared.domain.senders.terms import MAPPABLE_FIELDS
 
-_EVENT_PATHS = sorted(MAPPABLE_FIELDS - {"sourceUpdatedAt"})
+_EVENT_PATHS = sorted(MAPPABLE_FIELDS - {"sourceUpdatedAt", "approxLocation.city"})
 _MAPPING = {**{path: f"data.{path}" for path in _EVENT_PATHS}, "sourceUpdatedAt": "data.updatedAt"}
 
 

@@ -12,15 +12,22 @@ import base64
 from collections.abc import Mapping
 from typing import Any
 
-from services.gateway.webhooks import verify
-from services.gateway.webhooks.senders.base import Delivery, Sender, first_action, required_id, text
+from shared.domain.senders import verify
+from shared.domain.senders.base import Delivery, Sender, first_action, required_id, text
 
+# The webhook's GROQ projection decides the body's shape; these are the names the docs'
+# suggested projection gives (docs/webhooks.md). `description` is Portable Text.
 _MAPPING = {
-    "title": "title",
-    "description": "description",
+    "title": "plain_text(title)",
+    "description": "rich_text(description)",
     "startAt": "startAt",
     "endAt": "endAt",
     "timezone": "timezone",
+    "approxLocation.city": "place(city, country)",
+    "venue.name": "plain_text(venue)",
+    "classifications": "value_map(categories, 'categories')",
+    "images": "images(image)",
+    "ticketLinks": "ticket_links(ticketUrl, 'Tickets')",
     "sourceUpdatedAt": "_updatedAt",
 }
 

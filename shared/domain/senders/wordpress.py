@@ -13,8 +13,8 @@ import base64
 from collections.abc import Mapping
 from typing import Any
 
-from services.gateway.webhooks import verify
-from services.gateway.webhooks.senders.base import (
+from shared.domain.senders import verify
+from shared.domain.senders.base import (
     LIFECYCLE,
     Delivery,
     Sender,
@@ -23,24 +23,43 @@ from services.gateway.webhooks.senders.base import (
     text,
 )
 
+# The Events Calendar's REST event: HTML description, entities in the title (`&#038;`), the
+# venue with its city and country, `cost_details`, `website` (the event's URL: tickets).
 _TEC_MAPPING = {
-    "title": "title",
-    "description": "description",
+    "title": "plain_text(title)",
+    "description": "html_text(description)",
     "startAt": "start_date",
     "endAt": "end_date",
     "timezone": "timezone",
-    "venue.name": "venue.venue",
+    "approxLocation.city": "place(venue.city, venue.country, venue.stateprovince)",
+    "venue.name": "plain_text(venue.venue)",
     "venue.address": "venue.address",
     "venue.coordinates.lat": "venue.geo_lat",
     "venue.coordinates.lng": "venue.geo_lng",
+    "classifications": "value_map(categories[*].slug, 'categories')",
+    "images": "images(image)",
+    "ticketLinks": "ticket_links(website, 'Tickets')",
+    "price.min": "min(numbers(cost))",
+    "price.max": "max(numbers(cost))",
+    "price.currency": "cost_details.currency_code",
     "sourceUpdatedAt": "modified_utc",
 }
+# WP Webhooks' post triggers: `post_content` with block comments, meta values as lists (The
+# Events Calendar's `_Event*` keys, else plain `event_*` ones), the featured image's URL and
+# the post's terms by taxonomy. The venue is a post of its own: map its city (ACF fields, say)
+# with `place(...)`.
 _WP_POST_MAPPING = {
-    "title": "post.post_title",
-    "description": "post.post_excerpt",
-    "startAt": "post_meta.event_start.0",
-    "endAt": "post_meta.event_end.0",
-    "timezone": "post_meta.event_timezone.0",
+    "title": "plain_text(post.post_title)",
+    "description": "wordpress_text(post.post_content) || plain_text(post.post_excerpt)",
+    "startAt": "post_meta._EventStartDate[0] || post_meta.event_start[0]",
+    "endAt": "post_meta._EventEndDate[0] || post_meta.event_end[0]",
+    "timezone": "post_meta._EventTimezone[0] || post_meta.event_timezone[0]",
+    "classifications": "value_map(keys(taxonomies.tribe_events_cat || `{}`), 'categories')",
+    "images": "images(post_thumbnail)",
+    "ticketLinks": "ticket_links(post_meta._EventURL[0], 'Tickets')",
+    "price.min": "min(numbers(post_meta._EventCost[0]))",
+    "price.max": "max(numbers(post_meta._EventCost[0]))",
+    "price.currency": "post_meta._EventCurrencyCode[0]",
     "sourceUpdatedAt": "post.post_modified_gmt",
 }
 

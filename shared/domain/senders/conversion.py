@@ -1,0 +1,190 @@
+"""From a delivery's bytes to what it means for an event, with no I/O: the webhook intake, its
+preview (`POST .../integrations/{id}/preview`), replay and the `pinned integrations preview`
+command all convert with this, so a preview shows exactly what a delivery would do.
+
+An integration here is its stored row as a dict (`source`, `channel_id`, `mapping`,
+`mapping_settings`, `defaults`, `actions`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from jmespath.exceptions import JMESPathError
+
+from shared.core.json_body import UndecodableJson, decode_json
+from shared.domain.events import EventInput, FieldError, InvalidEvent
+from shared.domain.mapping import Mapped, MappingProblem, evaluate, map_event
+from shared.domain.mapping.expressions import InvalidExpression
+from shared.domain.mapping.settings import MappingSettings
+from shared.domain.senders import SENDERS
+from shared.domain.senders.base import Delivery, Sender, UnreadableDelivery, first_action, text
+from shared.domain.senders.terms import EventAction
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What a delivery means. `change` is `upsert` (with `event`), `unpublish` or `cancel`
+    when it changes an event; None when it is `ignored` or `invalid` (see `reason_code`,
+    `reason`, `fields`)."""
+
+    status: Literal["accepted", "ignored", "invalid"]
+    delivery: Delivery | None
+    change: Literal["upsert", "unpublish", "cancel"] | None = None
+    event: EventInput | None = None
+    notes: tuple[str, ...] = ()
+    reason_code: str | None = None
+    reason: str | None = None
+    fields: list[FieldError] | None = None
+
+
+def settings_of(integration: Mapping[str, Any]) -> MappingSettings:
+    return MappingSettings.model_validate(integration.get("mapping_settings") or {})
+
+
+def json_object(raw: bytes) -> dict[str, Any]:
+    """The body as a JSON object; UnreadableDelivery otherwise."""
+    try:
+        body = decode_json(raw)
+    except UndecodableJson as exc:
+        raise UnreadableDelivery(f"the body is not JSON this service accepts: {exc}") from None
+    if not isinstance(body, dict):
+        raise UnreadableDelivery("the body is not a JSON object")
+    return body
+
+
+def read_delivery(
+    sender: Sender,
+    settings: MappingSettings,
+    headers: Mapping[str, str],
+    query: Mapping[str, str],
+    body: dict[str, Any],
+) -> Delivery:
+    """What the delivery says in the sender's terms, with the integration's `identity`
+    expressions over the sender's defaults. When the sender's own reading finds no document
+    id but the integration says where it is, the delivery is read from the expressions alone
+    (action: `?action=`, else `update`; the sender's own key from `webhook-id` or
+    `idempotency-key`). Raises UnreadableDelivery."""
+    identity = settings.identity
+    try:
+        delivery = sender.read(headers, query, body)
+    except UnreadableDelivery:
+        if identity.documentId is None:
+            raise
+        delivery = Delivery(
+            action=first_action(query) or "update",
+            document_id="",
+            document=body,
+            sender_key=headers.get("webhook-id") or headers.get("idempotency-key"),
+        )
+    overrides: dict[str, Any] = {}
+    for name, expression in (
+        ("document_id", identity.documentId),
+        ("updated_at", identity.version),
+        ("action", identity.action),
+    ):
+        if expression is None:
+            continue
+        try:
+            value = text(evaluate(body, expression, settings.context()))
+        except (MappingProblem, JMESPathError, InvalidExpression) as exc:
+            raise UnreadableDelivery(f"identity {name}: {exc}") from None
+        if value is None and name == "document_id":
+            raise UnreadableDelivery(f"no document id at '{expression}' (identity.documentId)")
+        if value is not None:
+            overrides[name] = value
+    if query.get("action"):  # the webhook URL's ?action= wins
+        overrides["action"] = query["action"]
+    return dataclasses.replace(delivery, **overrides)
+
+
+def action_of(sender: Sender, integration: Mapping[str, Any], delivery: Delivery) -> EventAction:
+    return sender.actions(integration["actions"]).get(delivery.action, "ignore")
+
+
+def verdict(sender: Sender, integration: Mapping[str, Any], delivery: Delivery) -> Verdict:
+    """What the read delivery does to its event under the integration's current mapping."""
+    action = action_of(sender, integration, delivery)
+    if delivery.skip_reason or action == "ignore":
+        reason = delivery.skip_reason or f"action '{delivery.action}' is mapped to ignore"
+        return Verdict("ignored", delivery, reason_code="ignored", reason=reason)
+    if action in ("unpublish", "delete"):
+        change: Literal["unpublish", "cancel"] = "unpublish" if action == "unpublish" else "cancel"
+        return Verdict("accepted", delivery, change=change)
+    try:
+        mapped = mapped_event(sender, integration, delivery, action)
+    except InvalidEvent as exc:
+        return Verdict(
+            "invalid", delivery, reason_code="validation_failed", reason=summary(exc.errors),
+            fields=exc.errors,
+        )  # fmt: skip
+    return Verdict("accepted", delivery, "upsert", mapped.event, tuple(mapped.notes))
+
+
+def mapped_event(
+    sender: Sender, integration: Mapping[str, Any], delivery: Delivery, action: str
+) -> Mapped:
+    """The event: the integration's mapping over the sender's default mapping (which may
+    depend on the delivery's shape). Raises InvalidEvent naming each field's source."""
+    settings = settings_of(integration)
+    mapping = {**sender.default_mapping(delivery), **integration["mapping"]}
+    return map_event(
+        delivery.document,
+        mapping,
+        integration["defaults"],
+        settings.context(),
+        channel_id=integration["channel_id"],
+        source_id=delivery.document_id,
+        status=_status(action, delivery, integration),
+    )
+
+
+def convert(
+    integration: Mapping[str, Any],
+    headers: Mapping[str, str],
+    query: Mapping[str, str],
+    body: bytes,
+) -> Verdict:
+    """A verified, decoded body's verdict (preview and replay start here; the intake reads
+    the delivery first, to count it against the quota before mapping)."""
+    sender = SENDERS[integration["source"]]
+    try:
+        delivery = read_delivery(
+            sender, settings_of(integration), headers, query, json_object(body)
+        )
+    except UnreadableDelivery as exc:
+        return Verdict("invalid", None, reason_code="unreadable", reason=str(exc))
+    return verdict(sender, integration, delivery)
+
+
+def verdict_view(result: Verdict) -> dict[str, Any]:
+    """The verdict as JSON: the developer API's preview answer and the CLI's output."""
+    view: dict[str, Any] = {"status": result.status}
+    if result.delivery is not None:
+        view.update(action=result.delivery.action, documentId=result.delivery.document_id)
+    if result.change is not None:
+        view["change"] = result.change
+    if result.event is not None:
+        view["event"] = result.event.model_dump(mode="json", exclude_none=True)
+    if result.notes:
+        view["notes"] = list(result.notes)
+    if result.reason is not None:
+        view.update(reasonCode=result.reason_code, reason=result.reason)
+    if result.fields:
+        view["fields"] = [vars(f) for f in result.fields]
+    return view
+
+
+def _status(action: str, delivery: Delivery, integration: Mapping[str, Any]) -> str:
+    if action == "publish" or delivery.published is True:
+        return "published"
+    if delivery.published is False:
+        return "draft"
+    return str(integration["defaults"].get("status", "published"))
+
+
+def summary(errors: list[FieldError]) -> str:
+    return "; ".join(f"{e.path}: {e.message}" for e in errors)
