@@ -10,6 +10,7 @@ from typing import Any
 
 import asyncpg
 
+from devstack import integration_trials
 from shared.adapters import integrations
 from shared.adapters.integrations import SOURCES, IntegrationSpec, InvalidIntegration
 from shared.domain import senders
@@ -70,9 +71,12 @@ def add_commands(sub: Any) -> None:
     rotate.add_argument("integration_id", type=uuid.UUID)
     rotate.add_argument("--secret", help="the sender's own new secret (Contentful, Webflow)")
     rotate.add_argument("--overlap-seconds", type=int, default=3600)
+    integration_trials.add_commands(actions)
 
 
 async def run(conn: asyncpg.Connection, args: argparse.Namespace) -> Any:
+    if args.action in ("preview", "replay"):
+        return await integration_trials.run(conn, args)
     if args.action == "list":
         rows, _ = await integrations.page(conn, args.account, limit=10_000, offset=0)
         return rows
@@ -153,6 +157,8 @@ def _pairs(items: list[str], option: str) -> dict[str, str]:
 
 def render(result: Any) -> tuple[Any, str] | None:
     """(data, text) for integration results, or None when the result is not one."""
+    if isinstance(result, integration_trials.Trial):
+        return result.view, result.text()
     if isinstance(result, Connected):
         row = result.integration
         path = f"/webhooks/{row['source']}/{row['id']}"

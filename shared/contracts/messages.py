@@ -6,6 +6,8 @@ that do not decode raise `PoisonMessage`, which the consumer sends to the DLQ.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, ClassVar, Literal, TypeVar
@@ -195,3 +197,14 @@ def decode_outcome(raw: bytes | None) -> Outcome:
 
 def decode_audit(raw: bytes | None) -> AuditRecord:
     return decode_as(AuditRecord, raw)
+
+
+def request_hash(command: Command, payload: Any) -> str:
+    """Same key with another action or another target is a different request."""
+    canonical = json.dumps(
+        {"type": command.type, "eventId": str(command.event_id), "body": payload},
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()

@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import gzip
 import json
+from pathlib import Path
 from typing import Any
 
 import asyncpg
 import httpx
 import pytest
 
+from devstack.stack import Servers
 from tests import rich_senders as rich
 from tests import rich_text_samples as samples
 from tests.integration.conftest import Tenant, eventually
+from tests.integration.test_dlq_cli import pinned
 from tests.integration.test_webhooks import INTEGRATIONS, deliveries
 from tests.unit.test_rich_senders import FLAT, TEC_TEXT
 from tests.webhook_senders import sign
@@ -264,3 +267,33 @@ async def test_preview_writes_nothing_and_replay_after_a_fix_applies_once(
     applied = await api.post(replay.replace(refused["deliveryId"], first.json()["deliveryId"]),
                              headers=tenant.owner_headers)  # fmt: skip
     assert (applied.status_code, applied.json()["error"]["code"]) == (409, "not_replayable")
+
+
+async def test_cli_previews_and_replays_a_recorded_delivery(
+    stack: Servers, api: httpx.AsyncClient, tenant: Tenant, tmp_path: Path
+) -> None:
+    integration = await connect(api, tenant, "strapi", {}, settings={"valueMaps": {}})
+    body = _strapi(5, "41")
+    body["entry"]["city"] = "Vienna, Austria"  # not a place name we know
+    refused = (await send(api, integration, body, {})).json()
+    assert refused["status"] == "invalid"
+    body["entry"]["city"] = "Wien"
+    sample = tmp_path / "delivery.json"
+    sample.write_text(json.dumps(body))
+    previewed = pinned(stack, "integrations", "preview", integration["id"], "--body", str(sample))
+    assert previewed["status"] == "accepted"
+    assert previewed["event"]["approxLocation"] == rich.EXPECTED["approxLocation"]
+    recorded = pinned(
+        stack, "integrations", "preview", integration["id"], "--delivery", refused["deliveryId"]
+    )
+    assert recorded["status"] == "invalid"
+    assert recorded["fields"][0]["path"] == "approxLocation.city"
+
+    fix = {"mapping": {"approxLocation.city": "place('Vienna', entry.country)"}}
+    one = f"{INTEGRATIONS}/{integration['id']}"
+    assert (await api.patch(one, json=fix, headers=tenant.owner_headers)).status_code == 200
+    replayed = pinned(stack, "integrations", "replay", integration["id"], refused["deliveryId"])
+    assert replayed["status"] == "accepted"
+    assert replayed["replayOf"] == refused["deliveryId"]
+    event = await event_of(api, tenant, replayed["eventId"])
+    assert event["approxLocation"] == rich.EXPECTED["approxLocation"]

@@ -3,15 +3,12 @@ and until when a gateway waits for the outcome."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from services.gateway.access.auth import Principal
-from shared.contracts.messages import Command, IngestEnvelope
+from shared.contracts.messages import Command, IngestEnvelope, request_hash
 
 
 @dataclass(frozen=True)
@@ -54,12 +51,4 @@ def build_envelope(
     )
 
 
-def request_hash(command: Command, payload: Any) -> str:
-    """Same key with another action or another target is a different request."""
-    canonical = json.dumps(
-        {"type": command.type, "eventId": str(command.event_id), "body": payload},
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
-    )
-    return hashlib.sha256(canonical.encode()).hexdigest()
+__all__ = ["Call", "build_envelope", "request_hash"]

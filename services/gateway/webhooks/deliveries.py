@@ -7,30 +7,22 @@ action, never random: the same delivery sent again is deduplicated by the publis
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, Literal
 
 import structlog
 
 from services.gateway.access.cache import AccessReader
 from services.gateway.adapters.integrations import IntegrationStore
-from services.gateway.submission.envelopes import request_hash
-from shared.contracts.messages import (
-    ChangeStatus,
-    Command,
-    CreateEvent,
-    IngestEnvelope,
-    derive_event_id,
-)
+from shared.contracts.messages import Command, IngestEnvelope
+from shared.contracts.webhook_commands import command_of, delivery_envelope, idempotency_key
 from shared.core.metrics import WEBHOOK_DELIVERIES
 from shared.domain.captured import capture
 from shared.domain.events import FieldError
 from shared.domain.senders import Delivery, Sender, verify
-from shared.domain.senders.conversion import Verdict, verdict
+from shared.domain.senders.conversion import verdict
 
 log = structlog.get_logger(__name__)
 
@@ -152,18 +144,6 @@ async def what_it_becomes(
     return Becomes(command_of(integration, result), result.notes)
 
 
-def command_of(integration: dict[str, Any], result: Verdict) -> Command:
-    assert result.delivery is not None
-    owner, channel = integration["account_id"], integration["channel_id"]
-    event_id = derive_event_id(owner, None, channel, result.delivery.document_id)
-    if result.change == "unpublish":
-        return ChangeStatus(event_id=event_id, action="unpublish")
-    if result.change == "cancel":
-        return ChangeStatus(event_id=event_id, action="cancel")
-    assert result.event is not None
-    return CreateEvent(event_id=event_id, event=result.event)
-
-
 def verify_delivery(
     sender: Sender, integration: dict[str, Any], signed: verify.SignedRequest
 ) -> None:
@@ -183,26 +163,4 @@ def verify_delivery(
         raise
 
 
-def idempotency_key(integration: dict[str, Any], delivery: Delivery, raw: bytes) -> str:
-    """The sender's own key where it sends one; else the document's identity and version,
-    or the body itself when the sender sends no version: the same delivery, the same key."""
-    version = delivery.updated_at or hashlib.sha256(raw).hexdigest()[:32]
-    key = delivery.sender_key or f"{delivery.document_id}:{version}:{delivery.action}"
-    return f"webhook:{integration['id']}:{key}"[:255]
-
-
-def delivery_envelope(
-    integration: dict[str, Any], command: Command, request_id: str, key: str
-) -> IngestEnvelope:
-    payload = command.model_dump(mode="json", exclude={"event_id", "type"})
-    return IngestEnvelope(
-        message_id=uuid.uuid4(),
-        request_id=request_id,
-        received_at=datetime.now(UTC),
-        owner_id=integration["account_id"],
-        integration_id=integration["id"],
-        idempotency_key=key,
-        request_hash=request_hash(command, payload),
-        command=command,
-        awaited_until=None,  # the sender is answered once Kafka has the command
-    )
+__all__ = ["command_of", "delivery_envelope", "idempotency_key"]

@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl
 
 from services.gateway.access.cache import AccessReader
 from services.gateway.adapters.integrations import IntegrationStore
@@ -28,26 +26,16 @@ from services.gateway.webhooks.deliveries import (
     delivery_envelope,
     what_it_becomes,
 )
-from shared.domain.senders import SENDERS, UnreadableDelivery
+from shared.domain.senders import SENDERS, UnreadableDelivery, conversion
 from shared.domain.senders.conversion import (
+    Sample,
     convert,
-    json_object,
-    read_delivery,
-    settings_of,
+    kept_sample,
+    read_sample,
     verdict_view,
 )
 
-REPLAYABLE = ("invalid", "ignored", "rejected")
-
-
-@dataclass(frozen=True)
-class Sample:
-    """A delivery to preview: the sender's headers (any case), its raw body and the query
-    of the webhook URL it was sent to (WP Webhooks names its trigger there)."""
-
-    headers: Mapping[str, str]
-    body: bytes
-    query: str = ""
+__all__ = ["Sample", "preview", "replay"]
 
 
 async def preview(
@@ -63,9 +51,9 @@ async def preview(
     integration = await store.get(owner_id, integration_id)
     if sample is None:
         assert delivery_id is not None
-        sample = _sample_of(await store.kept_delivery(owner_id, integration_id, delivery_id))
-    headers = {name.lower(): value for name, value in sample.headers.items()}
-    return verdict_view(convert(integration, headers, _query(sample.query), sample.body))
+        kept = await store.kept_delivery(owner_id, integration_id, delivery_id)
+        sample = _kept(kept, replaying=False)
+    return verdict_view(convert(integration, sample))
 
 
 async def replay(
@@ -82,32 +70,19 @@ async def replay(
     IntegrationNotFound, DeliveryNotFound, NotReplayable."""
     integration = await store.get(owner_id, integration_id)
     kept = await store.kept_delivery(owner_id, integration_id, delivery_id)
-    status = kept["outcome"] if kept["outcome"] == "rejected" else kept["status"]
-    if status not in REPLAYABLE:
-        raise NotReplayable(
-            f"Delivery {delivery_id} is {status}; only {', '.join(REPLAYABLE)} deliveries are "
-            "replayed (an applied one is already in its event)."
-        )
-    sample = _sample_of(kept)
+    sample = _kept(kept, replaying=True)
     log_entry = DeliveryLog(store, integration, request_id)
     log_entry.replay_of = delivery_id
     log_entry.idempotency_key = kept["idempotency_key"]
-    log_entry.keep(dict(sample.headers), sample.query, sample.body)
+    log_entry.keep(sample.lowered(), sample.query, sample.body)
     answer = {"replayOf": str(delivery_id)}
-    sender = SENDERS[integration["source"]]
     try:
-        delivery = read_delivery(
-            sender,
-            settings_of(integration),
-            dict(sample.headers),
-            _query(sample.query),
-            json_object(sample.body),
-        )
+        delivery = read_sample(integration, sample)
     except UnreadableDelivery as exc:
         verdict = NotAnEvent("invalid", "unreadable", str(exc))
         return {**await log_entry.not_an_event(verdict), **answer}
     log_entry.read(delivery, sample.body)
-    becomes = await what_it_becomes(access, sender, integration, delivery)
+    becomes = await what_it_becomes(access, SENDERS[integration["source"]], integration, delivery)
     if isinstance(becomes, NotAnEvent):
         return {**await log_entry.not_an_event(becomes), **answer}
     assert log_entry.idempotency_key is not None
@@ -125,14 +100,8 @@ async def replay(
     }
 
 
-def _sample_of(kept: Mapping[str, Any]) -> Sample:
-    if kept["body"] is None:
-        raise NotReplayable(
-            f"Delivery {kept['id']}'s body was larger than the kept bound (or is past "
-            "retention); it can only be sent again by its sender."
-        )
-    return Sample(kept["headers"] or {}, bytes(kept["body"]), kept["query"] or "")
-
-
-def _query(query: str) -> dict[str, str]:
-    return dict(parse_qsl(query or "", keep_blank_values=True))
+def _kept(kept: Mapping[str, Any], replaying: bool) -> Sample:
+    try:
+        return kept_sample(kept, replaying)
+    except conversion.NotReplayable as exc:
+        raise NotReplayable(str(exc)) from None

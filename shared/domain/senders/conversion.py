@@ -12,6 +12,7 @@ import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
+from urllib.parse import parse_qsl
 
 from jmespath.exceptions import JMESPathError
 
@@ -39,6 +40,46 @@ class Verdict:
     reason_code: str | None = None
     reason: str | None = None
     fields: list[FieldError] | None = None
+
+
+REPLAYABLE = ("invalid", "ignored", "rejected")
+
+
+class NotReplayable(ValueError):
+    """An applied delivery (already in its event), or one whose body was not kept."""
+
+
+@dataclass(frozen=True)
+class Sample:
+    """A delivery to convert: the sender's headers (any case), its raw (decoded) body and
+    the query of the webhook URL it was sent to (WP Webhooks names its trigger there)."""
+
+    headers: Mapping[str, str]
+    body: bytes
+    query: str = ""
+
+    def lowered(self) -> dict[str, str]:
+        return {name.lower(): value for name, value in self.headers.items()}
+
+    def query_params(self) -> dict[str, str]:
+        return dict(parse_qsl(self.query or "", keep_blank_values=True))
+
+
+def kept_sample(kept: Mapping[str, Any], replaying: bool) -> Sample:
+    """A recorded delivery (`shared.adapters.integrations.kept_delivery`) as a Sample;
+    NotReplayable when its body was not kept or, `replaying`, it was not refused."""
+    status = kept["outcome"] if kept["outcome"] == "rejected" else kept["status"]
+    if replaying and status not in REPLAYABLE:
+        raise NotReplayable(
+            f"Delivery {kept['id']} is {status}; only {', '.join(REPLAYABLE)} deliveries are "
+            "replayed (an applied one is already in its event)."
+        )
+    if kept["body"] is None:
+        raise NotReplayable(
+            f"Delivery {kept['id']}'s body was larger than the kept bound; only its sender "
+            "can send it again."
+        )
+    return Sample(kept["headers"] or {}, bytes(kept["body"]), kept["query"] or "")
 
 
 def settings_of(integration: Mapping[str, Any]) -> MappingSettings:
@@ -142,22 +183,25 @@ def mapped_event(
     )
 
 
-def convert(
-    integration: Mapping[str, Any],
-    headers: Mapping[str, str],
-    query: Mapping[str, str],
-    body: bytes,
-) -> Verdict:
-    """A verified, decoded body's verdict (preview and replay start here; the intake reads
-    the delivery first, to count it against the quota before mapping)."""
-    sender = SENDERS[integration["source"]]
+def read_sample(integration: Mapping[str, Any], sample: Sample) -> Delivery:
+    """The sample read as its sender's delivery; UnreadableDelivery otherwise."""
+    return read_delivery(
+        SENDERS[integration["source"]],
+        settings_of(integration),
+        sample.lowered(),
+        sample.query_params(),
+        json_object(sample.body),
+    )
+
+
+def convert(integration: Mapping[str, Any], sample: Sample) -> Verdict:
+    """A verified, decoded delivery's verdict (preview and replay; the intake reads the
+    delivery first, to count it against the quota before mapping)."""
     try:
-        delivery = read_delivery(
-            sender, settings_of(integration), headers, query, json_object(body)
-        )
+        delivery = read_sample(integration, sample)
     except UnreadableDelivery as exc:
         return Verdict("invalid", None, reason_code="unreadable", reason=str(exc))
-    return verdict(sender, integration, delivery)
+    return verdict(SENDERS[integration["source"]], integration, delivery)
 
 
 def verdict_view(result: Verdict) -> dict[str, Any]:

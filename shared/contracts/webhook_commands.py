@@ -1,0 +1,60 @@
+"""A webhook delivery's verdict as the command it sends to the publisher, under an
+idempotency key that is the sender's own or derived from the document's id, version and
+action, never random: the same delivery sent again (or replayed) is deduplicated. Used by the
+gateway's intake and replay, and by `pinned integrations replay`."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from shared.contracts.messages import (
+    ChangeStatus,
+    Command,
+    CreateEvent,
+    IngestEnvelope,
+    derive_event_id,
+    request_hash,
+)
+from shared.domain.senders import Delivery
+from shared.domain.senders.conversion import Verdict
+
+
+def command_of(integration: Mapping[str, Any], result: Verdict) -> Command:
+    assert result.delivery is not None
+    owner, channel = integration["account_id"], integration["channel_id"]
+    event_id = derive_event_id(owner, None, channel, result.delivery.document_id)
+    if result.change == "unpublish":
+        return ChangeStatus(event_id=event_id, action="unpublish")
+    if result.change == "cancel":
+        return ChangeStatus(event_id=event_id, action="cancel")
+    assert result.event is not None
+    return CreateEvent(event_id=event_id, event=result.event)
+
+
+def idempotency_key(integration: Mapping[str, Any], delivery: Delivery, raw: bytes) -> str:
+    """The sender's own key where it sends one; else the document's identity and version,
+    or the body itself when the sender sends no version: the same delivery, the same key."""
+    version = delivery.updated_at or hashlib.sha256(raw).hexdigest()[:32]
+    key = delivery.sender_key or f"{delivery.document_id}:{version}:{delivery.action}"
+    return f"webhook:{integration['id']}:{key}"[:255]
+
+
+def delivery_envelope(
+    integration: Mapping[str, Any], command: Command, request_id: str, key: str
+) -> IngestEnvelope:
+    payload = command.model_dump(mode="json", exclude={"event_id", "type"})
+    return IngestEnvelope(
+        message_id=uuid.uuid4(),
+        request_id=request_id,
+        received_at=datetime.now(UTC),
+        owner_id=integration["account_id"],
+        integration_id=integration["id"],
+        idempotency_key=key,
+        request_hash=request_hash(command, payload),
+        command=command,
+        awaited_until=None,  # the sender is answered once Kafka has the command
+    )
