@@ -4,8 +4,10 @@ resume, delete one or rotate its secret."""
 from __future__ import annotations
 
 import argparse
+import json
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -41,7 +43,8 @@ def add_commands(sub: Any) -> None:
         action="append",
         default=[],
         metavar="FIELD=PATH",
-        help="event field from a dotted path, e.g. title=entry.name",
+        help="event field from a dotted path or JMESPath expression, e.g. "
+        "description=rich_text(entry.body)",
     )
     create.add_argument(
         "--on",
@@ -49,6 +52,12 @@ def add_commands(sub: Any) -> None:
         default=[],
         metavar="ACTION=EFFECT",
         help="what a sender action does, e.g. entry.update=ignore",
+    )
+    create.add_argument(
+        "--mapping-settings",
+        metavar="JSON",
+        type=_json_argument,
+        help="valueMaps, mediaBaseUrl, locale, identity (docs/webhooks.md); inline or @file",
     )
     create.add_argument("--default-timezone")
     create.add_argument("--default-city", metavar="PLACE_ID", help="e.g. place-new-york")
@@ -134,6 +143,7 @@ def _spec(args: argparse.Namespace) -> IntegrationSpec:
         "verification": args.verification,
         "secret": args.secret,
         "mapping": _pairs(args.map, "--map"),
+        "mappingSettings": args.mapping_settings or {},
         "actions": _pairs(args.on, "--on"),
         "defaults": {
             "timezone": args.default_timezone,
@@ -143,6 +153,13 @@ def _spec(args: argparse.Namespace) -> IntegrationSpec:
         },
     }
     return integrations.validate_spec(body)
+
+
+def _json_argument(text: str) -> Any:
+    try:
+        return json.loads(Path(text[1:]).read_text() if text.startswith("@") else text)
+    except (OSError, json.JSONDecodeError) as exc:
+        raise argparse.ArgumentTypeError(f"not JSON: {exc}") from None
 
 
 def _pairs(items: list[str], option: str) -> dict[str, str]:
