@@ -18,7 +18,7 @@ from shared.adapters import integrations
 from shared.adapters.kafka import request_headers
 from shared.contracts.messages import encode
 from shared.contracts.topics import Topic
-from shared.contracts.webhook_commands import command_of, delivery_envelope, idempotency_key
+from shared.contracts.webhook_commands import command_of, idempotency_key, replay_envelope
 from shared.core.settings import KafkaSettings
 from shared.domain.captured import capture
 from shared.domain.senders import SENDERS, UnreadableDelivery
@@ -86,11 +86,17 @@ async def run(conn: asyncpg.Connection, args: argparse.Namespace) -> Trial:
         result = verdict(SENDERS[integration["source"]], integration, delivery)
     row = _row(integration, sample, kept, result, f"cli:{getpass.getuser()}:{uuid.uuid4()}")
     if result.status == "accepted":
-        envelope = delivery_envelope(
-            integration, command_of(integration, result), row["request_id"], row["idempotency_key"]
+        command = command_of(integration, result)
+        rejected = kept["outcome"] == "rejected"
+        envelope = replay_envelope(
+            integration, command, row["request_id"], row["idempotency_key"], rejected
         )
         await _produce(envelope)
-        row.update(message_id=envelope.message_id, event_id=envelope.command.event_id)
+        row.update(
+            message_id=envelope.message_id,
+            event_id=envelope.command.event_id,
+            idempotency_key=envelope.idempotency_key,
+        )
     await integrations.record_delivery(conn, row)
     view = verdict_view(result)
     if row.get("event_id"):

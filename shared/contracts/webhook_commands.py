@@ -58,3 +58,21 @@ def delivery_envelope(
         command=command,
         awaited_until=None,  # the sender is answered once Kafka has the command
     )
+
+
+def replay_envelope(
+    integration: Mapping[str, Any],
+    command: Command,
+    request_id: str,
+    key: str,
+    first_rejected: bool,
+) -> IngestEnvelope:
+    """A replayed delivery's command under the first delivery's key. A delivery the
+    publisher rejected has its key claimed by the command it refused, so its replay goes
+    under that key extended by the new command's hash: a fixed mapping applies, and a
+    replay twice still applies once."""
+    envelope = delivery_envelope(integration, command, request_id, key)
+    if not first_rejected:
+        return envelope
+    extended = f"{key[:220]}:replay:{envelope.request_hash[:16]}"
+    return envelope.model_copy(update={"idempotency_key": extended})

@@ -23,9 +23,9 @@ from services.gateway.errors import NotReplayable
 from services.gateway.webhooks.deliveries import (
     DeliveryLog,
     NotAnEvent,
-    delivery_envelope,
     what_it_becomes,
 )
+from shared.contracts.webhook_commands import replay_envelope
 from shared.domain.senders import SENDERS, UnreadableDelivery, conversion
 from shared.domain.senders.conversion import (
     Sample,
@@ -87,9 +87,11 @@ async def replay(
         return {**await log_entry.not_an_event(becomes), **answer}
     assert log_entry.idempotency_key is not None
     log_entry.notes = becomes.notes
-    envelope = delivery_envelope(
-        integration, becomes.command, request_id, log_entry.idempotency_key
+    rejected = kept["outcome"] == "rejected"
+    envelope = replay_envelope(
+        integration, becomes.command, request_id, log_entry.idempotency_key, rejected
     )
+    log_entry.idempotency_key = envelope.idempotency_key
     await writer.write_command(envelope)
     await log_entry.record("accepted", envelope=envelope)
     return {

@@ -18,7 +18,7 @@ from shared.domain.senders import (
     webflow,
     wordpress,
 )
-from shared.domain.senders.base import Delivery, Sender, UnreadableDelivery, at
+from shared.domain.senders.base import Delivery, Sender, UnreadableDelivery
 from shared.domain.senders.terms import Verification
 
 __all__ = [
@@ -26,7 +26,6 @@ __all__ = [
     "Delivery",
     "Sender",
     "UnreadableDelivery",
-    "at",
     "new_secret",
     "sender_problems",
     "verification_of",

@@ -62,19 +62,6 @@ class Sender:
         return {**self.default_actions, **overrides}
 
 
-def at(document: Any, path: str) -> Any:
-    """The value at a dotted path (`entry.venue.name`, `images.0.url`), or None."""
-    value = document
-    for part in path.split("."):
-        if isinstance(value, dict):
-            value = value.get(part)
-        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
-            value = value[int(part)]
-        else:
-            return None
-    return value
-
-
 def text(value: Any) -> str | None:
     return None if value is None or value == "" else str(value)
 

@@ -1,0 +1,67 @@
+"""A delivery's identity where the sender's defaults do not fit, what preview and replay may
+use of a recorded delivery, and the key a replay goes under."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+
+from shared.contracts.messages import ChangeStatus
+from shared.contracts.webhook_commands import replay_envelope
+from shared.domain.mapping.settings import MappingSettings
+from shared.domain.senders import SENDERS, UnreadableDelivery
+from shared.domain.senders.conversion import NotReplayable, kept_sample, read_delivery
+
+INTEGRATION = {"id": uuid.uuid4(), "account_id": 7, "channel_id": 42}
+
+
+def test_a_standard_webhooks_id_elsewhere_is_read_where_the_integration_says() -> None:
+    body = {"type": "crm.event.updated", "data": {"event": {"uuid": "u-1", "rev": "9"}}}
+    sender = SENDERS["standard"]
+    with pytest.raises(UnreadableDelivery):
+        read_delivery(sender, MappingSettings(), {}, {}, body)
+    settings = MappingSettings.model_validate(
+        {"identity": {"documentId": "data.event.uuid", "version": "data.event.rev"}}
+    )
+    delivery = read_delivery(sender, settings, {"webhook-id": "msg_1"}, {}, body)
+    assert (delivery.document_id, delivery.updated_at) == ("u-1", "9")
+    assert delivery.sender_key == "msg_1"
+    with pytest.raises(UnreadableDelivery, match=r"data\.event\.uuid"):
+        read_delivery(sender, settings, {}, {}, {"data": {}})
+
+
+def kept(status: str, outcome: str | None, body: bytes | None = b"{}") -> dict[str, Any]:
+    return {"id": uuid.uuid4(), "status": status, "outcome": outcome, "headers": {},
+            "body": body, "query": None}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("status", "outcome", "replayable"),
+    [("invalid", None, True), ("ignored", None, True), ("accepted", "rejected", True),
+     ("accepted", "created", False), ("accepted", "duplicate", False), ("ping", None, False)],
+)  # fmt: skip
+def test_only_refused_deliveries_are_replayed(
+    status: str, outcome: str | None, replayable: bool
+) -> None:
+    kept_sample(kept(status, outcome), replaying=False)  # any kept body can be previewed
+    if replayable:
+        assert kept_sample(kept(status, outcome), replaying=True).body == b"{}"
+    else:
+        with pytest.raises(NotReplayable):
+            kept_sample(kept(status, outcome), replaying=True)
+    with pytest.raises(NotReplayable, match="larger"):
+        kept_sample(kept("invalid", None, body=None), replaying=False)
+
+
+def test_a_rejected_delivery_replays_under_its_key_extended_by_the_new_command() -> None:
+    cancel = ChangeStatus(event_id=uuid.uuid4(), action="cancel")
+    unpublish = ChangeStatus(event_id=cancel.event_id, action="unpublish")
+    assert replay_envelope(INTEGRATION, cancel, "r", "k", False).idempotency_key == "k"
+    first = replay_envelope(INTEGRATION, cancel, "r", "k", True).idempotency_key
+    again = replay_envelope(INTEGRATION, cancel, "r2", "k", True).idempotency_key
+    other = replay_envelope(INTEGRATION, unpublish, "r", "k", True).idempotency_key
+    assert first == again != other
+    assert first.startswith("k:replay:")
+    assert len(replay_envelope(INTEGRATION, cancel, "r", "k" * 255, True).idempotency_key) <= 255
