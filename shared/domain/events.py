@@ -6,6 +6,7 @@ field-level error with the offending path, so 422 responses name what to change.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal, TypeVar
 from zoneinfo import ZoneInfo, available_timezones
@@ -114,11 +115,14 @@ Classifications = Annotated[
 DESCRIPTION_MAX_LENGTH = 10_000
 # Validation context of commands decoded from our own Kafka topics: already in the format.
 DECODING_STORED = "decoding_stored"
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 def _description_format(value: str, info: ValidationInfo) -> str:
     if info.context and info.context.get(DECODING_STORED):
         return value
+    if _UNSTORABLE.search(value):
+        return value  # refused by the storability rules, naming the field, not silently mended
     text = to_description(value)
     if len(text) > DESCRIPTION_MAX_LENGTH:  # escaping can lengthen it
         raise PydanticCustomError(

@@ -76,7 +76,13 @@ async def targets(api: httpx.AsyncClient, tenant: Tenant) -> dict[str, Any]:
     )
     assert spare.status_code == 201, spare.text
     integration = await connect(api, tenant, Generic())
+    refused = await api.post(  # a recorded delivery, for the replay route
+        integration["webhookPath"], json={"id": "fuzz-1"},
+        headers={"X-Webhook-Token": integration["secret"]},
+    )  # fmt: skip
+    assert refused.json()["status"] == "invalid", refused.text
     return {
+        "deliveryId": refused.json()["deliveryId"],
         "eventId": event["id"],
         "keyId": spare.json()["id"],
         "integrationId": integration["id"],

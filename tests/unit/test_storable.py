@@ -91,7 +91,7 @@ def test_integration_settings_refuse_what_the_store_would() -> None:
         "mapping": {"title": "data.ti\ud800tle"},
     }
     with pytest.raises(InvalidIntegration) as caught:
-        validate_spec(spec, lambda _: [])
+        validate_spec(spec)
     assert {(p.path, p.code) for p in caught.value.problems} == {
         ("name", "nul_character"),
         ("mapping.title", "invalid_unicode"),

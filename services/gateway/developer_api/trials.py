@@ -78,7 +78,8 @@ async def preview_delivery(
     sample = None
     if asked.body is not None:
         raw = asked.body if isinstance(asked.body, str) else json.dumps(asked.body)
-        sample = trial.Sample(asked.headers, raw.encode(), asked.query)
+        # A lone surrogate stays undecodable, so the preview says the body is not JSON.
+        sample = trial.Sample(asked.headers, raw.encode("utf-8", "surrogatepass"), asked.query)
     answer = await trial.preview(
         gateway.integrations, principal.owner_id, _integration_id(request), sample, asked.deliveryId
     )

@@ -111,7 +111,8 @@ class _SubsetWriter(MarkdownConverter):
 
     def convert_a(self, el: Any, text: str, parent_tags: Any) -> str:
         href = el.get("href") or ""
-        if not text.strip() or not href:
+        scheme = href.partition(":")[0].lower() if ":" in href else ""
+        if not text.strip() or scheme not in _LINK_SCHEMES:  # relative links lead nowhere
             return text
         # Spaces, parentheses and angle brackets would end or break the link destination.
         destination = quote(href, safe="!#$%&'*+,-./:;=?@[]_~")
