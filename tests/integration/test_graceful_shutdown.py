@@ -9,11 +9,10 @@ import signal
 import subprocess
 
 import asyncpg
-import httpx
 
 from devstack.stack import TEST, Servers, ServiceProcess, service_env, shifted
 from tests.integration.conftest import Tenant, eventually, rows_of, sample, scrape
-from tests.integration.test_publisher_crash import BACKLOG, _send_backlog
+from tests.integration.test_publisher_crash import BACKLOG, produce_backlog
 
 PORT = shifted(18094)
 EXIT_BOUND_SECONDS = 40
@@ -69,11 +68,11 @@ async def test_gateway_finishes_open_requests_on_sigterm(
 
 
 async def test_publisher_commits_the_batch_in_hand_on_sigterm(
-    api: httpx.AsyncClient, tenant: Tenant, db: asyncpg.Pool, services: dict[str, ServiceProcess]
+    stack: Servers, tenant: Tenant, db: asyncpg.Pool, services: dict[str, ServiceProcess]
 ) -> None:
     publisher = services["publisher"]
-    publisher.kill()
-    accepted = await _send_backlog(api, tenant)
+    publisher.stop()
+    accepted = await produce_backlog(stack, tenant, BACKLOG)
     publisher.start(wait=False)
     assert publisher.process is not None
     await eventually(lambda: rows_of(db, tenant), within=60, interval=0.01)
