@@ -8,6 +8,8 @@ import asyncpg
 import httpx
 
 from devstack.stack import ServiceProcess
+from services.gateway.adapters.claims import InFlight
+from services.gateway.errors import IdempotencyKeyInUse, IdempotencyKeyReused
 from tests.integration.conftest import Tenant, eventually, rows_of
 
 EVENTS = "/api/public/v1/events"
@@ -128,3 +130,32 @@ async def test_overlong_key_is_400_naming_the_header(
     )
     assert response.status_code == 400
     assert response.json()["error"]["fields"][0]["path"] == "Idempotency-Key"
+
+
+async def test_another_body_racing_for_a_key_on_another_gateway_is_422(
+    db: asyncpg.Pool, tenant: Tenant
+) -> None:
+    """Two gateways claim the same key at about the same moment with different bodies: the
+    loser reads the winner's fingerprint and answers 422, never a "retry later" 409 (its
+    statement may have begun before the winner's claim was committed)."""
+    gateways = (InFlight(db, ttl_seconds=30), InFlight(db, ttl_seconds=30))
+
+    async def claim(gateway: InFlight, key: str, body_hash: str, delay: float) -> str:
+        await asyncio.sleep(delay)
+        try:
+            async with gateway.claim(tenant.account_id, key, body_hash):
+                await asyncio.sleep(0.02)  # holds the key while the other request looks
+                return "claimed"
+        except IdempotencyKeyReused:
+            return "reused"
+        except IdempotencyKeyInUse:
+            return "in use"
+
+    answers = []
+    for n in range(150):  # the second arrives 0 to 3 ms after the first: the race's window
+        key, delay = f"race-{n}", (n % 30) / 10_000
+        pair = await asyncio.gather(
+            claim(gateways[0], key, "body-a", 0), claim(gateways[1], key, "body-b", delay)
+        )
+        answers.append(sorted(pair))
+    assert all(pair == ["claimed", "reused"] for pair in answers), answers

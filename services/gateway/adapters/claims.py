@@ -101,6 +101,10 @@ class InFlight:
             yield None
             return
         claim = await self._claims.submit((owner_id, key, request_hash))
+        if claim.prior is None and not claim.claimed and claim.held_hash is None:
+            # Claimed by a statement that committed after ours began, so ours could not see
+            # the holder's fingerprint: a second statement, begun later, can.
+            claim = await self._claims.submit((owner_id, key, request_hash))
         if claim.prior is not None:
             yield claim.prior
             return
