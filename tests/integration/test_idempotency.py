@@ -10,7 +10,7 @@ import httpx
 from devstack.stack import ServiceProcess
 from services.gateway.adapters.claims import InFlight
 from services.gateway.errors import IdempotencyKeyInUse, IdempotencyKeyReused
-from tests.integration.conftest import Tenant, eventually, rows_of
+from tests.integration.conftest import MakeTenant, Tenant, eventually, rows_of
 
 EVENTS = "/api/public/v1/events"
 
@@ -111,7 +111,7 @@ async def test_same_key_different_body_is_422(
 
 
 async def test_keys_are_scoped_per_owner(
-    api: httpx.AsyncClient, tenant: Tenant, make_tenant, db: asyncpg.Pool
+    api: httpx.AsyncClient, tenant: Tenant, make_tenant: MakeTenant, db: asyncpg.Pool
 ) -> None:
     other = await make_tenant()
     key = {"Idempotency-Key": "shared-looking-key"}
