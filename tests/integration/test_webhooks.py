@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from tests.integration.conftest import MakeTenant, Tenant, eventually
+from tests.integration.test_command_fate import final_operation
 from tests.webhook_senders import SENDER_CASES, SenderCase, new_document_id
 
 INTEGRATIONS = "/api/developer/v1/integrations"
@@ -98,6 +99,13 @@ async def test_sender_lifecycle(
 
     await eventually(duplicate_seen)
     assert (await stored(db, tenant, doc))["version"] == created["version"]  # type: ignore[index]
+    # Each 202 names the operation that tells its owner what became of it.
+    for answer, result in ((first, "created"), (again, "duplicate")):
+        location = answer.headers["operation-location"]
+        assert location.endswith(answer.json()["operationId"])
+        fate = await final_operation(api, tenant, location)
+        assert (fate["status"], fate["result"]) == ("applied", result)
+        assert fate["eventId"] == str(created["id"])
 
     # Update, then an older revision arriving late: the newer one stays.
     assert (await send("update", "Launch night (room 2)", T2)).status_code == 202

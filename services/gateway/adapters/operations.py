@@ -12,6 +12,14 @@ from shared.adapters.operations import operation_key, recorded_fate
 from shared.contracts.messages import IngestEnvelope
 from shared.contracts.operations import OperationRef, operation_id, read_operation_id
 
+OPERATIONS_PATH = "/api/public/v1/operations"
+
+
+def operation_location(operation_id: str) -> str:
+    """Where an operation's fate is read: `GET /api/public/v1/operations/{operationId}` with
+    an API key of the owner's."""
+    return f"{OPERATIONS_PATH}/{operation_id}"
+
 
 class OperationStore:
     def __init__(self, pool: asyncpg.Pool) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 from starlette.responses import JSONResponse, Response
 
 from services.gateway.access.auth import Principal
+from services.gateway.adapters.operations import operation_location
 from services.gateway.context import Gateway, GatewayRequest
 from services.gateway.edge.http_io import (
     event_filters,
@@ -20,7 +21,6 @@ from services.gateway.edge.http_io import (
 )
 from services.gateway.edge.operations import KeyedEndpoint
 from services.gateway.errors import EventNotFound, InvalidQueryParameter
-from services.gateway.public_api.operations import operation_location
 from services.gateway.submission.envelopes import Call
 from services.gateway.submission.submitter import Submission
 from shared.contracts.event_view import event_view

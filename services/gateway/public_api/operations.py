@@ -21,13 +21,8 @@ from shared.contracts.event_view import event_view
 from shared.contracts.operations import OperationRef
 from shared.domain.field_errors import FieldError
 
-BASE = "/api/public/v1"
 POLL_AFTER_SECONDS = 1
 _APPLIED = ("created", "updated", "duplicate")
-
-
-def operation_location(operation_id: str) -> str:
-    return f"{BASE}/operations/{operation_id}"
 
 
 async def get_operation(

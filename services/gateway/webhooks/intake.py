@@ -16,6 +16,7 @@ from typing import Any, Literal
 from pydantic import RootModel
 from starlette.responses import JSONResponse, Response
 
+from services.gateway.adapters.operations import operation_location
 from services.gateway.context import Gateway, GatewayRequest
 from services.gateway.edge.guard import count, ip_limit
 from services.gateway.edge.operations import OpenOperation, Param
@@ -77,10 +78,13 @@ async def receive(request: GatewayRequest, gateway: Gateway) -> Response:
     await gateway.writer.write_command(envelope)
     await log_entry.record("accepted", envelope=envelope)
     event_id = str(becomes.command.event_id)
-    body = {"status": "accepted", "deliveryId": str(log_entry.id), "eventId": event_id}
+    operation = gateway.operations.issue(envelope)
+    body = {"status": "accepted", "deliveryId": str(log_entry.id), "eventId": event_id,
+            "operationId": operation}  # fmt: skip
     if becomes.notes:
         body["notes"] = list(becomes.notes)
-    return JSONResponse(body, status_code=202)
+    headers = {"Operation-Location": operation_location(operation)}
+    return JSONResponse(body, status_code=202, headers=headers)
 
 
 def _decoded(request: GatewayRequest, sent: bytes, limit: int) -> bytes:
@@ -200,9 +204,13 @@ class SenderDocument(RootModel[dict[str, Any]]):
 
 
 class DeliveryAccepted(ResponseModel):
+    """`operationId` (also the Operation-Location header) answers the command's fate with
+    the owner's API key: `GET /api/public/v1/operations/{operationId}`."""
+
     status: Literal["accepted"]
     deliveryId: uuid.UUID
     eventId: uuid.UUID
+    operationId: str
     notes: list[str] | None = None
 
 
@@ -230,6 +238,7 @@ OPERATION = OpenOperation(
         ),
     },
     errors=(400, 401, 404, 413, 415),
+    response_headers={202: ("Operation-Location",)},
     params=(
         Param("source", "path", {"type": "string", "enum": sorted(SENDERS)}, "The sender"),
         Param("integrationId", "path", {"type": "string", "format": "uuid"}, "Integration id"),
