@@ -18,7 +18,6 @@ from starlette.staticfiles import StaticFiles
 
 from services.discovery.feeds.service import FeedService
 from services.discovery.people.accounts import Accounts
-from services.discovery.people.passwords import Passwords
 from services.discovery.people.store import PeopleStore
 from services.discovery.queries.store import DiscoveryStore
 from services.discovery.settings import DiscoverySettings
@@ -37,6 +36,7 @@ from services.discovery.web.render import Pages
 from shared.adapters.rate_limits import RateLimiter
 from shared.contracts.topics import ConsumerGroup
 from shared.core.heap import freeze_startup_objects
+from shared.domain.passwords import Passwords
 from shared.domain.places import catalog as place_catalog
 from shared.runtime.clients import open_pool
 from shared.runtime.lag import WATCHED, LagMonitor

@@ -13,14 +13,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
 
-from services.discovery.people.secrets import (
-    CALENDAR_PREFIX,
-    SESSION_PREFIX,
-    csrf_token,
-    new_token,
-    token_hash,
-    well_formed,
-)
 from services.discovery.planning import cursors
 from services.discovery.web.errors import InvalidParameter
 from services.notifier.worker import reminder_notice
@@ -28,6 +20,14 @@ from services.scheduler.clock import FileClock
 from shared.contracts.notifications import ReminderDue
 from shared.domain.attendance import Attendance, RsvpStatus, decide, with_capacity
 from shared.domain.reminders import ReminderMinutes, before_text, reminder_id
+from shared.domain.tokens import (
+    CALENDAR_PREFIX,
+    SESSION_PREFIX,
+    csrf_token,
+    new_token,
+    token_hash,
+    well_formed,
+)
 
 Answer = str | None
 Step = tuple[int, Answer]

@@ -8,17 +8,17 @@ until then, so a guesser learns nothing).
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
-from services.discovery.people.passwords import Passwords
-from services.discovery.people.secrets import SESSION_PREFIX, new_token
 from services.discovery.people.store import PeopleStore, Person
 from services.discovery.settings import PeopleSettings
 from services.discovery.web.bodies import SignIn, SignUp
 from services.discovery.web.errors import Conflict, RateLimited, TooManyAttempts, Unauthenticated
+from shared.adapters import sign_in
 from shared.adapters.rate_limits import Limit, RateLimiter
+from shared.domain.passwords import Passwords, email_key
+from shared.domain.tokens import SESSION_PREFIX, new_token
 
 
 @dataclass(frozen=True)
@@ -29,11 +29,6 @@ class IssuedSession:
     session_id: str
     token: str
     expires_at: datetime
-
-
-def email_key(email: str) -> str:
-    """One account per address whatever its case."""
-    return email.strip().lower()
 
 
 class Accounts:
@@ -48,6 +43,16 @@ class Accounts:
         self._passwords = passwords
         self._limiter = limiter
         self._settings = settings
+        policy = sign_in.SignInPolicy(
+            "signin",
+            settings.signin_per_ip,
+            settings.signin_per_email,
+            settings.lockout_failures,
+            settings.lockout_minutes,
+        )
+        self._guard = sign_in.SignInGuard(
+            sign_in.Credentials(store.pool, "people"), passwords, limiter, policy
+        )
 
     async def sign_up(
         self, body: SignUp, client_ip: str, user_agent: str | None, request_id: str | None
@@ -70,28 +75,20 @@ class Accounts:
     async def sign_in(
         self, body: SignIn, client_ip: str, user_agent: str | None, request_id: str | None
     ) -> IssuedSession:
-        key = email_key(body.email)
-        await self._within_attempt_limits(client_ip, key)
-        found = await self._store.credentials(key)
-        if found is not None and found["locked"]:
-            raise self._locked()
-        matches = await self._passwords.verify(
-            found["password_hash"] if found else None, body.password
-        )
-        if found is None or not matches:
-            if found is not None:
-                locked = await self._store.signin_failed(
-                    found["id"], self._settings.lockout_failures, self._settings.lockout_minutes
-                )
-                await self._store.audit(found["id"], "signin_failed", request_id)
-                if locked:
-                    raise self._locked()
-            raise Unauthenticated("The e-mail or the password is wrong.")
-        rehashed = None
-        if self._passwords.needs_rehash(found["password_hash"]):
-            rehashed = await self._passwords.hash(body.password)
-        await self._store.signed_in(found["id"], rehashed)
-        person = await self._store.person(found["id"])
+        async def wrong_password(person_id: int) -> None:
+            await self._store.audit(person_id, "signin_failed", request_id)
+
+        try:
+            person_id = await self._guard.check(
+                email_key(body.email), body.password, client_ip, wrong_password
+            )
+        except sign_in.TooManyAttempts as exc:
+            raise RateLimited(exc.headers) from None
+        except sign_in.LockedOut as exc:
+            raise TooManyAttempts(exc.retry_after_seconds, exc.message) from None
+        except sign_in.WrongCredentials as exc:
+            raise Unauthenticated(exc.message) from None
+        person = await self._store.person(person_id)
         assert person is not None
         await self._store.audit(person.id, "signed_in", request_id)
         return await self._issue(person, user_agent)
@@ -102,23 +99,3 @@ class Accounts:
             person.id, token, self._settings.session_days, user_agent
         )
         return IssuedSession(person, str(session_id), token, expires)
-
-    async def _within_attempt_limits(self, client_ip: str, key: str) -> None:
-        # The address is hashed in the bucket name: the counters table holds no e-mail.
-        subject = hashlib.sha256(key.encode()).hexdigest()[:32]
-        verdict = await self._limiter.check(
-            [
-                Limit("signin-ip", client_ip, self._settings.signin_per_ip),
-                Limit("signin-email", subject, self._settings.signin_per_email),
-            ]
-        )
-        if not verdict.allowed:
-            raise RateLimited(verdict.headers)
-
-    def _locked(self) -> TooManyAttempts:
-        minutes = self._settings.lockout_minutes
-        return TooManyAttempts(
-            minutes * 60,
-            f"Too many wrong passwords: sign-in to this account is paused for up to "
-            f"{minutes} minutes.",
-        )

@@ -11,10 +11,11 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from services.discovery.people.secrets import SESSION_PREFIX, csrf_token, same_secret, well_formed
 from services.discovery.people.store import Session
 from services.discovery.web.context import context
 from services.discovery.web.errors import Forbidden, Unauthenticated
+from shared.domain.tokens import SESSION_PREFIX, csrf_token, same_secret, well_formed
+from shared.runtime.browser_security import clear_secret_cookie, set_secret_cookie
 
 SESSION_COOKIE = "pinned_people_session"
 CSRF_FIELD = "csrf"
@@ -59,16 +60,8 @@ async def _lookup(request: Request, token: str | None) -> Session | None:
 
 
 def set_session_cookie(request: Request, response: Response, token: str, days: int) -> None:
-    response.set_cookie(
-        SESSION_COOKIE,
-        token,
-        max_age=days * 86_400,
-        path="/",
-        httponly=True,
-        secure=request.url.scheme == "https",
-        samesite="lax",
-    )
+    set_secret_cookie(request, response, SESSION_COOKIE, token, max_age=days * 86_400)
 
 
 def clear_session_cookie(response: Response) -> None:
-    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax")
+    clear_secret_cookie(response, SESSION_COOKIE)

@@ -10,7 +10,7 @@ from typing import Any
 
 import asyncpg
 
-from services.discovery.people.secrets import token_hash
+from shared.domain.tokens import token_hash
 
 PERSON_COLUMNS = """p.id, p.email, p.display_name, p.share_plans, p.reminder_minutes,
     p.created_at, p.calendar_token_hash IS NOT NULL AS has_calendar_url"""
@@ -63,24 +63,6 @@ VALUES ($1, $2, $3, $4) ON CONFLICT (email_key) DO NOTHING
 RETURNING {PERSON_COLUMNS}
 """  # noqa: S608  (a constant column list)
 
-_CREDENTIALS = """
-SELECT id, password_hash, failed_signins, locked_until, locked_until > now() AS locked
-FROM people WHERE email_key = $1
-"""
-
-_FAILED = """
-UPDATE people SET failed_signins = failed_signins + 1,
-    locked_until = CASE WHEN failed_signins + 1 >= $2
-                        THEN now() + make_interval(mins => $3) ELSE locked_until END
-WHERE id = $1 RETURNING locked_until > now() AS locked
-"""
-
-_SIGNED_IN = """
-UPDATE people SET failed_signins = 0, locked_until = NULL,
-    password_hash = coalesce($2, password_hash)
-WHERE id = $1
-"""
-
 _NEW_SESSION = """
 INSERT INTO person_sessions (id, person_id, token_hash, expires_at, user_agent)
 VALUES ($1, $2, $3, now() + make_interval(days => $4), $5) RETURNING expires_at
@@ -129,22 +111,17 @@ class PeopleStore:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
 
+    @property
+    def pool(self) -> asyncpg.Pool:
+        """The primary: sign-in's password rows (shared.adapters.sign_in) are read there."""
+        return self._pool
+
     async def create(
         self, email: str, email_key: str, display_name: str, password_hash: str
     ) -> Person | None:
         """The new person, or None when the address already has an account."""
         row = await self._pool.fetchrow(_CREATE, email, email_key, display_name, password_hash)
         return person_of(row) if row is not None else None
-
-    async def credentials(self, email_key: str) -> asyncpg.Record | None:
-        return await self._pool.fetchrow(_CREDENTIALS, email_key)
-
-    async def signin_failed(self, person_id: int, lock_after: int, lock_minutes: int) -> bool:
-        """Count a wrong password; True when the account is now locked."""
-        return bool(await self._pool.fetchval(_FAILED, person_id, lock_after, lock_minutes))
-
-    async def signed_in(self, person_id: int, new_hash: str | None) -> None:
-        await self._pool.execute(_SIGNED_IN, person_id, new_hash)
 
     async def new_session(
         self, person_id: int, token: str, days: int, user_agent: str | None

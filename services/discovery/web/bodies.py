@@ -15,19 +15,11 @@ from starlette.requests import Request
 
 from services.discovery.web.errors import InvalidBody, UnsupportedMediaType
 from shared.domain.attendance import Answer
+from shared.domain.passwords import Email, GivenPassword, NewPassword
 from shared.domain.reminders import ReminderMinutes
 
 MAX_BODY_BYTES = 16_384
 
-Email = Annotated[
-    str,
-    StringConstraints(
-        strip_whitespace=True, min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
-    ),
-]
-# NIST SP 800-63B: at least 8 characters, no composition rules; the upper bound keeps a
-# hash's input bounded.
-Password = Annotated[str, StringConstraints(min_length=8, max_length=256)]
 DisplayName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
 
 
@@ -37,13 +29,13 @@ class _Body(BaseModel):
 
 class SignUp(_Body):
     email: Email
-    password: Password
+    password: NewPassword
     displayName: DisplayName
 
 
 class SignIn(_Body):
     email: Email
-    password: Annotated[str, StringConstraints(min_length=1, max_length=256)]
+    password: GivenPassword
 
 
 class ProfileChange(_Body):
@@ -54,7 +46,7 @@ class ProfileChange(_Body):
 
 
 class AccountDeletion(_Body):
-    password: Annotated[str, StringConstraints(min_length=1, max_length=256)]
+    password: GivenPassword
 
 
 class Rsvp(_Body):

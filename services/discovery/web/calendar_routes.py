@@ -15,12 +15,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from services.discovery.people.auth import api_session
-from services.discovery.people.secrets import CALENDAR_PREFIX, new_token, token_hash, well_formed
 from services.discovery.people.store import PERSON_COLUMNS, Person, person_of
 from services.discovery.planning.calendar import calendar_rows, personal_calendar
 from services.discovery.web.context import base_url, context, request_id
 from services.discovery.web.errors import NotFound, Unauthenticated
 from services.discovery.web.plan_views import public_attendance
+from shared.domain.tokens import CALENDAR_PREFIX, new_token, token_hash, well_formed
 
 CALENDAR_PATH = "/api/people/v1/me/calendar.ics"
 

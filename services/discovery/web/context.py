@@ -9,12 +9,12 @@ from starlette.requests import Request
 
 from services.discovery.feeds.service import FeedService
 from services.discovery.people.accounts import Accounts
-from services.discovery.people.passwords import Passwords
 from services.discovery.people.store import PeopleStore
 from services.discovery.queries.store import DiscoveryStore
 from services.discovery.settings import DiscoverySettings
 from services.discovery.web.render import Pages
 from shared.adapters.rate_limits import RateLimiter
+from shared.domain.passwords import Passwords
 
 
 @dataclass(frozen=True)

@@ -8,13 +8,13 @@ import uuid
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from services.discovery.people.accounts import email_key
 from services.discovery.people.auth import api_session
 from services.discovery.planning import friends
 from services.discovery.web.bodies import FriendRequest, read_body
 from services.discovery.web.context import context
 from services.discovery.web.errors import NotFound
 from services.discovery.web.plans_api import event_id_of, in_transaction
+from shared.domain.passwords import email_key
 
 
 async def my_friends(request: Request) -> Response:

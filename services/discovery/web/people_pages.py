@@ -10,7 +10,6 @@ any session exists, a double-submit token, so another site can post none of them
 from __future__ import annotations
 
 import json
-import secrets
 import uuid
 from typing import Any
 from urllib.parse import quote
@@ -27,7 +26,6 @@ from services.discovery.people.auth import (
     page_session,
     set_session_cookie,
 )
-from services.discovery.people.secrets import same_secret
 from services.discovery.people.store import Session
 from services.discovery.planning import feed, friends, inbox, lists, rsvp
 from services.discovery.web.bodies import SignIn, SignUp, validate
@@ -35,6 +33,8 @@ from services.discovery.web.calendar_routes import issue_calendar_url
 from services.discovery.web.context import base_url, client_ip, context, request_id
 from services.discovery.web.errors import Forbidden, PublicError
 from shared.domain.attendance import ANSWERS, PLANNING
+from shared.domain.tokens import new_form_token, same_secret
+from shared.runtime.browser_security import safe_next, set_secret_cookie
 
 LOGIN_CSRF_COOKIE = "pinned_people_csrf"
 
@@ -69,27 +69,17 @@ async def viewer(request: Request) -> dict[str, Any] | None:
 
 
 def _safe_next(raw: str | None) -> str:
-    """Only a path on this site: never an open redirect."""
-    if raw and raw.startswith("/") and not raw.startswith("//") and "\\" not in raw:
-        return raw
-    return "/me"
+    return safe_next(raw, "/me")
 
 
 def _login_form(request: Request, page: str, error: str | None = None, status: int = 200
                 ) -> Response:  # fmt: skip
-    token = request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(32)
+    token = request.cookies.get(LOGIN_CSRF_COOKIE) or new_form_token()
     nxt = _safe_next(request.query_params.get("next"))
     response = context(request).pages.render(
         page, {"csrf": token, "next": nxt, "error": error}, status=status
     )
-    response.set_cookie(
-        LOGIN_CSRF_COOKIE,
-        token,
-        httponly=True,
-        samesite="strict",
-        path="/",
-        secure=request.url.scheme == "https",
-    )
+    set_secret_cookie(request, response, LOGIN_CSRF_COOKIE, token, samesite="strict")
     return response
 
 

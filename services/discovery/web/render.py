@@ -16,20 +16,12 @@ from starlette.responses import HTMLResponse, Response
 from services.discovery.web.errors import PublicError
 from services.discovery.web.views import classification_names, local_end, local_start
 from shared.domain.classifications import CLASSIFICATIONS
+from shared.runtime.browser_security import security_headers
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
-# JSON-LD blocks are data, not scripts, so script-src 'none' leaves them readable.
-CONTENT_SECURITY_POLICY = (
-    "default-src 'none'; style-src 'self'; img-src 'self' https:; form-action 'self'; "
-    "base-uri 'none'; frame-ancestors 'none'"
-)
-SECURITY_HEADERS = {
-    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "strict-origin-when-cross-origin",
-    "X-Frame-Options": "DENY",
-}
+# No script at all: JSON-LD blocks are data, not scripts, so they stay readable.
+SECURITY_HEADERS = security_headers(scripts=False)
 
 
 def _when(event: Mapping[str, Any]) -> str:
