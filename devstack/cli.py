@@ -1,6 +1,8 @@
-"""`pinned`: the admin command line: keys, integrations, channels, dead letters, status.
+"""`pinned`: the admin command line: accounts, keys, integrations, channels, dead letters,
+status.
 
-`pinned <area> --help` for each; `--json` for machine-readable output.
+`pinned <area> --help` for each; `--json` (before or after the command) for machine-readable
+output.
 """
 
 from __future__ import annotations
@@ -16,17 +18,19 @@ from typing import Any
 
 import asyncpg
 
-from devstack import dlq, integration_cli, ops_cli
-from shared.adapters import integrations, key_store
+from devstack import account_cli, integration_cli, ops_cli
+from shared.adapters import accounts, integrations, key_store
+from shared.adapters import dead_letters as dlq
 from shared.adapters.postgres import connect
 from shared.core.settings import DatabaseSettings, KafkaSettings
-from shared.domain.api_keys import OWNER_SCOPES, QUICKSTART_SCOPES, Scope
+from shared.domain.api_keys import OWNER_SCOPES, QUICKSTART_SCOPES, InvalidScopes, Scope
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pinned", description="Pinned Events admin CLI")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     sub = parser.add_subparsers(dest="area", required=True)
+    account_cli.add_commands(sub)
     key_cmds = sub.add_parser("keys", help="API keys").add_subparsers(dest="action", required=True)
 
     create = key_cmds.add_parser("create", help="create a key; its secret is shown once")
@@ -37,7 +41,8 @@ def _parser() -> argparse.ArgumentParser:
         "--scope",
         action="append",
         choices=[s.value for s in Scope],
-        help="repeat per scope (default: channels:read, events:create)",
+        help="repeat per scope (default: channels:read, events:create); public and owner "
+        "scopes never mix in one key",
     )
     which.add_argument(
         "--owner",
@@ -83,7 +88,23 @@ def _parser() -> argparse.ArgumentParser:
         dest="ids",
         help="a PARTITION:OFFSET id from 'pinned dlq list' (repeatable)",
     )
+    _json_after_commands(parser)
     return parser  # fmt: skip
+
+
+def _json_after_commands(parser: argparse.ArgumentParser) -> None:
+    """Every command takes --json too (`pinned keys list --json`); SUPPRESS keeps a command
+    that was not given it from resetting the one given before the command."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for command in dict.fromkeys(action.choices.values()):
+                command.add_argument(
+                    "--json",
+                    action="store_true",
+                    default=argparse.SUPPRESS,
+                    help="machine-readable output",
+                )
+                _json_after_commands(command)
 
 
 async def _with_db(action: Callable[[asyncpg.Connection], Awaitable[Any]]) -> Any:
@@ -100,11 +121,8 @@ async def _dlq(args: argparse.Namespace) -> Any:
     if args.action == "list":
         return letters
     if args.action == "show":
-        letter = next((d for d in letters if d.id == args.id), None)
-        if letter is None:
-            raise LookupError(f"no dead letter {args.id}; 'pinned dlq list' shows the ids")
-        return dlq.details(letter)
-    chosen = letters if args.all else [d for d in letters if d.id in set(args.ids)]
+        return dlq.details(dlq.chosen(letters, [args.id])[0])
+    chosen = letters if args.all else dlq.chosen(letters, args.ids)
 
     def progress(done: int, total: int) -> None:
         if not args.json:
@@ -114,6 +132,8 @@ async def _dlq(args: argparse.Namespace) -> Any:
 
 
 def _run(args: argparse.Namespace) -> Any:
+    if args.area in ("accounts", "operators"):
+        return _with_db(lambda conn: account_cli.run(conn, args))
     if args.area == "dlq":
         return _dlq(args)
     if args.area == "integrations":
@@ -161,7 +181,9 @@ def _print(args: argparse.Namespace, result: Any) -> None:
 
 def _render(result: Any) -> tuple[Any, str]:
     """(machine-readable data, text for people) for each kind of command result."""
-    rendered = integration_cli.render(result) or ops_cli.render(result)
+    rendered = (
+        account_cli.render(result) or integration_cli.render(result) or ops_cli.render(result)
+    )
     if rendered is not None:
         return rendered
     if isinstance(result, key_store.IssuedKey):
@@ -177,16 +199,12 @@ def _render(result: Any) -> tuple[Any, str]:
     if isinstance(result, dict) and "replayed" in result:
         return result, f"replayed {result['replayed']} message(s) to their origin topics"
     if isinstance(result, list) and result and isinstance(result[0], dlq.DeadLetter):
-        return [_letter_data(d) for d in result], "\n".join(_letter_line(d) for d in result)
+        return [d.summary() for d in result], "\n".join(_letter_line(d) for d in result)
     if isinstance(result, list) and result and "action" in result[0]:
         return result, "\n".join(_history_line(e) for e in result)
     if isinstance(result, list):
         return result, "\n".join(_key_line(k) for k in result) or "nothing to show"
     return {"ok": True}, "done"
-
-
-def _letter_data(letter: dlq.DeadLetter) -> dict[str, Any]:
-    return {"id": letter.id, **{k: v for k, v in vars(letter).items() if k != "record"}}
 
 
 def _letter_line(d: dlq.DeadLetter) -> str:
@@ -213,7 +231,13 @@ def main() -> int:
     args = _parser().parse_args()
     try:
         _print(args, asyncio.run(_run(args)))
-    except (LookupError, key_store.KeyStateConflict, integrations.InvalidIntegration) as exc:
+    except (
+        LookupError,
+        key_store.KeyStateConflict,
+        integrations.InvalidIntegration,
+        InvalidScopes,
+        accounts.AccountConflict,
+    ) as exc:
         print(f"error: {exc.args[0]}", file=sys.stderr)
         return 2
     return 0

@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 import asyncpg
 
-from shared.domain.api_keys import QUICKSTART_SCOPES, KeyMode, Scope, generate_key
+from shared.domain.api_keys import QUICKSTART_SCOPES, KeyMode, Scope, check_scopes, generate_key
 
 KeyAction = Literal["created", "disabled", "enabled", "revoked", "rotated"]
 
@@ -58,6 +58,8 @@ async def issue(
     mode: KeyMode = "test",
     expires_at: datetime | None = None,
 ) -> IssuedKey:
+    """A new key; InvalidScopes when `scopes` mix owner and public ones (whoever asks)."""
+    check_scopes(scopes)
     if await conn.fetchval("SELECT 1 FROM accounts WHERE id = $1", account_id) is None:
         raise KeyNotFound(f"no account {account_id}")
     key = generate_key(mode)

@@ -89,3 +89,28 @@ class WorkerSettings(BaseSettings):
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     log: LogSettings = Field(default_factory=LogSettings)
+
+
+class PortalSettings(BaseSettings):
+    """The developer portal (`/developers`, served by the gateway) and its invitations,
+    which the `pinned accounts` CLI creates too."""
+
+    model_config = SettingsConfigDict(env_prefix="PORTAL_", frozen=True)
+
+    # Where people reach the portal (scheme and host, e.g. https://pinned.example), for the
+    # invitation links the CLI prints; unset: the local gateway's address.
+    public_url: str | None = None
+    invitation_hours: int = Field(default=72, ge=1, le=720)
+    # A session ends this long after sign-in, or after this long without a request.
+    session_hours: int = Field(default=12, ge=1, le=168)
+    session_idle_minutes: int = Field(default=60, ge=5, le=1440)
+    # Sign-in attempts per rate-limit window per client IP and per address (all gateways
+    # together), and consecutive wrong passwords that pause a user's sign-in, for how long.
+    signin_per_ip: int = Field(default=30, ge=1)
+    signin_per_email: int = Field(default=10, ge=1)
+    lockout_failures: int = Field(default=5, ge=1)
+    lockout_minutes: int = Field(default=15, ge=1)
+    # argon2id cost: OWASP's baseline by default (19 MiB, 2 passes, 1 lane).
+    password_time_cost: int = Field(default=2, ge=1)
+    password_memory_kib: int = Field(default=19_456, ge=8_192)
+    password_parallelism: int = Field(default=1, ge=1)

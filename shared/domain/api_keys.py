@@ -14,6 +14,7 @@ import re
 import secrets
 import string
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal
@@ -35,7 +36,6 @@ class Scope(StrEnum):
     EVENTS_CREATE = "events:create"
     EVENTS_READ = "events:read"
     EVENTS_UPDATE = "events:update"
-    MEDIA_WRITE = "media:write"
     # Owner scopes: the developer API (`/api/developer/v1`) for key, integration, audit and
     # channel management. An integration's key never needs them, and the API never grants them.
     KEYS_MANAGE = "keys:manage"
@@ -50,7 +50,6 @@ PUBLIC_SCOPES = (
     Scope.EVENTS_CREATE,
     Scope.EVENTS_READ,
     Scope.EVENTS_UPDATE,
-    Scope.MEDIA_WRITE,
 )
 OWNER_SCOPES = (
     Scope.KEYS_MANAGE,
@@ -58,6 +57,25 @@ OWNER_SCOPES = (
     Scope.AUDIT_READ,
     Scope.CHANNELS_MANAGE,
 )
+
+
+class InvalidScopes(ValueError):
+    """A key's scopes break the rules below; the message says which."""
+
+
+def check_scopes(scopes: Sequence[Scope]) -> None:
+    """A key holds at least one scope, and either public scopes (an integration's key) or
+    owner scopes (the developer API), never both: a leaked integration key cannot mint keys,
+    and an owner key cannot publish."""
+    if not scopes:
+        raise InvalidScopes("a key needs at least one scope")
+    owner = sorted({str(s) for s in scopes if s in OWNER_SCOPES})
+    public = sorted({str(s) for s in scopes if s not in OWNER_SCOPES})
+    if owner and public:
+        raise InvalidScopes(
+            f"a key holds owner scopes ({', '.join(owner)}) or public ones "
+            f"({', '.join(public)}), never both: create two keys"
+        )
 
 
 @dataclass(frozen=True)

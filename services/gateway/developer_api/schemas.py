@@ -11,9 +11,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, fie
 
 from services.gateway.edge.schemas import PageFields, ResponseModel
 
-PublicScope = Literal[
-    "channels:read", "events:create", "events:read", "events:update", "media:write"
-]
+PublicScope = Literal["channels:read", "events:create", "events:read", "events:update"]
 _QUICKSTART: tuple[PublicScope, ...] = ("channels:read", "events:create")
 MAX_ROTATION_OVERLAP_SECONDS = 30 * 24 * 3600
 

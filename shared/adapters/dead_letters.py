@@ -1,18 +1,20 @@
-"""Dead-letter tools: list what was dead-lettered and why; replay it after a fix.
+"""Dead letters: what a consumer could not decode, read back from `pinned.dlq.v1` with where
+it came from and why, and replayed to its origin topic after a fix.
 
-Replay re-produces the original bytes, key and headers to the origin topic. Ingest commands
-carry their own idempotency key, so replaying one twice still applies it once.
+One implementation for operators on the command line (`pinned dlq`) and in the developer
+portal (`/developers/operations/dead-letters`). Replay re-produces the original bytes, key
+and headers to the origin topic; ingest commands carry their own idempotency key, so
+replaying one twice still applies it once.
 """
 
 from __future__ import annotations
 
 import json
-import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 
 from shared.adapters.kafka import header
 from shared.contracts.topics import Topic
@@ -44,22 +46,34 @@ class DeadLetter:
         """PARTITION:OFFSET in the dead-letter topic."""
         return f"{self.partition}:{self.offset}"
 
+    def summary(self) -> dict[str, Any]:
+        """Everything but the record: what lists show."""
+        return {"id": self.id, **{k: v for k, v in vars(self).items() if k != "record"}}
 
-async def read_all(settings: KafkaSettings) -> list[DeadLetter]:
-    """Every message now in the dead-letter topic, oldest first per partition."""
+
+async def read_all(settings: KafkaSettings, newest: int | None = None) -> list[DeadLetter]:
+    """The messages now in the dead-letter topic, oldest first per partition; with `newest`,
+    only the last `newest` of each partition. Read by assignment, without a consumer group,
+    so reading leaves nothing behind in the broker."""
     consumer = AIOKafkaConsumer(
-        Topic.DEAD_LETTER,
         bootstrap_servers=settings.bootstrap_servers,
-        group_id=f"pinned-dlq-reader-{uuid.uuid4()}",
-        auto_offset_reset="earliest",
+        group_id=None,
         enable_auto_commit=False,
+        auto_offset_reset="earliest",
     )
     await consumer.start()
     try:
-        await consumer.getmany(timeout_ms=1000)  # join and get an assignment
-        partitions = consumer.assignment()
-        ends = await consumer.end_offsets(list(partitions))
-        await consumer.seek_to_beginning(*partitions)
+        cluster = await consumer._client.fetch_all_metadata()  # as the lag monitor does
+        partitions = [
+            TopicPartition(Topic.DEAD_LETTER, p)
+            for p in sorted(cluster.partitions_for_topic(Topic.DEAD_LETTER) or ())
+        ]
+        consumer.assign(partitions)
+        ends = await consumer.end_offsets(partitions)
+        starts = await consumer.beginning_offsets(partitions)
+        for tp in partitions:
+            first = starts[tp] if newest is None else max(starts[tp], ends[tp] - newest)
+            consumer.seek(tp, first)
         found: list[DeadLetter] = []
         while [tp for tp in partitions if await consumer.position(tp) < ends[tp]]:
             for records in (await consumer.getmany(timeout_ms=1000)).values():
@@ -82,6 +96,16 @@ def _dead_letter(record: ConsumerRecord) -> DeadLetter:
         header(record.headers, "request-id"),
         record,
     )
+
+
+def chosen(letters: Iterable[DeadLetter], ids: Iterable[str]) -> list[DeadLetter]:
+    """The letters with these PARTITION:OFFSET ids; LookupError naming any unknown one."""
+    by_id = {letter.id: letter for letter in letters}
+    wanted = list(dict.fromkeys(ids))
+    unknown = [i for i in wanted if i not in by_id]
+    if unknown:
+        raise LookupError(f"no dead letter {', '.join(unknown)}; 'pinned dlq list' shows the ids")
+    return [by_id[i] for i in wanted]
 
 
 async def replay(
