@@ -47,17 +47,9 @@ def add_commands(sub: Any) -> None:
 
 async def channels(conn: asyncpg.Connection, args: argparse.Namespace) -> Any:
     if args.action == "list":
-        rows = await conn.fetch(
-            "SELECT c.id, c.name, c.owner_account_id, c.created_at, c.visibility, c.slug,"
-            " (SELECT count(*) FROM channel_members m WHERE m.channel_id = c.id) AS members,"
-            " (SELECT count(*) FROM events e WHERE e.channel_id = c.id) AS events"
-            " FROM channels c WHERE c.owner_account_id = $1 OR EXISTS (SELECT 1 FROM"
-            " channel_members m WHERE m.channel_id = c.id AND m.account_id = $1) ORDER BY c.id",
-            args.account,
-        )
         return [
-            {**dict(r), "role": "owner" if r["owner_account_id"] == args.account else "member"}
-            for r in rows
+            {**row, "members": len(row["members"])}
+            for row in await channel_store.of_account(conn, args.account)
         ]
     if args.action == "create":
         if await conn.fetchval("SELECT 1 FROM accounts WHERE id = $1", args.account) is None:

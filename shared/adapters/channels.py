@@ -1,8 +1,10 @@
-"""Channel publication settings in PostgreSQL: visibility and slug, changed by the owner
-(developer API) or an operator (`pinned channels visibility`)."""
+"""Channels in PostgreSQL: an account's channels with their members, for the owner (the
+portal) and operators (`pinned channels list`); publication settings (visibility and slug),
+changed by the owner (developer API, portal) or an operator (`pinned channels visibility`)."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import asyncpg
@@ -36,3 +38,27 @@ async def publish(
     if row is None:
         raise ChannelNotFound(f"no channel {channel_id} owned by this account")
     return dict(row)
+
+
+_OF_ACCOUNT = """
+SELECT c.id, c.name, c.owner_account_id, c.created_at, c.visibility, c.slug,
+       CASE WHEN c.owner_account_id = $1 THEN 'owner' ELSE 'member' END AS role,
+       (SELECT count(*) FROM events e WHERE e.channel_id = c.id) AS events,
+       coalesce((SELECT jsonb_agg(jsonb_build_object('account_id', a.id, 'name', a.name)
+                                  ORDER BY a.id)
+                 FROM channel_members m JOIN accounts a ON a.id = m.account_id
+                 WHERE m.channel_id = c.id), '[]')::text AS members
+FROM channels c
+WHERE c.owner_account_id = $1
+   OR EXISTS (SELECT 1 FROM channel_members m WHERE m.channel_id = c.id AND m.account_id = $1)
+ORDER BY c.id
+"""
+
+
+async def of_account(
+    conn: asyncpg.Connection | asyncpg.Pool, account_id: int
+) -> list[dict[str, Any]]:
+    """The channels `account_id` owns or is a member of, with their members and event
+    counts; a member sees the owner's other members too (they publish side by side)."""
+    rows = await conn.fetch(_OF_ACCOUNT, account_id)
+    return [{**dict(r), "members": json.loads(r["members"])} for r in rows]

@@ -370,8 +370,10 @@ async def rotate_secret(
 async def for_intake(pool: asyncpg.Pool, integration_id: uuid.UUID) -> dict[str, Any] | None:
     """The integration with its secrets (the current one first, then the previous one while
     its overlap lasts), for verifying a delivery; None when unknown."""
+    # A disabled account's integrations are unknown to its senders, like paused ones.
     row = await pool.fetchrow(
-        f"SELECT {_COLUMNS}, secret, previous_secret FROM integrations WHERE id = $1",
+        f"SELECT {_COLUMNS}, secret, previous_secret FROM integrations WHERE id = $1"
+        " AND EXISTS (SELECT 1 FROM accounts a WHERE a.id = account_id AND a.status = 'active')",
         integration_id,
     )
     if row is None:

@@ -12,10 +12,10 @@ from starlette.routing import Route
 from services.gateway.app import PUBLIC_ROWS
 from services.gateway.developer_api import routes as developer_api
 from services.gateway.developer_api.routes import DEVELOPER_BASE, DEVELOPER_OPENAPI_PATH
-from services.gateway.developer_api.schemas import KeyCreate, PublicScope
 from services.gateway.edge.openapi import openapi_document
 from services.gateway.edge.operations import Operation, Row
 from services.gateway.edge.routing import api_routes
+from services.gateway.management.keys import KeyCreate, PublicScope
 from services.gateway.public_api import routes as public_api
 from services.gateway.public_api.endpoints import BASE
 from services.gateway.public_api.routes import OPENAPI_PATH

@@ -1,5 +1,6 @@
-"""An owner's channels' publication settings, through the statement the `pinned channels`
-CLI also uses (`shared.adapters.channels`): ChannelNotFound unless the owner's, SlugTaken."""
+"""An owner's channels and their publication settings, through the statements the `pinned
+channels` CLI also uses (`shared.adapters.channels`): ChannelNotFound unless the owner's,
+SlugTaken."""
 
 from __future__ import annotations
 
@@ -20,3 +21,7 @@ class ChannelStore:
     ) -> dict[str, Any]:
         async with self._pool.acquire() as conn:
             return await channels.publish(conn, owner_id, channel_id, change)
+
+    async def of_account(self, account_id: int) -> list[dict[str, Any]]:
+        """Owned and member channels, with their members and event counts."""
+        return await channels.of_account(self._pool, account_id)

@@ -82,9 +82,12 @@ class EventStore:
         self._pool = pool
 
     async def key_by_prefix(self, prefix: str) -> KeyRecord | None:
+        # A disabled account's keys read as inactive (migration 0019 announces the change).
         row = await self._pool.fetchrow(
-            "SELECT id, account_id, prefix, secret_hash, scopes, status, expires_at"
-            " FROM api_keys WHERE prefix = $1",
+            "SELECT k.id, k.account_id, k.prefix, k.secret_hash, k.scopes, k.expires_at,"
+            " CASE WHEN a.status = 'active' THEN k.status ELSE 'account_' || a.status END"
+            " AS status FROM api_keys k JOIN accounts a ON a.id = k.account_id"
+            " WHERE k.prefix = $1",
             prefix,
         )
         if row is None:

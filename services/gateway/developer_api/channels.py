@@ -12,13 +12,13 @@ from starlette.responses import JSONResponse, Response
 from services.gateway.access.auth import Principal
 from services.gateway.access.quotas import KEY_MANAGEMENT
 from services.gateway.context import Gateway, GatewayRequest
-from services.gateway.edge.http_io import read_json, validated
+from services.gateway.edge.http_io import read_json
 from services.gateway.edge.operations import Operation, Param
 from services.gateway.edge.schemas import ResponseModel
-from shared.adapters import channels
+from services.gateway.management.channels import public_path
+from services.gateway.management.channels import publish_channel as publish
 from shared.domain.api_keys import Scope
 from shared.domain.channels import ChannelPublication, Visibility
-from shared.domain.events import LARGEST_CHANNEL_ID
 
 CHANNELS_BASE = "/api/developer/v1/channels"
 
@@ -39,21 +39,17 @@ async def publish_channel(
 ) -> Response:
     channel_id: int = request.path_params["channelId"]
     payload = await read_json(request, gateway.settings.max_body_bytes)
-    change = validated(ChannelPublication, payload)
-    if channel_id > LARGEST_CHANNEL_ID:
-        raise channels.ChannelNotFound(f"no channel {channel_id}")
-    row = await gateway.channels.publish(principal.owner_id, channel_id, change)
+    row = await publish(gateway.channels, principal.owner_id, channel_id, payload)
     return JSONResponse(channel_view(row))
 
 
 def channel_view(row: dict[str, Any]) -> dict[str, Any]:
-    public = row["visibility"] != "private"
     return PublishedChannel(
         id=row["id"],
         name=row["name"],
         slug=row["slug"],
         visibility=row["visibility"],
-        publicPath=f"/channels/{row['slug']}" if public else None,
+        publicPath=public_path(row),
         createdAt=row["created_at"],
     ).model_dump(mode="json")
 

@@ -21,8 +21,7 @@ from services.gateway.edge.http_io import (
 )
 from services.gateway.edge.operations import KeyedEndpoint, Operation, Param
 from services.gateway.edge.schemas import FieldProblem, PageFields, ResponseModel
-from services.gateway.errors import ChannelForbidden, InvalidInput
-from shared.adapters import integrations
+from services.gateway.management import integrations as managed
 from shared.adapters.integrations import (
     EventAction,
     IntegrationChange,
@@ -100,14 +99,9 @@ class DeliveryPage(PageFields):
 async def create_integration(
     request: GatewayRequest, gateway: Gateway, principal: Principal
 ) -> Response:
-    spec = _validated_spec(await read_json(request, gateway.settings.max_body_bytes))
-    await _require_channel(gateway, principal, spec.channelId)
-    row, secret = await gateway.integrations.create(
-        principal.owner_id,
-        spec,
-        senders.verification_of(spec.source, spec.verification),
-        spec.mapping,
-        spec.actions,
+    payload = await read_json(request, gateway.settings.max_body_bytes)
+    row, secret = await managed.create_integration(
+        gateway.integrations, gateway.access, principal.owner_id, payload
     )
     location = f"{INTEGRATIONS_BASE}/{row['id']}"
     return _with_secret(row, secret, status_code=201, headers={"Location": location})
@@ -117,17 +111,9 @@ async def update_integration(
     request: GatewayRequest, gateway: Gateway, principal: Principal
 ) -> Response:
     payload = await read_json(request, gateway.settings.max_body_bytes)
-
-    async def changed(stored: dict[str, Any]) -> IntegrationSpec:
-        try:
-            spec = integrations.changed_spec(stored, payload)
-        except integrations.InvalidIntegration as exc:
-            raise InvalidInput(exc.problems) from None
-        if spec.channelId != stored["channel_id"]:
-            await _require_channel(gateway, principal, spec.channelId)
-        return spec
-
-    row = await gateway.integrations.change(principal.owner_id, _integration_id(request), changed)
+    row = await managed.change_integration(
+        gateway.integrations, gateway.access, principal.owner_id, _integration_id(request), payload
+    )
     return JSONResponse(integration_view(row))
 
 
@@ -142,12 +128,8 @@ async def rotate_integration_secret(
     request: GatewayRequest, gateway: Gateway, principal: Principal
 ) -> Response:
     payload = await read_optional_json(request, gateway.settings.max_body_bytes)
-    try:
-        rotation = integrations.validate_rotation(payload)
-    except integrations.InvalidIntegration as exc:
-        raise InvalidInput(exc.problems) from None
-    row, secret = await gateway.integrations.rotate_secret(
-        principal.owner_id, _integration_id(request), rotation
+    row, secret = await managed.rotate_secret(
+        gateway.integrations, principal.owner_id, _integration_id(request), payload
     )
     return _with_secret(row, secret)
 
@@ -187,11 +169,6 @@ def set_status(status: str) -> KeyedEndpoint:
     return endpoint
 
 
-async def _require_channel(gateway: Gateway, principal: Principal, channel_id: int) -> None:
-    if not await gateway.access.can_access_channel(principal.owner_id, channel_id):
-        raise ChannelForbidden(channel_id)
-
-
 def _with_secret(
     row: dict[str, Any], secret: str, status_code: int = 200, headers: dict[str, str] | None = None
 ) -> Response:
@@ -211,38 +188,19 @@ def integration_view(row: dict[str, Any]) -> dict[str, Any]:
         source=row["source"],
         channelId=row["channel_id"],
         verification=row["verification"],
-        mapping=_effective_mapping(row),
+        mapping=managed.effective_mapping(row),
         mappingSettings=MappingSettings.model_validate(row["mapping_settings"]),
         defaults=IntegrationDefaults.model_validate(row["defaults"]),
         actions=sender.actions(row["actions"]),
         status=row["status"],
         createdAt=row["created_at"],
-        webhookPath=f"/webhooks/{row['source']}/{row['id']}",
+        webhookPath=managed.webhook_path(row),
         previousSecretValidUntil=row["previous_secret_until"],
     ).model_dump(mode="json")
 
 
-def _effective_mapping(row: dict[str, Any]) -> dict[str, str]:
-    # Some senders' defaults depend on the delivery's shape; show the shape-free ones.
-    sender = senders.SENDERS[row["source"]]
-    probe = senders.Delivery(action="", document_id="", document={})
-    return {**sender.default_mapping(probe), **row["mapping"]}
-
-
-_OUTCOME_STATUS = {
-    "created": "applied",
-    "updated": "applied",
-    "duplicate": "duplicate",
-    "stale": "stale",
-    "rejected": "rejected",
-}
-
-
 def delivery_view(row: dict[str, Any]) -> dict[str, Any]:
-    status, code, reason = row["status"], row["reason_code"], row["reason"]
-    if status == "accepted" and row["outcome"] is not None:
-        status = _OUTCOME_STATUS[row["outcome"]]
-        code, reason = row["outcome_code"], row["outcome_reason"]
+    status, code, reason = managed.delivery_verdict(row)
     return Delivery(
         id=row["id"],
         requestId=row["request_id"],
@@ -258,13 +216,6 @@ def delivery_view(row: dict[str, Any]) -> dict[str, Any]:
         replayOf=row["replay_of"],
         replayable=row["replayable"],
     ).model_dump(mode="json")
-
-
-def _validated_spec(payload: object) -> IntegrationSpec:
-    try:
-        return integrations.validate_spec(payload)
-    except integrations.InvalidIntegration as exc:
-        raise InvalidInput(exc.problems) from None
 
 
 def _integration_id(request: GatewayRequest) -> uuid.UUID:

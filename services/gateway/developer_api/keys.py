@@ -8,7 +8,6 @@ Every change is recorded in the key's history with the owner key that made it.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from starlette.responses import JSONResponse, Response
@@ -16,24 +15,18 @@ from starlette.responses import JSONResponse, Response
 from services.gateway.access.auth import Principal
 from services.gateway.access.quotas import KEY_MANAGEMENT
 from services.gateway.context import Gateway, GatewayRequest
-from services.gateway.developer_api.schemas import (
-    ApiKey,
-    ApiKeyPage,
-    KeyCreate,
-    KeyHistory,
-    KeyRevoke,
-    KeyRotate,
-    NewApiKey,
-)
+from services.gateway.developer_api.schemas import ApiKey, ApiKeyPage, KeyHistory, NewApiKey
 from services.gateway.edge.http_io import (
     PAGE_PARAMS,
     page_body,
     page_request,
     read_json,
     read_optional_json,
-    validated,
 )
 from services.gateway.edge.operations import Operation, Param
+from services.gateway.management import keys as managed
+from services.gateway.management.keys import KeyCreate, KeyRevoke, KeyRotate, key_status
+from services.gateway.management.validation import validated
 from shared.adapters import key_store
 from shared.domain.api_keys import Scope
 
@@ -48,14 +41,7 @@ async def list_keys(request: GatewayRequest, gateway: Gateway, principal: Princi
 
 async def create_key(request: GatewayRequest, gateway: Gateway, principal: Principal) -> Response:
     body = validated(KeyCreate, await read_json(request, gateway.settings.max_body_bytes))
-    issued = await gateway.keys.issue(
-        principal.owner_id,
-        body.name,
-        [Scope(s) for s in body.scopes],
-        actor=principal.actor,
-        mode=body.mode,
-        expires_at=body.expiresAt,
-    )
+    issued = await managed.create_key(gateway.keys, principal.owner_id, body, principal.actor)
     return _issued(issued)
 
 
@@ -96,22 +82,21 @@ async def revoke_key(request: GatewayRequest, gateway: Gateway, principal: Princ
 
 async def rotate_key(request: GatewayRequest, gateway: Gateway, principal: Principal) -> Response:
     payload = await read_optional_json(request, gateway.settings.max_body_bytes)
-    overlap = timedelta(seconds=validated(KeyRotate, payload).overlapSeconds)
-    issued = await gateway.keys.rotate(
-        principal.owner_id, _key_id(request), overlap, principal.actor
+    body = validated(KeyRotate, payload)
+    issued = await managed.rotate_key(
+        gateway.keys, principal.owner_id, _key_id(request), body, principal.actor
     )
     return _issued(issued)
 
 
 def key_view(row: dict[str, Any]) -> dict[str, Any]:
-    expired = row["expires_at"] is not None and row["expires_at"] <= datetime.now(UTC)
     return ApiKey(
         id=row["id"],
         name=row["name"],
         mode=row["mode"],
         prefix=row["prefix"],
         scopes=row["scopes"],
-        status="expired" if row["status"] == "active" and expired else row["status"],
+        status=key_status(row),
         expiresAt=row["expires_at"],
         createdAt=row["created_at"],
         revokedAt=row["revoked_at"],

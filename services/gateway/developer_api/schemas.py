@@ -1,54 +1,15 @@
-"""Request and response shapes of the developer API (key management), for validation and
-the OpenAPI document alike."""
+"""Response shapes of the developer API (key management), for the OpenAPI document; what
+may be asked for is the management layer's (`services/gateway/management/keys.py`)."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, field_validator
+from pydantic import Field
 
 from services.gateway.edge.schemas import PageFields, ResponseModel
-
-PublicScope = Literal["channels:read", "events:create", "events:read", "events:update"]
-_QUICKSTART: tuple[PublicScope, ...] = ("channels:read", "events:create")
-MAX_ROTATION_OVERLAP_SECONDS = 30 * 24 * 3600
-
-
-class _Request(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class KeyCreate(_Request):
-    name: str = Field(min_length=1, max_length=100, description="What the key is for")
-    scopes: list[PublicScope] = Field(
-        default_factory=lambda: list(_QUICKSTART),
-        min_length=1,
-        description="Only what the integration needs; quickstart keys get the default",
-    )
-    mode: Literal["test", "live"] = "test"
-    expiresAt: AwareDatetime | None = Field(default=None, description="Stops working then")
-
-    @field_validator("expiresAt")
-    @classmethod
-    def _in_the_future(cls, value: datetime | None) -> datetime | None:
-        if value is not None and value <= datetime.now(UTC):
-            raise ValueError("must be in the future")
-        return value
-
-
-class KeyRevoke(_Request):
-    reason: str = Field(min_length=1, max_length=500, description="Why, for the audit trail")
-
-
-class KeyRotate(_Request):
-    overlapSeconds: StrictInt = Field(
-        default=24 * 3600,
-        ge=0,
-        le=MAX_ROTATION_OVERLAP_SECONDS,
-        description="How long the old key keeps working, to redeploy with the new one",
-    )
 
 
 class ApiKey(ResponseModel):

@@ -6,21 +6,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from services.gateway.adapters.events import EventFilters
 from services.gateway.context import GatewayRequest
 from services.gateway.edge.operations import Param
 from services.gateway.errors import (
     InvalidIdempotencyKey,
-    InvalidInput,
     InvalidQueryParameter,
     MalformedJson,
     PayloadTooLarge,
     UnsupportedMediaType,
 )
 from shared.core.json_body import UndecodableJson, decode_json
-from shared.domain.events import LARGEST_CHANNEL_ID, field_errors
+from shared.domain.events import LARGEST_CHANNEL_ID
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -64,14 +63,6 @@ async def read_json(request: GatewayRequest, max_bytes: int) -> Any:
         return decode_json(bytes(body))
     except UndecodableJson as exc:
         raise MalformedJson(f"The body is not JSON this API accepts: {exc}.") from None
-
-
-def validated(model: type[M], payload: object) -> M:
-    """`payload` as `model`, or InvalidInput naming each field to fix."""
-    try:
-        return model.model_validate(payload)
-    except ValidationError as exc:
-        raise InvalidInput(field_errors(exc)) from None
 
 
 async def read_optional_json(request: GatewayRequest, max_bytes: int) -> Any:
