@@ -74,6 +74,8 @@ Pinned Events is running.
             scopes channels:read events:create events:read; new on every start
   owner key {demo.owner_key}
             for the developer API: {gateway}/api/developer/v1/keys
+  portal    {gateway}/developers   keys, integrations, deliveries, audit (docs/portal.md)
+            {_portal_access(gateway, demo)}
   logs      {log_dir}/*.log
 
 List your channels:
@@ -106,6 +108,15 @@ Press Ctrl-C to stop everything.
     )
 
 
+def _portal_access(gateway: str, demo: DemoData) -> str:
+    if demo.invitation_path is None:
+        return f"sign in as {demo.owner_email} with the password you chose"
+    return (
+        f"the demo account's owner ({demo.owner_email}) sets a password here (one use):\n"
+        f"            {gateway}{demo.invitation_path}"
+    )
+
+
 def prepare(seed: bool) -> int:
     """Migrate and create topics on the servers the environment names (Docker, clusters)."""
     database = DatabaseSettings()
@@ -115,6 +126,8 @@ def prepare(seed: bool) -> int:
         demo = asyncio.run(seed_demo(database.url))
         print(f"demo channel {demo.channel_id}, demo key (shown once): {demo.api_key}")
         print(f"owner key for the developer API (shown once): {demo.owner_key}")
+        if demo.invitation_path is not None:
+            print(f"the demo owner's portal invitation (one use): <gateway>{demo.invitation_path}")
     step("ready")
     return 0
 

@@ -1,4 +1,6 @@
-"""Demo data for `make run`: an account, channel 42 (the docs' example id) and a fresh key."""
+"""Demo data for `make run`: an account, channel 42 (the docs' example id), fresh keys, and
+the account's owner in the developer portal with an invitation link until they set a
+password."""
 
 from __future__ import annotations
 
@@ -6,7 +8,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from shared.adapters import key_store
+from shared.adapters import accounts, key_store
 from shared.domain.api_keys import OWNER_SCOPES, Scope
 
 DEMO_ACCOUNT = "Demo account"
@@ -14,6 +16,7 @@ DEMO_CHANNEL_ID = 42
 DEMO_SCOPES = (Scope.CHANNELS_READ, Scope.EVENTS_CREATE, Scope.EVENTS_READ)
 SEED_ACTOR = "make run"
 DEMO_SLUG = "demo"
+DEMO_OWNER_EMAIL = "demo-owner@example.com"
 
 _PUBLISH_DEMO = """
 UPDATE channels SET visibility = 'public',
@@ -30,16 +33,24 @@ class DemoData:
     channel_slug: str
     api_key: str
     owner_key: str
+    owner_email: str = DEMO_OWNER_EMAIL
+    # The owner's invitation (a path on the gateway) while they have no password yet.
+    invitation_path: str | None = None
 
 
 async def seed_demo(database_url: str) -> DemoData:
     conn: asyncpg.Connection = await asyncpg.connect(database_url)
     try:
         async with conn.transaction():
-            account_id = await conn.fetchval(
-                "SELECT id FROM accounts WHERE name = $1", DEMO_ACCOUNT
-            ) or await conn.fetchval(
-                "INSERT INTO accounts (name) VALUES ($1) RETURNING id", DEMO_ACCOUNT
+            # The owner's account first: setup in the portal may have renamed it.
+            account_id = (
+                await conn.fetchval(
+                    "SELECT account_id FROM portal_users WHERE email_key = $1", DEMO_OWNER_EMAIL
+                )
+                or await conn.fetchval("SELECT id FROM accounts WHERE name = $1", DEMO_ACCOUNT)
+                or await conn.fetchval(
+                    "INSERT INTO accounts (name) VALUES ($1) RETURNING id", DEMO_ACCOUNT
+                )
             )
             await conn.execute(
                 "INSERT INTO channels (id, owner_account_id, name) OVERRIDING SYSTEM VALUE"
@@ -62,7 +73,15 @@ async def seed_demo(database_url: str) -> DemoData:
             owner_key = await key_store.issue(
                 conn, account_id, "make run owner key", OWNER_SCOPES, actor=SEED_ACTOR
             )
-        return DemoData(account_id, channel_id, slug, api_key.token, owner_key.token)
+            invitation = await _owner_invitation(conn, account_id)
+        return DemoData(
+            account_id,
+            channel_id,
+            slug,
+            api_key.token,
+            owner_key.token,
+            invitation_path=invitation.path() if invitation else None,
+        )
     finally:
         await conn.close()
 
@@ -82,4 +101,23 @@ async def _demo_channel(conn: asyncpg.Connection, account_id: int) -> int:
             " RETURNING id",
             account_id,
         )
+    )
+
+
+async def _owner_invitation(
+    conn: asyncpg.Connection, account_id: int
+) -> accounts.Invitation | None:
+    """The demo owner's pending invitation (a new one when none is pending); None once they
+    have set a password."""
+    owner = await conn.fetchrow(
+        "SELECT id, password_hash IS NOT NULL AS has_password FROM portal_users"
+        " WHERE email_key = $1",
+        DEMO_OWNER_EMAIL,
+    )
+    if owner is None:
+        owner = await accounts.add_user(conn, account_id, "owner", DEMO_OWNER_EMAIL)
+    if owner["has_password"]:
+        return None
+    return await accounts.pending_invitation(conn, owner["id"]) or await accounts.invite(
+        conn, owner["id"], SEED_ACTOR
     )

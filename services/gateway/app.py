@@ -18,18 +18,21 @@ from services.gateway.adapters.access_changes import ChangeListener
 from services.gateway.adapters.audit import AuditStore
 from services.gateway.adapters.channels import ChannelStore
 from services.gateway.adapters.claims import InFlight
+from services.gateway.adapters.deliveries import DeliveryLog
 from services.gateway.adapters.events import EventStore
 from services.gateway.adapters.integrations import IntegrationStore
 from services.gateway.adapters.kafka_writer import KafkaWriter
 from services.gateway.adapters.keys import KeyStore
 from services.gateway.adapters.operations import OperationStore
 from services.gateway.adapters.outcomes import OutcomeListener
+from services.gateway.adapters.portal import PortalStore
 from services.gateway.context import Gateway, LifespanState
 from services.gateway.developer_api import routes as developer_api
 from services.gateway.edge.errors import EXCEPTION_HANDLERS
 from services.gateway.edge.observe import RequestObserver
 from services.gateway.edge.operations import Row
 from services.gateway.edge.routing import api_routes
+from services.gateway.portal import routes as portal
 from services.gateway.public_api import routes as public_api
 from services.gateway.public_api.endpoints import BASE
 from services.gateway.settings import GatewaySettings
@@ -38,8 +41,10 @@ from services.gateway.submission.submitter import Submitter
 from services.gateway.webhooks import intake
 from shared.adapters.failures import STORE_MAINTENANCE_ERRORS
 from shared.adapters.rate_limits import RateLimiter
+from shared.adapters.sign_in import Credentials, SignInGuard, SignInPolicy
 from shared.core.heap import freeze_startup_objects
 from shared.core.tasks import cancel_and_wait
+from shared.domain.passwords import Passwords
 from shared.domain.places import catalog as place_catalog
 from shared.runtime.clients import open_pool_and_producer
 from shared.runtime.lag import LagMonitor
@@ -72,6 +77,7 @@ def create_app(settings: GatewaySettings) -> Starlette:
             *ops_routes(checks),
             *api_routes(PUBLIC_ROWS, public_api.DOCUMENT),
             *api_routes(developer_api.OPERATIONS, developer_api.DOCUMENT),
+            *portal.routes(),
         ],
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[
@@ -128,6 +134,17 @@ def _collaborators(
     # A claim outlives the longest a request can take: the send, then the outcome wait.
     claims = InFlight(pool, settings.kafka.send_timeout_seconds + wait + 5)
     operations = OperationStore(pool)
+    portal = settings.portal
+    passwords = Passwords(
+        portal.password_time_cost, portal.password_memory_kib, portal.password_parallelism
+    )
+    sign_in_policy = SignInPolicy(
+        "portal-signin",
+        portal.signin_per_ip,
+        portal.signin_per_email,
+        portal.lockout_failures,
+        portal.lockout_minutes,
+    )
     return Gateway(
         settings=settings,
         events=events,
@@ -149,6 +166,10 @@ def _collaborators(
         audit=AuditStore(pool),
         channels=ChannelStore(pool),
         operations=operations,
+        deliveries=DeliveryLog(pool),
+        portal=PortalStore(pool),
+        passwords=passwords,
+        sign_in=SignInGuard(Credentials(pool, "portal_users"), passwords, limiter, sign_in_policy),
     )
 
 

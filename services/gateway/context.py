@@ -17,15 +17,19 @@ from services.gateway.access.auth import Principal
 from services.gateway.access.cache import AccessReader
 from services.gateway.adapters.audit import AuditStore
 from services.gateway.adapters.channels import ChannelStore
+from services.gateway.adapters.deliveries import DeliveryLog
 from services.gateway.adapters.events import EventStore
 from services.gateway.adapters.integrations import IntegrationStore
 from services.gateway.adapters.kafka_writer import KafkaWriter
 from services.gateway.adapters.keys import KeyStore
 from services.gateway.adapters.operations import OperationStore
+from services.gateway.adapters.portal import PortalStore
 from services.gateway.settings import GatewaySettings
 from services.gateway.submission.batch import BatchSubmitter
 from services.gateway.submission.submitter import Submitter
 from shared.adapters.rate_limits import RateLimiter
+from shared.adapters.sign_in import SignInGuard
+from shared.domain.passwords import Passwords
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,11 @@ class Gateway:
     audit: AuditStore
     channels: ChannelStore
     operations: OperationStore
+    deliveries: DeliveryLog
+    # The developer portal's users and sessions, and how their passwords are checked.
+    portal: PortalStore
+    passwords: Passwords
+    sign_in: SignInGuard
 
 
 @dataclass

@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from shared.core.settings import DatabaseSettings, KafkaSettings, LogSettings
+from shared.core.settings import DatabaseSettings, KafkaSettings, LogSettings, PortalSettings
 
 
 class RateLimitSettings(BaseSettings):
@@ -56,3 +56,4 @@ class GatewaySettings(BaseSettings):
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     log: LogSettings = Field(default_factory=LogSettings)
     rate_limits: RateLimitSettings = Field(default_factory=RateLimitSettings)
+    portal: PortalSettings = Field(default_factory=PortalSettings)

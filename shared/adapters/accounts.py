@@ -100,7 +100,7 @@ async def create(
         account_id = await conn.fetchval(
             "INSERT INTO accounts (name, created_by) VALUES ($1, $2) RETURNING id", name, actor
         )
-        owner = await _new_user(conn, account_id, "owner", owner_email)
+        owner = await add_user(conn, account_id, "owner", owner_email)
         invitation = await invite(conn, owner["id"], actor, lifetime)
         await audit(conn, account_id, None, "account_created", actor, detail={"name": name})
     return CreatedAccount(await get(conn, account_id), owner, invitation)
@@ -114,14 +114,16 @@ async def create_operator(
 ) -> tuple[dict[str, Any], Invitation]:
     """A platform operator (no account) and their invitation."""
     async with conn.transaction():
-        user = await _new_user(conn, None, "operator", email)
+        user = await add_user(conn, None, "operator", email)
         invitation = await invite(conn, user["id"], actor, lifetime)
     return user, invitation
 
 
-async def _new_user(
+async def add_user(
     conn: asyncpg.Connection, account_id: int | None, role: Role, email: str
 ) -> dict[str, Any]:
+    """A portal user without a password yet (an invitation gives them one);
+    AccountConflict when the address has a user already."""
     row = await conn.fetchrow(
         "INSERT INTO portal_users (account_id, role, email, email_key) VALUES ($1, $2, $3, $4)"
         " ON CONFLICT (email_key) DO NOTHING RETURNING id",
@@ -319,7 +321,7 @@ async def audit(
 ) -> None:
     await conn.execute(
         "INSERT INTO portal_audit (account_id, user_id, action, actor, request_id, client_ip,"
-        " detail) VALUES ($1, $2, $3, $4, $5, $6::inet, $7::jsonb)",
+        " detail) VALUES ($1, $2, $3, $4, $5, $6::inet, $7::text::jsonb)",
         account_id,
         user_id,
         action,
@@ -342,7 +344,8 @@ async def audit_trail(
 ) -> list[dict[str, Any]]:
     """The account's portal events, newest first."""
     rows = await conn.fetch(
-        "SELECT action, actor, request_id, host(client_ip) AS client_ip, detail, occurred_at"
+        "SELECT action, actor, request_id, host(client_ip) AS client_ip, detail::text AS detail,"
+        " occurred_at"
         " FROM portal_audit WHERE account_id = $1 ORDER BY occurred_at DESC, id DESC LIMIT $2",
         account_id,
         limit,

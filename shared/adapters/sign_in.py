@@ -23,6 +23,8 @@ from shared.domain.passwords import Passwords
 # The tables that hold credentials: each has email_key, password_hash, failed_signins and
 # locked_until. Only these constants are ever spliced into the SQL below.
 CredentialTable = Literal["people", "portal_users"]
+# Hears of each wrong password of a known user, with the user's id.
+WrongPasswordHook = Callable[[int], Awaitable[None]]
 
 
 class SignInRefused(Exception):
@@ -116,7 +118,7 @@ class SignInGuard:
         key: str,
         password: str,
         client_ip: str,
-        on_wrong_password: Callable[[int], Awaitable[None]] | None = None,
+        on_wrong_password: WrongPasswordHook | None = None,
     ) -> int:
         """The id of the user whose e-mail key is `key`, when `password` is theirs; else
         SignInRefused. `on_wrong_password` hears of each wrong password of a known user."""
@@ -136,9 +138,7 @@ class SignInGuard:
         user_id: int = found["id"]
         return user_id
 
-    async def _count_failure(
-        self, user_id: int, heard: Callable[[int], Awaitable[None]] | None
-    ) -> None:
+    async def _count_failure(self, user_id: int, heard: WrongPasswordHook | None) -> None:
         policy = self._policy
         locked = await self._credentials.failed(
             user_id, policy.lockout_failures, policy.lockout_minutes

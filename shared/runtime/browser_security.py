@@ -5,6 +5,8 @@ scripts cannot read and other sites cannot send, and redirects that stay on the 
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.requests import HTTPConnection
 from starlette.responses import Response
 
@@ -29,7 +31,7 @@ def security_headers(scripts: bool = False) -> dict[str, str]:
 
 
 def set_secret_cookie(
-    connection: HTTPConnection,
+    connection: HTTPConnection[Any],
     response: Response,
     name: str,
     value: str,

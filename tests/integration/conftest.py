@@ -42,6 +42,7 @@ SERVICES_TEST_ENV = {
     "DISCOVERY_RATE_LIMIT_PER_IP": "100000000",
     "DISCOVERY_LAG_INTERVAL_SECONDS": "1",
     "PEOPLE_SIGNIN_PER_IP": "100000000",
+    "PORTAL_SIGNIN_PER_IP": "100000000",
     # Tests move the scheduler's clock by writing this file (scheduler_clock fixture).
     "SCHEDULER_CLOCK_FILE": str(SCHEDULER_CLOCK_FILE),
     "SCHEDULER_POLL_SECONDS": "0.2",

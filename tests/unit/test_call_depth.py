@@ -22,12 +22,14 @@ from services.gateway.access.cache import AccessCache, AccessReader
 from services.gateway.adapters.audit import AuditStore
 from services.gateway.adapters.channels import ChannelStore
 from services.gateway.adapters.claims import InFlight
+from services.gateway.adapters.deliveries import DeliveryLog
 from services.gateway.adapters.events import EventStore
 from services.gateway.adapters.integrations import IntegrationStore
 from services.gateway.adapters.kafka_writer import KafkaWriter
 from services.gateway.adapters.keys import KeyStore
 from services.gateway.adapters.operations import OperationStore
 from services.gateway.adapters.outcomes import OutcomeListener
+from services.gateway.adapters.portal import PortalStore
 from services.gateway.context import Exchange, Gateway, GatewayRequest
 from services.gateway.public_api.endpoints import create_event
 from services.gateway.settings import GatewaySettings
@@ -123,6 +125,10 @@ def gateway_with(kafka: RecordingKafka) -> Gateway:
         audit=AuditStore(unused),
         channels=ChannelStore(unused),
         operations=operations,
+        deliveries=DeliveryLog(unused),
+        portal=PortalStore(unused),
+        passwords=unused,
+        sign_in=unused,
     )
 
 

@@ -1,0 +1,206 @@
+"""Integrations in the portal: connect a sender (its setup steps filled in with the webhook
+URL and the secret, shown once), edit the mapping, rotate the secret, pause and resume; the
+same management operations and rules as the developer API's."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from starlette.responses import Response
+
+from services.gateway.errors import InvalidInput
+from services.gateway.management import integrations as managed
+from services.gateway.portal.reveal import forget, reveal, take
+from services.gateway.portal.routing import Page, PageProblem, Redirect
+from services.gateway.portal.sender_setup import GUIDES, steps_for
+from services.gateway.portal.visits import PORTAL, Visit
+from services.gateway.webhooks.senders import SENDERS
+from shared.adapters.integrations import MAPPABLE_FIELDS, SOURCES
+from shared.domain.classifications import CLASSIFICATIONS
+from shared.domain.events import FieldError
+from shared.domain.places import find as find_place
+
+INTEGRATIONS = f"{PORTAL}/integrations"
+# The mapping preview comes with the webhook-fidelity work's preview operation.
+PREVIEW_ENABLED = False
+NOTICES = {
+    "mapping-saved": "The mapping is saved: the next delivery is mapped this way.",
+    "disabled": "Paused: its webhook answers 404 and nothing is published.",
+    "active": "Resumed: its deliveries are published again.",
+}
+
+
+async def integrations_page(visit: Visit) -> Response:
+    rows, _ = await visit.gateway.integrations.page(visit.me.account_id, limit=500, offset=0)
+    context = {"viewer": visit.me, "section": "integrations", "integrations": rows,
+               "senders": GUIDES}  # fmt: skip
+    return visit.pages.render("integrations.html", context)
+
+
+async def new_integration_page(
+    visit: Visit, error: InvalidInput | None = None, status: int = 200
+) -> Response:
+    source = visit.field("source") or visit.request.query_params.get("source", "")
+    if source not in SOURCES:
+        raise Redirect(INTEGRATIONS)
+    guide = GUIDES[source]
+    names = ("name", "channelId", "secret", "defaultTimezone", "defaultCity", "defaultStatus")
+    form: dict[str, Any] = {name: visit.field(name) for name in names}
+    form["defaultClassification"] = visit.fields("defaultClassification")
+    context = {
+        "viewer": visit.me,
+        "section": "integrations",
+        "source": source,
+        "sender": {**vars(guide), "verifications": SENDERS[source].verifications},
+        "channels": await visit.gateway.channels.of_account(visit.me.account_id),
+        "classifications": sorted(CLASSIFICATIONS),
+        "form": form,
+        "error": error,
+    }
+    return visit.pages.render("integration_new.html", context, status=status)
+
+
+async def create_integration(visit: Visit) -> Response:
+    gateway = visit.gateway
+    try:
+        row, secret = await managed.create_integration(
+            gateway.integrations, gateway.access, visit.me.account_id, _spec_payload(visit)
+        )
+    except InvalidInput as exc:
+        return await new_integration_page(visit, exc, 422)
+    return reveal(visit.request, "integrations", row["id"], secret)
+
+
+def _spec_payload(visit: Visit) -> dict[str, Any]:
+    channel = visit.field("channelId")
+    payload: dict[str, Any] = {
+        "name": visit.field("name"),
+        "source": visit.field("source"),
+        "channelId": int(channel) if channel.isdigit() else channel,
+        "defaults": {
+            "timezone": visit.field("defaultTimezone") or None,
+            "city": _city(visit.field("defaultCity")),
+            "classifications": visit.fields("defaultClassification") or None,
+            "status": visit.field("defaultStatus") or "published",
+        },
+    }
+    for optional in ("verification", "secret"):
+        if visit.field(optional):
+            payload[optional] = visit.field(optional)
+    return payload
+
+
+def _city(place_id: str) -> dict[str, str] | None:
+    if not place_id:
+        return None
+    place = find_place(place_id)
+    if place is None:
+        problem = FieldError("defaults.city", "unknown_place", f"no place '{place_id}'")
+        raise InvalidInput([problem])
+    return {"placeId": place.id, "name": place.name, "countryCode": place.countryCode}
+
+
+async def revealed_integration(visit: Visit) -> Response:
+    row = await _integration(visit)
+    secret = take(visit.request, "integrations", row["id"])
+    context = {
+        "viewer": visit.me,
+        "section": "integrations",
+        "heading": f"“{row['name']}” is ready: set up {GUIDES[row['source']].label}",
+        "secret": secret,
+        "steps": steps_for(row["source"], _webhook_url(visit, row), secret, row["verification"]),
+        "lost_advice": "rotate the integration's secret and configure the new one.",
+        "back": f"{INTEGRATIONS}/{row['id']}",
+        "back_label": "Open the integration: mapping and sample deliveries",
+    }
+    return forget(visit.pages.render("secret.html", context))
+
+
+async def integration_page(
+    visit: Visit,
+    error: InvalidInput | None = None,
+    status: int = 200,
+    preview: dict[str, Any] | None = None,
+) -> Response:
+    row = await _integration(visit)
+    typed = {f: visit.field(f"map.{f}") for f in MAPPABLE_FIELDS} if visit.form else None
+    context = {
+        "viewer": visit.me,
+        "section": "integrations",
+        "integration": row,
+        "sender": {**vars(GUIDES[row["source"]])},
+        "webhook_url": _webhook_url(visit, row),
+        "steps": steps_for(row["source"], _webhook_url(visit, row), None, row["verification"]),
+        "mapping_fields": sorted(MAPPABLE_FIELDS),
+        "overrides": typed if typed is not None else row["mapping"],
+        "defaults_mapping": managed.default_mapping(row["source"]),
+        "sample": visit.field("sample"),
+        "sample_headers": visit.field("sampleHeaders"),
+        "preview": preview,
+        "preview_enabled": PREVIEW_ENABLED,
+        "error": error,
+        "notice": NOTICES.get(visit.request.query_params.get("done", "")),
+    }
+    return visit.pages.render("integration.html", context, status=status)
+
+
+async def save_mapping(visit: Visit) -> Response:
+    mapping = {f: visit.field(f"map.{f}") for f in MAPPABLE_FIELDS if visit.field(f"map.{f}")}
+    gateway = visit.gateway
+    try:
+        await managed.change_integration(
+            gateway.integrations, gateway.access, visit.me.account_id, _id(visit),
+            {"mapping": mapping},
+        )  # fmt: skip
+    except InvalidInput as exc:
+        return await integration_page(visit, exc, 422)
+    raise Redirect(f"{INTEGRATIONS}/{_id(visit)}?done=mapping-saved")
+
+
+async def rotate_secret(visit: Visit) -> Response:
+    overlap = visit.field("overlapSeconds")
+    payload: dict[str, Any] = {"overlapSeconds": int(overlap) if overlap.isdigit() else overlap}
+    if visit.field("secret"):
+        payload["secret"] = visit.field("secret")
+    row, secret = await managed.rotate_secret(
+        visit.gateway.integrations, visit.me.account_id, _id(visit), payload
+    )
+    return reveal(visit.request, "integrations", row["id"], secret)
+
+
+def set_status(status: str) -> Any:
+    async def change(visit: Visit) -> Response:
+        await visit.gateway.integrations.set_status(visit.me.account_id, _id(visit), status)
+        raise Redirect(f"{INTEGRATIONS}/{_id(visit)}?done={status}")
+
+    return change
+
+
+async def _integration(visit: Visit) -> dict[str, Any]:
+    return await visit.gateway.integrations.get(visit.me.account_id, _id(visit))
+
+
+def _webhook_url(visit: Visit, row: dict[str, Any]) -> str:
+    return str(visit.request.base_url).rstrip("/") + managed.webhook_path(row)
+
+
+def _id(visit: Visit) -> uuid.UUID:
+    found = visit.request.path_params.get("integrationId")
+    if not isinstance(found, uuid.UUID):
+        raise PageProblem(404, "Not found", "No such integration.", "not_found")
+    return found
+
+
+_ONE = f"{INTEGRATIONS}/{{integrationId:uuid}}"
+PAGES = (
+    Page("GET", INTEGRATIONS, integrations_page),
+    Page("POST", INTEGRATIONS, create_integration),
+    Page("GET", f"{INTEGRATIONS}/new", new_integration_page),
+    Page("GET", _ONE, integration_page),
+    Page("POST", f"{_ONE}/mapping", save_mapping),
+    Page("POST", f"{_ONE}/rotate-secret", rotate_secret),
+    Page("POST", f"{_ONE}/disable", set_status("disabled")),
+    Page("POST", f"{_ONE}/enable", set_status("active")),
+    Page("GET", f"{PORTAL}/reveal/integrations/{{integrationId:uuid}}", revealed_integration),
+)

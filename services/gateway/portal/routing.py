@@ -1,0 +1,172 @@
+"""The portal's routes, one row per page: method, path, handler and who may open it. The
+router built from the rows signs the visitor in from the cookie, sends them where they must go
+first (sign-in, account setup), checks every form's CSRF token, and turns refusals into pages.
+
+Nothing here runs for /api or /webhooks: these are plain routes of their own, with no
+middleware of the portal's on anyone else's path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+from urllib.parse import quote
+
+import structlog
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from services.gateway import errors
+from services.gateway.adapters.deliveries import DeliveryNotFound
+from services.gateway.context import GatewayRequest
+from services.gateway.edge.errors import status_of
+from services.gateway.portal.render import STATIC, Pages, with_portal_headers
+from services.gateway.portal.visits import CSRF_FIELD, PORTAL, Visit, csrf_matches, viewer_of
+from shared.adapters import accounts, channels, integrations, key_store
+
+log = structlog.get_logger(__name__)
+
+Access = Literal["anyone", "signed_in", "owner", "operator"]
+Endpoint = Callable[[Visit], Awaitable[Response]]
+
+_NOT_FOUND = (
+    key_store.KeyNotFound,
+    integrations.IntegrationNotFound,
+    channels.ChannelNotFound,
+    DeliveryNotFound,
+    accounts.AccountNotFound,
+)
+_CONFLICT = (key_store.KeyStateConflict, channels.SlugTaken, accounts.AccountConflict)
+
+
+@dataclass(frozen=True)
+class Page:
+    """A portal route. `access`: anyone; any signed-in user; an account's owner (with the
+    account set up); or an operator."""
+
+    method: str
+    path: str
+    endpoint: Endpoint
+    access: Access = "owner"
+
+
+class Redirect(Exception):
+    """Answer with 303 See Other to `location` (a path on this site)."""
+
+    def __init__(self, location: str) -> None:
+        super().__init__(location)
+        self.location = location
+
+
+@dataclass
+class PageProblem(Exception):
+    """Answer with the error page."""
+
+    status: int
+    title: str
+    message: str
+    code: str = field(default="portal_refused")
+
+
+def portal_routes(rows: Sequence[Page]) -> list[BaseRoute]:
+    pages = Pages()
+    by_path: dict[str, dict[str, Page]] = {}
+    for row in rows:
+        by_path.setdefault(row.path, {})[row.method] = row
+    routes: list[BaseRoute] = [
+        Route(path, _dispatch(methods, pages), methods=list(methods))
+        for path, methods in by_path.items()
+    ]
+    routes.append(Mount(f"{PORTAL}/static", StaticFiles(directory=STATIC), name="portal-static"))
+    return routes
+
+
+Handler = Callable[[GatewayRequest], Awaitable[Response]]
+
+
+def _dispatch(methods: dict[str, Page], pages: Pages) -> Handler:
+    async def endpoint(request: GatewayRequest) -> Response:
+        row = methods["GET" if request.method == "HEAD" else request.method]
+        try:
+            response = await _visit(row, request, pages)
+        except Redirect as redirect:
+            response = RedirectResponse(redirect.location, status_code=303)
+        except Exception as exc:  # refusals become pages people read, not the API's JSON
+            response = _problem_page(request, pages, _problem(exc))
+        return with_portal_headers(response)
+
+    return endpoint
+
+
+def _problem(exc: Exception) -> PageProblem:
+    if isinstance(exc, PageProblem):
+        return exc
+    if isinstance(exc, errors.GatewayError):
+        return PageProblem(status_of(exc), "That did not work", exc.message, exc.code)
+    if isinstance(exc, _NOT_FOUND):
+        message = "Nothing with that id belongs to this account."
+        return PageProblem(404, "Not found", message, "not_found")
+    if isinstance(exc, _CONFLICT):
+        return PageProblem(409, "That did not work", str(exc.args[0]), "conflict")
+    log.error("unhandled error", exc_info=exc)
+    return PageProblem(
+        500,
+        "Something went wrong on our side",
+        "Try again in a moment; quote the request id below if it persists.",
+        "internal_error",
+    )
+
+
+async def _visit(row: Page, request: GatewayRequest, pages: Pages) -> Response:
+    gateway = request.state["gateway"]
+    viewer = await viewer_of(request, gateway)
+    if row.access != "anyone":
+        if viewer is None:
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            raise Redirect(f"{PORTAL}/signin?next={quote(target)}")
+        if row.access == "owner" and viewer.session.account_id is None:
+            raise Redirect(f"{PORTAL}/operations/dead-letters")
+        if row.access == "owner" and not viewer.session.account_set_up:
+            raise Redirect(f"{PORTAL}/setup")
+        if row.access == "operator" and not viewer.operator:
+            raise PageProblem(403, "Operators only", "This page is for the platform's operators.")
+    form = None
+    if request.method == "POST":
+        _within_size(request, gateway.settings.max_body_bytes)
+        form = await request.form()
+        given = form.get(CSRF_FIELD)
+        if row.access != "anyone" and (
+            viewer is None or not csrf_matches(viewer, given if isinstance(given, str) else "")
+        ):
+            raise forged_form()
+    return await row.endpoint(Visit(request, gateway, viewer, pages, form))
+
+
+def forged_form() -> PageProblem:
+    return PageProblem(
+        403,
+        "This form cannot be accepted",
+        "It has expired or did not come from this site: reload the page and try again.",
+        "csrf_failed",
+    )
+
+
+def _within_size(request: GatewayRequest, max_bytes: int) -> None:
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise PageProblem(413, "Too large", f"A form may carry at most {max_bytes} bytes.")
+
+
+def _problem_page(request: GatewayRequest, pages: Pages, problem: PageProblem) -> Response:
+    exchange = request.state["exchange"]
+    exchange.error_code = problem.code
+    context = {
+        "status": problem.status,
+        "title": problem.title,
+        "message": problem.message,
+        "request_id": exchange.request_id,
+        "viewer": None,
+    }
+    return pages.render("error.html", context, status=problem.status)
