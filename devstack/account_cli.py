@@ -134,7 +134,8 @@ def render(result: Any) -> tuple[Any, str] | None:
         )
     if isinstance(result, AccountDetails):
         return _details_data(result), _details_text(result)
-    if isinstance(result, list) and result and "active_keys" in result[0]:
+    first = result[0] if isinstance(result, list) and result else None
+    if isinstance(first, dict) and "active_keys" in first:
         return result, "\n".join(_account_line(a) for a in result)
     return None
 

@@ -43,6 +43,9 @@ export function expect(actual, what = "value") {
     toContain(part) {
       if (!String(actual).includes(part)) fail(`expected to contain ${JSON.stringify(part)}, got ${JSON.stringify(String(actual).slice(0, 500))}`);
     },
+    notToContain(part) {
+      if (String(actual).includes(part)) fail(`expected not to contain ${JSON.stringify(part)}`);
+    },
     toBeTruthy() {
       if (!actual) fail(`expected something, got ${JSON.stringify(actual)}`);
     },

@@ -24,10 +24,9 @@ def pinned(stack: Servers, *args: str) -> Any:
     return json.loads(result.stdout)
 
 
-async def test_replaying_a_fixed_dead_letter_applies_it_exactly_once(
-    stack: Servers, services: dict[str, ServiceProcess], tenant: Tenant, db: asyncpg.Pool
-) -> None:
-    # A command an older consumer version dead-lettered; the current one can apply it.
+async def dead_letter(stack: Servers, tenant: Tenant, reason: str = "bug fixed in 1.2") -> str:
+    """A command an older consumer version dead-lettered (the current one can apply it), put
+    in the dead-letter topic with its origin headers; its request id."""
     request_id = f"req_{uuid.uuid4().hex}"
     envelope = IngestEnvelope(
         message_id=uuid.uuid4(),
@@ -44,7 +43,7 @@ async def test_replaying_a_fixed_dead_letter_applies_it_exactly_once(
         ("dlq-origin-partition", b"0"),
         ("dlq-origin-offset", b"0"),
         ("dlq-consumer-group", b"pinned-publisher"),
-        ("dlq-reason", b"bug fixed in 1.2"),
+        ("dlq-reason", reason.encode()),
     ]
     producer = AIOKafkaProducer(bootstrap_servers=stack.kafka_bootstrap, acks="all")
     await producer.start()
@@ -57,7 +56,13 @@ async def test_replaying_a_fixed_dead_letter_applies_it_exactly_once(
         )
     finally:
         await producer.stop()
+    return request_id
 
+
+async def test_replaying_a_fixed_dead_letter_applies_it_exactly_once(
+    stack: Servers, services: dict[str, ServiceProcess], tenant: Tenant, db: asyncpg.Pool
+) -> None:
+    request_id = await dead_letter(stack, tenant)
     letters = pinned(stack, "dlq", "list")
     mine = next(d for d in letters if d["request_id"] == request_id)
     assert (mine["origin_topic"], mine["reason"]) == (Topic.INGEST, "bug fixed in 1.2")

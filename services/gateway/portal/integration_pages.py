@@ -109,6 +109,7 @@ async def revealed_integration(visit: Visit) -> Response:
         "section": "integrations",
         "heading": f"“{row['name']}” is ready: set up {GUIDES[row['source']].label}",
         "secret": secret,
+        "kept": "configure it in the sender now",
         "steps": steps_for(row["source"], _webhook_url(visit, row), secret, row["verification"]),
         "lost_advice": "rotate the integration's secret and configure the new one.",
         "back": f"{INTEGRATIONS}/{row['id']}",

@@ -88,6 +88,7 @@ async def revealed_key(visit: Visit) -> Response:
         "section": "keys",
         "heading": f"Key “{key['name']}” is ready",
         "secret": take(visit.request, "keys", key_id),
+        "kept": "only its hash is kept",
         "lost_advice": "create a new key (or rotate this one) and revoke this one.",
         "back": f"{KEYS}/{key_id}",
         "back_label": "See the key",

@@ -1,0 +1,309 @@
+"""The developer portal's pages on the real stack, driven over HTTP as a browser posts forms:
+keys (the secret once, usage, history by `portal:<e-mail>`, every state change), channels,
+integrations (setup steps, mapping, secret rotation, pause), deliveries filtered by status
+and reason, the audit log, and dead letters for operators only."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import AsyncIterator
+from html import unescape
+
+import asyncpg
+import httpx
+import pytest
+
+from devstack.stack import Servers, ServiceProcess
+from shared.adapters import accounts
+from shared.adapters.postgres import connect
+from tests.integration.conftest import MakeTenant, eventually
+from tests.integration.portal_support import (
+    PORTAL,
+    Owner,
+    accept_invitation,
+    csrf_of,
+    key_events,
+    post_form,
+    sign_in,
+    signed_in_owner,
+)
+from tests.integration.test_dlq_cli import dead_letter
+from tests.webhook_senders import Strapi
+
+CHANNELS = "/api/public/v1/channels"
+
+
+@pytest.fixture
+async def browser(services: dict[str, ServiceProcess]) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=services["gateway"].url, timeout=30) as client:
+        yield client
+
+
+@pytest.fixture
+async def owner(browser: httpx.AsyncClient, stack: Servers) -> Owner:
+    return await signed_in_owner(browser, stack.database_url)
+
+
+def secret_on(page: httpx.Response) -> str:
+    found = re.search(r'<code id="secret" class="secret">([^<]+)</code>', page.text)
+    assert found, page.text[:800]
+    return unescape(found.group(1))
+
+
+async def new_key(browser: httpx.AsyncClient, name: str, scopes: list[str]) -> tuple[str, str]:
+    """(key id, secret) of a key made through the keys page."""
+    made = await post_form(browser, f"{PORTAL}/keys", f"{PORTAL}/keys",
+                           {"name": name, "scopes": scopes, "mode": "test"})  # fmt: skip
+    assert made.status_code == 303, made.text[:800]
+    shown = await browser.get(made.headers["location"])
+    return made.headers["location"].rsplit("/", 1)[1], secret_on(shown)
+
+
+async def test_a_key_is_made_with_chosen_scopes_and_its_secret_shown_once(
+    browser: httpx.AsyncClient, owner: Owner, api: httpx.AsyncClient
+) -> None:
+    key_id, secret = await new_key(browser, "CMS sync", ["channels:read", "events:create"])
+    assert secret.startswith("pe_test_")
+    again = await browser.get(f"{PORTAL}/reveal/keys/{key_id}")
+    assert 'id="secret-gone"' in again.text
+    assert secret not in again.text
+    listed = await browser.get(f"{PORTAL}/keys")
+    assert secret not in listed.text
+    assert "CMS sync" in listed.text
+    assert (
+        await api.get(CHANNELS, headers={"Authorization": f"Bearer {secret}"})
+    ).status_code == 200
+
+
+async def test_a_key_form_with_a_problem_is_shown_again_with_it(
+    browser: httpx.AsyncClient, owner: Owner, db: asyncpg.Pool
+) -> None:
+    refused = await post_form(browser, f"{PORTAL}/keys", f"{PORTAL}/keys",
+                              {"name": "", "scopes": ["keys:manage"]})  # fmt: skip
+    assert refused.status_code == 422
+    assert "name" in refused.text
+    assert "scopes" in refused.text
+    keys = await db.fetchval(
+        "SELECT count(*) FROM api_keys WHERE account_id = $1", owner.account_id
+    )
+    assert keys == 0
+
+
+async def test_key_changes_in_the_portal_are_the_keys_history(
+    browser: httpx.AsyncClient, owner: Owner, db: asyncpg.Pool
+) -> None:
+    key_id, _ = await new_key(browser, "Importer", ["events:create"])
+    page = f"{PORTAL}/keys/{key_id}"
+    for action, fields in (("disable", {}), ("enable", {}), ("rotate", {"overlapHours": "1"}),
+                           ("revoke", {"reason": "leaked in a CI log"})):  # fmt: skip
+        done = await post_form(browser, page, f"{page}/{action}", fields)
+        assert done.status_code == 303, (action, done.text[:500])
+    twice = await post_form(browser, page, f"{page}/revoke", {"reason": "again"})
+    assert twice.status_code == 409
+    actor = f"portal:{owner.email}"
+    history = await key_events(db, owner.account_id)
+    assert [a for a, who in history if who == actor] == [
+        "created", "disabled", "enabled", "created", "rotated", "revoked"
+    ]  # fmt: skip
+    shown = await browser.get(page)
+    assert "leaked in a CI log" in shown.text
+    assert 'data-status="revoked"' in (await browser.get(f"{PORTAL}/keys")).text
+
+
+async def test_a_keys_usage_is_drawn_per_day_and_per_route(
+    browser: httpx.AsyncClient, owner: Owner, api: httpx.AsyncClient
+) -> None:
+    key_id, secret = await new_key(browser, "Reader", ["channels:read"])
+    for _ in range(3):
+        await api.get(CHANNELS, headers={"Authorization": f"Bearer {secret}"})
+
+    async def charted() -> str | None:
+        page = await browser.get(f"{PORTAL}/keys/{key_id}?days=7")
+        return page.text if 'data-requests="3"' in page.text else None
+
+    text = await eventually(charted)  # the auditor writes the rows a moment later
+    assert '<svg class="chart per-day"' in text
+    assert "GET /api/public/v1/channels: 3" in text
+    assert text.count('class="day"') == 7
+
+
+async def test_channels_show_members_and_take_a_visibility(
+    browser: httpx.AsyncClient, owner: Owner, db: asyncpg.Pool, make_tenant: MakeTenant
+) -> None:
+    channel_id = await db.fetchval(
+        "SELECT id FROM channels WHERE owner_account_id = $1", owner.account_id
+    )
+    partner = await make_tenant()
+    await db.execute(
+        "INSERT INTO channel_members (channel_id, account_id) VALUES ($1, $2)",
+        channel_id,
+        partner.account_id,
+    )
+    page = await browser.get(f"{PORTAL}/channels")
+    assert f"account {partner.account_id}" in page.text
+    slug = f"acme-{uuid.uuid4().hex[:8]}"
+    done = await post_form(browser, f"{PORTAL}/channels",
+                           f"{PORTAL}/channels/{channel_id}/visibility",
+                           {"visibility": "public", "slug": slug})  # fmt: skip
+    assert done.status_code == 303
+    row = await db.fetchrow("SELECT visibility, slug FROM channels WHERE id = $1", channel_id)
+    assert (row["visibility"], row["slug"]) == ("public", slug)
+    bad = await post_form(browser, f"{PORTAL}/channels",
+                          f"{PORTAL}/channels/{channel_id}/visibility",
+                          {"visibility": "public", "slug": "Not A Slug"})  # fmt: skip
+    assert bad.status_code == 422
+
+
+async def connect_strapi(
+    browser: httpx.AsyncClient, db: asyncpg.Pool, owner: Owner
+) -> tuple[str, str]:
+    """(integration id, its token) of a Strapi integration made through the pages."""
+    channel_id = await db.fetchval(
+        "SELECT id FROM channels WHERE owner_account_id = $1", owner.account_id
+    )
+    form_page = f"{PORTAL}/integrations/new?source=strapi"
+    made = await post_form(browser, form_page, f"{PORTAL}/integrations",
+                           {"source": "strapi", "name": "Strapi site",
+                            "channelId": str(channel_id), "defaultCity": "place-new-york",
+                            "defaultClassification": ["music"]})  # fmt: skip
+    assert made.status_code == 303, made.text[:800]
+    shown = await browser.get(made.headers["location"])
+    header = re.search(r"Bearer ([A-Za-z0-9_\-]+)</code>", shown.text)
+    assert header, shown.text[:1500]
+    integration_id = made.headers["location"].rsplit("/", 1)[1]
+    assert f"/webhooks/strapi/{integration_id}</code>" in shown.text
+    assert header.group(1) not in (await browser.get(made.headers["location"])).text
+    return integration_id, header.group(1)
+
+
+async def test_a_strapi_integration_is_set_up_and_its_deliveries_found(
+    browser: httpx.AsyncClient, owner: Owner, db: asyncpg.Pool, api: httpx.AsyncClient
+) -> None:
+    integration_id, token = await connect_strapi(browser, db, owner)
+    path = f"/webhooks/strapi/{integration_id}"
+    good = Strapi(5).build(
+        "create", "1", "Jazz on the river", "2026-05-02T10:00:00.000Z", token, path
+    )
+    bad = Strapi(5).build("create", "2", None, "2026-05-02T10:00:00.000Z", token, path)
+    assert (await api.post(path, headers=good[0], content=good[1])).status_code == 202
+    assert (await api.post(path, headers=bad[0], content=bad[1])).status_code == 200
+
+    async def listed(query: str) -> str | None:
+        page = await browser.get(f"{PORTAL}/deliveries?{query}")
+        return page.text if 'class="delivery"' in page.text else None
+
+    applied = await eventually(lambda: listed(f"integration={integration_id}&status=applied"))
+    assert "doc1" in applied
+    assert "doc2" not in applied
+    invalid = await listed("status=invalid&reason=validation_failed")
+    assert invalid is not None
+    assert "doc2" in invalid
+    delivery_id = re.search(r'data-delivery-id="([0-9a-f-]+)"', invalid)
+    assert delivery_id
+    one = await browser.get(f"{PORTAL}/deliveries/{delivery_id.group(1)}")
+    assert "title" in one.text
+
+
+async def test_an_integrations_mapping_secret_and_status_change_in_the_portal(
+    browser: httpx.AsyncClient, owner: Owner, db: asyncpg.Pool, api: httpx.AsyncClient
+) -> None:
+    integration_id, old = await connect_strapi(browser, db, owner)
+    page = f"{PORTAL}/integrations/{integration_id}"
+    saved = await post_form(browser, page, f"{page}/mapping", {"map.title": "entry.name"})
+    assert saved.status_code == 303
+    mapping = await db.fetchval(
+        "SELECT mapping FROM integrations WHERE id = $1", uuid.UUID(integration_id)
+    )
+    assert "entry.name" in str(mapping)
+    emptied = await post_form(browser, page, f"{page}/mapping", {"map.title": " "})
+    assert emptied.status_code == 303  # an emptied field falls back to the sender's default
+    mapping = await db.fetchval(
+        "SELECT mapping FROM integrations WHERE id = $1", uuid.UUID(integration_id)
+    )
+    assert "entry.name" not in str(mapping)
+
+    rotated = await post_form(browser, page, f"{page}/rotate-secret", {"overlapSeconds": "0"})
+    shown = await browser.get(rotated.headers["location"])
+    new = re.search(r"Bearer ([A-Za-z0-9_\-]+)</code>", shown.text)
+    assert new
+    assert new.group(1) != old
+
+    paused = await post_form(browser, page, f"{page}/disable", {})
+    assert paused.headers["location"].endswith("done=disabled")
+    path = f"/webhooks/strapi/{integration_id}"
+    headers, body = Strapi(5).build(
+        "create", "3", "Paused", "2026-05-03T10:00:00.000Z", new.group(1), path
+    )
+    assert (await api.post(path, headers=headers, content=body)).status_code == 404
+    await post_form(browser, page, f"{page}/enable", {})
+    assert (await api.post(path, headers=headers, content=body)).status_code == 202
+
+
+async def test_another_accounts_things_are_not_found(
+    browser: httpx.AsyncClient, owner: Owner, make_tenant: MakeTenant, db: asyncpg.Pool
+) -> None:
+    other = await make_tenant()
+    their_key = await db.fetchval(
+        "SELECT id FROM api_keys WHERE account_id = $1 LIMIT 1", other.account_id
+    )
+    assert (await browser.get(f"{PORTAL}/keys/{their_key}")).status_code == 404
+    refused = await post_form(browser, f"{PORTAL}/keys", f"{PORTAL}/keys/{their_key}/disable", {})
+    assert refused.status_code == 404
+    status = await db.fetchval("SELECT status FROM api_keys WHERE id = $1", their_key)
+    assert status == "active"
+
+
+async def test_the_audit_log_shows_requests_key_changes_and_sign_ins(
+    browser: httpx.AsyncClient, owner: Owner, api: httpx.AsyncClient
+) -> None:
+    _, secret = await new_key(browser, "Audited", ["channels:read"])
+    await api.get(CHANNELS, headers={"Authorization": f"Bearer {secret}"})
+
+    async def logged() -> str | None:
+        page = await browser.get(f"{PORTAL}/audit?type=request")
+        return page.text if "/api/public/v1/channels" in page.text else None
+
+    await eventually(logged)
+    keys_only = await browser.get(f"{PORTAL}/audit?type=key")
+    assert "key.created" in keys_only.text
+    assert "/api/public/v1/channels</code>" not in keys_only.text
+    assert "signed_in" in keys_only.text  # portal activity
+    assert "invitation_used" in keys_only.text
+
+
+async def test_dead_letters_are_for_operators(
+    browser: httpx.AsyncClient, owner: Owner, stack: Servers, services: dict[str, ServiceProcess],
+    make_tenant: MakeTenant,
+) -> None:  # fmt: skip
+    assert (await browser.get(f"{PORTAL}/operations/dead-letters")).status_code == 403
+    email = f"oncall-{uuid.uuid4().hex[:8]}@example.com"
+    conn = await connect(stack.database_url)
+    try:
+        _, invitation = await accounts.create_operator(conn, email, "tests")
+    finally:
+        await conn.close()
+    tenant = await make_tenant()
+    request_id = await dead_letter(stack, tenant, reason="decoder bug")
+    async with httpx.AsyncClient(base_url=services["gateway"].url, timeout=30) as operator:
+        await accept_invitation(operator, Owner(0, email, invitation.path()))
+        assert (await sign_in(operator, email)).headers["location"] == PORTAL
+        assert (await operator.get(f"{PORTAL}/keys")).headers["location"].endswith("dead-letters")
+        page = await operator.get(f"{PORTAL}/operations/dead-letters")
+        row = re.search(rf'data-id="(\d+:\d+)">(?:(?!</tr>).)*{request_id}', page.text, re.S)
+        assert row, page.text[:2000]
+        fields = {"csrf": csrf_of(page), "id": row.group(1)}
+        replayed = await operator.post(f"{PORTAL}/operations/dead-letters/replay", data=fields)
+        assert replayed.headers["location"].endswith("replayed=1")
+        await eventually(lambda: _events_of(stack, tenant.account_id))
+
+
+async def _events_of(stack: Servers, account_id: int) -> int:
+    conn = await connect(stack.database_url)
+    try:
+        count: int = await conn.fetchval(
+            "SELECT count(*) FROM events WHERE owner_account_id = $1", account_id
+        )
+        return count
+    finally:
+        await conn.close()
