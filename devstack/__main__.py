@@ -20,7 +20,7 @@ from devstack.stack import (
     service_env,
     step,
 )
-from shared.core.settings import DatabaseSettings, KafkaSettings
+from shared.core.settings import DatabaseSettings, KafkaSettings, PortalSettings
 
 
 def run() -> int:
@@ -127,7 +127,8 @@ def prepare(seed: bool) -> int:
         print(f"demo channel {demo.channel_id}, demo key (shown once): {demo.api_key}")
         print(f"owner key for the developer API (shown once): {demo.owner_key}")
         if demo.invitation_path is not None:
-            print(f"the demo owner's portal invitation (one use): <gateway>{demo.invitation_path}")
+            base = PortalSettings().public_url or "<gateway>"
+            print(f"the demo owner's portal invitation (one use): {base}{demo.invitation_path}")
     step("ready")
     return 0
 
