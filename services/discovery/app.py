@@ -129,10 +129,7 @@ async def open_discovery(
         settings.feed_cache_entries,
     )
     people = PeopleStore(primary)
-    cost = settings.people
-    passwords = Passwords(
-        cost.password_time_cost, cost.password_memory_kib, cost.password_parallelism
-    )
+    passwords = Passwords.of(settings.people)
     accounts = Accounts(people, passwords, limiter, settings.people)
     return DiscoveryContext(
         settings, pool, store, feeds, Pages(), limiter, primary, people, accounts, passwords

@@ -11,7 +11,12 @@ from __future__ import annotations
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from shared.core.settings import DatabaseSettings, KafkaSettings, LogSettings
+from shared.core.settings import (
+    CredentialSettings,
+    DatabaseSettings,
+    KafkaSettings,
+    LogSettings,
+)
 
 
 class ReplicaDatabaseSettings(DatabaseSettings):
@@ -31,23 +36,12 @@ class DiscoveryRateLimits(BaseSettings):
     per_ip: int = Field(default=1200, ge=1)
 
 
-class PeopleSettings(BaseSettings):
-    """People's accounts: sessions, sign-in limits, password hashing cost."""
+class PeopleSettings(CredentialSettings):
+    """People's accounts: sessions, and how their passwords are checked and kept."""
 
     model_config = SettingsConfigDict(env_prefix="PEOPLE_", frozen=True)
 
     session_days: int = Field(default=30, ge=1, le=365)
-    # Sign-in attempts per window (DISCOVERY_RATE_LIMIT_WINDOW_SECONDS) per client IP and
-    # per e-mail address, for all replicas together.
-    signin_per_ip: int = Field(default=30, ge=1)
-    signin_per_email: int = Field(default=10, ge=1)
-    # Consecutive wrong passwords that pause an account's sign-in, and for how long.
-    lockout_failures: int = Field(default=5, ge=1)
-    lockout_minutes: int = Field(default=15, ge=1)
-    # argon2id cost: OWASP's baseline by default (19 MiB, 2 passes, 1 lane).
-    password_time_cost: int = Field(default=2, ge=1)
-    password_memory_kib: int = Field(default=19_456, ge=8_192)
-    password_parallelism: int = Field(default=1, ge=1)
 
 
 class DiscoverySettings(BaseSettings):

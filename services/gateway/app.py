@@ -134,17 +134,8 @@ def _collaborators(
     # A claim outlives the longest a request can take: the send, then the outcome wait.
     claims = InFlight(pool, settings.kafka.send_timeout_seconds + wait + 5)
     operations = OperationStore(pool)
-    portal = settings.portal
-    passwords = Passwords(
-        portal.password_time_cost, portal.password_memory_kib, portal.password_parallelism
-    )
-    sign_in_policy = SignInPolicy(
-        "portal-signin",
-        portal.signin_per_ip,
-        portal.signin_per_email,
-        portal.lockout_failures,
-        portal.lockout_minutes,
-    )
+    passwords = Passwords.of(settings.portal)
+    sign_in_policy = SignInPolicy.of("portal-signin", settings.portal)
     return Gateway(
         settings=settings,
         events=events,

@@ -18,6 +18,7 @@ from typing import Literal
 import asyncpg
 
 from shared.adapters.rate_limits import Limit, RateLimiter
+from shared.core.settings import CredentialSettings
 from shared.domain.passwords import Passwords
 
 # The tables that hold credentials: each has email_key, password_hash, failed_signins and
@@ -67,6 +68,16 @@ class SignInPolicy:
     per_email: int
     lockout_failures: int
     lockout_minutes: int
+
+    @classmethod
+    def of(cls, name: str, settings: CredentialSettings) -> SignInPolicy:
+        return cls(
+            name,
+            settings.signin_per_ip,
+            settings.signin_per_email,
+            settings.lockout_failures,
+            settings.lockout_minutes,
+        )
 
 
 class Credentials:

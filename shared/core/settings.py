@@ -91,7 +91,24 @@ class WorkerSettings(BaseSettings):
     log: LogSettings = Field(default_factory=LogSettings)
 
 
-class PortalSettings(BaseSettings):
+class CredentialSettings(BaseSettings):
+    """How passwords are checked and kept, for people (PEOPLE_) and portal users (PORTAL_)."""
+
+    model_config = SettingsConfigDict(frozen=True)
+
+    # Sign-in attempts per rate-limit window per client IP and per address, all replicas
+    # together; consecutive wrong passwords that pause a user's sign-in, and for how long.
+    signin_per_ip: int = Field(default=30, ge=1)
+    signin_per_email: int = Field(default=10, ge=1)
+    lockout_failures: int = Field(default=5, ge=1)
+    lockout_minutes: int = Field(default=15, ge=1)
+    # argon2id cost: OWASP's baseline by default (19 MiB, 2 passes, 1 lane).
+    password_time_cost: int = Field(default=2, ge=1)
+    password_memory_kib: int = Field(default=19_456, ge=8_192)
+    password_parallelism: int = Field(default=1, ge=1)
+
+
+class PortalSettings(CredentialSettings):
     """The developer portal (`/developers`, served by the gateway) and its invitations,
     which the `pinned accounts` CLI creates too."""
 
@@ -104,13 +121,3 @@ class PortalSettings(BaseSettings):
     # A session ends this long after sign-in, or after this long without a request.
     session_hours: int = Field(default=12, ge=1, le=168)
     session_idle_minutes: int = Field(default=60, ge=5, le=1440)
-    # Sign-in attempts per rate-limit window per client IP and per address (all gateways
-    # together), and consecutive wrong passwords that pause a user's sign-in, for how long.
-    signin_per_ip: int = Field(default=30, ge=1)
-    signin_per_email: int = Field(default=10, ge=1)
-    lockout_failures: int = Field(default=5, ge=1)
-    lockout_minutes: int = Field(default=15, ge=1)
-    # argon2id cost: OWASP's baseline by default (19 MiB, 2 passes, 1 lane).
-    password_time_cost: int = Field(default=2, ge=1)
-    password_memory_kib: int = Field(default=19_456, ge=8_192)
-    password_parallelism: int = Field(default=1, ge=1)

@@ -15,6 +15,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from pydantic import StringConstraints
 
+from shared.core.settings import CredentialSettings
+
 # NIST SP 800-63B: at least 8 characters, no composition rules; the upper bound keeps a
 # hash's input bounded.
 PASSWORD_MIN_LENGTH = 8
@@ -38,6 +40,12 @@ def email_key(email: str) -> str:
 
 
 class Passwords:
+    @classmethod
+    def of(cls, settings: CredentialSettings) -> Passwords:
+        return cls(
+            settings.password_time_cost, settings.password_memory_kib, settings.password_parallelism
+        )
+
     def __init__(self, time_cost: int, memory_kib: int, parallelism: int) -> None:
         self._hasher = PasswordHasher(
             time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism

@@ -1,14 +1,38 @@
 """What every server-rendered page and its cookies carry, for the people pages (discovery)
-and the developer portal (gateway) alike: the security headers, session cookies that
-scripts cannot read and other sites cannot send, and redirects that stay on the site.
+and the developer portal (gateway) alike: templates that escape everything they insert, the
+security headers, session cookies that scripts cannot read and other sites cannot send, and
+redirects that stay on the site.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
+from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import HTTPConnection
 from starlette.responses import Response
+
+
+def page_templates(folder: Path) -> Environment:
+    """Jinja templates from `folder`, autoescaped, with `query(params, **changes)` for links
+    that keep a page's filters."""
+    env = Environment(
+        loader=FileSystemLoader(folder),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals["query"] = query_string
+    return env
+
+
+def query_string(params: Mapping[str, Any], **changes: Any) -> str:
+    """`params` with `changes`, empty values left out, as a URL query."""
+    merged = {k: v for k, v in {**params, **changes}.items() if v not in (None, "")}
+    return urlencode(merged)
 
 
 def content_security_policy(scripts: bool = False) -> str:

@@ -43,13 +43,7 @@ class Accounts:
         self._passwords = passwords
         self._limiter = limiter
         self._settings = settings
-        policy = sign_in.SignInPolicy(
-            "signin",
-            settings.signin_per_ip,
-            settings.signin_per_email,
-            settings.lockout_failures,
-            settings.lockout_minutes,
-        )
+        policy = sign_in.SignInPolicy.of("signin", settings)
         self._guard = sign_in.SignInGuard(
             sign_in.Credentials(store.pool, "people"), passwords, limiter, policy
         )

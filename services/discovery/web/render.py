@@ -7,16 +7,14 @@ from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from services.discovery.web.errors import PublicError
 from services.discovery.web.views import classification_names, local_end, local_start
 from shared.domain.classifications import CLASSIFICATIONS
-from shared.runtime.browser_security import security_headers
+from shared.runtime.browser_security import page_templates, security_headers
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
@@ -38,24 +36,13 @@ def _iso(value: str) -> str:
     return datetime.fromisoformat(value).isoformat()
 
 
-def _query(params: Mapping[str, Any], **changes: Any) -> str:
-    merged = {k: v for k, v in {**params, **changes}.items() if v not in (None, "")}
-    return urlencode(merged)
-
-
 class Pages:
     def __init__(self) -> None:
-        self.env = Environment(
-            loader=FileSystemLoader(TEMPLATES),
-            autoescape=select_autoescape(["html"]),
-            trim_blocks=True,
-            lstrip_blocks=True,
-        )
+        self.env = page_templates(TEMPLATES)
         self.env.filters["when"] = _when
         self.env.filters["iso"] = _iso
         self.env.globals["classifications"] = CLASSIFICATIONS
         self.env.globals["classification_names"] = classification_names
-        self.env.globals["query"] = _query
 
     def render(
         self,

@@ -8,12 +8,10 @@ from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.responses import HTMLResponse, Response
 
-from shared.runtime.browser_security import security_headers
+from shared.runtime.browser_security import page_templates, security_headers
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 STATIC = Path(__file__).resolve().parent / "static"
@@ -24,21 +22,10 @@ def _when(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M %Z").strip() if value is not None else ""
 
 
-def _query(params: Mapping[str, Any], **changes: Any) -> str:
-    merged = {k: v for k, v in {**params, **changes}.items() if v not in (None, "")}
-    return urlencode(merged)
-
-
 class Pages:
     def __init__(self) -> None:
-        self.env = Environment(
-            loader=FileSystemLoader(TEMPLATES),
-            autoescape=select_autoescape(["html"]),
-            trim_blocks=True,
-            lstrip_blocks=True,
-        )
+        self.env = page_templates(TEMPLATES)
         self.env.filters["when"] = _when
-        self.env.globals["query"] = _query
 
     def render(self, name: str, context: Mapping[str, Any], status: int = 200) -> Response:
         html = self.env.get_template(name).render(**context)
