@@ -21,8 +21,13 @@ class Quota:
     quota: Callable[[RateLimitSettings], int]
 
     def limit(self, principal: Principal, settings: RateLimitSettings) -> Limit:
-        subject = str(principal.key_id) if self.per == "key" else f"account-{principal.owner_id}"
-        return Limit(self.policy, subject, self.quota(settings))
+        if self.per == "owner":
+            return self.for_owner(principal.owner_id, settings)
+        return Limit(self.policy, str(principal.key_id), self.quota(settings))
+
+    def for_owner(self, owner_id: int, settings: RateLimitSettings) -> Limit:
+        """The account's bucket: its owner keys and its portal users count in one."""
+        return Limit(self.policy, f"account-{owner_id}", self.quota(settings))
 
 
 EVENTS_CREATE = Quota("events-create", "key", lambda limits: limits.events_create_per_key)

@@ -19,8 +19,9 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from services.gateway import errors
+from services.gateway.access.quotas import KEY_MANAGEMENT
 from services.gateway.adapters.deliveries import DeliveryNotFound
-from services.gateway.context import GatewayRequest
+from services.gateway.context import Gateway, GatewayRequest
 from services.gateway.edge.errors import status_of
 from services.gateway.portal.render import STATIC, Pages, with_portal_headers
 from services.gateway.portal.visits import CSRF_FIELD, PORTAL, Visit, csrf_matches, viewer_of
@@ -135,6 +136,8 @@ async def _visit(row: Page, request: GatewayRequest, pages: Pages) -> Response:
     form = None
     if request.method == "POST":
         _within_size(request, gateway.settings.max_body_bytes)
+        if row.access == "owner" and viewer is not None:
+            await _within_quota(gateway, viewer.account_id)
         form = await request.form()
         given = form.get(CSRF_FIELD)
         if row.access != "anyone" and (
@@ -151,6 +154,18 @@ def forged_form() -> PageProblem:
         "It has expired or did not come from this site: reload the page and try again.",
         "csrf_failed",
     )
+
+
+async def _within_quota(gateway: Gateway, account_id: int) -> None:
+    """An owner's changes count in the account's key-management quota, as its owner keys'
+    developer API requests do."""
+    limits = gateway.settings.rate_limits
+    if not limits.enabled:
+        return
+    verdict = await gateway.limiter.check([KEY_MANAGEMENT.for_owner(account_id, limits)])
+    if not verdict.allowed:
+        raise PageProblem(429, "Slow down", "Too many changes a minute for this account; "
+                          "wait a little and try again.", "rate_limited")  # fmt: skip
 
 
 def _within_size(request: GatewayRequest, max_bytes: int) -> None:
