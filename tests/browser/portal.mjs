@@ -117,6 +117,16 @@ await scenario("portal", async ({ page, params, shot, step, consoleErrors }) => 
   });
   await shot("deliveries");
 
+  await step("the key's page charts its use per day and per route", async () => {
+    await eventually(async () => {
+      await page.goto(`${portal}/keys`);
+      await page.click("tr.key a");
+      return (await page.locator("svg.per-day g.day[data-requests='1']").count()) === 1;
+    }, "the key's request in its usage chart", { timeoutMs: 20000 });
+    expect(await page.locator("svg.per-route desc").textContent(), "per route").toContain("GET /api/public/v1/channels: 1");
+  });
+  await shot("key-usage");
+
   // Checked before the refused post below, whose 403 the console reports as a failed load.
   expect(consoleErrors.join("\n"), "browser console errors (CSP violations show here)").toBe("");
 

@@ -38,4 +38,4 @@ async def test_a_new_customer_reaches_a_working_integration_in_the_portal(
         },
     )
     assert "scenario portal: passed" in output
-    assert output.count("screenshot ") == (8 if PREVIEW_ENABLED else 7)
+    assert output.count("screenshot ") == (9 if PREVIEW_ENABLED else 8)
