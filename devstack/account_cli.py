@@ -68,9 +68,10 @@ def add_commands(sub: Any) -> None:
 
 
 def portal_url() -> str:
-    """Where the portal is reached: PORTAL_PUBLIC_URL, else the local stack's gateway."""
+    """Where the portal is reached: PORTAL_PUBLIC_URL, else `make run`'s gateway (without
+    PINNED_PORT_OFFSET, like the command line's other defaults)."""
     configured = PortalSettings().public_url
-    return (configured or f"http://127.0.0.1:{RUN.service_ports['gateway']}").rstrip("/")
+    return (configured or f"http://127.0.0.1:{RUN.base_service_ports['gateway']}").rstrip("/")
 
 
 async def run(conn: asyncpg.Connection, args: argparse.Namespace) -> Any:
