@@ -7,7 +7,7 @@ history as `portal:<e-mail>`."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from starlette.responses import Response
@@ -99,15 +99,20 @@ async def revealed_key(visit: Visit) -> Response:
 async def key_page(visit: Visit) -> Response:
     gateway, account_id, key_id = visit.gateway, visit.me.account_id, _key_id(visit)
     days = _usage_days(visit.request.query_params.get("days"))
+    key = await gateway.keys.get(account_id, key_id)
     usage = await gateway.audit.key_usage(account_id, key_id, days)
-    day_counts = [charts.DayCount(r["day"], r["requests"], r["errors"]) for r in usage.by_day]
+    day_counts = [
+        charts.DayCount(date.fromisoformat(r["day"]), r["requests"], r["errors"])
+        for r in usage.by_day
+    ]
     route_counts = [
         charts.RouteCount(r["method"], r["route"], r["requests"]) for r in usage.by_route
     ]
     context = {
         "viewer": visit.me,
         "section": "keys",
-        "key": {**usage.key, "status": managed.key_status(usage.key)},
+        # Last use and the request count from the usage snapshot, so they agree with the charts.
+        "key": {**key, **usage.key, "status": managed.key_status(key)},
         "days": days,
         "per_day": charts.per_day(day_counts, datetime.now(UTC).date(), days),
         "per_route": charts.per_route(route_counts),
