@@ -14,8 +14,8 @@ from starlette.requests import Request
 from services.gateway.portal import charts
 from services.gateway.portal.reveal import REVEAL_COOKIE, take
 from services.gateway.portal.sender_setup import GUIDES, steps_for
-from services.gateway.webhooks.senders import SENDERS
 from shared.adapters.integrations import SOURCES
+from shared.domain.senders import SENDERS
 
 
 def test_every_day_of_the_span_is_drawn_even_without_requests() -> None:

@@ -15,11 +15,11 @@ from services.gateway.portal.reveal import forget, reveal, take
 from services.gateway.portal.routing import Page, PageProblem, Redirect
 from services.gateway.portal.sender_setup import GUIDES, steps_for
 from services.gateway.portal.visits import PORTAL, Visit
-from services.gateway.webhooks.senders import SENDERS
 from shared.adapters.integrations import MAPPABLE_FIELDS, SOURCES
 from shared.domain.classifications import CLASSIFICATIONS
 from shared.domain.events import FieldError
 from shared.domain.places import find as find_place
+from shared.domain.senders import SENDERS
 
 INTEGRATIONS = f"{PORTAL}/integrations"
 # The mapping preview comes with the webhook-fidelity work's preview operation.
