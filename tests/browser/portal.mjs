@@ -1,12 +1,11 @@
 // The developer portal end to end, as a new customer meets it: the owner follows the
 // invitation an operator created, sets a password, signs in, completes the account's setup,
 // creates a key (sees its secret once, not after a reload), creates a Strapi integration,
-// pastes a sample delivery and sees the preview (when the portal has it), sends the delivery
-// with curl and finds it in the deliveries list; and a form posted without its CSRF token is
-// refused.
+// pastes a sample delivery and sees the live preview follow the mapping as it is typed, sends
+// the delivery with curl and finds it in the deliveries list; and a form posted without its
+// CSRF token is refused.
 //
-// Params: gatewayUrl, invitationUrl, email, password, marker (unique text for this run),
-// preview (whether the mapping page previews a sample).
+// Params: gatewayUrl, invitationUrl, email, password, marker (unique text for this run).
 
 import { execFileSync } from "node:child_process";
 import { scenario, expect, eventually } from "./harness.mjs";
@@ -96,15 +95,22 @@ await scenario("portal", async ({ page, params, shot, step, consoleErrors }) => 
     },
   });
 
-  if (params.preview) {
-    await step("paste the sample delivery: the preview shows the event", async () => {
-      await page.click("a:has-text('Open the integration')");
-      await page.fill("textarea[name=sample]", body);
-      await eventually(async () => (await page.locator("#preview .preview").count()) > 0, "the live preview");
-      expect(await page.locator("#preview").textContent(), "preview").toContain(`Jazz on the river ${params.marker}`);
-    });
-    await shot("preview");
-  }
+  await step("paste the sample delivery: the live preview shows the event", async () => {
+    await page.click("a:has-text('Open the integration')");
+    await page.fill("textarea[name=sample]", body);
+    await eventually(async () => (await page.locator("#preview .preview[data-outcome=accepted]").count()) > 0, "the live preview");
+    expect(await page.locator("#preview").textContent(), "preview").toContain(`Jazz on the river ${params.marker}`);
+  });
+  await shot("preview");
+
+  await step("map the title from a path the entry lacks: the preview says what to fix", async () => {
+    await page.fill("input[name='map.title']", "entry.headline");
+    await eventually(async () => (await page.locator("#preview .preview[data-outcome=invalid]").count()) > 0, "the refusal in the preview");
+    expect(await page.locator("#preview .field-errors").textContent(), "field to fix").toContain("title");
+    await page.fill("input[name='map.title']", "");
+    await eventually(async () => (await page.locator("#preview .preview[data-outcome=accepted]").count()) > 0, "the event again");
+  });
+  await shot("preview-refused-then-fixed");
 
   await step("send the delivery with curl, and find it in the deliveries list", async () => {
     const answer = execFileSync("curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST", webhookUrl,

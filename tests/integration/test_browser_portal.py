@@ -1,8 +1,9 @@
 """The developer portal in a real browser (Debian's chromium driven by playwright-core): an
 operator creates an account with `pinned accounts create`; its owner follows the invitation,
 sets a password, signs in, completes setup, creates a key (its secret once, not after a
-reload) and a Strapi integration, sends a delivery with curl and finds it in the deliveries
-list; a form posted without its CSRF token is refused. Screenshots:
+reload) and a Strapi integration, pastes a sample delivery and sees the live preview follow
+the mapping as it is typed, sends the delivery with curl and finds it in the deliveries list;
+a form posted without its CSRF token is refused. Screenshots:
 test-output/browser/portal/."""
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import json
 import uuid
 
 from devstack.stack import Servers, ServiceProcess
-from services.gateway.portal.integration_pages import PREVIEW_ENABLED
 from tests.browser_runner import run_scenario
 from tests.integration.portal_support import PASSWORD
 from tests.integration.test_key_cli import pinned
@@ -34,8 +34,7 @@ async def test_a_new_customer_reaches_a_working_integration_in_the_portal(
             "email": email,
             "password": PASSWORD,
             "marker": uuid.uuid4().hex[:8],
-            "preview": PREVIEW_ENABLED,
         },
     )
     assert "scenario portal: passed" in output
-    assert output.count("screenshot ") == (9 if PREVIEW_ENABLED else 8)
+    assert output.count("screenshot ") == 10

@@ -307,3 +307,80 @@ async def _events_of(stack: Servers, account_id: int) -> int:
         return count
     finally:
         await conn.close()
+
+
+async def test_a_pasted_delivery_is_previewed_under_the_mapping_as_typed(
+    browser: httpx.AsyncClient, owner: Owner, db: asyncpg.Pool
+) -> None:
+    integration_id, token = await connect_strapi(browser, db, owner)
+    page = f"{PORTAL}/integrations/{integration_id}"
+    path = f"/webhooks/strapi/{integration_id}"
+    headers, body = Strapi(5).build(
+        "create", "4", "Quiz night", "2026-05-04T10:00:00.000Z", token, path
+    )
+    sample = {
+        "sample": body.decode(),
+        "sampleHeaders": f"Authorization: {headers['Authorization']}",
+    }
+    shown = await post_form(browser, page, f"{page}/preview", sample)
+    assert shown.status_code == 200
+    assert 'data-outcome="accepted"' in shown.text
+    assert "Quiz night" in shown.text
+    fragment = await browser.post(
+        f"{page}/preview",
+        data={"csrf": csrf_of(await browser.get(page)), **sample, "map.title": "entry.headline"},
+        headers={"X-Portal-Fragment": "preview"},
+    )
+    assert fragment.text.lstrip().startswith('<div class="preview preview-invalid"')
+    assert "title" in fragment.text
+    unusable = await post_form(
+        browser, page, f"{page}/preview", {**sample, "map.title": "entry.[["}
+    )
+    assert unusable.status_code == 422
+    stored = await db.fetchval(
+        "SELECT mapping FROM integrations WHERE id = $1", uuid.UUID(integration_id)
+    )
+    assert "headline" not in str(stored)  # a preview saves nothing
+    deliveries = "SELECT count(*) FROM webhook_deliveries WHERE integration_id = $1"
+    assert await db.fetchval(deliveries, uuid.UUID(integration_id)) == 0
+
+
+async def test_a_refused_delivery_is_replayed_once_the_mapping_is_fixed(
+    browser: httpx.AsyncClient, owner: Owner, db: asyncpg.Pool, api: httpx.AsyncClient
+) -> None:
+    integration_id, token = await connect_strapi(browser, db, owner)
+    path = f"/webhooks/strapi/{integration_id}"
+    headers, body = Strapi(5).build("create", "5", None, "2026-05-05T10:00:00.000Z", token, path)
+    assert (await api.post(path, headers=headers, content=body)).status_code == 200  # invalid
+    listed = await browser.get(f"{PORTAL}/deliveries?status=invalid&integration={integration_id}")
+    refused = re.search(r'data-delivery-id="([0-9a-f-]+)"', listed.text)
+    assert refused
+    one = f"{PORTAL}/deliveries/{refused.group(1)}"
+    shown = await browser.get(one)
+    assert (
+        "Authorization: [redacted]" in shown.text
+        or "authorization: [redacted]" in shown.text.lower()
+    )
+    assert token not in shown.text
+
+    page = f"{PORTAL}/integrations/{integration_id}"
+    await post_form(browser, page, f"{page}/mapping", {"map.title": "entry.documentId"})
+    replayed = await post_form(browser, one, f"{one}/replay", {})
+    assert replayed.status_code == 303
+    assert replayed.headers["location"].endswith("?replayed=accepted")
+
+    async def applied() -> bool:
+        again = await browser.get(replayed.headers["location"])
+        return "status-applied" in again.text
+
+    await eventually(applied)
+    twice = await post_form(browser, one, f"{one}/replay", {})
+    assert twice.headers["location"].endswith("?replayed=accepted")
+    events = "SELECT count(*) FROM events WHERE owner_account_id = $1 AND title = 'doc5'"
+    await eventually(lambda: _count(db, events, owner.account_id))
+    assert await db.fetchval(events, owner.account_id) == 1  # a replay twice applies once
+
+
+async def _count(db: asyncpg.Pool, sql: str, *args: object) -> int:
+    found: int = await db.fetchval(sql, *args)
+    return found

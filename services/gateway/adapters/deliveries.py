@@ -15,6 +15,8 @@ from typing import Any
 
 import asyncpg
 
+from shared.adapters.integrations import DeliveryNotFound
+
 _STATUS = """CASE WHEN d.status = 'accepted' AND o.status IS NOT NULL
                   THEN CASE o.status WHEN 'created' THEN 'applied' WHEN 'updated' THEN 'applied'
                                      ELSE o.status END
@@ -28,7 +30,7 @@ SELECT * FROM (
     SELECT d.id, d.integration_id, i.name AS integration_name, i.source, d.request_id,
            d.received_at, d.sender_action, d.document_id, d.fields::text AS fields,
            d.message_id, d.event_id,
-           d.status AS recorded_status, {_STATUS} AS effective_status,
+           d.replay_of, d.status AS recorded_status, {_STATUS} AS effective_status,
            {_CODE} AS effective_reason_code, {_REASON} AS effective_reason
     FROM webhook_deliveries d
     JOIN integrations i ON i.id = d.integration_id
@@ -45,7 +47,10 @@ WHERE ($2::uuid IS NULL OR integration_id = $2)
 ORDER BY received_at DESC, id LIMIT $6
 """
 
-_ONE = f"{_ROWS} WHERE id = $2"
+_ONE = f"""
+SELECT one.*, d.headers::text AS kept_headers, d.body AS kept_body, d.query AS kept_query
+FROM ({_ROWS} WHERE id = $2) AS one JOIN webhook_deliveries d ON d.id = one.id
+"""  # noqa: S608
 
 _REASONS = f"""
 SELECT DISTINCT effective_reason_code AS code FROM ({_ROWS}) AS reasons
@@ -61,10 +66,6 @@ class DeliveryFilter:
     status: str | None = None
     reason_code: str | None = None
     before: datetime | None = None
-
-
-class DeliveryNotFound(LookupError):
-    """No delivery with that id belongs to the owner's integrations."""
 
 
 class DeliveryLog:
@@ -84,10 +85,13 @@ class DeliveryLog:
         return [_decoded(r) for r in rows]
 
     async def get(self, owner_id: int, delivery_id: uuid.UUID) -> dict[str, Any]:
+        """One delivery, with what was kept of it for preview and replay: its headers (the
+        secret ones redacted), its raw body (None when too large to keep) and query."""
         row = await self._pool.fetchrow(_ONE, owner_id, delivery_id)
         if row is None:
             raise DeliveryNotFound(f"no delivery {delivery_id}")
-        return _decoded(row)
+        headers = row["kept_headers"]
+        return {**_decoded(row), "kept_headers": json.loads(headers) if headers else None}
 
     async def reason_codes(self, owner_id: int) -> list[str]:
         """The reasons the owner's deliveries have now, for a filter's choices."""

@@ -9,17 +9,18 @@ from datetime import datetime
 from starlette.responses import Response
 
 from services.gateway.adapters.deliveries import DeliveryFilter
-from services.gateway.portal.routing import Page, PageProblem
+from services.gateway.portal.routing import Page, PageProblem, Redirect
 from services.gateway.portal.visits import PORTAL, Visit
+from services.gateway.webhooks import trial
+from shared.domain.senders.conversion import REPLAYABLE
 
 DELIVERIES = f"{PORTAL}/deliveries"
 PAGE_SIZE = 50
 STATUSES = (
     "accepted", "applied", "duplicate", "stale", "rejected", "ignored", "invalid",
-    "unauthorized", "rate_limited",
+    "unauthorized", "rate_limited", "ping",
 )  # fmt: skip
-# Statuses a replay may turn into an event once the mapping is fixed.
-REPLAYABLE = ("invalid", "ignored", "rejected")
+SHOWN_BODY_CHARACTERS = 20_000
 
 
 async def deliveries_page(visit: Visit) -> Response:
@@ -51,17 +52,43 @@ async def deliveries_page(visit: Visit) -> Response:
 async def delivery_page(visit: Visit) -> Response:
     delivery_id = visit.request.path_params["deliveryId"]
     row = await visit.gateway.deliveries.get(visit.me.account_id, delivery_id)
+    body = (row["kept_body"] or b"").decode(errors="replace")
     context = {
         "viewer": visit.me,
         "section": "deliveries",
         "delivery": row,
-        "replayable": REPLAY_ENABLED and row["effective_status"] in REPLAYABLE,
+        "body": body[:SHOWN_BODY_CHARACTERS],
+        "body_cut": SHOWN_BODY_CHARACTERS if len(body) > SHOWN_BODY_CHARACTERS else None,
+        "replayable": row["effective_status"] in REPLAYABLE and row["kept_body"] is not None,
+        "notice": _replayed(visit.request.query_params.get("replayed")),
     }
     return visit.pages.render("delivery.html", context)
 
 
-# Replay comes with the webhook-fidelity work's replay operation.
-REPLAY_ENABLED = False
+async def replay(visit: Visit) -> Response:
+    """Run the delivery through the integration's current mapping, as a new delivery under
+    its idempotency key; then show that new delivery."""
+    delivery_id: uuid.UUID = visit.request.path_params["deliveryId"]
+    row = await visit.gateway.deliveries.get(visit.me.account_id, delivery_id)
+    gateway = visit.gateway
+    answer = await trial.replay(
+        gateway.integrations,
+        gateway.access,
+        gateway.writer,
+        visit.me.account_id,
+        row["integration_id"],
+        delivery_id,
+        visit.request_id,
+    )
+    raise Redirect(f"{DELIVERIES}/{answer['deliveryId']}?replayed={answer['status']}")
+
+
+def _replayed(status: str | None) -> str | None:
+    if status is None:
+        return None
+    if status == "accepted":
+        return "Replayed: accepted, on its way to the event (refresh to see it applied)."
+    return f"Replayed, and still {status}: see why below."
 
 
 def _uuid(raw: str) -> uuid.UUID | None:
@@ -81,4 +108,5 @@ def _instant(raw: str | None) -> datetime | None:
 PAGES = (
     Page("GET", DELIVERIES, deliveries_page),
     Page("GET", f"{DELIVERIES}/{{deliveryId:uuid}}", delivery_page),
+    Page("POST", f"{DELIVERIES}/{{deliveryId:uuid}}/replay", replay),
 )

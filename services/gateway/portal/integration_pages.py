@@ -15,6 +15,7 @@ from services.gateway.portal.reveal import forget, reveal, take
 from services.gateway.portal.routing import Page, PageProblem, Redirect
 from services.gateway.portal.sender_setup import GUIDES, steps_for
 from services.gateway.portal.visits import PORTAL, Visit
+from services.gateway.webhooks import trial
 from shared.adapters.integrations import MAPPABLE_FIELDS, SOURCES
 from shared.domain.classifications import CLASSIFICATIONS
 from shared.domain.events import FieldError
@@ -22,8 +23,6 @@ from shared.domain.places import find as find_place
 from shared.domain.senders import SENDERS
 
 INTEGRATIONS = f"{PORTAL}/integrations"
-# The mapping preview comes with the webhook-fidelity work's preview operation.
-PREVIEW_ENABLED = False
 NOTICES = {
     "mapping-saved": "The mapping is saved: the next delivery is mapped this way.",
     "disabled": "Paused: its webhook answers 404 and nothing is published.",
@@ -138,8 +137,8 @@ async def integration_page(
         "defaults_mapping": managed.default_mapping(row["source"]),
         "sample": visit.field("sample"),
         "sample_headers": visit.field("sampleHeaders"),
+        "sample_query": visit.field("sampleQuery"),
         "preview": preview,
-        "preview_enabled": PREVIEW_ENABLED,
         "error": error,
         "notice": NOTICES.get(visit.request.query_params.get("done", "")),
     }
@@ -157,6 +156,72 @@ async def save_mapping(visit: Visit) -> Response:
     except InvalidInput as exc:
         return await integration_page(visit, exc, 422)
     raise Redirect(f"{INTEGRATIONS}/{_id(visit)}?done=mapping-saved")
+
+
+async def preview(visit: Visit) -> Response:
+    """The event the pasted delivery would become under the mapping as typed (not saved):
+    the whole page, or only the preview for the page's script (X-Portal-Fragment)."""
+    fragment = visit.request.headers.get("x-portal-fragment") == "preview"
+    try:
+        shown = await _preview(visit)
+    except InvalidInput as exc:
+        if fragment:
+            return visit.pages.render("_preview.html", {"preview": _refused(exc)}, status=422)
+        return await integration_page(visit, exc, 422)
+    if fragment:
+        return visit.pages.render("_preview.html", {"preview": shown})
+    return await integration_page(visit, preview=shown)
+
+
+async def _preview(visit: Visit) -> dict[str, Any]:
+    stored = await _integration(visit)
+    typed = {f: visit.field(f"map.{f}") for f in MAPPABLE_FIELDS if visit.field(f"map.{f}")}
+    mapping = managed.candidate_mapping(stored, typed)
+    sample = trial.Sample(
+        _headers(visit.field("sampleHeaders")),
+        visit.field("sample").encode(),
+        visit.field("sampleQuery").lstrip("?"),
+    )
+    verdict = await trial.preview(
+        visit.gateway.integrations, visit.me.account_id, stored["id"], sample, mapping=mapping
+    )
+    return preview_view(verdict)
+
+
+def _headers(text: str) -> dict[str, str]:
+    """'Name: value' lines as headers; a line without a colon is refused, naming it."""
+    headers = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        name, colon, value = line.partition(":")
+        if not colon or not name.strip():
+            message = f"line {number} is not 'Name: value'"
+            raise InvalidInput([FieldError("sampleHeaders", "format", message)])
+        headers[name.strip()] = value.strip()
+    return headers
+
+
+_HEADLINES = {
+    "accepted": "it would become this event",
+    "ignored": "it would be ignored",
+    "invalid": "it would be refused: fix these fields",
+}
+
+
+def preview_view(verdict: dict[str, Any]) -> dict[str, Any]:
+    """The preview as the page shows it, from the preview operation's answer."""
+    status = verdict["status"]
+    headline = _HEADLINES.get(status, status)
+    if status == "accepted" and verdict.get("change") not in (None, "upsert"):
+        headline = f"it would {verdict['change']} the event"
+    return {**verdict, "outcome": status, "headline": headline}
+
+
+def _refused(exc: InvalidInput) -> dict[str, Any]:
+    fields = [{"path": f.path, "message": f.message} for f in exc.fields]
+    return {"outcome": "invalid", "headline": "the mapping cannot be used: " + exc.message,
+            "fields": fields}  # fmt: skip
 
 
 async def rotate_secret(visit: Visit) -> Response:
@@ -200,6 +265,7 @@ PAGES = (
     Page("GET", f"{INTEGRATIONS}/new", new_integration_page),
     Page("GET", _ONE, integration_page),
     Page("POST", f"{_ONE}/mapping", save_mapping),
+    Page("POST", f"{_ONE}/preview", preview),
     Page("POST", f"{_ONE}/rotate-secret", rotate_secret),
     Page("POST", f"{_ONE}/disable", set_status("disabled")),
     Page("POST", f"{_ONE}/enable", set_status("active")),

@@ -20,7 +20,6 @@ from starlette.staticfiles import StaticFiles
 
 from services.gateway import errors
 from services.gateway.access.quotas import KEY_MANAGEMENT
-from services.gateway.adapters.deliveries import DeliveryNotFound
 from services.gateway.context import Gateway, GatewayRequest
 from services.gateway.edge.errors import status_of
 from services.gateway.portal.render import STATIC, Pages, with_portal_headers
@@ -36,7 +35,6 @@ _NOT_FOUND = (
     key_store.KeyNotFound,
     integrations.IntegrationNotFound,
     channels.ChannelNotFound,
-    DeliveryNotFound,
     accounts.AccountNotFound,
 )
 _CONFLICT = (key_store.KeyStateConflict, channels.SlugTaken, accounts.AccountConflict)

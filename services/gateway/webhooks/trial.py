@@ -44,11 +44,15 @@ async def preview(
     integration_id: uuid.UUID,
     sample: Sample | None = None,
     delivery_id: uuid.UUID | None = None,
+    mapping: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """The verdict (`verdict_view`) of `sample`, or of the recorded delivery `delivery_id`,
-    under the integration's current mapping. Raises IntegrationNotFound, DeliveryNotFound,
-    NotReplayable (a recorded delivery whose body was too large to keep)."""
+    under the integration's current mapping, or under `mapping` (an edit not saved yet,
+    validated by the caller: the portal's live preview). Raises IntegrationNotFound,
+    DeliveryNotFound, NotReplayable (a recorded delivery whose body was too large to keep)."""
     integration = await store.get(owner_id, integration_id)
+    if mapping is not None:
+        integration = {**integration, "mapping": dict(mapping)}
     if sample is None:
         assert delivery_id is not None
         kept = await store.kept_delivery(owner_id, integration_id, delivery_id)

@@ -41,7 +41,10 @@ function livePreview() {
       headers: { "X-Portal-Fragment": "preview" },
       credentials: "same-origin",
     });
-    if (asked === latest && response.ok) target.innerHTML = await response.text();
+    // 422: the mapping as typed cannot be used; the fragment says why.
+    if (asked === latest && (response.ok || response.status === 422)) {
+      target.innerHTML = await response.text();
+    }
   };
   form.addEventListener("input", () => {
     clearTimeout(timer);
