@@ -44,7 +44,6 @@ _INVITATION_PATH = f"{PORTAL}/invitation"
 _INVITATION_PURPOSE = b"pinned-portal-invitation"
 NOTICES = {
     "password-set": "Your password is set: sign in with it.",
-    "password-changed": "Your password is changed; your other sessions are signed out.",
     "signed-out": "You are signed out.",
 }
 
