@@ -44,7 +44,8 @@ def run() -> int:
                 step(f"starting {service.name} on {service.url}")
                 service.start()
             urls = {service.name: service.url for service in services}
-            _print_banner(urls["gateway"], urls["discovery"], demo, log_dir)
+            cli = _cli_command(started.database_url)
+            _print_banner(urls["gateway"], urls["discovery"], demo, log_dir, cli)
             while not stopping and all(s.process and s.process.poll() is None for s in services):
                 time.sleep(0.5)
             for service in services:
@@ -60,7 +61,7 @@ def run() -> int:
     return 0
 
 
-def _print_banner(gateway: str, discovery: str, demo: DemoData, log_dir: object) -> None:
+def _print_banner(gateway: str, discovery: str, demo: DemoData, log_dir: object, cli: str) -> None:
     key, channel_id = demo.api_key, demo.channel_id
     print(
         f"""
@@ -77,6 +78,7 @@ Pinned Events is running.
   portal    {gateway}/developers   keys, integrations, deliveries, audit (docs/portal.md)
             {_portal_access(gateway, demo)}
   logs      {log_dir}/*.log
+  operator  {cli} --help   accounts, keys, integrations, dead letters
 
 List your channels:
   curl -s {gateway}/api/public/v1/channels -H "Authorization: Bearer {key}"
@@ -106,6 +108,14 @@ Press Ctrl-C to stop everything.
 """,
         flush=True,
     )
+
+
+def _cli_command(database_url: str) -> str:
+    """The operator command line reads DATABASE_URL, whose default is this stack's without a
+    port offset: name it whenever it differs."""
+    if database_url == DatabaseSettings().url:
+        return ".venv/bin/pinned"
+    return f"DATABASE_URL={database_url} .venv/bin/pinned"
 
 
 def _portal_access(gateway: str, demo: DemoData) -> str:

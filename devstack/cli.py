@@ -15,6 +15,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import asyncpg
 
@@ -107,10 +108,34 @@ def _json_after_commands(parser: argparse.ArgumentParser) -> None:
                 _json_after_commands(command)
 
 
+class StoreUnreachable(Exception):
+    """PostgreSQL could not be reached or has no schema: said in one line, not a traceback."""
+
+
+def _where(url: str) -> str:
+    """The database URL without its password, to name in an error."""
+    parts = urlsplit(url)
+    host = parts.hostname or "localhost"
+    port = f":{parts.port}" if parts.port else ""
+    return f"{host}{port}{parts.path}"
+
+
 async def _with_db(action: Callable[[asyncpg.Connection], Awaitable[Any]]) -> Any:
-    conn = await connect(DatabaseSettings().url)
+    url = DatabaseSettings().url
+    try:
+        conn = await connect(url)
+    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        raise StoreUnreachable(
+            f"cannot reach PostgreSQL at {_where(url)} (DATABASE_URL): {exc}. "
+            "Is the stack up? `make run` starts one and prints the DATABASE_URL to use."
+        ) from exc
     try:
         return await action(conn)
+    except asyncpg.UndefinedTableError as exc:
+        raise StoreUnreachable(
+            f"PostgreSQL at {_where(url)} has no Pinned Events schema ({exc}): point "
+            "DATABASE_URL at the stack's database; its services apply the migrations at start."
+        ) from exc
     finally:
         await conn.close()
 
@@ -237,6 +262,7 @@ def main() -> int:
         integrations.InvalidIntegration,
         InvalidScopes,
         accounts.AccountConflict,
+        StoreUnreachable,
     ) as exc:
         print(f"error: {exc.args[0]}", file=sys.stderr)
         return 2

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from devstack.__main__ import _print_banner
+from devstack.__main__ import _cli_command, _print_banner
 from devstack.seed import DEMO_CHANNEL_ID, DemoData
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,8 +26,15 @@ def first_request(text: str) -> str:
 
 def test_readme_sends_the_request_make_run_prints(capsys: pytest.CaptureFixture[str]) -> None:
     demo = DemoData(1, DEMO_CHANNEL_ID, "demo", api_key="$KEY", owner_key="$OWNER")
-    _print_banner("http://127.0.0.1:8080", "http://127.0.0.1:8083", demo, ".stack/run/logs")
+    cli = ".venv/bin/pinned"
+    _print_banner("http://127.0.0.1:8080", "http://127.0.0.1:8083", demo, ".stack/run/logs", cli)
     assert first_request(README.read_text()) == first_request(capsys.readouterr().out)
+
+
+def test_the_operator_command_line_is_printed_with_the_stacks_database() -> None:
+    assert _cli_command("postgresql://pinned@127.0.0.1:15432/pinned") == ".venv/bin/pinned"
+    shifted = "postgresql://pinned@127.0.0.1:19432/pinned"  # PINNED_PORT_OFFSET=4000
+    assert _cli_command(shifted) == f"DATABASE_URL={shifted} .venv/bin/pinned"
 
 
 def test_readme_shows_the_two_commands_and_ci_runs_one_of_them() -> None:
