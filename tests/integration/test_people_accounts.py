@@ -127,8 +127,12 @@ async def test_deleting_an_account_removes_the_person_and_leaves_one_audit_row(
     assert (
         await db.fetchval("SELECT count(*) FROM person_sessions WHERE person_id = $1", ada.id) == 0
     )
-    audit = await db.fetch("SELECT action FROM people_audit WHERE person_id = $1", ada.id)
-    assert [row["action"] for row in audit] == ["account_deleted"]
+    audit = await db.fetch(
+        "SELECT action, jsonb_typeof(detail) AS shape, detail ? 'removed' AS counted"
+        " FROM people_audit WHERE person_id = $1",
+        ada.id,
+    )
+    assert [tuple(row) for row in audit] == [("account_deleted", "object", True)]
     again = await discovery.post(
         f"{PEOPLE}/sessions", json={"email": ada.email, "password": PASSWORD}
     )

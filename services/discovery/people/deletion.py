@@ -7,8 +7,6 @@ CASCADE) sessions, follows, saves, RSVPs, reminders, the inbox and friendships.
 
 from __future__ import annotations
 
-import json
-
 import asyncpg
 
 from services.discovery.planning.rsvp import respond
@@ -37,5 +35,5 @@ async def delete_account(conn: asyncpg.Connection, person_id: int, request_id: s
         " VALUES ($1, 'account_deleted', $2, $3::jsonb)",
         person_id,
         request_id,
-        json.dumps({"removed": removed}),
+        {"removed": removed},  # the pool's jsonb codec encodes it
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -155,7 +154,7 @@ class PeopleStore:
         conn: asyncpg.Connection | None = None,
     ) -> None:
         await (conn or self._pool).execute(
-            _AUDIT, person_id, action, request_id, json.dumps(detail or {})
+            _AUDIT, person_id, action, request_id, detail or {}
         )
 
     async def person(self, person_id: int) -> Person | None:
