@@ -153,9 +153,7 @@ class PeopleStore:
         detail: dict[str, Any] | None = None,
         conn: asyncpg.Connection | None = None,
     ) -> None:
-        await (conn or self._pool).execute(
-            _AUDIT, person_id, action, request_id, detail or {}
-        )
+        await (conn or self._pool).execute(_AUDIT, person_id, action, request_id, detail or {})
 
     async def person(self, person_id: int) -> Person | None:
         row = await self._pool.fetchrow(_PERSON, person_id)

@@ -185,7 +185,8 @@ OPERATIONS: tuple[Row, ...] = (
         summary="The fate of an accepted command: accepted, then applied or rejected",
         endpoint=operations.get_operation,
         scope=Scope.EVENTS_CREATE,
-        also_scopes=(Scope.EVENTS_UPDATE,),
+        # A webhook delivery's 202 names one too: its owner reads it with the managing key.
+        also_scopes=(Scope.EVENTS_UPDATE, Scope.INTEGRATIONS_MANAGE),
         responses={200: ("The operation; while accepted, poll after Retry-After", OperationStatus)},
         errors=(401, 403, 404, 429),
         params=(_OPERATION_ID,),
