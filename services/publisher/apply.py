@@ -58,9 +58,11 @@ ON CONFLICT (id) DO NOTHING
 RETURNING *
 """
 
-# $8 NULL means the sender keeps no modification time: last write wins.
+# $8 NULL means the sender keeps no modification time: last write wins. A cancellation is
+# final: a resend of the source record may still correct its content, never revive it.
 _REPLACE_EVENT = """
-UPDATE events SET status = COALESCE($2, status), title = $3, start_at = $4, end_at = $5,
+UPDATE events SET status = CASE WHEN status = 'cancelled' THEN status ELSE COALESCE($2, status)
+    END, title = $3, start_at = $4, end_at = $5,
     timezone = $6, source_id = $7, source_updated_at = COALESCE($8, source_updated_at),
     body = $9, version = version + 1, updated_at = now()
 WHERE id = $1 AND ($8::timestamptz IS NULL OR source_updated_at IS NULL

@@ -83,6 +83,22 @@ async def test_publish_unpublish_cancel(api: httpx.AsyncClient, tenant: Tenant) 
     assert [e["id"] for e in listed.json()["docs"]] == [event["id"]]
 
 
+async def test_a_resent_source_record_corrects_a_cancelled_event_but_never_revives_it(
+    api: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    event = await stored_event(api, tenant, sourceId="crm-record-8", title="Open studio")
+    cancelled = await api.post(f"{EVENTS}/{event['id']}/cancel", headers=tenant.headers)
+    assert cancelled.status_code == 200, cancelled.text
+    resent = await api.post(
+        EVENTS, json=tenant.event(sourceId="crm-record-8", title="Open studio (called off)"),
+        headers=tenant.headers,
+    )  # fmt: skip
+    assert resent.status_code == 200, resent.text
+    assert (resent.json()["title"], resent.json()["status"]) == (
+        "Open studio (called off)", "cancelled",
+    )  # fmt: skip
+
+
 async def test_same_source_id_upserts_instead_of_duplicating(
     api: httpx.AsyncClient, tenant: Tenant, db: asyncpg.Pool
 ) -> None:
