@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from shared.domain import senders
 from shared.domain.events import InvalidEvent
 from shared.domain.mapping import (
     InvalidExpression,
@@ -300,3 +301,38 @@ def test_a_value_map_the_integration_lacks_leaves_the_default_with_a_note() -> N
     result = mapped(strapi_entry(), STRAPI_MAPPING, media_base_url="https://x.y", value_maps={})
     assert result.event.classifications == ["music"]
     assert "no value map 'categories': the document's values not used" in result.notes
+
+
+def test_an_address_without_a_venue_name_names_the_venue_with_a_note() -> None:
+    entry = strapi_entry(address="Rathausplatz 1, 1010 Wien")
+    result = mapped(
+        entry,
+        {**STRAPI_MAPPING, "venue.name": "entry.venue.name", "venue.address": "entry.address"},
+        media_base_url="https://cms.example.org",
+        value_maps={"categories": CATEGORIES},
+    )
+    venue = result.event.venue
+    assert venue is not None
+    assert (venue.name, venue.address) == ("Rathausplatz 1", "Rathausplatz 1, 1010 Wien")
+    assert "venue named by its address ('Rathausplatz 1'): map venue.name to name it" in (
+        result.notes
+    )
+
+
+def test_no_venue_at_all_stays_no_venue() -> None:
+    result = mapped(
+        strapi_entry(),
+        {**STRAPI_MAPPING, "venue.name": "entry.venue.name", "venue.address": "entry.address"},
+        media_base_url="https://cms.example.org",
+        value_maps={"categories": CATEGORIES},
+    )
+    assert result.event.venue is None
+
+
+def test_strapis_default_mapping_takes_an_entry_with_only_an_address() -> None:
+    probe = senders.Delivery(action="", document_id="", document={})
+    default = senders.SENDERS["strapi"].default_mapping(probe)
+    entry = strapi_entry(address="Rathausplatz 1, 1010 Wien", categories=None)
+    result = mapped(entry, default, media_base_url="https://cms.example.org")
+    assert result.event.venue is not None
+    assert result.event.venue.name == "Rathausplatz 1"

@@ -78,6 +78,7 @@ def map_event(
             context.notes.append("no classification of the document is ours (value map)")
     errors += _resolve_city(body)
     _drop_partial_price(body, context.notes)
+    _name_venue_by_its_address(body, context.notes)
     _apply_defaults(body, defaults, context.notes)
     body.update(channelId=channel_id, sourceId=source_id, status=status)
     errors += times.localize(body)
@@ -174,6 +175,21 @@ def _drop_partial_price(body: dict[str, Any], notes: list[str]) -> None:
     if "currency" not in price:
         notes.append("price left out: no currency (map price.currency, e.g. 'EUR')")
     del body["price"]
+
+
+def _name_venue_by_its_address(body: dict[str, Any], notes: list[str]) -> None:
+    """Many content types have an address field and no venue name: the address's first part
+    ("Rathausplatz 1" of "Rathausplatz 1, 1010 Wien") names the venue, with a note, rather
+    than the whole event being refused for a missing venue name."""
+    venue = body.get("venue")
+    if not isinstance(venue, dict) or venue.get("name"):
+        return
+    address = venue.get("address")
+    if not isinstance(address, str) or not address.strip():
+        return
+    first = address.strip().splitlines()[0].split(",")[0].strip()
+    venue["name"] = first[:200] if first else address.strip()[:200]
+    notes.append(f"venue named by its address ('{venue['name']}'): map venue.name to name it")
 
 
 def _resolve_city(body: dict[str, Any]) -> list[FieldError]:
