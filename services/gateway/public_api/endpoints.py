@@ -26,7 +26,7 @@ from services.gateway.submission.submitter import Submission
 from shared.contracts.event_view import event_view
 from shared.contracts.messages import StatusAction
 from shared.domain.classifications import CLASSIFICATIONS
-from shared.domain.places import search
+from shared.domain.place_names import search
 
 BASE = "/api/public/v1"
 REPLAYED_HEADER = "Idempotent-Replayed"
