@@ -13,6 +13,7 @@ import structlog
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
+from services.gateway.access.admission import SojournController, probe_event_loop
 from services.gateway.access.cache import AccessCache, AccessReader
 from services.gateway.adapters.access_changes import ChangeListener
 from services.gateway.adapters.audit import AuditStore
@@ -28,6 +29,7 @@ from services.gateway.adapters.outcomes import OutcomeListener
 from services.gateway.adapters.portal import PortalStore
 from services.gateway.context import Gateway, LifespanState
 from services.gateway.developer_api import routes as developer_api
+from services.gateway.edge.admission import Gate
 from services.gateway.edge.errors import EXCEPTION_HANDLERS
 from services.gateway.edge.observe import RequestObserver
 from services.gateway.edge.operations import Row
@@ -60,11 +62,24 @@ def create_app(settings: GatewaySettings) -> Starlette:
     # Readiness checks are filled in by the lifespan, once the clients exist: aiokafka
     # clients can only be built inside the running event loop.
     checks: dict[str, Check] = {}
+    admission = settings.admission
+    gate = (
+        Gate(
+            SojournController(admission.target_seconds, admission.interval_seconds),
+            admission.retry_after_seconds,
+        )
+        if admission.enabled
+        else None
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[LifespanState]:
         async with contextlib.AsyncExitStack() as stack:
             gateway = await open_gateway(settings, stack, checks)
+            if gate is not None:
+                probe = probe_event_loop(gate.controller, admission.probe_seconds)
+                task = asyncio.create_task(probe, name="admission-probe")
+                stack.push_async_callback(cancel_and_wait, task)
             freeze_startup_objects()
             log.info("gateway started", port=settings.port)
             yield {"gateway": gateway}
@@ -75,7 +90,7 @@ def create_app(settings: GatewaySettings) -> Starlette:
     return Starlette(
         routes=[
             *ops_routes(checks),
-            *api_routes(PUBLIC_ROWS, public_api.DOCUMENT),
+            *api_routes(PUBLIC_ROWS, public_api.DOCUMENT, gate),
             *api_routes(developer_api.OPERATIONS, developer_api.DOCUMENT),
             *portal.routes(),
         ],

@@ -314,3 +314,17 @@ class EventLogBacklogged(Unavailable):
             f"{pending} commands are already waiting for the event log, so this one was not "
             "accepted. Retry with the same Idempotency-Key after Retry-After."
         )
+
+
+class Overloaded(Unavailable):
+    """Refused by admission control before any work: the gateway holds a standing queue.
+    Nothing was written; the same request, with the same Idempotency-Key, may be retried."""
+
+    code = "overloaded"
+
+    def __init__(self, retry_after_seconds: int) -> None:
+        super().__init__(
+            "The service is over capacity and refused this request before doing any of it. "
+            "Retry with the same Idempotency-Key after the Retry-After delay.",
+            retry_after_seconds,
+        )

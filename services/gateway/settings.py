@@ -27,6 +27,21 @@ class RateLimitSettings(BaseSettings):
     webhook_per_integration: int = Field(default=30_000, ge=1)
 
 
+class AdmissionSettings(BaseSettings):
+    """Admission control of the write routes (services/gateway/access/admission.py): new
+    writes get 503 `overloaded` while the event loop's sojourn time has stayed above
+    `target_seconds` for `interval_seconds` (CoDel's test), until it falls below again."""
+
+    model_config = SettingsConfigDict(env_prefix="GATEWAY_ADMISSION_", frozen=True)
+
+    enabled: bool = True
+    target_seconds: float = Field(default=0.005, gt=0)
+    interval_seconds: float = Field(default=0.1, gt=0)
+    # How often the probe measures the sojourn; a few per interval.
+    probe_seconds: float = Field(default=0.005, gt=0)
+    retry_after_seconds: int = Field(default=1, ge=0)
+
+
 class GatewaySettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="GATEWAY_", frozen=True)
 
@@ -57,3 +72,4 @@ class GatewaySettings(BaseSettings):
     log: LogSettings = Field(default_factory=LogSettings)
     rate_limits: RateLimitSettings = Field(default_factory=RateLimitSettings)
     portal: PortalSettings = Field(default_factory=PortalSettings)
+    admission: AdmissionSettings = Field(default_factory=AdmissionSettings)

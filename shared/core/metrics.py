@@ -91,6 +91,23 @@ RATE_LIMITED = Counter(
     "Requests refused with 429, by the policy that refused them.",
     ["policy"],
 )
+ADMISSION_REJECTED = Counter(
+    "pinned_gateway_admission_rejected_total",
+    "Write requests refused at once with 503 overloaded by admission control, by route "
+    "(the event loop held a standing queue: GATEWAY_ADMISSION_TARGET_SECONDS exceeded for "
+    "a whole GATEWAY_ADMISSION_INTERVAL_SECONDS).",
+    ["route"],
+)
+ADMISSION_REFUSING = Gauge(
+    "pinned_gateway_admission_refusing",
+    "1 while admission control refuses new write requests, else 0.",
+)
+EVENT_LOOP_LAG = Histogram(
+    "pinned_gateway_event_loop_lag_seconds",
+    "How late the gateway's event loop ran a timer: the sojourn time of its ready queue, "
+    "which admission control watches.",
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0),
+)
 AUTH_FAILURES = Counter(
     "pinned_gateway_auth_failures_total",
     "Requests refused with 401, by reason (malformed, unknown_key, bad_secret, inactive, "

@@ -38,7 +38,9 @@ _ERROR_DESCRIPTIONS = {
     415: "Body is not application/json",
     422: "Validation failed; `fields` names each field to fix",
     429: "Rate limit reached; honour Retry-After",
-    503: "The event log (Kafka) or the database is unavailable or saturated; retry after "
+    503: "The event log (Kafka) or the database is unavailable or saturated "
+    "(`service_unavailable`), or, on a write, the gateway is over capacity and refused it "
+    "before doing any of it (`overloaded`); retry with the same Idempotency-Key after "
     "Retry-After",
 }
 

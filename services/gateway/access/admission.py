@@ -1,0 +1,58 @@
+"""Admission control for the write routes: refuse new work at once while the gateway holds a
+standing queue, instead of letting every request wait longer (CoDel's test, RFC 8289).
+
+The queue measured is the event loop's ready queue, where every request of an asyncio server
+waits its turn: each parsed request, each Kafka acknowledgement and each database answer is a
+callback there. A probe asks to be woken every `probe_seconds` and records how late it ran:
+that lateness is the sojourn time of the queue at that moment. A burst makes it jump and
+drain again; a standing queue keeps it above `target_seconds` even at its lowest. So, as
+CoDel does, the controller refuses only once the sojourn has stayed above the target for a
+whole `interval_seconds`, and admits again at the first sample below it.
+
+`SojournController` is pure (the caller passes the time), so tests drive it with a fake clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from shared.core.metrics import ADMISSION_REFUSING, EVENT_LOOP_LAG
+
+
+@dataclass
+class SojournController:
+    """CoDel's standing-queue test over sojourn samples (seconds, on a monotonic clock).
+
+    `refusing` turns true once every sample for `interval` seconds was at or above `target`,
+    and false at the first sample below it."""
+
+    target: float
+    interval: float
+    refusing: bool = False
+    # When the sojourn went above the target and has stayed there since; None while below.
+    above_since: float | None = None
+
+    def observe(self, sojourn: float, now: float) -> None:
+        if sojourn < self.target:
+            self.above_since = None
+            self.refusing = False
+            return
+        if self.above_since is None:
+            self.above_since = now
+        elif now - self.above_since >= self.interval:
+            self.refusing = True
+
+
+async def probe_event_loop(controller: SojournController, period: float) -> None:
+    """Feed `controller` with how late the event loop wakes a timer due every `period`
+    seconds, until cancelled; the lateness is also `pinned_gateway_event_loop_lag_seconds`."""
+    loop = asyncio.get_running_loop()
+    while True:
+        due = loop.time() + period
+        await asyncio.sleep(period)
+        now = loop.time()
+        lag = max(0.0, now - due)
+        EVENT_LOOP_LAG.observe(lag)
+        controller.observe(lag, now)
+        ADMISSION_REFUSING.set(1 if controller.refusing else 0)

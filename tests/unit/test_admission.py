@@ -1,0 +1,154 @@
+"""Admission control: the CoDel-style controller, driven by a fake clock, and the gate in
+front of the public API's write routes."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, cast
+
+import httpx
+from hypothesis import given
+from hypothesis import strategies as st
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+
+from services.gateway.access.admission import SojournController
+from services.gateway.app import PUBLIC_ROWS
+from services.gateway.edge.admission import Gate
+from services.gateway.edge.errors import EXCEPTION_HANDLERS
+from services.gateway.edge.observe import RequestObserver
+from services.gateway.edge.routing import api_routes
+from services.gateway.public_api import routes as public_api
+from shared.core.metrics import ADMISSION_REJECTED
+
+TARGET, INTERVAL = 0.005, 0.1
+
+
+def controller() -> SojournController:
+    return SojournController(TARGET, INTERVAL)
+
+
+def test_admits_while_the_sojourn_stays_below_the_target() -> None:
+    c = controller()
+    for tick in range(100):
+        c.observe(TARGET * 0.9, tick * 0.01)
+    assert not c.refusing
+
+
+def test_a_burst_shorter_than_the_interval_is_absorbed() -> None:
+    c = controller()
+    c.observe(0.5, 0.0)
+    c.observe(0.5, INTERVAL * 0.9)
+    assert not c.refusing
+    c.observe(0.001, INTERVAL * 1.5)  # the queue drained: the clock starts again
+    c.observe(0.5, INTERVAL * 2.0)
+    assert not c.refusing
+
+
+def test_a_standing_queue_refuses_after_one_interval_and_admits_at_the_first_low_sample() -> None:
+    c = controller()
+    c.observe(0.02, 1.0)
+    assert not c.refusing
+    c.observe(0.02, 1.0 + INTERVAL)
+    assert c.refusing
+    c.observe(0.03, 5.0)  # still above: stays refusing however long it lasts
+    assert c.refusing
+    c.observe(TARGET / 2, 5.01)
+    assert not c.refusing
+    c.observe(0.02, 5.02)  # above again: a whole new interval before refusing again
+    assert not c.refusing
+
+
+def test_exactly_the_target_counts_as_above() -> None:
+    c = controller()
+    c.observe(TARGET, 0.0)
+    c.observe(TARGET, INTERVAL)
+    assert c.refusing
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.floats(min_value=0, max_value=0.05, allow_nan=False),  # seconds since the last
+            st.floats(min_value=0, max_value=0.02, allow_nan=False),  # the sojourn sampled
+        ),
+        max_size=200,
+    )
+)
+def test_refuses_exactly_when_the_latest_run_above_target_spans_an_interval(
+    samples: list[tuple[float, float]],
+) -> None:
+    c = controller()
+    now, run_started = 0.0, None
+    for gap, sojourn in samples:
+        now += gap
+        c.observe(sojourn, now)
+        if sojourn < TARGET:
+            run_started = None
+        elif run_started is None:
+            run_started = now
+        expected = run_started is not None and now - run_started >= INTERVAL
+        assert c.refusing == expected
+
+
+def _client(gate: Gate) -> httpx.AsyncClient:
+    """The public API's routes behind `gate`, without the gateway's clients: only routes that
+    need none (refusals, reference data) can answer."""
+    app = Starlette(
+        routes=api_routes(PUBLIC_ROWS, public_api.DOCUMENT, gate),
+        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        middleware=[Middleware(RequestObserver)],
+    )
+
+    async def without_clients(scope: Scope, receive: Receive, send: Send) -> None:
+        scope["state"] = {"gateway": None}  # what the lifespan would have put there
+        await app(scope, receive, send)
+
+    transport = httpx.ASGITransport(app=without_clients)
+    return httpx.AsyncClient(transport=transport, base_url="http://gateway")
+
+
+def _concrete(path: str) -> str:
+    return re.sub(r"{[^}]+}", "00000000-0000-4000-8000-000000000001", path).replace(
+        "/webhooks/00000000-0000-4000-8000-000000000001/", "/webhooks/generic/"
+    )
+
+
+async def test_every_write_route_answers_503_overloaded_at_once_while_refusing() -> None:
+    gate = Gate(SojournController(TARGET, INTERVAL, refusing=True), retry_after_seconds=2)
+    writes = [row for row in PUBLIC_ROWS if row.method != "GET"]
+    assert {"/api/public/v1/events", "/api/public/v1/events/batch"} <= {r.path for r in writes}
+    assert any(row.path.startswith("/webhooks/") for row in writes)
+    async with _client(gate) as client:
+        for row in writes:
+            before = ADMISSION_REJECTED.labels(row.path)._value.get()
+            # No credentials and no body: refused before either is looked at.
+            answer = await client.request(row.method, _concrete(row.path))
+            assert answer.status_code == 503, row.path
+            assert answer.headers["Retry-After"] == "2"
+            error = answer.json()["error"]
+            assert error["code"] == "overloaded"
+            assert error["requestId"] == answer.headers["x-request-id"]
+            assert ADMISSION_REJECTED.labels(row.path)._value.get() == before + 1
+
+
+async def test_reads_pass_a_refusing_gate() -> None:
+    gate = Gate(SojournController(TARGET, INTERVAL, refusing=True), retry_after_seconds=1)
+    async with _client(gate) as client:
+        answer = await client.get("/api/public/v1/classifications")
+    assert answer.status_code == 200
+
+
+async def test_an_admitting_gate_calls_the_handler() -> None:
+    called: list[object] = []
+
+    async def handler(request: Any) -> Response:
+        called.append(request)
+        return Response(status_code=204)
+
+    gate = Gate(SojournController(TARGET, INTERVAL), retry_after_seconds=1)
+    answer = await gate.guard(handler, "/x")(cast(Any, "request"))
+    assert answer.status_code == 204
+    assert called == ["request"]
