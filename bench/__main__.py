@@ -21,7 +21,8 @@ import asyncpg
 
 from bench import discovery
 from bench.baselines import kafka_producer_baseline, postgres_insert_baseline
-from bench.report import print_report
+from bench.overload import overload_scenario
+from bench.report import cpu_per_event, print_report
 from bench.scenarios import Tenant, api_scenario, backlog_scenario, batch_scenario, snapshot
 from devstack.kafka import kafka_version
 from devstack.stack import BENCH, SERVICES, Servers, ServiceProcess, servers, service_env, step
@@ -65,8 +66,18 @@ def parse_args() -> argparse.Namespace:
         help="unmeasured load first: the broker's JVM compiles its hot paths",
     )
     parser.add_argument(
+        "--overload-seconds", type=float, default=60, help="the overload burst's length"
+    )
+    parser.add_argument(
+        "--overload-capacity",
+        type=float,
+        default=0,
+        help="requests/s taken as the capacity (the burst offers twice it); 0: the highest "
+        "single-event rate of this run accepted in full",
+    )
+    parser.add_argument(
         "--scenarios",
-        default="api,webhook,batch,backlog,discovery,baselines",
+        default="api,webhook,overload,batch,backlog,discovery,baselines",
         help="which to run, comma-separated",
     )
     parser.add_argument("--discovery-events", type=int, default=100_000)
@@ -142,6 +153,13 @@ async def measure(args: argparse.Namespace, started: Servers, services: dict[str
                 await api_scenario(services["gateway"].url, tenant, rate, args.seconds, pool,
                                    pids, work_dir, webhook=webhook)
             )  # fmt: skip
+        if "overload" in chosen:
+            capacity = args.overload_capacity or measured_capacity(results["scenarios"])
+            step(f"overload: {2 * capacity:.0f} requests/s for {args.overload_seconds:.0f}s "
+                 f"(twice {capacity:.0f}), between calm phases at half of it")  # fmt: skip
+            results["scenarios"].append(await overload_scenario(
+                services["gateway"].url, await make_tenant(started.database_url), capacity,
+                args.overload_seconds, pool, pids, work_dir))  # fmt: skip
         for count in counts(args.batch_gateways) if "batch" in chosen else []:
             step(f"batch endpoint: {args.batches} batches of 500 events, {count} gateway(s)")
             tenant = await make_tenant(started.database_url)
@@ -220,6 +238,15 @@ async def publish_channel(database_url: str, channel_id: int) -> None:
         await conn.execute("UPDATE channels SET visibility = 'public' WHERE id = $1", channel_id)
     finally:
         await conn.close()
+
+
+def measured_capacity(scenarios: list[dict[str, Any]], fallback: float = 500) -> float:
+    """The highest offered single-event rate this run accepted in full (no errors)."""
+    sustained = [
+        s["offered_rate"] for s in scenarios
+        if s["scenario"].startswith("single") and s["errors"] == 0 and s["lost"] == 0
+    ]  # fmt: skip
+    return max(sustained, default=fallback)
 
 
 def counts(text: str) -> list[int]:
@@ -315,6 +342,8 @@ def main() -> int:
         "settings": {**vars(args), "out": str(args.out), "service_env": SERVICE_ENV,
                      "kafka_and_postgres": "same box, local processes"},
         **results,
+        "cpu_per_event": cpu_per_event(results.get("scenarios", [])),
+        "load_average": os.getloadavg(),
     }  # fmt: skip
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / f"bench-{time.strftime('%Y%m%dT%H%M%S')}.json"

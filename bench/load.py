@@ -41,18 +41,20 @@ class Connection:
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
 
-    async def exchange(self, request: bytes) -> tuple[int, bytes]:
+    async def exchange(self, request: bytes) -> tuple[int, bytes, bool]:
+        """(status, body, whether the answer carried Retry-After)."""
         if self.writer is None or self.reader is None:
             self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
         try:
             self.writer.write(request)
             head = await self.reader.readuntil(b"\r\n\r\n")
             status = int(head[9:12])
-            length = 0
+            length, retry_after = 0, False
             for line in head.split(b"\r\n")[1:]:
                 if line[:15].lower() == b"content-length:":
                     length = int(line[15:])
-            return status, await self.reader.readexactly(length)
+                retry_after = retry_after or line[:12].lower() == b"retry-after:"
+            return status, await self.reader.readexactly(length), retry_after
         except (OSError, asyncio.IncompleteReadError, ValueError):
             self.writer.close()
             self.reader = self.writer = None
@@ -84,11 +86,29 @@ def webhook_record(channel_id: int, index: int, run_id: str) -> dict[str, Any]:
             "updatedAt": "2026-05-01T10:00:00Z", **event}  # fmt: skip
 
 
-async def run(url: str, key: str, channel_id: int, rate: float, seconds: float, run_id: str,
-              webhook: str | None = None) -> list[dict[str, Any]]:  # fmt: skip
+def schedule(phases: list[tuple[float, float]]) -> list[float]:
+    """Send times, in seconds from the start, of phases of (rate, seconds) run one after the
+    other at their constant rates."""
+    times: list[float] = []
+    began = 0.0
+    for rate, seconds in phases:
+        times.extend(began + i / rate for i in range(int(rate * seconds)))
+        began += seconds
+    return times
+
+
+def parse_phases(text: str) -> list[tuple[float, float]]:
+    """ "250:5,1000:60,250:10": 250/s for 5 s, then 1,000/s for 60 s, then 250/s for 10 s."""
+    pairs = (part.split(":") for part in text.split(",") if part)
+    return [(float(rate), float(seconds)) for rate, seconds in pairs]
+
+
+async def run(url: str, key: str, channel_id: int, phases: list[tuple[float, float]],
+              run_id: str, webhook: str | None = None, connections: int = CONNECTIONS,
+              ) -> list[dict[str, Any]]:  # fmt: skip
     target = urlsplit(url)
     host, port = target.hostname or "127.0.0.1", target.port or 80
-    idle = idle_connections(host, port)
+    idle = idle_connections(host, port, connections)
     samples: list[dict[str, Any]] = []
     start_wall, start = time.time(), time.perf_counter()
 
@@ -99,14 +119,19 @@ async def run(url: str, key: str, channel_id: int, rate: float, seconds: float, 
         else:
             body = json.dumps(webhook_record(channel_id, index, run_id)).encode()
             request = webhook_bytes(f"{host}:{port}", webhook, key, body)
-        sample: dict[str, Any] = {"sent_at": start_wall + (scheduled - start)}
+        sample: dict[str, Any] = {
+            "sent_at": start_wall + (scheduled - start),
+            "offset": scheduled - start,
+        }
         connection = await idle.get()
         try:
-            status, payload = await connection.exchange(request)
-            sample["status"] = status
+            status, payload, retry_after = await connection.exchange(request)
+            sample["status"], sample["retry_after"] = status, retry_after
             if status < 300:
                 answer = json.loads(payload)
                 sample["event_id"] = answer["eventId"] if webhook else answer["id"]
+            elif status >= 400:
+                sample["code"] = json.loads(payload).get("error", {}).get("code")
         except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
             sample["status"], sample["error"] = 0, type(exc).__name__
         finally:
@@ -114,28 +139,28 @@ async def run(url: str, key: str, channel_id: int, rate: float, seconds: float, 
         sample["latency"] = time.perf_counter() - scheduled
         samples.append(sample)
 
-    await open_model(rate, seconds, send, samples, start)
+    await open_model(schedule(phases), send, samples, start)
     return samples
 
 
 async def open_model(
-    rate: float,
-    seconds: float,
+    offsets: list[float],
     send: Callable[[int, float], Coroutine[Any, Any, None]],
     samples: list[dict[str, Any]],
     start: float,
 ) -> None:
-    """Call send(i, scheduled) at start + i/rate for rate * seconds requests, whatever the
-    earlier ones are doing; past MAX_IN_FLIGHT a request is counted as the client's own
-    overload instead of waiting (which would hide the server's queueing)."""
+    """Call send(i, scheduled) at start + offsets[i], whatever the earlier ones are doing;
+    past MAX_IN_FLIGHT a request is counted as the client's own overload instead of waiting
+    (which would hide the server's queueing)."""
     in_flight: set[asyncio.Task[None]] = set()
-    for index in range(int(rate * seconds)):
-        scheduled = start + index / rate
+    for index, offset in enumerate(offsets):
+        scheduled = start + offset
         delay = scheduled - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)
         if len(in_flight) >= MAX_IN_FLIGHT:
-            samples.append({"status": -1, "latency": 0.0, "error": "client_overloaded"})
+            samples.append({"status": -1, "latency": 0.0, "error": "client_overloaded",
+                            "offset": offset})  # fmt: skip
             continue
         task = asyncio.create_task(send(index, scheduled))
         in_flight.add(task)
@@ -143,9 +168,9 @@ async def open_model(
     await asyncio.gather(*in_flight)
 
 
-def idle_connections(host: str, port: int) -> asyncio.Queue[Connection]:
+def idle_connections(host: str, port: int, count: int) -> asyncio.Queue[Connection]:
     idle: asyncio.Queue[Connection] = asyncio.Queue()
-    for _ in range(CONNECTIONS):
+    for _ in range(count):
         idle.put_nowait(Connection(host, port))
     return idle
 
@@ -155,16 +180,21 @@ def main() -> None:
     parser.add_argument("--url", required=True)
     parser.add_argument("--key", required=True)
     parser.add_argument("--channel", type=int, required=True)
-    parser.add_argument("--rate", type=float, required=True)
-    parser.add_argument("--seconds", type=float, required=True)
+    parser.add_argument("--rate", type=float)
+    parser.add_argument("--seconds", type=float)
+    parser.add_argument(
+        "--phases", type=parse_phases, help="rate:seconds,...: constant rates one after another"
+    )
+    parser.add_argument("--connections", type=int, default=CONNECTIONS)
     parser.add_argument("--run-id", required=True)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument(
         "--webhook", help="a generic integration's webhook path; --key is its token"
     )
     args = parser.parse_args()
+    phases = args.phases or [(args.rate, args.seconds)]
     samples = asyncio.run(
-        run(args.url, args.key, args.channel, args.rate, args.seconds, args.run_id, args.webhook)
+        run(args.url, args.key, args.channel, phases, args.run_id, args.webhook, args.connections)
     )
     args.out.write_text(json.dumps(samples))
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from bench.load import idle_connections, open_model
+from bench.load import CONNECTIONS, idle_connections, open_model, schedule
 
 
 async def run(
@@ -22,7 +22,9 @@ async def run(
     """Requests go round-robin over `urls` (replicas of one service, as a load balancer
     would spread them), each over its own pool of keep-alive connections."""
     targets = [urlsplit(url) for url in urls]
-    pools = [idle_connections(t.hostname or "127.0.0.1", t.port or 80) for t in targets]
+    pools = [
+        idle_connections(t.hostname or "127.0.0.1", t.port or 80, CONNECTIONS) for t in targets
+    ]
     # As calendar apps and feed readers do: they accept gzip.
     requests = [
         [
@@ -40,7 +42,9 @@ async def run(
         idle = pools[replica]
         connection = await idle.get()
         try:
-            sample["status"], _ = await connection.exchange(requests[replica][index % len(paths)])
+            sample["status"], _, _ = await connection.exchange(
+                requests[replica][index % len(paths)]
+            )
         except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
             sample["status"], sample["error"] = 0, type(exc).__name__
         finally:
@@ -48,7 +52,7 @@ async def run(
         sample["latency"] = time.perf_counter() - scheduled
         samples.append(sample)
 
-    await open_model(rate, seconds, send, samples, start)
+    await open_model(schedule([(rate, seconds)]), send, samples, start)
     return samples
 
 

@@ -34,6 +34,10 @@ def print_report(report: dict[str, Any]) -> None:
             print(f"\nPublisher backlog, {s.get('publishers', 1)} publisher(s): "
                   f"{s['stored']}/{s['commands']} stored, "
                   f"{s['rows_per_second']:.0f} rows/s{ratio}")  # fmt: skip
+    for s in report["scenarios"]:
+        if s["scenario"].startswith("overload"):
+            _overload(s)
+    _cpu_table(report.get("cpu_per_event", []))
     if "discovery" in report:
         _discovery_table(report["discovery"])
     print("\nCPU and peak RSS per process (last API scenario)")
@@ -92,3 +96,70 @@ def _discovery_table(found: dict[str, Any]) -> None:
               f"{run['offered_rate']:>9.0f} "
               f"{run['ok']:>7} {lat.get('p50', 0):>7.1f} {lat.get('p99', 0):>7.1f} "
               f"{lat.get('max', 0):>7.1f} {run['machine_busy_percent']:>7.0f}%")  # fmt: skip
+
+
+# Issue 18's targets, milliseconds of CPU per unit of work.
+CPU_TARGETS_MS = {
+    ("gateway", "request"): 0.4,
+    ("gateway", "batch item"): 0.03,
+    ("publisher", "row"): 0.05,
+}
+
+
+def cpu_per_event(scenarios: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """CPU milliseconds per unit of work, from each process's CPU counters over a scenario
+    (replicas summed): gateway per request answered and per batch item, publisher per row."""
+    found: list[dict[str, Any]] = []
+
+    def add(scenario: str, service: str, unit: str, count: int, usage: dict[str, Any]) -> None:
+        seconds = sum(u.get("cpu_seconds", 0.0) for name, u in usage.items()
+                      if name.split("-")[0] == service)  # fmt: skip
+        if count and seconds:
+            found.append({"scenario": scenario, "service": service, "unit": unit,
+                          "ms": 1000 * seconds / count,
+                          "target_ms": CPU_TARGETS_MS.get((service, unit))})  # fmt: skip
+
+    for s in scenarios:
+        usage, name = s.get("process_usage", {}), s["scenario"]
+        if "offered_rate" in s:
+            label = f"{name.split(' (')[0]} at {s['offered_rate']:.0f}/s"
+            add(label, "gateway", "request", s["requests"], usage)
+            add(label, "publisher", "row", s["stored"], usage)
+        elif name.startswith("overload"):
+            add("overload burst run (all phases)", "gateway", "request", s["requests"], usage)
+        elif name.startswith("batch"):
+            label = f"batch endpoint, {s.get('gateways', 1)} gateway(s)"
+            add(label, "gateway", "batch item", s["events"], usage)
+            add(label, "publisher", "row", s["stored"], usage)
+        elif name.startswith("publisher"):
+            add(f"backlog, {s.get('publishers', 1)} publisher(s)", "publisher", "row",
+                s["stored"], usage)  # fmt: skip
+    return found
+
+
+def _cpu_table(rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    print("\nCPU per event (process CPU counters over each scenario; all on one box)")
+    print(f"{'scenario':<40} {'service':<10} {'per':<11} {'ms':>7} {'target':>7}")
+    for r in rows:
+        target = r["target_ms"]
+        verdict = "" if target is None else ("  met" if r["ms"] <= target else "  not met")
+        print(f"{r['scenario']:<40} {r['service']:<10} {r['unit']:<11} {r['ms']:>7.3f} "
+              f"{target if target is not None else '':>7}{verdict}")  # fmt: skip
+
+
+def _overload(s: dict[str, Any]) -> None:
+    refusal, good = s["refusal_latency_ms"], s["accepted_latency_ms"]
+    back = s["back_to_normal_seconds"]
+    print(
+        f"\nOverload: {2 * s['capacity']:.0f}/s offered for {s['burst_seconds']:.0f} s (twice "
+        f"{s['capacity']:.0f}/s): goodput {s['goodput_per_second']:.0f}/s "
+        f"({s['goodput_of_capacity']:.0%} of capacity); {s['refused']} refused "
+        f"({s['refused_with_retry_after']} with Retry-After), refusal p99 "
+        f"{refusal.get('p99', 0):.1f} ms; accepted p99 {good.get('p99', 0):.0f} ms, max "
+        f"{good.get('max', 0):.0f} ms; back to normal "
+        f"{'never, within the run' if back is None else f'{back:.1f} s'} after the burst "
+        f"(calm p99 {s['calm_p99_ms']:.0f} ms); other errors {s['other_errors'] or 0}; "
+        f"lost {s['lost']}, duplicated or unaccepted rows {s['duplicated_or_unaccepted_rows']}"
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -51,6 +52,7 @@ def usage_delta(before: dict[str, Usage], after: dict[str, Usage], wall: float) 
             "cpu_percent": round(
                 100 * (after[name].cpu_seconds - before[name].cpu_seconds) / wall, 1
             ),
+            "cpu_seconds": round(after[name].cpu_seconds - before[name].cpu_seconds, 3),
             "peak_rss_mib": round(after[name].peak_rss_bytes / 2**20, 1),
             "rss_mib": round(after[name].rss_bytes / 2**20, 1),
         }
@@ -74,22 +76,15 @@ async def api_scenario(
 ) -> dict[str, Any]:
     """POST /events (or, with `webhook` = (path, token), a generic sender's deliveries) at a
     fixed offered rate from a separate process; then wait for the rows."""
-    run_id = f"bench-{uuid.uuid4().hex[:8]}"
-    out = work_dir / f"{run_id}.json"
     before, started, machine = snapshot(pids), time.perf_counter(), cpu_times()
     children_cpu = _children_cpu_seconds()
-    await asyncio.to_thread(subprocess.run, [
-        sys.executable, "-m", "bench.load", "--url", gateway_url, f"--key={tenant.key}",
-        "--channel", str(tenant.channel_id), "--rate", str(rate), "--seconds", str(seconds),
-        "--run-id", run_id, "--out", str(out),
-        *(["--webhook", webhook[0], f"--key={webhook[1]}"] if webhook else []),
-    ], check=True)  # fmt: skip
+    samples = await run_load(gateway_url, tenant, work_dir,
+                             ["--rate", str(rate), "--seconds", str(seconds)], webhook)  # fmt: skip
     load_wall = time.perf_counter() - started
     machine_busy = busy_percent(machine, cpu_times())
     load_generator_cpu = 100 * (_children_cpu_seconds() - children_cpu) / load_wall
-    samples = json.loads(out.read_text())
     accepted = [s for s in samples if 200 <= s["status"] < 300]
-    stored = await _wait_for_rows(pool, [s["event_id"] for s in accepted], within=120)
+    stored = await wait_for_rows(pool, [s["event_id"] for s in accepted], within=120)
     after = snapshot(pids)
     stored_lag = [
         (stored[s["event_id"]] - s["sent_at"]) for s in accepted if s["event_id"] in stored
@@ -107,10 +102,32 @@ async def api_scenario(
         "request_to_stored_ms": {k: v * 1000 for k, v in percentiles(stored_lag).items()},
         "stored": len(stored), "lost": len(accepted) - len(stored),
         "publisher_rows_per_second": _rate(created),
-        "machine_busy_percent": machine_busy,
+        "machine_busy_percent": machine_busy, "load_average": os.getloadavg(),
         "load_generator_cpu_percent": round(load_generator_cpu, 1),
         "process_usage": usage_delta(before, after, max(load_wall, 1e-3)),
     }  # fmt: skip
+
+
+async def run_load(
+    gateway_url: str,
+    tenant: Tenant,
+    work_dir: Path,
+    schedule: list[str],
+    webhook: tuple[str, str] | None = None,
+    connections: int | None = None,
+) -> list[dict[str, Any]]:
+    """Run `bench.load` as its own process with `schedule` (--rate/--seconds or --phases);
+    its samples."""
+    run_id = f"bench-{uuid.uuid4().hex[:8]}"
+    out = work_dir / f"{run_id}.json"
+    await asyncio.to_thread(subprocess.run, [
+        sys.executable, "-m", "bench.load", "--url", gateway_url, f"--key={tenant.key}",
+        "--channel", str(tenant.channel_id), *schedule, "--run-id", run_id, "--out", str(out),
+        *(["--webhook", webhook[0], f"--key={webhook[1]}"] if webhook else []),
+        *(["--connections", str(connections)] if connections else []),
+    ], check=True)  # fmt: skip
+    samples: list[dict[str, Any]] = json.loads(out.read_text())
+    return samples
 
 
 async def batch_scenario(
@@ -157,7 +174,7 @@ async def batch_scenario(
         ]
         await asyncio.gather(*(sender(clients[i % len(clients)]) for i in range(4)))
     accept_seconds = time.perf_counter() - began
-    stored = await _wait_for_rows(pool, accepted, within=600)
+    stored = await wait_for_rows(pool, accepted, within=600)
     total_seconds = time.perf_counter() - began
     return {
         "scenario": f"batch endpoint ({size} events per request, 4 concurrent senders)",
@@ -169,6 +186,7 @@ async def batch_scenario(
         "accepted_events_per_second": len(accepted) / accept_seconds,
         "events_to_rows_per_second": len(stored) / total_seconds,
         "request_latency_ms": {k: v * 1000 for k, v in percentiles(latencies).items()},
+        "load_average": os.getloadavg(),
         "process_usage": usage_delta(before, snapshot(pids), total_seconds),
     }
 
@@ -191,7 +209,7 @@ async def backlog_scenario(
     start_publishers()
     before = snapshot(pids)
     publishers = [name for name in pids if name.startswith("publisher")]
-    while (done := await _rows_of(pool, tenant.account_id)) < commands:
+    while (done := await rows_of(pool, tenant.account_id)) < commands:
         if time.perf_counter() - started > 1800:
             break
         print(f"    stored {done}/{commands}", end="\r", flush=True)
@@ -207,6 +225,7 @@ async def backlog_scenario(
         "publishers": len(publishers),
         "commands": commands, "stored": done, "drain_seconds_incl_startup": drain,
         "rows_per_second": done / max(float(last - first), 1e-3) if first else 0.0,
+        "load_average": os.getloadavg(),
         "process_usage": {
             name: use for name, use in usage_delta(before, after, drain).items()
             if name in publishers
@@ -245,7 +264,7 @@ async def _produce_backlog(bootstrap: str, tenant: Tenant, commands: int) -> flo
     return time.perf_counter() - started
 
 
-async def _wait_for_rows(pool: asyncpg.Pool, ids: list[str], within: float) -> dict[str, float]:
+async def wait_for_rows(pool: asyncpg.Pool, ids: list[str], within: float) -> dict[str, float]:
     deadline = time.monotonic() + within
     while True:
         rows = await pool.fetch(
@@ -256,7 +275,7 @@ async def _wait_for_rows(pool: asyncpg.Pool, ids: list[str], within: float) -> d
         await asyncio.sleep(0.5)
 
 
-async def _rows_of(pool: asyncpg.Pool, account_id: int) -> int:
+async def rows_of(pool: asyncpg.Pool, account_id: int) -> int:
     return int(await pool.fetchval(
         "SELECT count(*) FROM events WHERE owner_account_id = $1", account_id))  # fmt: skip
 

@@ -1,0 +1,58 @@
+"""The overload scenario's arithmetic, on made-up samples: what `make bench` reports must
+follow from what the load generator saw."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bench.load import schedule
+from bench.overload import CALM_SECONDS, analyse, back_to_normal
+from bench.report import cpu_per_event
+
+
+def sample(offset: float, status: int, latency: float, code: str | None = None) -> dict[str, Any]:
+    return {"offset": offset, "status": status, "latency": latency, "code": code,
+            "retry_after": status == 503}  # fmt: skip
+
+
+def test_phases_are_sent_one_after_another_at_their_rates() -> None:
+    times = schedule([(2, 1), (4, 0.5), (1, 2)])
+    assert times == [0.0, 0.5, 1.0, 1.25, 1.5, 2.5]
+
+
+def test_goodput_refusals_and_latency_of_the_burst() -> None:
+    burst = 10.0
+    samples = [sample(t / 10, 202, 0.010) for t in range(int(CALM_SECONDS * 10))]
+    for i in range(200):  # 20/s for 10 s: half accepted, half refused
+        offset = CALM_SECONDS + i / 20
+        samples.append(
+            sample(offset, 202, 0.2) if i % 2 else sample(offset, 503, 0.002, "overloaded")
+        )
+    samples.append(sample(CALM_SECONDS + burst + 0.1, 202, 0.01))
+    found = analyse(samples, capacity=10, seconds=burst)
+    assert found["goodput_per_second"] == 10
+    assert found["goodput_of_capacity"] == 1.0
+    assert found["refused"] == found["refused_with_retry_after"] == 100
+    assert found["refusal_latency_ms"]["p99"] == 2.0
+    assert found["accepted_latency_ms"]["max"] == 200.0
+    assert found["other_errors"] == {}
+    assert found["back_to_normal_seconds"] == 0.0
+
+
+def test_back_to_normal_is_the_first_window_that_stays_normal() -> None:
+    slow, fast = 0.5, 0.01
+    after = [sample(10 + t / 10, 202, slow if t < 12 else fast) for t in range(30)]
+    after[20] = sample(12.0, 503, 0.001, "overloaded")  # a refusal later still counts
+    assert back_to_normal(after, burst_end=10, normal=fast) == 2.5
+    assert back_to_normal(after[:12], burst_end=10, normal=fast) is None
+
+
+def test_cpu_per_event_sums_replicas_and_divides_by_the_work() -> None:
+    scenarios = [
+        {"scenario": "batch endpoint (500 events per request)", "gateways": 2, "events": 1000,
+         "stored": 1000, "process_usage": {"gateway": {"cpu_seconds": 0.01},
+                                           "gateway-8090": {"cpu_seconds": 0.02},
+                                           "publisher": {"cpu_seconds": 0.04}}},
+    ]  # fmt: skip
+    rows = {(r["service"], r["unit"]): r["ms"] for r in cpu_per_event(scenarios)}
+    assert rows == {("gateway", "batch item"): 0.03, ("publisher", "row"): 0.04}
