@@ -66,6 +66,7 @@ def create_app(settings: GatewaySettings) -> Starlette:
     gate = (
         Gate(
             SojournController(admission.target_seconds, admission.interval_seconds),
+            PUBLIC_ROWS,
             admission.retry_after_seconds,
         )
         if admission.enabled
@@ -90,13 +91,15 @@ def create_app(settings: GatewaySettings) -> Starlette:
     return Starlette(
         routes=[
             *ops_routes(checks),
-            *api_routes(PUBLIC_ROWS, public_api.DOCUMENT, gate),
+            *api_routes(PUBLIC_ROWS, public_api.DOCUMENT),
             *api_routes(developer_api.OPERATIONS, developer_api.DOCUMENT),
             *portal.routes(),
         ],
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[
-            Middleware(RequestObserver, body_timeout_seconds=settings.body_timeout_seconds)
+            Middleware(
+                RequestObserver, body_timeout_seconds=settings.body_timeout_seconds, gate=gate
+            )
         ],
         lifespan=lifespan,
     )

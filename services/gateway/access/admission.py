@@ -17,7 +17,11 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
+import structlog
+
 from shared.core.metrics import ADMISSION_REFUSING, EVENT_LOOP_LAG
+
+log = structlog.get_logger("gateway.admission")
 
 
 @dataclass
@@ -46,13 +50,23 @@ class SojournController:
 
 async def probe_event_loop(controller: SojournController, period: float) -> None:
     """Feed `controller` with how late the event loop wakes a timer due every `period`
-    seconds, until cancelled; the lateness is also `pinned_gateway_event_loop_lag_seconds`."""
+    seconds, until cancelled; the lateness is also `pinned_gateway_event_loop_lag_seconds`.
+    Refusals have no log line each: one when refusing starts, one when it stops."""
     loop = asyncio.get_running_loop()
+    since = 0.0
     while True:
         due = loop.time() + period
         await asyncio.sleep(period)
         now = loop.time()
         lag = max(0.0, now - due)
         EVENT_LOOP_LAG.observe(lag)
+        was_refusing = controller.refusing
         controller.observe(lag, now)
+        if controller.refusing == was_refusing:
+            continue
         ADMISSION_REFUSING.set(1 if controller.refusing else 0)
+        if controller.refusing:
+            since = now
+            log.warning("overloaded: refusing writes", queueing_delay_seconds=round(lag, 4))
+        else:
+            log.info("admitting writes again", refused_for_seconds=round(now - since, 3))

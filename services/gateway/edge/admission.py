@@ -1,37 +1,84 @@
-"""Admission control at the edge: a write route's handler behind the gate answers 503
-`overloaded` with Retry-After at once while the controller refuses, before authentication,
-quotas or reading the body, so a refusal costs next to nothing."""
+"""Admission control at the edge: while the controller refuses, a write route's request is
+answered 503 `overloaded` with Retry-After as the first thing the gateway does with it, before
+routing, authentication, quotas or reading the body, so a refusal costs next to nothing: it
+is counted in the metrics but has no log line or audit record of its own (the controller logs
+when refusing starts and stops; see access/admission.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import json
+import re
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from starlette.responses import Response
+from prometheus_client import Counter, Histogram
+from starlette.routing import compile_path
+from starlette.types import Scope, Send
 
 from services.gateway.access.admission import SojournController
-from services.gateway.context import GatewayRequest
+from services.gateway.edge.operations import Row
 from services.gateway.errors import Overloaded
-from shared.core.metrics import ADMISSION_REJECTED
+from shared.core.metrics import ADMISSION_REJECTED, HTTP_REQUEST_DURATION, HTTP_REQUESTS
 
-Handler = Callable[[GatewayRequest], Awaitable[Response]]
+_READS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 @dataclass(frozen=True)
+class _Write:
+    method: str
+    path: re.Pattern[str]
+    rejected: Counter  # this route's children, bound once rather than per request
+    requests: Counter
+    duration: Histogram
+
+
 class Gate:
-    controller: SojournController
-    retry_after_seconds: int
+    """Refuses the writes of `rows` (every method but GET) while `controller` refuses."""
 
-    def guard(self, handler: Handler, route: str) -> Handler:
-        """`handler`, refused while the controller refuses; counted per `route` template."""
-        rejected = ADMISSION_REJECTED.labels(route)  # bound once, not per request
-        controller = self.controller
-        retry_after = self.retry_after_seconds
+    def __init__(
+        self, controller: SojournController, rows: Sequence[Row], retry_after_seconds: int
+    ) -> None:
+        self.controller = controller
+        self._writes = [
+            _Write(
+                row.method,
+                compile_path(row.path)[0],
+                ADMISSION_REJECTED.labels(row.path),
+                HTTP_REQUESTS.labels(row.path, row.method, "5xx"),
+                HTTP_REQUEST_DURATION.labels(row.path, row.method, "5xx"),
+            )
+            for row in rows
+            if row.method not in _READS
+        ]
+        refusal = Overloaded(retry_after_seconds)
+        self._body_prefix = json.dumps(
+            {"error": {"code": refusal.code, "message": refusal.message, "requestId": ""}}
+        ).encode()[: -len('"}}')]
+        self._headers = [
+            (b"content-type", b"application/json"),
+            (b"retry-after", str(retry_after_seconds).encode()),
+        ]
 
-        async def admitted(request: GatewayRequest) -> Response:
-            if controller.refusing:
-                rejected.inc()
-                raise Overloaded(retry_after)
-            return await handler(request)
-
-        return admitted
+    async def refused(self, scope: Scope, send: Send, request_id: str, started: float) -> bool:
+        """True when the request was refused here (and answered); else it goes on."""
+        if not self.controller.refusing or scope["method"] in _READS:
+            return False
+        path: str = scope["path"]
+        write = next(
+            (w for w in self._writes if w.method == scope["method"] and w.path.match(path)), None
+        )
+        if write is None:
+            return False
+        body = self._body_prefix + request_id.encode() + b'"}}'
+        headers = [
+            *self._headers,
+            (b"content-length", str(len(body)).encode()),
+            (b"x-request-id", request_id.encode()),
+        ]
+        await send({"type": "http.response.start", "status": 503, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+        write.rejected.inc()
+        write.requests.inc()
+        write.duration.observe(time.perf_counter() - started)
+        return True

@@ -11,6 +11,7 @@ import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.gateway.context import Exchange, Gateway
+from services.gateway.edge.admission import Gate
 from services.gateway.errors import BodyTimeout
 from shared.contracts.messages import AuditRecord
 from shared.runtime import http_edge as edge
@@ -21,9 +22,12 @@ _UNAUDITED = frozenset({"/healthz", "/readyz", "/metrics"})
 
 
 class RequestObserver:
-    def __init__(self, app: ASGIApp, body_timeout_seconds: float = 10.0) -> None:
+    def __init__(
+        self, app: ASGIApp, body_timeout_seconds: float = 10.0, gate: Gate | None = None
+    ) -> None:
         self.app = app
         self.body_timeout_seconds = body_timeout_seconds
+        self.gate = gate
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -31,6 +35,8 @@ class RequestObserver:
             return
         started = time.perf_counter()
         request_id = edge.request_id(scope)
+        if self.gate is not None and await self.gate.refused(scope, send, request_id, started):
+            return
         exchange = Exchange(request_id)
         scope.setdefault("state", {})["exchange"] = exchange
         structlog.contextvars.bind_contextvars(request_id=request_id)

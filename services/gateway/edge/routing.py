@@ -3,7 +3,7 @@ guard its row declares, and the table's OpenAPI document served as YAML."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 
@@ -13,22 +13,22 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from services.gateway.context import GatewayRequest
-from services.gateway.edge.admission import Gate, Handler
 from services.gateway.edge.guard import admit
 from services.gateway.edge.openapi import openapi_document
 from services.gateway.edge.operations import OpenOperation, Operation, Row
 
+Handler = Callable[[GatewayRequest], Awaitable[Response]]
 
-def routes_for(rows: Sequence[Row], gate: Gate | None = None) -> list[BaseRoute]:
+
+def routes_for(rows: Sequence[Row]) -> list[BaseRoute]:
     """One route per path, so a 405 lists in `Allow` every method the path supports. A path
     parameter documented as a uuid or an integer is matched as one (`/events/batch` is no
-    event id). With a `gate`, its writes (every method but GET) pass admission control
-    first."""
+    event id)."""
     by_path: dict[str, dict[str, Row]] = {}
     for row in rows:
         by_path.setdefault(row.path, {})[row.method] = row
     return [
-        Route(_typed_path(path, methods.values()), _dispatch(methods, gate), methods=list(methods))
+        Route(_typed_path(path, methods.values()), _dispatch(methods), methods=list(methods))
         for path, methods in by_path.items()
     ]
 
@@ -42,11 +42,8 @@ class Document:
     description: str
 
 
-def api_routes(
-    rows: Sequence[Row], document: Document, gate: Gate | None = None
-) -> list[BaseRoute]:
-    """The rows' routes (their writes behind `gate`, if any), and their OpenAPI document
-    (YAML, rendered on first request)."""
+def api_routes(rows: Sequence[Row], document: Document) -> list[BaseRoute]:
+    """The rows' routes, and their OpenAPI document (YAML, rendered on first request)."""
 
     @cache
     def text() -> str:
@@ -56,13 +53,11 @@ def api_routes(
     async def serve(_: Request) -> Response:
         return Response(text(), media_type="application/yaml")
 
-    return [*routes_for(rows, gate), Route(document.path, serve, methods=["GET"])]
+    return [*routes_for(rows), Route(document.path, serve, methods=["GET"])]
 
 
-def _dispatch(methods: dict[str, Row], gate: Gate | None) -> Handler:
+def _dispatch(methods: dict[str, Row]) -> Handler:
     handlers = {method: _handler(row) for method, row in methods.items()}
-    if gate is not None:
-        handlers |= {m: gate.guard(h, methods[m].path) for m, h in handlers.items() if m != "GET"}
 
     async def endpoint(request: GatewayRequest) -> Response:
         return await handlers["GET" if request.method == "HEAD" else request.method](request)
