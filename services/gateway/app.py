@@ -63,22 +63,17 @@ def create_app(settings: GatewaySettings) -> Starlette:
     # clients can only be built inside the running event loop.
     checks: dict[str, Check] = {}
     admission = settings.admission
-    gate = (
-        Gate(
-            SojournController(admission.target_seconds, admission.interval_seconds),
-            PUBLIC_ROWS,
-            admission.retry_after_seconds,
-        )
-        if admission.enabled
-        else None
-    )
+    on_loop = SojournController(admission.target_seconds, admission.interval_seconds, "loop")
+    on_acks = SojournController(admission.ack_target_seconds, admission.interval_seconds, "acks")
+    gate = Gate((on_loop, on_acks), PUBLIC_ROWS, admission.retry_after_seconds)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[LifespanState]:
         async with contextlib.AsyncExitStack() as stack:
-            gateway = await open_gateway(settings, stack, checks)
-            if gate is not None:
-                probe = probe_event_loop(gate.controller, admission.probe_seconds)
+            acknowledged = on_acks.observe if admission.enabled else None
+            gateway = await open_gateway(settings, stack, checks, acknowledged)
+            if admission.enabled:
+                probe = probe_event_loop(on_loop, admission.probe_seconds, also=[on_acks])
                 task = asyncio.create_task(probe, name="admission-probe")
                 stack.push_async_callback(cancel_and_wait, task)
             freeze_startup_objects()
@@ -98,7 +93,9 @@ def create_app(settings: GatewaySettings) -> Starlette:
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[
             Middleware(
-                RequestObserver, body_timeout_seconds=settings.body_timeout_seconds, gate=gate
+                RequestObserver,
+                body_timeout_seconds=settings.body_timeout_seconds,
+                gate=gate if admission.enabled else None,
             )
         ],
         lifespan=lifespan,
@@ -106,10 +103,13 @@ def create_app(settings: GatewaySettings) -> Starlette:
 
 
 async def open_gateway(
-    settings: GatewaySettings, stack: contextlib.AsyncExitStack, checks: dict[str, Check]
+    settings: GatewaySettings,
+    stack: contextlib.AsyncExitStack,
+    checks: dict[str, Check],
+    acknowledged: Callable[[float, float], None] | None = None,
 ) -> Gateway:
     """Open every client the gateway needs on `stack` (closed in reverse order when it
-    exits) and build its collaborators."""
+    exits) and build its collaborators; `acknowledged` hears each command's wait for Kafka."""
     client_id = f"gateway-{os.getpid()}"
     await asyncio.to_thread(place_catalog)  # built once here, not on the first request
     pool, producer = await open_pool_and_producer(
@@ -125,7 +125,9 @@ async def open_gateway(
     access_changes = ChangeListener(settings.database.url, access_cache)
     await access_changes.start()
     stack.push_async_callback(access_changes.stop)
-    writer = KafkaWriter(producer, settings.kafka.send_timeout_seconds, settings.max_pending_sends)
+    writer = KafkaWriter(
+        producer, settings.kafka.send_timeout_seconds, settings.max_pending_sends, acknowledged
+    )
     stack.push_async_callback(writer.drain)  # audit records still in flight, before the stop
     gateway = _collaborators(settings, pool, writer, outcomes, access_cache)
     await gateway.operations.load_key()

@@ -30,7 +30,8 @@ class RateLimitSettings(BaseSettings):
 class AdmissionSettings(BaseSettings):
     """Admission control of the write routes (services/gateway/access/admission.py): new
     writes get 503 `overloaded` while the event loop's sojourn time has stayed above
-    `target_seconds` for `interval_seconds` (CoDel's test), until it falls below again."""
+    `target_seconds`, or commands' wait for Kafka above `ack_target_seconds`, for
+    `interval_seconds` (CoDel's test), until it falls below again."""
 
     model_config = SettingsConfigDict(env_prefix="GATEWAY_ADMISSION_", frozen=True)
 
@@ -39,6 +40,8 @@ class AdmissionSettings(BaseSettings):
     interval_seconds: float = Field(default=0.1, gt=0)
     # How often the probe measures the sojourn; a few per interval.
     probe_seconds: float = Field(default=0.005, gt=0)
+    # The second queue: how long single commands wait for Kafka's acknowledgement.
+    ack_target_seconds: float = Field(default=0.05, gt=0)
     retry_after_seconds: int = Field(default=1, ge=0)
 
 

@@ -4,6 +4,7 @@ front of the public API's write routes."""
 from __future__ import annotations
 
 import re
+import time
 
 import httpx
 from hypothesis import given
@@ -26,6 +27,15 @@ TARGET, INTERVAL = 0.005, 0.1
 
 def controller() -> SojournController:
     return SojournController(TARGET, INTERVAL)
+
+
+def refusing_now() -> SojournController:
+    """Refusing, and for long enough that no test outlives the refusal."""
+    c = SojournController(TARGET, interval=3600)
+    c.observe(1.0, time.monotonic() - 3600)
+    c.observe(1.0, time.monotonic())
+    assert c.refusing
+    return c
 
 
 def test_admits_while_the_sojourn_stays_below_the_target() -> None:
@@ -64,6 +74,16 @@ def test_exactly_the_target_counts_as_above() -> None:
     c.observe(TARGET, 0.0)
     c.observe(TARGET, INTERVAL)
     assert c.refusing
+
+
+def test_a_refusal_no_sample_confirms_for_an_interval_ends() -> None:
+    c = controller()
+    c.observe(0.02, 0.0)
+    c.observe(0.02, INTERVAL)
+    assert c.refuses(INTERVAL + INTERVAL / 2)
+    assert not c.refuses(INTERVAL * 2)  # no acknowledgement came: admit, and measure again
+    c.observe(0.02, INTERVAL * 2.5)
+    assert c.refuses(INTERVAL * 2.5)
 
 
 @given(
@@ -115,7 +135,7 @@ def _concrete(path: str) -> str:
 
 
 async def test_every_write_route_answers_503_overloaded_at_once_while_refusing() -> None:
-    gate = Gate(SojournController(TARGET, INTERVAL, refusing=True), PUBLIC_ROWS, 2)
+    gate = Gate([refusing_now()], PUBLIC_ROWS, 2)
     writes = [row for row in PUBLIC_ROWS if row.method != "GET"]
     assert {"/api/public/v1/events", "/api/public/v1/events/batch"} <= {r.path for r in writes}
     assert any(row.path.startswith("/webhooks/") for row in writes)
@@ -133,7 +153,7 @@ async def test_every_write_route_answers_503_overloaded_at_once_while_refusing()
 
 
 async def test_reads_pass_a_refusing_gate() -> None:
-    gate = Gate(SojournController(TARGET, INTERVAL, refusing=True), PUBLIC_ROWS, 1)
+    gate = Gate([refusing_now()], PUBLIC_ROWS, 1)
     async with _client(gate) as client:
         answer = await client.get("/api/public/v1/classifications")
     assert answer.status_code == 200
@@ -148,9 +168,9 @@ async def test_writes_go_on_while_admitting_and_other_writes_always() -> None:
     def write(path: str) -> Scope:
         return {"type": "http", "method": "POST", "path": path, "headers": []}
 
-    admitting = Gate(SojournController(TARGET, INTERVAL), PUBLIC_ROWS, 1)
+    admitting = Gate([controller()], PUBLIC_ROWS, 1)
     assert not await admitting.refused(write("/api/public/v1/events"), send, "req_1", 0.0)
-    refusing = Gate(SojournController(TARGET, INTERVAL, refusing=True), PUBLIC_ROWS, 1)
+    refusing = Gate([refusing_now()], PUBLIC_ROWS, 1)
     # Key management is not behind the gate: an owner can act on an overloaded deployment.
     assert not await refusing.refused(write("/api/developer/v1/keys"), send, "req_2", 0.0)
     assert sent == []

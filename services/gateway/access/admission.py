@@ -15,6 +15,8 @@ whole `interval_seconds`, and admits again at the first sample below it.
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import structlog
@@ -29,15 +31,23 @@ class SojournController:
     """CoDel's standing-queue test over sojourn samples (seconds, on a monotonic clock).
 
     `refusing` turns true once every sample for `interval` seconds was at or above `target`,
-    and false at the first sample below it."""
+    and false at the first sample below it. `refuses(now)` also ends a refusal that no
+    sample has confirmed for an interval: samples that only admitted work produces (Kafka
+    acknowledgements) stop while it is refused, and the next admitted ones are the test."""
 
     target: float
     interval: float
+    name: str = "sojourn"
     refusing: bool = False
     # When the sojourn went above the target and has stayed there since; None while below.
     above_since: float | None = None
+    last_sample: float = float("-inf")
+
+    def refuses(self, now: float) -> bool:
+        return self.refusing and now - self.last_sample < self.interval
 
     def observe(self, sojourn: float, now: float) -> None:
+        self.last_sample = now
         if sojourn < self.target:
             self.above_since = None
             self.refusing = False
@@ -48,25 +58,37 @@ class SojournController:
             self.refusing = True
 
 
-async def probe_event_loop(controller: SojournController, period: float) -> None:
+def refusing(controllers: Sequence[SojournController], now: float) -> bool:
+    return any(c.refuses(now) for c in controllers)
+
+
+async def probe_event_loop(
+    controller: SojournController, period: float, also: Sequence[SojournController] = ()
+) -> None:
     """Feed `controller` with how late the event loop wakes a timer due every `period`
     seconds, until cancelled; the lateness is also `pinned_gateway_event_loop_lag_seconds`.
-    Refusals have no log line each: one when refusing starts, one when it stops."""
+    Refusals have no log line each: one when refusing (by `controller` or `also`) starts,
+    one when it stops."""
+    controllers = (controller, *also)
     loop = asyncio.get_running_loop()
-    since = 0.0
+    since, was_refusing = 0.0, False
     while True:
         due = loop.time() + period
         await asyncio.sleep(period)
-        now = loop.time()
-        lag = max(0.0, now - due)
+        lag = max(0.0, loop.time() - due)
+        now = time.monotonic()  # the clock every controller is read with
         EVENT_LOOP_LAG.observe(lag)
-        was_refusing = controller.refusing
         controller.observe(lag, now)
-        if controller.refusing == was_refusing:
+        if refusing(controllers, now) == was_refusing:
             continue
-        ADMISSION_REFUSING.set(1 if controller.refusing else 0)
-        if controller.refusing:
+        was_refusing = not was_refusing
+        ADMISSION_REFUSING.set(1 if was_refusing else 0)
+        if was_refusing:
             since = now
-            log.warning("overloaded: refusing writes", queueing_delay_seconds=round(lag, 4))
+            log.warning(
+                "overloaded: refusing writes",
+                event_loop_lag_seconds=round(lag, 4),
+                by=[c.name for c in controllers if c.refuses(now)],
+            )
         else:
             log.info("admitting writes again", refused_for_seconds=round(now - since, 3))

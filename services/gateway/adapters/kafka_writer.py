@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import structlog
 from aiokafka.errors import KafkaError
@@ -20,8 +20,15 @@ log = structlog.get_logger(__name__)
 
 class KafkaWriter:
     def __init__(
-        self, producer: Producer, send_timeout_seconds: float, max_pending: int = 10_000
+        self,
+        producer: Producer,
+        send_timeout_seconds: float,
+        max_pending: int = 10_000,
+        acknowledged: Callable[[float, float], None] | None = None,
     ) -> None:
+        """`acknowledged(seconds, monotonic now)` hears how long each single command waited
+        for the broker (admission control's second queue), a failed wait included."""
+        self._acknowledged = acknowledged
         self._producer = producer
         self._timeout = send_timeout_seconds
         self._max_pending = max_pending
@@ -54,6 +61,8 @@ class KafkaWriter:
             raise self._unavailable(exc) from exc
         finally:
             self._pending -= 1
+            if self._acknowledged is not None:
+                self._acknowledged(time.perf_counter() - started, time.monotonic())
         KAFKA_PRODUCE_DURATION.labels(Topic.INGEST).observe(time.perf_counter() - started)
 
     async def write_commands(

@@ -16,7 +16,7 @@ from prometheus_client import Counter, Histogram
 from starlette.routing import compile_path
 from starlette.types import Scope, Send
 
-from services.gateway.access.admission import SojournController
+from services.gateway.access.admission import SojournController, refusing
 from services.gateway.edge.operations import Row
 from services.gateway.errors import Overloaded
 from shared.core.metrics import ADMISSION_REJECTED, HTTP_REQUEST_DURATION, HTTP_REQUESTS
@@ -34,12 +34,16 @@ class _Write:
 
 
 class Gate:
-    """Refuses the writes of `rows` (every method but GET) while `controller` refuses."""
+    """Refuses the writes of `rows` (every method but GET) while any of `controllers`
+    refuses."""
 
     def __init__(
-        self, controller: SojournController, rows: Sequence[Row], retry_after_seconds: int
+        self,
+        controllers: Sequence[SojournController],
+        rows: Sequence[Row],
+        retry_after_seconds: int,
     ) -> None:
-        self.controller = controller
+        self.controllers = tuple(controllers)
         self._writes = [
             _Write(
                 row.method,
@@ -62,7 +66,7 @@ class Gate:
 
     async def refused(self, scope: Scope, send: Send, request_id: str, started: float) -> bool:
         """True when the request was refused here (and answered); else it goes on."""
-        if not self.controller.refusing or scope["method"] in _READS:
+        if scope["method"] in _READS or not refusing(self.controllers, time.monotonic()):
             return False
         path: str = scope["path"]
         write = next(
