@@ -70,10 +70,10 @@ def create_app(settings: GatewaySettings) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[LifespanState]:
         async with contextlib.AsyncExitStack() as stack:
-            acknowledged = on_acks.observe if admission.enabled else None
-            gateway = await open_gateway(settings, stack, checks, acknowledged)
+            gateway = await open_gateway(settings, stack, checks)
             if admission.enabled:
-                probe = probe_event_loop(on_loop, admission.probe_seconds, also=[on_acks])
+                acks = (on_acks, gateway.writer.oldest_wait)
+                probe = probe_event_loop(on_loop, admission.probe_seconds, [acks])
                 task = asyncio.create_task(probe, name="admission-probe")
                 stack.push_async_callback(cancel_and_wait, task)
             freeze_startup_objects()
@@ -103,13 +103,10 @@ def create_app(settings: GatewaySettings) -> Starlette:
 
 
 async def open_gateway(
-    settings: GatewaySettings,
-    stack: contextlib.AsyncExitStack,
-    checks: dict[str, Check],
-    acknowledged: Callable[[float, float], None] | None = None,
+    settings: GatewaySettings, stack: contextlib.AsyncExitStack, checks: dict[str, Check]
 ) -> Gateway:
     """Open every client the gateway needs on `stack` (closed in reverse order when it
-    exits) and build its collaborators; `acknowledged` hears each command's wait for Kafka."""
+    exits) and build its collaborators."""
     client_id = f"gateway-{os.getpid()}"
     await asyncio.to_thread(place_catalog)  # built once here, not on the first request
     pool, producer = await open_pool_and_producer(
@@ -125,9 +122,7 @@ async def open_gateway(
     access_changes = ChangeListener(settings.database.url, access_cache)
     await access_changes.start()
     stack.push_async_callback(access_changes.stop)
-    writer = KafkaWriter(
-        producer, settings.kafka.send_timeout_seconds, settings.max_pending_sends, acknowledged
-    )
+    writer = KafkaWriter(producer, settings.kafka.send_timeout_seconds, settings.max_pending_sends)
     stack.push_async_callback(writer.drain)  # audit records still in flight, before the stop
     gateway = _collaborators(settings, pool, writer, outcomes, access_cache)
     await gateway.operations.load_key()

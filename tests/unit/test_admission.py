@@ -4,7 +4,6 @@ front of the public API's write routes."""
 from __future__ import annotations
 
 import re
-import time
 
 import httpx
 from hypothesis import given
@@ -30,12 +29,7 @@ def controller() -> SojournController:
 
 
 def refusing_now() -> SojournController:
-    """Refusing, and for long enough that no test outlives the refusal."""
-    c = SojournController(TARGET, interval=3600)
-    c.observe(1.0, time.monotonic() - 3600)
-    c.observe(1.0, time.monotonic())
-    assert c.refusing
-    return c
+    return SojournController(TARGET, INTERVAL, refusing=True)
 
 
 def test_admits_while_the_sojourn_stays_below_the_target() -> None:
@@ -74,16 +68,6 @@ def test_exactly_the_target_counts_as_above() -> None:
     c.observe(TARGET, 0.0)
     c.observe(TARGET, INTERVAL)
     assert c.refusing
-
-
-def test_a_refusal_no_sample_confirms_for_an_interval_ends() -> None:
-    c = controller()
-    c.observe(0.02, 0.0)
-    c.observe(0.02, INTERVAL)
-    assert c.refuses(INTERVAL + INTERVAL / 2)
-    assert not c.refuses(INTERVAL * 2)  # no acknowledgement came: admit, and measure again
-    c.observe(0.02, INTERVAL * 2.5)
-    assert c.refuses(INTERVAL * 2.5)
 
 
 @given(

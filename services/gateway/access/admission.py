@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import structlog
@@ -31,9 +31,7 @@ class SojournController:
     """CoDel's standing-queue test over sojourn samples (seconds, on a monotonic clock).
 
     `refusing` turns true once every sample for `interval` seconds was at or above `target`,
-    and false at the first sample below it. `refuses(now)` also ends a refusal that no
-    sample has confirmed for an interval: samples that only admitted work produces (Kafka
-    acknowledgements) stop while it is refused, and the next admitted ones are the test."""
+    and false at the first sample below it."""
 
     target: float
     interval: float
@@ -41,13 +39,8 @@ class SojournController:
     refusing: bool = False
     # When the sojourn went above the target and has stayed there since; None while below.
     above_since: float | None = None
-    last_sample: float = float("-inf")
-
-    def refuses(self, now: float) -> bool:
-        return self.refusing and now - self.last_sample < self.interval
 
     def observe(self, sojourn: float, now: float) -> None:
-        self.last_sample = now
         if sojourn < self.target:
             self.above_since = None
             self.refusing = False
@@ -58,18 +51,24 @@ class SojournController:
             self.refusing = True
 
 
-def refusing(controllers: Sequence[SojournController], now: float) -> bool:
-    return any(c.refuses(now) for c in controllers)
+def refusing(controllers: Sequence[SojournController]) -> bool:
+    return any(c.refusing for c in controllers)
+
+
+# A queue the probe also samples: its controller, and the age of its oldest waiting item at
+# a monotonic instant (0 when none waits).
+Queue = tuple[SojournController, Callable[[float], float]]
 
 
 async def probe_event_loop(
-    controller: SojournController, period: float, also: Sequence[SojournController] = ()
+    controller: SojournController, period: float, queues: Sequence[Queue] = ()
 ) -> None:
-    """Feed `controller` with how late the event loop wakes a timer due every `period`
-    seconds, until cancelled; the lateness is also `pinned_gateway_event_loop_lag_seconds`.
-    Refusals have no log line each: one when refusing (by `controller` or `also`) starts,
-    one when it stops."""
-    controllers = (controller, *also)
+    """Every `period` seconds, until cancelled, feed `controller` with how late the event
+    loop woke the probe (also `pinned_gateway_event_loop_lag_seconds`), and each of `queues`
+    with the age of its oldest waiting item: both are sojourn times measured now, whether or
+    not anything completes. Refusals have no log line each: one when refusing starts, one
+    when it stops."""
+    controllers = (controller, *(c for c, _ in queues))
     loop = asyncio.get_running_loop()
     since, was_refusing = 0.0, False
     while True:
@@ -79,7 +78,9 @@ async def probe_event_loop(
         now = time.monotonic()  # the clock every controller is read with
         EVENT_LOOP_LAG.observe(lag)
         controller.observe(lag, now)
-        if refusing(controllers, now) == was_refusing:
+        for queued, oldest in queues:
+            queued.observe(oldest(now), now)
+        if refusing(controllers) == was_refusing:
             continue
         was_refusing = not was_refusing
         ADMISSION_REFUSING.set(1 if was_refusing else 0)
@@ -88,7 +89,7 @@ async def probe_event_loop(
             log.warning(
                 "overloaded: refusing writes",
                 event_loop_lag_seconds=round(lag, 4),
-                by=[c.name for c in controllers if c.refuses(now)],
+                by=[c.name for c in controllers if c.refusing],
             )
         else:
             log.info("admitting writes again", refused_for_seconds=round(now - since, 3))

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import structlog
 from aiokafka.errors import KafkaError
@@ -24,12 +25,12 @@ class KafkaWriter:
         producer: Producer,
         send_timeout_seconds: float,
         max_pending: int = 10_000,
-        acknowledged: Callable[[float, float], None] | None = None,
     ) -> None:
-        """`acknowledged(seconds, monotonic now)` hears how long each single command waited
-        for the broker (admission control's second queue), a failed wait included."""
-        self._acknowledged = acknowledged
         self._producer = producer
+        # When each single command waiting for its acknowledgement began (monotonic), in
+        # the order they began: admission control samples the oldest one's age.
+        self._waiting: dict[int, float] = {}
+        self._tickets = itertools.count()
         self._timeout = send_timeout_seconds
         self._max_pending = max_pending
         self._pending = 0
@@ -49,6 +50,8 @@ class KafkaWriter:
         self._refuse_if_backlogged()
         self._pending += 1
         started = time.perf_counter()
+        ticket = next(self._tickets)
+        self._waiting[ticket] = time.monotonic()
         try:
             async with asyncio.timeout(self._timeout):
                 await self._producer.send_and_wait(
@@ -61,8 +64,7 @@ class KafkaWriter:
             raise self._unavailable(exc) from exc
         finally:
             self._pending -= 1
-            if self._acknowledged is not None:
-                self._acknowledged(time.perf_counter() - started, time.monotonic())
+            del self._waiting[ticket]
         KAFKA_PRODUCE_DURATION.labels(Topic.INGEST).observe(time.perf_counter() - started)
 
     async def write_commands(
@@ -86,6 +88,12 @@ class KafkaWriter:
             self._pending -= len(envelopes)
         KAFKA_PRODUCE_DURATION.labels(Topic.INGEST).observe(time.perf_counter() - started)
         return [None if a is None else self._unavailable(a) for a in answers]
+
+    def oldest_wait(self, now: float) -> float:
+        """Seconds the oldest single command still waiting for the broker has waited at
+        monotonic `now`; 0 when none waits. (Batches wait on their 500 items together and
+        are left out.)"""
+        return now - next(iter(self._waiting.values()), now)
 
     def _refuse_if_backlogged(self) -> None:
         if self._pending >= self._max_pending:

@@ -66,7 +66,7 @@ class Gate:
 
     async def refused(self, scope: Scope, send: Send, request_id: str, started: float) -> bool:
         """True when the request was refused here (and answered); else it goes on."""
-        if scope["method"] in _READS or not refusing(self.controllers, time.monotonic()):
+        if scope["method"] in _READS or not refusing(self.controllers):
             return False
         path: str = scope["path"]
         write = next(
