@@ -32,7 +32,9 @@ async def _exit_code(process: subprocess.Popen[bytes]) -> int | None:
 async def test_gateway_finishes_open_requests_on_sigterm(
     stack: Servers, services: dict[str, ServiceProcess], tenant: Tenant, db: asyncpg.Pool
 ) -> None:
-    env = service_env(stack, {"GATEWAY_OUTCOME_WAIT_SECONDS": "0"})
+    env = service_env(
+        stack, {"GATEWAY_OUTCOME_WAIT_SECONDS": "0", "GATEWAY_ADMISSION_ENABLED": "false"}
+    )
     gateway = ServiceProcess("gateway", PORT, env, TEST.base_dir / "logs" / "graceful")
     await asyncio.to_thread(gateway.start)
     assert gateway.process is not None
