@@ -7,7 +7,7 @@ field-level error with the offending path, so 422 responses name what to change.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Any, Literal, TypeVar
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -27,8 +27,11 @@ from shared.domain.classifications import CLASSIFICATIONS
 from shared.domain.field_errors import FieldError as FieldError
 from shared.domain.field_errors import field_errors as field_errors
 from shared.domain.places import find as find_place
+from shared.domain.recurrence import Recurrence
+from shared.domain.recurrence_checks import recurrence_problems
 from shared.domain.rich_text import to_description
 from shared.domain.storable import EventTime, storable_validation
+from shared.domain.times import offset_problem
 
 EventStatus = Literal["draft", "published"]
 # Cancelled is reached only through the cancel action, never set on create.
@@ -169,6 +172,8 @@ class EventInput(_ApiModel):
     ticketLinks: TicketLinks | None = None
     price: PriceRange | None = None
     capacity: Capacity | None = None
+    # Repeats: the event is a series whose first occurrence is startAt (docs/recurring.md).
+    recurrence: Recurrence | None = None
     sourceId: SourceId | None = None
     # The source's own modification time: an update older than the stored one is ignored.
     sourceUpdatedAt: EventTime | None = None
@@ -217,6 +222,7 @@ class EventPatch(_ApiModel):
     ticketLinks: TicketLinks | None = None
     price: PriceRange | None = None
     capacity: Capacity | None = None
+    recurrence: Recurrence | None = None
     sourceId: SourceId | None = None
     sourceUpdatedAt: EventTime | None = None
 
@@ -306,41 +312,19 @@ def _temporal_errors(event: EventInput) -> list[FieldError]:
         errors.append(_offset_error("endAt", event.endAt, zone))
         if event.endAt < event.startAt:
             errors.append(FieldError("endAt", "end_before_start", "endAt is before startAt"))
-    return [e for e in errors if e is not None]
+    found = [e for e in errors if e is not None]
+    if event.recurrence is not None and not found:
+        found += [
+            FieldError(path, code, message)
+            for path, code, message in recurrence_problems(event.recurrence, event.startAt, zone)
+        ]
+    return found
 
 
 def _offset_error(path: str, moment: datetime, zone: ZoneInfo) -> FieldError | None:
     """The wall-clock time must exist in the zone and its offset must be the zone's offset."""
-    wall = moment.replace(tzinfo=None)
-    if not _wall_time_exists(wall, zone):
-        return FieldError(
-            path,
-            "nonexistent_local_time",
-            f"{wall.isoformat()} does not exist in {zone.key} (clocks skip it for daylight "
-            "saving time)",
-        )
-    allowed = {wall.replace(tzinfo=zone, fold=fold).utcoffset() for fold in (0, 1)}
-    if moment.utcoffset() not in allowed:
-        expected = " or ".join(sorted(_format_offset(o) for o in allowed if o is not None))
-        return FieldError(
-            path,
-            "offset_mismatch",
-            f"offset {_format_offset(moment.utcoffset())} disagrees with {zone.key} on that "
-            f"date, which is {expected}",
-        )
-    return None
-
-
-def _wall_time_exists(wall: datetime, zone: ZoneInfo) -> bool:
-    round_trip = wall.replace(tzinfo=zone).astimezone(UTC).astimezone(zone)
-    return round_trip.replace(tzinfo=None) == wall
-
-
-def _format_offset(offset: timedelta | None) -> str:
-    seconds = int((offset or timedelta()).total_seconds())
-    sign = "-" if seconds < 0 else "+"
-    hours, minutes = divmod(abs(seconds) // 60, 60)
-    return f"{sign}{hours:02d}:{minutes:02d}"
+    problem = offset_problem(moment, zone)
+    return FieldError(path, *problem) if problem is not None else None
 
 
 _ZONES: frozenset[str] | None = None
