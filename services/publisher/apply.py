@@ -17,8 +17,9 @@ import asyncpg
 import structlog
 
 from services.publisher.bulk import create_all, plain_creates
+from services.publisher.occurrence import carried, update_occurrence
 from services.publisher.refusals import STORE_ERRORS, refused
-from services.publisher.rows import Applied, event_columns, make_outcome
+from services.publisher.rows import Applied, event_columns, make_outcome, no_such_event
 from shared.contracts.messages import (
     STATUS_AFTER,
     ChangeStatus,
@@ -60,11 +61,12 @@ RETURNING *
 
 # $8 NULL means the sender keeps no modification time: last write wins. A cancellation is
 # final: a resend of the source record may still correct its content, never revive it.
+# $10: the occurrence overrides carried over to the new series (occurrences.carried_overrides).
 _REPLACE_EVENT = """
 UPDATE events SET status = CASE WHEN status = 'cancelled' THEN status ELSE COALESCE($2, status)
     END, title = $3, start_at = $4, end_at = $5,
     timezone = $6, source_id = $7, source_updated_at = COALESCE($8, source_updated_at),
-    body = $9, version = version + 1, updated_at = now()
+    body = $9, occurrence_overrides = $10, version = version + 1, updated_at = now()
 WHERE id = $1 AND ($8::timestamptz IS NULL OR source_updated_at IS NULL
                    OR source_updated_at <= $8)
 RETURNING *
@@ -190,7 +192,7 @@ async def _update(conn: asyncpg.Connection, envelope: IngestEnvelope) -> Applied
     assert isinstance(command, UpdateEvent)
     row = await conn.fetchrow("SELECT * FROM events WHERE id = $1", command.event_id)
     if row is None:
-        return _no_such_event(envelope)
+        return no_such_event(envelope)
     try:
         event = apply_patch(row["body"], command.changes, row["channel_id"])
     except InvalidEvent as exc:
@@ -201,7 +203,7 @@ async def _update(conn: asyncpg.Connection, envelope: IngestEnvelope) -> Applied
             reason=invalid_fields_message(exc.errors),
             fields=exc.errors,
         )
-    return await _replace(conn, envelope, command.event_id, event, None)
+    return await _replace(conn, envelope, command.event_id, event, None, row)
 
 
 async def _replace(
@@ -210,8 +212,14 @@ async def _replace(
     event_id: uuid.UUID,
     event: EventInput,
     status: str | None,
+    held: asyncpg.Record | None = None,
 ) -> Applied:
-    row = await conn.fetchrow(_REPLACE_EVENT, event_id, status, *event_columns(event))
+    if held is None and event.recurrence is not None:
+        held = await conn.fetchrow(
+            "SELECT timezone, occurrence_overrides FROM events WHERE id = $1", event_id
+        )
+    overrides = carried(held, event)
+    row = await conn.fetchrow(_REPLACE_EVENT, event_id, status, *event_columns(event), overrides)
     if row is None:
         return await _with_current(conn, envelope, "stale", event_id)
     return make_outcome(envelope, "updated", row=row)
@@ -222,7 +230,7 @@ async def _change_status(conn: asyncpg.Connection, envelope: IngestEnvelope) -> 
     assert isinstance(command, ChangeStatus)
     current = await conn.fetchval("SELECT status FROM events WHERE id = $1", command.event_id)
     if current is None:
-        return _no_such_event(envelope)
+        return no_such_event(envelope)
     if current == "cancelled" and command.action == "cancel":
         # A takedown already in effect changes nothing: CMSs send one delete per stored row
         # (Strapi 5: the draft and the published copy), in any order.
@@ -242,11 +250,8 @@ _APPLY: dict[str, Callable[[asyncpg.Connection, IngestEnvelope], Awaitable[Appli
     "create_event": _create,
     "update_event": _update,
     "change_status": _change_status,
+    "update_occurrence": update_occurrence,
 }
-
-
-def _no_such_event(envelope: IngestEnvelope) -> Applied:
-    return make_outcome(envelope, "rejected", reason_code="not_found", reason="no such event")
 
 
 async def _with_current(

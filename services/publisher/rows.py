@@ -99,3 +99,7 @@ def make_outcome(
         decided_at,
         tuple(FieldError(storable_text(f.path), f.code, storable_text(f.message)) for f in fields),
     )
+
+
+def no_such_event(envelope: IngestEnvelope) -> Applied:
+    return make_outcome(envelope, "rejected", reason_code="not_found", reason="no such event")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -66,8 +66,21 @@ class ChangeStatus(_Message):
     action: StatusAction
 
 
+class UpdateOccurrence(_Message):
+    """Move or cancel one occurrence of a recurring event on its own: `changes` (validated
+    as an OccurrenceChange at the gateway) merge into what that occurrence changed before.
+    `occurrence` is the local date of its original start, which names it in its series."""
+
+    type: Literal["update_occurrence"] = "update_occurrence"
+    event_id: uuid.UUID
+    occurrence: date
+    changes: dict[str, Any]
+
+
 # One command type per action, told apart by `type`.
-Command = Annotated[CreateEvent | UpdateEvent | ChangeStatus, Field(discriminator="type")]
+Command = Annotated[
+    CreateEvent | UpdateEvent | ChangeStatus | UpdateOccurrence, Field(discriminator="type")
+]
 
 
 class IngestEnvelope(_Message):

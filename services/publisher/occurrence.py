@@ -1,0 +1,69 @@
+"""One occurrence of a recurring event moved or cancelled on its own, and the overrides a
+series change carries over: the publisher's side of `shared/domain/occurrences.py`.
+
+The overrides live in `events.occurrence_overrides`, beside the body the integrator sent;
+changing them bumps the event's version like any other change, so the outbox triggers put
+the whole event, overrides included, on the change stream.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import asyncpg
+
+from services.publisher.rows import Applied, make_outcome, no_such_event
+from shared.contracts.messages import IngestEnvelope, UpdateOccurrence
+from shared.domain.events import EventInput, InvalidEvent, parse_event
+from shared.domain.field_errors import invalid_fields_message
+from shared.domain.occurrences import NoSuchOccurrence, carried_overrides, with_change
+from shared.domain.recurrence import OccurrenceOverride
+
+_SET_OVERRIDES = """
+UPDATE events SET occurrence_overrides = $2, version = version + 1, updated_at = now()
+WHERE id = $1 RETURNING *
+"""
+
+
+def overrides_of(raw: list[dict[str, Any]]) -> list[OccurrenceOverride]:
+    return [OccurrenceOverride.model_validate(item) for item in raw]
+
+
+def as_json(overrides: list[OccurrenceOverride]) -> list[dict[str, Any]]:
+    return [o.model_dump(mode="json", exclude_none=True) for o in overrides]
+
+
+def carried(held: Mapping[str, Any] | None, event: EventInput) -> list[dict[str, Any]]:
+    """The overrides a replaced event keeps (none when it no longer recurs)."""
+    if held is None or event.recurrence is None:
+        return []
+    kept = carried_overrides(overrides_of(held["occurrence_overrides"]), held["timezone"], event)
+    return as_json(kept)
+
+
+async def update_occurrence(conn: asyncpg.Connection, envelope: IngestEnvelope) -> Applied:
+    command = envelope.command
+    assert isinstance(command, UpdateOccurrence)
+    row = await conn.fetchrow("SELECT * FROM events WHERE id = $1 FOR UPDATE", command.event_id)
+    if row is None:
+        return no_such_event(envelope)
+    event = parse_event({**row["body"], "channelId": row["channel_id"]})
+    if event.recurrence is None:
+        return make_outcome(envelope, "rejected", reason_code="not_recurring",
+                            reason="the event does not recur; PATCH the event itself")  # fmt: skip
+    held = overrides_of(row["occurrence_overrides"])
+    try:
+        after = with_change(event, held, command.occurrence, command.changes)
+    except NoSuchOccurrence:
+        reason = f"the series has no occurrence on {command.occurrence}"
+        return make_outcome(envelope, "rejected", reason_code="occurrence_not_found", reason=reason)
+    except InvalidEvent as exc:
+        reason = invalid_fields_message(exc.errors)
+        return make_outcome(
+            envelope, "rejected", reason_code="validation_failed", reason=reason, fields=exc.errors
+        )
+    if after == held:  # nothing changes: no new version, no change record
+        return make_outcome(envelope, "updated", row=row)
+    stored = await conn.fetchrow(_SET_OVERRIDES, command.event_id, as_json(after))
+    return make_outcome(envelope, "updated", row=stored)
