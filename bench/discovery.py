@@ -45,10 +45,10 @@ WITH cities AS (
     FROM generate_series(1, $8::int) AS i
     JOIN cities c ON c.n = 1 + abs(hashint4(i + 3000000)) % $9
 )
-INSERT INTO discovery_events (event_id, version, channel_id, status, title, start_at, end_at,
-    timezone, local_date, place_id, latitude, longitude, classifications, search, event,
+INSERT INTO discovery_events (event_id, series_id, version, channel_id, status, title, start_at,
+    end_at, timezone, local_date, place_id, latitude, longitude, classifications, search, event,
     changed_at)
-SELECT md5($10 || i)::uuid, 1,
+SELECT md5($10 || i)::uuid, md5($10 || i)::uuid, 1,
     channel,
     CASE WHEN i % 40 = 0 THEN 'cancelled' ELSE 'published' END,
     initcap(word) || ' night ' || i, start_at, start_at + interval '2 hours', zone,

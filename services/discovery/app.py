@@ -31,6 +31,7 @@ from services.discovery.web import (
 )
 from services.discovery.web.context import DiscoveryContext
 from services.discovery.web.errors import EXCEPTION_HANDLERS
+from services.discovery.web.event_refs import register_event_convertor
 from services.discovery.web.middleware import PublicEdge
 from services.discovery.web.render import Pages
 from shared.adapters.rate_limits import RateLimiter
@@ -55,22 +56,23 @@ PEOPLE_FACING_GROUPS = (ConsumerGroup.PROJECTOR, ConsumerGroup.NOTIFIER)
 
 
 def routes() -> list[BaseRoute]:
+    register_event_convertor()
     base = api.API_BASE
     return [
         Route("/", pages.home),
         Route("/search", pages.search),
         Route("/cities/{placeId}", pages.city),
         Route("/channels/{slug}", pages.channel),
-        Route("/events/{eventId:uuid}.ics", feed_routes.event_calendar),
-        Route("/events/{eventId:uuid}", pages.event),
+        Route("/events/{eventId:event}.ics", feed_routes.event_calendar),
+        Route("/events/{eventId:event}", pages.event),
         Route("/feeds/channels/{slug}.{format}", feed_routes.channel_feed),
         Route("/feeds/cities/{placeId}.{format}", feed_routes.city_feed),
         Route("/feeds/classifications/{slug}.{format}", feed_routes.classification_feed),
         Route(f"{base}/events", api.events),
-        Route(f"{base}/events/{{eventId:uuid}}", api.event),
+        Route(f"{base}/events/{{eventId:event}}", api.event),
         Route(f"{base}/channels", api.channels),
         Route(f"{base}/channels/{{slug}}", api.channel),
-        Route(f"{base}/events/{{eventId:uuid}}/attendance", calendar_routes.attendance),
+        Route(f"{base}/events/{{eventId:event}}/attendance", calendar_routes.attendance),
         *people_routes.routes(),
         *people_pages.routes(),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),

@@ -1,4 +1,5 @@
-"""Atom (RFC 4287) by `feedgen`: one entry per event, its id the event's URN."""
+"""Atom (RFC 4287) by `feedgen`: one entry per event, its id the event's URN; a recurring
+event's next occurrences as entries of their own (the occurrence key's URN)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 from feedgen.feed import FeedGenerator
 
 from services.discovery.feeds.ical import description_text, location_text
-from services.discovery.feeds.model import Feed
+from services.discovery.feeds.model import Feed, next_occurrences
 from services.discovery.web.views import event_path, local_start
 
 GENERATOR = "Pinned Events discovery"
@@ -23,7 +24,7 @@ def atom_feed(feed: Feed) -> bytes:
     generator.link(href=feed.feed_url, rel="self", type="application/atom+xml")
     generator.updated(feed.updated)
     generator.generator(GENERATOR)
-    for row in feed.rows:
+    for row in next_occurrences(feed.rows, feed.built_at):
         _entry(generator, row, feed.base_url)
     return bytes(generator.atom_str(pretty=False))
 
@@ -34,7 +35,7 @@ def _entry(generator: FeedGenerator, row: dict[str, Any], base_url: str) -> None
     entry = generator.add_entry(order="append")
     entry.id(f"urn:uuid:{row['event_id']}")
     entry.title(("Cancelled: " if cancelled else "") + event["title"])
-    entry.link(href=base_url + event_path(row["event_id"]), rel="alternate", type="text/html")
+    entry.link(href=base_url + event_path(event["id"]), rel="alternate", type="text/html")
     entry.updated(row["changed_at"])
     entry.published(event["createdAt"])
     when = local_start(event).strftime("%a %d %b %Y, %H:%M %Z")

@@ -3,17 +3,20 @@
 UID is the event id, stable across every feed and change; SEQUENCE is the event's version
 less one (RFC 5545 starts at 0), so calendars replace an older copy; a cancelled event stays
 in the feed with STATUS:CANCELLED so subscribers see it cancelled rather than vanish; every
-time is local with its TZID, and a VTIMEZONE is added for each zone used.
+time is local with its TZID, and a VTIMEZONE is added for each zone used. A recurring event
+is one VEVENT with its RRULE, plus its changed occurrences (`series_ical`).
 """
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
 from icalendar import Calendar, Event, vDuration
 
 from services.discovery.feeds.model import Feed
+from services.discovery.feeds.series_ical import series_components
 from services.discovery.web.views import classification_names, event_path, local_end, local_start
 
 PRODID = "-//Pinned Events//Discovery//EN"
@@ -29,16 +32,39 @@ def ical_feed(feed: Feed) -> bytes:
     calendar.add("source", feed.feed_url)
     calendar["source"].params["VALUE"] = "URI"
     calendar.add("url", feed.page_url)
-    for row in feed.rows:
-        calendar.add_component(vevent(row, feed.base_url))
+    for component in components(feed.rows, feed.series, feed.base_url):
+        calendar.add_component(component)
     calendar.add_missing_timezones()
     return bytes(calendar.to_ical())
 
 
-def ical_event(row: dict[str, Any], base_url: str) -> bytes:
-    """One event, for "add to calendar"."""
+def components(
+    rows: list[dict[str, Any]], series: dict[uuid.UUID, dict[str, Any]], base_url: str
+) -> list[Event]:
+    """A VEVENT per single event; a recurring event's VEVENTs once, where its first listed
+    occurrence is."""
+    found: list[Event] = []
+    written: set[uuid.UUID] = set()
+    for row in rows:
+        if row["recurrence_id"] is None:
+            found.append(vevent(row, base_url))
+        elif row["series_id"] not in written and row["series_id"] in series:
+            written.add(row["series_id"])
+            found += series_components(row, series[row["series_id"]], base_url, vevent)
+    return found
+
+
+def ical_event(row: dict[str, Any], base_url: str, series: dict[str, Any] | None = None) -> bytes:
+    """One event (or one occurrence), or with `series` every occurrence of a recurring
+    event, for "add to calendar"."""
     calendar = _calendar(row["event"]["title"], row["channel_name"])
-    calendar.add_component(vevent(row, base_url))
+    found = (
+        series_components(row, series, base_url, vevent)
+        if series is not None
+        else [vevent(row, base_url)]
+    )
+    for component in found:
+        calendar.add_component(component)
     calendar.add_missing_timezones()
     return bytes(calendar.to_ical())
 
@@ -56,9 +82,10 @@ def _calendar(name: str, description: str) -> Calendar:
 
 
 def vevent(row: dict[str, Any], base_url: str) -> Event:
+    """One VEVENT; its UID is the event's id (an occurrence listed alone has its own)."""
     event = row["event"]
     component = Event()
-    component.add("uid", f"{row['event_id']}@{UID_DOMAIN}")
+    component.add("uid", f"{event['id']}@{UID_DOMAIN}")
     component.add("sequence", max(0, row["version"] - 1))
     component.add("dtstamp", row["changed_at"])
     component.add("created", datetime.fromisoformat(event["createdAt"]))
@@ -74,7 +101,7 @@ def vevent(row: dict[str, Any], base_url: str) -> Event:
     coordinates = (event.get("venue") or {}).get("coordinates")
     if coordinates:
         component.add("geo", (coordinates["lat"], coordinates["lng"]))
-    component.add("url", base_url + event_path(row["event_id"]))
+    component.add("url", base_url + event_path(event["id"]))
     component.add("categories", classification_names(event))
     component.add("description", description_text(row, base_url))
     return component

@@ -1,5 +1,6 @@
 """JSON Feed 1.1 (https://jsonfeed.org/version/1.1). Event details that the format has no
-field for travel in the `_pinned` extension object, as the spec's extension rule says."""
+field for travel in the `_pinned` extension object, as the spec's extension rule says. A
+recurring event's next occurrences are items of their own (id: the occurrence's)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import json
 from typing import Any
 
 from services.discovery.feeds.ical import description_text, location_text
-from services.discovery.feeds.model import Feed
+from services.discovery.feeds.model import Feed, next_occurrences
 from services.discovery.web.views import event_path
 
 VERSION = "https://jsonfeed.org/version/1.1"
@@ -21,7 +22,7 @@ def json_feed(feed: Feed) -> bytes:
         "home_page_url": feed.page_url,
         "feed_url": feed.feed_url,
         "language": "en",
-        "items": [_item(row, feed.base_url) for row in feed.rows],
+        "items": [_item(row, feed.base_url) for row in next_occurrences(feed.rows, feed.built_at)],
     }
     return json.dumps(document, ensure_ascii=False).encode()
 
@@ -30,8 +31,8 @@ def _item(row: dict[str, Any], base_url: str) -> dict[str, Any]:
     event = row["event"]
     cancelled = row["status"] == "cancelled"
     item: dict[str, Any] = {
-        "id": str(row["event_id"]),
-        "url": base_url + event_path(row["event_id"]),
+        "id": event["id"],
+        "url": base_url + event_path(event["id"]),
         "title": ("Cancelled: " if cancelled else "") + event["title"],
         "content_text": description_text(row, base_url),
         "date_published": event["createdAt"],
@@ -46,9 +47,11 @@ def _item(row: dict[str, Any], base_url: str) -> dict[str, Any]:
             "location": location_text(event),
             "placeId": event["approxLocation"]["city"]["placeId"],
             "channel": row["channel_slug"],
-            "icsUrl": base_url + event_path(row["event_id"]) + ".ics",
+            "icsUrl": base_url + event_path(event["id"]) + ".ics",
         },
     }
+    if event.get("seriesId"):
+        item["_pinned"] |= {"seriesId": event["seriesId"], "recurrenceId": event["recurrenceId"]}
     if event.get("images"):
         item["image"] = event["images"][0]["url"]
     return item

@@ -22,6 +22,7 @@ from services.discovery.feeds.atom import atom_feed
 from services.discovery.feeds.ical import ical_feed
 from services.discovery.feeds.jsonfeed import json_feed
 from services.discovery.feeds.model import Feed
+from services.discovery.feeds.series_ical import recurring_ids
 from services.discovery.queries.search import SearchQuery
 from services.discovery.queries.store import DiscoveryStore
 from shared.core.metrics import FEED_BUILD_DURATION, FEED_REQUESTS
@@ -115,6 +116,7 @@ class FeedService:
     ) -> tuple[bytes, bytes]:
         query = replace(scope.query, starts_after=since, limit=self._max_events)
         page = await self._store.search(query)
+        series = await self._store.series(recurring_ids(page.rows))
         feed = Feed(
             title=scope.title,
             description=scope.description,
@@ -124,6 +126,7 @@ class FeedService:
             refresh_minutes=self._refresh,
             rows=page.rows,
             built_at=datetime.now(UTC),
+            series=series,
         )
         builder = FORMATS[fmt][0]
         started = time.perf_counter()

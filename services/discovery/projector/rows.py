@@ -1,4 +1,5 @@
-"""Pure: a change record -> the read-model row it becomes, and the feed scopes it touches."""
+"""Pure: a change record -> the read-model rows it becomes (one per occurrence; a single
+event is a series of one), and the feed scopes it touches."""
 
 from __future__ import annotations
 
@@ -11,13 +12,16 @@ from zoneinfo import ZoneInfo
 
 from shared.contracts.changes import EventChange
 from shared.domain.places import find as find_place
+from shared.domain.recurrence import Occurrence, Series, occurrence_id, occurrence_key, occurrences
 
 
 @dataclass(frozen=True, slots=True)
 class ReadRow:
     """One `discovery_events` row; `search_*` are the weighted parts of its tsvector."""
 
-    event_id: uuid.UUID
+    event_id: uuid.UUID  # the row's key: the event's id, or the occurrence key
+    series_id: uuid.UUID
+    recurrence_id: datetime | None  # an occurrence's original start
     version: int
     channel_id: int
     status: str
@@ -49,22 +53,59 @@ def scopes_of(channel_id: int, place_id: str, classifications: Iterable[str]) ->
     }
 
 
-def read_row(change: EventChange) -> ReadRow:
+def read_rows(change: EventChange) -> list[ReadRow]:
+    """The event's rows: itself, or each occurrence of a recurring event with its own start,
+    end and status (cancelled on its own, or with the whole series)."""
+    event = change.event
+    if event.recurrence is None:
+        view = event.model_dump(mode="json", exclude={"occurrenceOverrides"})
+        return [read_row(change, view, None)]
+    series = Series(
+        event.startAt, event.endAt, event.timezone, event.recurrence,
+        tuple(event.occurrenceOverrides),
+    )  # fmt: skip
+    return [read_row(change, occurrence_view(change, o), o) for o in occurrences(series)]
+
+
+def occurrence_view(change: EventChange, occurrence: Occurrence) -> dict[str, Any]:
+    """The event as one occurrence shows it: its own id, times and status, the series'
+    id and original start beside them (RFC 5545's RECURRENCE-ID)."""
+    view = change.event.model_dump(mode="json", exclude={"occurrenceOverrides"})
+    status = view["status"]
+    if occurrence.cancelled and status == "published":
+        status = "cancelled"
+    return {
+        **view,
+        "id": occurrence_id(change.event_id, occurrence.day),
+        "seriesId": str(change.event_id),
+        "recurrenceId": occurrence.recurrence_id.isoformat(),
+        "startAt": occurrence.start.isoformat(),
+        "endAt": occurrence.end.isoformat() if occurrence.end is not None else None,
+        "status": status,
+    }
+
+
+def read_row(change: EventChange, view: dict[str, Any], occurrence: Occurrence | None) -> ReadRow:
     event = change.event
     city = event.approxLocation.city
     latitude, longitude = _coordinates(change)
-    local_start = event.startAt.astimezone(ZoneInfo(event.timezone))
+    start = datetime.fromisoformat(view["startAt"])
+    end = view.get("endAt")
     venue = event.venue
     return ReadRow(
-        event_id=change.event_id,
+        event_id=change.event_id
+        if occurrence is None
+        else occurrence_key(change.event_id, occurrence.day),
+        series_id=change.event_id,
+        recurrence_id=occurrence.recurrence_id if occurrence is not None else None,
         version=change.version,
         channel_id=event.channelId,
-        status=event.status,
+        status=view["status"],
         title=event.title,
-        start_at=event.startAt,
-        end_at=event.endAt,
+        start_at=start,
+        end_at=datetime.fromisoformat(end) if end else None,
         timezone=event.timezone,
-        local_date=local_start.date(),
+        local_date=start.astimezone(ZoneInfo(event.timezone)).date(),
         place_id=city.placeId,
         latitude=latitude,
         longitude=longitude,
@@ -76,7 +117,7 @@ def read_row(change: EventChange) -> ReadRow:
             if part
         ),
         search_text=event.description or "",
-        event=event.model_dump(mode="json"),
+        event=view,
         changed_at=change.changed_at,
     )
 

@@ -1,11 +1,18 @@
-"""The projector's writes to the read model: one upsert and one scope bump per batch."""
+"""The projector's writes to the read model: per batch, one version gate, the changed
+events' rows replaced, and one scope bump.
+
+An event's rows (one, or one per occurrence) are replaced together, and only for a version
+newer than the one `discovery_series` holds: records may arrive twice or late.
+"""
 
 from __future__ import annotations
 
 import json
 import uuid
 from collections.abc import Sequence
-from dataclasses import fields
+from dataclasses import dataclass, fields
+from datetime import datetime
+from typing import Any
 
 import asyncpg
 
@@ -13,19 +20,38 @@ from services.discovery.projector.rows import ReadRow, scopes_of
 
 _COLUMNS = [f.name for f in fields(ReadRow)]
 _TYPES = (
-    "uuid[]", "int[]", "bigint[]", "text[]", "text[]", "timestamptz[]", "timestamptz[]",
-    "text[]", "date[]", "text[]", "float8[]", "float8[]", "text[]", "text[]", "text[]",
-    "text[]", "text[]", "timestamptz[]",
+    "uuid[]", "uuid[]", "timestamptz[]", "int[]", "bigint[]", "text[]", "text[]",
+    "timestamptz[]", "timestamptz[]", "text[]", "date[]", "text[]", "float8[]", "float8[]",
+    "text[]", "text[]", "text[]", "text[]", "text[]", "timestamptz[]",
 )  # fmt: skip
 
+# Sorted by event id, so two consumers gating overlapping events lock them in one order.
+_GATE = """
+INSERT INTO discovery_series (event_id, version, event, changed_at)
+SELECT u.event_id, u.version, u.event::jsonb, u.changed_at
+FROM unnest($1::uuid[], $2::int[], $3::text[], $4::timestamptz[])
+    AS u(event_id, version, event, changed_at)
+ORDER BY u.event_id
+ON CONFLICT (event_id) DO UPDATE SET version = EXCLUDED.version, event = EXCLUDED.event,
+    changed_at = EXCLUDED.changed_at
+WHERE discovery_series.version < EXCLUDED.version
+RETURNING event_id
+"""
+
+SERIES_ROWS_SQL = """
+SELECT DISTINCT channel_id, place_id, classifications FROM discovery_events
+WHERE series_id = ANY($1::uuid[])
+"""
+
+_REMOVE = "DELETE FROM discovery_events WHERE series_id = ANY($1::uuid[])"
+
 # classifications travel as JSON text: unnest cannot take an array of arrays of varying length.
-# A row changes only for a newer version: records may arrive twice or late.
-_UPSERT = f"""
-INSERT INTO discovery_events (event_id, version, channel_id, status, title, start_at, end_at,
-    timezone, local_date, place_id, latitude, longitude, classifications, search, event,
-    changed_at)
-SELECT u.event_id, u.version, u.channel_id, u.status, u.title, u.start_at, u.end_at,
-    u.timezone, u.local_date, u.place_id, u.latitude, u.longitude,
+_INSERT = f"""
+INSERT INTO discovery_events (event_id, series_id, recurrence_id, version, channel_id, status,
+    title, start_at, end_at, timezone, local_date, place_id, latitude, longitude,
+    classifications, search, event, changed_at)
+SELECT u.event_id, u.series_id, u.recurrence_id, u.version, u.channel_id, u.status, u.title,
+    u.start_at, u.end_at, u.timezone, u.local_date, u.place_id, u.latitude, u.longitude,
     ARRAY(SELECT jsonb_array_elements_text(u.classifications::jsonb)),
     setweight(to_tsvector('pinned_search', u.search_title), 'A')
         || setweight(to_tsvector('pinned_search', u.search_place), 'B')
@@ -33,22 +59,7 @@ SELECT u.event_id, u.version, u.channel_id, u.status, u.title, u.start_at, u.end
     u.event::jsonb, u.changed_at
 FROM unnest({", ".join(f"${i + 1}::{t}" for i, t in enumerate(_TYPES))})
     AS u({", ".join(_COLUMNS)})
-ON CONFLICT (event_id) DO UPDATE SET
-    version = EXCLUDED.version, channel_id = EXCLUDED.channel_id, status = EXCLUDED.status,
-    title = EXCLUDED.title, start_at = EXCLUDED.start_at, end_at = EXCLUDED.end_at,
-    timezone = EXCLUDED.timezone, local_date = EXCLUDED.local_date,
-    place_id = EXCLUDED.place_id, latitude = EXCLUDED.latitude,
-    longitude = EXCLUDED.longitude, classifications = EXCLUDED.classifications,
-    search = EXCLUDED.search, event = EXCLUDED.event, changed_at = EXCLUDED.changed_at,
-    projected_at = now()
-WHERE discovery_events.version < EXCLUDED.version
-RETURNING event_id
 """  # noqa: S608  (the f-string splices only the constant column and type lists)
-
-_HELD = """
-SELECT event_id, channel_id, place_id, classifications FROM discovery_events
-WHERE event_id = ANY($1::uuid[])
-"""
 
 # Sorted, so two consumers bumping overlapping scopes lock them in one order (no deadlock).
 _BUMP = """
@@ -57,21 +68,43 @@ ON CONFLICT (scope) DO UPDATE SET version = discovery_scopes.version + 1, change
 """
 
 
-async def project(conn: asyncpg.Connection, rows: Sequence[ReadRow]) -> set[uuid.UUID]:
-    """Upsert `rows` (one per event) inside the caller's transaction; bump the scopes of what
-    they were and what they are now. Returns the events that changed."""
-    held = await conn.fetch(_HELD, [row.event_id for row in rows])
-    columns = [list(column) for column in zip(*(_values(row) for row in rows), strict=True)]
-    changed = {r["event_id"] for r in await conn.fetch(_UPSERT, *columns)}
+@dataclass(frozen=True)
+class Projected:
+    """One event's new state: its version, its rows, and the whole event when it recurs."""
+
+    event_id: uuid.UUID
+    version: int
+    changed_at: datetime
+    rows: list[ReadRow]
+    series: dict[str, Any] | None
+
+
+async def project(conn: asyncpg.Connection, events: Sequence[Projected]) -> set[uuid.UUID]:
+    """Replace the rows of every event in `events` (one entry per event) that is newer than
+    what is held, inside the caller's transaction; bump the scopes of what they were and what
+    they are now. Returns the events that changed."""
+    gate = [
+        [e.event_id for e in events],
+        [e.version for e in events],
+        [json.dumps(e.series) if e.series is not None else None for e in events],
+        [e.changed_at for e in events],
+    ]
+    changed = {r["event_id"] for r in await conn.fetch(_GATE, *gate)}
+    if not changed:
+        return changed
+    ids = sorted(changed)
+    held = await conn.fetch(SERIES_ROWS_SQL, ids)
+    await conn.execute(_REMOVE, ids)
+    rows = [row for e in events if e.event_id in changed for row in e.rows]
+    if rows:
+        columns = [list(column) for column in zip(*(_values(row) for row in rows), strict=True)]
+        await conn.execute(_INSERT, *columns)
     scopes: set[str] = set()
     for row in rows:
-        if row.event_id in changed:
-            scopes |= row.scopes()
+        scopes |= row.scopes()
     for before in held:
-        if before["event_id"] in changed:
-            scopes |= scopes_of(before["channel_id"], before["place_id"], before["classifications"])
-    if changed:
-        await conn.execute(_BUMP, sorted(scopes))
+        scopes |= scopes_of(before["channel_id"], before["place_id"], before["classifications"])
+    await conn.execute(_BUMP, sorted(scopes))
     return changed
 
 

@@ -91,16 +91,18 @@ def decode_cursor(query: SearchQuery, cursor: str) -> Position:
     return position
 
 
-ROW_COLUMNS = """d.event_id, d.version, d.status, d.event, d.start_at, d.changed_at,
-       d.channel_id, c.slug AS channel_slug, c.name AS channel_name"""
+ROW_COLUMNS = """d.event_id, d.series_id, d.recurrence_id, d.version, d.status, d.event,
+       d.start_at, d.changed_at, d.channel_id, c.slug AS channel_slug, c.name AS channel_name"""
 
 # The event as the discovery API shows it, built by PostgreSQL as JSON text ($1: the base
 # URL): what the publisher stored, without the integrator's private fields, plus its channel
-# and its links. Python never decodes and re-encodes it for an API answer.
+# and its links. Its `id` is the event's, or an occurrence's own (`<event id>_<date>`, with
+# `seriesId` and `recurrenceId` beside it). Python never decodes and re-encodes it for an API
+# answer.
 PUBLIC_JSON = """((d.event - 'sourceId' - 'sourceUpdatedAt') || jsonb_build_object(
-           'id', d.event_id, 'status', d.status, 'version', d.version,
-           'url', $1::text || '/events/' || d.event_id,
-           'icsUrl', $1::text || '/events/' || d.event_id || '.ics',
+           'status', d.status, 'version', d.version,
+           'url', $1::text || '/events/' || (d.event->>'id'),
+           'icsUrl', $1::text || '/events/' || (d.event->>'id') || '.ics',
            'channel', jsonb_build_object('slug', c.slug, 'name', c.name,
                                          'url', $1::text || '/channels/' || c.slug)))::text"""
 FROM = "FROM discovery_events d JOIN channels c ON c.id = d.channel_id"

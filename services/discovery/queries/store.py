@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -30,6 +31,27 @@ _EVENT = f"""
 SELECT {ROW_COLUMNS}, {PUBLIC_JSON} AS public {FROM}
 WHERE d.event_id = $2 AND d.status <> 'draft' AND c.visibility = ANY($3::text[])
 """
+
+# A recurring event by its own id: its next occurrence that has not ended (started in the
+# last day), else its last one.
+NEXT_OCCURRENCE_SQL = f"""
+SELECT {ROW_COLUMNS}, {PUBLIC_JSON} AS public {FROM}
+WHERE d.series_id = $2 AND d.recurrence_id IS NOT NULL AND d.status <> 'draft'
+  AND c.visibility = ANY($3::text[])
+ORDER BY d.start_at < now() - interval '1 day', abs(extract(epoch FROM d.start_at - now()))
+LIMIT 1
+"""  # noqa: S608  (constant fragments)
+
+# Occurrences of one series from $3 on, soonest first ($1 base URL for PUBLIC_JSON).
+OCCURRENCES_SQL = f"""
+SELECT d.event_id, d.start_at, d.status, {PUBLIC_JSON} AS public {FROM}
+WHERE d.series_id = $2 AND d.start_at >= $3 AND d.status <> 'draft'
+ORDER BY d.start_at, d.event_id LIMIT $4
+"""
+
+_SERIES = (
+    "SELECT event_id, version, event, changed_at FROM discovery_series WHERE event_id = ANY($1)"
+)
 
 _CHANNEL = """
 SELECT id, name, slug, visibility, created_at FROM channels
@@ -63,9 +85,25 @@ class DiscoveryStore:
         return EventPage(rows, Position(last["start_at"], last["event_id"]))
 
     async def event(self, event_id: uuid.UUID, public_base: str) -> dict[str, Any] | None:
-        """A published or cancelled event of a public or unlisted channel, else None."""
-        row = await self._pool.fetchrow(_EVENT, public_base, event_id, list(LINKABLE))
+        """A published or cancelled event (or occurrence, by its key) of a public or unlisted
+        channel, else None; a recurring event's own id finds its next occurrence."""
+        visible = list(LINKABLE)
+        row = await self._pool.fetchrow(_EVENT, public_base, event_id, visible)
+        if row is None:
+            row = await self._pool.fetchrow(NEXT_OCCURRENCE_SQL, public_base, event_id, visible)
         return dict(row) if row is not None else None
+
+    async def occurrences(
+        self, series_id: uuid.UUID, since: datetime, limit: int, public_base: str
+    ) -> list[dict[str, Any]]:
+        """A series' occurrences starting at or after `since`, soonest first."""
+        rows = await self._pool.fetch(OCCURRENCES_SQL, public_base, series_id, since, limit)
+        return [dict(row) for row in rows]
+
+    async def series(self, event_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
+        """The whole state of these recurring events (rule, EXDATEs, overrides), by id."""
+        rows = await self._pool.fetch(_SERIES, list(event_ids))
+        return {row["event_id"]: dict(row) for row in rows if row["event"] is not None}
 
     async def channel(self, slug: str) -> dict[str, Any] | None:
         row = await self._pool.fetchrow(_CHANNEL, slug, list(LINKABLE))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import uuid
 from typing import Any
 
 from starlette.requests import Request
@@ -14,6 +13,7 @@ from starlette.responses import JSONResponse, Response
 from services.discovery.queries.search import encode_cursor
 from services.discovery.web.context import base_url, context
 from services.discovery.web.errors import InvalidParameter, NotFound
+from services.discovery.web.event_refs import event_ref
 from services.discovery.web.params import search_query
 from services.discovery.web.views import channel_path
 
@@ -38,8 +38,7 @@ async def events(request: Request) -> Response:
 
 async def event(request: Request) -> Response:
     ctx = context(request)
-    event_id: uuid.UUID = request.path_params["eventId"]
-    row = await ctx.store.event(event_id, base_url(request))
+    row = await ctx.store.event(event_ref(request).key, base_url(request))
     if row is None:
         raise NotFound("No published event with that id in a public or unlisted channel.")
     return Response(row["public"], media_type="application/json")

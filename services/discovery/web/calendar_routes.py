@@ -9,7 +9,6 @@ bearer session the same route answers without a token.
 from __future__ import annotations
 
 import hashlib
-import uuid
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -19,6 +18,7 @@ from services.discovery.people.store import PERSON_COLUMNS, Person, person_of
 from services.discovery.planning.calendar import calendar_rows, personal_calendar
 from services.discovery.web.context import base_url, context, request_id
 from services.discovery.web.errors import NotFound, Unauthenticated
+from services.discovery.web.event_refs import event_ref
 from services.discovery.web.plan_views import public_attendance
 from shared.domain.tokens import CALENDAR_PREFIX, new_token, token_hash, well_formed
 
@@ -81,8 +81,8 @@ async def _by_token(request: Request, token: str) -> Person:
 async def attendance(request: Request) -> Response:
     """How many are going, interested and waitlisted, and the places left: public, never
     who they are."""
-    event_id: uuid.UUID = request.path_params["eventId"]
-    counts = await public_attendance(context(request).pool, event_id)
+    ref = event_ref(request)
+    counts = await public_attendance(context(request).pool, ref.key)
     if counts is None:
         raise NotFound("No published event with that id in a public or unlisted channel.")
-    return JSONResponse({"eventId": str(event_id), **counts})
+    return JSONResponse({"eventId": ref.public, **counts})

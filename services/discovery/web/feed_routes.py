@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import cast
 
 from starlette.requests import Request
@@ -14,6 +13,7 @@ from services.discovery.feeds.service import FORMATS, BuiltFeed, FeedFormat, Fee
 from services.discovery.queries.search import SearchQuery
 from services.discovery.web.context import base_url, context
 from services.discovery.web.errors import NotFound
+from services.discovery.web.event_refs import event_ref
 from services.discovery.web.params import known_place
 from services.discovery.web.views import channel_path
 from shared.domain.channels import LINKABLE
@@ -70,15 +70,20 @@ async def classification_feed(request: Request) -> Response:
 
 
 async def event_calendar(request: Request) -> Response:
-    event_id: uuid.UUID = request.path_params["eventId"]
-    row = await context(request).store.event(event_id, base_url(request))
+    """One event or occurrence; a recurring event's own id: all its occurrences."""
+    ref = event_ref(request)
+    store = context(request).store
+    row = await store.event(ref.key, base_url(request))
     if row is None:
         raise NotFound("This event is not published (or no longer public).")
+    series = None
+    if row["event_id"] != ref.key:  # found by its series: the id of a recurring event
+        series = (await store.series([ref.key])).get(ref.key)
     return Response(
-        ical_event(row, base_url(request)),
+        ical_event(row, base_url(request), series),
         media_type=FORMATS["ics"][1],
         headers={
-            "Content-Disposition": f'attachment; filename="event-{event_id}.ics"',
+            "Content-Disposition": f'attachment; filename="event-{ref.public}.ics"',
             "Cache-Control": "public, max-age=60",
         },
     )

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-import uuid
+from datetime import UTC, datetime
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -12,12 +13,14 @@ from services.discovery.queries.search import SearchQuery, encode_cursor
 from services.discovery.queries.store import EventPage
 from services.discovery.web.context import base_url, context
 from services.discovery.web.errors import NotFound
+from services.discovery.web.event_refs import event_ref
 from services.discovery.web.params import known_place, search_query
 from services.discovery.web.people_pages import viewer
 from services.discovery.web.plan_views import my_plan, public_attendance
 from services.discovery.web.views import json_ld, script_json
 
 HOME_CHANNELS = 50
+MORE_DATES = 10
 
 
 async def home(request: Request) -> Response:
@@ -65,7 +68,7 @@ async def channel(request: Request) -> Response:
 
 async def event(request: Request) -> Response:
     ctx = context(request)
-    event_id: uuid.UUID = request.path_params["eventId"]
+    event_id = event_ref(request).key
     base = base_url(request)
     row = await ctx.store.event(event_id, base)
     if row is None:
@@ -76,6 +79,7 @@ async def event(request: Request) -> Response:
         {
             "row": row,
             "event": json.loads(row["public"]),
+            "more_dates": await _more_dates(request, row),
             "json_ld": script_json(json_ld(row, base)),
             "params": {},
             "viewer": me,
@@ -83,6 +87,17 @@ async def event(request: Request) -> Response:
             "plan": await my_plan(ctx.primary, me["person"], event_id) if me else None,
         },
     )
+
+
+async def _more_dates(request: Request, row: dict[str, Any]) -> list[dict[str, Any]]:
+    """Of a recurring event, the next occurrences after the one shown."""
+    if row["recurrence_id"] is None:
+        return []
+    since = min(row["start_at"], datetime.now(UTC))
+    rows = await context(request).store.occurrences(
+        row["series_id"], since, MORE_DATES + 1, base_url(request)
+    )
+    return [json.loads(r["public"]) for r in rows if r["event_id"] != row["event_id"]][:MORE_DATES]
 
 
 async def _listing(request: Request, query: SearchQuery, page: EventPage) -> dict[str, object]:

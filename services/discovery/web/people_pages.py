@@ -32,6 +32,7 @@ from services.discovery.web.bodies import SignIn, SignUp, validate
 from services.discovery.web.calendar_routes import issue_calendar_url
 from services.discovery.web.context import base_url, client_ip, context, request_id
 from services.discovery.web.errors import Forbidden, PublicError
+from services.discovery.web.event_refs import event_ref, register_event_convertor
 from shared.domain.attendance import ANSWERS, PLANNING
 from shared.domain.tokens import new_form_token, same_secret
 from shared.runtime.browser_security import safe_next, set_secret_cookie
@@ -40,6 +41,7 @@ LOGIN_CSRF_COOKIE = "pinned_people_csrf"
 
 
 def routes() -> list[BaseRoute]:
+    register_event_convertor()
     return [
         Route("/signup", signup_page, methods=["GET"]),
         Route("/signup", signup, methods=["POST"]),
@@ -52,8 +54,8 @@ def routes() -> list[BaseRoute]:
         Route("/me/calendar-url", calendar_url, methods=["POST"]),
         Route("/me/sharing", sharing, methods=["POST"]),
         Route("/me/friend-requests/{requestId:uuid}/accept", accept_friend, methods=["POST"]),
-        Route("/events/{eventId:uuid}/save", save_form, methods=["POST"]),
-        Route("/events/{eventId:uuid}/rsvp", rsvp_form, methods=["POST"]),
+        Route("/events/{eventId:event}/save", save_form, methods=["POST"]),
+        Route("/events/{eventId:event}/rsvp", rsvp_form, methods=["POST"]),
         Route("/follows", follow_form, methods=["POST"]),
     ]
 
@@ -218,23 +220,23 @@ async def read_notices(request: Request) -> Response:
 
 async def save_form(request: Request) -> Response:
     session, form = await _posted(request)
-    event_id: uuid.UUID = request.path_params["eventId"]
+    ref = event_ref(request)
     async with context(request).primary.acquire() as conn, conn.transaction():
         if str(form.get("saved")) == "false":
-            await rsvp.unsave(conn, session.person.id, event_id)
+            await rsvp.unsave(conn, session.person.id, ref.key)
         else:
-            await rsvp.save(conn, session.person.id, event_id)
-    return RedirectResponse(f"/events/{event_id}", status_code=303)
+            await rsvp.save(conn, session.person.id, ref.key)
+    return RedirectResponse(f"/events/{ref.public}", status_code=303)
 
 
 async def rsvp_form(request: Request) -> Response:
     session, form = await _posted(request)
-    event_id: uuid.UUID = request.path_params["eventId"]
+    ref = event_ref(request)
     status = str(form.get("status") or "")
     answer = next((a for a in ANSWERS if a == status), None)  # anything else withdraws
     async with context(request).primary.acquire() as conn, conn.transaction():
-        await rsvp.respond(conn, session.person.id, event_id, answer)
-    return RedirectResponse(f"/events/{event_id}", status_code=303)
+        await rsvp.respond(conn, session.person.id, ref.key, answer)
+    return RedirectResponse(f"/events/{ref.public}", status_code=303)
 
 
 async def follow_form(request: Request) -> Response:

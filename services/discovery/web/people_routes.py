@@ -5,11 +5,13 @@ from __future__ import annotations
 from starlette.routing import BaseRoute, Route
 
 from services.discovery.web import calendar_routes, friends_api, people_api, plans_api
+from services.discovery.web.event_refs import register_event_convertor
 
 
 def routes() -> list[BaseRoute]:
+    register_event_convertor()
     me = f"{people_api.PEOPLE_API}/me"
-    event = f"{people_api.PEOPLE_API}/events/{{eventId:uuid}}"
+    event = f"{people_api.PEOPLE_API}/events/{{eventId:event}}"
     return [
         Route(f"{people_api.PEOPLE_API}/people", people_api.sign_up, methods=["POST"]),
         Route(f"{people_api.PEOPLE_API}/sessions", people_api.sign_in, methods=["POST"]),
@@ -25,20 +27,20 @@ def routes() -> list[BaseRoute]:
         Route(f"{me}/follows/{{kind}}/{{target}}", plans_api.unfollow, methods=["DELETE"]),
         Route(f"{me}/feed", plans_api.my_feed, methods=["GET"]),
         Route(f"{me}/saves", plans_api.my_saves, methods=["GET"]),
-        Route(f"{me}/saves/{{eventId:uuid}}", plans_api.save, methods=["PUT"]),
-        Route(f"{me}/saves/{{eventId:uuid}}", plans_api.unsave, methods=["DELETE"]),
+        Route(f"{me}/saves/{{eventId:event}}", plans_api.save, methods=["PUT"]),
+        Route(f"{me}/saves/{{eventId:event}}", plans_api.unsave, methods=["DELETE"]),
         Route(f"{me}/rsvps", plans_api.my_rsvps, methods=["GET"]),
-        Route(f"{me}/rsvps/{{eventId:uuid}}", plans_api.answer, methods=["PUT"]),
-        Route(f"{me}/rsvps/{{eventId:uuid}}", plans_api.withdraw, methods=["DELETE"]),
+        Route(f"{me}/rsvps/{{eventId:event}}", plans_api.answer, methods=["PUT"]),
+        Route(f"{me}/rsvps/{{eventId:event}}", plans_api.withdraw, methods=["DELETE"]),
         Route(f"{me}/reminders", plans_api.my_reminders, methods=["GET"]),
         Route(f"{me}/reminders", plans_api.set_reminder_defaults, methods=["PUT"]),
         Route(
-            f"{me}/reminders/events/{{eventId:uuid}}",
+            f"{me}/reminders/events/{{eventId:event}}",
             plans_api.set_event_reminders,
             methods=["PUT"],
         ),
         Route(
-            f"{me}/reminders/events/{{eventId:uuid}}",
+            f"{me}/reminders/events/{{eventId:event}}",
             plans_api.reset_event_reminders,
             methods=["DELETE"],
         ),

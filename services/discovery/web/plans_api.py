@@ -25,13 +25,14 @@ from services.discovery.web.bodies import (
 )
 from services.discovery.web.context import base_url, context
 from services.discovery.web.errors import NotFound
+from services.discovery.web.event_refs import event_ref
 
 FOLLOW_KINDS: tuple[FollowKind, ...] = ("channel", "city", "classification")
 
 
 def event_id_of(request: Request) -> uuid.UUID:
-    event_id: uuid.UUID = request.path_params["eventId"]
-    return event_id
+    """The stored key of the event or occurrence the path names."""
+    return event_ref(request).key
 
 
 async def in_transaction(
@@ -108,7 +109,7 @@ async def save(request: Request) -> Response:
     session = await api_session(request)
     event_id = event_id_of(request)
     await in_transaction(request, lambda conn: rsvp.save(conn, session.person.id, event_id))
-    return JSONResponse({"eventId": str(event_id), "saved": True})
+    return JSONResponse({"eventId": event_ref(request).public, "saved": True})
 
 
 async def unsave(request: Request) -> Response:
@@ -139,7 +140,7 @@ async def answer(request: Request) -> Response:
     result = await in_transaction(
         request, lambda conn: rsvp.respond(conn, session.person.id, event_id, body.status)
     )
-    return JSONResponse(result.view(event_id))
+    return JSONResponse(result.view(event_ref(request).public))
 
 
 async def withdraw(request: Request) -> Response:
@@ -148,7 +149,7 @@ async def withdraw(request: Request) -> Response:
     result = await in_transaction(
         request, lambda conn: rsvp.respond(conn, session.person.id, event_id, None)
     )
-    return JSONResponse(result.view(event_id))
+    return JSONResponse(result.view(event_ref(request).public))
 
 
 async def my_reminders(request: Request) -> Response:
@@ -175,7 +176,8 @@ async def set_event_reminders(request: Request) -> Response:
         request,
         lambda conn: reminders.set_for_event(conn, session.person.id, event_id, body.minutesBefore),
     )
-    return JSONResponse({"eventId": str(event_id), "minutesBefore": body.minutesBefore})
+    public = event_ref(request).public
+    return JSONResponse({"eventId": public, "minutesBefore": body.minutesBefore})
 
 
 async def reset_event_reminders(request: Request) -> Response:

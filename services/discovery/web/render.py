@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from services.discovery.web.errors import PublicError
-from services.discovery.web.views import classification_names, local_end, local_start
+from services.discovery.web.views import classification_names, local_end, local_start, moved_from
 from shared.domain.classifications import CLASSIFICATIONS
 from shared.runtime.browser_security import page_templates, security_headers
 
@@ -43,6 +43,7 @@ class Pages:
         self.env.filters["iso"] = _iso
         self.env.globals["classifications"] = CLASSIFICATIONS
         self.env.globals["classification_names"] = classification_names
+        self.env.globals["moved_from"] = moved_from
 
     def render(
         self,

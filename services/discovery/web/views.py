@@ -13,6 +13,7 @@ _STATUS_URL = {
     "published": "https://schema.org/EventScheduled",
     "cancelled": "https://schema.org/EventCancelled",
 }
+_RESCHEDULED = "https://schema.org/EventRescheduled"
 
 
 def event_path(event_id: object) -> str:
@@ -30,6 +31,14 @@ def local_start(event: dict[str, Any]) -> datetime:
 def local_end(event: dict[str, Any]) -> datetime | None:
     end = event.get("endAt")
     return datetime.fromisoformat(end).astimezone(ZoneInfo(event["timezone"])) if end else None
+
+
+def moved_from(event: dict[str, Any]) -> datetime | None:
+    """An occurrence moved on its own: its original start (local), else None."""
+    original = event.get("recurrenceId")
+    if not original or datetime.fromisoformat(original) == datetime.fromisoformat(event["startAt"]):
+        return None
+    return datetime.fromisoformat(original).astimezone(ZoneInfo(event["timezone"]))
 
 
 def classification_names(event: dict[str, Any]) -> list[str]:
@@ -63,8 +72,8 @@ def json_ld(row: dict[str, Any], base_url: str) -> dict[str, Any]:
     document: dict[str, Any] = {
         "@context": "https://schema.org",
         "@type": "Event",
-        "@id": base_url + event_path(row["event_id"]),
-        "url": base_url + event_path(row["event_id"]),
+        "@id": base_url + event_path(event["id"]),
+        "url": base_url + event_path(event["id"]),
         "name": event["title"],
         "startDate": local_start(event).isoformat(),
         "eventStatus": _STATUS_URL[row["status"]],
@@ -80,6 +89,7 @@ def json_ld(row: dict[str, Any], base_url: str) -> dict[str, Any]:
     end = local_end(event)
     if end is not None:
         document["endDate"] = end.isoformat()
+    document |= _occurrence_ld(row, base_url)
     if event.get("description"):
         document["description"] = event["description"]
     if event.get("images"):
@@ -88,6 +98,25 @@ def json_ld(row: dict[str, Any], base_url: str) -> dict[str, Any]:
     if offers:
         document["offers"] = offers
     return document
+
+
+def _occurrence_ld(row: dict[str, Any], base_url: str) -> dict[str, Any]:
+    """An occurrence belongs to its series (schema.org EventSeries); one moved on its own is
+    EventRescheduled with its previousStartDate."""
+    event = row["event"]
+    if not event.get("seriesId"):
+        return {}
+    found: dict[str, Any] = {
+        "superEvent": {
+            "@type": "EventSeries",
+            "@id": base_url + event_path(event["seriesId"]),
+            "name": event["title"],
+        }
+    }
+    original = moved_from(event)
+    if original is not None and row["status"] == "published":
+        found |= {"eventStatus": _RESCHEDULED, "previousStartDate": original.isoformat()}
+    return found
 
 
 def _offers(event: dict[str, Any]) -> list[dict[str, Any]]:

@@ -1,0 +1,139 @@
+"""Recurring events end to end: a weekly workshop published once appears as its occurrences
+in search, on the city page and in feeds, at 19:00 local on both sides of Berlin's March and
+October clock changes; the channel's iCalendar feed, expanded by recurring-ical-events,
+gives the same occurrences as the search; a monthly rule on the 31st and an EXDATE hold
+everywhere; mistakes in a rule are field errors naming the part."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date, datetime, time, timedelta
+
+import httpx
+
+from tests.integration.conftest import Tenant
+from tests.integration.discovery_support import EVENTS, create_event, publish_channel
+from tests.integration.recurring_support import (
+    BERLIN,
+    BERLIN_CITY,
+    first_weekday,
+    last_sunday,
+    occurrences_found,
+    read_back,
+    tuesdays,
+    weekly_workshop,
+)
+
+
+async def test_a_weekly_workshop_published_once_appears_as_its_occurrences_across_dst(
+    api: httpx.AsyncClient, discovery: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    slug = await publish_channel(api, tenant)
+    year = datetime.now().year + 1
+    skipped = first_weekday(year, 6, 1)  # a Tuesday in summer time
+    workshop = await weekly_workshop(api, tenant, exdates=[skipped.isoformat()])
+    expected = [d for d in tuesdays(workshop.start.date(), date(year, 11, 20)) if d != skipped]
+    docs = await occurrences_found(discovery, workshop.marker, year, len(expected))
+
+    starts = [datetime.fromisoformat(doc["startAt"]) for doc in docs]
+    assert [s.date() for s in starts] == expected
+    assert {s.astimezone(BERLIN).time() for s in starts} == {time(19)}
+    spring, autumn = last_sunday(year, 3), last_sunday(year, 10)
+    for moment in starts:  # 18:00 UTC in winter time, 17:00 UTC in summer time
+        summer = spring < moment.date() < autumn
+        assert moment.utcoffset() == timedelta(hours=2 if summer else 1), moment
+    assert {doc["seriesId"] for doc in docs} == {workshop.event_id}
+    assert [doc["id"] for doc in docs] == [f"{workshop.event_id}_{d}" for d in expected]
+    assert docs[0]["recurrence"]["rrule"] == f"FREQ=WEEKLY;BYDAY=TU;UNTIL={year}1120"
+
+    feed = (await discovery.get(f"/feeds/channels/{slug}.ics")).text
+    assert feed.count("RRULE:") == 1  # the series is one VEVENT
+    assert f"EXDATE;TZID=Europe/Berlin:{skipped:%Y%m%d}T190000" in feed
+    instances = read_back(feed, year)
+    assert [i["DTSTART"].dt for i in instances] == starts
+    assert {str(i["UID"]) for i in instances} == {f"{workshop.event_id}@pinned.events"}
+
+    items = (await discovery.get(f"/feeds/channels/{slug}.json")).json()["items"]
+    assert [item["id"] for item in items] == [doc["id"] for doc in docs[:5]]  # the next five
+
+    city = await discovery.get(
+        "/cities/place-berlin",
+        params={"q": workshop.marker, "from": f"{year}-01-01", "to": f"{year}-12-31"},
+    )
+    assert city.status_code == 200
+    listed = re.findall(r'data-event-id="([^"]+)"', city.text)
+    assert listed == [doc["id"] for doc in docs[:20]]  # the page's first 20, in order
+
+
+async def test_each_occurrence_has_a_page_and_the_series_a_calendar(
+    api: httpx.AsyncClient, discovery: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    await publish_channel(api, tenant)
+    workshop = await weekly_workshop(api, tenant)
+    docs = await occurrences_found(discovery, workshop.marker, workshop.year, 38)
+    second = docs[1]
+
+    page = await discovery.get(f"/events/{second['id']}")
+    assert page.status_code == 200
+    block = re.search(r'application/ld\+json">(.*?)</script>', page.text, re.S)
+    assert block is not None
+    ld = json.loads(block[1])
+    assert ld["startDate"] == second["startAt"]
+    assert ld["superEvent"]["@id"].endswith(f"/events/{workshop.event_id}")
+    assert f'data-event-id="{docs[2]["id"]}"' in page.text  # more dates listed
+
+    api_doc = (await discovery.get(f"/api/discovery/v1/events/{second['id']}")).json()
+    assert (api_doc["id"], api_doc["startAt"]) == (second["id"], second["startAt"])
+    by_series = (await discovery.get(f"/api/discovery/v1/events/{workshop.event_id}")).json()
+    assert by_series["id"] == docs[0]["id"]  # the series' own id: its next occurrence
+
+    one = (await discovery.get(f"/events/{second['id']}.ics")).text
+    assert "RRULE" not in one
+    assert f"UID:{second['id']}@pinned.events" in one
+    every = (await discovery.get(f"/events/{workshop.event_id}.ics")).text
+    assert [i["DTSTART"].dt.isoformat() for i in read_back(every, workshop.year)] == [
+        doc["startAt"] for doc in docs
+    ]
+
+
+async def test_a_monthly_rule_on_the_31st_lists_only_months_that_have_one(
+    api: httpx.AsyncClient, discovery: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    slug = await publish_channel(api, tenant)
+    year = datetime.now().year + 1
+    marker = f"m{tenant.channel_id}x"
+    await create_event(
+        api, tenant, title=f"Month end market {marker}",
+        startAt=datetime(year, 1, 31, 10, tzinfo=BERLIN).isoformat(),
+        timezone="Europe/Berlin", approxLocation=BERLIN_CITY,
+        recurrence={"rrule": "FREQ=MONTHLY;BYMONTHDAY=31;COUNT=7"},
+    )  # fmt: skip
+    docs = await occurrences_found(discovery, marker, year, 7)
+    assert [datetime.fromisoformat(d["startAt"]).month for d in docs] == [1, 3, 5, 7, 8, 10, 12]
+    assert {datetime.fromisoformat(d["startAt"]).day for d in docs} == {31}
+    instances = read_back((await discovery.get(f"/feeds/channels/{slug}.ics")).text, year)
+    assert [i["DTSTART"].dt.isoformat() for i in instances] == [d["startAt"] for d in docs]
+
+
+async def test_mistakes_in_a_recurrence_are_field_errors_naming_the_part(
+    api: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    year = datetime.now().year + 1
+    tuesday = datetime.combine(first_weekday(year, 3, 1), time(19), BERLIN)
+    cases = {
+        "FREQ=WEEKLY;BYHOUR=9;COUNT=4": ("recurrence.rrule.BYHOUR", "unsupported_rule_part"),
+        "FREQ=WEEKLY;BYDAY=TU": ("recurrence.rrule", "unbounded_rule"),
+        "FREQ=WEEKLY;COUNT=500": ("recurrence.rrule.COUNT", "beyond_horizon"),
+        "FREQ=WEEKLY;BYDAY=SA;COUNT=4": ("startAt", "start_not_an_occurrence"),
+    }
+    for rrule, (path, code) in cases.items():
+        body = tenant.event(
+            startAt=tuesday.isoformat(),
+            timezone="Europe/Berlin", approxLocation=BERLIN_CITY, recurrence={"rrule": rrule},
+        )  # fmt: skip
+        response = await api.post(EVENTS, json=body, headers=tenant.headers)
+        assert response.status_code == 422, response.text
+        error = response.json()["error"]
+        assert error["code"] == "validation_failed"
+        assert (path, code) in [(f["path"], f["code"]) for f in error["fields"]], error
