@@ -1,31 +1,50 @@
-"""Event changes -> planning: each event's state (newer versions only), notices to the
-people who planned it when it moves or is cancelled, their reminders moved with it, and
-waitlisted people promoted when its capacity grows.
+"""Event changes -> planning: each planned event's or occurrence's state (newer versions
+only), notices to the people who planned it when it moves or is cancelled, their reminders
+moved with it, and waitlisted people promoted when its capacity grows.
+
+A change of a recurring event reaches every planned occurrence of it: each planning row
+names its occurrence by the local date of its original start and takes that occurrence's
+state (moved or cancelled on its own, or no longer in the series: cancelled). When an event
+turns recurring, or single again, plans follow it to the occurrence on the same date.
 
 Records are handled in (event, change) order inside the batch's transaction, and each takes
-its event's planning row lock, the lock every RSVP takes, so people answering at that moment
-are counted either before or after the change, never half.
+its planning rows' locks, the lock every RSVP takes, so people answering at that moment are
+counted either before or after the change, never half.
 """
 
 from __future__ import annotations
 
+import json
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import asyncpg
 
-from shared.adapters.inbox import Notice, deliver
-from shared.adapters.plans import PlanEvent, planners, store_attendance, sync_reminders
+from services.notifier.transitions import transition
+from shared.adapters.inbox import Notice
+from shared.adapters.plans import (
+    PlanState,
+    event_state,
+    held_of,
+    move_plans,
+    occurrence_state,
+    store_state,
+)
 from shared.contracts.changes import EventChange
-from shared.domain.attendance import Attendance, with_capacity
-from shared.domain.reminders import NoticeKind, cancelled_text, change_notice_id, moved_text
+from shared.contracts.event_view import EventView
+from shared.domain.recurrence import occurrence_key
 
 _HELD = """
 SELECT p.*, c.visibility FROM plan_events p JOIN channels c ON c.id = p.channel_id
-WHERE p.event_id = $1 FOR UPDATE OF p
+WHERE p.event_id = $1 OR p.series_id = $1 ORDER BY p.event_id FOR UPDATE OF p
 """
 
-_UPSERT = """
+# A single event planning has not seen: its row, with its capacity, before anyone plans it
+# (or, should a plan have seeded it from an older read model meanwhile, newer than that).
+_FIRST = """
 INSERT INTO plan_events (event_id, version, status, channel_id, title, start_at, end_at,
                          timezone, capacity)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
@@ -33,6 +52,13 @@ ON CONFLICT (event_id) DO UPDATE SET version = EXCLUDED.version, status = EXCLUD
     channel_id = EXCLUDED.channel_id, title = EXCLUDED.title, start_at = EXCLUDED.start_at,
     end_at = EXCLUDED.end_at, timezone = EXCLUDED.timezone, updated_at = now()
 WHERE plan_events.version < EXCLUDED.version
+"""
+
+_SERIES = """
+INSERT INTO plan_series (event_id, version, event) VALUES ($1, $2, $3::jsonb)
+ON CONFLICT (event_id) DO UPDATE SET version = EXCLUDED.version, event = EXCLUDED.event,
+    updated_at = now()
+WHERE plan_series.version < EXCLUDED.version
 RETURNING event_id
 """
 
@@ -47,74 +73,70 @@ class Applied:
 async def apply_changes(conn: asyncpg.Connection, changes: Sequence[EventChange]) -> Applied:
     applied, older, notices = 0, 0, []
     for change in sorted(changes, key=lambda c: (str(c.event_id), c.change_id)):
-        held = await conn.fetchrow(_HELD, change.event_id)
-        if held is not None and held["version"] >= change.version:
-            older += 1
-            continue
-        await _store(conn, change, first=held is None)
-        applied += 1
-        if held is not None:
-            notices += await _transition(conn, held, change)
+        fresh, written = await _apply(conn, change)
+        applied, older = applied + fresh, older + (not fresh)
+        notices += written
     return Applied(applied, older, notices)
 
 
-async def _store(conn: asyncpg.Connection, change: EventChange, first: bool) -> None:
+async def _apply(conn: asyncpg.Connection, change: EventChange) -> tuple[bool, list[Notice]]:
     event = change.event
-    await conn.fetchval(
-        _UPSERT, change.event_id, change.version, event.status, event.channelId, event.title,
-        event.startAt, event.endAt, event.timezone, event.capacity if first else None,
+    fresh = False
+    if event.recurrence is not None:
+        series = json.dumps(event.model_dump(mode="json"))
+        fresh = await conn.fetchval(_SERIES, change.event_id, change.version, series) is not None
+    held = await conn.fetch(_HELD, change.event_id)
+    if not held and event.recurrence is None:
+        state = event_state(event, change.version)
+        await conn.execute(_FIRST, change.event_id, *_columns(state), event.capacity)
+        return True, []
+    notices: list[Notice] = []
+    now = datetime.now(UTC)
+    for row in held:
+        if row["version"] >= change.version:
+            continue
+        fresh = True
+        key, state = await _target(conn, event, change.version, row)
+        await store_state(conn, key, state)
+        notices += await transition(conn, row, key, state, change.version, now)
+    return fresh, notices
+
+
+def _columns(state: PlanState) -> tuple[object, ...]:
+    return (
+        state.version, state.status, state.channel_id, state.title, state.start_at,
+        state.end_at, state.timezone,
     )  # fmt: skip
 
 
-async def _transition(
-    conn: asyncpg.Connection, held: asyncpg.Record, change: EventChange
-) -> list[Notice]:
-    event = change.event
-    moved = held["start_at"] != event.startAt and event.status == "published"
-    cancelled = event.status == "cancelled" and held["status"] != "cancelled"
-    notices: list[Notice] = []
-    if moved or cancelled:
-        kind: NoticeKind = "event_cancelled" if cancelled else "event_moved"
-        text = cancelled_text if cancelled else moved_text
-        title, body = text(event.title, event.startAt, event.timezone)
-        notices = [
-            Notice(
-                id=change_notice_id(person, change.event_id, change.version, kind),
-                person_id=person,
-                kind=kind,
-                event_id=change.event_id,
-                title=title,
-                body=body,
-                data={
-                    "eventId": str(change.event_id),
-                    "startAt": event.startAt.isoformat(),
-                    "previousStartAt": held["start_at"].isoformat(),
-                    "version": change.version,
-                },
-            )
-            for person in await planners(conn, change.event_id)
-        ]
-        await deliver(conn, notices)
-    if moved or held["status"] != event.status:
-        await sync_reminders(conn, None, change.event_id)
-    if held["capacity"] != event.capacity:
-        await _recount(conn, held, change)
-    return notices
+async def _target(
+    conn: asyncpg.Connection, event: EventView, version: int, row: asyncpg.Record
+) -> tuple[uuid.UUID, PlanState]:
+    """The planning row's key and state after the change: the event itself, an occurrence
+    (by the row's date), or where a change of shape carried its plans."""
+    key: uuid.UUID = row["event_id"]
+    held = held_of(row)
+    if event.recurrence is not None:
+        state = occurrence_state(event, version, held)
+        target = occurrence_key(event.id, held.day())
+    else:
+        state = event_state(event, version)
+        target = event.id
+        same_day = event.startAt.astimezone(ZoneInfo(event.timezone)).date() == held.day()
+        if key != target and not same_day:
+            return key, _gone(state, row)
+    if key == target or await move_plans(conn, key, target):
+        return target, state
+    return key, _gone(state, row)
 
 
-async def _recount(conn: asyncpg.Connection, held: asyncpg.Record, change: EventChange) -> None:
-    """A new capacity: places it frees go to the waitlist, earliest first."""
-    before = Attendance(held["capacity"], held["going"], held["interested"], held["waitlisted"])
-    after, promote = with_capacity(before, change.event.capacity)
-    event = PlanEvent(
-        event_id=change.event_id,
-        version=change.version,
-        status=change.event.status,
-        visibility=held["visibility"],
-        title=change.event.title,
-        start_at=change.event.startAt,
-        end_at=change.event.endAt,
-        timezone=change.event.timezone,
-        attendance=replace(before, capacity=change.event.capacity),
+def _gone(state: PlanState, row: asyncpg.Record) -> PlanState:
+    """What no longer takes place: cancelled, at the times people planned."""
+    return replace(
+        state,
+        status="cancelled",
+        start_at=row["start_at"],
+        end_at=row["end_at"],
+        series_id=row["series_id"],
+        recurrence_id=row["recurrence_id"],
     )
-    await store_attendance(conn, event, after, promote)

@@ -11,23 +11,42 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 import asyncpg
 
 from shared.adapters.inbox import Notice, deliver
+from shared.contracts.event_view import EventView
 from shared.domain.attendance import Attendance, RsvpStatus
+from shared.domain.occurrences import occurrence_on_day, planned_status
+from shared.domain.recurrence import occurrence_id
 from shared.domain.reminders import promoted_text, promotion_id
 
 # The first plan for an event the notifier has not seen yet takes its state from the read
 # model; the notifier's newer versions overwrite it, an older or equal one never does.
 _SEED = """
 INSERT INTO plan_events (event_id, version, status, channel_id, title, start_at, end_at,
-                         timezone, capacity)
+                         timezone, capacity, series_id, recurrence_id)
 SELECT event_id, version, status, channel_id, title, start_at, end_at, timezone,
-       (event->>'capacity')::integer
+       (event->>'capacity')::integer,
+       CASE WHEN recurrence_id IS NOT NULL THEN series_id END, recurrence_id
 FROM discovery_events WHERE event_id = $1
 ON CONFLICT (event_id) DO NOTHING
+"""
+
+# An occurrence's row seeded from a read model behind the notifier: the notifier's newer
+# state of its series ($1 the occurrence key).
+_NEWER_SERIES = """
+SELECT s.version, s.event, p.start_at, p.end_at, p.timezone, p.recurrence_id FROM plan_events p
+JOIN plan_series s ON s.event_id = p.series_id
+WHERE p.event_id = $1 AND s.version > p.version
+"""
+
+_STATE = """
+UPDATE plan_events SET version = $2, status = $3, channel_id = $4, title = $5, start_at = $6,
+    end_at = $7, timezone = $8, recurrence_id = $9, series_id = $10, updated_at = now()
+WHERE event_id = $1
 """
 
 _EVENT = """
@@ -93,6 +112,74 @@ SELECT person_id FROM rsvps WHERE event_id = $1 AND status IN ('going', 'interes
 
 
 @dataclass(frozen=True)
+class Held:
+    """What a planning row holds of where its event or occurrence is."""
+
+    start_at: datetime
+    end_at: datetime | None
+    timezone: str
+    recurrence_id: datetime | None
+
+    def day(self) -> date:
+        """The local date naming the occurrence (an original start's, or a single event's)."""
+        return (self.recurrence_id or self.start_at).astimezone(ZoneInfo(self.timezone)).date()
+
+
+def held_of(row: asyncpg.Record) -> Held:
+    return Held(row["start_at"], row["end_at"], row["timezone"], row["recurrence_id"])
+
+
+@dataclass(frozen=True)
+class PlanState:
+    """An event's or an occurrence's state as planning keeps it."""
+
+    version: int
+    status: str
+    channel_id: int
+    title: str
+    start_at: datetime
+    end_at: datetime | None
+    timezone: str
+    capacity: int | None
+    series_id: uuid.UUID | None = None  # an occurrence's series
+    recurrence_id: datetime | None = None  # an occurrence's original start
+    occurrence_id: str | None = None  # an occurrence's public id
+
+
+def event_state(event: EventView, version: int) -> PlanState:
+    """A single event's state."""
+    return PlanState(
+        version, event.status, event.channelId, event.title, event.startAt, event.endAt,
+        event.timezone, event.capacity,
+    )  # fmt: skip
+
+
+def occurrence_state(event: EventView, version: int, held: Held) -> PlanState:
+    """The state of the recurring event's occurrence a planning row `held` names (by the
+    local date of its original start): cancelled, at its held times, when it no longer
+    takes place (cancelled on its own, or the series has no occurrence that day any more)."""
+    day = held.day()
+    occurrence = occurrence_on_day(event, event.occurrenceOverrides, day)
+    status = planned_status(event.status, occurrence)
+    start, end, original = held.start_at, held.end_at, held.recurrence_id
+    if occurrence is not None:
+        start, end, original = occurrence.start, occurrence.end, occurrence.recurrence_id
+    return PlanState(
+        version, status, event.channelId, event.title, start, end, event.timezone,
+        event.capacity, series_id=event.id, recurrence_id=original,
+        occurrence_id=occurrence_id(event.id, day),
+    )  # fmt: skip
+
+
+async def store_state(conn: asyncpg.Connection, key: uuid.UUID, state: PlanState) -> None:
+    """Write `state` to the planning row `key` (locked by the caller, or just seeded)."""
+    await conn.execute(
+        _STATE, key, state.version, state.status, state.channel_id, state.title,
+        state.start_at, state.end_at, state.timezone, state.recurrence_id, state.series_id,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
 class PlanEvent:
     """An event's state as planning holds it, with its attendance."""
 
@@ -118,6 +205,11 @@ async def known_event(
 ) -> PlanEvent | None:
     """The event's planning row (seeded from the read model if new to planning), or None."""
     await conn.execute(_SEED, event_id)
+    newer = await conn.fetchrow(_NEWER_SERIES, event_id)
+    if newer is not None:
+        view = EventView.model_validate(newer["event"])
+        state = occurrence_state(view, newer["version"], held_of(newer))
+        await store_state(conn, event_id, state)
     row = await conn.fetchrow(_EVENT + (" FOR UPDATE OF p" if lock else ""), event_id)
     if row is None:
         return None
@@ -180,3 +272,23 @@ async def current_rsvp(
         "SELECT status FROM rsvps WHERE person_id = $1 AND event_id = $2", person_id, event_id
     )
     return status
+
+
+_MOVES = (
+    "UPDATE plan_events SET event_id = $2 WHERE event_id = $1",
+    "UPDATE saves SET event_id = $2 WHERE event_id = $1",
+    "UPDATE rsvps SET event_id = $2 WHERE event_id = $1",
+    "UPDATE reminder_overrides SET event_id = $2 WHERE event_id = $1",
+    "UPDATE reminders SET event_id = $2 WHERE event_id = $1",
+)
+
+
+async def move_plans(conn: asyncpg.Connection, old: uuid.UUID, new: uuid.UUID) -> bool:
+    """Carry every plan of `old` (a locked planning row) over to `new`, when an event turned
+    recurring (or single) and what people planned is now the occurrence `new`; False, and
+    nothing moved, when `new` has plans of its own already."""
+    if await conn.fetchval("SELECT true FROM plan_events WHERE event_id = $1", new):
+        return False
+    for statement in _MOVES:
+        await conn.execute(statement, old, new)
+    return True

@@ -14,7 +14,7 @@ from typing import Any
 
 import asyncpg
 
-from services.discovery.web.errors import Conflict, NotFound
+from services.discovery.web.errors import Conflict, NotFound, PublicError
 from shared.adapters.plans import (
     PlanEvent,
     current_rsvp,
@@ -33,6 +33,11 @@ ON CONFLICT (person_id, event_id) DO UPDATE
     SET status = EXCLUDED.status, waitlist_seq = EXCLUDED.waitlist_seq, responded_at = now()
 """
 
+# A recurring event's own id: plans attach to its occurrences.
+_RECURS = """
+SELECT true FROM discovery_events WHERE series_id = $1 AND recurrence_id IS NOT NULL LIMIT 1
+"""
+
 _POSITION = """
 SELECT count(*) FROM rsvps w JOIN rsvps me ON me.event_id = w.event_id
 WHERE me.person_id = $1 AND me.event_id = $2 AND me.status = 'waitlisted'
@@ -46,9 +51,9 @@ class RsvpResult:
     waitlist_position: int | None
     attendance: Attendance
 
-    def view(self, event_id: uuid.UUID) -> dict[str, Any]:
+    def view(self, event_id: str) -> dict[str, Any]:
         return {
-            "eventId": str(event_id),
+            "eventId": event_id,
             "status": self.status,
             "waitlistPosition": self.waitlist_position,
             "attendance": attendance_view(self.attendance),
@@ -71,7 +76,7 @@ async def respond(
     """Store `answer` (None withdraws the RSVP) inside the caller's transaction."""
     event = await lock_event(conn, event_id)
     if answer is not None:
-        _answerable(event)
+        await _answerable(conn, event_id, event)
     elif event is None:
         raise NotFound("No RSVP of yours for that event.")
     assert event is not None
@@ -95,7 +100,7 @@ async def respond(
 async def save(conn: asyncpg.Connection, person_id: int, event_id: uuid.UUID) -> None:
     event = await known_event(conn, event_id)
     if not _public(event):
-        raise NotFound("No published event with that id in a public or unlisted channel.")
+        raise await _unknown(conn, event_id)
     await conn.execute(
         "INSERT INTO saves (person_id, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
         person_id,
@@ -118,9 +123,21 @@ def _public(event: PlanEvent | None) -> bool:
     return event is not None and event.visibility in LINKABLE and event.status != "draft"
 
 
-def _answerable(event: PlanEvent | None) -> None:
+async def _unknown(conn: asyncpg.Connection, event_id: uuid.UUID) -> PublicError:
+    if await conn.fetchval(_RECURS, event_id):
+        return Conflict(
+            "occurrence_required",
+            "That event repeats: plan one of its occurrences, by the occurrence's id "
+            "(<event id>_<YYYY-MM-DD>, as the event's page and the discovery API give it).",
+        )
+    return NotFound("No published event with that id in a public or unlisted channel.")
+
+
+async def _answerable(
+    conn: asyncpg.Connection, event_id: uuid.UUID, event: PlanEvent | None
+) -> None:
     if not _public(event):
-        raise NotFound("No published event with that id in a public or unlisted channel.")
+        raise await _unknown(conn, event_id)
     assert event is not None
     if event.status == "cancelled":
         raise Conflict("event_cancelled", "The event is cancelled; it takes no more RSVPs.")
