@@ -14,6 +14,13 @@ import httpx
 
 from tests.integration.conftest import Tenant
 from tests.integration.discovery_support import EVENTS, create_event, publish_channel
+from tests.integration.people_support import (
+    PEOPLE,
+    PersonClient,
+    notices_of_kind,
+    rsvp,
+    sign_up,
+)
 from tests.integration.recurring_support import (
     BERLIN,
     BERLIN_CITY,
@@ -137,3 +144,68 @@ async def test_mistakes_in_a_recurrence_are_field_errors_naming_the_part(
         error = response.json()["error"]
         assert error["code"] == "validation_failed"
         assert (path, code) in [(f["path"], f["code"]) for f in error["fields"]], error
+
+
+async def test_plans_attach_to_one_occurrence_and_follow_it_when_the_series_changes(
+    api: httpx.AsyncClient, discovery: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    await publish_channel(api, tenant)
+    workshop = await weekly_workshop(api, tenant, capacity=12)
+    docs = await occurrences_found(discovery, workshop.marker, workshop.year, 38)
+    third = docs[2]
+    ada = await sign_up(discovery, "Ada")
+    answer = await rsvp(discovery, ada, third["id"], "going")
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["eventId"] == third["id"]
+    assert answer.json()["attendance"] == {
+        "going": 1, "interested": 0, "waitlisted": 0, "capacity": 12, "placesLeft": 11
+    }  # fmt: skip
+    whole = await rsvp(discovery, ada, workshop.event_id, "going")
+    assert whole.status_code == 409
+    assert whole.json()["error"]["code"] == "occurrence_required"
+    counts = await discovery.get(f"/api/discovery/v1/events/{docs[3]['id']}/attendance")
+    assert counts.json()["going"] == 0  # each occurrence has its own places
+    mine = (await discovery.get(f"{PEOPLE}/me/rsvps", headers=ada.headers)).json()["docs"]
+    assert [(r["rsvp"], r["event"]["id"]) for r in mine] == [("going", third["id"])]
+    start = datetime.fromisoformat(third["startAt"])
+    assert await due(discovery, ada) == [
+        (third["id"], start - timedelta(days=1)), (third["id"], start - timedelta(hours=1))
+    ]  # fmt: skip
+
+    # The whole series moves to 18:30: the planned occurrence with it (same date, same id).
+    later = workshop.start.replace(hour=18, minute=30)
+    moved = await api.patch(
+        f"{EVENTS}/{workshop.event_id}",
+        json={"startAt": later.isoformat(), "endAt": (later + timedelta(hours=2)).isoformat()},
+        headers=tenant.headers,
+    )
+    assert moved.status_code == 200, moved.text
+    notice = (await notices_of_kind(discovery, ada, "event_moved"))[0]
+    assert notice["data"]["occurrenceId"] == third["id"]
+    new_start = start.replace(hour=18, minute=30)
+    assert datetime.fromisoformat(notice["data"]["startAt"]) == new_start
+    assert await due(discovery, ada) == [
+        (third["id"], new_start - timedelta(days=1)),
+        (third["id"], new_start - timedelta(hours=1)),
+    ]
+
+    # An EXDATE takes the occurrence out of the series: the people going are told.
+    rule = docs[0]["recurrence"]["rrule"]
+    gone = await api.patch(
+        f"{EVENTS}/{workshop.event_id}",
+        json={"recurrence": {"rrule": rule, "exdates": [start.date().isoformat()]}},
+        headers=tenant.headers,
+    )
+    assert gone.status_code == 200, gone.text
+    cancelled = (await notices_of_kind(discovery, ada, "event_cancelled"))[0]
+    assert cancelled["data"]["occurrenceId"] == third["id"]
+    assert await due(discovery, ada) == []
+
+
+async def due(discovery: httpx.AsyncClient, person: PersonClient) -> list[tuple[str, datetime]]:
+    body = (await discovery.get(f"{PEOPLE}/me/reminders", headers=person.headers)).json()
+    return sorted(
+        (r["eventId"], datetime.fromisoformat(r["dueAt"]))
+        for r in body["scheduled"]
+        if r["state"] == "pending"
+    )

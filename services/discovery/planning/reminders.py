@@ -9,15 +9,18 @@ from typing import Any
 import asyncpg
 
 from services.discovery.web.errors import NotFound
-from shared.adapters.plans import known_event, sync_reminders
+from shared.adapters.plans import PUBLIC_ID, known_event, sync_reminders
 
-_OVERRIDES = """
-SELECT event_id, minutes FROM reminder_overrides WHERE person_id = $1 ORDER BY event_id
-"""
-_PENDING = """
-SELECT event_id, minutes_before, due_at, state FROM reminders
-WHERE person_id = $1 AND state <> 'skipped' ORDER BY due_at LIMIT 200
-"""
+_OVERRIDES = f"""
+SELECT {PUBLIC_ID} AS public_id, r.minutes FROM reminder_overrides r
+LEFT JOIN plan_events e ON e.event_id = r.event_id
+WHERE r.person_id = $1 ORDER BY r.event_id
+"""  # noqa: S608  (a constant fragment)
+_PENDING = f"""
+SELECT {PUBLIC_ID} AS public_id, r.minutes_before, r.due_at, r.state FROM reminders r
+LEFT JOIN plan_events e ON e.event_id = r.event_id
+WHERE r.person_id = $1 AND r.state <> 'skipped' ORDER BY r.due_at LIMIT 200
+"""  # noqa: S608  (a constant fragment)
 
 
 async def settings(pool: asyncpg.Pool, person_id: int, defaults: list[int]) -> dict[str, Any]:
@@ -26,11 +29,11 @@ async def settings(pool: asyncpg.Pool, person_id: int, defaults: list[int]) -> d
     return {
         "minutesBefore": defaults,
         "events": [
-            {"eventId": str(r["event_id"]), "minutesBefore": list(r["minutes"])} for r in overrides
+            {"eventId": r["public_id"], "minutesBefore": list(r["minutes"])} for r in overrides
         ],
         "scheduled": [
             {
-                "eventId": str(r["event_id"]),
+                "eventId": r["public_id"],
                 "minutesBefore": r["minutes_before"],
                 "dueAt": r["due_at"].isoformat(),
                 "state": r["state"],
