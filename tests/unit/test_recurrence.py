@@ -14,6 +14,7 @@ import pytest
 import recurring_ical_events
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from services.gateway.batch_model import parse_item
 
 from services.discovery.feeds.ical import components
 from shared.contracts.event_view import EventView
@@ -317,3 +318,13 @@ def _read_back(event: EventInput) -> list[tuple[datetime, datetime | None, str]]
         )
         for c in found
     )
+
+
+def test_a_batch_item_recurs_too_and_its_errors_carry_the_item_index() -> None:
+    item = docs_example(1, startAt="2027-03-02T19:00:00+01:00", timezone="Europe/Berlin",
+                        approxLocation=BERLIN_CITY)  # fmt: skip
+    fine = parse_item(0, {**item, "recurrence": {"rrule": "FREQ=WEEKLY;COUNT=3"}})
+    assert fine.recurrence is not None
+    with pytest.raises(InvalidEvent) as caught:
+        parse_item(3, {**item, "recurrence": {"rrule": "FREQ=WEEKLY;BYSETPOS=1;COUNT=3"}})
+    assert [e.path for e in caught.value.errors] == ["events.3.recurrence.rrule.BYSETPOS"]

@@ -108,6 +108,8 @@ def _shaped(
         return _float_or_text(value)
     if target == "capacity" and isinstance(value, str) and value.strip().isdigit():
         return int(value)  # forms and spreadsheets send numbers as text
+    if target == "recurrence.exdates" and isinstance(value, str):
+        return [day.strip() for day in value.split(",") if day.strip()]  # one text cell
     if target == "classifications":
         return _slugs(value)
     if target == "description" and value is not None:

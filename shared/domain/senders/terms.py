@@ -44,6 +44,8 @@ MAPPABLE_FIELDS = frozenset(
         "price.max",
         "price.currency",
         "capacity",
+        "recurrence.rrule",
+        "recurrence.exdates",
         "sourceUpdatedAt",
     }
 )
