@@ -167,6 +167,9 @@ async def test_plans_attach_to_one_occurrence_and_follow_it_when_the_series_chan
     assert counts.json()["going"] == 0  # each occurrence has its own places
     mine = (await discovery.get(f"{PEOPLE}/me/rsvps", headers=ada.headers)).json()["docs"]
     assert [(r["rsvp"], r["event"]["id"]) for r in mine] == [("going", third["id"])]
+    calendar = await discovery.get(f"{PEOPLE}/me/calendar.ics", headers=ada.headers)
+    assert f"UID:{third['id']}@pinned.events" in calendar.text  # that date, on its own
+    assert "RRULE" not in calendar.text
     start = datetime.fromisoformat(third["startAt"])
     assert await due(discovery, ada) == [
         (third["id"], start - timedelta(days=1)), (third["id"], start - timedelta(hours=1))
