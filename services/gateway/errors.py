@@ -158,6 +158,20 @@ class EventNotFound(NotFound):
         super().__init__("No event with that id is accessible to this key.")
 
 
+class OccurrenceNotFound(NotFound):
+    """The recurring event has no occurrence with that original start (or an EXDATE removed
+    it), or `{start}` names no date."""
+
+    code = "occurrence_not_found"
+
+    def __init__(self, start: str = "then") -> None:
+        super().__init__(
+            f"The series has no occurrence starting '{start}' (EXDATEs remove them). Name one "
+            "by the local date of its original start (2027-03-09) or that instant "
+            "(2027-03-09T19:00:00+01:00)."
+        )
+
+
 class NoWebhookEndpoint(NotFound):
     """An unknown, deleted or disabled integration, or a source that does not match it."""
 
@@ -230,6 +244,15 @@ class EventCancelled(StateConflict):
 
     def __init__(self) -> None:
         super().__init__("The event is cancelled; it cannot be published or unpublished.")
+
+
+class NotRecurring(StateConflict):
+    code = "not_recurring"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The event does not recur; change it with PATCH /api/public/v1/events/{eventId}."
+        )
 
 
 class Unprocessable(GatewayError):

@@ -17,17 +17,18 @@ from services.publisher.rows import Applied, make_outcome, no_such_event
 from shared.contracts.messages import IngestEnvelope, UpdateOccurrence
 from shared.domain.events import EventInput, InvalidEvent, parse_event
 from shared.domain.field_errors import invalid_fields_message
-from shared.domain.occurrences import NoSuchOccurrence, carried_overrides, with_change
+from shared.domain.occurrences import (
+    NoSuchOccurrence,
+    carried_overrides,
+    stored_overrides,
+    with_change,
+)
 from shared.domain.recurrence import OccurrenceOverride
 
 _SET_OVERRIDES = """
 UPDATE events SET occurrence_overrides = $2, version = version + 1, updated_at = now()
 WHERE id = $1 RETURNING *
 """
-
-
-def overrides_of(raw: list[dict[str, Any]]) -> list[OccurrenceOverride]:
-    return [OccurrenceOverride.model_validate(item) for item in raw]
 
 
 def as_json(overrides: list[OccurrenceOverride]) -> list[dict[str, Any]]:
@@ -38,7 +39,9 @@ def carried(held: Mapping[str, Any] | None, event: EventInput) -> list[dict[str,
     """The overrides a replaced event keeps (none when it no longer recurs)."""
     if held is None or event.recurrence is None:
         return []
-    kept = carried_overrides(overrides_of(held["occurrence_overrides"]), held["timezone"], event)
+    kept = carried_overrides(
+        stored_overrides(held["occurrence_overrides"]), held["timezone"], event
+    )
     return as_json(kept)
 
 
@@ -52,7 +55,7 @@ async def update_occurrence(conn: asyncpg.Connection, envelope: IngestEnvelope) 
     if event.recurrence is None:
         return make_outcome(envelope, "rejected", reason_code="not_recurring",
                             reason="the event does not recur; PATCH the event itself")  # fmt: skip
-    held = overrides_of(row["occurrence_overrides"])
+    held = stored_overrides(row["occurrence_overrides"])
     try:
         after = with_change(event, held, command.occurrence, command.changes)
     except NoSuchOccurrence:

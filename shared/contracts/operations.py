@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal, get_args
 
-OperationKind = Literal["create_event", "update_event", "change_status"]
+# New kinds go last: an id stores its kind by its index here.
+OperationKind = Literal["create_event", "update_event", "change_status", "update_occurrence"]
 _KINDS: tuple[OperationKind, ...] = get_args(OperationKind)
 
 PREFIX = "op_"

@@ -44,6 +44,11 @@ class OccurrenceChange(BaseModel):
         return self.model_dump(mode="json", exclude_unset=True)
 
 
+def stored_overrides(raw: list[dict[str, Any]]) -> list[OccurrenceOverride]:
+    """The overrides as `events.occurrence_overrides` holds them (JSON)."""
+    return [OccurrenceOverride.model_validate(item) for item in raw]
+
+
 class NoSuchOccurrence(LookupError):
     """The series has no occurrence on that date (never had, or an EXDATE removed it)."""
 

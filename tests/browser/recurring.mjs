@@ -60,7 +60,7 @@ await scenario("recurring", async ({ page, params, shot, step, consoleErrors }) 
       page.click(`li.event[data-event-id="${second}"] a.title`),
     ]);
     expect(await page.locator("p.when").textContent(), "its own date").toContain(params.secondLabel);
-    expect(await page.locator(".series li.date").count(), "more dates listed").toBeGreaterThan(3);
+    expect(await page.locator(".series li.date").count(), "the nine other dates").toBe(9);
     const every = await page.locator(`a[href="/events/${created.id}.ics"]`).count();
     expect(every, "add every date").toBe(1);
   });

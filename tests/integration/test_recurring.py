@@ -12,8 +12,13 @@ from datetime import date, datetime, time, timedelta
 
 import httpx
 
-from tests.integration.conftest import Tenant
-from tests.integration.discovery_support import EVENTS, create_event, publish_channel
+from tests.integration.conftest import Tenant, eventually
+from tests.integration.discovery_support import (
+    EVENTS,
+    VISIBLE_WITHIN_SECONDS,
+    create_event,
+    publish_channel,
+)
 from tests.integration.people_support import (
     PEOPLE,
     PersonClient,
@@ -88,7 +93,7 @@ async def test_each_occurrence_has_a_page_and_the_series_a_calendar(
     ld = json.loads(block[1])
     assert ld["startDate"] == second["startAt"]
     assert ld["superEvent"]["@id"].endswith(f"/events/{workshop.event_id}")
-    assert f'data-event-id="{docs[2]["id"]}"' in page.text  # more dates listed
+    assert f'data-event-id="{docs[2]["id"]}"' in page.text  # the other dates listed
 
     api_doc = (await discovery.get(f"/api/discovery/v1/events/{second['id']}")).json()
     assert (api_doc["id"], api_doc["startAt"]) == (second["id"], second["startAt"])
@@ -212,3 +217,129 @@ async def due(discovery: httpx.AsyncClient, person: PersonClient) -> list[tuple[
         for r in body["scheduled"]
         if r["state"] == "pending"
     )
+
+
+async def test_a_moved_and_a_cancelled_occurrence_show_everywhere_and_survive_a_series_change(
+    api: httpx.AsyncClient, discovery: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    slug = await publish_channel(api, tenant)
+    workshop = await weekly_workshop(api, tenant)
+    docs = await occurrences_found(discovery, workshop.marker, workshop.year, 38)
+    cancelled, moved = docs[1], docs[2]
+    route = f"{EVENTS}/{workshop.event_id}/occurrences"
+    answer = await api.patch(
+        f"{route}/{cancelled['id'].rsplit('_', 1)[1]}",
+        json={"status": "cancelled"},
+        headers=tenant.headers,
+    )
+    assert answer.status_code == 200, answer.text
+    new_start = datetime.fromisoformat(moved["startAt"]) + timedelta(days=1, hours=-1)
+    answer = await api.patch(
+        f"{route}/{moved['recurrenceId']}",  # by the original instant this time
+        json={"startAt": new_start.isoformat()},
+        headers=tenant.headers,
+    )
+    assert answer.status_code == 200, answer.text
+    overrides = answer.json()["occurrenceOverrides"]
+    assert [o["recurrenceId"] for o in overrides] == [
+        cancelled["recurrenceId"],
+        moved["recurrenceId"],
+    ]
+
+    async def shown() -> list[dict[str, object]] | None:
+        found = await occurrences_found(discovery, workshop.marker, workshop.year, 38)
+        return (
+            found
+            if found[1]["status"] == "cancelled" and found[2]["startAt"] != moved["startAt"]
+            else None
+        )
+
+    found = await eventually(shown, within=VISIBLE_WITHIN_SECONDS)
+    assert datetime.fromisoformat(found[2]["startAt"]) == new_start
+    assert found[2]["recurrenceId"] == moved["recurrenceId"]
+    assert [d["status"] for d in found].count("cancelled") == 1
+
+    feed = (await discovery.get(f"/feeds/channels/{slug}.ics")).text
+    assert feed.count("RECURRENCE-ID;TZID=Europe/Berlin:") == 2
+    instances = {i["RECURRENCE-ID"].dt if "RECURRENCE-ID" in i else i["DTSTART"].dt: i
+                 for i in read_back(feed, workshop.year)}  # fmt: skip
+    gone = instances[datetime.fromisoformat(cancelled["startAt"])]
+    assert str(gone["STATUS"]) == "CANCELLED"
+    assert instances[datetime.fromisoformat(moved["startAt"])]["DTSTART"].dt == new_start
+    assert sorted(i["DTSTART"].dt for i in instances.values()) == sorted(
+        datetime.fromisoformat(d["startAt"]) for d in found
+    )
+
+    page = (await discovery.get(f"/events/{moved['id']}")).text
+    assert "EventRescheduled" in page
+    assert "Moved from" in page
+
+    # A change of the series keeps both: a resend of the whole series by its source too.
+    retitled = await api.patch(
+        f"{EVENTS}/{workshop.event_id}",
+        json={"title": f"Ceramics workshop {workshop.marker}"},
+        headers=tenant.headers,
+    )
+    assert retitled.status_code == 200, retitled.text
+    assert len(retitled.json()["occurrenceOverrides"]) == 2
+
+    async def retitled_shown() -> list[dict[str, object]] | None:
+        found = await occurrences_found(discovery, workshop.marker, workshop.year, 38)
+        return found if found[0]["title"].startswith("Ceramics") else None
+
+    after = await eventually(retitled_shown, within=VISIBLE_WITHIN_SECONDS)
+    assert after[1]["status"] == "cancelled"
+    assert datetime.fromisoformat(after[2]["startAt"]) == new_start
+
+
+async def test_the_occurrence_route_refuses_what_names_no_occurrence(
+    api: httpx.AsyncClient, discovery: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    workshop = await weekly_workshop(api, tenant)
+    route = f"{EVENTS}/{workshop.event_id}/occurrences"
+    wednesday = (workshop.start + timedelta(days=1)).date().isoformat()
+    cases = [
+        (f"{route}/{wednesday}", {"status": "cancelled"}, 404, "occurrence_not_found"),
+        (f"{route}/next-tuesday", {"status": "cancelled"}, 404, "occurrence_not_found"),
+        (f"{route}/{workshop.start.date()}", {"title": "x"}, 422, "validation_failed"),
+        (f"{route}/{workshop.start.date()}", {}, 422, "validation_failed"),
+        (f"{route}/{workshop.start.date()}",
+         {"startAt": workshop.start.replace(tzinfo=None).isoformat() + "+05:00"}, 422,
+         "validation_failed"),
+    ]  # fmt: skip
+    for url, body, status, code in cases:
+        response = await api.patch(url, json=body, headers=tenant.headers)
+        assert (response.status_code, response.json()["error"]["code"]) == (status, code), url
+    single = await create_event(api, tenant)
+    response = await api.patch(
+        f"{EVENTS}/{single}/occurrences/2030-01-01", json={"status": "cancelled"},
+        headers=tenant.headers,
+    )  # fmt: skip
+    assert (response.status_code, response.json()["error"]["code"]) == (409, "not_recurring")
+
+
+async def test_cancelling_one_occurrence_tells_the_people_going_to_it_and_nobody_else(
+    api: httpx.AsyncClient, discovery: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    await publish_channel(api, tenant)
+    workshop = await weekly_workshop(api, tenant)
+    docs = await occurrences_found(discovery, workshop.marker, workshop.year, 38)
+    ada, bo = await sign_up(discovery, "Ada"), await sign_up(discovery, "Bo")
+    assert (await rsvp(discovery, ada, docs[1]["id"], "going")).status_code == 200
+    assert (await rsvp(discovery, bo, docs[2]["id"], "going")).status_code == 200
+    day = docs[1]["id"].rsplit("_", 1)[1]
+    response = await api.patch(
+        f"{EVENTS}/{workshop.event_id}/occurrences/{day}",
+        json={"status": "cancelled"},
+        headers=tenant.headers,
+    )
+    assert response.status_code == 200, response.text
+    notice = (await notices_of_kind(discovery, ada, "event_cancelled"))[0]
+    assert notice["data"]["occurrenceId"] == docs[1]["id"]
+    assert "is cancelled" in notice["title"]
+    bo_notices = (await discovery.get(f"{PEOPLE}/me/notifications", headers=bo.headers)).json()
+    assert [n["kind"] for n in bo_notices["docs"]] == []  # the same batch would have had it
+    assert await due(discovery, ada) == []
+    assert len(await due(discovery, bo)) == 2
+    refused = await rsvp(discovery, bo, docs[1]["id"], "going")
+    assert (refused.status_code, refused.json()["error"]["code"]) == (409, "event_cancelled")

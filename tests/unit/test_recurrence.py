@@ -14,9 +14,9 @@ import pytest
 import recurring_ical_events
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from services.gateway.batch_model import parse_item
 
 from services.discovery.feeds.ical import components
+from services.gateway.submission.batch_model import parse_item
 from shared.contracts.event_view import EventView
 from shared.domain.events import EventInput, InvalidEvent, parse_event
 from shared.domain.occurrences import (

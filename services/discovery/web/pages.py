@@ -90,7 +90,7 @@ async def event(request: Request) -> Response:
 
 
 async def _more_dates(request: Request, row: dict[str, Any]) -> list[dict[str, Any]]:
-    """Of a recurring event, the next occurrences after the one shown."""
+    """Of a recurring event, its other occurrences from now (or from the one shown, if past)."""
     if row["recurrence_id"] is None:
         return []
     since = min(row["start_at"], datetime.now(UTC))

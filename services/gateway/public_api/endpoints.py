@@ -47,6 +47,19 @@ async def update_event(request: GatewayRequest, gateway: Gateway, principal: Pri
     return submission_response(await gateway.submitter.submit(call, command, payload))
 
 
+async def update_occurrence(
+    request: GatewayRequest, gateway: Gateway, principal: Principal
+) -> Response:
+    call = _call(request, principal)
+    payload = await read_json(request, gateway.settings.max_body_bytes)
+    start: str = request.path_params["start"]
+    prepare = gateway.submitter.prepare_occurrence_change
+    command = await prepare(call, _event_id(request), start, payload)
+    # The occurrence is part of what the Idempotency-Key stands for.
+    named = {"occurrence": command.occurrence.isoformat(), "body": payload}
+    return submission_response(await gateway.submitter.submit(call, command, named))
+
+
 def change_status(action: StatusAction) -> KeyedEndpoint:
     async def endpoint(request: GatewayRequest, gateway: Gateway, principal: Principal) -> Response:
         call = _call(request, principal)

@@ -24,6 +24,7 @@ from shared.contracts.event_view import EventView
 from shared.contracts.messages import StatusAction
 from shared.domain.api_keys import Scope
 from shared.domain.events import EventInput, EventPatch
+from shared.domain.occurrences import OccurrenceChange
 
 OPENAPI_PATH = "/api/developer/openapi/public-api-v1"
 
@@ -50,6 +51,13 @@ _OPERATION_ID = Param(
 )
 _DATE_TIME = {"type": "string", "format": "date-time"}
 _EVENT_ID = Param("eventId", "path", {"type": "string", "format": "uuid"}, "Event id")
+_OCCURRENCE_START = Param(
+    "start",
+    "path",
+    {"type": "string", "examples": ["2027-03-09", "2027-03-09T19:00:00+01:00"]},
+    "The occurrence's original start: its local date, or the instant (ISO 8601 with offset, "
+    "or RFC 5545 basic UTC such as 20270309T180000Z)",
+)
 _STATUS_ACTIONS: dict[StatusAction, str] = {
     "publish": "Publish a draft event",
     "unpublish": "Take a published event back to draft",
@@ -191,6 +199,23 @@ OPERATIONS: tuple[Row, ...] = (
         errors=(401, 403, 404, 429),
         params=(_OPERATION_ID,),
         response_headers={200: ("Retry-After",)},
+    ),
+    Operation(
+        method="PATCH",
+        path=f"{BASE}/events/{{eventId}}/occurrences/{{start}}",
+        operation_id="updateOccurrence",
+        summary="Move or cancel one occurrence of a recurring event on its own; the series "
+        "keeps it",
+        endpoint=api.update_occurrence,
+        scope=Scope.EVENTS_UPDATE,
+        request=OccurrenceChange,
+        responses={
+            200: ("Updated (the event, with occurrenceOverrides), or a replay", EventView),
+            202: ("Accepted and durable; poll Location", EventAccepted),
+        },
+        errors=(400, 401, 403, 404, 409, 413, 415, 422, 429, 503),
+        params=(_EVENT_ID, _OCCURRENCE_START, *_CREATE_PARAMS),
+        response_headers={200: _REPLAYABLE, 202: _STORED},
     ),
     *(
         Operation(

@@ -50,7 +50,7 @@ class OperationStatus(ResponseModel):
     since); `rejected`: `error` is what a waiting caller would have got. Both are final."""
 
     id: str
-    kind: Literal["create_event", "update_event", "change_status"]
+    kind: Literal["create_event", "update_event", "change_status", "update_occurrence"]
     status: Literal["accepted", "applied", "rejected"]
     eventId: uuid.UUID
     acceptedAt: datetime

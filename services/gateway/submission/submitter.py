@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal, TypeVar
+from zoneinfo import ZoneInfo
 
 from services.gateway.access.cache import AccessReader
 from services.gateway.adapters.claims import InFlight
@@ -28,6 +29,8 @@ from services.gateway.errors import (
     GatewayError,
     IdempotencyKeyReused,
     InvalidInput,
+    NotRecurring,
+    OccurrenceNotFound,
     StaleUpdate,
 )
 from services.gateway.submission.envelopes import Call, build_envelope, request_hash
@@ -40,6 +43,7 @@ from shared.contracts.messages import (
     Outcome,
     StatusAction,
     UpdateEvent,
+    UpdateOccurrence,
     derive_event_id,
 )
 from shared.core.metrics import OUTCOME_WAITS
@@ -49,6 +53,13 @@ from shared.domain.events import (
     apply_patch,
     parse_event,
     parse_patch,
+)
+from shared.domain.occurrences import (
+    NoSuchOccurrence,
+    occurrence_day,
+    parse_occurrence_change,
+    stored_overrides,
+    with_change,
 )
 
 SubmissionState = Literal["created", "updated", "replayed", "accepted"]
@@ -91,6 +102,26 @@ class Submitter:
         # Checked here for a quick 422; the publisher checks again against the row it changes.
         _validated(lambda c: apply_patch(row["body"], c, row["channel_id"]), changes)
         return UpdateEvent(event_id=event_id, changes=changes)
+
+    async def prepare_occurrence_change(
+        self, call: Call, event_id: uuid.UUID, start: str, payload: object
+    ) -> UpdateOccurrence:
+        """One occurrence of a recurring event, named by its original start (its local date
+        or the instant), moved or cancelled on its own."""
+        changes = _validated(parse_occurrence_change, payload).changes()
+        row = await self._accessible_event(call, event_id)
+        event = parse_event({**row["body"], "channelId": row["channel_id"]})
+        if event.recurrence is None:
+            raise NotRecurring()
+        day = occurrence_day(start, ZoneInfo(event.timezone))
+        if day is None:
+            raise OccurrenceNotFound(start)
+        held = stored_overrides(row["occurrence_overrides"])
+        try:  # checked here for a quick answer; the publisher checks again
+            _validated(lambda c: with_change(event, held, day, c), changes)
+        except NoSuchOccurrence:
+            raise OccurrenceNotFound(start) from None
+        return UpdateOccurrence(event_id=event_id, occurrence=day, changes=changes)
 
     async def prepare_status_change(
         self, call: Call, event_id: uuid.UUID, action: StatusAction
@@ -170,6 +201,8 @@ _REFUSALS: dict[str, Callable[[], GatewayError]] = {
     "idempotency_key_reused": IdempotencyKeyReused,
     "not_found": EventNotFound,
     "event_cancelled": EventCancelled,
+    "not_recurring": NotRecurring,
+    "occurrence_not_found": OccurrenceNotFound,  # the series changed after the gateway's check
 }
 
 
