@@ -79,9 +79,10 @@ def shapes(channel_id: int, place_id: str, lat: float, lng: float) -> dict[str, 
     }
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 async def filled(db: asyncpg.Pool) -> Any:
-    """A connection inside a transaction holding the 100,000 rows; rolled back after."""
+    """A connection inside a transaction holding the 100,000 rows, made once for the module's
+    tests (they only read); rolled back after."""
     places = sorted(catalog().ranked[: CITIES + 1], key=lambda p: p.id)[:CITIES]
     async with db.acquire() as conn:
         transaction = conn.transaction()
