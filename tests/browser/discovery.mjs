@@ -4,22 +4,7 @@
 //
 // Params: gatewayUrl, discoveryUrl, apiKey, channelId, channelSlug, marker, startAt, day.
 
-import { scenario, expect, eventually } from "./harness.mjs";
-
-async function api(params, method, path, body) {
-  const response = await fetch(`${params.gatewayUrl}/api/public/v1${path}`, {
-    method,
-    headers: {
-      Authorization: `Bearer ${params.apiKey}`,
-      "Content-Type": "application/json",
-      "Idempotency-Key": `browser-${params.marker}-${method}-${path}`,
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  if (response.status >= 300) throw new Error(`${method} ${path}: ${response.status} ${text}`);
-  return JSON.parse(text);
-}
+import { scenario, expect, eventually, publicApi as api } from "./harness.mjs";
 
 async function jsonLd(page) {
   const text = await page.locator('script[type="application/ld+json"]').textContent();

@@ -52,6 +52,23 @@ export function expect(actual, what = "value") {
   };
 }
 
+/** The public API as integration code calls it: `params.gatewayUrl` and `params.apiKey`, an
+ * Idempotency-Key per method and path (so a scenario's retry replays); the answer's JSON. */
+export async function publicApi(params, method, path, body) {
+  const response = await fetch(`${params.gatewayUrl}/api/public/v1${path}`, {
+    method,
+    headers: {
+      Authorization: `Bearer ${params.apiKey}`,
+      "Content-Type": "application/json",
+      "Idempotency-Key": `browser-${params.marker}-${method}-${path}`,
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  if (response.status >= 300) throw new Error(`${method} ${path}: ${response.status} ${text}`);
+  return JSON.parse(text);
+}
+
 /** Poll `probe` until it returns something truthy; fail after `timeoutMs` with `what`. */
 export async function eventually(probe, what, { timeoutMs = 15000, intervalMs = 250 } = {}) {
   const deadline = Date.now() + timeoutMs;

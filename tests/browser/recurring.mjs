@@ -5,22 +5,7 @@
 //
 // Params: gatewayUrl, discoveryUrl, apiKey, channelId, marker, year, startAt, endAt, rrule.
 
-import { scenario, expect, eventually } from "./harness.mjs";
-
-async function api(params, method, path, body) {
-  const response = await fetch(`${params.gatewayUrl}/api/public/v1${path}`, {
-    method,
-    headers: {
-      Authorization: `Bearer ${params.apiKey}`,
-      "Content-Type": "application/json",
-      "Idempotency-Key": `browser-${params.marker}-${method}-${path}`,
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  if (response.status >= 300) throw new Error(`${method} ${path}: ${response.status} ${text}`);
-  return JSON.parse(text);
-}
+import { scenario, expect, eventually, publicApi as api } from "./harness.mjs";
 
 await scenario("recurring", async ({ page, params, shot, step, consoleErrors }) => {
   const created = await step("publish a weekly workshop once", () =>

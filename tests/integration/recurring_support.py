@@ -29,6 +29,11 @@ class Workshop:
     year: int
     start: datetime  # the first occurrence
 
+    @property
+    def dates(self) -> int:
+        """How many Tuesdays it has, early March to 20 November (38 in 2027)."""
+        return len(tuesdays(self.start.date(), date(self.year, 11, 20)))
+
 
 def first_weekday(year: int, month: int, weekday: int) -> date:
     """The first `weekday` (Monday 0) of a month."""
@@ -61,6 +66,16 @@ async def weekly_workshop(
         **fields,
     )
     return Workshop(event_id, marker, year, start)
+
+
+async def listed_workshop(
+    api: httpx.AsyncClient, discovery: httpx.AsyncClient, tenant: Tenant
+) -> tuple[Workshop, list[dict[str, Any]]]:
+    """A weekly workshop of the tenant's (public) channel and its occurrences, once search
+    lists them all."""
+    workshop = await weekly_workshop(api, tenant)
+    docs = await occurrences_found(discovery, workshop.marker, workshop.year, workshop.dates)
+    return workshop, docs
 
 
 async def search_all(discovery: httpx.AsyncClient, **params: str) -> list[dict[str, Any]]:

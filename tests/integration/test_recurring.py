@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import httpx
 
@@ -31,6 +31,7 @@ from tests.integration.recurring_support import (
     BERLIN_CITY,
     first_weekday,
     last_sunday,
+    listed_workshop,
     occurrences_found,
     read_back,
     tuesdays,
@@ -42,7 +43,7 @@ async def test_a_weekly_workshop_published_once_appears_as_its_occurrences_acros
     api: httpx.AsyncClient, discovery: httpx.AsyncClient, tenant: Tenant
 ) -> None:
     slug = await publish_channel(api, tenant)
-    year = datetime.now().year + 1
+    year = datetime.now(UTC).year + 1
     skipped = first_weekday(year, 6, 1)  # a Tuesday in summer time
     workshop = await weekly_workshop(api, tenant, exdates=[skipped.isoformat()])
     expected = [d for d in tuesdays(workshop.start.date(), date(year, 11, 20)) if d != skipped]
@@ -82,8 +83,7 @@ async def test_each_occurrence_has_a_page_and_the_series_a_calendar(
     api: httpx.AsyncClient, discovery: httpx.AsyncClient, tenant: Tenant
 ) -> None:
     await publish_channel(api, tenant)
-    workshop = await weekly_workshop(api, tenant)
-    docs = await occurrences_found(discovery, workshop.marker, workshop.year, 38)
+    workshop, docs = await listed_workshop(api, discovery, tenant)
     second = docs[1]
 
     page = await discovery.get(f"/events/{second['id']}")
@@ -113,7 +113,7 @@ async def test_a_monthly_rule_on_the_31st_lists_only_months_that_have_one(
     api: httpx.AsyncClient, discovery: httpx.AsyncClient, tenant: Tenant
 ) -> None:
     slug = await publish_channel(api, tenant)
-    year = datetime.now().year + 1
+    year = datetime.now(UTC).year + 1
     marker = f"m{tenant.channel_id}x"
     await create_event(
         api, tenant, title=f"Month end market {marker}",
@@ -131,7 +131,7 @@ async def test_a_monthly_rule_on_the_31st_lists_only_months_that_have_one(
 async def test_mistakes_in_a_recurrence_are_field_errors_naming_the_part(
     api: httpx.AsyncClient, tenant: Tenant
 ) -> None:
-    year = datetime.now().year + 1
+    year = datetime.now(UTC).year + 1
     tuesday = datetime.combine(first_weekday(year, 3, 1), time(19), BERLIN)
     cases = {
         "FREQ=WEEKLY;BYHOUR=9;COUNT=4": ("recurrence.rrule.BYHOUR", "unsupported_rule_part"),
@@ -156,7 +156,7 @@ async def test_plans_attach_to_one_occurrence_and_follow_it_when_the_series_chan
 ) -> None:
     await publish_channel(api, tenant)
     workshop = await weekly_workshop(api, tenant, capacity=12)
-    docs = await occurrences_found(discovery, workshop.marker, workshop.year, 38)
+    docs = await occurrences_found(discovery, workshop.marker, workshop.year, workshop.dates)
     third = docs[2]
     ada = await sign_up(discovery, "Ada")
     answer = await rsvp(discovery, ada, third["id"], "going")
@@ -223,8 +223,7 @@ async def test_a_moved_and_a_cancelled_occurrence_show_everywhere_and_survive_a_
     api: httpx.AsyncClient, discovery: httpx.AsyncClient, tenant: Tenant
 ) -> None:
     slug = await publish_channel(api, tenant)
-    workshop = await weekly_workshop(api, tenant)
-    docs = await occurrences_found(discovery, workshop.marker, workshop.year, 38)
+    workshop, docs = await listed_workshop(api, discovery, tenant)
     cancelled, moved = docs[1], docs[2]
     route = f"{EVENTS}/{workshop.event_id}/occurrences"
     answer = await api.patch(
@@ -247,7 +246,7 @@ async def test_a_moved_and_a_cancelled_occurrence_show_everywhere_and_survive_a_
     ]
 
     async def shown() -> list[dict[str, object]] | None:
-        found = await occurrences_found(discovery, workshop.marker, workshop.year, 38)
+        found = await occurrences_found(discovery, workshop.marker, workshop.year, workshop.dates)
         return (
             found
             if found[1]["status"] == "cancelled" and found[2]["startAt"] != moved["startAt"]
@@ -284,7 +283,7 @@ async def test_a_moved_and_a_cancelled_occurrence_show_everywhere_and_survive_a_
     assert len(retitled.json()["occurrenceOverrides"]) == 2
 
     async def retitled_shown() -> list[dict[str, object]] | None:
-        found = await occurrences_found(discovery, workshop.marker, workshop.year, 38)
+        found = await occurrences_found(discovery, workshop.marker, workshop.year, workshop.dates)
         return found if found[0]["title"].startswith("Ceramics") else None
 
     after = await eventually(retitled_shown, within=VISIBLE_WITHIN_SECONDS)
@@ -322,8 +321,7 @@ async def test_cancelling_one_occurrence_tells_the_people_going_to_it_and_nobody
     api: httpx.AsyncClient, discovery: httpx.AsyncClient, tenant: Tenant
 ) -> None:
     await publish_channel(api, tenant)
-    workshop = await weekly_workshop(api, tenant)
-    docs = await occurrences_found(discovery, workshop.marker, workshop.year, 38)
+    workshop, docs = await listed_workshop(api, discovery, tenant)
     ada, bo = await sign_up(discovery, "Ada"), await sign_up(discovery, "Bo")
     assert (await rsvp(discovery, ada, docs[1]["id"], "going")).status_code == 200
     assert (await rsvp(discovery, bo, docs[2]["id"], "going")).status_code == 200
