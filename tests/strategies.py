@@ -160,9 +160,28 @@ classifications = mostly(
 )
 
 
+# Recurrences: mostly rules any start is the first occurrence of (DAILY), sometimes ones it
+# usually is not (a weekday, a month day: refused with the part named), unbounded ones and
+# sender text; now and then EXDATEs (most fall on no occurrence: refused).
+recurrences = st.fixed_dictionaries(
+    {
+        "rrule": mostly(
+            st.sampled_from(["FREQ=DAILY;COUNT=3", "RRULE:freq=daily;interval=2;count=4"]),
+            st.sampled_from(
+                ["FREQ=WEEKLY;BYDAY=TU;COUNT=4", "FREQ=MONTHLY;BYMONTHDAY=31;COUNT=3",
+                 "FREQ=DAILY", "FREQ=DAILY;UNTIL=22001231"]
+            ) | text,
+            one_in=3,
+        ),
+        "exdates": mostly(st.just([]), st.lists(mostly(st.dates().map(str), text), max_size=2)),
+    }
+)  # fmt: skip
+
+
 def _optional_fields(zone: str) -> dict[str, st.SearchStrategy[Any]]:
     return {
         "endAt": moment(zone),
+        "recurrence": recurrences,
         "description": text,
         "venue": venues,
         "images": images,
@@ -205,6 +224,19 @@ def patch_bodies(draw: st.DrawFn) -> dict[str, Any]:
     fields.pop("status")
     clearable = {name: mostly(s, st.none(), one_in=10) for name, s in fields.items()}
     body: dict[str, Any] = draw(st.fixed_dictionaries({}, optional=clearable))
+    return body
+
+
+@st.composite
+def occurrence_changes(draw: st.DrawFn) -> dict[str, Any]:
+    """A `PATCH /events/{id}/occurrences/{start}` body: a new start or end, a status."""
+    zone = draw(st.sampled_from(ZONES))
+    fields = {
+        "startAt": mostly(moment(zone), st.none(), one_in=5),
+        "endAt": mostly(moment(zone), st.none(), one_in=5),
+        "status": mostly(st.sampled_from(["cancelled", "published"]), text),
+    }
+    body: dict[str, Any] = draw(st.fixed_dictionaries({}, optional=fields))
     return body
 
 

@@ -171,13 +171,17 @@ def schedule(rule: Rule, start: datetime, zone: ZoneInfo) -> Schedule:
     """At most MOST_OCCURRENCES + 1 original starts (one more tells the checks the rule has
     too many), none past the horizon; COUNT and UNTIL applied as RFC 5545 says."""
     wall = start.astimezone(zone).replace(tzinfo=None)
+    # rrule counts whole seconds (it drops DTSTART's fraction): a start sent with
+    # milliseconds keeps them on every occurrence.
+    fraction = timedelta(microseconds=wall.microsecond)
     unbounded = replace(rule, count=None, until=None)
-    parsed = rrulestr(unbounded.text, dtstart=wall)
+    parsed = rrulestr(unbounded.text, dtstart=wall - fraction)
     assert isinstance(parsed, rrule)  # one RRULE, never a set
     expansion = parsed.replace(until=horizon_end(start, zone))
     most = min(rule.count or MOST_OCCURRENCES + 1, MOST_OCCURRENCES + 1)
     starts = []
-    for local in islice(expansion, most):
+    for whole in islice(expansion, most):
+        local = whole + fraction
         moment = resolve_wall_time(local, zone)
         if not _within_until(rule.until, local, moment):
             break

@@ -25,7 +25,7 @@ from services.gateway.public_api.routes import OPERATIONS as PUBLIC_ROWS
 from tests.integration.conftest import Tenant
 from tests.integration.test_events_api import created_event
 from tests.integration.test_webhooks import connect
-from tests.strategies import event_bodies, patch_bodies, raw_bodies
+from tests.strategies import event_bodies, occurrence_changes, patch_bodies, raw_bodies
 from tests.webhook_senders import Generic
 
 WEBHOOK = "/webhooks/{source}/{integrationId}"
@@ -54,6 +54,8 @@ def _documents(path: str) -> st.SearchStrategy[Any]:
         return event_bodies(channel_id=1)
     if path.endswith("{eventId}"):
         return patch_bodies()
+    if path.endswith("/occurrences/{start}"):
+        return occurrence_changes()
     return _ANY_JSON
 
 
@@ -71,6 +73,10 @@ async def targets(api: httpx.AsyncClient, tenant: Tenant) -> dict[str, Any]:
         api, tenant, await api.post("/api/public/v1/events", json=tenant.event(),
                                     headers=tenant.headers)
     )  # fmt: skip
+    series = await created_event(
+        api, tenant, await api.post("/api/public/v1/events", headers=tenant.headers,
+                                    json=tenant.event(recurrence={"rrule": "FREQ=DAILY;COUNT=5"}))
+    )  # fmt: skip
     spare = await api.post(
         "/api/developer/v1/keys", json={"name": "spare"}, headers=tenant.owner_headers
     )
@@ -84,6 +90,8 @@ async def targets(api: httpx.AsyncClient, tenant: Tenant) -> dict[str, Any]:
     return {
         "deliveryId": refused.json()["deliveryId"],
         "eventId": event["id"],
+        "seriesId": series["id"],  # the occurrence route's event: one that recurs
+        "start": "2026-06-13",  # its second occurrence (the docs' example starts the day before)
         "keyId": spare.json()["id"],
         "integrationId": integration["id"],
         "channelId": tenant.channel_id,
@@ -93,6 +101,8 @@ async def targets(api: httpx.AsyncClient, tenant: Tenant) -> dict[str, Any]:
 
 
 def target(path: str, ids: dict[str, Any], tenant: Tenant) -> Target:
+    if "/occurrences/" in path:
+        ids = {**ids, "eventId": ids["seriesId"]}
     url = re.sub(r"{(\w+)}", lambda m: str(ids[m.group(1)]), path)
     if path == WEBHOOK:
         return Target(url, {"X-Webhook-Token": ids["secret"]})

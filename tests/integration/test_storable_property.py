@@ -21,7 +21,7 @@ import pytest
 from hypothesis import given, settings
 
 from devstack.stack import Servers
-from services.discovery.projector.rows import read_row
+from services.discovery.projector.rows import projected
 from services.discovery.projector.store import project
 from services.publisher.apply import apply_batch
 from services.publisher.bulk import create_all
@@ -84,8 +84,8 @@ async def project_changes(conn: asyncpg.Connection, event_ids: list[uuid.UUID]) 
     newest = {r["event_id"]: r for r in outbox}  # per event, the last change
     assert set(newest) == set(event_ids)
     changes = [decode_change(encode_change(change_from_outbox(r))) for r in newest.values()]
-    projected = await project(conn, [read_row(change) for change in changes])
-    assert projected == set(event_ids)
+    made = await project(conn, [projected(change) for change in changes])
+    assert made == set(event_ids)
 
 
 def as_stored(event: EventInput) -> dict[str, Any]:

@@ -353,3 +353,13 @@ def test_a_batch_item_recurs_too_and_its_errors_carry_the_item_index() -> None:
     with pytest.raises(InvalidEvent) as caught:
         parse_item(3, {**item, "recurrence": {"rrule": "FREQ=WEEKLY;BYSETPOS=1;COUNT=3"}})
     assert [e.path for e in caught.value.errors] == ["events.3.recurrence.rrule.BYSETPOS"]
+
+
+def test_a_start_sent_with_milliseconds_is_still_the_first_occurrence() -> None:
+    # dateutil's rrule counts whole seconds; JavaScript's toISOString() sends milliseconds.
+    event = berlin_series("FREQ=DAILY;COUNT=3", start="2027-03-02T19:00:00.250+01:00")
+    assert starts(event) == [
+        "2027-03-02T19:00:00.250000+01:00",
+        "2027-03-03T19:00:00.250000+01:00",
+        "2027-03-04T19:00:00.250000+01:00",
+    ]

@@ -53,6 +53,24 @@ def scopes_of(channel_id: int, place_id: str, classifications: Iterable[str]) ->
     }
 
 
+@dataclass(frozen=True)
+class Projected:
+    """One event's new state: its version, its rows, and the whole event when it recurs."""
+
+    event_id: uuid.UUID
+    version: int
+    changed_at: datetime
+    rows: list[ReadRow]
+    series: dict[str, Any] | None
+
+
+def projected(change: EventChange) -> Projected:
+    """What a change record makes of its event in the read model."""
+    event = change.event
+    series = event.model_dump(mode="json") if event.recurrence is not None else None
+    return Projected(change.event_id, change.version, change.changed_at, read_rows(change), series)
+
+
 def read_rows(change: EventChange) -> list[ReadRow]:
     """The event's rows: itself, or each occurrence of a recurring event with its own start,
     end and status (cancelled on its own, or with the whole series)."""

@@ -10,13 +10,11 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
-from datetime import datetime
-from typing import Any
+from dataclasses import fields
 
 import asyncpg
 
-from services.discovery.projector.rows import ReadRow, scopes_of
+from services.discovery.projector.rows import Projected, ReadRow, scopes_of
 
 _COLUMNS = [f.name for f in fields(ReadRow)]
 _TYPES = (
@@ -66,17 +64,6 @@ _BUMP = """
 INSERT INTO discovery_scopes (scope) SELECT s FROM unnest($1::text[]) AS s ORDER BY s
 ON CONFLICT (scope) DO UPDATE SET version = discovery_scopes.version + 1, changed_at = now()
 """
-
-
-@dataclass(frozen=True)
-class Projected:
-    """One event's new state: its version, its rows, and the whole event when it recurs."""
-
-    event_id: uuid.UUID
-    version: int
-    changed_at: datetime
-    rows: list[ReadRow]
-    series: dict[str, Any] | None
 
 
 async def project(conn: asyncpg.Connection, events: Sequence[Projected]) -> set[uuid.UUID]:

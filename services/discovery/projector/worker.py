@@ -11,9 +11,9 @@ import asyncpg
 import structlog
 from aiokafka import ConsumerRecord
 
-from services.discovery.projector.rows import newest_per_event, read_rows
+from services.discovery.projector.rows import newest_per_event, projected
 from services.discovery.projector.settings import ProjectorSettings
-from services.discovery.projector.store import Projected, project
+from services.discovery.projector.store import project
 from shared.contracts.changes import EventChange, decode_change
 from shared.contracts.topics import ConsumerGroup, Topic
 from shared.core.metrics import PROJECTED_CHANGES, PROJECTION_DELAY
@@ -30,21 +30,15 @@ def _decode(record: ConsumerRecord) -> EventChange:
     return decode_change(record.value)
 
 
-def _projected(change: EventChange) -> Projected:
-    event = change.event
-    series = event.model_dump(mode="json") if event.recurrence is not None else None
-    return Projected(change.event_id, change.version, change.changed_at, read_rows(change), series)
-
-
 class Projector:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
 
     async def apply(self, batch: Sequence[Decoded[EventChange]]) -> None:
         changes = newest_per_event([item.message for item in batch])
-        projected = [_projected(change) for change in changes]
+        made = [projected(change) for change in changes]
         async with self._pool.acquire() as conn, conn.transaction():
-            changed = await project(conn, projected)
+            changed = await project(conn, made)
         now = datetime.now(UTC)
         for change in changes:
             fresh = change.event_id in changed
