@@ -57,7 +57,8 @@ class DiscoverySettings(BaseSettings):
     feed_refresh_minutes: int = Field(default=60, ge=5, le=1440)
     # Built feeds kept in memory (LRU); each is reused until its scope changes.
     feed_cache_entries: int = Field(default=256, ge=1)
-    # Most events in one feed, soonest first, from feed_past_days ago on.
+    # Most read-model rows in one feed (an event, or one occurrence of a recurring event),
+    # soonest first, from feed_past_days ago on.
     feed_max_events: int = Field(default=1000, ge=1, le=5000)
     feed_past_days: int = Field(default=30, ge=0, le=365)
     # How often the change stream's lag (the projector group's) is measured for /metrics.

@@ -1,0 +1,106 @@
+"""How a feed's cap meets recurring events, pure: the cap counts read-model rows (one per
+occurrence); iCalendar writes a series it met once and whole, JSON Feed and Atom its next
+occurrences among the rows. Built from the projector's own rows, read back by other libraries."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import feedparser
+import icalendar
+import recurring_ical_events
+
+from services.discovery.feeds.atom import atom_feed
+from services.discovery.feeds.ical import ical_feed
+from services.discovery.feeds.jsonfeed import json_feed
+from services.discovery.feeds.model import NEXT_OCCURRENCES, Feed
+from services.discovery.projector.rows import projected
+from shared.contracts.changes import EventChange
+from shared.contracts.event_view import EventView
+from tests.examples import docs_example
+
+BERLIN_CITY = {"city": {"placeId": "place-berlin", "name": "Berlin", "countryCode": "DE"}}
+# Ten Tuesdays at 19:00 in Berlin from 2 March 2027; the fourth (23 March) cancelled alone.
+WEEKLY = {"rrule": "FREQ=WEEKLY;COUNT=10"}
+CANCELLED = {"recurrenceId": "2027-03-23T19:00:00+01:00", "status": "cancelled"}
+BUILT_AT = datetime(2027, 3, 10, 12, 0, tzinfo=UTC)  # two Tuesdays past, eight to come
+
+
+def _change(event_id: uuid.UUID, **fields: Any) -> EventChange:
+    now = datetime(2027, 2, 1, tzinfo=UTC)
+    body = docs_example(7, timezone="Europe/Berlin", approxLocation=BERLIN_CITY, **fields)
+    view = EventView.model_validate(
+        {**body, "id": str(event_id), "status": "published", "createdAt": now, "updatedAt": now}
+    )
+    return EventChange(
+        change_id=1, event_id=event_id, version=1, change="created", changed_at=now,
+        owner_id=1, event=view,
+    )  # fmt: skip
+
+
+def _feed(cap: int) -> tuple[Feed, uuid.UUID, uuid.UUID]:
+    """A channel's feed as the feed service builds it: a past single event and the weekly
+    series, soonest first, cut at `cap` rows; the series' row as discovery_series holds it."""
+    single_id, series_id = uuid.uuid4(), uuid.uuid4()
+    single = projected(_change(single_id, startAt="2027-03-01T20:00:00+01:00"))
+    series = projected(
+        _change(series_id, startAt="2027-03-02T19:00:00+01:00", recurrence=WEEKLY,
+                occurrenceOverrides=[CANCELLED])
+    )  # fmt: skip
+    channel = {"channel_name": "Ceramics", "channel_slug": "ceramics"}
+    rows = [
+        {**dataclasses.asdict(row), **channel}
+        for row in sorted([*single.rows, *series.rows], key=lambda r: r.start_at)
+    ]
+    held = {"event_id": series_id, "version": 1, "event": series.series,
+            "changed_at": series.changed_at}  # fmt: skip
+    feed = Feed(
+        title="Ceramics", description="", page_url="https://example.org/channels/ceramics",
+        feed_url="https://example.org/feeds/channels/ceramics.ics",
+        base_url="https://example.org", refresh_minutes=60, rows=rows[:cap],
+        built_at=BUILT_AT, series={series_id: held},
+    )  # fmt: skip
+    return feed, single_id, series_id
+
+
+def _ical_dates(feed: Feed) -> list[tuple[str, str]]:
+    calendar = icalendar.Calendar.from_ical(ical_feed(feed))
+    found = recurring_ical_events.of(calendar).between(datetime(2027, 1, 1), datetime(2028, 1, 1))
+    return sorted((c["DTSTART"].dt.isoformat(), str(c["STATUS"])) for c in found)
+
+
+def test_the_cap_counts_occurrences_but_ical_writes_the_series_it_met_whole() -> None:
+    feed, _, series_id = _feed(cap=4)  # the single event and the first three Tuesdays
+    assert len(feed.rows) == 4
+    calendar = icalendar.Calendar.from_ical(ical_feed(feed))
+    events = list(calendar.walk("VEVENT"))
+    masters = [e for e in events if "RRULE" in e]
+    assert [str(m["UID"]) for m in masters] == [f"{series_id}@pinned.events"]
+    moved = [e for e in events if "RECURRENCE-ID" in e]
+    assert [str(e["STATUS"]) for e in moved] == ["CANCELLED"]
+    assert len(events) == 3  # the single event, the series, its cancelled Tuesday
+    dates = _ical_dates(feed)
+    assert len(dates) == 1 + 10  # every Tuesday, those past the cap included
+    assert ("2027-03-23T19:00:00+01:00", "CANCELLED") in dates
+    assert ("2027-05-04T19:00:00+02:00", "CONFIRMED") in dates  # 19:00 local after the change
+
+
+def test_json_feed_and_atom_list_the_next_occurrences_among_the_capped_rows() -> None:
+    feed, single_id, series_id = _feed(cap=100)
+    items = json.loads(json_feed(feed))["items"]
+    tuesdays = [i for i in items if i["_pinned"].get("seriesId") == str(series_id)]
+    assert len(tuesdays) == NEXT_OCCURRENCES  # of eight to come, the started ones left out
+    assert [t["_pinned"]["startAt"][:10] for t in tuesdays] == [
+        "2027-03-16", "2027-03-23", "2027-03-30", "2027-04-06", "2027-04-13",
+    ]  # fmt: skip
+    assert tuesdays[1]["_pinned"]["status"] == "cancelled"
+    assert items[0]["id"] == str(single_id)  # a past single event stays, as it always did
+    entries = feedparser.parse(atom_feed(feed)).entries
+    assert len(entries) == len(items)
+    capped, _, _ = _feed(cap=5)  # the single event and four Tuesdays, two of them past
+    listed = json.loads(json_feed(capped))["items"]
+    assert [i["_pinned"]["startAt"][:10] for i in listed[1:]] == ["2027-03-16", "2027-03-23"]
