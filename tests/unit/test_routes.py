@@ -19,6 +19,7 @@ from services.gateway.management.keys import KeyCreate, PublicScope
 from services.gateway.public_api import routes as public_api
 from services.gateway.public_api.endpoints import BASE
 from services.gateway.public_api.routes import OPENAPI_PATH
+from services.gateway.public_api.schemas import EventAccepted
 from services.gateway.webhooks import intake
 from shared.domain.api_keys import OWNER_SCOPES, PUBLIC_SCOPES, QUICKSTART_SCOPES, Scope
 
@@ -66,6 +67,16 @@ def test_documented_scope_is_the_enforced_scope() -> None:
     enforced = {key: str(row.scope) if isinstance(row, Operation) else None
                 for key, row in served.items()}  # fmt: skip
     assert enforced == _documented_scopes(PUBLIC_ROWS)
+
+
+def test_every_accepted_answer_documents_the_operation_that_answers_its_fate() -> None:
+    accepting = [
+        row for row in PUBLIC_ROWS if row.responses.get(202, ("", None))[1] is EventAccepted
+    ]
+    assert len(accepting) >= 4  # create, update, one occurrence, publish/unpublish/cancel
+    for row in accepting:
+        headers = row.response_headers.get(202, ())
+        assert {"Location", "Operation-Location"} <= set(headers), (row.method, row.path)
 
 
 def test_only_the_openapi_document_is_public() -> None:

@@ -211,11 +211,11 @@ OPERATIONS: tuple[Row, ...] = (
         request=OccurrenceChange,
         responses={
             200: ("Updated (the event, with occurrenceOverrides), or a replay", EventView),
-            202: ("Accepted and durable; poll Location", EventAccepted),
+            202: ("Accepted and durable; Operation-Location answers its fate", EventAccepted),
         },
         errors=(400, 401, 403, 404, 409, 413, 415, 422, 429, 503),
         params=(_EVENT_ID, _OCCURRENCE_START, *_CREATE_PARAMS),
-        response_headers={200: _REPLAYABLE, 202: _STORED},
+        response_headers={200: _REPLAYABLE, 202: _ACCEPTED},
     ),
     *(
         Operation(
