@@ -18,6 +18,7 @@ def main() -> None:
         port=settings.port,
         log_config=None,
         timeout_graceful_shutdown=20,
+        timeout_keep_alive=settings.keep_alive_seconds,
         server_header=False,
         proxy_headers=True,
         forwarded_allow_ips=settings.forwarded_allow_ips,

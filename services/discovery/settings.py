@@ -52,6 +52,10 @@ class DiscoverySettings(BaseSettings):
     # Proxies whose X-Forwarded-For / -Proto name the client: per-IP quotas must count the
     # client, and absolute links in feeds must use the public scheme and host.
     forwarded_allow_ips: str = "127.0.0.1"
+    # Idle keep-alive connections stay open this long: longer than clients' and load
+    # balancers' own idle limits (httpx 5 s, AWS ALB 60 s), so a client never sends a request
+    # on a connection the server is closing at that moment (it fails with a reset, unanswered).
+    keep_alive_seconds: int = Field(default=75, gt=0)
     # How often feed readers are asked to refresh (iCalendar REFRESH-INTERVAL, JSON Feed and
     # HTTP max-age); changes reach a feed's next build within seconds regardless.
     feed_refresh_minutes: int = Field(default=60, ge=5, le=1440)

@@ -18,6 +18,7 @@ def main() -> None:
         port=settings.port,
         log_config=None,
         timeout_graceful_shutdown=20,
+        timeout_keep_alive=settings.keep_alive_seconds,
         loop=settings.event_loop,
         server_header=False,
         proxy_headers=True,

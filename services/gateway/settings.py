@@ -53,6 +53,10 @@ class GatewaySettings(BaseSettings):
     # Proxies whose X-Forwarded-For names the client (comma-separated addresses or networks,
     # "*" for any): behind a load balancer, per-IP quotas must count the client, not the proxy.
     forwarded_allow_ips: str = "127.0.0.1"
+    # Idle keep-alive connections stay open this long: longer than clients' and load
+    # balancers' own idle limits (httpx 5 s, AWS ALB 60 s), so a client never sends a request
+    # on a connection the server is closing at that moment (it fails with a reset, unanswered).
+    keep_alive_seconds: int = Field(default=75, gt=0)
     # How long POST /events waits for the publisher before answering 202 instead of 201.
     outcome_wait_seconds: float = Field(default=3.0, ge=0)
     max_body_bytes: int = Field(default=1_048_576, gt=0)
