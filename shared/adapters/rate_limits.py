@@ -40,7 +40,7 @@ INSERT INTO rate_limit_counters AS c
 SELECT u.bucket, (SELECT start FROM clock), LEAST(u.want, u.quota), LEAST(u.want, u.quota),
        u.quota, $4
 FROM unnest($1::text[], $2::int[], $3::int[]) AS u(bucket, want, quota)
-ON CONFLICT (bucket, window_start) DO UPDATE
+ON CONFLICT (bucket, window_seconds, window_start) DO UPDATE
     SET granted = LEAST(EXCLUDED.granted, GREATEST(0, EXCLUDED.quota - c.hits)),
         hits = c.hits + LEAST(EXCLUDED.granted, GREATEST(0, EXCLUDED.quota - c.hits)),
         quota = EXCLUDED.quota

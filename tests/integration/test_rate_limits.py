@@ -12,7 +12,7 @@ import pytest
 
 from devstack.stack import Servers, ServiceProcess, shifted
 from shared.adapters import key_store
-from shared.adapters.rate_limits import LEASE_SHARE
+from shared.adapters.rate_limits import LEASE_SHARE, Limit, RateLimiter
 from shared.domain.api_keys import OWNER_SCOPES
 from tests.integration.conftest import (
     CREATE_QUOTA,
@@ -121,6 +121,25 @@ async def test_pruning_keeps_live_counters_of_longer_windows(db: asyncpg.Pool) -
     await db.execute(PRUNE)
     left = await db.fetch("SELECT bucket FROM rate_limit_counters WHERE bucket LIKE $1", f"{tag}-%")
     assert [r["bucket"] for r in left] == [f"{tag}-hour"]
+
+
+async def test_a_window_of_another_length_starting_the_same_second_is_another_count(
+    db: asyncpg.Pool,
+) -> None:
+    # At the top of an hour a 60 s window and a one-hour window start together; replicas
+    # counting one bucket with different window lengths once shared a row there, and the
+    # one-hour limiter inherited the minute's count (a test's 5-request quota read as spent).
+    now = int(time.time())
+    bucket = f"window-test:{now}"
+    await db.execute(
+        "INSERT INTO rate_limit_counters (bucket, window_start, hits, window_seconds)"
+        " VALUES ($1, $2, 1000, 60)",
+        bucket,
+        now // 3600 * 3600,
+    )
+    limiter = RateLimiter(db, window_seconds=3600, wait_seconds=5)
+    verdict = await limiter.check([Limit("window-test", str(now), 5)])
+    assert verdict.allowed
 
 
 LARGE_QUOTA = 400
