@@ -46,8 +46,8 @@ from shared.adapters.rate_limits import RateLimiter
 from shared.adapters.sign_in import Credentials, SignInGuard, SignInPolicy
 from shared.core.heap import freeze_startup_objects
 from shared.core.tasks import cancel_and_wait
+from shared.domain import place_names
 from shared.domain.passwords import Passwords
-from shared.domain.places import catalog as place_catalog
 from shared.runtime.clients import open_pool_and_producer
 from shared.runtime.lag import LagMonitor
 from shared.runtime.ops_http import Check, ops_routes
@@ -108,7 +108,9 @@ async def open_gateway(
     """Open every client the gateway needs on `stack` (closed in reverse order when it
     exits) and build its collaborators."""
     client_id = f"gateway-{os.getpid()}"
-    await asyncio.to_thread(place_catalog)  # built once here, not on the first request
+    # Built once here, not in the first request whose document names a city (a webhook, a
+    # portal preview): seconds of work that would hold up every request meanwhile.
+    await asyncio.to_thread(place_names.warm)
     pool, producer = await open_pool_and_producer(
         stack, settings.database, settings.kafka, client_id, checks
     )

@@ -73,6 +73,12 @@ def _names() -> _Names:
     return _Names(primary, alternate, region, countries, states)
 
 
+def warm() -> None:
+    """Build the index (and the catalogue under it) now: a service that maps documents calls
+    it at start-up, so its first document naming a city does not wait seconds for it."""
+    _names()
+
+
 def _add(index: dict[str, tuple[Place, ...]], key: str, place: Place) -> None:
     index[key] = (*index.get(key, ()), place)
 
