@@ -4,6 +4,7 @@ security headers (the portal's own script file and styles only; no framing) and
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
@@ -18,6 +19,13 @@ STATIC = Path(__file__).resolve().parent / "static"
 PORTAL_HEADERS = {**security_headers(scripts=True), "Cache-Control": "no-store"}
 
 
+def _json_text(value: Any) -> str:
+    """JSON as a person reads it: indented, characters as they are (`&`, not `\\u0026`).
+    Unlike Jinja's `tojson`, not for a script or an attribute: autoescaping makes it safe in
+    a page's text."""
+    return json.dumps(value, indent=2, ensure_ascii=False)
+
+
 def _when(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M %Z").strip() if value is not None else ""
 
@@ -26,6 +34,7 @@ class Pages:
     def __init__(self) -> None:
         self.env = page_templates(TEMPLATES)
         self.env.filters["when"] = _when
+        self.env.filters["json_text"] = _json_text
 
     def render(self, name: str, context: Mapping[str, Any], status: int = 200) -> Response:
         html = self.env.get_template(name).render(**context)
