@@ -308,21 +308,30 @@ async def set_status(
     return _found(row, integration_id)
 
 
+def as_stored(spec: IntegrationSpec) -> dict[str, Any]:
+    """What `spec` configures, as a stored row's columns hold it (what a delivery's conversion
+    reads): for storing it, or for trying an edit on a delivery before it is saved."""
+    return {
+        "name": spec.name,
+        "channel_id": spec.channelId,
+        "mapping": spec.mapping,
+        "defaults": spec.defaults.model_dump(mode="json"),
+        "actions": spec.actions,
+        "mapping_settings": spec.mappingSettings.model_dump(mode="json", exclude_defaults=True),
+    }
+
+
 async def update(
     conn: asyncpg.Connection, account_id: int, integration_id: uuid.UUID, spec: IntegrationSpec
 ) -> dict[str, Any]:
+    columns = as_stored(spec)
+    assigned = ", ".join(f"{name} = ${n}" for n, name in enumerate(columns, start=3))
     row = await conn.fetchrow(
-        "UPDATE integrations SET name = $3, channel_id = $4, mapping = $5, defaults = $6,"
-        f" actions = $7, mapping_settings = $8 WHERE id = $1 AND account_id = $2"
+        f"UPDATE integrations SET {assigned} WHERE id = $1 AND account_id = $2"
         f" RETURNING {_COLUMNS}",
         integration_id,
         account_id,
-        spec.name,
-        spec.channelId,
-        spec.mapping,
-        spec.defaults.model_dump(mode="json"),
-        spec.actions,
-        spec.mappingSettings.model_dump(mode="json", exclude_defaults=True),
+        *columns.values(),
     )
     return _found(row, integration_id)
 

@@ -95,10 +95,22 @@ await scenario("portal", async ({ page, params, shot, step, consoleErrors }) => 
     },
   });
 
+  // A real paste (the clipboard and Ctrl+V), not a typed value: the preview must follow it.
+  const paste = async (selector, text) => {
+    await page.evaluate((value) => navigator.clipboard.writeText(value), text);
+    await page.fill(selector, "");
+    await page.focus(selector);
+    await page.keyboard.press("Control+V");
+  };
+  await page.context().grantPermissions(["clipboard-read", "clipboard-write"], { origin: params.gatewayUrl });
+
   await step("paste the sample delivery: the live preview shows the event", async () => {
     await page.click("a:has-text('Open the integration')");
-    await page.fill("textarea[name=sample]", body);
+    await paste("textarea[name=sample]", body);
+    expect(await page.inputValue("textarea[name=sample]"), "the pasted sample").toBe(body);
+    const pasted = Date.now();
     await eventually(async () => (await page.locator("#preview .preview[data-outcome=accepted]").count()) > 0, "the live preview");
+    console.log(`  the preview followed the paste in ${Date.now() - pasted} ms`);
     expect(await page.locator("#preview").textContent(), "preview").toContain(`Jazz on the river ${params.marker}`);
   });
   await shot("preview");
@@ -111,6 +123,56 @@ await scenario("portal", async ({ page, params, shot, step, consoleErrors }) => 
     await eventually(async () => (await page.locator("#preview .preview[data-outcome=accepted]").count()) > 0, "the event again");
   });
   await shot("preview-refused-then-fixed");
+
+  // Strapi's local upload provider sends relative image URLs, and the site's own categories.
+  const entry = JSON.stringify({
+    event: "entry.publish", createdAt: "2026-05-02T10:00:00.000Z", model: "event", uid: "api::event.event",
+    entry: {
+      id: 8, documentId: `cover-${params.marker}`, locale: "en", title: "Heuriger Night & Wine",
+      startAt: "2026-07-01T17:00:00.000Z", city: "Wien", country: "AT",
+      category: ["food_and_drink", "live_music"],
+      cover: { id: 3, name: "heuriger.jpg", alternativeText: "Wine taverns on a summer evening",
+               url: "/uploads/heuriger_4f1.jpg", provider: "local", mime: "image/jpeg" },
+      updatedAt: "2026-05-02T10:00:00.000Z", publishedAt: "2026-05-02T10:00:00.000Z",
+    },
+  });
+  const categories = { categories: { values: { food_and_drink: "food-drink", live_music: "music" } } };
+
+  await step("an entry with a relative cover: the preview asks for the media base URL", async () => {
+    await paste("textarea[name=sample]", entry);
+    await eventually(async () => (await page.locator("#preview .preview[data-outcome=invalid]").count()) > 0, "the refusal");
+    expect(await page.locator("#preview").textContent(), "what to set").toContain("set the integration's mediaBaseUrl");
+  });
+  await shot("preview-needs-media-base-url");
+
+  await step("type a media base URL and a value map: the preview shows the absolute image and our categories", async () => {
+    await page.fill("input[name='mappingSettings.mediaBaseUrl']", "https://cms.example.org");
+    await page.fill("textarea[name='mappingSettings.valueMaps']", JSON.stringify(categories, null, 2));
+    await eventually(async () => (await page.locator("#preview .preview[data-outcome=accepted]").count()) > 0, "the event");
+    const event = JSON.parse(await page.locator("#preview pre.event-json").textContent());
+    expect(event.images[0].url, "the cover").toBe("https://cms.example.org/uploads/heuriger_4f1.jpg");
+    expect(JSON.stringify(event.classifications), "classifications").toBe(JSON.stringify(["food-drink", "music"]));
+    expect(await page.locator("#preview pre.event-json").textContent(), "the title as sent").toContain('"title": "Heuriger Night & Wine"');
+  });
+  await shot("preview-with-settings");
+
+  await step("a value map without its values is refused, naming it", async () => {
+    await page.fill("textarea[name='mappingSettings.valueMaps']", JSON.stringify({ categories: { food_and_drink: "food-drink" } }));
+    await eventually(async () => (await page.locator("#preview .preview[data-outcome=invalid]").count()) > 0, "the refusal");
+    expect(await page.locator("#preview .field-errors").textContent(), "the map named").toContain("mappingSettings.valueMaps.categories.values");
+    await Promise.all([page.waitForNavigation(), page.click("#mapping-form button[value=save]")]);
+    expect(await page.locator(".error[role=alert]").textContent(), "not saved").toContain("mappingSettings.valueMaps.categories");
+  });
+  await shot("value-map-refused");
+
+  await step("save the settings: they are the integration's from now on", async () => {
+    await page.fill("textarea[name='mappingSettings.valueMaps']", JSON.stringify(categories));
+    await Promise.all([page.waitForURL("**?done=mapping-saved"), page.click("#mapping-form button[value=save]")]);
+    expect(await page.inputValue("input[name='mappingSettings.mediaBaseUrl']"), "saved base URL").toBe("https://cms.example.org");
+    expect(await page.inputValue("textarea[name='mappingSettings.valueMaps']"), "saved value map").toContain('"live_music": "music"');
+    expect(await page.locator(".setup-steps").textContent(), "setup steps").toContain("joined to https://cms.example.org");
+  });
+  await shot("settings-saved");
 
   await step("send the delivery with curl, and find it in the deliveries list", async () => {
     const answer = execFileSync("curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST", webhookUrl,
@@ -133,8 +195,11 @@ await scenario("portal", async ({ page, params, shot, step, consoleErrors }) => 
   });
   await shot("key-usage");
 
-  // Checked before the refused post below, whose 403 the console reports as a failed load.
-  expect(consoleErrors.join("\n"), "browser console errors (CSP violations show here)").toBe("");
+  // Checked before the refused post below, whose 403 the console reports as a failed load;
+  // so does the 422 of each refusal above (a value map without values, in the preview and
+  // on saving), which is the answer those steps expect.
+  const unexpected = consoleErrors.filter((text) => !text.includes("status of 422"));
+  expect(unexpected.join("\n"), "browser console errors (CSP violations show here)").toBe("");
 
   await step("a form posted without its CSRF token is refused", async () => {
     await page.goto(`${portal}/keys`);

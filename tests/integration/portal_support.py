@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from html import unescape
 
@@ -46,7 +47,7 @@ def csrf_of(page: httpx.Response) -> str:
 
 
 async def post_form(
-    client: httpx.AsyncClient, page_path: str, action: str, fields: dict[str, str | list[str]]
+    client: httpx.AsyncClient, page_path: str, action: str, fields: Mapping[str, str | list[str]]
 ) -> httpx.Response:
     """Open `page_path` and post one of its forms to `action` with its CSRF token."""
     page = await client.get(page_path)

@@ -37,4 +37,4 @@ async def test_a_new_customer_reaches_a_working_integration_in_the_portal(
         },
     )
     assert "scenario portal: passed" in output
-    assert output.count("screenshot ") == 10
+    assert output.count("screenshot ") == 14

@@ -69,3 +69,13 @@ def test_a_revealed_secret_belongs_to_one_thing_only() -> None:
     assert take(held, "keys", other) is None
     assert take(held, "integrations", key_id) is None
     assert take(_request(""), "keys", key_id) is None
+
+
+def test_strapi_steps_say_where_its_relative_image_urls_point() -> None:
+    url = "https://gw.example/webhooks/strapi/1"
+    set_up = steps_for("strapi", url, None, "token", "https://cms.example.org")
+    assert "joined to https://cms.example.org" in set_up.items[-1].text
+    missing = steps_for("strapi", url, None, "token", None)
+    assert "set this integration's media base URL" in missing.items[-1].text
+    sanity = steps_for("sanity", url, None, "signature", None)  # absolute CDN URLs
+    assert all("media base URL" not in step.text for step in sanity.items)

@@ -75,10 +75,10 @@ async def require_channel(access: AccessReader, owner_id: int, channel_id: int) 
         raise ChannelForbidden(channel_id)
 
 
-def candidate_mapping(stored: Row, mapping: dict[str, str]) -> dict[str, str]:
-    """`mapping` as the integration would store it (validated with the rest of it, as a
-    change would be), for previewing an edit before it is saved; InvalidInput otherwise."""
-    return _spec(lambda: integrations.changed_spec(stored, {"mapping": mapping})).mapping
+def candidate(stored: Row, change: dict[str, Any]) -> IntegrationSpec:
+    """The integration as `change` (a PATCH body) would make it, validated as that change
+    would be, for previewing an edit before it is saved; InvalidInput otherwise."""
+    return _spec(lambda: integrations.changed_spec(stored, change))
 
 
 def webhook_path(row: Row) -> str:

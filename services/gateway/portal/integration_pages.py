@@ -11,9 +11,16 @@ from starlette.responses import Response
 
 from services.gateway.errors import InvalidInput
 from services.gateway.management import integrations as managed
+from services.gateway.portal.mapping_form import (
+    EXAMPLE_VALUE_MAPS,
+    SETTINGS,
+    sample_of,
+    settings_inputs,
+    typed_change,
+)
 from services.gateway.portal.reveal import forget, reveal, take
 from services.gateway.portal.routing import Page, PageProblem, Redirect
-from services.gateway.portal.sender_setup import GUIDES, steps_for
+from services.gateway.portal.sender_setup import GUIDES, Steps, steps_for
 from services.gateway.portal.visits import PORTAL, Visit
 from services.gateway.webhooks import trial
 from shared.adapters.integrations import MAPPABLE_FIELDS, SOURCES
@@ -23,8 +30,9 @@ from shared.domain.places import find as find_place
 from shared.domain.senders import SENDERS
 
 INTEGRATIONS = f"{PORTAL}/integrations"
+MEDIA_BASE_URL = f"{SETTINGS}.mediaBaseUrl"
 NOTICES = {
-    "mapping-saved": "The mapping is saved: the next delivery is mapped this way.",
+    "mapping-saved": "Saved: the next delivery is mapped this way.",
     "disabled": "Paused: its webhook answers 404 and nothing is published.",
     "active": "Resumed: its deliveries are published again.",
 }
@@ -44,7 +52,8 @@ async def new_integration_page(
     if source not in SOURCES:
         raise Redirect(INTEGRATIONS)
     guide = GUIDES[source]
-    names = ("name", "channelId", "secret", "defaultTimezone", "defaultCity", "defaultStatus")
+    names = ("name", "channelId", "secret", "defaultTimezone", "defaultCity", "defaultStatus",
+             MEDIA_BASE_URL)  # fmt: skip
     form: dict[str, Any] = {name: visit.field(name) for name in names}
     form["defaultClassification"] = visit.fields("defaultClassification")
     context = {
@@ -87,6 +96,8 @@ def _spec_payload(visit: Visit) -> dict[str, Any]:
     for optional in ("verification", "secret"):
         if visit.field(optional):
             payload[optional] = visit.field(optional)
+    if visit.field(MEDIA_BASE_URL):
+        payload[SETTINGS] = {"mediaBaseUrl": visit.field(MEDIA_BASE_URL)}
     return payload
 
 
@@ -109,7 +120,7 @@ async def revealed_integration(visit: Visit) -> Response:
         "heading": f"“{row['name']}” is ready: set up {GUIDES[row['source']].label}",
         "secret": secret,
         "kept": "configure it in the sender now",
-        "steps": steps_for(row["source"], _webhook_url(visit, row), secret, row["verification"]),
+        "steps": _steps(visit, row, secret),
         "lost_advice": "rotate the integration's secret and configure the new one.",
         "back": f"{INTEGRATIONS}/{row['id']}",
         "back_label": "Open the integration: mapping and sample deliveries",
@@ -125,16 +136,21 @@ async def integration_page(
 ) -> Response:
     row = await _integration(visit)
     typed = {f: visit.field(f"map.{f}") for f in MAPPABLE_FIELDS} if visit.form else None
+    shown_settings = settings_inputs(visit, row["mapping_settings"] or {})
     context = {
         "viewer": visit.me,
         "section": "integrations",
         "integration": row,
         "sender": {**vars(GUIDES[row["source"]])},
         "webhook_url": _webhook_url(visit, row),
-        "steps": steps_for(row["source"], _webhook_url(visit, row), None, row["verification"]),
+        "steps": _steps(visit, row, None),
         "mapping_fields": sorted(MAPPABLE_FIELDS),
         "overrides": typed if typed is not None else row["mapping"],
         "defaults_mapping": managed.default_mapping(row["source"]),
+        "settings": shown_settings,
+        "media_base_url_hint": GUIDES[row["source"]].media_base_url,
+        "example_value_maps": EXAMPLE_VALUE_MAPS,
+        "classifications": sorted(CLASSIFICATIONS),
         "sample": visit.field("sample"),
         "sample_headers": visit.field("sampleHeaders"),
         "sample_query": visit.field("sampleQuery"),
@@ -146,21 +162,23 @@ async def integration_page(
 
 
 async def save_mapping(visit: Visit) -> Response:
-    mapping = {f: visit.field(f"map.{f}") for f in MAPPABLE_FIELDS if visit.field(f"map.{f}")}
+    """The mapping and its settings, saved together: an expression may name a value map the
+    same form defines."""
     gateway = visit.gateway
     try:
+        change = typed_change(visit)
         await managed.change_integration(
-            gateway.integrations, gateway.access, visit.me.account_id, _id(visit),
-            {"mapping": mapping},
-        )  # fmt: skip
+            gateway.integrations, gateway.access, visit.me.account_id, _id(visit), change
+        )
     except InvalidInput as exc:
         return await integration_page(visit, exc, 422)
     raise Redirect(f"{INTEGRATIONS}/{_id(visit)}?done=mapping-saved")
 
 
 async def preview(visit: Visit) -> Response:
-    """The event the pasted delivery would become under the mapping as typed (not saved):
-    the whole page, or only the preview for the page's script (X-Portal-Fragment)."""
+    """The event the pasted delivery would become under the mapping and its settings as
+    typed (not saved): the whole page, or only the preview for the page's script
+    (X-Portal-Fragment)."""
     fragment = visit.request.headers.get("x-portal-fragment") == "preview"
     try:
         shown = await _preview(visit)
@@ -175,31 +193,12 @@ async def preview(visit: Visit) -> Response:
 
 async def _preview(visit: Visit) -> dict[str, Any]:
     stored = await _integration(visit)
-    typed = {f: visit.field(f"map.{f}") for f in MAPPABLE_FIELDS if visit.field(f"map.{f}")}
-    mapping = managed.candidate_mapping(stored, typed)
-    sample = trial.Sample(
-        _headers(visit.field("sampleHeaders")),
-        visit.field("sample").encode(),
-        visit.field("sampleQuery").lstrip("?"),
-    )
+    unsaved = managed.candidate(stored, typed_change(visit))
     verdict = await trial.preview(
-        visit.gateway.integrations, visit.me.account_id, stored["id"], sample, mapping=mapping
-    )
+        visit.gateway.integrations, visit.me.account_id, stored["id"], sample_of(visit),
+        unsaved=unsaved,
+    )  # fmt: skip
     return preview_view(verdict)
-
-
-def _headers(text: str) -> dict[str, str]:
-    """'Name: value' lines as headers; a line without a colon is refused, naming it."""
-    headers = {}
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        name, colon, value = line.partition(":")
-        if not colon or not name.strip():
-            message = f"line {number} is not 'Name: value'"
-            raise InvalidInput([FieldError("sampleHeaders", "format", message)])
-        headers[name.strip()] = value.strip()
-    return headers
 
 
 _HEADLINES = {
@@ -245,6 +244,13 @@ def set_status(status: str) -> Any:
 
 async def _integration(visit: Visit) -> dict[str, Any]:
     return await visit.gateway.integrations.get(visit.me.account_id, _id(visit))
+
+
+def _steps(visit: Visit, row: dict[str, Any], secret: str | None) -> Steps:
+    media_base_url = (row["mapping_settings"] or {}).get("mediaBaseUrl")
+    return steps_for(
+        row["source"], _webhook_url(visit, row), secret, row["verification"], media_base_url
+    )
 
 
 def _webhook_url(visit: Visit, row: dict[str, Any]) -> str:

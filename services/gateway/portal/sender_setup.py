@@ -34,11 +34,35 @@ class SenderGuide:
     own_secret: str | None
     # (url, the secret when it was just made else None, verification) -> the steps
     steps: Callable[[str, str | None, str], list[Step]]
+    # Where the sender sends relative media URLs: what its media base URL is (None: it never
+    # does, as far as its own documentation goes).
+    media_base_url: str | None = None
 
 
-def steps_for(source: Source, url: str, secret: str | None, verification: str) -> Steps:
+def steps_for(
+    source: Source,
+    url: str,
+    secret: str | None,
+    verification: str,
+    media_base_url: str | None = None,
+) -> Steps:
+    """The sender's steps; for a sender of relative media URLs, how they become absolute
+    (through the integration's `media_base_url`, or that it must be set)."""
     guide = GUIDES[source]
-    return Steps(guide.label, guide.steps(url, secret, verification))
+    items = guide.steps(url, secret, verification)
+    if guide.media_base_url is not None:
+        items.append(_media_step(media_base_url))
+    return Steps(guide.label, items)
+
+
+def _media_step(media_base_url: str | None) -> Step:
+    if media_base_url:
+        return Step(f"Its image URLs are relative (/uploads/...): they are joined to "
+                    f"{media_base_url}, this integration's media base URL (in its mapping "
+                    "settings).")  # fmt: skip
+    return Step("Its image URLs are relative (/uploads/...): set this integration's media base "
+                "URL (the sender's public address) in its mapping settings, or every entry "
+                "with an image is refused.")  # fmt: skip
 
 
 def _secret(text: str, value: str | None) -> Step:
@@ -132,7 +156,11 @@ GUIDES: dict[Source, SenderGuide] = {
         "WordPress", "The Events Calendar, WooCommerce-style webhooks or WP Webhooks.", None,
         _wordpress,
     ),
-    "strapi": SenderGuide("Strapi", "Strapi v4 or v5 entry webhooks.", None, _strapi),
+    "strapi": SenderGuide(
+        "Strapi", "Strapi v4 or v5 entry webhooks.", None, _strapi,
+        "Strapi's public URL, e.g. https://cms.example.org: the local upload provider's "
+        "image URLs (/uploads/...) are joined to it",
+    ),
     "sanity": SenderGuide("Sanity", "GROQ-powered webhooks from a Sanity project.", None, _sanity),
     "contentful": SenderGuide(
         "Contentful", "Entry webhooks with request verification.",

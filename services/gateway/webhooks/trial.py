@@ -25,6 +25,7 @@ from services.gateway.webhooks.deliveries import (
     NotAnEvent,
     what_it_becomes,
 )
+from shared.adapters.integrations import IntegrationSpec, as_stored
 from shared.contracts.webhook_commands import replay_envelope
 from shared.domain.senders import SENDERS, UnreadableDelivery, conversion
 from shared.domain.senders.conversion import (
@@ -44,15 +45,16 @@ async def preview(
     integration_id: uuid.UUID,
     sample: Sample | None = None,
     delivery_id: uuid.UUID | None = None,
-    mapping: Mapping[str, str] | None = None,
+    unsaved: IntegrationSpec | None = None,
 ) -> dict[str, Any]:
     """The verdict (`verdict_view`) of `sample`, or of the recorded delivery `delivery_id`,
-    under the integration's current mapping, or under `mapping` (an edit not saved yet,
-    validated by the caller: the portal's live preview). Raises IntegrationNotFound,
-    DeliveryNotFound, NotReplayable (a recorded delivery whose body was too large to keep)."""
+    under the integration as stored, or as `unsaved` configures it (an edit not saved yet,
+    validated by the caller: the portal's live preview of the mapping and its settings).
+    Raises IntegrationNotFound, DeliveryNotFound, NotReplayable (a recorded delivery whose
+    body was too large to keep)."""
     integration = await store.get(owner_id, integration_id)
-    if mapping is not None:
-        integration = {**integration, "mapping": dict(mapping)}
+    if unsaved is not None:
+        integration = {**integration, **as_stored(unsaved)}
     if sample is None:
         assert delivery_id is not None
         kept = await store.kept_delivery(owner_id, integration_id, delivery_id)
