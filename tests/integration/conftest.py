@@ -25,6 +25,7 @@ from devstack.stack import SERVICES, TEST, Servers, ServiceProcess, servers, ser
 from shared.adapters import key_store
 from shared.domain.api_keys import OWNER_SCOPES, PUBLIC_SCOPES, Scope
 from tests.examples import docs_example
+from tests.integration.portal_support import Owner, signed_in_owner
 
 ALL_SCOPES = PUBLIC_SCOPES
 SCHEDULER_CLOCK_FILE = TEST.base_dir / "scheduler-clock"
@@ -255,3 +256,17 @@ def two_gateways(stack: Servers, services: dict[str, ServiceProcess]) -> Iterato
     }
     with gateways(stack, quotas, (shifted(18091), shifted(18098))) as urls:
         yield urls
+
+
+@pytest.fixture
+async def browser(services: dict[str, ServiceProcess]) -> AsyncIterator[httpx.AsyncClient]:
+    """The developer portal's visitor: a client that keeps cookies and does not follow
+    redirects, to see each answer."""
+    async with httpx.AsyncClient(base_url=services["gateway"].url, timeout=30) as client:
+        yield client
+
+
+@pytest.fixture
+async def owner(browser: httpx.AsyncClient, stack: Servers) -> Owner:
+    """A new account's owner, signed in to the portal as `browser` and set up."""
+    return await signed_in_owner(browser, stack.database_url)

@@ -8,34 +8,20 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import AsyncIterator
 from html import unescape
 from typing import Any
 
 import asyncpg
 import httpx
-import pytest
 
-from devstack.stack import Servers, ServiceProcess
 from shared.adapters import key_store
 from shared.domain.api_keys import OWNER_SCOPES
 from tests import rich_senders as rich
-from tests.integration.portal_support import PORTAL, Owner, csrf_of, post_form, signed_in_owner
+from tests.integration.portal_support import PORTAL, Owner, csrf_of, post_form
 from tests.integration.test_portal_pages import connect_strapi
 
 MEDIA = "https://cms.example.org"
 AT = "2026-05-01T10:00:00.000Z"
-
-
-@pytest.fixture
-async def browser(services: dict[str, ServiceProcess]) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=services["gateway"].url, timeout=30) as client:
-        yield client
-
-
-@pytest.fixture
-async def owner(browser: httpx.AsyncClient, stack: Servers) -> Owner:
-    return await signed_in_owner(browser, stack.database_url)
 
 
 def strapi_delivery(doc: str, title: str = "Heuriger Night & Wine") -> dict[str, str]:

@@ -7,12 +7,10 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import AsyncIterator
 from html import unescape
 
 import asyncpg
 import httpx
-import pytest
 
 from devstack.stack import Servers, ServiceProcess
 from shared.adapters import accounts
@@ -26,23 +24,11 @@ from tests.integration.portal_support import (
     key_events,
     post_form,
     sign_in,
-    signed_in_owner,
 )
 from tests.integration.test_dlq_cli import dead_letter
 from tests.webhook_senders import Strapi
 
 CHANNELS = "/api/public/v1/channels"
-
-
-@pytest.fixture
-async def browser(services: dict[str, ServiceProcess]) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=services["gateway"].url, timeout=30) as client:
-        yield client
-
-
-@pytest.fixture
-async def owner(browser: httpx.AsyncClient, stack: Servers) -> Owner:
-    return await signed_in_owner(browser, stack.database_url)
 
 
 def secret_on(page: httpx.Response) -> str:

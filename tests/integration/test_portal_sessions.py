@@ -6,11 +6,8 @@ crossing: an API key is no portal session, a portal cookie authorizes no API."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import asyncpg
 import httpx
-import pytest
 
 from devstack.stack import Servers, ServiceProcess
 from shared.adapters import accounts
@@ -27,13 +24,6 @@ from tests.integration.portal_support import (
     sign_in,
     signed_in_owner,
 )
-
-
-@pytest.fixture
-async def browser(services: dict[str, ServiceProcess]) -> AsyncIterator[httpx.AsyncClient]:
-    """A client that keeps cookies and does not follow redirects, to see each answer."""
-    async with httpx.AsyncClient(base_url=services["gateway"].url, timeout=30) as client:
-        yield client
 
 
 async def test_an_owner_is_onboarded_without_sql(
