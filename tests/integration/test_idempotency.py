@@ -144,7 +144,7 @@ async def test_another_body_racing_for_a_key_on_another_gateway_is_422(
         await asyncio.sleep(delay)
         try:
             async with gateway.claim(tenant.account_id, key, body_hash):
-                await asyncio.sleep(0.02)  # holds the key while the other request looks
+                await asyncio.sleep(0.1)  # holds the key while the other request looks
                 return "claimed"
         except IdempotencyKeyReused:
             return "reused"

@@ -63,7 +63,8 @@ async def test_waiting_for_a_database_connection_is_bounded(
             await conn.execute(
                 "INSERT INTO rate_limit_counters (bucket, window_start, hits, window_seconds)"
                 " VALUES ($1, $2, 0, 3600)"
-                " ON CONFLICT (bucket, window_start) DO UPDATE SET hits = rate_limit_counters.hits",
+                " ON CONFLICT (bucket, window_seconds, window_start)"
+                " DO UPDATE SET hits = rate_limit_counters.hits",
                 "ip:127.0.0.1",
                 start,
             )
