@@ -44,7 +44,7 @@ def run() -> int:
                 step(f"starting {service.name} on {service.url}")
                 service.start()
             urls = {service.name: service.url for service in services}
-            cli = _cli_command(started.database_url)
+            cli = _cli_command(started.database_url, started.kafka_bootstrap, urls["gateway"])
             _print_banner(urls["gateway"], urls["discovery"], demo, log_dir, cli)
             while not stopping and all(s.process and s.process.poll() is None for s in services):
                 time.sleep(0.5)
@@ -110,12 +110,18 @@ Press Ctrl-C to stop everything.
     )
 
 
-def _cli_command(database_url: str) -> str:
-    """The operator command line reads DATABASE_URL, whose default is this stack's without a
-    port offset: name it whenever it differs."""
+def _cli_command(database_url: str, kafka: str = "", gateway: str = "") -> str:
+    """The operator command line reads DATABASE_URL, KAFKA_BOOTSTRAP_SERVERS and
+    PORTAL_PUBLIC_URL, whose defaults are this stack's without a port offset: name them
+    whenever it differs."""
     if database_url == DatabaseSettings().url:
         return ".venv/bin/pinned"
-    return f"DATABASE_URL={database_url} .venv/bin/pinned"
+    settings = f"DATABASE_URL={database_url}"
+    if kafka:
+        settings += f" KAFKA_BOOTSTRAP_SERVERS={kafka}"
+    if gateway:
+        settings += f" PORTAL_PUBLIC_URL={gateway}"
+    return f"{settings} .venv/bin/pinned"
 
 
 def _portal_access(gateway: str, demo: DemoData) -> str:
