@@ -19,7 +19,13 @@ import structlog
 from services.publisher.bulk import create_all, plain_creates
 from services.publisher.occurrence import carried, update_occurrence
 from services.publisher.refusals import STORE_ERRORS, refused
-from services.publisher.rows import Applied, event_columns, make_outcome, no_such_event
+from services.publisher.rows import (
+    Applied,
+    event_columns,
+    invalid_fields,
+    make_outcome,
+    no_such_event,
+)
 from shared.contracts.messages import (
     STATUS_AFTER,
     ChangeStatus,
@@ -29,7 +35,6 @@ from shared.contracts.messages import (
     UpdateEvent,
 )
 from shared.domain.events import EventInput, FieldError, InvalidEvent, apply_patch
-from shared.domain.field_errors import invalid_fields_message
 
 log = structlog.get_logger("publisher.command")
 
@@ -196,13 +201,7 @@ async def _update(conn: asyncpg.Connection, envelope: IngestEnvelope) -> Applied
     try:
         event = apply_patch(row["body"], command.changes, row["channel_id"])
     except InvalidEvent as exc:
-        return make_outcome(
-            envelope,
-            "rejected",
-            reason_code="validation_failed",
-            reason=invalid_fields_message(exc.errors),
-            fields=exc.errors,
-        )
+        return invalid_fields(envelope, exc.errors)
     return await _replace(conn, envelope, command.event_id, event, None, row)
 
 

@@ -13,10 +13,9 @@ from typing import Any
 
 import asyncpg
 
-from services.publisher.rows import Applied, make_outcome, no_such_event
+from services.publisher.rows import Applied, invalid_fields, make_outcome, no_such_event
 from shared.contracts.messages import IngestEnvelope, UpdateOccurrence
 from shared.domain.events import EventInput, InvalidEvent, parse_event
-from shared.domain.field_errors import invalid_fields_message
 from shared.domain.occurrences import (
     NoSuchOccurrence,
     carried_overrides,
@@ -62,10 +61,7 @@ async def update_occurrence(conn: asyncpg.Connection, envelope: IngestEnvelope) 
         reason = f"the series has no occurrence on {command.occurrence}"
         return make_outcome(envelope, "rejected", reason_code="occurrence_not_found", reason=reason)
     except InvalidEvent as exc:
-        reason = invalid_fields_message(exc.errors)
-        return make_outcome(
-            envelope, "rejected", reason_code="validation_failed", reason=reason, fields=exc.errors
-        )
+        return invalid_fields(envelope, exc.errors)
     if after == held:  # nothing changes: no new version, no change record
         return make_outcome(envelope, "updated", row=row)
     stored = await conn.fetchrow(_SET_OVERRIDES, command.event_id, as_json(after))

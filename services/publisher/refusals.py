@@ -15,10 +15,10 @@ from typing import Any, Literal
 import asyncpg
 import structlog
 
-from services.publisher.rows import Applied, make_outcome
+from services.publisher.rows import Applied, invalid_fields, make_outcome
 from shared.contracts.messages import CreateEvent, IngestEnvelope, UpdateEvent
 from shared.core.metrics import STORE_REFUSALS
-from shared.domain.field_errors import FieldError, invalid_fields_message
+from shared.domain.field_errors import FieldError
 from shared.domain.storable import DATE_OUT_OF_RANGE, supported_moment_problem, unstorable_values
 
 log = structlog.get_logger("publisher.command")
@@ -58,13 +58,7 @@ def refused(envelope: IngestEnvelope, exc: Exception) -> Applied:
         return _channel_gone(envelope)
     fields = _suspect_fields(envelope, reason)
     if fields:
-        return make_outcome(
-            envelope,
-            "rejected",
-            reason_code="validation_failed",
-            reason=invalid_fields_message(fields),
-            fields=fields,
-        )
+        return invalid_fields(envelope, fields)
     return make_outcome(
         envelope,
         "rejected",

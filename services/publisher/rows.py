@@ -11,6 +11,7 @@ from typing import Any
 from shared.contracts.event_view import event_view
 from shared.contracts.messages import FieldProblem, IngestEnvelope, Outcome, OutcomeStatus
 from shared.domain.events import EventInput, FieldError
+from shared.domain.field_errors import invalid_fields_message
 from shared.domain.storable import storable_text
 
 # The status lives in its column only: actions move it without touching the body.
@@ -103,3 +104,9 @@ def make_outcome(
 
 def no_such_event(envelope: IngestEnvelope) -> Applied:
     return make_outcome(envelope, "rejected", reason_code="not_found", reason="no such event")
+
+
+def invalid_fields(envelope: IngestEnvelope, fields: Sequence[FieldError]) -> Applied:
+    """`validation_failed`, naming each field, as the gateway would have answered it."""
+    return make_outcome(envelope, "rejected", reason_code="validation_failed",
+                        reason=invalid_fields_message(list(fields)), fields=fields)  # fmt: skip
