@@ -167,7 +167,6 @@ def _collaborators(
             writer,
             operations,
             location_base=f"{BASE}/events",
-            operation_base=f"{BASE}/operations",
         ),
         keys=KeyStore(pool, changed=access.key_changed),
         integrations=IntegrationStore(pool),

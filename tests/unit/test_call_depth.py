@@ -119,7 +119,7 @@ def gateway_with(kafka: RecordingKafka) -> Gateway:
         limiter=RateLimiter(unused, 60, 1),
         writer=writer,
         submitter=Submitter(events, access, InFlight(unused, 10), writer, outcomes, 3, operations),
-        batch=BatchSubmitter(events, writer, operations, location_base="", operation_base=""),
+        batch=BatchSubmitter(events, writer, operations, location_base=""),
         keys=KeyStore(unused, access.key_changed),
         integrations=IntegrationStore(unused),
         audit=AuditStore(unused),

@@ -14,7 +14,7 @@ from typing import Any
 
 from services.gateway.adapters.events import EventStore, IdempotencyRecord
 from services.gateway.adapters.kafka_writer import KafkaWriter
-from services.gateway.adapters.operations import OperationStore
+from services.gateway.adapters.operations import OperationStore, operation_location
 from services.gateway.errors import EventLogUnavailable, InvalidInput
 from services.gateway.submission.batch_model import BatchItem, parse_batch, parse_item
 from services.gateway.submission.envelopes import Call, build_envelope, request_hash
@@ -30,7 +30,6 @@ class BatchSubmitter:
     writer: KafkaWriter
     operations: OperationStore
     location_base: str
-    operation_base: str
 
     async def submit(self, call: Call, payload: object) -> list[Result]:
         try:
@@ -106,7 +105,7 @@ class BatchSubmitter:
         operation = self.operations.issue(envelope)
         result = self._ok(index, "accepted", str(envelope.command.event_id))
         return {**result, "operationId": operation,
-                "operation": f"{self.operation_base}/{operation}"}  # fmt: skip
+                "operation": operation_location(operation)}  # fmt: skip
 
     def _ok(self, index: int, status: str, event_id: str) -> Result:
         return {"index": index, "status": status, "id": event_id,
