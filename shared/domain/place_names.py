@@ -79,6 +79,11 @@ def warm() -> None:
     _names()
 
 
+@cache
+def _country_codes() -> tuple[str, ...]:
+    return tuple(sorted(set(_names().countries.values())))
+
+
 def _add(index: dict[str, tuple[Place, ...]], key: str, place: Place) -> None:
     index[key] = (*index.get(key, ()), place)
 
@@ -95,7 +100,7 @@ def search(query: str, country: str | None, limit: int, offset: int) -> tuple[li
     total."""
     names = _names()
     wanted = slug(query)
-    codes = [country] if country else sorted(set(names.countries.values()))
+    codes = [country] if country else _country_codes()
     named: list[Place] = []
     for code in codes if wanted else ():
         key = f"{code}|{wanted}"
