@@ -48,6 +48,16 @@ def _until_problem(rule: Rule, start: datetime, zone: ZoneInfo) -> Problem | Non
     until = rule.until
     if until is None:
         return None
+    local_start = start.astimezone(zone)
+    early = until < start if isinstance(until, datetime) else until < local_start.date()
+    if early:
+        return (
+            f"{RULE}.UNTIL",
+            "until_before_start",
+            f"UNTIL ({_until_text(until, zone)}) is before startAt "
+            f"({local_start:%Y-%m-%d %H:%M} {zone.key}), so the series would have no "
+            "occurrence; end it on or after its first",
+        )
     late = (
         until.astimezone(zone).replace(tzinfo=None) > last
         if isinstance(until, datetime)
@@ -61,6 +71,12 @@ def _until_problem(rule: Rule, start: datetime, zone: ZoneInfo) -> Problem | Non
             f"{last.date().isoformat()} at the latest",
         )
     return None
+
+
+def _until_text(until: date | datetime, zone: ZoneInfo) -> str:
+    if isinstance(until, datetime):
+        return f"{until.astimezone(zone):%Y-%m-%d %H:%M} {zone.key}"
+    return until.isoformat()
 
 
 def _beyond(rule: Rule, start: datetime, zone: ZoneInfo) -> str:

@@ -124,6 +124,9 @@ def test_skipped_and_doubled_wall_times_resolve_as_rfc_5545_says() -> None:
         ("FREQ=MONTHLY;COUNT=30", {}, ("recurrence.rrule.COUNT", "beyond_horizon")),
         ("FREQ=WEEKLY;UNTIL=20290401", {}, ("recurrence.rrule.UNTIL", "beyond_horizon")),
         ("FREQ=DAILY;UNTIL=20281231", {}, ("recurrence.rrule", "too_many_occurrences")),
+        ("FREQ=WEEKLY;UNTIL=20270301", {}, ("recurrence.rrule.UNTIL", "until_before_start")),
+        ("FREQ=WEEKLY;UNTIL=20270302T175959Z", {},
+         ("recurrence.rrule.UNTIL", "until_before_start")),
         ("FREQ=WEEKLY;BYDAY=WE;COUNT=3", {}, ("startAt", "start_not_an_occurrence")),
         ("FREQ=WEEKLY;COUNT=3", {"exdates": ["2027-03-03"]},
          ("recurrence.exdates.0", "exdate_not_an_occurrence")),
@@ -140,6 +143,15 @@ def test_each_recurrence_problem_names_the_part_to_fix(
     with pytest.raises(InvalidEvent) as caught:
         berlin_series(rrule, more=fields)
     assert expected in [(e.path, e.code) for e in caught.value.errors]
+
+
+def test_an_until_before_the_start_says_so_and_one_on_its_day_is_a_single_occurrence() -> None:
+    with pytest.raises(InvalidEvent) as caught:
+        berlin_series("FREQ=WEEKLY;UNTIL=20270301")
+    [error] = caught.value.errors
+    assert "before startAt (2027-03-02 19:00 Europe/Berlin)" in error.message
+    assert len(starts(berlin_series("FREQ=WEEKLY;UNTIL=20270302"))) == 1
+    assert len(starts(berlin_series("FREQ=WEEKLY;UNTIL=20270302T180000Z"))) == 1
 
 
 def test_a_rule_is_stored_in_its_canonical_form() -> None:
