@@ -243,6 +243,7 @@ async def test_bad_parameters_get_the_error_envelope_naming_them(
         "limit": "1000",
         "includeCancelled": "maybe",
         "cursor": "not-a-cursor",
+        "clasification": "music",  # misspelt: refused, not silently unfiltered
     }
     for name, value in cases.items():
         response = await discovery.get(f"{API}/events", params={name: value})
@@ -258,6 +259,8 @@ async def test_bad_parameters_get_the_error_envelope_naming_them(
     assert page.status_code == 400
     assert "text/html" in page.headers["content-type"]
     assert "from" in page.text
+    shared_link = await discovery.get("/search", params={"q": "jazz", "utm_source": "newsletter"})
+    assert shared_link.status_code == 200  # pages ignore what links carry
 
 
 async def test_public_channels_are_listed_and_searchable(

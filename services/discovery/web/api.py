@@ -25,7 +25,7 @@ async def events(request: Request) -> Response:
     """Published and cancelled events of public channels, soonest first, filtered by place,
     radius, local dates, classification and text; `nextCursor` fetches the next page."""
     ctx = context(request)
-    query = search_query(request.query_params)
+    query = search_query(request.query_params, strict=True)
     page = await ctx.store.search(query, public_base=base_url(request))
     cursor = encode_cursor(query, page.next_position) if page.next_position else None
     tail = json.dumps({"limit": query.limit, "hasNextPage": cursor is not None,

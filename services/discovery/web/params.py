@@ -25,13 +25,27 @@ DEFAULT_LIMIT = 20
 MAX_RADIUS_KM = 500.0
 MAX_TEXT = 200
 MAX_DAYS = 366
+SEARCH_PARAMETERS = (
+    "q", "placeId", "lat", "lng", "radiusKm", "from", "to", "classification",
+    "includeCancelled", "limit", "cursor",
+)  # fmt: skip
 
 
 def search_query(
-    params: QueryParams, *, place_id: str | None = None, channel_id: int | None = None
+    params: QueryParams,
+    *,
+    place_id: str | None = None,
+    channel_id: int | None = None,
+    strict: bool = False,
 ) -> SearchQuery:
     """Every filter of `GET /api/discovery/v1/events` and `/search`; a city page pins its
-    place, a channel page its channel. Dates default to from today, in the place's zone."""
+    place, a channel page its channel. Dates default to from today, in the place's zone.
+
+    `strict` (the JSON API) refuses a parameter it does not know, so a misspelt filter
+    (`clasification=`) is a 400 rather than an unfiltered answer; the HTML pages ignore
+    unknown ones, as shared links carry `utm_source` and the like."""
+    if strict:
+        _refuse_unknown(params)
     place = find_place(place_id) if place_id else _place(params.get("placeId"))
     zone = ZoneInfo(place.timezone) if place is not None else UTC
     date_from = _date(params, "from") or datetime.now(zone).date()
@@ -58,6 +72,13 @@ def search_query(
         return replace(query, after=decode_cursor(query, cursor))
     except InvalidCursor as exc:
         raise InvalidParameter("cursor", str(exc)) from None
+
+
+def _refuse_unknown(params: QueryParams) -> None:
+    for name in params:
+        if name not in SEARCH_PARAMETERS:
+            known = ", ".join(SEARCH_PARAMETERS)
+            raise InvalidParameter(name, f"is not a search parameter (known: {known})")
 
 
 def known_place(place_id: str) -> Place | None:
