@@ -229,7 +229,31 @@ async def discovery_scenarios(
                     step(f"discovery {name}, {count} replica(s), {rate:.0f}/s, {args.seconds:.0f}s")
                     results["runs"].append(await discovery.read_scenario(
                         name, urls, paths, rate, args.seconds, pids, work_dir))  # fmt: skip
+    # What a search costs when it is not answered from the cache: the same searches against
+    # one process whose cache is off (searches on a changing read model miss more often).
+    with uncached(services["discovery"], pids) as process:
+        for rate in [float(r) for r in args.discovery_rates.split(",") if r]:
+            step(f"discovery search, cache off, 1 replica, {rate:.0f}/s, {args.seconds:.0f}s")
+            results["runs"].append(await discovery.read_scenario(
+                "search, cache off", [process.url], searches, rate, args.seconds, pids,
+                work_dir))  # fmt: skip
     return results
+
+
+@contextlib.contextmanager
+def uncached(first: ServiceProcess, pids: dict[str, int]) -> Iterator[ServiceProcess]:
+    """A discovery process beside `first` (on a port no replica takes) with no search cache."""
+    port = first.port + REPLICA_PORT_OFFSET * 4
+    process = ServiceProcess(
+        first.name, port, {**first.env, "DISCOVERY_SEARCH_CACHE_MIB": "0"},
+        first.log_file.parent / f"uncached-{port}",
+    )  # fmt: skip
+    try:
+        start_all([process], pids)
+        yield process
+    finally:
+        process.stop()
+        pids.pop(process_label(process), None)
 
 
 async def publish_channel(database_url: str, channel_id: int) -> None:

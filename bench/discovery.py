@@ -152,6 +152,7 @@ async def read_scenario(
     paths_file = work_dir / f"paths-{uuid.uuid4().hex[:8]}.json"
     paths_file.write_text(json.dumps(paths))
     out = work_dir / f"{paths_file.stem}-samples.json"
+    cached_before = await search_cache_counts(urls)
     before, started, machine = snapshot(pids), time.perf_counter(), cpu_times()
     await asyncio.to_thread(subprocess.run, [
         sys.executable, "-m", "bench.read_load", *(f"--url={u}" for u in urls),
@@ -171,7 +172,21 @@ async def read_scenario(
             [s["latency"] for s in ok]).items()},
         "machine_busy_percent": busy_percent(machine, cpu_times()),
         "process_usage": usage_delta(before, snapshot(pids), max(wall, 1e-3)),
+        "search_cache": {result: count - cached_before[result] for result, count in
+                         (await search_cache_counts(urls)).items()},
     }  # fmt: skip
+
+
+async def search_cache_counts(urls: list[str]) -> dict[str, float]:
+    """JSON searches answered from the discovery processes' caches (hit) or run (miss)."""
+    counts = {"hit": 0.0, "miss": 0.0}
+    async with httpx.AsyncClient(timeout=10) as client:
+        for url in urls:
+            for line in (await client.get(f"{url}/metrics")).text.splitlines():
+                if line.startswith("pinned_discovery_search_cache_requests_total{"):
+                    result = line.split('result="', 1)[1].split('"', 1)[0]
+                    counts[result] += float(line.rsplit(" ", 1)[1])
+    return counts
 
 
 async def visibility_delay(

@@ -89,13 +89,20 @@ def _discovery_table(found: dict[str, Any]) -> None:
     if "visibility" in found:
         print(f"From a 201 to the event's public page: {found['visibility']['answer_to_page_ms']}")
     print(f"{'scenario':<26} {'replicas':>8} {'offered/s':>9} {'ok':>7} {'p50 ms':>7} "
-          f"{'p99 ms':>7} {'max ms':>7} {'cpu busy':>8}")  # fmt: skip
+          f"{'p99 ms':>7} {'max ms':>7} {'cpu busy':>8} {'cache hits':>10}")  # fmt: skip
     for run in found["runs"]:
         lat = run["latency_ms"]
         print(f"{run['scenario'].removeprefix('discovery: '):<26} {run.get('replicas', 1):>8} "
               f"{run['offered_rate']:>9.0f} "
               f"{run['ok']:>7} {lat.get('p50', 0):>7.1f} {lat.get('p99', 0):>7.1f} "
-              f"{lat.get('max', 0):>7.1f} {run['machine_busy_percent']:>7.0f}%")  # fmt: skip
+              f"{lat.get('max', 0):>7.1f} {run['machine_busy_percent']:>7.0f}% "
+              f"{_hit_share(run):>10}")  # fmt: skip
+
+
+def _hit_share(run: dict[str, Any]) -> str:
+    counts = run.get("search_cache") or {}
+    asked = counts.get("hit", 0) + counts.get("miss", 0)
+    return f"{100 * counts['hit'] / asked:.0f}%" if asked else "-"
 
 
 # Issue 18's targets, milliseconds of CPU per unit of work.

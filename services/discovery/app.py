@@ -19,6 +19,7 @@ from starlette.staticfiles import StaticFiles
 from services.discovery.feeds.service import FeedService
 from services.discovery.people.accounts import Accounts
 from services.discovery.people.store import PeopleStore
+from services.discovery.queries.search_cache import SearchCache
 from services.discovery.queries.store import DiscoveryStore
 from services.discovery.settings import DiscoverySettings
 from services.discovery.web import (
@@ -130,11 +131,22 @@ async def open_discovery(
         settings.feed_past_days,
         settings.feed_cache_entries,
     )
+    searches = SearchCache(store.scope_versions, settings.search_cache_mib * 2**20)
     people = PeopleStore(primary)
     passwords = Passwords.of(settings.people)
     accounts = Accounts(people, passwords, limiter, settings.people)
     return DiscoveryContext(
-        settings, pool, store, feeds, Pages(), limiter, primary, people, accounts, passwords
+        settings,
+        pool,
+        store,
+        searches,
+        feeds,
+        Pages(),
+        limiter,
+        primary,
+        people,
+        accounts,
+        passwords,
     )
 
 

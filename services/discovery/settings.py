@@ -61,6 +61,9 @@ class DiscoverySettings(BaseSettings):
     feed_refresh_minutes: int = Field(default=60, ge=5, le=1440)
     # Built feeds kept in memory (LRU); each is reused until its scope changes.
     feed_cache_entries: int = Field(default=256, ge=1)
+    # The JSON search's answers kept in memory (LRU), each until its scope changes; 0 runs
+    # every search.
+    search_cache_mib: int = Field(default=32, ge=0, le=4096)
     # Most read-model rows in one feed (an event, or one occurrence of a recurring event),
     # soonest first, from feed_past_days ago on.
     feed_max_events: int = Field(default=1000, ge=1, le=5000)

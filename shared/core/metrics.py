@@ -171,6 +171,11 @@ FEED_REQUESTS = Counter(
     "Feed requests by format and whether the feed was served from cache or built.",
     ["format", "result"],
 )
+SEARCH_CACHE_REQUESTS = Counter(
+    "pinned_discovery_search_cache_requests_total",
+    "JSON searches answered from the per-process cache (hit) or by running the search (miss).",
+    ["result"],
+)
 NOTICES_DELIVERED = Counter(
     "pinned_notifier_notices_total",
     "Notices written to people's inboxes by the notifier, by kind (reminder, event_moved, "

@@ -44,9 +44,13 @@ class ReadRow:
         return scopes_of(self.channel_id, self.place_id, self.classifications)
 
 
+EVERY_EVENT_SCOPE = "events"  # moves with any change: searches with no narrower scope
+
+
 def scopes_of(channel_id: int, place_id: str, classifications: Iterable[str]) -> set[str]:
-    """The feed scopes whose content an event in these places appears in."""
+    """The feed and search scopes whose content an event in these places appears in."""
     return {
+        EVERY_EVENT_SCOPE,
         f"channel:{channel_id}",
         f"place:{place_id}",
         *(f"classification:{c}" for c in classifications),

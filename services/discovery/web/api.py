@@ -26,13 +26,18 @@ async def events(request: Request) -> Response:
     radius, local dates, classification and text; `nextCursor` fetches the next page."""
     ctx = context(request)
     query = search_query(request.query_params, strict=True)
-    page = await ctx.store.search(query, public_base=base_url(request))
-    cursor = encode_cursor(query, page.next_position) if page.next_position else None
-    tail = json.dumps({"limit": query.limit, "hasNextPage": cursor is not None,
-                       "nextCursor": cursor})  # fmt: skip
-    # The events are already JSON (PostgreSQL wrote them): spliced in, not re-encoded.
-    docs = ",".join(row["public"] for row in page.rows)
-    body = f'{{"docs":[{docs}],{tail[1:]}'
+    base = base_url(request)
+
+    async def run() -> bytes:
+        page = await ctx.store.search(query, public_base=base)
+        cursor = encode_cursor(query, page.next_position) if page.next_position else None
+        tail = json.dumps({"limit": query.limit, "hasNextPage": cursor is not None,
+                           "nextCursor": cursor})  # fmt: skip
+        # The events are already JSON (PostgreSQL wrote them): spliced in, not re-encoded.
+        docs = ",".join(row["public"] for row in page.rows)
+        return f'{{"docs":[{docs}],{tail[1:]}'.encode()
+
+    body = await ctx.searches.answer(query, base, run)
     return Response(body, media_type="application/json")
 
 

@@ -10,6 +10,7 @@ from starlette.requests import Request
 from services.discovery.feeds.service import FeedService
 from services.discovery.people.accounts import Accounts
 from services.discovery.people.store import PeopleStore
+from services.discovery.queries.search_cache import SearchCache
 from services.discovery.queries.store import DiscoveryStore
 from services.discovery.settings import DiscoverySettings
 from services.discovery.web.render import Pages
@@ -25,6 +26,7 @@ class DiscoveryContext:
     settings: DiscoverySettings
     pool: asyncpg.Pool
     store: DiscoveryStore
+    searches: SearchCache
     feeds: FeedService
     pages: Pages
     limiter: RateLimiter
