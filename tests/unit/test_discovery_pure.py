@@ -113,7 +113,7 @@ def test_the_read_row_keeps_the_local_date_and_falls_back_to_the_city_point() ->
     row = read_rows(_change(1))[0]
     assert row.local_date == date(2027, 3, 28)  # 00:30 UTC on the 28th is 01:30 in Paris
     assert (round(row.latitude, 1), round(row.longitude, 1)) == (48.9, 2.3)
-    assert row.scopes() == {"channel:7", "place:place-paris", "classification:music"}
+    assert row.scopes() == {"events", "channel:7", "place:place-paris", "classification:music"}
     with_venue = read_rows(_change(2, venue=RICH["venue"]))[0]
     assert (with_venue.latitude, with_venue.longitude) == (40.7057, -74.0014)
     assert "Pier 17" in with_venue.search_place
