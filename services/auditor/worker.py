@@ -21,7 +21,11 @@ from shared.runtime.ops_http import Check
 log = structlog.get_logger("auditor.message")
 
 
-def _decode(record: ConsumerRecord) -> AuditRecord:
+# A Kafka message holds a gateway's batch of records (or, written before batching, one).
+Records = tuple[AuditRecord, ...]
+
+
+def _decode(record: ConsumerRecord) -> Records:
     return decode_audit(record.value)
 
 
@@ -29,31 +33,32 @@ class Auditor:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
 
-    async def apply(self, batch: Sequence[Decoded[AuditRecord]]) -> None:
+    async def apply(self, batch: Sequence[Decoded[Records]]) -> None:
+        records = [record for item in batch for record in item.message]
         async with self._pool.acquire() as conn, conn.transaction():
-            audit_rows = await write_audit(conn, [item.message for item in batch])
+            audit_rows = await write_audit(conn, records)
         AUDIT_ROWS.labels("request").inc(audit_rows)
         for item in batch:
             _log_message(item)
 
 
-def _log_message(item: Decoded[AuditRecord]) -> None:
-    message = item.message
-    log.info(
-        "request audited",
-        request_id=message.request_id,
-        route=message.route,
-        status=message.status,
-        key_prefix=message.key_prefix,
-        partition=item.record.partition,
-        offset=item.record.offset,
-    )
+def _log_message(item: Decoded[Records]) -> None:
+    for message in item.message:
+        log.info(
+            "request audited",
+            request_id=message.request_id,
+            route=message.route,
+            status=message.status,
+            key_prefix=message.key_prefix,
+            partition=item.record.partition,
+            offset=item.record.offset,
+        )
 
 
 @contextlib.asynccontextmanager
 async def open_auditor(
     settings: AuditorSettings, checks: dict[str, Check]
-) -> AsyncIterator[list[ConsumerLoop[AuditRecord]]]:
+) -> AsyncIterator[list[ConsumerLoop[Records]]]:
     async with open_consumer_service(
         "auditor", settings, ConsumerGroup.AUDITOR, [Topic.AUDIT], checks
     ) as service:

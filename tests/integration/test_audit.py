@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import uuid
+from datetime import UTC, datetime
+
 import asyncpg
 import httpx
+from aiokafka import AIOKafkaProducer
 
+from devstack.stack import Servers
+from shared.contracts.messages import AuditRecord, encode
+from shared.contracts.topics import Topic
 from tests.integration.conftest import Tenant, eventually
 
 CHANNELS = "/api/public/v1/channels"
@@ -83,3 +90,33 @@ async def test_a_path_or_agent_the_store_cannot_hold_is_audited_escaped(
     paths = {r["request_id"]: r["path"] for r in await eventually(audited)}
     assert paths[ids[0]] == "/api/public/v1/events/\\u0000x"
     assert paths[ids[1]].startswith("/api/public/v1/events/")
+
+
+async def test_a_single_record_from_a_gateway_before_batching_is_still_audited(
+    stack: Servers, tenant: Tenant, db: asyncpg.Pool
+) -> None:
+    """During a rolling deploy, and for the topic's retention, older gateways' records (one
+    AuditRecord per message, keyed by request id) sit beside today's AuditBatch messages."""
+    old = AuditRecord(
+        record_id=uuid.uuid4(),
+        request_id=f"req_{uuid.uuid4().hex}",
+        occurred_at=datetime.now(UTC),
+        method="GET",
+        route="/api/public/v1/channels",
+        path="/api/public/v1/channels",
+        status=200,
+        duration_seconds=0.002,
+        owner_id=tenant.account_id,
+    )
+    producer = AIOKafkaProducer(bootstrap_servers=stack.kafka_bootstrap, acks="all")
+    await producer.start()
+    try:
+        await producer.send_and_wait(Topic.AUDIT, encode(old), key=old.request_id.encode())
+    finally:
+        await producer.stop()
+    row = await eventually(
+        lambda: db.fetchrow(
+            "SELECT status, owner_account_id FROM audit_log WHERE request_id = $1", old.request_id
+        )
+    )
+    assert (row["status"], row["owner_account_id"]) == (200, tenant.account_id)

@@ -67,6 +67,24 @@ async def test_gateway_finishes_open_requests_on_sigterm(
         return await rows_of(db, tenant) == len(bodies)
 
     await eventually(all_stored)
+    # Their audit records were still held for the next batch when the server stopped.
+    request_ids = [_header(answer, b"x-request-id") for answer in answers]
+
+    async def all_audited() -> bool:
+        found = await db.fetchval(
+            "SELECT count(*) FROM audit_log WHERE request_id = ANY($1::text[])", request_ids
+        )
+        return bool(found == len(request_ids))
+
+    await eventually(all_audited)
+
+
+def _header(head: bytes, name: bytes) -> str:
+    for line in head.split(b"\r\n"):
+        key, _, value = line.partition(b":")
+        if key.strip().lower() == name:
+            return value.strip().decode()
+    raise AssertionError(f"no {name!r} in {head!r}")
 
 
 async def test_publisher_commits_the_batch_in_hand_on_sigterm(

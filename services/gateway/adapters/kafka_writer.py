@@ -12,7 +12,7 @@ from aiokafka.errors import KafkaError
 
 from services.gateway.errors import EventLogBacklogged, EventLogUnavailable
 from shared.adapters.kafka import Producer, request_headers
-from shared.contracts.messages import AuditRecord, IngestEnvelope, encode
+from shared.contracts.messages import AuditBatch, AuditRecord, IngestEnvelope, encode
 from shared.contracts.topics import Topic
 from shared.core.metrics import KAFKA_PRODUCE_DURATION, KAFKA_PRODUCE_FAILURES
 
@@ -25,6 +25,8 @@ class KafkaWriter:
         producer: Producer,
         send_timeout_seconds: float,
         max_pending: int = 10_000,
+        audit_linger_seconds: float = 0.005,
+        audit_max_records: int = 200,
     ) -> None:
         self._producer = producer
         # When each single command waiting for its acknowledgement began (monotonic), in
@@ -35,6 +37,12 @@ class KafkaWriter:
         self._max_pending = max_pending
         self._pending = 0
         self._pending_audit: set[asyncio.Task[None]] = set()
+        # Audit records held until the batch is sent; 200 of the largest (a 500-character
+        # path, a 300-character agent) stay well under Kafka's 1 MB message limit.
+        self._audit: list[AuditRecord] = []
+        self._audit_timer: asyncio.TimerHandle | None = None
+        self._audit_linger = audit_linger_seconds
+        self._audit_max_records = audit_max_records
 
     @property
     def send_timeout_seconds(self) -> float:
@@ -107,25 +115,44 @@ class KafkaWriter:
         return EventLogUnavailable()
 
     def write_audit(self, record: AuditRecord) -> None:
-        """Fire and forget: the audit write must not delay or fail the caller's response."""
-        task = asyncio.create_task(self._send_audit(record))
-        self._pending_audit.add(task)
-        task.add_done_callback(self._pending_audit.discard)
+        """Fire and forget: the audit write must not delay or fail the caller's response.
+        Records are held for up to `audit_linger_seconds` (or until `audit_max_records`)
+        and sent together, as one AuditBatch: one produce per request was a tenth of the
+        gateway's CPU."""
+        self._audit.append(record)
+        if len(self._audit) >= self._audit_max_records:
+            self._flush_audit()
+        elif self._audit_timer is None:
+            loop = asyncio.get_running_loop()
+            self._audit_timer = loop.call_later(self._audit_linger, self._flush_audit)
 
-    async def _send_audit(self, record: AuditRecord) -> None:
+    def _flush_audit(self) -> None:
+        if self._audit_timer is not None:
+            self._audit_timer.cancel()
+            self._audit_timer = None
+        records, self._audit = tuple(self._audit), []
+        if records:
+            task = asyncio.create_task(self._send_audit(records))
+            self._pending_audit.add(task)
+            task.add_done_callback(self._pending_audit.discard)
+
+    async def _send_audit(self, records: tuple[AuditRecord, ...]) -> None:
         try:
             async with asyncio.timeout(self._timeout):
-                await self._producer.send_and_wait(
-                    Topic.AUDIT,
-                    encode(record),
-                    key=record.request_id.encode(),
-                    headers=request_headers(record.request_id),
-                )
+                # No key: any partition will do, and batches spread over the auditors.
+                await self._producer.send_and_wait(Topic.AUDIT, encode(AuditBatch(records=records)))
         except (TimeoutError, KafkaError) as exc:
             KAFKA_PRODUCE_FAILURES.labels(Topic.AUDIT, type(exc).__name__).inc()
-            log.warning("audit produce failed", error=repr(exc), request_id=record.request_id)
+            log.warning(
+                "audit produce failed",
+                error=repr(exc),
+                records=len(records),
+                request_ids=[r.request_id for r in records],
+            )
 
     async def drain(self) -> None:
-        """Wait for audit records still in flight; called on shutdown before the flush."""
+        """Send the records still held and wait for those in flight; called on shutdown,
+        after the server has answered its last request and before the producer stops."""
+        self._flush_audit()
         if self._pending_audit:
             await asyncio.gather(*self._pending_audit, return_exceptions=True)
