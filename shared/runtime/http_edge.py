@@ -3,9 +3,11 @@ well-formed), and the route template that labels its metrics and log line."""
 
 from __future__ import annotations
 
+import functools
 import re
 import uuid
 
+from prometheus_client import Counter, Histogram
 from starlette.types import Scope
 
 from shared.core.metrics import HTTP_REQUEST_DURATION, HTTP_REQUESTS
@@ -31,6 +33,14 @@ def route_template(scope: Scope) -> str:
 
 
 def count_request(route: str, method: str, status: int, seconds: float) -> None:
-    status_class = f"{status // 100}xx"
-    HTTP_REQUESTS.labels(route, method, status_class).inc()
-    HTTP_REQUEST_DURATION.labels(route, method, status_class).observe(seconds)
+    requests, duration = _children(route, method, status // 100)
+    requests.inc()
+    duration.observe(seconds)
+
+
+# Looking a label set's children up costs more than counting: bound once per set. Routes are
+# templates and the unmatched share one label; the bound keeps odd methods from growing it.
+@functools.lru_cache(maxsize=4096)
+def _children(route: str, method: str, status_class: int) -> tuple[Counter, Histogram]:
+    labels = (route, method, f"{status_class}xx")
+    return HTTP_REQUESTS.labels(*labels), HTTP_REQUEST_DURATION.labels(*labels)
