@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
-from typing import TextIO
+from typing import Any, TextIO
 
 import structlog
+from pydantic_core import PydanticSerializationError, to_json
 
 from shared.core.settings import LogSettings
 
@@ -49,10 +51,20 @@ def flush_logs(stream: TextIO | None = None) -> None:
         _held.clear()
 
 
+def _dumps(event: dict[str, Any], **options: Any) -> str:
+    """pydantic-core's JSON, four times as fast as the standard library's (a log line per
+    request and per command); text it cannot encode (a lone surrogate from a caller's header)
+    goes through the standard library, which escapes it."""
+    try:
+        return to_json(event, fallback=options.get("default", repr)).decode()
+    except PydanticSerializationError:
+        return json.dumps(event, **options)
+
+
 def configure_logging(service: str, settings: LogSettings, flush_each_line: bool = True) -> None:
     """Route structlog and the standard library (aiokafka, uvicorn) through one JSON renderer."""
     renderer: structlog.types.Processor = (
-        structlog.processors.JSONRenderer()
+        structlog.processors.JSONRenderer(serializer=_dumps)
         if settings.format == "json"
         else structlog.dev.ConsoleRenderer()
     )
