@@ -14,6 +14,7 @@ from aiokafka import ConsumerRecord
 from aiokafka.errors import KafkaError
 
 from services.publisher.apply import apply_batch
+from services.publisher.command_log import log_applied
 from services.publisher.outcome_log import record_outcomes
 from services.publisher.refusals import expose_metric
 from services.publisher.relay import ChangeRelay
@@ -23,7 +24,7 @@ from shared.adapters.failures import STORE_MAINTENANCE_ERRORS
 from shared.adapters.kafka import Producer, request_headers
 from shared.contracts.messages import IngestEnvelope, decode_ingest, encode
 from shared.contracts.topics import ConsumerGroup, Topic
-from shared.core.metrics import COMMANDS, KAFKA_PRODUCE_FAILURES
+from shared.core.metrics import KAFKA_PRODUCE_FAILURES
 from shared.core.tasks import cancel_and_wait
 from shared.domain.places import catalog as place_catalog
 from shared.runtime.consumer_loop import Decoded
@@ -59,9 +60,7 @@ class Publisher:
             await record_outcomes(conn, outcomes)
             self._failpoint("before_commit", number)
         self._failpoint("after_commit", number)  # committed in PostgreSQL, offsets not in Kafka
-        for item, outcome in zip(batch, outcomes, strict=True):
-            COMMANDS.labels(outcome.status).inc()
-            _log_outcome(item.record, outcome)
+        log_applied([item.record for item in batch], outcomes)
         now = datetime.now(UTC)
         awaited = [o for o, e in zip(outcomes, envelopes, strict=True) if e.awaited(now)]
         if awaited:
@@ -90,19 +89,6 @@ class Publisher:
         if self._crash_at == f"{moment}:{batch_number}":
             log.warning("failpoint reached: exiting abruptly", failpoint=self._crash_at)
             os._exit(137)  # as SIGKILL would: no rollback sent, no cleanup, no offset commit
-
-
-def _log_outcome(record: ConsumerRecord, outcome: Applied) -> None:
-    log.info(
-        "command applied",
-        request_id=outcome.request_id,
-        message_id=str(outcome.message_id),
-        event_id=str(outcome.event_id),
-        outcome=outcome.status,
-        reason_code=outcome.reason_code,
-        partition=record.partition,
-        offset=record.offset,
-    )
 
 
 def _decode(record: ConsumerRecord) -> IngestEnvelope:
