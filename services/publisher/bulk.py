@@ -1,14 +1,14 @@
 """The set-based path for the common case: a batch of new events.
 
-All the batch's plain creates are claimed with one multi-row INSERT and stored with another.
-Anything unexpected (a key or an event seen before, a constraint) undoes the group's savepoint,
-and the caller redoes the group one command at a time.
+All the batch's plain creates are copied into a staging table, then claimed with one INSERT
+and stored with another. Anything unexpected (a key or an event seen before, a constraint)
+undoes the group's savepoint, and the caller redoes the group one command at a time.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,10 +18,23 @@ from services.publisher.refusals import STORE_ERRORS
 from services.publisher.rows import Applied, event_body_json, event_fields, make_outcome
 from shared.contracts.messages import CreateEvent, IngestEnvelope
 
+# The group is copied (COPY, binary) into a session's temporary table, emptied at commit, and
+# claimed and stored from there: COPY encodes a row in about 2 us, where the same rows as
+# arrays for unnest() took 5 (asyncpg checks every array element's type).
+_STAGE = """
+CREATE TEMP TABLE IF NOT EXISTS staged_creates (
+    owner_account_id bigint, idempotency_key text, request_hash text, event_id uuid,
+    message_id uuid, channel_id bigint, status text, title text, start_at timestamptz,
+    end_at timestamptz, timezone text, source_id text, source_updated_at timestamptz, body text
+) ON COMMIT DELETE ROWS;
+DELETE FROM staged_creates
+"""
+
 _CLAIM_MANY = """
 INSERT INTO idempotency_keys
     (owner_account_id, idempotency_key, request_hash, event_id, message_id)
-SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::uuid[], $5::uuid[])
+SELECT owner_account_id, idempotency_key, request_hash, event_id, message_id
+FROM staged_creates
 ON CONFLICT DO NOTHING
 RETURNING event_id
 """
@@ -29,12 +42,9 @@ RETURNING event_id
 _INSERT_MANY = """
 INSERT INTO events (id, owner_account_id, channel_id, status, title, start_at, end_at,
     timezone, source_id, source_updated_at, body)
-SELECT u.id, u.owner, u.channel, u.status, u.title, u.start_at, u.end_at, u.timezone,
-    u.source_id, u.source_updated_at, u.body::jsonb
-FROM unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::text[], $5::text[],
-    $6::timestamptz[], $7::timestamptz[], $8::text[], $9::text[], $10::timestamptz[],
-    $11::text[]) AS u(id, owner, channel, status, title, start_at, end_at, timezone,
-    source_id, source_updated_at, body)
+SELECT event_id, owner_account_id, channel_id, status, title, start_at, end_at, timezone,
+    source_id, source_updated_at, body::jsonb
+FROM staged_creates
 ON CONFLICT (id) DO NOTHING
 RETURNING {returning}
 """
@@ -69,11 +79,12 @@ async def create_all(
     returning = "*" if any(envelope.awaited(now) for envelope in envelopes) else "id"
     try:
         async with conn.transaction():  # a savepoint: the fallback starts clean
-            claims = await conn.fetch(_CLAIM_MANY, *_columns_of(envelopes, _claim_row))
+            await conn.execute(_STAGE)
+            await conn.copy_records_to_table("staged_creates", records=map(_staged, envelopes))
+            claims = await conn.fetch(_CLAIM_MANY)
             if len(claims) != len(group):
                 raise _NotAllNew
-            insert = _INSERT_MANY.format(returning=returning)
-            rows = await conn.fetch(insert, *_columns_of(envelopes, _event_row))
+            rows = await conn.fetch(_INSERT_MANY.format(returning=returning))
             if len(rows) != len(group):
                 raise _NotAllNew
     except _NotAllNew:
@@ -87,28 +98,16 @@ async def create_all(
     }
 
 
-def _columns_of(
-    envelopes: list[IngestEnvelope], row: Callable[[IngestEnvelope], tuple[Any, ...]]
-) -> list[list[Any]]:
-    return [list(column) for column in zip(*(row(e) for e in envelopes), strict=True)]
-
-
-def _claim_row(envelope: IngestEnvelope) -> tuple[Any, ...]:
+def _staged(envelope: IngestEnvelope) -> tuple[Any, ...]:
+    """The row of staged_creates, in its columns' order."""
+    command = envelope.command
+    assert isinstance(command, CreateEvent)
     return (
         envelope.owner_id,
         envelope.idempotency_key,
         envelope.request_hash,
-        envelope.command.event_id,
-        envelope.message_id,
-    )
-
-
-def _event_row(envelope: IngestEnvelope) -> tuple[Any, ...]:
-    command = envelope.command
-    assert isinstance(command, CreateEvent)
-    return (
         command.event_id,
-        envelope.owner_id,
+        envelope.message_id,
         command.event.channelId,
         command.event.status,
         *event_fields(command.event),

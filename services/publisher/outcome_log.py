@@ -6,37 +6,42 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from typing import Any
 
 import asyncpg
 
 from services.publisher.rows import Applied
 from shared.domain.events import FieldError
 
+# Copied into a temporary table first, as the bulk path's creates are (bulk.py): a
+# redelivered batch's outcomes are already there, and COPY cannot skip them itself.
+_STAGE = """
+CREATE TEMP TABLE IF NOT EXISTS staged_outcomes (
+    message_id uuid, request_id text, owner_account_id bigint, event_id uuid, status text,
+    reason_code text, reason text, decided_at timestamptz, fields text
+) ON COMMIT DELETE ROWS;
+DELETE FROM staged_outcomes
+"""
+
 _INSERT_OUTCOMES = """
 INSERT INTO command_outcomes (message_id, request_id, owner_account_id, event_id, status,
     reason_code, reason, decided_at, fields)
-SELECT u.message_id, u.request_id, u.owner, u.event_id, u.status, u.reason_code, u.reason,
-    u.decided_at, u.fields::jsonb
-FROM unnest($1::uuid[], $2::text[], $3::bigint[], $4::uuid[], $5::text[], $6::text[],
-    $7::text[], $8::timestamptz[], $9::text[]) AS u(message_id, request_id, owner, event_id,
-    status, reason_code, reason, decided_at, fields)
+SELECT message_id, request_id, owner_account_id, event_id, status, reason_code, reason,
+    decided_at, fields::jsonb
+FROM staged_outcomes
 ON CONFLICT (message_id) DO NOTHING
 """
 
 
 async def record_outcomes(conn: asyncpg.Connection, outcomes: Sequence[Applied]) -> None:
-    await conn.execute(
-        _INSERT_OUTCOMES,
-        [o.message_id for o in outcomes],
-        [o.request_id for o in outcomes],
-        [o.owner_id for o in outcomes],
-        [o.event_id for o in outcomes],
-        [o.status for o in outcomes],
-        [o.reason_code for o in outcomes],
-        [o.reason for o in outcomes],
-        [o.decided_at for o in outcomes],
-        [_fields_json(o.fields) for o in outcomes],
-    )
+    await conn.execute(_STAGE)
+    await conn.copy_records_to_table("staged_outcomes", records=map(_row, outcomes))
+    await conn.execute(_INSERT_OUTCOMES)
+
+
+def _row(o: Applied) -> tuple[Any, ...]:
+    return (o.message_id, o.request_id, o.owner_id, o.event_id, o.status, o.reason_code,
+            o.reason, o.decided_at, _fields_json(o.fields))  # fmt: skip
 
 
 def _fields_json(fields: Sequence[FieldError]) -> str | None:
