@@ -8,7 +8,7 @@ from __future__ import annotations
 import inspect
 import sys
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from contextlib import asynccontextmanager, contextmanager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
@@ -175,16 +175,21 @@ class FakeConnection:
 
     def __init__(self) -> None:
         self.inserts: list[list[inspect.FrameInfo]] = []
+        self.staged: list[tuple[Any, ...]] = []
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:
         yield
 
+    async def copy_records_to_table(self, table: str, records: Iterable[tuple[Any, ...]]) -> None:
+        self.staged = list(records)
+
     async def fetch(self, sql: str, *args: Any) -> list[dict[str, Any]]:
+        event_ids = [row[3] for row in self.staged]  # staged_creates: event_id is 4th
         if "INSERT INTO events" in sql:
             self.inserts.append(inspect.stack())
-            return [{"id": event_id} for event_id in args[0]]
-        return [{"event_id": event_id} for event_id in args[3]]  # every key claimed
+            return [{"id": event_id} for event_id in event_ids]
+        return [{"event_id": event_id} for event_id in event_ids]  # every key claimed
 
     async def fetchval(self, sql: str, *args: Any) -> Any:
         return args[3]  # the key is claimed: a new command
