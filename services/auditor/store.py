@@ -1,4 +1,5 @@
-"""Writes audit rows and key usage, idempotent on the record id.
+"""Writes audit rows and key usage, idempotent on the record id (with the time it carries,
+which partitions audit_log: migration 0022).
 
 Key counters move only for rows this transaction really inserted, so a redelivered batch
 neither duplicates an audit row nor counts a request twice. Text from the request itself (a
@@ -25,7 +26,7 @@ INSERT INTO audit_log (record_id, request_id, occurred_at, method, route, path, 
 SELECT * FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::text[], $5::text[],
     $6::text[], $7::int[], $8::float8[], $9::inet[], $10::text[], $11::bigint[], $12::uuid[],
     $13::text[], $14::text[])
-ON CONFLICT (record_id) DO NOTHING
+ON CONFLICT (record_id, occurred_at) DO NOTHING
 RETURNING api_key_id, occurred_at, client_ip
 """
 

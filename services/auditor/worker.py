@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Sequence
+from datetime import timedelta
 
 import asyncpg
 import structlog
@@ -11,9 +13,11 @@ from aiokafka import ConsumerRecord
 
 from services.auditor.settings import AuditorSettings
 from services.auditor.store import write_audit
+from shared.adapters.partitions import Retention, keep_partitions
 from shared.contracts.messages import AuditRecord, decode_audit
 from shared.contracts.topics import ConsumerGroup, Topic
 from shared.core.metrics import AUDIT_ROWS
+from shared.core.tasks import cancel_and_wait
 from shared.runtime.consumer_loop import ConsumerLoop, Decoded
 from shared.runtime.consumer_service import open_consumer_service
 from shared.runtime.ops_http import Check
@@ -62,4 +66,9 @@ async def open_auditor(
     async with open_consumer_service(
         "auditor", settings, ConsumerGroup.AUDITOR, [Topic.AUDIT], checks
     ) as service:
-        yield service.loops(_decode, Auditor(service.pool).apply)
+        audit = Retention("audit_log", timedelta(days=settings.retention_days))
+        task = asyncio.create_task(keep_partitions(service.pool, [audit]), name="partitions")
+        try:
+            yield service.loops(_decode, Auditor(service.pool).apply)
+        finally:
+            await cancel_and_wait(task)

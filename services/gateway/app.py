@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import timedelta
 
 import asyncpg
 import structlog
@@ -42,6 +43,7 @@ from services.gateway.submission.batch import BatchSubmitter
 from services.gateway.submission.submitter import Submitter
 from services.gateway.webhooks import intake
 from shared.adapters.failures import STORE_MAINTENANCE_ERRORS
+from shared.adapters.partitions import Retention, keep_partitions
 from shared.adapters.rate_limits import RateLimiter
 from shared.adapters.sign_in import Credentials, SignInGuard, SignInPolicy
 from shared.core.heap import freeze_startup_objects
@@ -129,10 +131,12 @@ async def open_gateway(
     gateway = _collaborators(settings, pool, writer, outcomes, access_cache)
     await gateway.operations.load_key()
     window = settings.rate_limits.window_seconds
-    for prune in (gateway.limiter.prune, gateway.submitter.claims.prune,
-                  gateway.integrations.prune_deliveries):  # fmt: skip
+    for prune in (gateway.limiter.prune, gateway.submitter.claims.prune):
         task = asyncio.create_task(_every(window, prune), name=f"prune-{prune.__qualname__}")
         stack.push_async_callback(cancel_and_wait, task)
+    deliveries = Retention("webhook_deliveries", timedelta(days=settings.delivery_retention_days))
+    task = asyncio.create_task(keep_partitions(pool, [deliveries]), name="partitions")
+    stack.push_async_callback(cancel_and_wait, task)
     return gateway
 
 

@@ -74,6 +74,9 @@ class GatewaySettings(BaseSettings):
     event_loop: Literal["auto", "asyncio", "uvloop"] = "auto"
     # How often the gateway measures every consumer group's lag for /metrics.
     lag_interval_seconds: float = Field(default=10.0, gt=0)
+    # The deliveries log is for troubleshooting a sender, not an archive: a month is kept.
+    # The gateway owns webhook_deliveries' partitions (shared/adapters/partitions.py).
+    delivery_retention_days: int = Field(default=30, ge=1)
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     log: LogSettings = Field(default_factory=LogSettings)

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 import asyncpg
 import structlog
 
-from services.publisher.bulk import create_all, plain_creates
+from services.publisher.bulk import NOT_CLAIMED_BEFORE, create_all, plain_creates
 from services.publisher.occurrence import carried, update_occurrence
 from services.publisher.refusals import STORE_ERRORS, refused
 from services.publisher.rows import (
@@ -42,18 +42,23 @@ log = structlog.get_logger("publisher.command")
 # first command's outcome here, before command_outcomes holds it.
 Decided = dict[uuid.UUID, Applied]
 
-_CLAIM_KEY = """
+# The primary key catches a key claimed the same day (idempotency_keys is partitioned by
+# day, migration 0022); NOT_CLAIMED_BEFORE a key claimed on an earlier day.
+_CLAIM_KEY = f"""
 INSERT INTO idempotency_keys
     (owner_account_id, idempotency_key, request_hash, event_id, message_id)
-VALUES ($1, $2, $3, $4, $5)
+SELECT * FROM (VALUES ($1::bigint, $2::text, $3::text, $4::uuid, $5::uuid))
+    AS u(owner_account_id, idempotency_key, request_hash, event_id, message_id)
+WHERE {NOT_CLAIMED_BEFORE}
 ON CONFLICT DO NOTHING
 RETURNING event_id
-"""
+"""  # noqa: S608  (a constant fragment)
 
 _PRIOR_CLAIM = """
 SELECT k.request_hash, k.event_id, k.message_id, o.status, o.reason_code, o.reason, o.fields
 FROM idempotency_keys k LEFT JOIN command_outcomes o ON o.message_id = k.message_id
 WHERE k.owner_account_id = $1 AND k.idempotency_key = $2
+ORDER BY k.created_on LIMIT 1
 """
 
 _INSERT_EVENT = """

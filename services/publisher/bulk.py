@@ -30,14 +30,24 @@ CREATE TEMP TABLE IF NOT EXISTS staged_creates (
 DELETE FROM staged_creates
 """
 
-_CLAIM_MANY = """
+# Claims of rows `u` (owner_account_id, idempotency_key, ...): idempotency_keys is partitioned
+# by time (migration 0022) and its primary key is (owner, key, day), so it only catches a key
+# claimed the same day; this catches one claimed on an earlier day, in one statement for all
+# the claims (a per-row trigger cost ten times more).
+NOT_CLAIMED_BEFORE = """NOT EXISTS (
+    SELECT 1 FROM idempotency_keys k
+    WHERE k.owner_account_id = u.owner_account_id AND k.idempotency_key = u.idempotency_key
+      AND k.created_on < (now() AT TIME ZONE 'UTC')::date)"""
+
+_CLAIM_MANY = f"""
 INSERT INTO idempotency_keys
     (owner_account_id, idempotency_key, request_hash, event_id, message_id)
 SELECT owner_account_id, idempotency_key, request_hash, event_id, message_id
-FROM staged_creates
+FROM staged_creates u
+WHERE {NOT_CLAIMED_BEFORE}
 ON CONFLICT DO NOTHING
 RETURNING event_id
-"""
+"""  # noqa: S608  (a constant fragment)
 
 _INSERT_MANY = """
 INSERT INTO events (id, owner_account_id, channel_id, status, title, start_at, end_at,

@@ -18,18 +18,18 @@ from shared.domain.events import FieldError
 _STAGE = """
 CREATE TEMP TABLE IF NOT EXISTS staged_outcomes (
     message_id uuid, request_id text, owner_account_id bigint, event_id uuid, status text,
-    reason_code text, reason text, decided_at timestamptz, fields text
+    reason_code text, reason text, decided_at timestamptz, fields text, received_at timestamptz
 ) ON COMMIT DELETE ROWS;
 DELETE FROM staged_outcomes
 """
 
 _INSERT_OUTCOMES = """
 INSERT INTO command_outcomes (message_id, request_id, owner_account_id, event_id, status,
-    reason_code, reason, decided_at, fields)
+    reason_code, reason, decided_at, fields, received_at)
 SELECT message_id, request_id, owner_account_id, event_id, status, reason_code, reason,
-    decided_at, fields::jsonb
+    decided_at, fields::jsonb, received_at
 FROM staged_outcomes
-ON CONFLICT (message_id) DO NOTHING
+ON CONFLICT (message_id, received_at) DO NOTHING
 """
 
 
@@ -41,7 +41,7 @@ async def record_outcomes(conn: asyncpg.Connection, outcomes: Sequence[Applied])
 
 def _row(o: Applied) -> tuple[Any, ...]:
     return (o.message_id, o.request_id, o.owner_id, o.event_id, o.status, o.reason_code,
-            o.reason, o.decided_at, _fields_json(o.fields))  # fmt: skip
+            o.reason, o.decided_at, _fields_json(o.fields), o.received_at)  # fmt: skip
 
 
 def _fields_json(fields: Sequence[FieldError]) -> str | None:

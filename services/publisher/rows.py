@@ -55,6 +55,8 @@ class Applied:
     reason: str | None
     event: dict[str, Any] | None
     decided_at: datetime
+    # The gateway's time of the request: command_outcomes is partitioned by it (0022).
+    received_at: datetime
     fields: tuple[FieldError, ...] = ()
 
     def message(self) -> Outcome:
@@ -98,6 +100,7 @@ def make_outcome(
         storable_text(reason) if reason is not None else None,
         event,
         decided_at,
+        envelope.received_at,
         tuple(FieldError(storable_text(f.path), f.code, storable_text(f.message)) for f in fields),
     )
 

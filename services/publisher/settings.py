@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Self
+
+from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from shared.core.settings import WorkerSettings
@@ -17,6 +19,10 @@ class PublisherSettings(WorkerSettings):
     consumers: int = Field(default=2, ge=1, le=12)
     # Longer than the ingest topic's retention (7 days), so no replay can outlive its key.
     idempotency_retention_hours: int = Field(default=192, ge=24)
+    # What became of each command (GET /operations, the deliveries log's verdicts, a key's
+    # recorded rejection): as long as the deliveries log keeps its deliveries (30 days), and
+    # never shorter than the keys, whose recorded rejection is read from here.
+    outcome_retention_days: int = Field(default=30, ge=8)
     # Change records sent to Kafka per relay transaction, and how often the relay looks at the
     # outbox when no commit woke it (a NOTIFY at each commit normally does, at once).
     relay_batch_max_records: int = Field(default=500, ge=1, le=5000)
@@ -28,3 +34,12 @@ class PublisherSettings(WorkerSettings):
     crash_at: str | None = Field(
         default=None, pattern=r"^((before|after)_commit|after_relay_send):[1-9][0-9]*$"
     )
+
+    @model_validator(mode="after")
+    def _outcomes_outlive_keys(self) -> Self:
+        if self.outcome_retention_days * 24 < self.idempotency_retention_hours:
+            raise ValueError(
+                "PUBLISHER_OUTCOME_RETENTION_DAYS must cover PUBLISHER_IDEMPOTENCY_RETENTION_HOURS:"
+                " a key's recorded rejection is read from the outcomes"
+            )
+        return self

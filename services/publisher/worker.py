@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import os
 from collections.abc import AsyncIterator, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import structlog
@@ -20,8 +20,8 @@ from services.publisher.refusals import expose_metric
 from services.publisher.relay import ChangeRelay
 from services.publisher.rows import Applied
 from services.publisher.settings import PublisherSettings
-from shared.adapters.failures import STORE_MAINTENANCE_ERRORS
 from shared.adapters.kafka import Producer, request_headers
+from shared.adapters.partitions import Retention, keep_partitions
 from shared.contracts.messages import IngestEnvelope, decode_ingest, encode
 from shared.contracts.topics import ConsumerGroup, Topic
 from shared.core.metrics import KAFKA_PRODUCE_FAILURES
@@ -95,20 +95,12 @@ def _decode(record: ConsumerRecord) -> IngestEnvelope:
     return decode_ingest(record.value)
 
 
-_PRUNE_KEYS = """
-DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(hours => $1)
-"""
-
-
-async def prune_idempotency_keys(pool: asyncpg.Pool, retention_hours: int) -> None:
-    """Hourly; every publisher replica may run it, the DELETE is idempotent."""
-    while True:
-        try:
-            deleted = await pool.execute(_PRUNE_KEYS, retention_hours)
-            log.info("idempotency keys pruned", result=deleted, retention_hours=retention_hours)
-        except STORE_MAINTENANCE_ERRORS as exc:
-            log.warning("idempotency key pruning failed", error=repr(exc))
-        await asyncio.sleep(3600)
+def retentions(settings: PublisherSettings) -> list[Retention]:
+    """The publisher owns the partitions of the keys and outcomes it writes."""
+    return [
+        Retention("idempotency_keys", timedelta(hours=settings.idempotency_retention_hours)),
+        Retention("command_outcomes", timedelta(days=settings.outcome_retention_days)),
+    ]
 
 
 @contextlib.asynccontextmanager
@@ -124,8 +116,7 @@ async def open_publisher(
             service.pool, service.producer, settings.kafka.send_timeout_seconds, settings.crash_at
         )
         pruner = asyncio.create_task(
-            prune_idempotency_keys(service.pool, settings.idempotency_retention_hours),
-            name="key-pruner",
+            keep_partitions(service.pool, retentions(settings)), name="partitions"
         )
         relay = ChangeRelay(
             service.pool,

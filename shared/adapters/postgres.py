@@ -117,8 +117,9 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
     a transaction left open."""
 
 
-async def apply_migrations(dsn: str) -> list[str]:
-    """Apply pending migrations in order, each in its own transaction; returns those applied."""
+async def apply_migrations(dsn: str, through: str | None = None) -> list[str]:
+    """Apply pending migrations in order, each in its own transaction; returns those applied.
+    `through`: the last version to apply (a test's database as it was before a migration)."""
     conn: asyncpg.Connection = await asyncpg.connect(dsn)
     try:
         await conn.execute("SELECT pg_advisory_lock($1)", _MIGRATION_LOCK_ID)
@@ -131,6 +132,8 @@ async def apply_migrations(dsn: str) -> list[str]:
         for version, sql in _migration_files():
             if version in done:
                 continue
+            if through is not None and version > through:
+                break
             async with conn.transaction():
                 await conn.execute(sql)
                 await conn.execute("INSERT INTO schema_migrations (version) VALUES ($1)", version)

@@ -1,11 +1,11 @@
 """What a webhook delivery keeps for preview and replay: its raw body, up to a size, and its
 headers without anything that proves identity.
 
-Kept for the deliveries log's retention window (30 days), so an owner can fix a mapping and
-replay a refused delivery. A body larger than the bound is not kept (such a delivery cannot
-be replayed; the log says so). Signature, token, cookie and authorization headers are
-replaced by "[redacted]": their presence shows in the log, their value never does; a replay
-is authorized by the owner, not by the sender's signature.
+Kept for the deliveries log's retention window (GATEWAY_DELIVERY_RETENTION_DAYS, 30), so an
+owner can fix a mapping and replay a refused delivery. A body larger than the bound is not
+kept (such a delivery cannot be replayed; the log says so). Signature, token, cookie and
+authorization headers are replaced by "[redacted]": their presence shows in the log, their
+value never does; a replay is authorized by the owner, not by the sender's signature.
 """
 
 from __future__ import annotations

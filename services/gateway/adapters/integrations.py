@@ -16,12 +16,6 @@ from shared.domain.senders import new_secret
 
 Row = dict[str, Any]
 
-# The deliveries log is for troubleshooting a sender, not an archive: a month is kept.
-DELIVERY_RETENTION_DAYS = 30
-_PRUNE_DELIVERIES = f"""
-DELETE FROM webhook_deliveries WHERE received_at < now() - interval '{DELIVERY_RETENTION_DAYS} days'
-"""  # noqa: S608  # a constant, no input
-
 
 class IntegrationStore:
     def __init__(self, pool: asyncpg.Pool) -> None:
@@ -101,7 +95,3 @@ class IntegrationStore:
 
     async def record_delivery(self, delivery: Row) -> None:
         await integrations.record_delivery(self._pool, delivery)
-
-    async def prune_deliveries(self) -> None:
-        """Drop deliveries past their retention (DELIVERY_RETENTION_DAYS)."""
-        await self._pool.execute(_PRUNE_DELIVERIES)

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import asyncpg
@@ -45,10 +44,10 @@ class OperationStore:
         """What an id says, or None for one this deployment never issued."""
         return read_operation_id(text, self._loaded())
 
-    async def fate(self, owner_id: int, message_id: uuid.UUID) -> dict[str, Any] | None:
+    async def fate(self, ref: OperationRef) -> dict[str, Any] | None:
         """The publisher's recorded outcome (shared.adapters.operations.recorded_fate), or
-        None while the command is not applied yet."""
-        return await recorded_fate(self._pool, owner_id, message_id)
+        None while the command is not applied yet (or its record is past retention)."""
+        return await recorded_fate(self._pool, ref.owner_id, ref.message_id, ref.accepted_at)
 
     def _loaded(self) -> bytes:
         if self._key is None:

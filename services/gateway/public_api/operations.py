@@ -32,7 +32,7 @@ async def get_operation(
     ref = gateway.operations.read(operation_id)
     if ref is None or ref.owner_id != principal.owner_id:
         raise OperationNotFound()
-    fate = await gateway.operations.fate(principal.owner_id, ref.message_id)
+    fate = await gateway.operations.fate(ref)
     view = _view(operation_id, ref, fate)
     if fate is None:
         return JSONResponse(view, headers={"Retry-After": str(POLL_AFTER_SECONDS)})
