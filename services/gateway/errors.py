@@ -11,7 +11,8 @@ kind below is one HTTP status there; each class's `code` is the stable, machine-
     │   ├── UnsupportedMediaType, PayloadTooLarge, BodyTimeout
     ├── NotAuthenticated       no usable API key; WebhookUnverified for deliveries
     ├── NotAllowed             MissingScope, ChannelForbidden
-    ├── NotFound               EventNotFound, OperationNotFound, NoWebhookEndpoint, NotOwned
+    ├── NotFound               EventNotFound, OperationNotFound, OperationExpired,
+    │                          NoWebhookEndpoint, NotOwned
     ├── StateConflict          IdempotencyKeyInUse, KeyStateConflict, SlugTaken,
     │                          StaleUpdate, EventCancelled
     ├── Unprocessable          InvalidInput, IdempotencyKeyReused, CommandRejected
@@ -183,6 +184,19 @@ class OperationNotFound(NotFound):
         super().__init__(
             "No operation with that id belongs to this key's owner; operation ids come from "
             "the Operation-Location of a 202 answer."
+        )
+
+
+class OperationExpired(NotFound):
+    """An operation decided longer ago than its outcome is kept
+    (PUBLISHER_OUTCOME_RETENTION_DAYS)."""
+
+    code = "operation_expired"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This operation's command was decided too long ago for its record to be kept; "
+            "read the event (GET /api/public/v1/events/{eventId}) for its current state."
         )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from enum import StrEnum
 
 
@@ -39,12 +40,17 @@ class TopicSpec:
 
 
 _DAY_MS = 24 * 3600 * 1000
+# How long an accepted command can wait in Kafka to be applied; what is kept of commands in
+# PostgreSQL (idempotency keys, outcomes) is kept longer.
+INGEST_RETENTION = timedelta(days=7)
 
 # Partition counts bound how far publisher and auditor scale out: one consumer per partition.
 # Ingest keeps a week so a replay after a bad deploy is possible; the dead-letter topic (one
 # for every consumer, origin in the headers) keeps a month so an operator can fix and replay.
 TOPIC_SPECS: tuple[TopicSpec, ...] = (
-    TopicSpec(Topic.INGEST, partitions=12, retention_ms=7 * _DAY_MS),
+    TopicSpec(
+        Topic.INGEST, partitions=12, retention_ms=INGEST_RETENTION // timedelta(milliseconds=1)
+    ),
     TopicSpec(Topic.DEAD_LETTER, partitions=3, retention_ms=30 * _DAY_MS),
     TopicSpec(Topic.OUTCOMES, partitions=6, retention_ms=1 * _DAY_MS),
     TopicSpec(Topic.AUDIT, partitions=6, retention_ms=7 * _DAY_MS),

@@ -275,7 +275,7 @@ async def test_a_key_answers_within_its_window_and_is_new_once_its_partition_is_
     assert (renewed.status_code, renewed.json()["title"]) == (200, "Moved twice")
 
 
-async def test_an_operation_reads_its_fate_from_its_partition(
+async def test_an_operation_reads_its_fate_from_its_partition_and_expires_past_retention(
     api: httpx.AsyncClient, db: asyncpg.Pool, tenant: Tenant
 ) -> None:
     key = await operation_key(db)
@@ -289,6 +289,9 @@ async def test_an_operation_reads_its_fate_from_its_partition(
     kept = _operation(key, tenant, message_id, event_id, accepted)
     answer = await api.get(f"/api/public/v1/operations/{kept}", headers=tenant.headers)
     assert (answer.status_code, answer.json()["status"]) == (200, "applied"), answer.text
+    gone = _operation(key, tenant, uuid.uuid4(), event_id, accepted)
+    answer = await api.get(f"/api/public/v1/operations/{gone}", headers=tenant.headers)
+    assert (answer.status_code, answer.json()["error"]["code"]) == (404, "operation_expired")
 
 
 def _operation(

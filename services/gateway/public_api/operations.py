@@ -9,16 +9,23 @@ items too). It answers `accepted` (durable in Kafka, not applied yet: poll after
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from starlette.responses import JSONResponse, Response
 
 from services.gateway.access.auth import Principal
 from services.gateway.context import Gateway, GatewayRequest
-from services.gateway.errors import GatewayError, OperationNotFound, StaleUpdate
+from services.gateway.errors import (
+    GatewayError,
+    OperationExpired,
+    OperationNotFound,
+    StaleUpdate,
+)
 from services.gateway.submission.submitter import refusal_of
 from shared.contracts.event_view import event_view
 from shared.contracts.operations import OperationRef
+from shared.contracts.topics import INGEST_RETENTION
 from shared.domain.field_errors import FieldError
 
 POLL_AFTER_SECONDS = 1
@@ -33,6 +40,10 @@ async def get_operation(
     if ref is None or ref.owner_id != principal.owner_id:
         raise OperationNotFound()
     fate = await gateway.operations.fate(ref)
+    if fate is None and ref.accepted_at < datetime.now(UTC) - INGEST_RETENTION:
+        # Past the ingest topic's retention a command is no longer waiting to be applied: it
+        # was, and its record is past the outcomes' retention (PUBLISHER_OUTCOME_RETENTION_DAYS).
+        raise OperationExpired()
     view = _view(operation_id, ref, fate)
     if fate is None:
         return JSONResponse(view, headers={"Retry-After": str(POLL_AFTER_SECONDS)})
