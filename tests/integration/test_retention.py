@@ -154,9 +154,7 @@ async def test_the_migration_partitions_tables_holding_rows_without_losing_any(
             assert where["age -30"] == f"{table}_default"  # beyond the partitions made ahead
             assert where["age 0"] not in (f"{table}_older", f"{table}_default")
         keys = await _rows(conn, "idempotency_keys")
-        assert keys["age 1"] == _day(
-            "idempotency_keys", (NOW - timedelta(days=1, minutes=1)).date()
-        )
+        assert keys["age 1"] == _week("idempotency_keys", NOW - timedelta(days=1, minutes=1))
         # Each ON CONFLICT target is the partitioned table's primary key.
         again = await conn.fetch(
             "INSERT INTO audit_log SELECT * FROM audit_log"
@@ -260,16 +258,18 @@ async def test_a_key_answers_within_its_window_and_is_new_once_its_partition_is_
     reused = await api.patch(url, json={"title": "Moved twice"}, headers=keyed)
     assert (reused.status_code, reused.json()["error"]["code"]) == (422, "idempotency_key_reused")
 
-    expired = TODAY - timedelta(days=12)
-    await db.execute("SELECT create_partitions('idempotency_keys', 1, $1::date, $1::date)", expired)
+    expired = TODAY - timedelta(days=16)  # its week ended 9 days ago or earlier: past 192 h
+    await db.execute("SELECT create_partitions('idempotency_keys', 7, $1::date, $1::date)", expired)
     await _claimed_on(db, tenant, [key], expired)
     assert await db.fetchval(
         "SELECT tableoid::regclass::text FROM idempotency_keys WHERE idempotency_key = $1", key
-    ) == _day("idempotency_keys", expired)
+    ) == _week("idempotency_keys", datetime.combine(expired, datetime.min.time(), UTC))
     done = await maintain(db, KEYS)
     assert done is not None
     assert done.dropped >= 1
-    assert _day("idempotency_keys", expired) not in await _partitions(db, "idempotency_keys")
+    assert _week("idempotency_keys", datetime.combine(expired, datetime.min.time(), UTC)) not in (
+        await _partitions(db, "idempotency_keys")
+    )
     # A new key now: the other body is applied, not refused.
     renewed = await api.patch(url, json={"title": "Moved twice"}, headers=keyed)
     assert (renewed.status_code, renewed.json()["title"]) == (200, "Moved twice")

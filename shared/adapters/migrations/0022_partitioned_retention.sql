@@ -1,5 +1,5 @@
--- The tables that grow with traffic are partitioned by time (a day or a week a partition), so
--- their retention is kept by dropping a partition (one catalog change) instead of deleting rows one by one (dead
+-- The tables that grow with traffic are partitioned by time (a week a partition), so their
+-- retention is kept by dropping a partition (one catalog change) instead of deleting rows one by one (dead
 -- tuples, vacuum, WAL for every row): audit_log, command_outcomes, idempotency_keys and
 -- webhook_deliveries. Each has one owner that creates partitions a few days ahead and drops
 -- those past its retention (shared/adapters/partitions.py; docs/operations.md#retention), and
@@ -156,7 +156,7 @@ ALTER TABLE command_outcomes ADD PRIMARY KEY (message_id, received_at);
 
 -- idempotency_keys: partitioned by created_on, the UTC day of the claim. The primary key
 -- (owner, key, day) holds within a day; the publisher's claim also looks for the key on the
--- earlier days (services/publisher/claims.py), in the same statement: a per-row trigger doing
+-- earlier days (services/publisher/bulk.py), in the same statement: a per-row trigger doing
 -- that cost 150 us a row (an executor start over every partition), the statement 12 us. It
 -- does not see a claim another transaction has not committed yet; two such claims of one key
 -- on two days would need two commands with that key applied at once across midnight, which
@@ -174,7 +174,7 @@ CREATE TABLE idempotency_keys (
 ) PARTITION BY RANGE (created_on);
 ALTER TABLE idempotency_keys_unpartitioned ADD COLUMN created_on date;
 UPDATE idempotency_keys_unpartitioned SET created_on = (created_at AT TIME ZONE 'UTC')::date;
-SELECT partition_rows_of('idempotency_keys', 'idempotency_keys_unpartitioned', 1,
+SELECT partition_rows_of('idempotency_keys', 'idempotency_keys_unpartitioned', 7,
                          (now() AT TIME ZONE 'UTC')::date - 9,
                          (now() AT TIME ZONE 'UTC')::date + 3);
 ALTER TABLE idempotency_keys ADD PRIMARY KEY (owner_account_id, idempotency_key, created_on);
