@@ -40,8 +40,9 @@ def record(partition: int, offset: int) -> ConsumerRecord:
 
 
 def applied(status: OutcomeStatus) -> Applied:
+    now = datetime.now(UTC)
     return Applied(uuid.uuid4(), f"req_{uuid.uuid4().hex}", 7, uuid.uuid4(), status,
-                   None, None, None, datetime.now(UTC))  # fmt: skip
+                   None, None, None, now, now)  # fmt: skip
 
 
 def test_routine_commands_are_named_in_one_line_per_partition_run(
