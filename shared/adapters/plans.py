@@ -104,11 +104,15 @@ ON CONFLICT (person_id, event_id, minutes_before) DO UPDATE
     WHERE reminders.due_at IS DISTINCT FROM EXCLUDED.due_at
 """
 
+# The public id of the occurrence a planning row `e` is about: <event id>_<local date of its
+# original start>.
+OCCURRENCE_ID = (
+    "e.series_id::text || '_' || to_char(e.recurrence_id AT TIME ZONE e.timezone, 'YYYY-MM-DD')"
+)
+
 # The public id of what a planning row `e` (LEFT JOINed to `r`, which has the key) is about:
-# the event's id, or an occurrence's (<event id>_<local date of its original start>).
-PUBLIC_ID = """CASE WHEN e.series_id IS NULL THEN r.event_id::text
-    ELSE e.series_id::text || '_' || to_char(e.recurrence_id AT TIME ZONE e.timezone, 'YYYY-MM-DD')
-    END"""
+# the event's id, or an occurrence's.
+PUBLIC_ID = f"CASE WHEN e.series_id IS NULL THEN r.event_id::text ELSE {OCCURRENCE_ID} END"
 
 _PLANNERS = """
 SELECT person_id FROM saves WHERE event_id = $1

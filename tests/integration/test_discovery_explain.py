@@ -14,7 +14,9 @@ from typing import Any
 import asyncpg
 import pytest
 
+from services.discovery.planning.calendar import CALENDAR_SQL
 from services.discovery.planning.feed import FEED_SQL
+from services.discovery.planning.lists import RSVPS_SQL, SAVES_SQL
 from services.discovery.projector.store import SERIES_ROWS_SQL
 from services.discovery.queries.search import Near, SearchQuery, search_sql
 from services.discovery.queries.store import NEXT_OCCURRENCE_SQL, OCCURRENCES_SQL
@@ -164,6 +166,67 @@ async def test_the_queries_of_recurring_events_read_the_series_index(filled: Any
     rows = await conn.fetch(OCCURRENCES_SQL, "http://x", series, datetime.now(UTC), 11)
     assert rows, "the series has occurrences in the fill"
     assert [r["start_at"] for r in rows] == sorted(r["start_at"] for r in rows)
+
+
+async def test_a_persons_plans_read_each_row_by_key_and_a_gone_occurrence_by_its_series(
+    filled: Any,
+) -> None:
+    """The RSVP and save lists and the personal calendar read each plan's row by its key,
+    and an occurrence taken out of its series (no row of its own, a cancelled planning row)
+    from another row of it by the series index."""
+    conn, channel_id, _ = filled
+    series = uuid.UUID(hex=hashlib.md5(b"explain-series5").hexdigest())  # noqa: S324
+    gone = uuid.uuid4()
+    person = await conn.fetchval(_PERSON, f"explain-{gone}@example.com")
+    await conn.execute(_PLANS, person)
+    await conn.execute(_GONE, gone, channel_id, series, datetime.now(UTC) + timedelta(days=3))
+    await conn.execute("INSERT INTO rsvps (person_id, event_id, status) VALUES ($1, $2, 'going')",
+                       person, gone)  # fmt: skip
+    await conn.execute("INSERT INTO saves (person_id, event_id) VALUES ($1, $2)", person, gone)
+    for table in ("rsvps", "saves", "plan_events"):
+        await conn.execute(f"ANALYZE {table}")
+    first = ["http://x", person, datetime.fromisoformat("1900-01-01T00:00:00+00:00"),
+             uuid.UUID(int=0), 101]  # fmt: skip
+    statements = {
+        "calendar": (CALENDAR_SQL, [person, 30]),
+        "RSVPs": (RSVPS_SQL, first),
+        "saves": (SAVES_SQL, first),
+    }
+    for name, (sql, args) in statements.items():
+        plan = json.loads(await conn.fetchval(f"EXPLAIN (FORMAT JSON) {sql}", *args))
+        reads = [
+            (n["Node Type"], n.get("Index Name"))
+            for n in _nodes(plan[0]["Plan"])
+            if n.get("Relation Name") == "discovery_events"
+        ]
+        assert ("Index Scan", "discovery_events_series") in reads, f"{name}: {reads}"
+        assert all(node != "Seq Scan" for node, _ in reads), json.dumps(plan, indent=1)[:3000]
+        rows = {row["event_id"]: dict(row) for row in await conn.fetch(sql, *args)}
+        shown = rows[gone].get("status") or json.loads(rows[gone]["public"])["status"]
+        assert shown == "cancelled", name
+    assert len(await conn.fetch(RSVPS_SQL, *first)) > 50  # the fill's published ones too
+
+
+_PERSON = """
+INSERT INTO people (email, email_key, display_name, password_hash)
+VALUES ($1, $1, 'Explain', 'x') RETURNING id
+"""
+
+# Going to every third event of the fill (singles and occurrences) and saving them.
+_PLANS = """
+WITH planned AS (
+    INSERT INTO rsvps (person_id, event_id, status)
+    SELECT $1, md5('explain' || i)::uuid, 'going' FROM generate_series(1, 600, 3) AS i
+    RETURNING event_id
+)
+INSERT INTO saves (person_id, event_id) SELECT $1, event_id FROM planned
+"""
+
+_GONE = """
+INSERT INTO plan_events (event_id, version, status, channel_id, title, start_at, end_at,
+                         timezone, series_id, recurrence_id)
+VALUES ($1, 2, 'cancelled', $2, 'Gone', $4, NULL, 'UTC', $3, $4)
+"""
 
 
 def _nodes(node: dict[str, Any]) -> Any:

@@ -16,16 +16,17 @@ from icalendar import Alarm, Calendar, vCalAddress, vText
 
 from services.discovery.feeds.ical import PRODID, vevent
 from services.discovery.people.store import Person
+from services.discovery.planning.planned import planned_row
 from services.discovery.queries.search import ROW_COLUMNS
 
 PARTSTAT = {"going": "ACCEPTED", "interested": "TENTATIVE", "waitlisted": "TENTATIVE"}
 PAST_DAYS = 30
 
-_EVENTS = f"""
+CALENDAR_SQL = f"""
 SELECT {ROW_COLUMNS}, r.status AS rsvp, coalesce(o.minutes, pe.reminder_minutes) AS minutes
 FROM rsvps r
 JOIN people pe ON pe.id = r.person_id
-JOIN discovery_events d ON d.event_id = r.event_id
+{planned_row("r.event_id")}
 JOIN channels c ON c.id = d.channel_id
 LEFT JOIN reminder_overrides o ON o.person_id = r.person_id AND o.event_id = r.event_id
 WHERE r.person_id = $1 AND r.status IN ('going', 'interested', 'waitlisted')
@@ -35,7 +36,7 @@ ORDER BY d.start_at, d.event_id LIMIT 1000
 
 
 async def calendar_rows(pool: asyncpg.Pool, person_id: int) -> list[dict[str, Any]]:
-    return [dict(row) for row in await pool.fetch(_EVENTS, person_id, PAST_DAYS)]
+    return [dict(row) for row in await pool.fetch(CALENDAR_SQL, person_id, PAST_DAYS)]
 
 
 def personal_calendar(person: Person, rows: list[dict[str, Any]], base_url: str) -> bytes:

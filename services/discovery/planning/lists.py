@@ -1,5 +1,6 @@
 """A person's saved events and RSVPs, soonest first, read from the primary (their own
-change shows at once). Events that went back to draft are left out until published again."""
+change shows at once). Events that went back to draft are left out until published again;
+an occurrence taken out of its series stays, cancelled (`planned`)."""
 
 from __future__ import annotations
 
@@ -10,22 +11,25 @@ from uuid import UUID
 import asyncpg
 
 from services.discovery.planning.cursors import Position
+from services.discovery.planning.planned import planned_row
 from services.discovery.queries.search import PUBLIC_JSON
 
 _EARLIEST = (datetime.fromisoformat("1900-01-01T00:00:00+00:00"), UUID(int=0))
 
 # $1 base URL, $2 person, $3/$4 after (start_at, event_id), $5 page size + 1.
-_SAVES = f"""
+SAVES_SQL = f"""
 SELECT d.event_id, d.start_at, {PUBLIC_JSON} AS public, NULL::text AS rsvp
-FROM saves s JOIN discovery_events d ON d.event_id = s.event_id
+FROM saves s
+{planned_row("s.event_id")}
 JOIN channels c ON c.id = d.channel_id
 WHERE s.person_id = $2 AND d.status <> 'draft' AND (d.start_at, d.event_id) > ($3, $4)
 ORDER BY d.start_at, d.event_id LIMIT $5
 """  # noqa: S608  (a constant fragment)
 
-_RSVPS = f"""
+RSVPS_SQL = f"""
 SELECT d.event_id, d.start_at, {PUBLIC_JSON} AS public, r.status AS rsvp
-FROM rsvps r JOIN discovery_events d ON d.event_id = r.event_id
+FROM rsvps r
+{planned_row("r.event_id")}
 JOIN channels c ON c.id = d.channel_id
 WHERE r.person_id = $2 AND d.status <> 'draft' AND (d.start_at, d.event_id) > ($3, $4)
 ORDER BY d.start_at, d.event_id LIMIT $5
@@ -35,13 +39,13 @@ ORDER BY d.start_at, d.event_id LIMIT $5
 async def saved(
     pool: asyncpg.Pool, person_id: int, after: Position | None, limit: int, base: str
 ) -> list[dict[str, Any]]:
-    return await _page(pool, _SAVES, person_id, after, limit, base)
+    return await _page(pool, SAVES_SQL, person_id, after, limit, base)
 
 
 async def answered(
     pool: asyncpg.Pool, person_id: int, after: Position | None, limit: int, base: str
 ) -> list[dict[str, Any]]:
-    return await _page(pool, _RSVPS, person_id, after, limit, base)
+    return await _page(pool, RSVPS_SQL, person_id, after, limit, base)
 
 
 async def _page(
