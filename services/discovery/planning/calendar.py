@@ -2,8 +2,11 @@
 waitlisted for (never `not_going`), each with their RSVP as the ATTENDEE's PARTSTAT and one
 VALARM per reminder (the event's own minutes, else their defaults).
 
-The same UID and SEQUENCE as the public feeds, so a calendar app that has the event from a
-channel feed updates one entry; cancelled events stay, marked cancelled.
+A single event has the same UID and SEQUENCE as the public feeds, so a calendar app that has
+it from a channel feed updates one entry. An occurrence is written alone with its own UID
+(`<occurrence id>@pinned.events`, as `/events/<occurrence id>.ics` writes it), not as the
+series with a RECURRENCE-ID: a person plans dates, not series. Cancelled events stay, marked
+cancelled, without alarms; so does an occurrence taken out of its series (`planned`).
 """
 
 from __future__ import annotations
