@@ -14,6 +14,8 @@ from tests.integration.conftest import MakeTenant, Tenant, eventually, rows_of
 
 EVENTS = "/api/public/v1/events"
 
+Looks = tuple[asyncio.Event, asyncio.Event]  # each racing request's: it has claimed or lost
+
 
 async def test_same_key_twice_gives_one_row_and_the_same_id(
     api: httpx.AsyncClient, tenant: Tenant, db: asyncpg.Pool
@@ -140,22 +142,32 @@ async def test_another_body_racing_for_a_key_on_another_gateway_is_422(
     statement may have begun before the winner's claim was committed)."""
     gateways = (InFlight(db, ttl_seconds=30), InFlight(db, ttl_seconds=30))
 
-    async def claim(gateway: InFlight, key: str, body_hash: str, delay: float) -> str:
+    async def claim(
+        gateway: InFlight, key: str, body_hash: str, delay: float, looks: Looks, mine: int
+    ) -> str:
         await asyncio.sleep(delay)
         try:
             async with gateway.claim(tenant.account_id, key, body_hash):
-                await asyncio.sleep(0.1)  # holds the key while the other request looks
+                looks[mine].set()
+                # Holds the key until the other request has looked, however late that is (on
+                # a busy box the other's statement, or the pool connection it waits for, came
+                # after a 100 ms hold): a key let go first is rightly claimed again.
+                await looks[1 - mine].wait()
                 return "claimed"
         except IdempotencyKeyReused:
             return "reused"
         except IdempotencyKeyInUse:
             return "in use"
+        finally:
+            looks[mine].set()
 
     answers = []
     for n in range(150):  # the second arrives 0 to 3 ms after the first: the race's window
         key, delay = f"race-{n}", (n % 30) / 10_000
+        looks = (asyncio.Event(), asyncio.Event())
         pair = await asyncio.gather(
-            claim(gateways[0], key, "body-a", 0), claim(gateways[1], key, "body-b", delay)
+            claim(gateways[0], key, "body-a", 0, looks, 0),
+            claim(gateways[1], key, "body-b", delay, looks, 1),
         )
         answers.append(sorted(pair))
     assert all(pair == ["claimed", "reused"] for pair in answers), answers
