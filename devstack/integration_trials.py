@@ -21,6 +21,7 @@ from shared.contracts.topics import Topic
 from shared.contracts.webhook_commands import command_of, idempotency_key, replay_envelope
 from shared.core.settings import KafkaSettings
 from shared.domain.captured import capture
+from shared.domain.mapping.notes import as_json
 from shared.domain.senders import SENDERS, UnreadableDelivery
 from shared.domain.senders.conversion import (
     Sample,
@@ -44,7 +45,7 @@ class Trial:
                  f"{self.view.get('documentId') or ''}".rstrip()]  # fmt: skip
         if "event" in self.view:
             lines.append(json.dumps(self.view["event"], indent=2, ensure_ascii=False))
-        lines += [f"note: {note}" for note in self.view.get("notes", [])]
+        lines += [f"note: {n['path']}: {n['message']}" for n in self.view.get("notes", [])]
         if self.view.get("reason"):
             lines.append(f"reason: {self.view['reason']}")
         lines += [f"  {f['path']}: {f['message']}" for f in self.view.get("fields", [])]
@@ -131,7 +132,7 @@ def _row(
         "reason_code": result.reason_code,
         "reason": result.reason,
         "fields": [vars(f) for f in result.fields] if result.fields else None,
-        "notes": list(result.notes) or None,
+        "notes": as_json(result.notes) or None,
         "idempotency_key": key,
         "replay_of": kept["id"],
         "headers": captured.headers,

@@ -159,6 +159,28 @@ async def test_an_unresolvable_city_is_a_field_error_not_the_default(
     assert "place(entry.city" in field["message"]
 
 
+async def test_an_image_described_by_the_title_is_a_note_of_the_answer_log_and_preview(
+    api: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    integration = await connect(api, tenant, "generic", FLAT)
+    body = {"id": "crm-alt", **rich.flat_record(TITLE)}
+    body["image"] = {"url": "https://crm.example.org/files/heuriger.jpg"}  # no alt text
+    answer = await send(api, integration, body, {})
+    assert answer.status_code == 202, answer.text
+    event = await event_of(api, tenant, answer.json()["eventId"])
+    assert event["images"][0]["alt"] == TITLE
+    preview = await api.post(
+        f"{INTEGRATIONS}/{integration['id']}/preview",
+        json={"deliveryId": answer.json()["deliveryId"]},
+        headers=tenant.owner_headers,
+    )
+    (logged,) = await deliveries(api, tenant, integration["id"])
+    for notes in (answer.json()["notes"], logged["notes"], preview.json()["notes"]):
+        alt = next(n for n in notes if n["path"] == "images.0.alt")
+        assert alt["code"] == "alt_from_title"
+        assert "title" in alt["message"]
+
+
 async def test_woocommerce_ping_is_answered_200_and_other_unsigned_bodies_401(
     api: httpx.AsyncClient, tenant: Tenant
 ) -> None:

@@ -13,6 +13,7 @@ from shared.domain.events import InvalidEvent
 from shared.domain.mapping import (
     InvalidExpression,
     MappingContext,
+    Note,
     ValueMap,
     compile_expression,
     evaluate,
@@ -103,8 +104,12 @@ def test_a_strapi_entry_comes_through_whole() -> None:
     assert event.price is not None
     assert (event.price.min, event.price.max, event.price.currency) == (25, 25, "EUR")
     assert result.notes == [
-        "value 'knitting' is not in value map 'categories': left out",
-        "timezone Europe/Vienna taken from the city Vienna",
+        Note(
+            "classifications",
+            "value_not_mapped",
+            "value 'knitting' is not in value map 'categories': left out",
+        ),
+        Note("timezone", "timezone_from_city", "timezone Europe/Vienna taken from the city Vienna"),
     ]
 
 
@@ -200,7 +205,7 @@ def test_when_no_category_maps_the_default_applies_with_a_note() -> None:
         value_maps={"categories": CATEGORIES},
     )
     assert result.event.classifications == ["music"]
-    assert "no classification of the document is ours (value map)" in result.notes
+    assert ("classifications", "no_classification") in [(n.path, n.code) for n in result.notes]
 
 
 def test_a_relative_media_url_without_a_base_is_an_error_naming_the_expression() -> None:
@@ -220,6 +225,32 @@ def test_single_urls_and_media_objects_become_items_by_path_too() -> None:
         ("https://shop.example/p.jpg", "Heuriger night")
     ]
     assert [t.url for t in event.ticketLinks or []] == ["https://tickets.example.org/heuriger"]
+
+
+def test_an_image_described_by_the_title_says_so_in_a_note_naming_its_alt() -> None:
+    covers = [
+        {"url": "https://cms.example.org/a.jpg", "alternativeText": "Wine taverns"},
+        {"url": "https://cms.example.org/b.jpg", "alternativeText": ""},
+    ]
+    for mapping in ("images(entry.cover)", "entry.cover", "images(entry.cover, entry.none)"):
+        result = mapped(strapi_entry(cover=covers), {**STRAPI_MAPPING, "images": mapping})
+        images = result.event.images or []
+        assert [i.alt for i in images] == ["Wine taverns", "Heuriger night"]
+        assert [(n.path, n.code) for n in result.notes if n.path.startswith("images")] == [
+            ("images.1.alt", "alt_from_title")
+        ]
+
+
+def test_alt_text_the_mapping_names_is_not_noted_and_a_long_one_is_shortened_with_a_note() -> None:
+    cover = {"url": "https://cms.example.org/a.jpg"}
+    result = mapped(
+        strapi_entry(cover=cover, caption="x" * 301),
+        {**STRAPI_MAPPING, "images": "images(entry.cover, entry.caption)"},
+    )
+    assert [len(i.alt) for i in result.event.images or []] == [300]
+    assert [(n.path, n.code) for n in result.notes if n.path.startswith("images")] == [
+        ("images.0.alt", "text_shortened")
+    ]
 
 
 def test_wordpress_zero_dates_read_as_unknown() -> None:
@@ -294,13 +325,20 @@ def test_a_price_needs_a_currency_and_one_amount_is_both_ends(
     result = mapped(document, {"title": "title", "startAt": "start", **mapping})
     stored = result.event.price
     assert (stored and (stored.min, stored.max, stored.currency)) == price
-    assert (note is None) == all("price" not in n for n in result.notes)
+    assert (note is None) == all("price" not in n.message for n in result.notes)
 
 
 def test_a_value_map_the_integration_lacks_leaves_the_default_with_a_note() -> None:
     result = mapped(strapi_entry(), STRAPI_MAPPING, media_base_url="https://x.y", value_maps={})
     assert result.event.classifications == ["music"]
-    assert "no value map 'categories': the document's values not used" in result.notes
+    assert (
+        Note(
+            "classifications",
+            "no_value_map",
+            "no value map 'categories': the document's values not used",
+        )
+        in result.notes
+    )
 
 
 def test_an_address_without_a_venue_name_names_the_venue_with_a_note() -> None:
@@ -314,8 +352,13 @@ def test_an_address_without_a_venue_name_names_the_venue_with_a_note() -> None:
     venue = result.event.venue
     assert venue is not None
     assert (venue.name, venue.address) == ("Rathausplatz 1", "Rathausplatz 1, 1010 Wien")
-    assert "venue named by its address ('Rathausplatz 1'): map venue.name to name it" in (
-        result.notes
+    assert (
+        Note(
+            "venue.name",
+            "venue_named_by_address",
+            "venue named by its address ('Rathausplatz 1'): map venue.name to name it",
+        )
+        in result.notes
     )
 
 

@@ -20,7 +20,7 @@ from services.gateway.edge.http_io import (
     read_optional_json,
 )
 from services.gateway.edge.operations import KeyedEndpoint, Operation, Param
-from services.gateway.edge.schemas import FieldProblem, PageFields, ResponseModel
+from services.gateway.edge.schemas import FieldProblem, MappingNote, PageFields, ResponseModel
 from services.gateway.management import integrations as managed
 from shared.adapters.integrations import (
     EventAction,
@@ -84,9 +84,10 @@ class Delivery(ResponseModel):
     reason: str | None
     fields: list[FieldProblem] | None
     eventId: uuid.UUID | None
-    notes: list[str] | None = Field(
-        description="What the mapping noted: values a value map left out, a price without a "
-        "currency, an image without alt text"
+    notes: list[MappingNote] | None = Field(
+        description="What the mapping filled in, changed or left out without refusing: a "
+        "value a value map left out, a price without a currency, an image described by the "
+        "event's title"
     )
     replayOf: uuid.UUID | None = Field(description="The delivery this one replayed")
     replayable: bool = Field(description="Its body is kept: preview and replay can use it")

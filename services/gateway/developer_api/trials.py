@@ -15,7 +15,7 @@ from services.gateway.access.quotas import KEY_MANAGEMENT
 from services.gateway.context import Gateway, GatewayRequest
 from services.gateway.edge.http_io import read_json
 from services.gateway.edge.operations import Operation, Param
-from services.gateway.edge.schemas import FieldProblem, ResponseModel
+from services.gateway.edge.schemas import FieldProblem, MappingNote, ResponseModel
 from services.gateway.errors import InvalidInput
 from services.gateway.webhooks import trial
 from shared.domain.api_keys import Scope
@@ -50,7 +50,7 @@ class Preview(ResponseModel):
     documentId: str | None = None
     change: Literal["upsert", "unpublish", "cancel"] | None = None
     event: dict[str, Any] | None = Field(default=None, description="The event as it would be")
-    notes: list[str] | None = None
+    notes: list[MappingNote] | None = None
     reasonCode: str | None = None
     reason: str | None = None
     fields: list[FieldProblem] | None = Field(
@@ -63,6 +63,7 @@ class Replayed(ResponseModel):
     deliveryId: uuid.UUID = Field(description="The replay's own row in the deliveries log")
     replayOf: uuid.UUID
     eventId: uuid.UUID | None = None
+    notes: list[MappingNote] | None = None
     reason: str | None = None
     fields: list[FieldProblem] | None = None
 

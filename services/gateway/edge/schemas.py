@@ -28,6 +28,15 @@ class FieldProblem(ResponseModel):
     message: str
 
 
+class MappingNote(ResponseModel):
+    """A value a webhook's mapping filled in, changed or left out without refusing the event:
+    the event field (dotted), a stable code, and what to map to do without it."""
+
+    path: str
+    code: str
+    message: str
+
+
 class ErrorBody(ResponseModel):
     code: str
     message: str

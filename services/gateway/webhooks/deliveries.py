@@ -21,6 +21,7 @@ from shared.contracts.webhook_commands import command_of, delivery_envelope, ide
 from shared.core.metrics import WEBHOOK_DELIVERIES
 from shared.domain.captured import capture
 from shared.domain.events import FieldError
+from shared.domain.mapping.notes import Note, as_json
 from shared.domain.senders import Delivery, Sender, verify
 from shared.domain.senders.conversion import verdict
 
@@ -44,7 +45,7 @@ class Becomes:
     out, an image without alt text, a price without a currency)."""
 
     command: Command
-    notes: tuple[str, ...] = ()
+    notes: tuple[Note, ...] = ()
 
 
 class DeliveryLog:
@@ -60,7 +61,7 @@ class DeliveryLog:
         self.request_id = request_id
         self.delivery: Delivery | None = None
         self.kept: dict[str, Any] = {}
-        self.notes: tuple[str, ...] = ()
+        self.notes: tuple[Note, ...] = ()
         self.idempotency_key: str | None = None
         self.replay_of: uuid.UUID | None = None
 
@@ -107,7 +108,7 @@ class DeliveryLog:
                 "fields": [vars(f) for f in fields] if fields else None,
                 "message_id": envelope.message_id if envelope else None,
                 "event_id": envelope.command.event_id if envelope else None,
-                "notes": list(self.notes) or None,
+                "notes": as_json(self.notes) or None,
                 "idempotency_key": self.idempotency_key,
                 "replay_of": self.replay_of,
                 **self.kept,

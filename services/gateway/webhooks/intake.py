@@ -20,7 +20,7 @@ from services.gateway.adapters.operations import operation_location
 from services.gateway.context import Gateway, GatewayRequest
 from services.gateway.edge.guard import count, ip_limit
 from services.gateway.edge.operations import OpenOperation, Param
-from services.gateway.edge.schemas import FieldProblem, ResponseModel
+from services.gateway.edge.schemas import FieldProblem, MappingNote, ResponseModel
 from services.gateway.errors import (
     MalformedRequest,
     NoWebhookEndpoint,
@@ -37,6 +37,7 @@ from services.gateway.webhooks.deliveries import (
     what_it_becomes,
 )
 from shared.adapters.rate_limits import Limit
+from shared.domain.mapping.notes import as_json
 from shared.domain.senders import SENDERS, Sender, UnreadableDelivery, bodies, verify
 from shared.domain.senders.conversion import json_object, read_delivery, settings_of
 
@@ -82,7 +83,7 @@ async def receive(request: GatewayRequest, gateway: Gateway) -> Response:
     body = {"status": "accepted", "deliveryId": str(log_entry.id), "eventId": event_id,
             "operationId": operation}  # fmt: skip
     if becomes.notes:
-        body["notes"] = list(becomes.notes)
+        body["notes"] = as_json(becomes.notes)
     headers = {"Operation-Location": operation_location(operation)}
     return JSONResponse(body, status_code=202, headers=headers)
 
@@ -211,7 +212,7 @@ class DeliveryAccepted(ResponseModel):
     deliveryId: uuid.UUID
     eventId: uuid.UUID
     operationId: str
-    notes: list[str] | None = None
+    notes: list[MappingNote] | None = None
 
 
 class DeliveryRecorded(ResponseModel):

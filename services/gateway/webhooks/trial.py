@@ -27,6 +27,7 @@ from services.gateway.webhooks.deliveries import (
 )
 from shared.adapters.integrations import IntegrationSpec, as_stored
 from shared.contracts.webhook_commands import replay_envelope
+from shared.domain.mapping.notes import as_json
 from shared.domain.senders import SENDERS, UnreadableDelivery, conversion
 from shared.domain.senders.conversion import (
     Sample,
@@ -81,7 +82,7 @@ async def replay(
     log_entry.replay_of = delivery_id
     log_entry.idempotency_key = kept["idempotency_key"]
     log_entry.keep(sample.lowered(), sample.query, sample.body)
-    answer = {"replayOf": str(delivery_id)}
+    answer: dict[str, Any] = {"replayOf": str(delivery_id)}
     try:
         delivery = read_sample(integration, sample)
     except UnreadableDelivery as exc:
@@ -100,6 +101,8 @@ async def replay(
     log_entry.idempotency_key = envelope.idempotency_key
     await writer.write_command(envelope)
     await log_entry.record("accepted", envelope=envelope)
+    if becomes.notes:
+        answer["notes"] = as_json(becomes.notes)
     return {
         "status": "accepted",
         "deliveryId": str(log_entry.id),

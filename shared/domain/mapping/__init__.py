@@ -10,6 +10,7 @@ from shared.domain.mapping.expressions import (
     compile_expression,
 )
 from shared.domain.mapping.functions import MappingContext, MappingProblem
+from shared.domain.mapping.notes import Note
 from shared.domain.mapping.values import ValueMap
 
 __all__ = [
@@ -18,6 +19,7 @@ __all__ = [
     "Mapped",
     "MappingContext",
     "MappingProblem",
+    "Note",
     "ValueMap",
     "compile_expression",
     "evaluate",

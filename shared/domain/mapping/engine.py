@@ -22,6 +22,7 @@ from shared.domain.events import EventInput, FieldError, InvalidEvent, parse_eve
 from shared.domain.mapping import media, times
 from shared.domain.mapping.expressions import Expression, compile_expression
 from shared.domain.mapping.functions import MappingContext, MappingProblem, ProjectFunctions
+from shared.domain.mapping.notes import Note
 from shared.domain.place_names import AmbiguousPlace, PlaceNotFound, locate
 from shared.domain.places import find as find_place
 
@@ -36,7 +37,7 @@ class Mapped:
     a value map, an image without alt text, a shortened description)."""
 
     event: EventInput
-    notes: list[str]
+    notes: list[Note]
 
 
 def evaluate(document: Any, text: str, context: MappingContext) -> Any:
@@ -63,8 +64,9 @@ def map_event(
     errors: list[FieldError] = []
     # Images come last: without alt text of their own they are described by the title.
     for target, text in sorted(mapping.items(), key=lambda item: item[0] == "images"):
+        context.target = target
         if target == "images":
-            context.fallback_alt = body.get("title")
+            context.title = body.get("title")
         try:
             expression = compile_expression(text)
             value = _shaped(target, expression, document, options, context)
@@ -75,11 +77,13 @@ def map_event(
         if value is not None and value != "" and value != []:
             _put(body, target, value)
         elif value == [] and target == "classifications":
-            context.notes.append("no classification of the document is ours (value map)")
+            context.note(
+                target, "no_classification", "no classification of the document is ours (value map)"
+            )
     errors += _resolve_city(body)
-    _drop_partial_price(body, context.notes)
-    _name_venue_by_its_address(body, context.notes)
-    _apply_defaults(body, defaults, context.notes)
+    _drop_partial_price(body, context)
+    _name_venue_by_its_address(body, context)
+    _apply_defaults(body, defaults, context)
     body.update(channelId=channel_id, sourceId=source_id, status=status)
     errors += times.localize(body)
     failed = {e.path for e in errors}
@@ -113,11 +117,11 @@ def _shaped(
     if target == "classifications":
         return _slugs(value)
     if target == "description" and value is not None:
-        return _description(value, context.notes)
+        return _description(value, context)
     if target == "images" and not _items_of(value, "alt"):
-        return media.image_items(value, context.fallback_alt, context.media_base_url, context.notes)
+        return media.image_items(value, None, context)
     if target == "ticketLinks" and not _items_of(value, "url"):
-        return media.ticket_items(value, None, context.media_base_url)
+        return media.ticket_items(value, None, context)
     if target == "approxLocation.city" and isinstance(value, str) and value.strip():
         raise MappingProblem(
             "unknown_place",
@@ -150,7 +154,7 @@ def _slugs(value: Any) -> Any:
     return list(dict.fromkeys(s for s in slugs if s))
 
 
-def _description(value: Any, notes: list[str]) -> str | None:
+def _description(value: Any, context: MappingContext) -> str | None:
     text = rich_text.rich_text(value)
     if text is None or len(text) <= DESCRIPTION_MAX_LENGTH:
         return text
@@ -159,11 +163,13 @@ def _description(value: Any, notes: list[str]) -> str | None:
         if boundary in cut[DESCRIPTION_MAX_LENGTH // 2 :]:
             cut = cut[: cut.rindex(boundary)]
             break
-    notes.append(f"description shortened from {len(text)} to {len(cut) + 1} characters")
+    context.note(
+        "description", "text_shortened", f"shortened from {len(text)} to {len(cut) + 1} characters"
+    )
     return rich_text.to_description(cut.rstrip() + "…")
 
 
-def _drop_partial_price(body: dict[str, Any], notes: list[str]) -> None:
+def _drop_partial_price(body: dict[str, Any], context: MappingContext) -> None:
     """A price is optional: amounts without a currency (WooCommerce sends none: it is the
     store's) leave the price out, with a note, instead of losing the event; a currency
     without amounts ("Free", "Donation") leaves it out too."""
@@ -175,11 +181,15 @@ def _drop_partial_price(body: dict[str, Any], notes: list[str]) -> None:
         price.setdefault("max", price.get("min"))
         return
     if "currency" not in price:
-        notes.append("price left out: no currency (map price.currency, e.g. 'EUR')")
+        context.note(
+            "price",
+            "price_without_currency",
+            "price left out: no currency (map price.currency, e.g. 'EUR')",
+        )
     del body["price"]
 
 
-def _name_venue_by_its_address(body: dict[str, Any], notes: list[str]) -> None:
+def _name_venue_by_its_address(body: dict[str, Any], context: MappingContext) -> None:
     """Many content types have an address field and no venue name: the address's first part
     ("Rathausplatz 1" of "Rathausplatz 1, 1010 Wien") names the venue, with a note, rather
     than the whole event being refused for a missing venue name."""
@@ -191,7 +201,11 @@ def _name_venue_by_its_address(body: dict[str, Any], notes: list[str]) -> None:
         return
     first = address.strip().splitlines()[0].split(",")[0].strip()
     venue["name"] = first[:200] if first else address.strip()[:200]
-    notes.append(f"venue named by its address ('{venue['name']}'): map venue.name to name it")
+    context.note(
+        "venue.name",
+        "venue_named_by_address",
+        f"venue named by its address ('{venue['name']}'): map venue.name to name it",
+    )
 
 
 def _resolve_city(body: dict[str, Any]) -> list[FieldError]:
@@ -213,7 +227,9 @@ def _resolve_city(body: dict[str, Any]) -> list[FieldError]:
     return []
 
 
-def _apply_defaults(body: dict[str, Any], defaults: Mapping[str, Any], notes: list[str]) -> None:
+def _apply_defaults(
+    body: dict[str, Any], defaults: Mapping[str, Any], context: MappingContext
+) -> None:
     city = body.get("approxLocation", {}).get("city")
     if city is None and defaults.get("city"):
         body["approxLocation"] = {"city": dict(defaults["city"])}
@@ -221,7 +237,11 @@ def _apply_defaults(body: dict[str, Any], defaults: Mapping[str, Any], notes: li
         place = find_place(str(city.get("placeId")))
         if place is not None:  # the document's city, not the integration's zone
             body["timezone"] = place.timezone
-            notes.append(f"timezone {place.timezone} taken from the city {place.name}")
+            context.note(
+                "timezone",
+                "timezone_from_city",
+                f"timezone {place.timezone} taken from the city {place.name}",
+            )
     if "timezone" not in body and defaults.get("timezone"):
         body["timezone"] = defaults["timezone"]
     if not body.get("classifications") and defaults.get("classifications"):

@@ -29,6 +29,7 @@ from jmespath import functions
 
 from shared.domain import rich_text
 from shared.domain.mapping import media, values
+from shared.domain.mapping.notes import Note
 from shared.domain.place_names import AmbiguousPlace, PlaceNotFound, locate
 
 
@@ -47,9 +48,14 @@ class MappingContext:
     media_base_url: str | None = None
     value_maps: dict[str, values.ValueMap] = field(default_factory=dict)
     locale: str | None = None
-    notes: list[str] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
     # Alt text for images that carry none: the event's title, once it is mapped.
-    fallback_alt: str | None = None
+    title: str | None = None
+    # The event field being mapped: what a function's note is about.
+    target: str = ""
+
+    def note(self, path: str, code: str, message: str) -> None:
+        self.notes.append(Note(path, code, message))
 
 
 _ANY: functions._Signature = {"types": []}
@@ -100,10 +106,14 @@ class ProjectFunctions(functions.Functions):
             return None  # the document names none
         chosen = self.context.value_maps.get(name)
         if chosen is None:  # a sender's default mapping names maps the owner may not have made
-            self.context.notes.append(f"no value map '{name}': the document's values not used")
+            self.context.note(
+                self.context.target,
+                "no_value_map",
+                f"no value map '{name}': the document's values not used",
+            )
             return None
         try:
-            return values.apply(chosen, name, value, self.context.notes)
+            return values.apply(chosen, name, value, self.context)
         except values.UnmappedValue as exc:
             raise MappingProblem("unmapped_value", str(exc)) from None
 
@@ -117,20 +127,15 @@ class ProjectFunctions(functions.Functions):
 
     @functions.signature(_MORE)
     def _func_images(self, found: Any, *alt: Any) -> list[dict[str, str]]:
-        fallback = alt[0] if alt and alt[0] else self.context.fallback_alt
         try:
-            return media.image_items(
-                found, fallback, self.context.media_base_url, self.context.notes
-            )
+            return media.image_items(found, alt[0] if alt else None, self.context)
         except media.MediaProblem as exc:
             raise MappingProblem("relative_url", str(exc)) from None
 
     @functions.signature(_MORE)
     def _func_ticket_links(self, links: Any, *label: Any) -> list[dict[str, str]]:
         try:
-            return media.ticket_items(
-                links, label[0] if label else None, self.context.media_base_url
-            )
+            return media.ticket_items(links, label[0] if label else None, self.context)
         except media.MediaProblem as exc:
             raise MappingProblem("relative_url", str(exc)) from None
 

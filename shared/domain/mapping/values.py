@@ -10,7 +10,7 @@ match exactly, else ignoring case and surrounding space.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -33,11 +33,19 @@ class ValueMap(BaseModel):
     )
 
 
+class Noting(Protocol):
+    """Where a value left out is noted: the mapping's context, mapping field `target`."""
+
+    target: str
+
+    def note(self, path: str, code: str, message: str) -> None: ...
+
+
 class UnmappedValue(ValueError):
     """A value outside a `refuse` map."""
 
 
-def apply(value_map: ValueMap, name: str, value: Any, notes: list[str]) -> list[str]:
+def apply(value_map: ValueMap, name: str, value: Any, context: Noting) -> list[str]:
     """Ours for `value` (a string, comma-separated strings, or an array of them; numbers as
     their text), in order, without repeats; raises UnmappedValue under the `refuse` policy."""
     sent = value if isinstance(value, list) else _listed(value_map, value)
@@ -45,7 +53,7 @@ def apply(value_map: ValueMap, name: str, value: Any, notes: list[str]) -> list[
     for item in sent:
         if item is None or isinstance(item, dict | list | bool):
             continue
-        for ours in _lookup(value_map, name, str(item), notes):
+        for ours in _lookup(value_map, name, str(item), context):
             if ours not in mapped:
                 mapped.append(ours)
     return mapped
@@ -59,7 +67,7 @@ def _listed(value_map: ValueMap, value: Any) -> list[Any]:
     return [value]
 
 
-def _lookup(value_map: ValueMap, name: str, item: str, notes: list[str]) -> list[str]:
+def _lookup(value_map: ValueMap, name: str, item: str, context: Noting) -> list[str]:
     found = _entry(value_map.values, item)
     if found is not _MISSING:
         return [] if found is None else [found] if isinstance(found, str) else list(found)
@@ -67,7 +75,9 @@ def _lookup(value_map: ValueMap, name: str, item: str, notes: list[str]) -> list
         return [item]
     if value_map.unmapped == "refuse":
         raise UnmappedValue(f"'{item}' is not in value map '{name}' (its policy: refuse)")
-    notes.append(f"value '{item}' is not in value map '{name}': left out")
+    context.note(
+        context.target, "value_not_mapped", f"value '{item}' is not in value map '{name}': left out"
+    )
     return []
 
 

@@ -18,8 +18,9 @@ from jmespath.exceptions import JMESPathError
 
 from shared.core.json_body import UndecodableJson, decode_json
 from shared.domain.events import EventInput, FieldError, InvalidEvent
-from shared.domain.mapping import Mapped, MappingProblem, evaluate, map_event
+from shared.domain.mapping import Mapped, MappingProblem, Note, evaluate, map_event
 from shared.domain.mapping.expressions import InvalidExpression
+from shared.domain.mapping.notes import as_json
 from shared.domain.mapping.settings import MappingSettings
 from shared.domain.senders import SENDERS
 from shared.domain.senders.base import Delivery, Sender, UnreadableDelivery, first_action, text
@@ -36,7 +37,7 @@ class Verdict:
     delivery: Delivery | None
     change: Literal["upsert", "unpublish", "cancel"] | None = None
     event: EventInput | None = None
-    notes: tuple[str, ...] = ()
+    notes: tuple[Note, ...] = ()
     reason_code: str | None = None
     reason: str | None = None
     fields: list[FieldError] | None = None
@@ -214,7 +215,7 @@ def verdict_view(result: Verdict) -> dict[str, Any]:
     if result.event is not None:
         view["event"] = result.event.model_dump(mode="json", exclude_none=True)
     if result.notes:
-        view["notes"] = list(result.notes)
+        view["notes"] = as_json(result.notes)
     if result.reason is not None:
         view.update(reasonCode=result.reason_code, reason=result.reason)
     if result.fields:
