@@ -25,6 +25,7 @@ from shared.adapters import dead_letters as dlq
 from shared.adapters.postgres import connect
 from shared.core.settings import DatabaseSettings, KafkaSettings
 from shared.domain.api_keys import OWNER_SCOPES, QUICKSTART_SCOPES, InvalidScopes, Scope
+from shared.domain.senders.conversion import NotReplayable
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -262,6 +263,7 @@ def main() -> int:
         integrations.InvalidIntegration,
         InvalidScopes,
         accounts.AccountConflict,
+        NotReplayable,
         StoreUnreachable,
     ) as exc:
         print(f"error: {exc.args[0]}", file=sys.stderr)

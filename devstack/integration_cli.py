@@ -203,11 +203,8 @@ def render(result: Any) -> tuple[Any, str] | None:
 
 
 def _delivery_line(d: dict[str, Any]) -> str:
-    status = d["outcome"] and {"created": "applied", "updated": "applied"}.get(
-        d["outcome"], d["outcome"]
-    )
-    reason = d["outcome_reason"] or d["reason"] or ""
+    reason = d["reason"] or ""
     return (
-        f"{d['received_at']:%Y-%m-%d %H:%M:%S}  {status or d['status']:<12} "
+        f"{d['received_at']:%Y-%m-%d %H:%M:%S}  {d['status']:<12} "
         f"{d['sender_action'] or '-':<28} {d['document_id'] or '-':<24} {reason[:100]}"
     )

@@ -88,7 +88,7 @@ async def run(conn: asyncpg.Connection, args: argparse.Namespace) -> Trial:
     row = _row(integration, sample, kept, result, f"cli:{getpass.getuser()}:{uuid.uuid4()}")
     if result.status == "accepted":
         command = command_of(integration, result)
-        rejected = kept["outcome"] == "rejected"
+        rejected = kept["status"] == "rejected"
         envelope = replay_envelope(
             integration, command, row["request_id"], row["idempotency_key"], rejected
         )

@@ -34,6 +34,17 @@ from shared.domain.storable import storable_text, storable_validation
 # Re-exported: the vocabulary the developer API and the CLI configure integrations in.
 __all__ = ["MAPPABLE_FIELDS", "SOURCES", "EventAction", "Source", "Verification"]
 
+# A delivery's status, reason code and reason as its owner reads them (developer API, portal,
+# `pinned integrations`): an accepted one reads as the publisher's verdict once there is one
+# (created or updated: applied; duplicate, stale, rejected), with the verdict's reason.
+# `d` is the webhook_deliveries row, `o` its command_outcomes row (LEFT JOIN on message_id).
+_DECIDED = "d.status = 'accepted' AND o.status IS NOT NULL"
+DELIVERY_STATUS = f"""CASE WHEN {_DECIDED}
+    THEN CASE o.status WHEN 'created' THEN 'applied' WHEN 'updated' THEN 'applied' ELSE o.status END
+    ELSE d.status END"""
+DELIVERY_REASON_CODE = f"CASE WHEN {_DECIDED} THEN o.reason_code ELSE d.reason_code END"
+DELIVERY_REASON = f"CASE WHEN {_DECIDED} THEN o.reason ELSE d.reason END"
+
 # $2 is the owner account, or NULL for the operators' command line (any account).
 _OWNED_BY_2 = "($2::bigint IS NULL OR account_id = $2)"
 _COLUMNS = (
@@ -439,13 +450,12 @@ def _storable(value: Any) -> Any:
 async def deliveries(
     conn: asyncpg.Connection, integration_id: uuid.UUID, limit: int, offset: int
 ) -> tuple[list[dict[str, Any]], int]:
-    """Newest first, each with the publisher's verdict when there is one yet."""
+    """Newest first, each with its status as it is now (DELIVERY_STATUS)."""
     rows = await conn.fetch(
-        "SELECT d.id, d.request_id, d.received_at, d.sender_action, d.document_id, d.status,"
-        " d.reason_code, d.reason, d.fields, d.message_id, d.event_id, d.notes, d.replay_of,"
-        " d.body IS NOT NULL AS replayable,"
-        " o.status AS outcome, o.reason_code AS outcome_code, o.reason AS outcome_reason,"
-        " count(*) OVER () AS total"
+        "SELECT d.id, d.request_id, d.received_at, d.sender_action, d.document_id,"
+        f" {DELIVERY_STATUS} AS status, {DELIVERY_REASON_CODE} AS reason_code,"
+        f" {DELIVERY_REASON} AS reason, d.fields, d.message_id, d.event_id, d.notes,"
+        " d.replay_of, d.body IS NOT NULL AS replayable, count(*) OVER () AS total"
         " FROM webhook_deliveries d LEFT JOIN command_outcomes o ON o.message_id = d.message_id"
         " WHERE d.integration_id = $1 ORDER BY d.received_at DESC, d.id LIMIT $2 OFFSET $3",
         integration_id,
@@ -464,10 +474,11 @@ async def kept_delivery(
     conn: asyncpg.Connection | asyncpg.Pool, integration_id: uuid.UUID, delivery_id: uuid.UUID
 ) -> dict[str, Any]:
     """A delivery as kept for preview and replay (headers, body, query, idempotency key),
-    with the publisher's verdict; DeliveryNotFound when the integration has no such one."""
+    with its status as it is now (DELIVERY_STATUS); DeliveryNotFound when the integration has
+    no such one."""
     row = await conn.fetchrow(
-        "SELECT d.id, d.status, d.headers, d.body, d.query, d.idempotency_key,"
-        " o.status AS outcome FROM webhook_deliveries d"
+        f"SELECT d.id, {DELIVERY_STATUS} AS status, d.headers, d.body, d.query,"
+        " d.idempotency_key FROM webhook_deliveries d"
         " LEFT JOIN command_outcomes o ON o.message_id = d.message_id"
         " WHERE d.id = $1 AND d.integration_id = $2",
         delivery_id,

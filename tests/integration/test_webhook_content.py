@@ -21,6 +21,7 @@ from tests import rich_senders as rich
 from tests import rich_text_samples as samples
 from tests.integration.conftest import Tenant, eventually
 from tests.integration.test_dlq_cli import pinned
+from tests.integration.test_key_cli import pinned as run_cli
 from tests.integration.test_webhooks import INTEGRATIONS, deliveries
 from tests.unit.test_rich_senders import FLAT, TEC_TEXT
 from tests.webhook_senders import sign
@@ -289,6 +290,7 @@ async def test_preview_writes_nothing_and_replay_after_a_fix_applies_once(
     applied = await api.post(replay.replace(refused["deliveryId"], first.json()["deliveryId"]),
                              headers=tenant.owner_headers)  # fmt: skip
     assert (applied.status_code, applied.json()["error"]["code"]) == (409, "not_replayable")
+    assert " is applied " in applied.json()["error"]["message"]  # as the deliveries log says
 
 
 async def test_cli_previews_and_replays_a_recorded_delivery(
@@ -319,3 +321,12 @@ async def test_cli_previews_and_replays_a_recorded_delivery(
     assert replayed["replayOf"] == refused["deliveryId"]
     event = await event_of(api, tenant, replayed["eventId"])
     assert event["approxLocation"] == rich.EXPECTED["approxLocation"]
+
+    async def applied() -> bool:
+        log = await deliveries(api, tenant, integration["id"])
+        return any(d["id"] == replayed["deliveryId"] and d["status"] == "applied" for d in log)
+
+    await eventually(applied)
+    again = run_cli(stack, "integrations", "replay", integration["id"], replayed["deliveryId"])
+    assert again.returncode == 2
+    assert again.stderr.startswith(f"error: Delivery {replayed['deliveryId']} is applied ")

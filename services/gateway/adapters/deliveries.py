@@ -15,23 +15,20 @@ from typing import Any
 
 import asyncpg
 
-from shared.adapters.integrations import DeliveryNotFound
-
-_STATUS = """CASE WHEN d.status = 'accepted' AND o.status IS NOT NULL
-                  THEN CASE o.status WHEN 'created' THEN 'applied' WHEN 'updated' THEN 'applied'
-                                     ELSE o.status END
-                  ELSE d.status END"""
-_DECIDED = "d.status = 'accepted' AND o.status IS NOT NULL"
-_CODE = f"CASE WHEN {_DECIDED} THEN o.reason_code ELSE d.reason_code END"
-_REASON = f"CASE WHEN {_DECIDED} THEN o.reason ELSE d.reason END"
+from shared.adapters.integrations import (
+    DELIVERY_REASON,
+    DELIVERY_REASON_CODE,
+    DELIVERY_STATUS,
+    DeliveryNotFound,
+)
 
 _ROWS = f"""
 SELECT * FROM (
     SELECT d.id, d.integration_id, i.name AS integration_name, i.source, d.request_id,
            d.received_at, d.sender_action, d.document_id, d.fields::text AS fields,
            d.message_id, d.event_id,
-           d.replay_of, d.status AS recorded_status, {_STATUS} AS effective_status,
-           {_CODE} AS effective_reason_code, {_REASON} AS effective_reason
+           d.replay_of, d.status AS recorded_status, {DELIVERY_STATUS} AS effective_status,
+           {DELIVERY_REASON_CODE} AS effective_reason_code, {DELIVERY_REASON} AS effective_reason
     FROM webhook_deliveries d
     JOIN integrations i ON i.id = d.integration_id
     LEFT JOIN command_outcomes o ON o.message_id = d.message_id

@@ -201,16 +201,15 @@ def integration_view(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def delivery_view(row: dict[str, Any]) -> dict[str, Any]:
-    status, code, reason = managed.delivery_verdict(row)
     return Delivery(
         id=row["id"],
         requestId=row["request_id"],
         receivedAt=row["received_at"],
         senderAction=row["sender_action"],
         documentId=row["document_id"],
-        status=status,
-        reasonCode=code,
-        reason=reason,
+        status=row["status"],
+        reasonCode=row["reason_code"],
+        reason=row["reason"],
         fields=row["fields"],
         eventId=row["event_id"],
         notes=row["notes"],

@@ -1,6 +1,6 @@
 """Webhook integrations as an owner manages them: creating one (its sender's rules, and the
 channel must be one the owner may publish into), changing it as a whole, rotating its secret,
-and how its mapping and its deliveries read."""
+and how its mapping reads."""
 
 from __future__ import annotations
 
@@ -15,15 +15,6 @@ from shared.adapters.integrations import IntegrationSpec
 from shared.domain import senders
 
 Row = dict[str, Any]
-
-# What the publisher's verdict on an accepted delivery makes of its status.
-OUTCOME_STATUS = {
-    "created": "applied",
-    "updated": "applied",
-    "duplicate": "duplicate",
-    "stale": "stale",
-    "rejected": "rejected",
-}
 
 
 async def create_integration(
@@ -94,15 +85,6 @@ def default_mapping(source: str) -> dict[str, str]:
     # Some senders' defaults depend on the delivery's shape; show the shape-free ones.
     probe = senders.Delivery(action="", document_id="", document={})
     return senders.SENDERS[source].default_mapping(probe)
-
-
-def delivery_verdict(row: Row) -> tuple[str, str | None, str | None]:
-    """(status, reason code, reason) of a delivery as it is now: an accepted one reads as the
-    publisher's verdict once there is one."""
-    status, code, reason = row["status"], row["reason_code"], row["reason"]
-    if status == "accepted" and row["outcome"] is not None:
-        return OUTCOME_STATUS[row["outcome"]], row["outcome_code"], row["outcome_reason"]
-    return status, code, reason
 
 
 def _spec(build: Any) -> IntegrationSpec:

@@ -94,7 +94,7 @@ async def replay(
         return {**await log_entry.not_an_event(becomes), **answer}
     assert log_entry.idempotency_key is not None
     log_entry.notes = becomes.notes
-    rejected = kept["outcome"] == "rejected"
+    rejected = kept["status"] == "rejected"
     envelope = replay_envelope(
         integration, becomes.command, request_id, log_entry.idempotency_key, rejected
     )

@@ -44,6 +44,12 @@ class Verdict:
 
 
 REPLAYABLE = ("invalid", "ignored", "rejected")
+_NOT_REPLAYABLE = {
+    "accepted": "on its way to its event; wait for the publisher's verdict",
+    "applied": "already in its event",
+    "duplicate": "its change was already applied",
+    "stale": "a newer revision of its document is applied",
+}
 
 
 class NotReplayable(ValueError):
@@ -67,13 +73,15 @@ class Sample:
 
 
 def kept_sample(kept: Mapping[str, Any], replaying: bool) -> Sample:
-    """A recorded delivery (`shared.adapters.integrations.kept_delivery`) as a Sample;
-    NotReplayable when its body was not kept or, `replaying`, it was not refused."""
-    status = kept["outcome"] if kept["outcome"] == "rejected" else kept["status"]
+    """A recorded delivery (`shared.adapters.integrations.kept_delivery`, its status as the
+    deliveries log shows it) as a Sample; NotReplayable when its body was not kept or,
+    `replaying`, it was not refused."""
+    status = kept["status"]
     if replaying and status not in REPLAYABLE:
+        why = _NOT_REPLAYABLE.get(status, "not refused")
         raise NotReplayable(
-            f"Delivery {kept['id']} is {status}; only {', '.join(REPLAYABLE)} deliveries are "
-            "replayed (an applied one is already in its event)."
+            f"Delivery {kept['id']} is {status} ({why}); only {', '.join(REPLAYABLE)} "
+            "deliveries are replayed."
         )
     if kept["body"] is None:
         raise NotReplayable(
