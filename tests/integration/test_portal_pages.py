@@ -5,6 +5,7 @@ and reason, the audit log, and dead letters for operators only."""
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from html import unescape
@@ -189,6 +190,31 @@ async def test_a_strapi_integration_is_set_up_and_its_deliveries_found(
     assert delivery_id
     one = await browser.get(f"{PORTAL}/deliveries/{delivery_id.group(1)}")
     assert "title" in one.text
+
+
+async def test_a_deliverys_page_shows_its_notes_escaped(
+    browser: httpx.AsyncClient, owner: Owner, db: asyncpg.Pool, api: httpx.AsyncClient
+) -> None:
+    integration_id, token = await connect_strapi(browser, db, owner)
+    path = f"/webhooks/strapi/{integration_id}"
+    headers, raw = Strapi(5).build("create", "7", "Fair", "2026-05-02T10:00:00.000Z", token, path)
+    body = json.loads(raw)
+    body["entry"].update(address="<b>Town & Hall</b>, Main St",
+                         cover={"url": "https://cms.example.org/fair.jpg"})  # fmt: skip
+    assert (await api.post(path, headers=headers, json=body)).status_code == 202
+
+    async def applied() -> str | None:
+        page = await browser.get(f"{PORTAL}/deliveries?integration={integration_id}")
+        found = re.search(r'data-delivery-id="([0-9a-f-]+)" data-status="applied"', page.text)
+        return found.group(1) if found else None
+
+    one = await browser.get(f"{PORTAL}/deliveries/{await eventually(applied)}")
+    notes = re.search(r'<ul class="notes">(.*?)</ul>', one.text, re.DOTALL)
+    assert notes, one.text[:2000]
+    assert "<code>images.0.alt</code>: image https://cms.example.org/fair.jpg" in notes.group(1)
+    assert "<code>venue.name</code>: venue named by its address" in notes.group(1)
+    assert "&lt;b&gt;Town &amp; Hall&lt;/b&gt;" in notes.group(1)
+    assert "<b>Town" not in one.text
 
 
 async def test_an_integrations_mapping_secret_and_status_change_in_the_portal(

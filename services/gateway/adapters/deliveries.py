@@ -26,7 +26,7 @@ _ROWS = f"""
 SELECT * FROM (
     SELECT d.id, d.integration_id, i.name AS integration_name, i.source, d.request_id,
            d.received_at, d.sender_action, d.document_id, d.fields::text AS fields,
-           d.message_id, d.event_id,
+           d.notes::text AS notes, d.message_id, d.event_id,
            d.replay_of, d.status AS recorded_status, {DELIVERY_STATUS} AS effective_status,
            {DELIVERY_REASON_CODE} AS effective_reason_code, {DELIVERY_REASON} AS effective_reason
     FROM webhook_deliveries d
@@ -96,5 +96,9 @@ class DeliveryLog:
 
 
 def _decoded(row: asyncpg.Record) -> dict[str, Any]:
-    fields = row["fields"]
-    return {**dict(row), "fields": json.loads(fields) if fields is not None else None}
+    fields, notes = row["fields"], row["notes"]
+    return {
+        **dict(row),
+        "fields": json.loads(fields) if fields is not None else None,
+        "notes": json.loads(notes) if notes is not None else None,
+    }

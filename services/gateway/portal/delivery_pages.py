@@ -1,5 +1,6 @@
 """Deliveries in the portal: every integration's deliveries, newest first, filtered by
-integration, by what became of them and by reason; one delivery with its fields to fix."""
+integration, by what became of them and by reason; one delivery with its fields to fix and
+its notes (what its mapping filled in or left out)."""
 
 from __future__ import annotations
 
