@@ -357,6 +357,32 @@ async def test_a_pasted_delivery_is_previewed_under_the_mapping_as_typed(
     assert await db.fetchval(deliveries, uuid.UUID(integration_id)) == 0
 
 
+async def test_a_preview_and_a_refused_deliverys_page_list_each_error_once(
+    browser: httpx.AsyncClient, owner: Owner, db: asyncpg.Pool, api: httpx.AsyncClient
+) -> None:
+    integration_id, token = await connect_strapi(browser, db, owner)
+    page = f"{PORTAL}/integrations/{integration_id}"
+    path = f"/webhooks/strapi/{integration_id}"
+    headers, raw = Strapi(5).build("create", "6", "Quiz", "2026-05-06T10:00:00.000Z", token, path)
+    body = json.loads(raw)
+    body["entry"].update(city="Atlantis", country="AT")
+    sample = {"sample": json.dumps(body), "sampleHeaders": "Content-Type: application/json"}
+    fragment = await browser.post(
+        f"{page}/preview",
+        data={"csrf": csrf_of(await browser.get(page)), **sample},
+        headers={"X-Portal-Fragment": "preview"},
+    )
+    assert 'data-outcome="invalid"' in fragment.text
+    assert fragment.text.count("no city named") == 1
+    assert (await api.post(path, headers=headers, json=body)).json()["status"] == "invalid"
+    listed = await browser.get(f"{PORTAL}/deliveries?status=invalid&integration={integration_id}")
+    refused = re.search(r'data-delivery-id="([0-9a-f-]+)"', listed.text)
+    assert refused
+    one = await browser.get(f"{PORTAL}/deliveries/{refused.group(1)}")
+    assert one.text.count("no city named") == 1
+    assert "<code>approxLocation.city</code>: no city named" in one.text
+
+
 async def test_a_refused_delivery_is_replayed_once_the_mapping_is_fixed(
     browser: httpx.AsyncClient, owner: Owner, db: asyncpg.Pool, api: httpx.AsyncClient
 ) -> None:

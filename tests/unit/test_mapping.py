@@ -208,6 +208,28 @@ def test_when_no_category_maps_the_default_applies_with_a_note() -> None:
     assert ("classifications", "no_classification") in [(n.path, n.code) for n in result.notes]
 
 
+@pytest.mark.parametrize(
+    ("city_mapping", "path"),
+    [
+        ({"approxLocation.city": "place(entry.city, entry.country)"}, "approxLocation.city"),
+        (
+            {"approxLocation.city.name": "entry.city", "approxLocation.city.countryCode": "'AT'"},
+            "approxLocation.city.name",
+        ),
+    ],
+)
+def test_an_unknown_city_is_one_error_the_most_specific(
+    city_mapping: dict[str, str], path: str
+) -> None:
+    mapping = {k: v for k, v in STRAPI_MAPPING.items() if k != "approxLocation.city"}
+    defaults = {"timezone": "Europe/Vienna", "classifications": ["music"]}  # no city
+    with pytest.raises(InvalidEvent) as caught:
+        mapped(strapi_entry(city="Atlantis"), {**mapping, **city_mapping}, defaults,
+               media_base_url="https://cms.example.org")  # fmt: skip
+    assert [(e.path, e.code) for e in caught.value.errors] == [(path, "unknown_place")]
+    assert f"(mapped from '{city_mapping[path]}')" in caught.value.errors[0].message
+
+
 def test_a_relative_media_url_without_a_base_is_an_error_naming_the_expression() -> None:
     problems = refused(strapi_entry(), STRAPI_MAPPING)
     assert "'/uploads/heuriger_4f1.jpg' is a relative URL" in problems["images"]

@@ -29,6 +29,7 @@ from shared.domain.places import find as find_place
 DESCRIPTION_MAX_LENGTH = 10_000
 _NUMBERS = ("venue.coordinates.lat", "venue.coordinates.lng", "price.min", "price.max")
 _TIMES = ("startAt", "endAt", "sourceUpdatedAt")
+_CITY = "approxLocation.city"
 
 
 @dataclass(frozen=True)
@@ -80,20 +81,28 @@ def map_event(
             context.note(
                 target, "no_classification", "no classification of the document is ours (value map)"
             )
-    errors += _resolve_city(body)
+    unresolved = _resolve_city(body)
+    errors += unresolved
     _drop_partial_price(body, context)
     _name_venue_by_its_address(body, context)
     _apply_defaults(body, defaults, context)
     body.update(channelId=channel_id, sourceId=source_id, status=status)
     errors += times.localize(body)
-    failed = {e.path for e in errors}
+    failed = {e.path for e in errors} | ({_CITY} if unresolved else set())
     try:
         event = parse_event(body)
     except InvalidEvent as exc:
-        errors += [e for e in exc.errors if e.path not in failed]
+        errors += [e for e in exc.errors if not _about_failed(e.path, failed)]
     if errors:
         raise InvalidEvent(_with_sources(errors, mapping))
     return Mapped(event, context.notes)
+
+
+def _about_failed(path: str, failed: set[str]) -> bool:
+    """One problem, one error: validation's error at `path` is left out when it is about a
+    field whose mapping already failed with a more specific error: that field, a part of it,
+    or the field holding it (`approxLocation` missing because its city was not found)."""
+    return any(path == f or f.startswith(f"{path}.") or path.startswith(f"{f}.") for f in failed)
 
 
 def _shaped(
@@ -257,19 +266,20 @@ def _put(body: dict[str, Any], dotted: str, value: Any) -> None:
 
 
 def _with_sources(errors: list[FieldError], mapping: Mapping[str, str]) -> list[FieldError]:
-    """Name where in the sender's document each field was looked for."""
+    """Name where in the sender's document each field was looked for: the expression of the
+    field itself, else of the nearest mapped field it holds or is part of."""
     sourced = []
     for error in errors:
-        source = next(
-            (
-                text
-                for target, text in mapping.items()
-                if error.path == target
-                or error.path.startswith(f"{target}.")
-                or target.startswith(f"{error.path}.")
-            ),
-            None,
-        )
-        message = f"{error.message} (mapped from '{source}')" if source else error.message
+        related = [
+            target
+            for target in mapping
+            if error.path == target
+            or error.path.startswith(f"{target}.")
+            or target.startswith(f"{error.path}.")
+        ]
+        nearest = min(related, key=lambda t: (t != error.path, -len(t)), default=None)
+        message = error.message
+        if nearest is not None:
+            message = f"{message} (mapped from '{mapping[nearest]}')"
         sourced.append(FieldError(error.path, error.code, message))
     return sourced
