@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import getpass
 import json
+import logging
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -18,6 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import asyncpg
+from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError, NoBrokersAvailable
 
 from devstack import account_cli, integration_cli, ops_cli
 from shared.adapters import accounts, integrations, key_store
@@ -113,6 +115,14 @@ class StoreUnreachable(Exception):
     """PostgreSQL could not be reached or has no schema: said in one line, not a traceback."""
 
 
+class BrokerUnreachable(Exception):
+    """No Kafka broker answered: said in one line, not a traceback."""
+
+
+# What aiokafka raises when no broker answers: at start (bootstrap) or on a request.
+_BROKER_DOWN = (KafkaConnectionError, KafkaTimeoutError, NoBrokersAvailable)
+
+
 def _where(url: str) -> str:
     """The database URL without its password, to name in an error."""
     parts = urlsplit(url)
@@ -139,6 +149,20 @@ async def _with_db(action: Callable[[asyncpg.Connection], Awaitable[Any]]) -> An
         ) from exc
     finally:
         await conn.close()
+
+
+async def _with_kafka(work: Awaitable[Any]) -> Any:
+    """`work`, with Kafka being unreachable said in one line (status, dead letters, and the
+    replay of a delivery, which sends its command)."""
+    try:
+        return await work
+    except _BROKER_DOWN as exc:
+        servers = KafkaSettings().bootstrap_servers
+        why = "no answer in time" if isinstance(exc, KafkaTimeoutError) else "no broker answered"
+        raise BrokerUnreachable(
+            f"cannot reach Kafka at {servers} (KAFKA_BOOTSTRAP_SERVERS): {why}. Is the stack "
+            "up? `make run` starts one and prints the KAFKA_BOOTSTRAP_SERVERS to use."
+        ) from exc
 
 
 async def _dlq(args: argparse.Namespace) -> Any:
@@ -255,8 +279,10 @@ def _history_line(e: dict[str, Any]) -> str:
 
 def main() -> int:
     args = _parser().parse_args()
+    # aiokafka logs each failed connection to stderr; the error below says it once.
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
     try:
-        _print(args, asyncio.run(_run(args)))
+        _print(args, asyncio.run(_with_kafka(_run(args))))
     except (
         LookupError,
         key_store.KeyStateConflict,
@@ -265,6 +291,7 @@ def main() -> int:
         accounts.AccountConflict,
         NotReplayable,
         StoreUnreachable,
+        BrokerUnreachable,
     ) as exc:
         print(f"error: {exc.args[0]}", file=sys.stderr)
         return 2

@@ -15,7 +15,7 @@ import asyncpg
 from aiokafka import AIOKafkaProducer
 
 from shared.adapters import integrations
-from shared.adapters.kafka import request_headers
+from shared.adapters.kafka import request_headers, started
 from shared.contracts.messages import encode
 from shared.contracts.topics import Topic
 from shared.contracts.webhook_commands import command_of, idempotency_key, replay_envelope
@@ -145,13 +145,10 @@ async def _produce(envelope: Any) -> None:
     producer = AIOKafkaProducer(
         bootstrap_servers=KafkaSettings().bootstrap_servers, acks="all", enable_idempotence=True
     )
-    await producer.start()
-    try:
+    async with started(producer):
         await producer.send_and_wait(
             Topic.INGEST,
             encode(envelope),
             key=str(envelope.command.event_id).encode(),
             headers=request_headers(envelope.request_id),
         )
-    finally:
-        await producer.stop()

@@ -16,7 +16,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 
-from shared.adapters.kafka import header
+from shared.adapters.kafka import header, started
 from shared.contracts.topics import Topic
 from shared.core.settings import KafkaSettings
 
@@ -61,8 +61,7 @@ async def read_all(settings: KafkaSettings, newest: int | None = None) -> list[D
         enable_auto_commit=False,
         auto_offset_reset="earliest",
     )
-    await consumer.start()
-    try:
+    async with started(consumer):
         cluster = await consumer._client.fetch_all_metadata()  # as the lag monitor does
         partitions = [
             TopicPartition(Topic.DEAD_LETTER, p)
@@ -79,8 +78,6 @@ async def read_all(settings: KafkaSettings, newest: int | None = None) -> list[D
             for records in (await consumer.getmany(timeout_ms=1000)).values():
                 found.extend(_dead_letter(r) for r in records)
         return sorted(found, key=lambda d: (d.partition, d.offset))
-    finally:
-        await consumer.stop()
 
 
 def _dead_letter(record: ConsumerRecord) -> DeadLetter:
@@ -117,8 +114,7 @@ async def replay(
     producer = AIOKafkaProducer(
         bootstrap_servers=settings.bootstrap_servers, acks="all", enable_idempotence=True
     )
-    await producer.start()
-    try:
+    async with started(producer):
         for done, letter in enumerate(letters, start=1):
             headers = [
                 (k, v) for k, v in letter.record.headers or () if k not in _ORIGIN_HEADERS
@@ -128,8 +124,6 @@ async def replay(
             )
             progress(done, len(letters))
         return len(letters)
-    finally:
-        await producer.stop()
 
 
 def details(letter: DeadLetter) -> dict[str, Any]:

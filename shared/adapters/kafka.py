@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from typing import Any, TypeVar
 
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
@@ -205,6 +205,21 @@ def header(headers: Sequence[tuple[str, bytes]] | None, name: str) -> str | None
         if key == name:
             return value.decode(errors="replace")
     return None
+
+
+Client = TypeVar("Client", AIOKafkaConsumer, AIOKafkaProducer)
+
+
+@contextlib.asynccontextmanager
+async def started(client: Client) -> AsyncIterator[Client]:
+    """The client started, and stopped at the end even when starting failed: a client whose
+    start failed (no broker answered) still holds its connections, and warns on stderr when
+    collected unclosed."""
+    try:
+        await client.start()
+        yield client
+    finally:
+        await client.stop()
 
 
 async def broker_reachable(client: object) -> None:

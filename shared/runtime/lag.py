@@ -58,12 +58,19 @@ class LagMonitor:
         self._offsets = AIOKafkaConsumer(
             bootstrap_servers=self._settings.bootstrap_servers, group_id=None
         )
-        await self._admin.start()
-        await self._offsets.start()
+        try:
+            await self._admin.start()
+            await self._offsets.start()
+        except BaseException:
+            await self._close()  # a client whose start failed still holds connections
+            raise
         self._task = asyncio.create_task(self._run(), name="lag-monitor")
 
     async def stop(self) -> None:
         await cancel_and_wait(self._task)
+        await self._close()
+
+    async def _close(self) -> None:
         await self._offsets.stop()
         await self._admin.close()
 

@@ -7,6 +7,7 @@ Strapi 5's double delete, preview and replay."""
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import json
 from pathlib import Path
@@ -317,6 +318,12 @@ async def test_cli_previews_and_replays_a_recorded_delivery(
     fix = {"mapping": {"approxLocation.city": "place('Vienna', entry.country)"}}
     one = f"{INTEGRATIONS}/{integration['id']}"
     assert (await api.patch(one, json=fix, headers=tenant.owner_headers)).status_code == 200
+    no_broker = dataclasses.replace(stack, kafka_bootstrap="127.0.0.1:9")
+    down = run_cli(no_broker, "integrations", "replay", integration["id"], refused["deliveryId"])
+    assert down.returncode == 2
+    assert down.stderr.startswith("error: cannot reach Kafka at 127.0.0.1:9"), down.stderr
+    assert down.stderr.count("\n") == 1, down.stderr
+    assert len(await deliveries(api, tenant, integration["id"])) == 1  # nothing recorded
     replayed = pinned(stack, "integrations", "replay", integration["id"], refused["deliveryId"])
     assert replayed["status"] == "accepted"
     assert replayed["replayOf"] == refused["deliveryId"]
