@@ -22,6 +22,9 @@ class RateLimitSettings(BaseSettings):
     events_create_per_key: int = Field(default=600, ge=1)
     # Key management is rare and sensitive: a tight quota per owner account, all keys together.
     key_management_per_owner: int = Field(default=60, ge=1)
+    # The portal's live mapping preview computes and stores nothing, and runs as a person
+    # types (at most about 3 a second per editor): its own quota, not the changes one.
+    portal_previews_per_owner: int = Field(default=600, ge=1)
     # Verified deliveries of one integration: generous, because some senders never retry a
     # refused delivery; it stops one runaway sender from starving everyone else.
     webhook_per_integration: int = Field(default=30_000, ge=1)

@@ -43,6 +43,7 @@ SERVICES_TEST_ENV = {
     "RATE_LIMIT_PER_KEY": "100000000",
     "RATE_LIMIT_EVENTS_CREATE_PER_KEY": "100000000",
     "RATE_LIMIT_KEY_MANAGEMENT_PER_OWNER": "100000000",
+    "RATE_LIMIT_PORTAL_PREVIEWS_PER_OWNER": "100000000",
     "RATE_LIMIT_WEBHOOK_PER_INTEGRATION": "100000000",
     "DISCOVERY_RATE_LIMIT_PER_IP": "100000000",
     "DISCOVERY_LAG_INTERVAL_SECONDS": "1",
@@ -212,6 +213,7 @@ async def scrape(service: ServiceProcess) -> str:
 KEY_QUOTA = 6
 CREATE_QUOTA = 2
 KEY_MANAGEMENT_QUOTA = 3
+PORTAL_PREVIEW_QUOTA = 6
 
 
 @contextlib.contextmanager
@@ -253,6 +255,7 @@ def two_gateways(stack: Servers, services: dict[str, ServiceProcess]) -> Iterato
         "RATE_LIMIT_PER_KEY": str(KEY_QUOTA),
         "RATE_LIMIT_EVENTS_CREATE_PER_KEY": str(CREATE_QUOTA),
         "RATE_LIMIT_KEY_MANAGEMENT_PER_OWNER": str(KEY_MANAGEMENT_QUOTA),
+        "RATE_LIMIT_PORTAL_PREVIEWS_PER_OWNER": str(PORTAL_PREVIEW_QUOTA),
     }
     with gateways(stack, quotas, (shifted(18091), shifted(18098))) as urls:
         yield urls

@@ -16,7 +16,12 @@ import httpx
 from devstack.stack import Servers, ServiceProcess
 from shared.adapters import accounts
 from shared.adapters.postgres import connect
-from tests.integration.conftest import MakeTenant, eventually
+from tests.integration.conftest import (
+    KEY_MANAGEMENT_QUOTA,
+    PORTAL_PREVIEW_QUOTA,
+    MakeTenant,
+    eventually,
+)
 from tests.integration.portal_support import (
     PORTAL,
     Owner,
@@ -25,6 +30,7 @@ from tests.integration.portal_support import (
     key_events,
     post_form,
     sign_in,
+    signed_in_owner,
 )
 from tests.integration.test_dlq_cli import dead_letter
 from tests.webhook_senders import Strapi
@@ -422,3 +428,29 @@ async def test_a_refused_delivery_is_replayed_once_the_mapping_is_fixed(
 async def _count(db: asyncpg.Pool, sql: str, *args: object) -> int:
     found: int = await db.fetchval(sql, *args)
     return found
+
+
+async def test_previews_count_in_a_quota_of_their_own_not_in_the_changes_one(
+    two_gateways: list[str], stack: Servers, db: asyncpg.Pool
+) -> None:
+    async with httpx.AsyncClient(base_url=two_gateways[0], timeout=30) as browser:
+        owner = await signed_in_owner(browser, stack.database_url)
+        integration_id, token = await connect_strapi(browser, db, owner)  # one change
+        page = f"{PORTAL}/integrations/{integration_id}"
+        path = f"/webhooks/strapi/{integration_id}"
+        _, raw = Strapi(5).build("create", "8", "Quiz", "2026-05-08T10:00:00.000Z", token, path)
+        form = {"csrf": csrf_of(await browser.get(page)), "sample": raw.decode()}
+
+        async def preview() -> int:
+            shown = await browser.post(
+                f"{page}/preview", data=form, headers={"X-Portal-Fragment": "preview"}
+            )
+            return shown.status_code
+
+        answers = [await preview() for _ in range(KEY_MANAGEMENT_QUOTA + 2)]
+        assert answers == [200] * (KEY_MANAGEMENT_QUOTA + 2)  # past the changes quota
+        saved = await browser.post(f"{page}/mapping", data={**form, "map.title": "entry.name"})
+        assert saved.status_code == 303  # previews used none of the changes
+        while len(answers) < PORTAL_PREVIEW_QUOTA:
+            answers.append(await preview())
+        assert await preview() == 429  # their own quota, past it

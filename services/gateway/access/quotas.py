@@ -33,3 +33,5 @@ class Quota:
 EVENTS_CREATE = Quota("events-create", "key", lambda limits: limits.events_create_per_key)
 # Key management is rare and sensitive: one tight quota per owner account, all keys together.
 KEY_MANAGEMENT = Quota("key-management", "owner", lambda limits: limits.key_management_per_owner)
+# The portal's mapping previews: they change nothing, so they do not spend the changes quota.
+PORTAL_PREVIEWS = Quota("portal-previews", "owner", lambda limits: limits.portal_previews_per_owner)

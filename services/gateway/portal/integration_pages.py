@@ -271,7 +271,7 @@ PAGES = (
     Page("GET", f"{INTEGRATIONS}/new", new_integration_page),
     Page("GET", _ONE, integration_page),
     Page("POST", f"{_ONE}/mapping", save_mapping),
-    Page("POST", f"{_ONE}/preview", preview),
+    Page("POST", f"{_ONE}/preview", preview, counts_as="preview"),
     Page("POST", f"{_ONE}/rotate-secret", rotate_secret),
     Page("POST", f"{_ONE}/disable", set_status("disabled")),
     Page("POST", f"{_ONE}/enable", set_status("active")),

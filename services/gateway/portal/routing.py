@@ -19,7 +19,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from services.gateway import errors
-from services.gateway.access.quotas import KEY_MANAGEMENT
+from services.gateway.access.quotas import KEY_MANAGEMENT, PORTAL_PREVIEWS
 from services.gateway.context import Gateway, GatewayRequest
 from services.gateway.edge.errors import status_of
 from services.gateway.portal.render import STATIC, Pages, with_portal_headers
@@ -49,6 +49,9 @@ class Page:
     path: str
     endpoint: Endpoint
     access: Access = "owner"
+    # What an owner's POST counts as: a change (the account's key-management quota, with its
+    # owner keys' requests) or a preview, which changes nothing (a quota of its own).
+    counts_as: Literal["change", "preview"] = "change"
 
 
 class Redirect(Exception):
@@ -135,7 +138,7 @@ async def _visit(row: Page, request: GatewayRequest, pages: Pages) -> Response:
     if request.method == "POST":
         _within_size(request, gateway.settings.max_body_bytes)
         if row.access == "owner" and viewer is not None:
-            await _within_quota(gateway, viewer.account_id)
+            await _within_quota(gateway, viewer.account_id, row.counts_as)
         form = await request.form()
         given = form.get(CSRF_FIELD)
         if row.access != "anyone" and (
@@ -154,15 +157,19 @@ def forged_form() -> PageProblem:
     )
 
 
-async def _within_quota(gateway: Gateway, account_id: int) -> None:
+_QUOTAS = {"change": (KEY_MANAGEMENT, "changes"), "preview": (PORTAL_PREVIEWS, "previews")}
+
+
+async def _within_quota(gateway: Gateway, account_id: int, counts_as: str) -> None:
     """An owner's changes count in the account's key-management quota, as its owner keys'
-    developer API requests do."""
+    developer API requests do; previews in a quota of their own."""
     limits = gateway.settings.rate_limits
     if not limits.enabled:
         return
-    verdict = await gateway.limiter.check([KEY_MANAGEMENT.for_owner(account_id, limits)])
+    quota, what = _QUOTAS[counts_as]
+    verdict = await gateway.limiter.check([quota.for_owner(account_id, limits)])
     if not verdict.allowed:
-        raise PageProblem(429, "Slow down", "Too many changes a minute for this account; "
+        raise PageProblem(429, "Slow down", f"Too many {what} a minute for this account; "
                           "wait a little and try again.", "rate_limited")  # fmt: skip
 
 
