@@ -168,8 +168,8 @@ class OccurrenceNotFound(NotFound):
     def __init__(self, start: str = "then") -> None:
         super().__init__(
             f"The series has no occurrence starting '{start}' (EXDATEs remove them). Name one "
-            "by the local date of its original start (2027-03-09) or that instant "
-            "(2027-03-09T19:00:00+01:00)."
+            "by the local date of its original start, YYYY-MM-DD in the event's timezone, or "
+            "by that instant in ISO 8601 with its offset; GET the event for its recurrence."
         )
 
 
