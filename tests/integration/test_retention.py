@@ -142,7 +142,8 @@ async def test_the_migration_partitions_tables_holding_rows_without_losing_any(
     try:
         await _seed(conn, ages)
         before = {table: await _contents(conn, table) for table in _TABLES}
-        assert await apply_migrations(own_db) == ["0022_partitioned_retention"]
+        applied = await apply_migrations(own_db)
+        assert applied[0] == "0022_partitioned_retention", applied  # then any later ones
         for table in _TABLES:
             assert await _contents(conn, table) == before[table], table
             assert await conn.fetchval(
