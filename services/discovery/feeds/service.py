@@ -23,6 +23,7 @@ from services.discovery.feeds.ical import ical_feed
 from services.discovery.feeds.jsonfeed import json_feed
 from services.discovery.feeds.model import Feed
 from services.discovery.feeds.series_ical import recurring_ids
+from services.discovery.projector.rows import CHANNELS_SCOPE
 from services.discovery.queries.search import SearchQuery
 from services.discovery.queries.store import DiscoveryStore
 from shared.core.metrics import FEED_BUILD_DURATION, FEED_REQUESTS
@@ -74,12 +75,12 @@ class FeedService:
         self._building: dict[str, asyncio.Future[BuiltFeed]] = {}
 
     async def feed(self, scope: FeedScope, fmt: FeedFormat, base_url: str) -> BuiltFeed:
-        versions = await self._store.scope_versions([scope.scope, "channels"])
+        versions = await self._store.scope_versions([scope.scope, CHANNELS_SCOPE])
         # Past events leave a feed at day boundaries (UTC), so the day is part of its identity.
         since = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) - self._past
         key = "|".join(
             [scope.scope, fmt, base_url, since.date().isoformat(),
-             str(versions.get(scope.scope, 0)), str(versions.get("channels", 0))]
+             str(versions.get(scope.scope, 0)), str(versions.get(CHANNELS_SCOPE, 0))]
         )  # fmt: skip
         cached = self._cache.get(key)
         if cached is not None:

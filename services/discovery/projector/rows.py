@@ -45,6 +45,7 @@ class ReadRow:
 
 
 EVERY_EVENT_SCOPE = "events"  # moves with any change: searches with no narrower scope
+CHANNELS_SCOPE = "channels"  # bumped by a trigger on the channels table (migration 0015)
 
 
 def scopes_of(channel_id: int, place_id: str, classifications: Iterable[str]) -> set[str]:

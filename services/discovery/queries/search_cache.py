@@ -20,11 +20,9 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from services.discovery.projector.rows import EVERY_EVENT_SCOPE
+from services.discovery.projector.rows import CHANNELS_SCOPE, EVERY_EVENT_SCOPE
 from services.discovery.queries.search import SearchQuery
 from shared.core.metrics import SEARCH_CACHE_REQUESTS
-
-CHANNELS_SCOPE = "channels"  # bumped by a trigger on the channels table (migration 0015)
 
 
 def search_scope(query: SearchQuery) -> str:
