@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+import traceback
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -124,13 +125,13 @@ async def connect_generic_sender(database_url: str, tenant: Tenant) -> tuple[str
 
 
 async def measure(args: argparse.Namespace, started: Servers, services: dict[str, ServiceProcess],
-                  ) -> dict[str, Any]:  # fmt: skip
+                  results: dict[str, Any]) -> None:  # fmt: skip
+    """Fills `results` scenario by scenario, so a failure keeps what was measured before it."""
     pids = {name: s.process.pid for name, s in services.items() if s.process}
     pids |= {name: p.pid for name, p in started.processes.items()}
     pool = await asyncpg.create_pool(started.database_url, min_size=1, max_size=4)
     work_dir = args.out / "raw"
     work_dir.mkdir(parents=True, exist_ok=True)
-    results: dict[str, Any] = {"scenarios": []}
     try:
         chosen = set(args.scenarios.split(","))
         if args.warmup_seconds > 0 and chosen & {"api", "webhook", "batch"}:
@@ -184,7 +185,7 @@ async def measure(args: argparse.Namespace, started: Servers, services: dict[str
         if args.soak_seconds > 0:
             results["soak"] = await soak(args, started, services, pool, pids, work_dir)
         if "baselines" not in chosen:
-            return results
+            return
         step("baselines: kafka-producer-perf-test (acks=all) and raw PostgreSQL inserts")
         results["baselines"] = {
             "kafka_producer": await kafka_producer_baseline(
@@ -194,7 +195,6 @@ async def measure(args: argparse.Namespace, started: Servers, services: dict[str
         }  # fmt: skip
     finally:
         await pool.close()
-    return results
 
 
 async def discovery_scenarios(
@@ -353,10 +353,14 @@ def main() -> int:
                                  BENCH.base_dir / "logs")
             for name in SERVICES
         }  # fmt: skip
+        results: dict[str, Any] = {"scenarios": []}
         try:
             for service in services.values():
                 service.start()
-            results = asyncio.run(measure(args, started, services))
+            asyncio.run(measure(args, started, services, results))
+        except Exception as exc:  # the scenarios measured so far are still written
+            traceback.print_exc()
+            results["failed"] = repr(exc)
         finally:
             for service in services.values():
                 service.stop()
@@ -376,6 +380,9 @@ def main() -> int:
     (args.out / "latest.json").write_text(text)
     print_report(report)
     print(f"\nwritten to {path}")
+    if "failed" in results:
+        print(f"the run stopped early: {results['failed']}")
+        return 1
     return 0
 
 

@@ -27,7 +27,9 @@ def print_report(report: dict[str, Any]) -> None:
                 f"{s['events_to_rows_per_second']:.0f} events/s to rows, "
                 f"request p50 {lat.get('p50', 0):.0f} ms, p99 {lat.get('p99', 0):.0f} ms, "
                 f"lost {s['lost']}"
-            )
+                + (f", refused and sent again {s['refused_requests']}"
+                   if s.get("refused_requests") else "")
+            )  # fmt: skip
     for s in report["scenarios"]:
         if s["scenario"].startswith("publisher"):
             ratio = f" ({s['rows_per_second'] / pg_rate:.1%} of raw inserts)" if pg_rate else ""

@@ -145,6 +145,7 @@ async def batch_scenario(
         queue.put_nowait(number)
     latencies: list[float] = []
     accepted: list[str] = []
+    refusals: list[int] = []
     headers = {"Authorization": f"Bearer {tenant.key}"}
 
     async def sender(client: httpx.AsyncClient) -> None:
@@ -158,10 +159,19 @@ async def batch_scenario(
                 for i in range(size)
             ]
             started = time.perf_counter()
-            response = await client.post(
-                "/api/public/v1/events/batch", json={"events": items}, headers=headers
-            )
+            while True:
+                response = await client.post(
+                    "/api/public/v1/events/batch", json={"events": items}, headers=headers
+                )
+                if response.status_code not in (429, 503):
+                    break
+                # Refused whole (admission control, a quota): sent again as a client would,
+                # after Retry-After; the items' idempotency keys make a resend safe.
+                refusals.append(response.status_code)
+                await asyncio.sleep(float(response.headers.get("Retry-After", "1")))
             latencies.append(time.perf_counter() - started)
+            if response.status_code != 200:
+                raise RuntimeError(f"batch answered {response.status_code}: {response.text[:300]}")
             accepted.extend(
                 r["id"] for r in response.json()["results"] if r["status"] == "accepted"
             )
@@ -183,6 +193,7 @@ async def batch_scenario(
         "accepted": len(accepted),
         "stored": len(stored),
         "lost": len(accepted) - len(stored),
+        "refused_requests": {str(code): refusals.count(code) for code in sorted(set(refusals))},
         "accepted_events_per_second": len(accepted) / accept_seconds,
         "events_to_rows_per_second": len(stored) / total_seconds,
         "request_latency_ms": {k: v * 1000 for k, v in percentiles(latencies).items()},
