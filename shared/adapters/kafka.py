@@ -21,6 +21,7 @@ from aiokafka.errors import (
 from shared.contracts.topics import TOPIC_SPECS, Topic, TopicSpec
 from shared.core.metrics import PRODUCER_RENEWALS
 from shared.core.settings import KafkaSettings, WorkerSettings
+from shared.core.slices import TimeSlice
 
 log = structlog.get_logger(__name__)
 
@@ -80,11 +81,12 @@ class Producer:
         """Send (value, key, headers) records together; each answer is None once the broker
         has that record, else its error. One wait for all of them instead of one per record."""
         producer = self._current
+        work = TimeSlice()  # appending hundreds of records is itself a long step
         try:
-            deliveries = [
-                await producer.send(topic, value, key=key, headers=headers)
-                for value, key, headers in messages
-            ]
+            deliveries = []
+            for value, key, headers in messages:
+                await work.checkpoint()
+                deliveries.append(await producer.send(topic, value, key=key, headers=headers))
             answers = await asyncio.gather(*deliveries, return_exceptions=True)
         except _FATAL_PRODUCER_ERRORS as exc:
             await self._renew(producer, exc)

@@ -15,6 +15,7 @@ from shared.adapters.kafka import Producer, request_headers
 from shared.contracts.messages import AuditBatch, AuditRecord, IngestEnvelope, encode
 from shared.contracts.topics import Topic
 from shared.core.metrics import KAFKA_PRODUCE_DURATION, KAFKA_PRODUCE_FAILURES
+from shared.core.slices import TimeSlice
 
 log = structlog.get_logger(__name__)
 
@@ -84,10 +85,13 @@ class KafkaWriter:
         self._pending += len(envelopes)
         started = time.perf_counter()
         try:
-            records = [
-                (encode(e), str(e.command.event_id).encode(), request_headers(e.request_id))
-                for e in envelopes
-            ]
+            records = []
+            work = TimeSlice()
+            for e in envelopes:
+                await work.checkpoint()
+                records.append(
+                    (encode(e), str(e.command.event_id).encode(), request_headers(e.request_id))
+                )
             async with asyncio.timeout(self._timeout):
                 answers = await self._producer.send_many(Topic.INGEST, records)
         except (TimeoutError, KafkaError) as exc:

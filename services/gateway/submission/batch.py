@@ -19,6 +19,7 @@ from services.gateway.errors import EventLogUnavailable, InvalidInput
 from services.gateway.submission.batch_model import BatchItem, parse_batch, parse_item
 from services.gateway.submission.envelopes import Call, build_envelope, request_hash
 from shared.contracts.messages import CreateEvent, IngestEnvelope, derive_event_id
+from shared.core.slices import TimeSlice
 from shared.domain.events import EventInput, FieldError, InvalidEvent
 
 Result = dict[str, Any]
@@ -38,7 +39,9 @@ class BatchSubmitter:
             raise InvalidInput(exc.errors) from None
         results: dict[int, Result] = {}
         valid: list[tuple[int, BatchItem]] = []
+        work = TimeSlice()
         for index, raw in enumerate(raw_items):
+            await work.checkpoint()
             try:
                 valid.append((index, parse_item(index, raw)))
             except InvalidEvent as exc:
@@ -61,7 +64,9 @@ class BatchSubmitter:
         keys = [item.idempotencyKey for _, item in valid if item.idempotencyKey]
         priors = await self.events.idempotency_records(owner, keys) if keys else {}
         pending = []
+        work = TimeSlice()
         for index, item in valid:
+            await work.checkpoint()
             if item.channelId not in channels:
                 problem = f"channel {item.channelId} is not accessible to this key"
                 error = FieldError(f"events.{index}.channelId", "channel_forbidden", problem)
