@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from services.gateway.submission.batch_model import parse_item
 from shared.contracts.messages import (
     CreateEvent,
     FieldProblem,
@@ -111,3 +112,10 @@ def test_an_outcome_without_fields_encodes_as_before_they_existed() -> None:
     problem = FieldProblem(path="title", code="nul_character", message="remove it")
     with_fields = plain.model_copy(update={"fields": (problem,)})
     assert decode_outcome(encode(with_fields)).fields == (problem,)
+
+
+def test_a_batch_items_command_is_the_events_without_the_items_key() -> None:
+    event_id = uuid.uuid4()
+    item = parse_item(0, {**docs_example(), "idempotencyKey": "feed-1:create"})
+    alone = CreateEvent(event_id=event_id, event=parse_event(docs_example()))
+    assert CreateEvent(event_id=event_id, event=item).model_dump_json() == alone.model_dump_json()

@@ -72,7 +72,9 @@ class BatchSubmitter:
                 error = FieldError(f"events.{index}.channelId", "channel_forbidden", problem)
                 results[index] = _problem(index, "forbidden", "channel_forbidden", [error])
                 continue
-            event = EventInput.model_validate(item.model_dump(exclude={"idempotencyKey"}))
+            # Already validated: a BatchItem is an EventInput, and a command serializes its
+            # event by EventInput's schema, so the item's own key stays out of the record.
+            event: EventInput = item
             key = item.idempotencyKey
             event_id = derive_event_id(owner, key, event.channelId, event.sourceId)
             command = CreateEvent(event_id=event_id, event=event)
