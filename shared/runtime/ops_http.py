@@ -55,9 +55,11 @@ def ops_routes(checks: Mapping[str, Check]) -> list[Route]:
     ]
 
 
-def observe_pool(pool: asyncpg.Pool) -> None:
-    """Export the pool's use at scrape time, so the gauge is never stale."""
+def observe_pool(*pools: asyncpg.Pool) -> None:
+    """Export the process's pools' use (summed) at scrape time, so the gauge is never stale."""
     DB_POOL_CONNECTIONS.labels("in_use").set_function(
-        lambda: pool.get_size() - pool.get_idle_size()
+        lambda: sum(pool.get_size() - pool.get_idle_size() for pool in pools)
     )
-    DB_POOL_CONNECTIONS.labels("idle").set_function(pool.get_idle_size)
+    DB_POOL_CONNECTIONS.labels("idle").set_function(
+        lambda: sum(pool.get_idle_size() for pool in pools)
+    )

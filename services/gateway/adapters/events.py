@@ -78,8 +78,11 @@ def idempotency_record(row: Any) -> IdempotencyRecord:
 
 
 class EventStore:
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, key_pool: asyncpg.Pool | None = None) -> None:
+        """`key_pool`: where idempotency keys are looked up (generic plans; see
+        gateway.app.KEY_LOOKUPS), `pool` by default."""
         self._pool = pool
+        self._key_pool = key_pool or pool
 
     async def key_by_prefix(self, prefix: str) -> KeyRecord | None:
         # A disabled account's keys read as inactive (migration 0019 announces the change).
@@ -172,7 +175,7 @@ class EventStore:
     async def idempotency_records(
         self, owner_id: int, keys: list[str]
     ) -> dict[str, IdempotencyRecord]:
-        rows = await self._pool.fetch(
+        rows = await self._key_pool.fetch(
             f"SELECT k.idempotency_key, {IDEMPOTENCY_RECORD_COLUMNS}"
             f" FROM idempotency_keys k {REJECTED_OUTCOME_JOIN}"
             " WHERE k.owner_account_id = $1 AND k.idempotency_key = ANY($2::text[])",
