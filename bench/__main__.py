@@ -23,7 +23,7 @@ import asyncpg
 from bench import discovery
 from bench.baselines import kafka_producer_baseline, postgres_insert_baseline
 from bench.overload import overload_scenario
-from bench.report import cpu_per_event, print_report
+from bench.report import cpu_per_event, print_report, target_rows
 from bench.scenarios import Tenant, api_scenario, backlog_scenario, batch_scenario, snapshot
 from devstack.kafka import kafka_version
 from devstack.stack import BENCH, SERVICES, Servers, ServiceProcess, servers, service_env, step
@@ -373,6 +373,7 @@ def main() -> int:
         "cpu_per_event": cpu_per_event(results.get("scenarios", [])),
         "load_average": os.getloadavg(),
     }  # fmt: skip
+    report["targets"] = target_rows(report)
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / f"bench-{time.strftime('%Y%m%dT%H%M%S')}.json"
     text = json.dumps(report, indent=2, default=str)

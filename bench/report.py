@@ -67,6 +67,7 @@ def print_report(report: dict[str, Any]) -> None:
         )
     if pg_rate:
         print(f"raw PostgreSQL inserts {pg_rate:.0f} rows/s")
+    _targets(report.get("targets") or target_rows(report))
 
 
 def _rate_table(rows: list[dict[str, Any]], kafka_rate: float | None) -> None:
@@ -172,3 +173,95 @@ def _overload(s: dict[str, Any]) -> None:
         f"(calm p99 {s['calm_p99_ms']:.0f} ms); other errors {s['other_errors'] or 0}; "
         f"lost {s['lost']}, duplicated or unaccepted rows {s['duplicated_or_unaccepted_rows']}"
     )
+
+
+def target_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """Issues 15's and 18's targets beside what this run measured: `target`, `measured` (text)
+    and `met` (True, False, or None when the run did not measure it)."""
+    rows: list[dict[str, Any]] = []
+
+    def add(target: str, measured: str | None, met: bool | None) -> None:
+        rows.append({"target": target, "measured": measured or "not measured", "met": met})
+
+    scenarios = report.get("scenarios", [])
+    singles = [s for s in scenarios if s["scenario"].startswith("single")]
+    sustained = [s["offered_rate"] for s in singles if s["errors"] == 0 and s["lost"] == 0]
+    top = max(sustained, default=None)
+    add("single event: at least 1,600 requests/s sustained",
+        None if not singles else f"{top or 0:.0f}/s (highest offered rate accepted in full)",
+        None if not singles else (top or 0) >= 1600)  # fmt: skip
+    at_500 = next((s for s in singles if s["offered_rate"] == 500), None)
+    if at_500 is None:
+        add("single event: p99 at most 50 ms at 500/s", None, None)
+    else:
+        p99 = at_500["accept_latency_ms"].get("p99", 0)
+        add("single event: p99 at most 50 ms at 500/s",
+            f"{p99:.0f} ms ({at_500['errors']} refused or failed)",
+            p99 <= 50 and at_500["errors"] == 0)  # fmt: skip
+    overload = next((s for s in scenarios if s["scenario"].startswith("overload")), None)
+    if overload is None:
+        for target in ("overload: goodput at least 90% of capacity",
+                       "overload: excess refused within 20 ms (p99)",
+                       "overload: no accepted request waits over 1 s",
+                       "overload: back to normal within 5 s"):  # fmt: skip
+            add(target, None, None)
+    else:
+        share, back = overload["goodput_of_capacity"], overload["back_to_normal_seconds"]
+        refusal = overload["refusal_latency_ms"].get("p99", 0)
+        waited = overload["accepted_latency_ms"].get("max", 0)
+        add("overload: goodput at least 90% of capacity",
+            f"{share:.0%} of {overload['capacity']:.0f}/s", share >= 0.9)  # fmt: skip
+        add("overload: excess refused within 20 ms (p99)",
+            f"{refusal:.1f} ms ({overload['refused']} refused)", refusal <= 20)  # fmt: skip
+        add("overload: no accepted request waits over 1 s", f"max {waited:.0f} ms",
+            waited <= 1000)  # fmt: skip
+        add("overload: back to normal within 5 s",
+            "never, within the run" if back is None else f"{back:.1f} s",
+            back is not None and back <= 5)  # fmt: skip
+    batches = [s["events_to_rows_per_second"] for s in scenarios
+               if s["scenario"].startswith("batch")]  # fmt: skip
+    add("batch endpoint: at least 25,000 events/s to rows",
+        f"{max(batches):.0f} events/s" if batches else None,
+        max(batches) >= 25_000 if batches else None)  # fmt: skip
+    drains = [s for s in scenarios
+              if s["scenario"].startswith("publisher") and s.get("publishers", 1) == 1]  # fmt: skip
+    add("publisher: at least 20,000 rows/s per process from a backlog",
+        f"{drains[0]['rows_per_second']:.0f} rows/s from {drains[0]['commands']:,}"
+        if drains else None,
+        drains[0]["rows_per_second"] >= 20_000 if drains else None)  # fmt: skip
+    cpu = report.get("cpu_per_event", [])
+    for service, unit, where in (("gateway", "request", "single-event API at 500/s"),
+                                 ("gateway", "batch item", "batch endpoint, 1 gateway(s)"),
+                                 ("publisher", "row", "backlog, 1 publisher(s)")):  # fmt: skip
+        limit = CPU_TARGETS_MS[(service, unit)]
+        found = next((r for r in cpu if r["service"] == service and r["unit"] == unit
+                      and r["scenario"] == where), None)  # fmt: skip
+        add(f"CPU: {service} at most {limit} ms per {unit}",
+            None if found is None else f"{found['ms']:.3f} ms ({where})",
+            None if found is None else found["ms"] <= limit)  # fmt: skip
+    lost = sum(s.get("lost", 0) for s in scenarios)
+    add("0 lost", f"{lost} lost over {len(scenarios)} scenarios" if scenarios else None,
+        lost == 0 if scenarios else None)  # fmt: skip
+    growth = (report.get("soak") or {}).get("rss_growth_percent")
+    add("soak: RSS growth under 10% per service over 10 minutes",
+        None if not growth else ", ".join(f"{k} {v:+.1f}%" for k, v in growth.items()),
+        None if not growth else all(v < 10 for v in growth.values()))  # fmt: skip
+    runs = (report.get("discovery") or {}).get("runs", [])
+    for name, label in (("search", "search"), ("1,000-event feed (.ics)", "1,000-event feed")):
+        at = [r for r in runs if r["scenario"].removeprefix("discovery: ") == name
+              and r["offered_rate"] == 500]  # fmt: skip
+        best = min(at, key=lambda r: r["latency_ms"].get("p99", 0), default=None)
+        add(f"discovery: {label} p99 at most 50 ms at 500/s",
+            None if best is None else
+            f"{best['latency_ms'].get('p99', 0):.0f} ms ({best.get('replicas', 1)} replica(s), "
+            f"{best['ok']}/{best['requests']} answered 200, cache hits {_hit_share(best)})",
+            None if best is None else best["latency_ms"].get("p99", 0) <= 50
+            and best["ok"] == best["requests"])  # fmt: skip
+    return rows
+
+
+def _targets(rows: list[dict[str, Any]]) -> None:
+    print("\nTargets (issues 15 and 18)")
+    for row in rows:
+        verdict = {True: "met", False: "NOT MET", None: "-"}[row["met"]]
+        print(f"  {verdict:<8} {row['target']:<62} {row['measured']}")
