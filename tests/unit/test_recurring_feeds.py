@@ -7,11 +7,12 @@ from __future__ import annotations
 import dataclasses
 import json
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import feedparser
 import icalendar
+import pytest
 import recurring_ical_events
 
 from services.discovery.feeds.atom import atom_feed
@@ -104,3 +105,40 @@ def test_json_feed_and_atom_list_the_next_occurrences_among_the_capped_rows() ->
     capped, _, _ = _feed(cap=5)  # the single event and four Tuesdays, two of them past
     listed = json.loads(json_feed(capped))["items"]
     assert [i["_pinned"]["startAt"][:10] for i in listed[1:]] == ["2027-03-16", "2027-03-23"]
+
+
+def _offset_by_embedded_zone(ics: bytes) -> timedelta | None:
+    """The first VEVENT's UTC offset read through the feed's own VTIMEZONE, as a calendar
+    app that trusts it does (not through any zone database)."""
+    calendar = icalendar.Calendar.from_ical(ics)
+    zone = next(iter(calendar.walk("VTIMEZONE"))).to_tz(lookup_tzid=False)
+    start = next(iter(calendar.walk("VEVENT"))).decoded("DTSTART")
+    return start.replace(tzinfo=zone).utcoffset()
+
+
+@pytest.mark.parametrize(
+    ("start", "offset_hours"),
+    [("2045-07-15T19:00:00-04:00", -4), ("2045-01-15T19:00:00-05:00", -5),
+     ("2026-07-15T19:00:00-04:00", -4), ("2199-07-15T19:00:00-04:00", -4)],
+)  # fmt: skip
+def test_an_embedded_time_zone_holds_for_every_year_the_feed_spans(
+    start: str, offset_hours: int
+) -> None:
+    new_york = {"city": {"placeId": "place-new-york", "name": "New York", "countryCode": "US"}}
+    event_id = uuid.uuid4()
+    body = docs_example(7, timezone="America/New_York", approxLocation=new_york, startAt=start)
+    body.pop("endAt", None)
+    now = datetime(2026, 2, 1, tzinfo=UTC)
+    view = EventView.model_validate(
+        {**body, "id": str(event_id), "status": "published", "createdAt": now, "updatedAt": now}
+    )
+    change = EventChange(change_id=1, event_id=event_id, version=1, change="created",
+                         changed_at=now, owner_id=1, event=view)  # fmt: skip
+    rows = [{**dataclasses.asdict(row), "channel_name": "Gala", "channel_slug": "gala"}
+            for row in projected(change).rows]  # fmt: skip
+    feed = Feed(
+        title="Gala", description="", page_url="https://example.org/channels/gala",
+        feed_url="https://example.org/feeds/channels/gala.ics", base_url="https://example.org",
+        refresh_minutes=60, rows=rows, built_at=now, series={},
+    )  # fmt: skip
+    assert _offset_by_embedded_zone(ical_feed(feed)) == timedelta(hours=offset_hours)

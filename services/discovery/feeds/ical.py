@@ -10,14 +10,15 @@ is one VEVENT with its RRULE, plus its changed occurrences (`series_ical`).
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from icalendar import Calendar, Event, vDuration
+from icalendar import Calendar, Event, Timezone, vDuration
 
 from services.discovery.feeds.model import Feed
 from services.discovery.feeds.series_ical import series_components
 from services.discovery.web.views import classification_names, event_path, local_end, local_start
+from shared.domain.recurrence import HORIZON as RECURRENCE_HORIZON
 
 PRODID = "-//Pinned Events//Discovery//EN"
 UID_DOMAIN = "pinned.events"
@@ -34,7 +35,7 @@ def ical_feed(feed: Feed) -> bytes:
     calendar.add("url", feed.page_url)
     for component in components(feed.rows, feed.series, feed.base_url):
         calendar.add_component(component)
-    calendar.add_missing_timezones()
+    add_timezones(calendar)
     return bytes(calendar.to_ical())
 
 
@@ -65,8 +66,39 @@ def ical_event(row: dict[str, Any], base_url: str, series: dict[str, Any] | None
     )
     for component in found:
         calendar.add_component(component)
-    calendar.add_missing_timezones()
+    add_timezones(calendar)
     return bytes(calendar.to_ical())
+
+
+def add_timezones(calendar: Calendar) -> None:
+    """A VTIMEZONE for each zone the calendar's events use, with its transitions over every
+    year they span. icalendar's default span stops at 2038: an event after it (the API takes
+    dates to 2199) would read an hour off in a calendar app that trusts the VTIMEZONE."""
+    first, last = _years_spanned(calendar)
+    calendar.add_missing_timezones(first_date=first, last_date=last)
+
+
+def _years_spanned(calendar: Calendar) -> tuple[date, date]:
+    """From January 1st of the earliest year an event touches to January 1st after the last;
+    a series counted by COUNT runs at most RECURRENCE_HORIZON past its start."""
+    found: list[date] = []
+    for event in calendar.walk("VEVENT"):
+        for name in ("DTSTART", "DTEND", "RECURRENCE-ID"):
+            if name in event:
+                found.append(_day(event.decoded(name)))
+        rule = event.get("RRULE")
+        if rule is not None and "DTSTART" in event:
+            start = _day(event.decoded("DTSTART"))
+            found += [_day(until) for until in rule.get("UNTIL", [])]
+            if "COUNT" in rule:
+                found.append(start + RECURRENCE_HORIZON)
+    if not found:
+        return Timezone.DEFAULT_FIRST_DATE, Timezone.DEFAULT_LAST_DATE
+    return date(min(found).year, 1, 1), date(max(found).year + 1, 1, 1)
+
+
+def _day(value: date | datetime) -> date:
+    return value.date() if isinstance(value, datetime) else value
 
 
 def _calendar(name: str, description: str) -> Calendar:

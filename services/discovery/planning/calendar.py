@@ -17,7 +17,7 @@ from typing import Any
 import asyncpg
 from icalendar import Alarm, Calendar, vCalAddress, vText
 
-from services.discovery.feeds.ical import PRODID, vevent
+from services.discovery.feeds.ical import PRODID, add_timezones, vevent
 from services.discovery.people.store import Person
 from services.discovery.planning.planned import planned_row
 from services.discovery.queries.search import ROW_COLUMNS
@@ -59,7 +59,7 @@ def personal_calendar(person: Person, rows: list[dict[str, Any]], base_url: str)
             for minutes in row["minutes"]:
                 component.add_component(_alarm(row["event"]["title"], minutes))
         calendar.add_component(component)
-    calendar.add_missing_timezones()
+    add_timezones(calendar)
     return bytes(calendar.to_ical())
 
 
