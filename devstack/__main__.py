@@ -32,6 +32,10 @@ def run() -> int:
         stopping = True
 
     signal.signal(signal.SIGTERM, request_stop)
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        # Started in the background by a script, whose shell ignores SIGINT for it: an
+        # interrupt (kill -INT) should still stop the stack as Ctrl-C does in a terminal.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     with servers(profile) as started:
         demo = asyncio.run(seed_demo(started.database_url))
         log_dir = profile.base_dir / "logs"
