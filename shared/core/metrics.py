@@ -86,6 +86,12 @@ DB_POOL_CONNECTIONS = Gauge(
     "Database pool connections by state (in_use, idle).",
     ["state"],
 )
+RETENTION_ROWS_DELETED = Counter(
+    "pinned_retention_rows_deleted_total",
+    "Rows deleted past their table's retention by its owning service (notifications: the "
+    "notifier; person_sessions: discovery; portal_sessions: the gateway), by table.",
+    ["table"],
+)
 RATE_LIMITED = Counter(
     "pinned_gateway_rate_limited_total",
     "Requests refused with 429, by the policy that refused them.",
