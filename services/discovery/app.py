@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import asyncpg
@@ -36,8 +37,10 @@ from services.discovery.web.event_refs import register_event_convertor
 from services.discovery.web.middleware import PublicEdge
 from services.discovery.web.render import Pages
 from shared.adapters.rate_limits import RateLimiter
+from shared.adapters.row_retention import SESSION_ENDED, RowRetention, keep_rows
 from shared.contracts.topics import ConsumerGroup
 from shared.core.heap import freeze_startup_objects
+from shared.core.tasks import cancel_and_wait
 from shared.domain.passwords import Passwords
 from shared.domain.places import catalog as place_catalog
 from shared.runtime.clients import open_pool
@@ -123,6 +126,11 @@ async def open_discovery(
     )
     limiter.start_pruning()
     stack.push_async_callback(limiter.stop_pruning)
+    # Discovery owns people's sessions: it deletes those ended past their retention.
+    days = settings.people.ended_session_retention_days
+    sessions = RowRetention("person_sessions", SESSION_ENDED, timedelta(days=days))
+    task = asyncio.create_task(keep_rows(primary, [sessions]), name="row-retention")
+    stack.push_async_callback(cancel_and_wait, task)
     store = DiscoveryStore(pool)
     feeds = FeedService(
         store,

@@ -42,6 +42,9 @@ class PeopleSettings(CredentialSettings):
     model_config = SettingsConfigDict(env_prefix="PEOPLE_", frozen=True)
 
     session_days: int = Field(default=30, ge=1, le=365)
+    # A session that ended (expired or revoked) is kept this long, then deleted by discovery;
+    # nothing shows it meanwhile: it is there for whoever looks into an account.
+    ended_session_retention_days: int = Field(default=30, ge=1)
 
 
 class DiscoverySettings(BaseSettings):

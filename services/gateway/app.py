@@ -46,6 +46,7 @@ from shared.adapters.failures import STORE_MAINTENANCE_ERRORS
 from shared.adapters.partitions import Retention, keep_partitions
 from shared.adapters.postgres import create_pool
 from shared.adapters.rate_limits import RateLimiter
+from shared.adapters.row_retention import SESSION_ENDED, RowRetention, keep_rows
 from shared.adapters.sign_in import Credentials, SignInGuard, SignInPolicy
 from shared.core.heap import freeze_startup_objects
 from shared.core.tasks import cancel_and_wait
@@ -152,6 +153,10 @@ async def open_gateway(
         stack.push_async_callback(cancel_and_wait, task)
     deliveries = Retention("webhook_deliveries", timedelta(days=settings.delivery_retention_days))
     task = asyncio.create_task(keep_partitions(pool, [deliveries]), name="partitions")
+    stack.push_async_callback(cancel_and_wait, task)
+    days = settings.portal.ended_session_retention_days
+    sessions = RowRetention("portal_sessions", SESSION_ENDED, timedelta(days=days))
+    task = asyncio.create_task(keep_rows(pool, [sessions]), name="row-retention")
     stack.push_async_callback(cancel_and_wait, task)
     return gateway
 

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from shared.contracts.topics import LONGEST_RETENTION
 from shared.core.settings import WorkerSettings
 
 
@@ -15,3 +19,7 @@ class NotifierSettings(WorkerSettings):
     port: int = 8086
     # A reminder reaches the inbox within a fetch wait of the scheduler sending it.
     fetch_max_wait_ms: int = 200
+    # Notices are kept this long, read or not; the notifier owns the inbox's retention. Longer
+    # than any topic keeps a record (a month), so no record delivered again can write anew a
+    # notice deleted as too old.
+    inbox_retention_days: int = Field(default=180, gt=LONGEST_RETENTION // timedelta(days=1))

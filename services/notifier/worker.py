@@ -5,9 +5,11 @@ is idempotent: notices by id, changes by version)."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections import Counter
 from collections.abc import AsyncIterator, Sequence
+from datetime import timedelta
 
 import asyncpg
 import structlog
@@ -16,10 +18,12 @@ from aiokafka import ConsumerRecord
 from services.notifier.changes import apply_changes
 from services.notifier.settings import NotifierSettings
 from shared.adapters.inbox import Notice, deliver
+from shared.adapters.row_retention import RowRetention, keep_rows
 from shared.contracts.changes import EventChange, decode_change
 from shared.contracts.notifications import ReminderDue, decode_reminder
 from shared.contracts.topics import ConsumerGroup, Topic
 from shared.core.metrics import NOTICES_DELIVERED, PLAN_CHANGES
+from shared.core.tasks import cancel_and_wait
 from shared.domain.reminders import reminder_text
 from shared.runtime.consumer_loop import Decoded
 from shared.runtime.consumer_service import open_consumer_service
@@ -94,4 +98,11 @@ async def open_notifier(
     async with open_consumer_service(
         "notifier", settings, ConsumerGroup.NOTIFIER, TOPICS, checks
     ) as service:
-        yield list(service.loops(_decode, Notifier(service.pool).apply))
+        inbox = RowRetention(
+            "notifications", "created_at", timedelta(days=settings.inbox_retention_days)
+        )
+        task = asyncio.create_task(keep_rows(service.pool, [inbox]), name="row-retention")
+        try:
+            yield list(service.loops(_decode, Notifier(service.pool).apply))
+        finally:
+            await cancel_and_wait(task)

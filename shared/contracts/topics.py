@@ -65,3 +65,10 @@ TOPIC_SPECS: tuple[TopicSpec, ...] = (
     # A week: a notifier down that long still delivers every reminder (late) on its return.
     TopicSpec(Topic.NOTIFICATIONS, partitions=12, retention_ms=7 * _DAY_MS),
 )
+
+# The longest any record is kept in a `delete` topic (the dead-letter topic's month): a row
+# deduplicating records by id (an inbox notice) must outlive it, or a record delivered again
+# would write anew what was deleted.
+LONGEST_RETENTION = max(
+    timedelta(milliseconds=spec.retention_ms) for spec in TOPIC_SPECS if spec.retention_ms
+)

@@ -121,3 +121,7 @@ class PortalSettings(CredentialSettings):
     # A session ends this long after sign-in, or after this long without a request.
     session_hours: int = Field(default=12, ge=1, le=168)
     session_idle_minutes: int = Field(default=60, ge=5, le=1440)
+    # A session that ended (expired or revoked) is kept this long, then deleted by the
+    # gateway; one ended by idleness or a disabled account counts from its expiry (at most
+    # session_hours later).
+    ended_session_retention_days: int = Field(default=30, ge=1)

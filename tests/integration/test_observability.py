@@ -34,7 +34,7 @@ EXPECTED = {
         "pinned_consumer_group_lag_messages", "pinned_webhook_deliveries_total",
         "pinned_consumer_group_oldest_unapplied_age_seconds",
         "pinned_kafka_producer_renewals_total", "pinned_db_pool_acquire_wait_seconds",
-        "pinned_gateway_access_cache_lookups_total",
+        "pinned_gateway_access_cache_lookups_total", "pinned_retention_rows_deleted_total",
     },
     "publisher": {
         "pinned_publisher_commands_total", "pinned_dead_letters_total",
@@ -55,6 +55,7 @@ EXPECTED = {
         "pinned_http_requests_total", "pinned_http_request_duration_seconds",
         "pinned_discovery_feed_build_seconds", "pinned_discovery_feed_requests_total",
         "pinned_consumer_group_lag_messages", "pinned_db_pool_connections",
+        "pinned_retention_rows_deleted_total",
     },
     "scheduler": {
         "pinned_scheduler_reminders_total", "pinned_scheduler_reminder_lateness_seconds",
@@ -63,7 +64,7 @@ EXPECTED = {
     "notifier": {
         "pinned_notifier_notices_total", "pinned_notifier_event_changes_total",
         "pinned_consumer_lag_messages", "pinned_consumer_batch_duration_seconds",
-        "pinned_db_pool_connections",
+        "pinned_db_pool_connections", "pinned_retention_rows_deleted_total",
     },
 }  # fmt: skip
 EXPECTED["publisher"] |= {"pinned_change_records_relayed_total",

@@ -3,7 +3,9 @@ adapters/row_retention.py): people's inboxes and the sessions of people and port
 
 A round deletes the rows past the retention and nothing else, however many batches that
 takes, and does nothing while another replica holds the table. Rounds run on a database of
-the test's own, so their counts are exactly the test's rows.
+the test's own, so their counts are exactly the test's rows; the last test starts a gateway
+and a discovery of its own on the suite's database and sees each delete the sessions it
+owns at start-up.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from datetime import timedelta
 import asyncpg
 import pytest
 
-from devstack.stack import Servers
+from devstack.stack import TEST, Servers, ServiceProcess, service_env, shifted
 from shared.adapters.postgres import apply_migrations
 from shared.adapters.row_retention import (
     BATCH_ROWS,
@@ -27,6 +29,7 @@ from shared.adapters.row_retention import (
     batch_statement,
     delete_expired,
 )
+from tests.integration.conftest import eventually
 
 INBOX = RowRetention("notifications", "created_at", timedelta(days=180))
 # As each owner builds them, with the index migration 0024 made for each.
@@ -216,3 +219,31 @@ async def test_the_rows_past_the_retention_are_found_through_an_index(
         )
     plan = "\n".join(line[0] for line in lines)
     assert f"Index Scan using {index}" in plan or f"Bitmap Index Scan on {index}" in plan, plan
+
+
+async def test_the_gateway_and_discovery_delete_the_ended_sessions_they_own(
+    stack: Servers, db: asyncpg.Pool
+) -> None:
+    """Each owner's first round runs at start-up, then hourly."""
+    holders = {owners: await _holder(db, owners) for owners in (PEOPLE, PORTAL)}
+    for owners, holder in holders.items():
+        for label, (expires_in, revoked_ago) in SESSIONS.items():
+            await _session(db, owners, holder, label, expires_in, revoked_ago)
+    env = service_env(stack, {"GATEWAY_ADMISSION_ENABLED": "false"})
+    logs = TEST.base_dir / "logs" / "row-retention"
+    started = [
+        ServiceProcess("gateway", shifted(18095), env, logs),
+        ServiceProcess("discovery", shifted(18096), env, logs),
+    ]
+    try:
+        for service in started:
+            service.start()
+        for owners, holder in holders.items():
+
+            async def gone(owners: Owners = owners, holder: int = holder) -> bool:
+                return await _labels(db, owners, holder) == set(SESSIONS) - GONE
+
+            await eventually(gone)
+    finally:
+        for service in started:
+            service.stop()
