@@ -220,19 +220,26 @@ async def discovery_scenarios(
     # After the channel above went public (which moves every feed's version): a cold build.
     results["cold_feed_build_ms"] = await discovery.cold_feed_build(url, data["feed_slug"])
     searches = discovery.search_paths(data["places"])
+    rates = [float(r) for r in args.discovery_rates.split(",") if r]
+    # Enough for every request of the fastest run to be a search of its own (nearly all misses).
+    distinct = discovery.distinct_search_paths(
+        data["places"], int(max(rates, default=0) * args.seconds) + 1
+    )
+    mixes = (("search", searches), ("search, distinct", distinct),
+             ("1,000-event feed (.ics)", [feed]))  # fmt: skip
     for count in counts(args.discovery_replicas):
         with replicas(services["discovery"], count, pids) as processes:
             urls = [process.url for process in processes]
             await discovery.cold_feed_build(urls[-1], data["feed_slug"])  # warm each replica
-            for rate in [float(r) for r in args.discovery_rates.split(",") if r]:
-                for name, paths in (("search", searches), ("1,000-event feed (.ics)", [feed])):
+            for rate in rates:
+                for name, paths in mixes:
                     step(f"discovery {name}, {count} replica(s), {rate:.0f}/s, {args.seconds:.0f}s")
                     results["runs"].append(await discovery.read_scenario(
                         name, urls, paths, rate, args.seconds, pids, work_dir))  # fmt: skip
     # What a search costs when it is not answered from the cache: the same searches against
     # one process whose cache is off (searches on a changing read model miss more often).
     with uncached(services["discovery"], pids) as process:
-        for rate in [float(r) for r in args.discovery_rates.split(",") if r]:
+        for rate in rates:
             step(f"discovery search, cache off, 1 replica, {rate:.0f}/s, {args.seconds:.0f}s")
             results["runs"].append(await discovery.read_scenario(
                 "search, cache off", [process.url], searches, rate, args.seconds, pids,

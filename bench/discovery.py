@@ -113,7 +113,8 @@ async def fill(database_url: str, events: int, cities: int) -> dict[str, Any]:
 
 def search_paths(places: list[tuple[str, float, float]], count: int = 2000) -> list[str]:
     """A mix of what people ask: a city's next week, a city and a word, a radius, an
-    interest, a word anywhere; every one a first page of 20."""
+    interest, a word anywhere; every one a first page of 20. They repeat (a few hundred
+    distinct searches), so with the search cache on nearly every request is a hit."""
     today = datetime.now(UTC).date()
     paths = []
     for i in range(count):
@@ -128,6 +129,30 @@ def search_paths(places: list[tuple[str, float, float]], count: int = 2000) -> l
                 f"/api/discovery/v1/events?lat={lat:.4f}&lng={lng:.4f}&radiusKm=15&{week}",
                 f"/api/discovery/v1/events?classification={kind}&{week}",
                 f"/api/discovery/v1/events?q={word}",
+            ][i % 5]
+        )
+    return paths
+
+
+def distinct_search_paths(places: list[tuple[str, float, float]], count: int) -> list[str]:
+    """The same five shapes, but (nearly) every request a search of its own: each shape's
+    j-th request takes its own start day (of the 180 the events span) with its own city, word
+    or interest, so a cache answers almost none of them, as on a read model taking changes."""
+    today = datetime.now(UTC).date()
+    paths = []
+    for i in range(count):
+        j = i // 5
+        start, other = today + timedelta(days=j % 180), j // 180 + j
+        place, lat, lng = places[other % len(places)]
+        week = f"from={start}&to={start + timedelta(days=7 + j // 1440)}"
+        word, kind = WORDS[other % len(WORDS)], KINDS[other % len(KINDS)]
+        paths.append(
+            [
+                f"/api/discovery/v1/events?placeId={place}&{week}",
+                f"/api/discovery/v1/events?placeId={place}&q={word}&from={start}",
+                f"/api/discovery/v1/events?lat={lat:.4f}&lng={lng:.4f}&radiusKm=15&{week}",
+                f"/api/discovery/v1/events?classification={kind}&{week}",
+                f"/api/discovery/v1/events?q={word}&from={start}",
             ][i % 5]
         )
     return paths

@@ -92,14 +92,23 @@ def _discovery_table(found: dict[str, Any]) -> None:
     if "visibility" in found:
         print(f"From a 201 to the event's public page: {found['visibility']['answer_to_page_ms']}")
     print(f"{'scenario':<26} {'replicas':>8} {'offered/s':>9} {'ok':>7} {'p50 ms':>7} "
-          f"{'p99 ms':>7} {'max ms':>7} {'cpu busy':>8} {'cache hits':>10}")  # fmt: skip
+          f"{'p99 ms':>7} {'max ms':>7} {'cpu busy':>8} {'cache hits':>10} "
+          f"{'discovery':>9} {'postgres':>8}")  # fmt: skip
     for run in found["runs"]:
         lat = run["latency_ms"]
         print(f"{run['scenario'].removeprefix('discovery: '):<26} {run.get('replicas', 1):>8} "
               f"{run['offered_rate']:>9.0f} "
               f"{run['ok']:>7} {lat.get('p50', 0):>7.1f} {lat.get('p99', 0):>7.1f} "
               f"{lat.get('max', 0):>7.1f} {run['machine_busy_percent']:>7.0f}% "
-              f"{_hit_share(run):>10}")  # fmt: skip
+              f"{_hit_share(run):>10} {_cpu_ms(run, 'discovery'):>9} "
+              f"{_cpu_ms(run, 'postgres'):>8}")  # fmt: skip
+    print("(discovery, postgres: CPU milliseconds per request answered, replicas summed)")
+
+
+def _cpu_ms(run: dict[str, Any], service: str) -> str:
+    seconds = sum(u.get("cpu_seconds", 0.0) for name, u in run.get("process_usage", {}).items()
+                  if name.split("-")[0] == service)  # fmt: skip
+    return f"{1000 * seconds / run['ok']:.2f}" if run.get("ok") else "-"
 
 
 def _hit_share(run: dict[str, Any]) -> str:
