@@ -102,6 +102,7 @@ async def fill(database_url: str, events: int, cities: int) -> dict[str, Any]:
         # As autovacuum would after such a load; the planner's picture of channels matters
         # as much as that of events (a stale one drives searches from the channels table).
         await conn.execute("ANALYZE discovery_events")
+        await conn.execute("ANALYZE discovery_event_classifications")  # filled by a trigger
         await conn.execute("ANALYZE channels")
         slug = await conn.fetchval("SELECT slug FROM channels WHERE id = $1", channels[0])
         seconds = time.perf_counter() - started

@@ -13,6 +13,7 @@ import httpx
 from tests.examples import RICH
 from tests.integration.conftest import MakeTenant, Tenant, eventually
 from tests.integration.discovery_support import (
+    EVENTS,
     VISIBLE_WITHIN_SECONDS,
     create_event,
     event_action,
@@ -229,6 +230,51 @@ async def test_browse_by_city_radius_dates_classification_soonest_first_with_a_c
     other = await discovery.get(f"{API}/events", params={"q": "x", "cursor": body["nextCursor"]})
     assert other.status_code == 400
     assert other.json()["error"]["fields"][0]["path"] == "cursor"
+
+
+async def test_a_classification_search_follows_changes_and_visibility_and_pages_on(
+    api: httpx.AsyncClient, discovery: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    """A classification alone is read from its own index (migration 0025), kept beside the
+    read model: what it answers follows each event's changes, status and channel."""
+    await publish_channel(api, tenant)
+    marker = uuid.uuid4().hex[:8]
+    days = 300 + uuid.UUID(hex=marker * 4).int % 60  # a day no other test uses
+    made = [
+        await create_event(api, tenant, title=f"{marker} {n}", classifications=["charity"],
+                           startAt=future_start(days, hour=10 + n))
+        for n in range(3)
+    ]  # fmt: skip
+    for event_id in made:
+        await public_event(discovery, event_id)
+    day = future_start(days)[:10]
+    window = {"classification": "charity", "from": day, "to": day}
+
+    async def titles(**params: Any) -> list[str]:
+        response = await discovery.get(f"{API}/events", params={**window, **params})
+        assert response.status_code == 200, response.text
+        return [e["title"].removeprefix(f"{marker} ") for e in response.json()["docs"]]
+
+    assert await titles() == ["0", "1", "2"]
+    first = (await discovery.get(f"{API}/events", params={**window, "limit": 2})).json()
+    rest = await discovery.get(f"{API}/events", params={**window, "cursor": first["nextCursor"]})
+    assert [e["id"] for e in first["docs"] + rest.json()["docs"]] == made
+
+    moved = await api.patch(f"{EVENTS}/{made[0]}", json={"classifications": ["music"]},
+                            headers=tenant.headers)  # fmt: skip
+    assert moved.status_code == 200, moved.text
+    await event_action(api, tenant, made[1], "cancel")
+    await public_event(discovery, made[1], status="cancelled")
+    await eventually(lambda: _titles_are(titles, ["1", "2"]), within=VISIBLE_WITHIN_SECONDS)
+    assert await titles(includeCancelled="false") == ["2"]
+    assert await titles(classification="music") == ["0"]
+
+    await publish_channel(api, tenant, visibility="private")
+    await eventually(lambda: _titles_are(titles, []), within=VISIBLE_WITHIN_SECONDS)
+
+
+async def _titles_are(titles: Any, expected: list[str]) -> bool:
+    return bool(await titles() == expected)
 
 
 async def test_bad_parameters_get_the_error_envelope_naming_them(

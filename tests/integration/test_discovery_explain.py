@@ -25,7 +25,7 @@ from shared.domain.places import catalog
 
 ROWS = 100_000
 CITIES = 50
-BIG_TABLES = {"discovery_events", "events"}
+BIG_TABLES = {"discovery_events", "discovery_event_classifications", "events"}
 
 _FILL = """
 WITH cities AS (
@@ -69,6 +69,12 @@ def shapes(channel_id: int, place_id: str, lat: float, lng: float) -> dict[str, 
         ),
         "radius around a point": SearchQuery(near=Near(lat, lng, 10), date_from=today),
         "classification": SearchQuery(classification="tech", date_from=today),
+        "classification, a week in local dates": SearchQuery(
+            classification="music", date_from=week[0], date_to=week[1]
+        ),
+        "radius, a week in local dates": SearchQuery(
+            near=Near(lat, lng, 15), date_from=week[0], date_to=week[1]
+        ),
         "free text": SearchQuery(text="salsa", date_from=today),
         "text in a city, cancelled left out": SearchQuery(
             place_id=place_id, text="jazz", include_cancelled=False, date_from=today
@@ -104,6 +110,7 @@ async def filled(db: asyncpg.Pool) -> Any:
                 CITIES,
             )
             await conn.execute("ANALYZE discovery_events")
+            await conn.execute("ANALYZE discovery_event_classifications")
             await conn.execute("ANALYZE channels")
             yield conn, channels[1], places[0]
         finally:
@@ -126,6 +133,9 @@ async def test_no_query_shape_scans_the_event_tables_sequentially(filled: Any) -
         sequential = [s for s in scans[name] if s.startswith("Seq Scan")]
         assert not sequential, f"{name}: {sequential}\n{json.dumps(plan, indent=1)[:3000]}"
         assert scans[name], f"{name}: the plan reads no event table at all"
+        if name.startswith("classification"):  # in start order from its own index
+            leads = [n.get("Index Name") for n in nodes if n.get("Index Name")]
+            assert "discovery_event_classifications_pkey" in leads, f"{name}: {scans[name]}"
     print(json.dumps(scans, indent=1))  # which index each shape used, in the test's output
 
 

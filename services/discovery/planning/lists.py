@@ -12,13 +12,13 @@ import asyncpg
 
 from services.discovery.planning.cursors import Position
 from services.discovery.planning.planned import planned_row
-from services.discovery.queries.search import PUBLIC_JSON
+from services.discovery.queries.search import EVENT_JSON
 
 _EARLIEST = (datetime.fromisoformat("1900-01-01T00:00:00+00:00"), UUID(int=0))
 
 # $1 base URL, $2 person, $3/$4 after (start_at, event_id), $5 page size + 1.
 SAVES_SQL = f"""
-SELECT d.event_id, d.start_at, {PUBLIC_JSON} AS public, NULL::text AS rsvp
+SELECT d.event_id, d.start_at, {EVENT_JSON} AS public, NULL::text AS rsvp
 FROM saves s
 {planned_row("s.event_id")}
 JOIN channels c ON c.id = d.channel_id
@@ -27,7 +27,7 @@ ORDER BY d.start_at, d.event_id LIMIT $5
 """  # noqa: S608  (a constant fragment)
 
 RSVPS_SQL = f"""
-SELECT d.event_id, d.start_at, {PUBLIC_JSON} AS public, r.status AS rsvp
+SELECT d.event_id, d.start_at, {EVENT_JSON} AS public, r.status AS rsvp
 FROM rsvps r
 {planned_row("r.event_id")}
 JOIN channels c ON c.id = d.channel_id

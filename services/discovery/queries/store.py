@@ -74,9 +74,12 @@ class DiscoveryStore:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
 
-    async def search(self, query: SearchQuery, public_base: str | None = None) -> EventPage:
-        """A page of events; with `public_base`, each row also has `public` (JSON text)."""
-        sql, args = search_sql(query, public_base)
+    async def search(
+        self, query: SearchQuery, public_base: str | None = None, *, documents: bool = False
+    ) -> EventPage:
+        """A page of events; with `public_base`, each row also has `public` (JSON text), and
+        with `documents` only that and the sort key (the JSON API's answer)."""
+        sql, args = search_sql(query, public_base, documents=documents)
         rows = [dict(row) for row in await self._pool.fetch(sql, *args)]
         if len(rows) <= query.limit:
             return EventPage(rows, None)

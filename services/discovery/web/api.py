@@ -29,7 +29,7 @@ async def events(request: Request) -> Response:
     base = base_url(request)
 
     async def run() -> bytes:
-        page = await ctx.store.search(query, public_base=base)
+        page = await ctx.store.search(query, public_base=base, documents=True)
         cursor = encode_cursor(query, page.next_position) if page.next_position else None
         tail = json.dumps({"limit": query.limit, "hasNextPage": cursor is not None,
                            "nextCursor": cursor})  # fmt: skip
