@@ -18,6 +18,7 @@ from aiokafka.errors import (
     UnknownProducerId,
 )
 
+from shared.adapters.partitioner import partition_for
 from shared.contracts.topics import TOPIC_SPECS, Topic, TopicSpec
 from shared.core.metrics import PRODUCER_RENEWALS
 from shared.core.settings import KafkaSettings, WorkerSettings
@@ -111,7 +112,8 @@ class Producer:
 
 
 def create_producer(settings: KafkaSettings, client_id: str) -> Producer:
-    """acks=all and idempotence: a 2xx is only answered once every in-sync replica has it."""
+    """acks=all and idempotence: a 2xx is only answered once every in-sync replica has it.
+    Keys are partitioned as aiokafka's default does it, in fewer steps (`partitioner`)."""
     return Producer(
         lambda: AIOKafkaProducer(
             bootstrap_servers=settings.bootstrap_servers,
@@ -122,6 +124,7 @@ def create_producer(settings: KafkaSettings, client_id: str) -> Producer:
             max_batch_size=settings.max_batch_bytes,
             compression_type=settings.compression_type,
             request_timeout_ms=int(settings.send_timeout_seconds * 1000),
+            partitioner=partition_for,
         )
     )
 
