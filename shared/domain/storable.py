@@ -134,6 +134,11 @@ def storable_validation(
 
 def supported_moment_problem(moment: datetime) -> str | None:
     """Why an aware `moment` is outside the supported range, or None when it is inside."""
+    if 1900 < moment.year < 2200:
+        # Surely inside, as written and in UTC (an offset is less than a day): the answer for
+        # nearly every event, from one comparison instead of the datetime arithmetic below
+        # (3 us, run for every date-time of every event the publisher decodes).
+        return None
     wall = moment.replace(tzinfo=None)
     if not EARLIEST <= wall <= LATEST:
         return f"must be {SUPPORTED_RANGE}"

@@ -6,9 +6,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from shared.adapters.integrations import InvalidIntegration, validate_rotation, validate_spec
 from shared.domain.storable import (
+    EARLIEST,
+    LATEST,
+    SUPPORTED_RANGE,
     storable_text,
     supported_moment_problem,
     text_problem,
@@ -81,6 +86,36 @@ def test_storable_text_spells_what_cannot_be_stored() -> None:
 )
 def test_supported_range_as_written_and_in_utc(moment: datetime, inside: bool) -> None:
     assert (supported_moment_problem(moment) is None) is inside
+
+
+def full_range_check(moment: datetime) -> str | None:
+    """supported_moment_problem without its quick answer for years 1901-2199."""
+    wall = moment.replace(tzinfo=None)
+    if not EARLIEST <= wall <= LATEST:
+        return f"must be {SUPPORTED_RANGE}"
+    instant = wall - (moment.utcoffset() or timedelta(0))
+    if not EARLIEST <= instant <= LATEST:
+        return f"must be {SUPPORTED_RANGE} (its UTC instant is {instant.isoformat()})"
+    return None
+
+
+offsets = st.timedeltas(min_value=-timedelta(hours=23, minutes=59, seconds=59),
+                        max_value=timedelta(hours=23, minutes=59, seconds=59))  # fmt: skip
+zones = st.one_of(st.none(), st.just(UTC), offsets.map(timezone), st.timezones())
+
+
+@settings(max_examples=2_000)
+@given(
+    moment=st.one_of(
+        st.datetimes(timezones=zones),
+        st.datetimes(min_value=datetime(1899, 12, 30), max_value=datetime(1901, 1, 2),
+                     timezones=zones),
+        st.datetimes(min_value=datetime(2199, 12, 30), max_value=datetime(2201, 1, 2),
+                     timezones=zones),
+    )
+)  # fmt: skip
+def test_the_quick_answer_is_the_full_checks_answer(moment: datetime) -> None:
+    assert supported_moment_problem(moment) == full_range_check(moment)
 
 
 def test_integration_settings_refuse_what_the_store_would() -> None:
