@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import asyncpg
 import structlog
@@ -22,7 +22,7 @@ from aiokafka.errors import KafkaError
 
 from shared.adapters.failures import STORE_MAINTENANCE_ERRORS
 from shared.adapters.kafka import Producer
-from shared.contracts.changes import EventChange, change_from_outbox, encode_change
+from shared.contracts.changes import change_record
 from shared.contracts.topics import Topic
 from shared.core.metrics import CHANGES_RELAYED, OUTBOX_OLDEST_AGE
 from shared.core.tasks import cancel_and_wait
@@ -97,7 +97,7 @@ class ChangeRelay:
                 return 0
             rows = await conn.fetch(_NEXT, self._batch_size)
             if rows:
-                await self._send([change_from_outbox(row) for row in rows])
+                await self._send(rows)
                 self._failpoint()
                 await conn.execute(_DONE, [row["seq"] for row in rows])
             OUTBOX_OLDEST_AGE.set(float(await conn.fetchval(_OLDEST) or 0.0))
@@ -106,8 +106,8 @@ class ChangeRelay:
             log.info("changes relayed", count=len(rows), last_change_id=rows[-1]["seq"])
         return len(rows)
 
-    async def _send(self, changes: list[EventChange]) -> None:
-        records = [(encode_change(c), str(c.event_id).encode(), None) for c in changes]
+    async def _send(self, rows: Sequence[asyncpg.Record]) -> None:
+        records = [(change_record(row), str(row["event_id"]).encode(), None) for row in rows]
         started = time.perf_counter()
         errors = await asyncio.wait_for(
             self._producer.send_many(Topic.EVENT_CHANGES, records), self._send_timeout

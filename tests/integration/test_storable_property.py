@@ -26,7 +26,7 @@ from services.discovery.projector.store import project
 from services.publisher.apply import apply_batch
 from services.publisher.bulk import create_all
 from shared.adapters.postgres import connect
-from shared.contracts.changes import change_from_outbox, decode_change, encode_change
+from shared.contracts.changes import change_record, decode_change
 from shared.contracts.messages import (
     Command,
     CreateEvent,
@@ -83,7 +83,7 @@ async def project_changes(conn: asyncpg.Connection, event_ids: list[uuid.UUID]) 
     )
     newest = {r["event_id"]: r for r in outbox}  # per event, the last change
     assert set(newest) == set(event_ids)
-    changes = [decode_change(encode_change(change_from_outbox(r))) for r in newest.values()]
+    changes = [decode_change(change_record(r)) for r in newest.values()]
     made = await project(conn, [projected(change) for change in changes])
     assert made == set(event_ids)
 
