@@ -153,6 +153,8 @@ def cpu_per_event(scenarios: list[dict[str, Any]]) -> list[dict[str, Any]]:
         elif name.startswith("publisher"):
             add(f"backlog, {s.get('publishers', 1)} publisher(s)", "publisher", "row",
                 s["stored"], usage)  # fmt: skip
+            add(f"backlog, {s.get('publishers', 1)} publisher(s), changes relayed", "publisher",
+                "row", s["stored"], s.get("process_usage_until_relayed", {}))  # fmt: skip
     return found
 
 
@@ -239,9 +241,13 @@ def target_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
         if drains else None,
         drains[0]["rows_per_second"] >= 20_000 if drains else None)  # fmt: skip
     cpu = report.get("cpu_per_event", [])
+    # The publisher's figure until its change relay has sent every row's record, where the run
+    # has it (a drain alone leaves the relay's late work uncounted).
+    relayed = any(r["scenario"] == "backlog, 1 publisher(s), changes relayed" for r in cpu)
     for service, unit, where in (("gateway", "request", "single-event API at 500/s"),
                                  ("gateway", "batch item", "batch endpoint, 1 gateway(s)"),
-                                 ("publisher", "row", "backlog, 1 publisher(s)")):  # fmt: skip
+                                 ("publisher", "row", "backlog, 1 publisher(s)"
+                                  + (", changes relayed" if relayed else ""))):  # fmt: skip
         limit = CPU_TARGETS_MS[(service, unit)]
         found = next((r for r in cpu if r["service"] == service and r["unit"] == unit
                       and r["scenario"] == where), None)  # fmt: skip
