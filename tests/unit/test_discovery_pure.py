@@ -1,5 +1,5 @@
-"""The discovery service's pure parts: local-date bounds, cursors, the read-model row, and
-JSON-LD that no event text can break out of."""
+"""The discovery service's pure parts: local-date bounds, cursors, the read-model row,
+JSON-LD that no event text can break out of and feed entries' content."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from services.discovery.feeds.content import entry_html, entry_text
 from services.discovery.projector.rows import newest_per_event, read_rows
 from services.discovery.queries.search import (
     InvalidCursor,
@@ -122,3 +123,26 @@ def test_the_read_row_keeps_the_local_date_and_falls_back_to_the_city_point() ->
 def test_only_the_newest_record_of_an_event_in_a_batch_is_kept() -> None:
     batch = [_change(3), _change(1), _change(5), _change(4)]
     assert [c.version for c in newest_per_event(batch)] == [5]
+
+
+def test_feed_entries_carry_the_description_as_text_and_as_sanitized_html() -> None:
+    row = {
+        "event": {
+            "description": "Bring a **laptop**.\n\n[Programme](https://jazz.example/p)",
+            "ticketLinks": [{"url": "https://tickets.example/e?a=1&b=2", "label": "Buy <now>"}],
+        },
+        "channel_name": "Jazz & Co",
+        "channel_slug": "jazz",
+    }
+    assert entry_text(row, "https://pinned.example") == (
+        "Bring a laptop.\n\nProgramme (https://jazz.example/p)\n\n"
+        "Buy <now>: https://tickets.example/e?a=1&b=2\n\n"
+        "Jazz & Co: https://pinned.example/channels/jazz"
+    )
+    rel = 'rel="nofollow ugc noopener"'
+    assert entry_html(row, "https://pinned.example") == (
+        "<p>Bring a <strong>laptop</strong>.</p>\n"
+        f'<p><a href="https://jazz.example/p" {rel}>Programme</a></p>\n'
+        f'<p><a href="https://tickets.example/e?a=1&amp;b=2" {rel}>Buy &lt;now&gt;</a></p>\n'
+        f'<p><a href="https://pinned.example/channels/jazz" {rel}>Jazz &amp; Co</a></p>'
+    )

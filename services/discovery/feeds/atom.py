@@ -7,7 +7,7 @@ from typing import Any
 
 from feedgen.feed import FeedGenerator
 
-from services.discovery.feeds.ical import description_text, location_text
+from services.discovery.feeds.content import entry_html, location_text
 from services.discovery.feeds.model import Feed, next_occurrences
 from services.discovery.web.views import event_path, local_start
 
@@ -40,6 +40,6 @@ def _entry(generator: FeedGenerator, row: dict[str, Any], base_url: str) -> None
     entry.published(event["createdAt"])
     when = local_start(event).strftime("%a %d %b %Y, %H:%M %Z")
     entry.summary(f"{'CANCELLED. ' if cancelled else ''}{when}, {location_text(event)}")
-    entry.content(description_text(row, base_url), type="text")
+    entry.content(entry_html(row, base_url), type="html")
     for slug in event["classifications"]:
         entry.category(term=slug)

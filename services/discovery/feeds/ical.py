@@ -15,6 +15,7 @@ from typing import Any
 
 from icalendar import Calendar, Event, Timezone, vDuration
 
+from services.discovery.feeds.content import entry_text, location_text
 from services.discovery.feeds.model import Feed
 from services.discovery.feeds.series_ical import series_components
 from services.discovery.web.views import classification_names, event_path, local_end, local_start
@@ -135,23 +136,5 @@ def vevent(row: dict[str, Any], base_url: str) -> Event:
         component.add("geo", (coordinates["lat"], coordinates["lng"]))
     component.add("url", base_url + event_path(event["id"]))
     component.add("categories", classification_names(event))
-    component.add("description", description_text(row, base_url))
+    component.add("description", entry_text(row, base_url))
     return component
-
-
-def location_text(event: dict[str, Any]) -> str:
-    venue = event.get("venue") or {}
-    city = event["approxLocation"]["city"]
-    parts = [venue.get("name"), venue.get("address"), f"{city['name']}, {city['countryCode']}"]
-    return ", ".join(part for part in parts if part)
-
-
-def description_text(row: dict[str, Any], base_url: str) -> str:
-    event = row["event"]
-    lines = [event.get("description") or ""]
-    lines += [
-        f"{link.get('label') or 'Tickets'}: {link['url']}"
-        for link in event.get("ticketLinks") or []
-    ]
-    lines.append(f"{row['channel_name']}: {base_url}/channels/{row['channel_slug']}")
-    return "\n\n".join(line for line in lines if line)

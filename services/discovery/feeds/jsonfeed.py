@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from services.discovery.feeds.ical import description_text, location_text
+from services.discovery.feeds.content import entry_html, entry_text, location_text
 from services.discovery.feeds.model import Feed, next_occurrences
 from services.discovery.web.views import event_path
 
@@ -34,7 +34,8 @@ def _item(row: dict[str, Any], base_url: str) -> dict[str, Any]:
         "id": event["id"],
         "url": base_url + event_path(event["id"]),
         "title": ("Cancelled: " if cancelled else "") + event["title"],
-        "content_text": description_text(row, base_url),
+        "content_html": entry_html(row, base_url),
+        "content_text": entry_text(row, base_url),
         "date_published": event["createdAt"],
         "date_modified": event["updatedAt"],
         "tags": list(event["classifications"]),

@@ -8,12 +8,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from services.discovery.web.errors import PublicError
 from services.discovery.web.views import classification_names, local_end, local_start, moved_from
 from shared.domain.classifications import CLASSIFICATIONS
+from shared.domain.rich_text import description_html
 from shared.runtime.browser_security import page_templates, security_headers
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -36,11 +38,17 @@ def _iso(value: str) -> str:
     return datetime.fromisoformat(value).isoformat()
 
 
+def _described(value: str) -> Markup:
+    """The description's Markdown as HTML, sanitized (shown.py), so inserted unescaped."""
+    return Markup(description_html(value))  # noqa: S704  (sanitized by nh3)
+
+
 class Pages:
     def __init__(self) -> None:
         self.env = page_templates(TEMPLATES)
         self.env.filters["when"] = _when
         self.env.filters["iso"] = _iso
+        self.env.filters["described"] = _described
         self.env.globals["classifications"] = CLASSIFICATIONS
         self.env.globals["classification_names"] = classification_names
         self.env.globals["moved_from"] = moved_from

@@ -8,6 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from shared.domain.classifications import CLASSIFICATIONS
+from shared.domain.rich_text import description_text
 
 _STATUS_URL = {
     "published": "https://schema.org/EventScheduled",
@@ -91,7 +92,7 @@ def json_ld(row: dict[str, Any], base_url: str) -> dict[str, Any]:
         document["endDate"] = end.isoformat()
     document |= _occurrence_ld(row, base_url)
     if event.get("description"):
-        document["description"] = event["description"]
+        document["description"] = description_text(event["description"])
     if event.get("images"):
         document["image"] = [image["url"] for image in event["images"]]
     offers = _offers(event)

@@ -10,7 +10,9 @@ would read as markup (`*`, `[`, `` ` ``, a `<tag>`, a line starting `1. `) are e
 backslash, so a renderer shows them as written. Raw HTML is never stored.
 
 Every converter here returns text in that format (or None when there is none), never raises
-and never lets a NUL or any other control character through.
+and never lets a NUL or any other control character through. `description_html` and
+`description_text` (`shown.py`) show a stored description to people: sanitized HTML, or text
+without markup.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from shared.domain.rich_text.html_markdown import (
     clean_text,
     html_to_description,
 )
+from shared.domain.rich_text.shown import description_html, description_text
 from shared.domain.rich_text.structured import (
     contentful_html,
     portable_text_html,
@@ -36,6 +39,8 @@ from shared.domain.rich_text.wordpress import wordpress_html
 
 __all__ = [
     "MAX_INPUT_CHARS",
+    "description_html",
+    "description_text",
     "from_contentful",
     "from_html",
     "from_markdown",
