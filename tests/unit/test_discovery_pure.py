@@ -1,11 +1,12 @@
 """The discovery service's pure parts: local-date bounds, cursors, the read-model row,
-JSON-LD that no event text can break out of and feed entries' content."""
+JSON-LD that no event text can break out of, prices and feed entries' content."""
 
 from __future__ import annotations
 
 import json
 import uuid
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
 import pytest
@@ -25,7 +26,7 @@ from services.discovery.queries.search import (
     latest_instant,
     search_sql,
 )
-from services.discovery.web.views import script_json
+from services.discovery.web.views import price_text, script_json
 from shared.contracts.changes import EventChange
 from shared.contracts.event_view import EventView
 from tests.examples import RICH, docs_example
@@ -123,6 +124,23 @@ def test_the_read_row_keeps_the_local_date_and_falls_back_to_the_city_point() ->
 def test_only_the_newest_record_of_an_event_in_a_batch_is_kept() -> None:
     batch = [_change(3), _change(1), _change(5), _change(4)]
     assert [c.version for c in newest_per_event(batch)] == [5]
+
+
+@pytest.mark.parametrize(
+    ("price", "shown"),
+    [
+        ({"min": 25.0, "max": 40.0, "currency": "USD"}, "$25\N{EN DASH}$40"),
+        ({"min": 25, "max": 25, "currency": "EUR"}, "€25"),
+        ({"min": 12.5, "max": 12.5, "currency": "USD"}, "$12.50"),
+        ({"min": 0, "max": 25.5, "currency": "GBP"}, "£0.00\N{EN DASH}£25.50"),
+        ({"min": 2500, "max": 2500.5, "currency": "JPY"}, "¥2,500"),
+        ({"min": 1.5, "max": 1.5, "currency": "KWD"}, "KWD1.500"),
+        ({"min": 1200, "max": 1200, "currency": "CAD"}, "CA$1,200"),
+        ({"min": 0, "max": 0, "currency": "USD"}, "Free"),
+    ],
+)
+def test_prices_show_as_money_in_their_currency(price: dict[str, Any], shown: str) -> None:
+    assert price_text(price) == shown
 
 
 def test_feed_entries_carry_the_description_as_text_and_as_sanitized_html() -> None:

@@ -13,7 +13,13 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from services.discovery.web.errors import PublicError
-from services.discovery.web.views import classification_names, local_end, local_start, moved_from
+from services.discovery.web.views import (
+    classification_names,
+    local_end,
+    local_start,
+    moved_from,
+    price_text,
+)
 from shared.domain.classifications import CLASSIFICATIONS
 from shared.domain.rich_text import description_html
 from shared.runtime.browser_security import page_templates, security_headers
@@ -49,6 +55,7 @@ class Pages:
         self.env.filters["when"] = _when
         self.env.filters["iso"] = _iso
         self.env.filters["described"] = _described
+        self.env.filters["price"] = price_text
         self.env.globals["classifications"] = CLASSIFICATIONS
         self.env.globals["classification_names"] = classification_names
         self.env.globals["moved_from"] = moved_from

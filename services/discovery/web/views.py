@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from babel.numbers import format_currency
 
 from shared.domain.classifications import CLASSIFICATIONS
 from shared.domain.rich_text import description_text
@@ -44,6 +47,24 @@ def moved_from(event: dict[str, Any]) -> datetime | None:
 
 def classification_names(event: dict[str, Any]) -> list[str]:
     return [CLASSIFICATIONS.get(slug, slug) for slug in event.get("classifications", [])]
+
+
+def price_text(price: dict[str, Any]) -> str:
+    """A price range as people read it, by CLDR's rules for the currency (Babel): "$25-$40"
+    (an en dash), "$12.50", "¥2,500", "Free". Whole amounts have no decimals; others the
+    currency's own number of them (two for USD, none for JPY, three for KWD)."""
+    low, high = Decimal(str(price["min"])), Decimal(str(price["max"]))
+    if high == 0:
+        return "Free"
+    whole = low == low.to_integral_value() and high == high.to_integral_value()
+    amounts = dict.fromkeys(_money(amount, price["currency"], whole) for amount in (low, high))
+    return "\N{EN DASH}".join(amounts)  # CLDR's English range: no spaces
+
+
+def _money(amount: Decimal, currency: str, whole: bool) -> str:
+    if whole:
+        return str(format_currency(amount, currency, "¤#,##0", locale="en", currency_digits=False))
+    return str(format_currency(amount, currency, locale="en"))
 
 
 def json_ld(row: dict[str, Any], base_url: str) -> dict[str, Any]:
