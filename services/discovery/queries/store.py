@@ -53,9 +53,12 @@ _SERIES = (
     "SELECT event_id, version, event, changed_at FROM discovery_series WHERE event_id = ANY($1)"
 )
 
+# By its slug or one of its former ones (migration 0026): a slug is current or former for
+# one channel at most, so this is one row at most.
 _CHANNEL = """
 SELECT id, name, slug, visibility, created_at FROM channels
-WHERE slug = $1 AND visibility = ANY($2::text[])
+WHERE visibility = ANY($2::text[])
+  AND (slug = $1 OR id = (SELECT channel_id FROM channel_former_slugs WHERE slug = $1))
 """
 
 # Keyset on (lower(name), id); `q` matches any part of the name (trigram index).
@@ -109,6 +112,8 @@ class DiscoveryStore:
         return {row["event_id"]: dict(row) for row in rows if row["event"] is not None}
 
     async def channel(self, slug: str) -> dict[str, Any] | None:
+        """A public or unlisted channel by its slug, or by a slug it had before: the row's
+        `slug` is then another than the one asked for."""
         row = await self._pool.fetchrow(_CHANNEL, slug, list(LINKABLE))
         return dict(row) if row is not None else None
 

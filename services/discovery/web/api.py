@@ -15,6 +15,7 @@ from services.discovery.web.context import base_url, context
 from services.discovery.web.errors import InvalidParameter, NotFound
 from services.discovery.web.event_refs import event_ref
 from services.discovery.web.params import search_query
+from services.discovery.web.slugs import moved
 from services.discovery.web.views import channel_path
 
 API_BASE = "/api/discovery/v1"
@@ -73,6 +74,8 @@ async def channel(request: Request) -> Response:
     found = await ctx.store.channel(request.path_params["slug"])
     if found is None:
         raise NotFound("No public or unlisted channel has that slug.")
+    if redirect := moved(request, found):
+        return redirect
     return JSONResponse(channel_view(found, base_url(request)))
 
 

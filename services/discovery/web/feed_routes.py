@@ -15,6 +15,7 @@ from services.discovery.web.context import base_url, context
 from services.discovery.web.errors import NotFound
 from services.discovery.web.event_refs import event_ref
 from services.discovery.web.params import known_place
+from services.discovery.web.slugs import moved
 from services.discovery.web.views import channel_path
 from shared.domain.channels import LINKABLE
 from shared.domain.classifications import CLASSIFICATIONS
@@ -24,6 +25,8 @@ async def channel_feed(request: Request) -> Response:
     found = await context(request).store.channel(request.path_params["slug"])
     if found is None:
         raise NotFound("No public or unlisted channel has that slug.")
+    if redirect := moved(request, found):
+        return redirect
     scope = FeedScope(
         kind="channel",
         scope=f"channel:{found['id']}",

@@ -17,6 +17,7 @@ from services.discovery.web.event_refs import event_ref
 from services.discovery.web.params import known_place, search_query
 from services.discovery.web.people_pages import viewer
 from services.discovery.web.plan_views import my_plan, public_attendance
+from services.discovery.web.slugs import moved
 from services.discovery.web.views import json_ld, script_json
 
 HOME_CHANNELS = 50
@@ -59,6 +60,8 @@ async def channel(request: Request) -> Response:
     found = await ctx.store.channel(request.path_params["slug"])
     if found is None:
         raise NotFound("No public channel has that address.")
+    if redirect := moved(request, found):
+        return redirect
     query = search_query(request.query_params, channel_id=found["id"]).linked()
     page = await ctx.store.search(query, base_url(request))
     feeds = f"/feeds/channels/{found['slug']}"
