@@ -40,6 +40,7 @@ from shared.adapters.rate_limits import RateLimiter
 from shared.adapters.row_retention import SESSION_ENDED, RowRetention, keep_rows
 from shared.contracts.topics import ConsumerGroup
 from shared.core.heap import freeze_startup_objects
+from shared.core.metrics import DISCOVERY_METRICS
 from shared.core.tasks import cancel_and_wait
 from shared.domain.passwords import Passwords
 from shared.domain.places import catalog as place_catalog
@@ -96,7 +97,7 @@ def create_app(settings: DiscoverySettings) -> Starlette:
         log.info("discovery stopped")
 
     return Starlette(
-        routes=[*ops_routes(checks), *routes()],
+        routes=[*ops_routes(checks, DISCOVERY_METRICS), *routes()],
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[Middleware(PublicEdge)],
         lifespan=lifespan,

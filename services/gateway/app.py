@@ -49,6 +49,7 @@ from shared.adapters.rate_limits import RateLimiter
 from shared.adapters.row_retention import SESSION_ENDED, RowRetention, keep_rows
 from shared.adapters.sign_in import Credentials, SignInGuard, SignInPolicy
 from shared.core.heap import freeze_startup_objects
+from shared.core.metrics import GATEWAY_METRICS
 from shared.core.tasks import cancel_and_wait
 from shared.domain import place_names
 from shared.domain.passwords import Passwords
@@ -98,7 +99,7 @@ def create_app(settings: GatewaySettings) -> Starlette:
 
     return Starlette(
         routes=[
-            *ops_routes(checks),
+            *ops_routes(checks, GATEWAY_METRICS),
             *api_routes(PUBLIC_ROWS, public_api.DOCUMENT),
             *api_routes(developer_api.OPERATIONS, developer_api.DOCUMENT),
             *portal.routes(),

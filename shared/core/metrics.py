@@ -1,4 +1,5 @@
-"""The metrics catalogue: every metric any service exposes, declared once.
+"""The metrics catalogue: every metric any service exposes, declared once, and which of them
+each service's `/metrics` exports (the families it moves).
 
 Prometheus conventions: base units (`_seconds`), counters end in `_total`, and labels are
 low-cardinality (route templates, status classes, outcomes; never ids or paths).
@@ -93,8 +94,9 @@ RETENTION_ROWS_DELETED = Counter(
     ["table"],
 )
 RATE_LIMITED = Counter(
-    "pinned_gateway_rate_limited_total",
-    "Requests refused with 429, by the policy that refused them.",
+    "pinned_rate_limited_total",
+    "Requests refused with 429 by a rate limit, by the policy that refused them (the gateway's "
+    "ip, key, route and owner policies; discovery's discovery-ip and people's sign-in ones).",
     ["policy"],
 )
 ADMISSION_REJECTED = Counter(
@@ -216,4 +218,73 @@ STORE_REFUSALS = Counter(
     "channel, other). The edge validates everything the store checks, so each is a bug: "
     "the command is recorded as rejected and its request id logged with the database's error.",
     ["reason"],
+)
+
+
+# What each service's /metrics exports: the families it moves. Every family is declared in
+# one process-wide registry, so exporting all of it would show each service the others'
+# families as constant zeros (the projection delay on discovery, the scheduler's clock on the
+# gateway). A metric a service starts to move goes into its tuple here, or its /metrics does
+# not show it (tests/integration/test_observability.py holds each service to its tuple).
+_HTTP = (HTTP_REQUESTS, HTTP_REQUEST_DURATION)
+_POOL = (DB_POOL_CONNECTIONS, DB_POOL_WAIT)
+_GROUPS_WATCHED = (GROUP_LAG, OLDEST_UNAPPLIED_AGE)
+_CONSUMER = (
+    CONSUMER_BATCH_DURATION,
+    CONSUMER_TRANSIENT_FAILURES,
+    CONSUMER_LAG,
+    DEAD_LETTERS,
+    PRODUCER_RENEWALS,  # the producer of its dead letters, and of what it sends on
+)
+GATEWAY_METRICS = (
+    *_HTTP,
+    *_POOL,
+    *_GROUPS_WATCHED,
+    KAFKA_PRODUCE_DURATION,
+    KAFKA_PRODUCE_FAILURES,
+    PRODUCER_RENEWALS,
+    OUTCOME_WAITS,
+    RATE_LIMITED,
+    ADMISSION_REJECTED,
+    ADMISSION_REFUSING,
+    EVENT_LOOP_LAG,
+    AUTH_FAILURES,
+    ACCESS_CACHE_LOOKUPS,
+    WEBHOOK_DELIVERIES,
+    RETENTION_ROWS_DELETED,  # portal sessions
+)
+PUBLISHER_METRICS = (
+    *_POOL,
+    *_CONSUMER,
+    COMMANDS,
+    STORE_REFUSALS,
+    KAFKA_PRODUCE_FAILURES,
+    CHANGES_RELAYED,
+    OUTBOX_OLDEST_AGE,
+)
+AUDITOR_METRICS = (*_POOL, *_CONSUMER, AUDIT_ROWS)
+PROJECTOR_METRICS = (*_POOL, *_CONSUMER, PROJECTED_CHANGES, PROJECTION_DELAY)
+DISCOVERY_METRICS = (
+    *_HTTP,
+    *_POOL,
+    *_GROUPS_WATCHED,
+    RATE_LIMITED,
+    FEED_BUILD_DURATION,
+    FEED_REQUESTS,
+    SEARCH_CACHE_REQUESTS,
+    RETENTION_ROWS_DELETED,  # people's sessions
+)
+SCHEDULER_METRICS = (
+    *_POOL,
+    PRODUCER_RENEWALS,
+    REMINDERS_EMITTED,
+    REMINDER_LATENESS,
+    SCHEDULER_CLOCK,
+)
+NOTIFIER_METRICS = (
+    *_POOL,
+    *_CONSUMER,
+    NOTICES_DELIVERED,
+    PLAN_CHANGES,
+    RETENTION_ROWS_DELETED,  # inbox notices
 )

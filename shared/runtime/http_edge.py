@@ -8,6 +8,7 @@ import re
 import uuid
 
 from prometheus_client import Counter, Histogram
+from starlette.routing import Match
 from starlette.types import Scope
 
 from shared.core.metrics import HTTP_REQUEST_DURATION, HTTP_REQUESTS
@@ -30,6 +31,22 @@ def route_template(scope: Scope) -> str:
     cannot blow up the metrics' cardinality."""
     path = getattr(scope.get("route"), "path", None)
     return path if isinstance(path, str) else "unmatched"
+
+
+def match_route(scope: Scope) -> None:
+    """Note in `scope` the route its app's router would take (as the router does: the first
+    full match, else the first partial one), for an answer given at the edge before routing,
+    so that it is counted and logged under that route's template too."""
+    partial = None
+    for route in scope["app"].router.routes:
+        match, _ = route.matches(scope)
+        if match is Match.FULL:
+            scope["route"] = route
+            return
+        if match is Match.PARTIAL and partial is None:
+            partial = route
+    if partial is not None:
+        scope["route"] = partial
 
 
 def count_request(route: str, method: str, status: int, seconds: float) -> None:

@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 
 import asyncpg
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    GC_COLLECTOR,
+    PLATFORM_COLLECTOR,
+    PROCESS_COLLECTOR,
+    CollectorRegistry,
+    generate_latest,
+)
+from prometheus_client.registry import Collector
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -22,8 +30,17 @@ async def healthz(_: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
 
-async def metrics(_: Request) -> Response:
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+def metrics_endpoint(exported: Iterable[Collector]) -> Callable[[Request], Awaitable[Response]]:
+    """`/metrics`: the process's own (CPU, memory, GC, Python) and the `exported` families,
+    those the service moves (shared/core/metrics.py), not every one the catalogue declares."""
+    registry = CollectorRegistry()
+    for collector in (PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR, *exported):
+        registry.register(collector)
+
+    async def metrics(_: Request) -> Response:
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+    return metrics
 
 
 def readiness_endpoint(checks: Mapping[str, Check]) -> Callable[[Request], Awaitable[Response]]:
@@ -47,11 +64,11 @@ async def _run(check: Check) -> str:
     return "ok"
 
 
-def ops_routes(checks: Mapping[str, Check]) -> list[Route]:
+def ops_routes(checks: Mapping[str, Check], exported: Iterable[Collector]) -> list[Route]:
     return [
         Route("/healthz", healthz),
         Route("/readyz", readiness_endpoint(checks)),
-        Route("/metrics", metrics),
+        Route("/metrics", metrics_endpoint(exported)),
     ]
 
 

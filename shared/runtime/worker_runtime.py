@@ -11,12 +11,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sys
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
 import structlog
 import uvicorn
+from prometheus_client.registry import Collector
 from starlette.applications import Starlette
 
 from shared.runtime.ops_http import Check, ops_routes
@@ -35,8 +36,9 @@ class Loop(Protocol):
 OpenWorker = Callable[[dict[str, Check]], AbstractAsyncContextManager[Sequence[Loop]]]
 
 
-def run_worker(open_worker: OpenWorker, host: str, port: int) -> None:
-    """Serve until a signal arrives or the loop dies; exit 1 in the second case."""
+def run_worker(open_worker: OpenWorker, host: str, port: int, metrics: Iterable[Collector]) -> None:
+    """Serve until a signal arrives or the loop dies; exit 1 in the second case. `/metrics`
+    exports `metrics`, the families the worker moves."""
     failures: list[BaseException] = []
     server: uvicorn.Server | None = None
 
@@ -65,7 +67,7 @@ def run_worker(open_worker: OpenWorker, host: str, port: int) -> None:
                 loop.stop()
             await asyncio.gather(*tasks, return_exceptions=True)
 
-    app = Starlette(routes=ops_routes(checks), lifespan=lifespan)
+    app = Starlette(routes=ops_routes(checks, metrics), lifespan=lifespan)
     server = uvicorn.Server(
         uvicorn.Config(app, host=host, port=port, log_config=None, timeout_graceful_shutdown=30)
     )

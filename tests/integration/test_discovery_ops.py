@@ -71,6 +71,8 @@ async def test_the_per_ip_quota_holds_across_discovery_replicas(
             for number in range(quota + 3):
                 replica = replicas[number % 2]
                 answers.append(await client.get(f"{replica.url}/api/discovery/v1/channels"))
+        # Refusals are counted and logged under the route they were for, not as unmatched.
+        metrics = [await scrape(replica) for replica in replicas]
     finally:
         for replica in replicas:
             replica.stop()
@@ -82,6 +84,15 @@ async def test_the_per_ip_quota_holds_across_discovery_replicas(
     assert refused.json()["error"]["code"] == "rate_limited"
     assert int(refused.headers["retry-after"]) > 0
     assert '"discovery-ip";q=5' in answers[0].headers["ratelimit-policy"]
+    route = "/api/discovery/v1/channels"
+    assert sum(sample(m, "pinned_http_requests_total", route=route, status_class="4xx")
+               for m in metrics) == 3  # fmt: skip
+    assert sum(sample(m, "pinned_rate_limited_total", policy="discovery-ip") for m in metrics) == 3
+    assert not any('route="unmatched"' in m for m in metrics)
+    logged = "".join(replica.log_file.read_text() for replica in replicas).splitlines()
+    lines = [json.loads(line) for line in logged if line.startswith("{")]
+    refusals = [line for line in lines if line.get("error_code") == "rate_limited"]
+    assert [line["route"] for line in refusals] == [route] * 3
 
 
 async def test_metrics_show_feed_builds_projection_delay_and_change_stream_lag(

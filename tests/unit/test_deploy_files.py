@@ -84,7 +84,7 @@ def test_every_long_running_service_has_a_healthcheck() -> None:
 
 
 def test_our_healthchecks_ask_the_service_on_its_own_port() -> None:
-    ops_paths = {route.path for route in ops_routes({})}
+    ops_paths = {route.path for route in ops_routes({}, ())}
     for name in SETTINGS:
         command = " ".join(OUR_SERVICES[name]["healthcheck"]["test"])
         match = re.search(r"http://127\.0\.0\.1:(\d+)(/\w+)", command)

@@ -1,5 +1,6 @@
 """Pure ASGI middleware at the public edge: request id, the per-IP quota, one log line and
-the HTTP metrics per request."""
+the HTTP metrics per request (a refusal here is counted and logged under the route it was
+for)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.discovery.web.errors import RateLimited, error_response
 from shared.adapters.rate_limits import Limit
-from shared.runtime.http_edge import count_request, request_id, route_template
+from shared.runtime.http_edge import count_request, match_route, request_id, route_template
 
 log = structlog.get_logger("discovery.request")
 
@@ -45,6 +46,7 @@ class PublicEdge:
         try:
             refusal = await self._over_quota(scope, receive)
             if refusal is not None:
+                match_route(scope)
                 await refusal(scope, receive, send_with_headers)
             else:
                 await self.app(scope, receive, send_with_headers)
