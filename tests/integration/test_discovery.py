@@ -89,6 +89,7 @@ async def test_the_event_page_carries_schema_org_json_ld_and_a_calendar_link(
     assert document["image"] == ["https://cdn.example.com/launch.jpg"]
     assert document["offers"][0]["url"] == "https://tickets.example.com/e/42"
     assert document["offers"][0]["priceCurrency"] == "USD"
+    assert '<p class="price">$0.00\N{EN DASH}$25.50</p>' in page.text
     assert document["organizer"]["url"].endswith(f"/channels/{slug}")
     assert document["startDate"].endswith(("-04:00", "-05:00"))  # local, with its offset
     assert f'href="/events/{event_id}.ics"' in page.text or f"/events/{event_id}.ics" in page.text
@@ -298,9 +299,25 @@ async def test_bad_parameters_get_the_error_envelope_naming_them(
         assert error["code"] == "invalid_query_parameter"
         assert error["fields"][0]["path"] == name
         assert error["requestId"]
+    damaged = await discovery.get(f"{API}/events", params={"cursor": "not-a-cursor"})
+    message = "Query parameter 'cursor' is damaged; start again without it."
+    assert damaged.json()["error"]["message"] == message
     channels = await discovery.get(f"{API}/channels", params={"cursor": "bm90IG1pbmU"})
     assert channels.status_code == 400
     assert channels.json()["error"]["fields"][0]["path"] == "cursor"
+    # A parameter given twice would be one of them, unsaid: the JSON API refuses it.
+    twice = [("placeId", "place-new-york"), ("placeId", "place-london")]
+    for path in (f"{API}/events", f"{API}/channels", "/api/people/v1/me/feed"):
+        repeated = await discovery.get(path, params=twice)
+        assert repeated.status_code == 400, (path, repeated.text)
+        assert repeated.json()["error"]["code"] == "invalid_query_parameter"
+        assert repeated.json()["error"]["fields"][0]["path"] == "placeId"
+    unknown = await discovery.get("/feeds/classifications/nope.json")
+    assert unknown.status_code == 404
+    assert "music, nightlife" in unknown.json()["error"]["message"]  # what exists, said here
+    first = await discovery.get("/search", params=[("placeId", "place-new-york"), ("placeId", "x")])
+    assert first.status_code == 200  # a page takes the first
+    assert 'name="placeId" value="place-new-york"' in first.text
     page = await discovery.get("/search", params={"from": "tomorrow"})
     assert page.status_code == 400
     assert "text/html" in page.headers["content-type"]

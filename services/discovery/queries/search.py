@@ -26,7 +26,8 @@ _LATEST_OFFSET = timedelta(hours=12)  # Etc/GMT+12
 
 
 class InvalidCursor(ValueError):
-    """The cursor is not one this service made for the same search."""
+    """The cursor is not one this service made for the same search; its text says what is
+    wrong, after the parameter's name ("... is damaged; ...")."""
 
 
 @dataclass(frozen=True)
@@ -86,9 +87,9 @@ def decode_cursor(query: SearchQuery, cursor: str) -> Position:
         start, event_id, fingerprint = json.loads(base64.urlsafe_b64decode(padded))
         position = Position(datetime.fromisoformat(start), uuid.UUID(event_id))
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
-        raise InvalidCursor("the cursor is damaged; start again without it") from exc
+        raise InvalidCursor("is damaged; start again without it") from exc
     if fingerprint != query.fingerprint():
-        raise InvalidCursor("the cursor belongs to another search; start again without it")
+        raise InvalidCursor("belongs to another search; start again without it")
     return position
 
 

@@ -58,7 +58,8 @@ async def city_feed(request: Request) -> Response:
 async def classification_feed(request: Request) -> Response:
     slug = request.path_params["slug"]
     if slug not in CLASSIFICATIONS:
-        raise NotFound(f"No classification '{slug}'; see /api/public/v1/classifications.")
+        known = ", ".join(CLASSIFICATIONS)
+        raise NotFound(f"No classification '{slug}'; the classifications are: {known}.")
     name = CLASSIFICATIONS[slug]
     scope = FeedScope(
         kind="classification",

@@ -1,6 +1,6 @@
-"""Pure ASGI middleware at the public edge: request id, the per-IP quota, one log line and
-the HTTP metrics per request (a refusal here is counted and logged under the route it was
-for)."""
+"""Pure ASGI middleware at the public edge: request id, the per-IP quota, a JSON route's
+repeated query parameter refused, one log line and the HTTP metrics per request (a refusal
+here is counted and logged under the route it was for)."""
 
 from __future__ import annotations
 
@@ -10,13 +10,14 @@ import structlog
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from services.discovery.web.errors import RateLimited, error_response
+from services.discovery.web.errors import InvalidParameter, RateLimited, error_response
 from shared.adapters.rate_limits import Limit
 from shared.runtime.http_edge import count_request, match_route, request_id, route_template
 
 log = structlog.get_logger("discovery.request")
 
 _UNCOUNTED = ("/healthz", "/readyz", "/metrics", "/static/")
+_JSON_APIS = "/api/"
 
 
 class PublicEdge:
@@ -44,7 +45,7 @@ class PublicEdge:
             await send(message)
 
         try:
-            refusal = await self._over_quota(scope, receive)
+            refusal = await self._over_quota(scope, receive) or _repeated(scope, receive)
             if refusal is not None:
                 match_route(scope)
                 await refusal(scope, receive, send_with_headers)
@@ -68,6 +69,21 @@ class PublicEdge:
             return None
         request = Request(scope, receive)
         return error_response(request, RateLimited(verdict.headers))
+
+
+def _repeated(scope: Scope, receive: Receive) -> ASGIApp | None:
+    """The JSON APIs' error for a query parameter given twice (`placeId=a&placeId=b`), which
+    would otherwise quietly be one of them; the HTML pages take the first."""
+    if not scope["path"].startswith(_JSON_APIS):
+        return None
+    request = Request(scope, receive)
+    seen: set[str] = set()
+    for name, _ in request.query_params.multi_items():
+        if name in seen:
+            problem = "is given more than once; send it once"
+            return error_response(request, InvalidParameter(name, problem))
+        seen.add(name)
+    return None
 
 
 def _observe(scope: Scope, state: dict[str, object], status: int, duration: float) -> None:

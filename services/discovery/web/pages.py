@@ -14,7 +14,7 @@ from services.discovery.queries.store import EventPage
 from services.discovery.web.context import base_url, context
 from services.discovery.web.errors import NotFound
 from services.discovery.web.event_refs import event_ref
-from services.discovery.web.params import known_place, search_query
+from services.discovery.web.params import first_values, known_place, search_query
 from services.discovery.web.people_pages import viewer
 from services.discovery.web.plan_views import my_plan, public_attendance
 from services.discovery.web.slugs import moved
@@ -104,7 +104,7 @@ async def _more_dates(request: Request, row: dict[str, Any]) -> list[dict[str, A
 
 
 async def _listing(request: Request, query: SearchQuery, page: EventPage) -> dict[str, object]:
-    params = dict(request.query_params)
+    params = first_values(request.query_params)
     params.pop("cursor", None)
     cursor = encode_cursor(query, page.next_position) if page.next_position else None
     return {

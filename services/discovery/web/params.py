@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
@@ -43,7 +44,19 @@ def search_query(
 
     `strict` (the JSON API) refuses a parameter it does not know, so a misspelt filter
     (`clasification=`) is a 400 rather than an unfiltered answer; the HTML pages ignore
-    unknown ones, as shared links carry `utm_source` and the like."""
+    unknown ones, as shared links carry `utm_source` and the like. A parameter given twice is
+    refused at the edge for the JSON API (middleware.py); a page takes its first value."""
+    return _search_query(first_values(params), place_id, channel_id, strict)
+
+
+def first_values(params: QueryParams) -> dict[str, str]:
+    """Each parameter's first value (Starlette's `get` answers the last)."""
+    return {name: params.getlist(name)[0] for name in params}
+
+
+def _search_query(
+    params: Mapping[str, str], place_id: str | None, channel_id: int | None, strict: bool
+) -> SearchQuery:
     if strict:
         _refuse_unknown(params)
     place = find_place(place_id) if place_id else _place(params.get("placeId"))
@@ -74,7 +87,7 @@ def search_query(
         raise InvalidParameter("cursor", str(exc)) from None
 
 
-def _refuse_unknown(params: QueryParams) -> None:
+def _refuse_unknown(params: Mapping[str, str]) -> None:
     for name in params:
         if name not in SEARCH_PARAMETERS:
             known = ", ".join(SEARCH_PARAMETERS)
@@ -94,7 +107,7 @@ def _place(raw: str | None) -> Place | None:
     return place
 
 
-def _date(params: QueryParams, name: str) -> date | None:
+def _date(params: Mapping[str, str], name: str) -> date | None:
     raw = params.get(name)
     if not raw:
         return None
@@ -104,7 +117,7 @@ def _date(params: QueryParams, name: str) -> date | None:
         raise InvalidParameter(name, "must be a date, YYYY-MM-DD") from None
 
 
-def _number(params: QueryParams, name: str, low: float, high: float) -> float | None:
+def _number(params: Mapping[str, str], name: str, low: float, high: float) -> float | None:
     raw = params.get(name)
     if raw is None or raw == "":
         return None
@@ -117,7 +130,7 @@ def _number(params: QueryParams, name: str, low: float, high: float) -> float | 
     return value
 
 
-def _near(params: QueryParams) -> Near | None:
+def _near(params: Mapping[str, str]) -> Near | None:
     lat = _number(params, "lat", -90, 90)
     lng = _number(params, "lng", -180, 180)
     radius = _number(params, "radiusKm", 0.1, MAX_RADIUS_KM)
@@ -146,7 +159,7 @@ def _text(raw: str | None) -> str | None:
     return text or None
 
 
-def _flag(params: QueryParams, name: str, default: bool) -> bool:
+def _flag(params: Mapping[str, str], name: str, default: bool) -> bool:
     raw = params.get(name)
     if raw is None or raw == "":
         return default
@@ -155,7 +168,7 @@ def _flag(params: QueryParams, name: str, default: bool) -> bool:
     return raw.lower() == "true"
 
 
-def _limit(params: QueryParams) -> int:
+def _limit(params: Mapping[str, str]) -> int:
     raw = params.get("limit")
     if raw is None or raw == "":
         return DEFAULT_LIMIT
