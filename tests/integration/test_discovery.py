@@ -278,6 +278,32 @@ async def _titles_are(titles: Any, expected: list[str]) -> bool:
     return bool(await titles() == expected)
 
 
+async def test_free_text_reads_phrases_or_and_exclusions_as_docs_say(
+    api: httpx.AsyncClient, discovery: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    await publish_channel(api, tenant)
+    m = f"w{uuid.uuid4().hex[:10]}"  # a word only this test's events have
+    titles = {"phrase": f"{m} jazz night", "apart": f"{m} night of jazz",
+              "blues": f"{m} blues evening", "brunch": f"{m} jazz brunch"}  # fmt: skip
+    ids = {name: await create_event(api, tenant, title=title) for name, title in titles.items()}
+    for event_id in ids.values():
+        await public_event(discovery, event_id)
+
+    async def found(q: str) -> set[str]:
+        response = await discovery.get(f"{API}/events", params={"q": q})
+        assert response.status_code == 200, response.text
+        names = {event_id: name for name, event_id in ids.items()}
+        return {names[doc["id"]] for doc in response.json()["docs"]}
+
+    assert await found(f"{m} jazz") == {"phrase", "apart", "brunch"}
+    assert await found(f'{m} "jazz night"') == {"phrase"}
+    assert await found(f"{m} jazz -night") == {"brunch"}
+    assert await found(f"{m} jazz<->night") == {"brunch"}  # the '-' of '<->' excludes
+    assert await found(f"{m} brunch or {m} blues") == {"blues", "brunch"}
+    assert await found(f"{m} evenings") == {"blues"}  # stems
+    assert await found("the and") == set()  # only words too common to index
+
+
 async def test_bad_parameters_get_the_error_envelope_naming_them(
     discovery: httpx.AsyncClient,
 ) -> None:
