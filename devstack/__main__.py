@@ -39,8 +39,14 @@ def run() -> int:
     with servers(profile) as started:
         demo = asyncio.run(seed_demo(started.database_url))
         log_dir = profile.base_dir / "logs"
+        # The developer API links channels to this stack's discovery, wherever the offset put it.
+        discovery = {
+            "GATEWAY_DISCOVERY_URL": f"http://127.0.0.1:{profile.service_ports['discovery']}"
+        }
         services = [
-            ServiceProcess(name, profile.service_ports[name], service_env(started), log_dir)
+            ServiceProcess(
+                name, profile.service_ports[name], service_env(started, discovery), log_dir
+            )
             for name in SERVICES
         ]
         try:

@@ -80,6 +80,9 @@ class GatewaySettings(BaseSettings):
     # The deliveries log is for troubleshooting a sender, not an archive: a month is kept.
     # The gateway owns webhook_deliveries' partitions (shared/adapters/partitions.py).
     delivery_retention_days: int = Field(default=30, ge=1)
+    # Where people reach the discovery service (scheme and host): the developer API's channel
+    # answers give each public or unlisted channel's page and feeds there.
+    discovery_url: str = "http://127.0.0.1:8083"
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     log: LogSettings = Field(default_factory=LogSettings)

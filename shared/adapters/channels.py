@@ -1,6 +1,7 @@
 """Channels in PostgreSQL: an account's channels with their members, for the owner (the
-portal) and operators (`pinned channels list`); publication settings (visibility and slug),
-changed by the owner (developer API, portal) or an operator (`pinned channels visibility`)."""
+portal) and operators (`pinned channels list`); the channels an owner manages (developer
+API); publication settings (visibility and slug), changed by the owner (developer API,
+portal) or an operator (`pinned channels visibility`)."""
 
 from __future__ import annotations
 
@@ -35,6 +36,43 @@ async def publish(
         row = await conn.fetchrow(_PUBLISH, channel_id, owner_id, change.visibility, change.slug)
     except asyncpg.UniqueViolationError:
         raise SlugTaken(f"the slug '{change.slug}' is taken by another channel") from None
+    if row is None:
+        raise ChannelNotFound(f"no channel {channel_id} owned by this account")
+    return dict(row)
+
+
+_OWNED_COLUMNS = "id, name, slug, visibility, owner_account_id, created_at"
+
+
+async def owned_page(
+    conn: asyncpg.Connection | asyncpg.Pool, owner_id: int, limit: int, offset: int
+) -> tuple[list[dict[str, Any]], int]:
+    """A page of the channels `owner_id` owns (those it manages; not those it is a member
+    of), oldest first, and how many it owns."""
+    rows = await conn.fetch(
+        f"SELECT {_OWNED_COLUMNS}, count(*) OVER () AS total FROM channels"  # noqa: S608
+        " WHERE owner_account_id = $1 ORDER BY id LIMIT $2 OFFSET $3",
+        owner_id,
+        limit,
+        offset,
+    )
+    if rows:
+        return [dict(row) for row in rows], int(rows[0]["total"])
+    total = await conn.fetchval(
+        "SELECT count(*) FROM channels WHERE owner_account_id = $1", owner_id
+    )
+    return [], int(total)
+
+
+async def owned(
+    conn: asyncpg.Connection | asyncpg.Pool, owner_id: int, channel_id: int
+) -> dict[str, Any]:
+    """One channel `owner_id` owns; ChannelNotFound for any other."""
+    row = await conn.fetchrow(
+        f"SELECT {_OWNED_COLUMNS} FROM channels WHERE id = $1 AND owner_account_id = $2",  # noqa: S608
+        channel_id,
+        owner_id,
+    )
     if row is None:
         raise ChannelNotFound(f"no channel {channel_id} owned by this account")
     return dict(row)

@@ -64,7 +64,10 @@ def stack() -> Iterator[Servers]:
 @pytest.fixture(scope="session")
 def services(stack: Servers) -> Iterator[dict[str, ServiceProcess]]:
     log_dir = TEST.base_dir / "logs"
-    env = service_env(stack, {**SERVICES_TEST_ENV, "LOG_LEVEL": "INFO"})
+    discovery = f"http://127.0.0.1:{TEST.service_ports['discovery']}"
+    env = service_env(
+        stack, {**SERVICES_TEST_ENV, "LOG_LEVEL": "INFO", "GATEWAY_DISCOVERY_URL": discovery}
+    )
     started: dict[str, ServiceProcess] = {}
     try:
         for name in SERVICES:

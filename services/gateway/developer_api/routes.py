@@ -1,5 +1,5 @@
-"""The developer API v1, one row per route (keys, usage and audit, integrations): the router,
-the guard and the OpenAPI document are all built from `OPERATIONS`.
+"""The developer API v1, one row per route (keys, usage and audit, integrations, channels):
+the router, the guard and the OpenAPI document are all built from `OPERATIONS`.
 
 Authenticated with an owner key (scopes keys:manage, integrations:manage, audit:read,
 channels:manage), which
@@ -29,7 +29,8 @@ OPERATIONS: tuple[Operation, ...] = (
 DOCUMENT = Document(
     DEVELOPER_OPENAPI_PATH,
     "Pinned Events Developer API",
-    "Manage an account's API keys, webhook integrations and channel visibility, and read its "
-    "audit trail. Authenticate with an owner key (scopes keys:manage, integrations:manage, "
-    "audit:read, channels:manage); integration keys cannot call it.",
+    "Manage an account's API keys, webhook integrations and channels (their visibility and "
+    "slug on the discovery service, their page and feeds there), and read its audit trail. "
+    "Authenticate with an owner key (scopes keys:manage, integrations:manage, audit:read, "
+    "channels:manage); integration keys cannot call it.",
 )

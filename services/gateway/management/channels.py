@@ -23,5 +23,12 @@ async def publish_channel(
     return await store.publish(owner_id, channel_id, change)
 
 
+async def owned_channel(store: ChannelStore, owner_id: int, channel_id: int) -> dict[str, Any]:
+    """One channel the owner owns (ChannelNotFound for any other)."""
+    if channel_id > LARGEST_CHANNEL_ID:
+        raise channels.ChannelNotFound(f"no channel {channel_id}")
+    return await store.owned(owner_id, channel_id)
+
+
 def public_path(row: dict[str, Any]) -> str | None:
     return f"/channels/{row['slug']}" if row["visibility"] != "private" else None
