@@ -23,6 +23,7 @@ import pytest
 
 from devstack.stack import SERVICES, TEST, Servers, ServiceProcess, servers, service_env, shifted
 from shared.adapters import key_store
+from shared.adapters.postgres import connect
 from shared.domain.api_keys import OWNER_SCOPES, PUBLIC_SCOPES, Scope
 from tests.examples import docs_example
 from tests.integration.portal_support import Owner, signed_in_owner
@@ -276,3 +277,11 @@ async def browser(services: dict[str, ServiceProcess]) -> AsyncIterator[httpx.As
 async def owner(browser: httpx.AsyncClient, stack: Servers) -> Owner:
     """A new account's owner, signed in to the portal as `browser` and set up."""
     return await signed_in_owner(browser, stack.database_url)
+
+
+@pytest.fixture
+async def conn(stack: Servers) -> AsyncIterator[asyncpg.Connection]:
+    """A connection to the suite's database with the jsonb codecs of the services' pools."""
+    connection = await connect(stack.database_url)
+    yield connection
+    await connection.close()

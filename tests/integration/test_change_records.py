@@ -12,35 +12,29 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import asyncpg
-import pytest
 from hypothesis import event as tally
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from devstack.stack import Servers
 from services.publisher.apply import apply_batch
-from shared.adapters.postgres import connect
 from shared.contracts.changes import change_from_outbox, change_record, decode_change, encode_change
 from shared.contracts.messages import (
     ChangeStatus,
     Command,
     CreateEvent,
-    IngestEnvelope,
     UpdateEvent,
     UpdateOccurrence,
-    decode_ingest,
-    encode,
 )
 from shared.domain.events import InvalidEvent, parse_event, parse_patch
 from shared.domain.occurrences import parse_occurrence_change
 from tests.examples import RICH, docs_example
 from tests.integration.conftest import Tenant
+from tests.integration.publisher_support import through_kafka
 from tests.strategies import (
     event_bodies,
     images,
@@ -88,23 +82,6 @@ steps = st.lists(
     ),
     max_size=5,
 )
-
-
-@pytest.fixture
-async def conn(stack: Servers) -> AsyncIterator[asyncpg.Connection]:
-    connection = await connect(stack.database_url)  # jsonb codecs as the publisher's pool
-    yield connection
-    await connection.close()
-
-
-def through_kafka(tenant: Tenant, command: Command) -> IngestEnvelope:
-    message_id = uuid.uuid4()
-    envelope = IngestEnvelope(
-        message_id=message_id, request_id=f"req_{message_id.hex}",
-        received_at=datetime.now(UTC), owner_id=tenant.account_id,
-        idempotency_key=f"message:{message_id}", request_hash="h", command=command,
-    )  # fmt: skip
-    return decode_ingest(encode(envelope))
 
 
 def command_for(event_id: uuid.UUID, start: datetime, step: tuple[str, Any]) -> Command | None:

@@ -12,52 +12,28 @@ code: a public page can show whatever was accepted. Each example's writes are ro
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import asyncpg
-import pytest
 from hypothesis import given, settings
 
-from devstack.stack import Servers
 from services.discovery.projector.rows import projected
 from services.discovery.projector.store import project
 from services.publisher.apply import apply_batch
 from services.publisher.bulk import create_all
-from shared.adapters.postgres import connect
 from shared.contracts.changes import change_record, decode_change
 from shared.contracts.messages import (
-    Command,
     CreateEvent,
-    IngestEnvelope,
     UpdateEvent,
-    decode_ingest,
     decode_outcome,
     encode,
 )
 from shared.domain.events import EventInput, InvalidEvent, apply_patch, parse_event, parse_patch
 from tests.examples import RICH
 from tests.integration.conftest import Tenant
+from tests.integration.publisher_support import through_kafka
 from tests.strategies import event_bodies, patch_bodies
-
-
-@pytest.fixture
-async def conn(stack: Servers) -> AsyncIterator[asyncpg.Connection]:
-    connection = await connect(stack.database_url)  # jsonb codecs as the publisher's pool
-    yield connection
-    await connection.close()
-
-
-def through_kafka(tenant: Tenant, command: Command) -> IngestEnvelope:
-    """The envelope as the publisher decodes it from the gateway's record."""
-    message_id = uuid.uuid4()
-    envelope = IngestEnvelope(
-        message_id=message_id, request_id=f"req_{message_id.hex}",
-        received_at=datetime.now(UTC), owner_id=tenant.account_id,
-        idempotency_key=f"message:{message_id}", request_hash="h", command=command,
-    )  # fmt: skip
-    return decode_ingest(encode(envelope))
 
 
 def accepted(body: dict[str, Any]) -> EventInput | None:
