@@ -13,14 +13,14 @@ import subprocess
 import sys
 import time
 import traceback
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 
-from bench import discovery
+from bench import discovery, statements
 from bench.baselines import kafka_producer_baseline, postgres_insert_baseline
 from bench.overload import overload_scenario
 from bench.report import cpu_per_event, print_report, target_rows
@@ -132,52 +132,52 @@ async def measure(args: argparse.Namespace, started: Servers, services: dict[str
     pool = await asyncpg.create_pool(started.database_url, min_size=1, max_size=4)
     work_dir = args.out / "raw"
     work_dir.mkdir(parents=True, exist_ok=True)
+    profiling = await statements.enable(pool)
     try:
         chosen = set(args.scenarios.split(","))
         if args.warmup_seconds > 0 and chosen & {"api", "webhook", "batch"}:
             step(f"warm-up: 100 requests/s for {args.warmup_seconds:.0f}s, not measured")
             await api_scenario(services["gateway"].url, await make_tenant(started.database_url),
                                100, args.warmup_seconds, pool, pids, work_dir)  # fmt: skip
+            # The tables were empty when the services' statements were first planned, and a
+            # run ends before autovacuum's first look (a minute at least); a deployment's
+            # tables have statistics, so the run measures plans made with them.
+            await pool.execute("ANALYZE")
         for rate in [float(r) for r in args.rates.split(",") if "api" in chosen]:
             step(f"single-event API at {rate:.0f} requests/s for {args.seconds:.0f}s")
             tenant = await make_tenant(started.database_url)
-            results["scenarios"].append(
-                await api_scenario(
-                    services["gateway"].url, tenant, rate, args.seconds, pool, pids, work_dir
-                )
-            )
+            results["scenarios"].append(await profiled(pool, profiling, api_scenario(
+                services["gateway"].url, tenant, rate, args.seconds, pool, pids,
+                work_dir)))  # fmt: skip
         for rate in [float(r) for r in args.webhook_rates.split(",") if r and "webhook" in chosen]:
             step(f"webhook deliveries at {rate:.0f} requests/s for {args.seconds:.0f}s")
             tenant = await make_tenant(started.database_url)
             webhook = await connect_generic_sender(started.database_url, tenant)
-            results["scenarios"].append(
-                await api_scenario(services["gateway"].url, tenant, rate, args.seconds, pool,
-                                   pids, work_dir, webhook=webhook)
-            )  # fmt: skip
+            results["scenarios"].append(await profiled(pool, profiling, api_scenario(
+                services["gateway"].url, tenant, rate, args.seconds, pool, pids, work_dir,
+                webhook=webhook)))  # fmt: skip
         if "overload" in chosen:
             capacity = args.overload_capacity or measured_capacity(results["scenarios"])
             step(f"overload: {2 * capacity:.0f} requests/s for {args.overload_seconds:.0f}s "
                  f"(twice {capacity:.0f}), between calm phases at half of it")  # fmt: skip
-            results["scenarios"].append(await overload_scenario(
+            results["scenarios"].append(await profiled(pool, profiling, overload_scenario(
                 services["gateway"].url, await make_tenant(started.database_url), capacity,
-                args.overload_seconds, pool, pids, work_dir))  # fmt: skip
+                args.overload_seconds, pool, pids, work_dir)))  # fmt: skip
         for count in counts(args.batch_gateways) if "batch" in chosen else []:
             step(f"batch endpoint: {args.batches} batches of 500 events, {count} gateway(s)")
             tenant = await make_tenant(started.database_url)
             with replicas(services["gateway"], count, pids) as gateways:
                 urls = [gateway.url for gateway in gateways]
-                results["scenarios"].append(
-                    await batch_scenario(urls, tenant, args.batches, 500, pool, pids)
-                )
+                results["scenarios"].append(await profiled(pool, profiling, batch_scenario(
+                    urls, tenant, args.batches, 500, pool, pids)))  # fmt: skip
         for count in counts(args.backlog_publishers) if "backlog" in chosen else []:
             step(f"{count} publisher(s) draining a backlog of {args.backlog} commands")
             services["publisher"].stop()
             tenant = await make_tenant(started.database_url)
             with replicas(services["publisher"], count, pids, started=False) as publishers:
-                results["scenarios"].append(
-                    await backlog_scenario(started.kafka_bootstrap, tenant, args.backlog, pool,
-                                           lambda: start_all(publishers, pids), pids)
-                )  # fmt: skip
+                results["scenarios"].append(await profiled(pool, profiling, backlog_scenario(
+                    started.kafka_bootstrap, tenant, args.backlog, pool,
+                    lambda: start_all(publishers, pids), pids)))  # fmt: skip
         if "discovery" in chosen:
             results["discovery"] = await discovery_scenarios(
                 args, started, services, pids, work_dir
@@ -195,6 +195,18 @@ async def measure(args: argparse.Namespace, started: Servers, services: dict[str
         }  # fmt: skip
     finally:
         await pool.close()
+
+
+async def profiled(
+    pool: asyncpg.Pool, profiling: bool, scenario: Coroutine[Any, Any, dict[str, Any]]
+) -> dict[str, Any]:
+    """The scenario's result with PostgreSQL's busiest statements during it, when readable."""
+    if profiling:
+        await statements.reset(pool)
+    result = await scenario
+    if profiling:
+        result["postgres_statements"] = await statements.top(pool, result.get("stored", 0))
+    return result
 
 
 async def discovery_scenarios(

@@ -40,6 +40,7 @@ def print_report(report: dict[str, Any]) -> None:
         if s["scenario"].startswith("overload"):
             _overload(s)
     _cpu_table(report.get("cpu_per_event", []))
+    _statements(report["scenarios"])
     if "discovery" in report:
         _discovery_table(report["discovery"])
     print("\nCPU and peak RSS per process (last API scenario)")
@@ -68,6 +69,22 @@ def print_report(report: dict[str, Any]) -> None:
     if pg_rate:
         print(f"raw PostgreSQL inserts {pg_rate:.0f} rows/s")
     _targets(report.get("targets") or target_rows(report))
+
+
+def _statements(scenarios: list[dict[str, Any]], shown: int = 6) -> None:
+    """PostgreSQL's busiest statements per scenario (execution time, pg_stat_statements)."""
+    for s in scenarios:
+        profile = s.get("postgres_statements")
+        if not profile:
+            continue
+        rate = f" at {s['offered_rate']:.0f}/s" if "offered_rate" in s else ""
+        per_event = profile["per_event_ms"]
+        print(f"\nPostgreSQL statements, {s['scenario']}{rate}: {profile['total_ms']:.0f} ms "
+              f"in {profile['calls']} calls"
+              + (f", {per_event:.3f} ms per stored event" if per_event else ""))  # fmt: skip
+        for st in profile["statements"][:shown]:
+            print(f"  {st['share']:>5.1%} {st['calls']:>8} calls {st['mean_ms']:>8.3f} ms  "
+                  f"{st['query'][:90]}")  # fmt: skip
 
 
 def _rate_table(rows: list[dict[str, Any]], kafka_rate: float | None) -> None:

@@ -85,6 +85,10 @@ class PostgresServer:
                 "max_connections=200",
                 "-c",
                 "shared_buffers=256MB",
+                # Per-statement counters for `make bench` and operators; its cost is a few
+                # percent of a statement's time at most.
+                "-c",
+                "shared_preload_libraries=pg_stat_statements",
             ],
             log_file,
         )
