@@ -36,12 +36,11 @@ WHERE discovery_series.version < EXCLUDED.version
 RETURNING event_id
 """
 
-SERIES_ROWS_SQL = """
-SELECT DISTINCT channel_id, place_id, classifications FROM discovery_events
-WHERE series_id = ANY($1::uuid[])
+# What the removed rows were tells which scopes to bump: one statement, not a read and a delete.
+REMOVE_SERIES_SQL = """
+DELETE FROM discovery_events WHERE series_id = ANY($1::uuid[])
+RETURNING channel_id, place_id, classifications
 """
-
-_REMOVE = "DELETE FROM discovery_events WHERE series_id = ANY($1::uuid[])"
 
 # classifications travel as JSON text: unnest cannot take an array of arrays of varying length.
 _INSERT = f"""
@@ -80,8 +79,10 @@ async def project(conn: asyncpg.Connection, events: Sequence[Projected]) -> set[
     if not changed:
         return changed
     ids = sorted(changed)
-    held = await conn.fetch(SERIES_ROWS_SQL, ids)
-    await conn.execute(_REMOVE, ids)
+    held = {
+        (r["channel_id"], r["place_id"], tuple(r["classifications"]))
+        for r in await conn.fetch(REMOVE_SERIES_SQL, ids)
+    }
     rows = [row for e in events if e.event_id in changed for row in e.rows]
     if rows:
         columns = [list(column) for column in zip(*(_values(row) for row in rows), strict=True)]
@@ -89,8 +90,8 @@ async def project(conn: asyncpg.Connection, events: Sequence[Projected]) -> set[
     scopes: set[str] = set()
     for row in rows:
         scopes |= row.scopes()
-    for before in held:
-        scopes |= scopes_of(before["channel_id"], before["place_id"], before["classifications"])
+    for channel_id, place_id, classifications in held:
+        scopes |= scopes_of(channel_id, place_id, classifications)
     await conn.execute(_BUMP, sorted(scopes))
     return changed
 
