@@ -183,7 +183,7 @@ async def measure(args: argparse.Namespace, started: Servers, postgres_pid: int 
         "INSERT INTO channels (owner_account_id, name) VALUES ($1, 'rows') RETURNING id", account
     )
     await pool.execute("DELETE FROM event_changes")  # what earlier runs on this stack left
-    publisher = Publisher(pool, producer, 5.0)
+    publisher = Publisher(pool, producer, 5.0, committed=lambda: None)
     gc.collect()
     gc.freeze()  # as the publisher does once started (shared/core/heap.py)
     results: dict[str, Any] = {"decode": [], "apply": [], "relay": []}
@@ -207,7 +207,7 @@ async def measure(args: argparse.Namespace, started: Servers, postgres_pid: int 
                     "INSERT INTO event_changes OVERRIDING SYSTEM VALUE"
                     " SELECT * FROM bench_outbox_copy"
                 )
-                relay = relays[name](pool, producer, started.database_url, args.batch)
+                relay = relays[name](pool, producer, args.batch)
                 pg_before = meter.postgres_cpu()
                 samples, rows = await relay_all(relay)
                 pg = (meter.postgres_cpu() - pg_before) * 1000 / max(rows, 1)

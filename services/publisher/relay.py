@@ -3,9 +3,15 @@ deletes what the broker acknowledged.
 
 Exactly one relay works at a time across all publisher replicas (a transaction-scoped
 advisory lock), so records leave in `seq` order, which for one event is the order the
-publisher applied its changes. A crash after the send and before the delete sends those
-records again: at least once, and harmless, because every record carries the event's whole
-state and version. Nothing is lost: a row leaves the outbox only after the broker has it.
+publisher applied its changes. Only the publisher writes `events`, so each process wakes its
+own relay after each commit (`wake`); a relay that finds another replica relaying waits for
+it and then sends what is left, its own process's rows among them. The outbox triggers used
+to NOTIFY at every commit instead, and PostgreSQL serialises the commits of notifying
+transactions on one lock held through the WAL flush (migration 0028).
+
+A crash after the send and before the delete sends those records again: at least once, and
+harmless, because every record carries the event's whole state and version. Nothing is
+lost: a row leaves the outbox only after the broker has it.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ import asyncio
 import contextlib
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import asyncpg
 import structlog
@@ -25,11 +31,9 @@ from shared.adapters.kafka import Producer
 from shared.contracts.changes import change_record
 from shared.contracts.topics import Topic
 from shared.core.metrics import CHANGES_RELAYED, OUTBOX_OLDEST_AGE
-from shared.core.tasks import cancel_and_wait
 
 log = structlog.get_logger("publisher.relay")
 
-WAKE_CHANNEL = "pinned_event_changes"  # notified by the outbox triggers at commit
 _RELAY_LOCK_ID = 7_311_906_222
 
 _NEXT = "SELECT * FROM event_changes ORDER BY seq LIMIT $1"
@@ -42,7 +46,6 @@ class ChangeRelay:
         self,
         pool: asyncpg.Pool,
         producer: Producer,
-        dsn: str,
         batch_size: int = 500,
         send_timeout_seconds: float = 5.0,
         poll_seconds: float = 1.0,
@@ -50,7 +53,6 @@ class ChangeRelay:
     ) -> None:
         self._pool = pool
         self._producer = producer
-        self._dsn = dsn
         self._batch_size = batch_size
         self._send_timeout = send_timeout_seconds
         self._poll = poll_seconds
@@ -65,36 +67,32 @@ class ChangeRelay:
         self._wake.set()
 
     def wake(self) -> None:
+        """Relay soon: the caller committed changes to the outbox."""
         self._wake.set()
 
     async def run(self) -> None:
         """Relay until stopped. An error other than a dependency being down ends it, and
         with it the process (run_worker), so a supervisor restarts it."""
-        listener = asyncio.create_task(self._listen_forever(), name="change-relay-listener")
         backoff = 0.2
-        try:
-            while not self._stopping.is_set():
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self._poll)
-                self._wake.clear()
-                try:
-                    while await self.relay_once() == self._batch_size:
-                        pass
-                    backoff = 0.2
-                except STORE_MAINTENANCE_ERRORS as exc:
-                    log.warning("change relay failed; retrying", error=repr(exc), retry_in=backoff)
-                    await asyncio.sleep(backoff)
-                    backoff = min(backoff * 2, 10.0)
-                    self._wake.set()
-        finally:
-            await cancel_and_wait(listener)
+        while not self._stopping.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self._poll)
+            self._wake.clear()
+            try:
+                while await self.relay_once() == self._batch_size:
+                    pass
+                backoff = 0.2
+            except STORE_MAINTENANCE_ERRORS as exc:
+                log.warning("change relay failed; retrying", error=repr(exc), retry_in=backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 10.0)
+                self._wake.set()
 
     async def relay_once(self) -> int:
-        """Send the oldest outbox rows and delete them; 0 when another replica holds the
-        relay or nothing waits."""
+        """Send the oldest outbox rows and delete them, after any other replica's relay
+        transaction has ended; returns how many (0: nothing waits)."""
         async with self._pool.acquire() as conn, conn.transaction():
-            if not await conn.fetchval("SELECT pg_try_advisory_xact_lock($1)", _RELAY_LOCK_ID):
-                return 0
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", _RELAY_LOCK_ID)
             rows = await conn.fetch(_NEXT, self._batch_size)
             if rows:
                 await self._send(rows)
@@ -124,25 +122,3 @@ class ChangeRelay:
         if self._crash_at == f"after_relay_send:{self._relayed_batches}":
             log.warning("failpoint reached: exiting abruptly", failpoint=self._crash_at)
             os._exit(137)
-
-    async def _listen_forever(self) -> None:
-        """A NOTIFY at each commit that recorded changes wakes the relay at once; without the
-        connection it still polls every `poll_seconds`."""
-        while True:
-            try:
-                await self._listen_once(self.wake)
-            except STORE_MAINTENANCE_ERRORS as exc:
-                log.warning("change relay listener lost its connection", error=repr(exc))
-            await asyncio.sleep(self._poll)
-
-    async def _listen_once(self, wake: Callable[[], None]) -> None:
-        conn: asyncpg.Connection = await asyncpg.connect(self._dsn)
-        lost = asyncio.Event()
-        conn.add_termination_listener(lambda _conn: lost.set())
-        try:
-            await conn.add_listener(WAKE_CHANNEL, lambda *_: wake())
-            wake()  # rows recorded before we listened
-            await lost.wait()
-        finally:
-            if not conn.is_closed():
-                await conn.close(timeout=2)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
@@ -41,11 +41,13 @@ class Publisher:
         pool: asyncpg.Pool,
         producer: Producer,
         send_timeout_seconds: float,
+        committed: Callable[[], None],
         crash_at: str | None = None,
     ) -> None:
         self._pool = pool
         self._producer = producer
         self._send_timeout = send_timeout_seconds
+        self._committed = committed  # wakes the change relay: the outbox may have new rows
         self._crash_at = crash_at
         self._batches = 0
 
@@ -60,6 +62,7 @@ class Publisher:
             await record_outcomes(conn, outcomes)
             self._failpoint("before_commit", number)
         self._failpoint("after_commit", number)  # committed in PostgreSQL, offsets not in Kafka
+        self._committed()
         log_applied([item.record for item in batch], outcomes)
         now = datetime.now(UTC)
         awaited = [o for o, e in zip(outcomes, envelopes, strict=True) if e.awaited(now)]
@@ -112,20 +115,23 @@ async def open_publisher(
     async with open_consumer_service(
         "publisher", settings, ConsumerGroup.PUBLISHER, [Topic.INGEST], checks
     ) as service:
-        publisher = Publisher(
-            service.pool, service.producer, settings.kafka.send_timeout_seconds, settings.crash_at
-        )
-        pruner = asyncio.create_task(
-            keep_partitions(service.pool, retentions(settings)), name="partitions"
-        )
         relay = ChangeRelay(
             service.pool,
             service.producer,
-            settings.database.url,
             batch_size=settings.relay_batch_max_records,
             send_timeout_seconds=settings.kafka.send_timeout_seconds,
             poll_seconds=settings.relay_poll_seconds,
             crash_at=settings.crash_at,
+        )
+        publisher = Publisher(
+            service.pool,
+            service.producer,
+            settings.kafka.send_timeout_seconds,
+            committed=relay.wake,
+            crash_at=settings.crash_at,
+        )
+        pruner = asyncio.create_task(
+            keep_partitions(service.pool, retentions(settings)), name="partitions"
         )
         try:
             yield [*service.loops(_decode, publisher.apply), relay]
