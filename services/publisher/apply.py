@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 import asyncpg
 import structlog
 
-from services.publisher.bulk import NOT_CLAIMED_BEFORE, create_all, plain_creates
+from services.publisher.bulk import EARLIER_CLAIM, create_all, plain_creates
 from services.publisher.occurrence import carried, update_occurrence
 from services.publisher.refusals import STORE_ERRORS, refused
 from services.publisher.rows import (
@@ -43,13 +43,14 @@ log = structlog.get_logger("publisher.command")
 Decided = dict[uuid.UUID, Applied]
 
 # The primary key catches a key claimed the same day (idempotency_keys is partitioned by
-# day, migration 0022); NOT_CLAIMED_BEFORE a key claimed on an earlier day.
+# day, migration 0022); EARLIER_CLAIM a key claimed on an earlier day.
 _CLAIM_KEY = f"""
 INSERT INTO idempotency_keys
     (owner_account_id, idempotency_key, request_hash, event_id, message_id)
-SELECT * FROM (VALUES ($1::bigint, $2::text, $3::text, $4::uuid, $5::uuid))
+SELECT u.* FROM (VALUES ($1::bigint, $2::text, $3::text, $4::uuid, $5::uuid))
     AS u(owner_account_id, idempotency_key, request_hash, event_id, message_id)
-WHERE {NOT_CLAIMED_BEFORE}
+    {EARLIER_CLAIM}
+WHERE earlier.found IS NULL
 ON CONFLICT DO NOTHING
 RETURNING event_id
 """  # noqa: S608  (a constant fragment)
