@@ -21,10 +21,9 @@ import structlog
 
 from services.gateway.adapters.coalesce import Coalescer
 from services.gateway.adapters.events import (
-    IDEMPOTENCY_RECORD_COLUMNS,
-    REJECTED_OUTCOME_JOIN,
     IdempotencyRecord,
     idempotency_record,
+    key_record_join,
 )
 from services.gateway.errors import IdempotencyKeyInUse, IdempotencyKeyReused
 from shared.adapters.postgres import PoolExhausted
@@ -40,10 +39,7 @@ WITH wanted AS (
     SELECT * FROM unnest($1::bigint[], $2::text[], $4::text[]) WITH ORDINALITY
         AS w(owner, key, hash, n)
 ), prior AS (
-    SELECT w.n, {IDEMPOTENCY_RECORD_COLUMNS}
-    FROM wanted w JOIN idempotency_keys k
-        ON k.owner_account_id = w.owner AND k.idempotency_key = w.key
-    {REJECTED_OUTCOME_JOIN}
+    SELECT w.n, found.* FROM wanted w {key_record_join("w.owner", "w.key")}
 ), claimed AS (
     INSERT INTO idempotency_inflight AS f
         (owner_account_id, idempotency_key, expires_at, request_hash)
