@@ -216,11 +216,16 @@ async def backlog_scenario(
         f"    backlog of {commands} commands produced in {produced_in:.1f}s; publisher starts",
         flush=True,
     )
+    inserted_before = await inserted_events(pool)
     started = time.perf_counter()
     start_publishers()
     before = snapshot(pids)
     publishers = [name for name in pids if name.startswith("publisher")]
-    while (done := await rows_of(pool, tenant.account_id)) < commands:
+    # Progress from PostgreSQL's counters (a second behind at most); a count(*) of the
+    # tenant's rows every second took 18% of a core at a million rows, inside the measurement.
+    while (done := await inserted_events(pool) - inserted_before) < commands or (
+        done := await rows_of(pool, tenant.account_id)
+    ) < commands:
         if time.perf_counter() - started > 1800:
             break
         print(f"    stored {done}/{commands}", end="\r", flush=True)
@@ -302,6 +307,12 @@ async def wait_for_rows(pool: asyncpg.Pool, ids: list[str], within: float) -> di
         if len(rows) >= len(ids) or time.monotonic() > deadline:
             return {r["id"]: r["at"] for r in rows}
         await asyncio.sleep(0.5)
+
+
+async def inserted_events(pool: asyncpg.Pool) -> int:
+    """Rows ever inserted into `events`, by PostgreSQL's cumulative statistics."""
+    return int(await pool.fetchval(
+        "SELECT n_tup_ins FROM pg_stat_user_tables WHERE relname = 'events'"))  # fmt: skip
 
 
 async def rows_of(pool: asyncpg.Pool, account_id: int) -> int:
