@@ -17,8 +17,11 @@ class NotifierSettings(WorkerSettings):
     model_config = SettingsConfigDict(env_prefix="NOTIFIER_", frozen=True)
 
     port: int = 8086
-    # A reminder reaches the inbox within a fetch wait of the scheduler sending it.
+    # A reminder reaches the inbox within a fetch wait of the scheduler sending it. Within
+    # it, a fetch waits for 64 KiB of records rather than answering with the first: batches
+    # of one or two changes took the notifier 0.2-0.3 ms of CPU per event at 500-750/s.
     fetch_max_wait_ms: int = 200
+    fetch_min_bytes: int = 65_536
     # Notices are kept this long, read or not; the notifier owns the inbox's retention. Longer
     # than any topic keeps a record (a month), so no record delivered again can write anew a
     # notice deleted as too old.
