@@ -21,6 +21,7 @@ import contextlib
 import os
 import time
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import structlog
@@ -38,7 +39,6 @@ _RELAY_LOCK_ID = 7_311_906_222
 
 _NEXT = "SELECT * FROM event_changes ORDER BY seq LIMIT $1"
 _DONE = "DELETE FROM event_changes WHERE seq = ANY($1::bigint[])"
-_OLDEST = "SELECT extract(epoch FROM now() - updated_at) FROM event_changes ORDER BY seq LIMIT 1"
 
 
 class ChangeRelay:
@@ -94,11 +94,14 @@ class ChangeRelay:
         async with self._pool.acquire() as conn, conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock($1)", _RELAY_LOCK_ID)
             rows = await conn.fetch(_NEXT, self._batch_size)
+            # The oldest waiting change's age as the relay found it (0: none waits), from the
+            # row in hand: a query of its own after each batch was 8% of PostgreSQL's time.
+            waited = datetime.now(UTC) - rows[0]["updated_at"] if rows else timedelta(0)
+            OUTBOX_OLDEST_AGE.set(max(waited.total_seconds(), 0.0))
             if rows:
                 await self._send(rows)
                 self._failpoint()
                 await conn.execute(_DONE, [row["seq"] for row in rows])
-            OUTBOX_OLDEST_AGE.set(float(await conn.fetchval(_OLDEST) or 0.0))
         if rows:
             CHANGES_RELAYED.inc(len(rows))
             log.info("changes relayed", count=len(rows), last_change_id=rows[-1]["seq"])
