@@ -107,7 +107,7 @@ Publish a first event (the docs' example):
 Read it back with the id from the answer:
   curl -s {gateway}/api/public/v1/events/<id> -H "Authorization: Bearer {key}"
 
-See it published (within 2 s, usually milliseconds; the docs' example date may already be past, so
+See it published (within 2 s, usually a tenth of a second; the docs' example date may be past, so
 send a future startAt to see it listed as upcoming):
   {discovery}/events/<id>        its page, with an "add to calendar" link
   {discovery}/channels/{demo.channel_slug}   the channel, with its iCalendar, JSON and Atom feeds
