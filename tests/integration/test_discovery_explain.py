@@ -22,6 +22,7 @@ from services.discovery.queries.search import Near, SearchQuery, search_sql
 from services.discovery.queries.store import NEXT_OCCURRENCE_SQL, OCCURRENCES_SQL
 from shared.domain.channels import LINKABLE
 from shared.domain.places import catalog
+from tests.integration.plan_support import plan_nodes
 
 ROWS = 100_000
 CITIES = 50
@@ -124,7 +125,7 @@ async def test_no_query_shape_scans_the_event_tables_sequentially(filled: Any) -
     for name, query in shapes(channel_id, place.id, place.latitude, place.longitude).items():
         sql, args = search_sql(query)
         plan = json.loads(await conn.fetchval(f"EXPLAIN (FORMAT JSON) {sql}", *args))
-        nodes = list(_nodes(plan[0]["Plan"]))
+        nodes = list(plan_nodes(plan[0]["Plan"]))
         scans[name] = [
             f"{n['Node Type']} on {n.get('Relation Name')}"
             for n in nodes
@@ -145,7 +146,7 @@ async def test_the_personal_feed_reads_each_follow_from_an_index(filled: Any) ->
     conn, channel_id, place = filled
     args = ["http://x", [channel_id], [place.id], ["tech"], datetime.now(UTC), uuid.UUID(int=0), 21]
     plan = json.loads(await conn.fetchval(f"EXPLAIN (FORMAT JSON) {FEED_SQL}", *args))
-    nodes = list(_nodes(plan[0]["Plan"]))
+    nodes = list(plan_nodes(plan[0]["Plan"]))
     reads = [n["Node Type"] for n in nodes if n.get("Relation Name") == "discovery_events"]
     assert reads, "the plan reads no event table at all"
     assert "Seq Scan" not in reads, json.dumps(plan, indent=1)[:3000]
@@ -168,7 +169,7 @@ async def test_the_queries_of_recurring_events_read_the_series_index(filled: Any
         plan = json.loads(await conn.fetchval(f"EXPLAIN (FORMAT JSON) {sql}", *args))
         reads = [
             n["Node Type"]
-            for n in _nodes(plan[0]["Plan"])
+            for n in plan_nodes(plan[0]["Plan"])
             if n.get("Relation Name") == "discovery_events"
         ]
         assert reads, f"{name}: the plan reads no event table at all"
@@ -208,7 +209,7 @@ async def test_the_projector_removes_classification_rows_by_their_key(filled: An
     reads = [
         (n["Node Type"], n.get("Index Name"))
         for plan in plans
-        for n in _nodes(plan["Plan"])
+        for n in plan_nodes(plan["Plan"])
         if n.get("Relation Name") == "discovery_event_classifications"
     ]
     assert reads, f"no plan read discovery_event_classifications: {plans}"
@@ -247,7 +248,7 @@ async def test_a_persons_plans_read_each_row_by_key_and_a_gone_occurrence_by_its
         plan = json.loads(await conn.fetchval(f"EXPLAIN (FORMAT JSON) {sql}", *args))
         reads = [
             (n["Node Type"], n.get("Index Name"))
-            for n in _nodes(plan[0]["Plan"])
+            for n in plan_nodes(plan[0]["Plan"])
             if n.get("Relation Name") == "discovery_events"
         ]
         assert ("Index Scan", "discovery_events_series") in reads, f"{name}: {reads}"
@@ -278,9 +279,3 @@ INSERT INTO plan_events (event_id, version, status, channel_id, title, start_at,
                          timezone, series_id, recurrence_id)
 VALUES ($1, 2, 'cancelled', $2, 'Gone', $4, NULL, 'UTC', $3, $4)
 """
-
-
-def _nodes(node: dict[str, Any]) -> Any:
-    yield node
-    for child in node.get("Plans", []):
-        yield from _nodes(child)

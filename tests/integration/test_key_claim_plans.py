@@ -8,8 +8,8 @@ but not yet vacuumed, which is what a busy gateway leaves between autovacuum run
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
-from typing import Any, cast
+from collections.abc import AsyncIterator
+from typing import cast
 
 import asyncpg
 import pytest
@@ -17,6 +17,7 @@ import pytest
 from services.gateway.adapters.claims import LOOK_UP_OR_CLAIM_SQL
 from services.gateway.adapters.events import BATCH_KEYS_SQL, EventStore
 from services.publisher.bulk import CLAIM_MANY_SQL, STAGE_SQL
+from tests.integration.plan_support import plan_reads
 
 KEYS = 30_000
 
@@ -62,16 +63,6 @@ async def _filled(conn: asyncpg.Connection) -> tuple[int, str]:
     return account, partition
 
 
-def _reads(plan: Any, relation: str) -> list[dict[str, Any]]:
-    return [n for n in _nodes(plan[0]["Plan"]) if n.get("Relation Name") == relation]
-
-
-def _nodes(node: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    yield node
-    for child in node.get("Plans", []):
-        yield from _nodes(child)
-
-
 async def test_the_publisher_finds_earlier_claims_by_key(rolled_back: asyncpg.Connection) -> None:
     conn = rolled_back
     account, partition = await _filled(conn)
@@ -83,7 +74,7 @@ async def test_the_publisher_finds_earlier_claims_by_key(rolled_back: asyncpg.Co
         account,
     )
     plan = json.loads(await conn.fetchval(f"EXPLAIN (FORMAT JSON) {CLAIM_MANY_SQL}"))
-    reads = _reads(plan, partition)
+    reads = plan_reads(plan, partition)
     assert reads, f"the plan does not read {partition}: {json.dumps(plan)[:2000]}"
     assert all("Index" in n["Node Type"] for n in reads), json.dumps(plan, indent=1)[:3000]
     assert len(await conn.fetch(CLAIM_MANY_SQL)) == 4
@@ -98,10 +89,10 @@ async def test_the_gateway_finds_a_keys_holder_by_key(rolled_back: asyncpg.Conne
     args = ([account, account], ["plan-1", "new-1"], 30.0, ["hash", "hash"])
     plan = json.loads(await conn.fetchval(f"EXPLAIN (FORMAT JSON) {LOOK_UP_OR_CLAIM_SQL}", *args))
     rows = await conn.fetch(LOOK_UP_OR_CLAIM_SQL, *args)
-    held = [n for n in _reads(plan, "idempotency_inflight") if n["Node Type"] != "ModifyTable"]
+    held = [n for n in plan_reads(plan, "idempotency_inflight") if n["Node Type"] != "ModifyTable"]
     assert held, json.dumps(plan)[:2000]
     assert all(n["Node Type"] == "Index Scan" and n.get("Index Cond") for n in held), held
-    keys = _reads(plan, partition)
+    keys = plan_reads(plan, partition)
     assert keys
     assert all("Index" in n["Node Type"] for n in keys), keys
     assert [r["event_id"] is not None for r in rows] == [True, False]  # a prior, then new
@@ -120,7 +111,7 @@ async def test_a_batchs_keys_are_looked_up_one_by_one_under_a_generic_plan(
     wanted = [f"plan-{i}" for i in range(1, 501, 2)] + [f"never-{i}" for i in range(250)]
     sql = "EXPLAIN (FORMAT JSON) " + BATCH_KEYS_SQL
     plan = json.loads(await conn.fetchval(sql, account, wanted))
-    keys = _reads(plan, partition)
+    keys = plan_reads(plan, partition)
     assert keys
     assert all("Index" in n["Node Type"] for n in keys), json.dumps(plan, indent=1)[:3000]
     found = await store.idempotency_records(account, wanted)
