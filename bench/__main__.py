@@ -135,7 +135,7 @@ async def measure(args: argparse.Namespace, started: Servers, services: dict[str
     profiling = await statements.enable(pool)
     try:
         chosen = set(args.scenarios.split(","))
-        if args.warmup_seconds > 0 and chosen & {"api", "webhook", "batch"}:
+        if args.warmup_seconds > 0 and chosen & {"api", "webhook", "batch", "backlog"}:
             step(f"warm-up: 100 requests/s for {args.warmup_seconds:.0f}s, not measured")
             await api_scenario(services["gateway"].url, await make_tenant(started.database_url),
                                100, args.warmup_seconds, pool, pids, work_dir)  # fmt: skip

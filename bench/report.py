@@ -36,6 +36,9 @@ def print_report(report: dict[str, Any]) -> None:
             print(f"\nPublisher backlog, {s.get('publishers', 1)} publisher(s): "
                   f"{s['stored']}/{s['commands']} stored, "
                   f"{s['rows_per_second']:.0f} rows/s{ratio}")  # fmt: skip
+            busiest = sorted(s.get("box_usage", {}).items(), key=lambda i: -i[1]["cpu_percent"])
+            print("  cpu while draining: " + ", ".join(
+                f"{name} {use['cpu_percent']:.0f}%" for name, use in busiest[:8]))  # fmt: skip
     for s in report["scenarios"]:
         if s["scenario"].startswith("overload"):
             _overload(s)

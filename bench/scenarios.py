@@ -253,6 +253,9 @@ async def backlog_scenario(
             name: use for name, use in usage_delta(before, after, drain).items()
             if name in publishers
         },
+        # Every process of the box, the publishers' neighbours too: what the drain costs the
+        # projector, the notifier, Kafka and PostgreSQL on the same cores.
+        "box_usage": usage_delta(before, after, drain),
         "outbox_rows_at_drain_end": behind,
         "relayed_seconds_incl_startup": relayed_in,
         "process_usage_until_relayed": {
