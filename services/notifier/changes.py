@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -63,6 +64,27 @@ RETURNING event_id
 """
 
 
+# Rows for single events planning has never seen, all in one statement: the common case of
+# a feed of new events, which one statement per event left far behind the publisher (two
+# round trips per event; the notifier held 32,500 of a 300,000-event backlog when the
+# publisher had stored it all). An event planning already holds, as its own row (seeded by a
+# plan, or seen before) or as a series with planned occurrences, is not inserted here: the
+# caller applies its change one by one. `LIMIT 1` keeps the series check a lookup in
+# plan_events_series per event whatever the table's statistics say.
+FIRST_SEEN_SQL = """
+INSERT INTO plan_events (event_id, version, status, channel_id, title, start_at, end_at,
+                         timezone, capacity)
+SELECT u.* FROM unnest($1::uuid[], $2::integer[], $3::text[], $4::bigint[], $5::text[],
+                       $6::timestamptz[], $7::timestamptz[], $8::text[], $9::integer[])
+    AS u(event_id, version, status, channel_id, title, start_at, end_at, timezone, capacity)
+LEFT JOIN LATERAL (SELECT true AS found FROM plan_events s WHERE s.series_id = u.event_id
+                   LIMIT 1) AS series ON true
+WHERE series.found IS NULL
+ON CONFLICT (event_id) DO NOTHING
+RETURNING event_id
+"""
+
+
 @dataclass(frozen=True)
 class Applied:
     applied: int
@@ -71,12 +93,43 @@ class Applied:
 
 
 async def apply_changes(conn: asyncpg.Connection, changes: Sequence[EventChange]) -> Applied:
-    applied, older, notices = 0, 0, []
-    for change in sorted(changes, key=lambda c: (str(c.event_id), c.change_id)):
+    """Apply a batch's changes in (event, change) order. Single events planning has not seen
+    and the batch changes once are stored together first; nobody can have planned them
+    yet, so they need no notices."""
+    ordered = sorted(changes, key=lambda c: (str(c.event_id), c.change_id))
+    first_seen = await _store_first_seen(conn, _lone_single_events(ordered))
+    applied, older, notices = len(first_seen), 0, []
+    for change in ordered:
+        if change.event_id in first_seen:
+            continue
         fresh, written = await _apply(conn, change)
         applied, older = applied + fresh, older + (not fresh)
         notices += written
     return Applied(applied, older, notices)
+
+
+def _lone_single_events(changes: Sequence[EventChange]) -> list[EventChange]:
+    """The changes of single (not recurring) events that no other change in the batch
+    touches: one statement can store those without ordering them."""
+    per_event = Counter(change.event_id for change in changes)
+    return [c for c in changes if per_event[c.event_id] == 1 and c.event.recurrence is None]
+
+
+async def _store_first_seen(
+    conn: asyncpg.Connection, changes: Sequence[EventChange]
+) -> set[uuid.UUID]:
+    """The events of `changes` whose planning rows this inserted: those planning had not
+    seen, neither as an event nor as a series."""
+    if not changes:
+        return set()
+    states = [event_state(c.event, c.version) for c in changes]
+    rows = await conn.fetch(
+        FIRST_SEEN_SQL,
+        [c.event_id for c in changes],
+        *([getattr(s, name) for s in states] for name in _STATE_COLUMNS),
+        [c.event.capacity for c in changes],
+    )
+    return {row["event_id"] for row in rows}
 
 
 async def _apply(conn: asyncpg.Connection, change: EventChange) -> tuple[bool, list[Notice]]:
@@ -102,11 +155,11 @@ async def _apply(conn: asyncpg.Connection, change: EventChange) -> tuple[bool, l
     return fresh, notices
 
 
+_STATE_COLUMNS = ("version", "status", "channel_id", "title", "start_at", "end_at", "timezone")
+
+
 def _columns(state: PlanState) -> tuple[object, ...]:
-    return (
-        state.version, state.status, state.channel_id, state.title, state.start_at,
-        state.end_at, state.timezone,
-    )  # fmt: skip
+    return tuple(getattr(state, name) for name in _STATE_COLUMNS)
 
 
 async def _target(
