@@ -16,7 +16,7 @@ from pathlib import Path
 
 from devstack.kafka import KafkaNode, ensure_jars
 from devstack.postgres import PostgresServer
-from devstack.processes import StackError, spawn, stop, wait_until
+from devstack.processes import StackError, port_open, spawn, stop, wait_until
 from shared.adapters.kafka import ensure_topics
 from shared.adapters.postgres import apply_migrations
 from shared.core.settings import KafkaSettings
@@ -160,6 +160,7 @@ def servers(profile: StackProfile) -> Iterator[Servers]:
     migrated and with topics created. Stops only what it started."""
     env_kafka = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
     env_db = os.environ.get("DATABASE_URL")
+    _refuse_if_running(profile, start_postgres=not env_db, start_kafka=not env_kafka)
     if profile.fresh_data and not (env_kafka and env_db):
         shutil.rmtree(profile.base_dir, ignore_errors=True)
     started = Servers(env_kafka or "", env_db or "")
@@ -187,6 +188,22 @@ def servers(profile: StackProfile) -> Iterator[Servers]:
     finally:
         for process in reversed(started.processes.values()):
             stop(process, grace_seconds=30)
+
+
+def _refuse_if_running(profile: StackProfile, start_postgres: bool, start_kafka: bool) -> None:
+    """StackError, before anything is wiped, when a server this profile would start already
+    listens: most likely the same profile's stack from another run (a second `make bench`
+    or `make test` beside the first), whose data folder a fresh start would delete under it."""
+    ports = ([profile.postgres_port] if start_postgres else []) + (
+        [profile.kafka_port, profile.controller_port] if start_kafka else []
+    )
+    taken = [port for port in ports if port_open("127.0.0.1", port)]
+    if taken:
+        raise StackError(
+            f"port(s) {', '.join(map(str, taken))} of the '{profile.name}' stack are taken, "
+            f"probably by another run of it; its data in {profile.base_dir} is left as it is. "
+            "Stop that run first, or give this one other ports with PINNED_PORT_OFFSET=1000"
+        )
 
 
 async def prepare_servers(database_url: str, kafka: KafkaSettings) -> None:
