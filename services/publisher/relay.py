@@ -49,6 +49,7 @@ class ChangeRelay:
         batch_size: int = 500,
         send_timeout_seconds: float = 5.0,
         poll_seconds: float = 1.0,
+        gather_seconds: float = 0.0,
         crash_at: str | None = None,
     ) -> None:
         self._pool = pool
@@ -56,6 +57,7 @@ class ChangeRelay:
         self._batch_size = batch_size
         self._send_timeout = send_timeout_seconds
         self._poll = poll_seconds
+        self._gather = gather_seconds
         self._crash_at = crash_at
         self._wake = asyncio.Event()
         self._relayed_batches = 0
@@ -77,6 +79,8 @@ class ChangeRelay:
         while not self._stopping.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._poll)
+            if self._gather and not self._stopping.is_set():
+                await asyncio.sleep(self._gather)  # the commits of the next moment come along
             self._wake.clear()
             try:
                 while await self.relay_once() == self._batch_size:

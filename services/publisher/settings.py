@@ -24,9 +24,13 @@ class PublisherSettings(WorkerSettings):
     # never shorter than the keys, whose recorded rejection is read from here.
     outcome_retention_days: int = Field(default=30, ge=8)
     # Change records sent to Kafka per relay transaction, and how often the relay looks at the
-    # outbox when no commit woke it (a NOTIFY at each commit normally does, at once).
+    # outbox when no commit woke it (this process's own commits wake it).
     relay_batch_max_records: int = Field(default=500, ge=1, le=5000)
     relay_poll_seconds: float = Field(default=1.0, gt=0)
+    # Woken by a commit, the relay waits this long first, so one relay transaction sends the
+    # changes of every commit in between: at 500 events/s one ran after nearly every batch
+    # of about four commands. Adds at most this to a change's way to its pages.
+    relay_gather_seconds: float = Field(default=0.02, ge=0, le=1)
     # Fault injection for tests and `make chaos` only: "before_commit:N" or "after_commit:N"
     # makes the process die abruptly at that moment of its N-th batch, "after_relay_send:N"
     # once the relay's N-th batch of change records is in Kafka but still in the outbox.

@@ -121,6 +121,7 @@ async def open_publisher(
             batch_size=settings.relay_batch_max_records,
             send_timeout_seconds=settings.kafka.send_timeout_seconds,
             poll_seconds=settings.relay_poll_seconds,
+            gather_seconds=settings.relay_gather_seconds,
             crash_at=settings.crash_at,
         )
         publisher = Publisher(
