@@ -34,8 +34,12 @@ ON CONFLICT (message_id, received_at) DO NOTHING
 
 
 async def record_outcomes(conn: asyncpg.Connection, outcomes: Sequence[Applied]) -> None:
+    """Record the outcomes not recorded yet (the set-based path records its own)."""
+    unrecorded = [outcome for outcome in outcomes if not outcome.recorded]
+    if not unrecorded:
+        return
     await conn.execute(_STAGE)
-    await conn.copy_records_to_table("staged_outcomes", records=map(_row, outcomes))
+    await conn.copy_records_to_table("staged_outcomes", records=map(_row, unrecorded))
     await conn.execute(_INSERT_OUTCOMES)
 
 

@@ -58,6 +58,8 @@ class Applied:
     # The gateway's time of the request: command_outcomes is partitioned by it (0022).
     received_at: datetime
     fields: tuple[FieldError, ...] = ()
+    # Already in command_outcomes: the set-based path records its outcomes as it stores.
+    recorded: bool = False
 
     def message(self) -> Outcome:
         return Outcome(
@@ -84,11 +86,13 @@ def make_outcome(
     reason_code: str | None = None,
     reason: str | None = None,
     fields: Sequence[FieldError] = (),
+    decided_at: datetime | None = None,
+    recorded: bool = False,
 ) -> Applied:
     """The stored event (`row`) goes into the outcome only for a gateway waiting to answer
     with it; the record in command_outcomes needs none of it. A rejection's reason and fields
     may quote what the sender sent: they are made storable, as they are recorded."""
-    decided_at = datetime.now(UTC)
+    decided_at = decided_at or datetime.now(UTC)
     event = event_view(row) if row is not None and envelope.awaited(decided_at) else None
     return Applied(
         envelope.message_id,
@@ -102,6 +106,7 @@ def make_outcome(
         decided_at,
         envelope.received_at,
         tuple(FieldError(storable_text(f.path), f.code, storable_text(f.message)) for f in fields),
+        recorded,
     )
 
 

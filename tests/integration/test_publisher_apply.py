@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import asyncpg
 
 from services.publisher.apply import apply_batch
+from services.publisher.outcome_log import record_outcomes
 from shared.contracts.messages import (
     ChangeStatus,
     Command,
@@ -52,6 +53,33 @@ async def test_new_creates_are_stored_and_a_redelivery_only_finds_duplicates(
         "SELECT count(*) FROM events WHERE owner_account_id = $1", tenant.account_id
     )
     assert count == 5
+
+
+async def test_every_outcome_is_recorded_once_whichever_path_applied_it(
+    db: asyncpg.Pool, tenant: Tenant
+) -> None:
+    """The set-based path records its creates' outcomes in its own statement; the batch step
+    records the rest (here a rejection and a redelivered duplicate), none of them twice."""
+    fast = [envelope(tenant, create(tenant, title=f"Recorded {i}")) for i in range(3)]
+    missing = UpdateEvent(event_id=uuid.uuid4(), changes={"title": "Nowhere"})
+    batch = [*fast, envelope(tenant, missing)]
+    async with db.acquire() as conn, conn.transaction():
+        outcomes = await apply_batch(conn, batch)
+        await record_outcomes(conn, outcomes)
+        again = await apply_batch(conn, fast[:1])
+        await record_outcomes(conn, again)
+    rows = await db.fetch(
+        "SELECT message_id, status, decided_at, received_at FROM command_outcomes "
+        "WHERE owner_account_id = $1",
+        tenant.account_id,
+    )
+    recorded = {row["message_id"]: row for row in rows}
+    assert len(rows) == len(recorded) == 4  # the duplicate's message is the first one's
+    assert [recorded[e.message_id]["status"] for e in batch] == ["created"] * 3 + ["rejected"]
+    assert all(recorded[o.message_id]["decided_at"] == o.decided_at for o in outcomes)
+    assert all(recorded[e.message_id]["received_at"] == e.received_at for e in batch)
+    assert [o.status for o in again] == ["duplicate"]
+    assert [o.recorded for o in outcomes] == [True] * 3 + [False]  # the set-based path ran
 
 
 async def test_one_bad_create_does_not_sink_the_others(db: asyncpg.Pool, tenant: Tenant) -> None:
