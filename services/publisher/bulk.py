@@ -19,18 +19,33 @@ from services.publisher.refusals import STORE_ERRORS
 from services.publisher.rows import Applied, event_body_json, event_fields, make_outcome
 from shared.contracts.messages import CreateEvent, IngestEnvelope
 
-# The group is copied (COPY, binary) into a session's temporary table, emptied at commit, and
-# claimed and stored from there: COPY encodes a row in about 2 us, where the same rows as
-# arrays for unnest() took 5 (asyncpg checks every array element's type).
-STAGE_SQL = """
+# A group's rows, in this order, whether copied or passed as arrays.
+_STAGED_COLUMNS = (
+    ("owner_account_id", "bigint"), ("idempotency_key", "text"), ("request_hash", "text"),
+    ("event_id", "uuid"), ("message_id", "uuid"), ("request_id", "text"),
+    ("received_at", "timestamptz"), ("channel_id", "bigint"), ("status", "text"),
+    ("title", "text"), ("start_at", "timestamptz"), ("end_at", "timestamptz"),
+    ("timezone", "text"), ("source_id", "text"), ("source_updated_at", "timestamptz"),
+    ("body", "text"),
+)  # fmt: skip
+
+# A large group is copied (COPY, binary) into a session's temporary table, emptied at commit,
+# and claimed and stored from there: COPY encodes a row in about 2 us, where the same rows as
+# arrays for unnest() took 5 (asyncpg checks every array element's type). A small group goes
+# as arrays in the statement itself: the table's statement and the COPY are two round trips,
+# more than a few rows' encoding costs (at 500 requests/s a batch holds about four).
+SMALL_GROUP = 32
+STAGE_SQL = f"""
 CREATE TEMP TABLE IF NOT EXISTS staged_creates (
-    owner_account_id bigint, idempotency_key text, request_hash text, event_id uuid,
-    message_id uuid, request_id text, received_at timestamptz, channel_id bigint, status text,
-    title text, start_at timestamptz, end_at timestamptz, timezone text, source_id text,
-    source_updated_at timestamptz, body text
+    {", ".join(f"{name} {sql_type}" for name, sql_type in _STAGED_COLUMNS)}
 ) ON COMMIT DELETE ROWS;
 DELETE FROM staged_creates
-"""
+"""  # noqa: S608  (the constant column list)
+# $1 is the time decided; the arrays follow.
+_ARRAYS = ", ".join(f"${i}::{sql_type}[]" for i, (_, sql_type) in enumerate(_STAGED_COLUMNS, 2))
+_ARRIVED = f"""arrived AS (
+    SELECT * FROM unnest({_ARRAYS}) AS a({", ".join(name for name, _ in _STAGED_COLUMNS)})
+), """  # noqa: S608  (the constant column list)
 
 # Claims of rows `u` (owner_account_id, idempotency_key, ...): idempotency_keys is partitioned
 # by time (migration 0022) and its primary key is (owner, key, day), so it only catches a key
@@ -45,40 +60,56 @@ EARLIER_CLAIM = """LEFT JOIN LATERAL (
       AND k.created_on < (now() AT TIME ZONE 'UTC')::date
     LIMIT 1) AS earlier ON true"""
 
-CLAIM_MANY_SQL = f"""
+
+def _claim_many(source: str) -> str:
+    return f"""
 INSERT INTO idempotency_keys
     (owner_account_id, idempotency_key, request_hash, event_id, message_id)
 SELECT u.owner_account_id, u.idempotency_key, u.request_hash, u.event_id, u.message_id
-FROM staged_creates u {EARLIER_CLAIM}
+FROM {source} u {EARLIER_CLAIM}
 WHERE earlier.found IS NULL
 ON CONFLICT DO NOTHING
 RETURNING event_id
-"""  # noqa: S608  (a constant fragment)
+"""  # noqa: S608  (constant fragments)
 
-# The claims, the events and their `created` outcomes ($1: the time decided) in one statement:
-# a round trip per batch is most of a small batch's cost (about four commands a batch at 500
-# requests/s), and these were three (claim, store, then stage, copy and insert the outcomes).
-# An event is stored only with its claim and recorded only once stored; all rows back means
-# every create was new, else the caller undoes the savepoint.
-_CREATE_MANY = f"""
-WITH claimed AS ({CLAIM_MANY_SQL}), stored AS (
+
+CLAIM_MANY_SQL = _claim_many("staged_creates")
+
+
+def _create_many(source: str, returning: str) -> str:
+    """The claims, the events and their `created` outcomes ($1: the time decided) of the rows
+    of `source`, in one statement: a round trip per batch is most of a small batch's cost,
+    and these were three (claim, store, then stage, copy and insert the outcomes). An event
+    is stored only with its claim and recorded only once stored; all rows back means every
+    create was new, else the caller undoes the savepoint."""
+    arrived = _ARRIVED if source == "arrived" else ""
+    return f"""
+WITH {arrived}claimed AS ({_claim_many(source)}), stored AS (
     INSERT INTO events (id, owner_account_id, channel_id, status, title, start_at, end_at,
         timezone, source_id, source_updated_at, body)
     SELECT s.event_id, s.owner_account_id, s.channel_id, s.status, s.title, s.start_at,
         s.end_at, s.timezone, s.source_id, s.source_updated_at, s.body::jsonb
-    FROM staged_creates s JOIN claimed c ON c.event_id = s.event_id
+    FROM {source} s JOIN claimed c ON c.event_id = s.event_id
     ON CONFLICT (id) DO NOTHING
-    RETURNING {{returning}}
+    RETURNING {returning}
 ), recorded AS (
     INSERT INTO command_outcomes (message_id, request_id, owner_account_id, event_id, status,
         decided_at, received_at)
     SELECT s.message_id, s.request_id, s.owner_account_id, s.event_id, 'created', $1,
         s.received_at
-    FROM staged_creates s JOIN stored e ON e.id = s.event_id
+    FROM {source} s JOIN stored e ON e.id = s.event_id
     ON CONFLICT (message_id, received_at) DO NOTHING
 )
 SELECT * FROM stored
 """  # noqa: S608  (constant fragments)
+
+
+# Whole rows (and their bodies decoded) only when some gateway waits to answer with one.
+_CREATE_MANY = {
+    (source, returning): _create_many(source, returning)
+    for source in ("staged_creates", "arrived")
+    for returning in ("*", "id")
+}
 
 
 class _NotAllNew(Exception):
@@ -110,9 +141,14 @@ async def create_all(
     returning = "*" if any(envelope.awaited(decided_at) for envelope in envelopes) else "id"
     try:
         async with conn.transaction():  # a savepoint: the fallback starts clean
-            await conn.execute(STAGE_SQL)
-            await conn.copy_records_to_table("staged_creates", records=map(_staged, envelopes))
-            rows = await conn.fetch(_CREATE_MANY.format(returning=returning), decided_at)
+            if len(group) <= SMALL_GROUP:
+                columns = zip(*map(_staged, envelopes), strict=True)
+                statement = _CREATE_MANY["arrived", returning]
+                rows = await conn.fetch(statement, decided_at, *map(list, columns))
+            else:
+                await conn.execute(STAGE_SQL)
+                await conn.copy_records_to_table("staged_creates", records=map(_staged, envelopes))
+                rows = await conn.fetch(_CREATE_MANY["staged_creates", returning], decided_at)
             if len(rows) != len(group):
                 raise _NotAllNew
     except _NotAllNew:

@@ -8,8 +8,10 @@ import uuid
 from datetime import UTC, datetime
 
 import asyncpg
+import pytest
 
 from services.publisher.apply import apply_batch
+from services.publisher.bulk import SMALL_GROUP
 from services.publisher.outcome_log import record_outcomes
 from shared.contracts.messages import (
     ChangeStatus,
@@ -55,12 +57,14 @@ async def test_new_creates_are_stored_and_a_redelivery_only_finds_duplicates(
     assert count == 5
 
 
+@pytest.mark.parametrize("creates", [3, SMALL_GROUP + 1], ids=["as arrays", "copied"])
 async def test_every_outcome_is_recorded_once_whichever_path_applied_it(
-    db: asyncpg.Pool, tenant: Tenant
+    db: asyncpg.Pool, tenant: Tenant, creates: int
 ) -> None:
-    """The set-based path records its creates' outcomes in its own statement; the batch step
-    records the rest (here a rejection and a redelivered duplicate), none of them twice."""
-    fast = [envelope(tenant, create(tenant, title=f"Recorded {i}")) for i in range(3)]
+    """The set-based path records its creates' outcomes in its own statement (a small group
+    passed as arrays, a larger one copied first); the batch step records the rest (here a
+    rejection and a redelivered duplicate), none of them twice."""
+    fast = [envelope(tenant, create(tenant, title=f"Recorded {i}")) for i in range(creates)]
     missing = UpdateEvent(event_id=uuid.uuid4(), changes={"title": "Nowhere"})
     batch = [*fast, envelope(tenant, missing)]
     async with db.acquire() as conn, conn.transaction():
@@ -74,12 +78,20 @@ async def test_every_outcome_is_recorded_once_whichever_path_applied_it(
         tenant.account_id,
     )
     recorded = {row["message_id"]: row for row in rows}
-    assert len(rows) == len(recorded) == 4  # the duplicate's message is the first one's
-    assert [recorded[e.message_id]["status"] for e in batch] == ["created"] * 3 + ["rejected"]
+    assert len(rows) == len(recorded) == creates + 1  # the duplicate's is the first one's
+    statuses = [recorded[e.message_id]["status"] for e in batch]
+    assert statuses == ["created"] * creates + ["rejected"]
     assert all(recorded[o.message_id]["decided_at"] == o.decided_at for o in outcomes)
     assert all(recorded[e.message_id]["received_at"] == e.received_at for e in batch)
     assert [o.status for o in again] == ["duplicate"]
-    assert [o.recorded for o in outcomes] == [True] * 3 + [False]  # the set-based path ran
+    assert [o.recorded for o in outcomes] == [True] * creates + [False]  # set-based path ran
+    stored = await db.fetch(
+        "SELECT id, title, body->>'title' AS body_title FROM events WHERE owner_account_id = $1",
+        tenant.account_id,
+    )
+    assert sorted((r["title"], r["body_title"]) for r in stored) == sorted(
+        (f"Recorded {i}", f"Recorded {i}") for i in range(creates)
+    )
 
 
 async def test_one_bad_create_does_not_sink_the_others(db: asyncpg.Pool, tenant: Tenant) -> None:
