@@ -185,7 +185,9 @@ class FakeConnection:
         self.staged = list(records)
 
     async def fetch(self, sql: str, *args: Any) -> list[dict[str, Any]]:
-        event_ids = [row[3] for row in self.staged]  # staged_creates: event_id is 4th
+        # A small group comes as arrays after the time decided, a large one copied first;
+        # either way event_id is the 4th column.
+        event_ids = args[4] if "unnest(" in sql else [row[3] for row in self.staged]
         if "INSERT INTO events" in sql:
             self.inserts.append(inspect.stack())
             return [{"id": event_id} for event_id in event_ids]
