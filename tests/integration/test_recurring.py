@@ -190,6 +190,16 @@ async def test_plans_attach_to_one_occurrence_and_follow_it_when_the_series_chan
     assert moved.status_code == 200, moved.text
     notice = (await notices_of_kind(discovery, ada, "event_moved"))[0]
     assert notice["data"]["occurrenceId"] == third["id"]
+    # Named as people name it, not by the occurrence's derived key: the inbox page's link
+    # opens the occurrence's page.
+    assert notice["eventId"] == notice["data"]["eventId"] == third["id"]
+    async with httpx.AsyncClient(
+        base_url=str(discovery.base_url), cookies={"pinned_people_session": ada.token}, timeout=30
+    ) as pages:
+        inbox = (await pages.get("/me/inbox")).text
+    assert f'href="/events/{third["id"]}"' in inbox
+    page = await discovery.get(f"/events/{third['id']}")
+    assert page.status_code == 200
     new_start = start.replace(hour=18, minute=30)
     assert datetime.fromisoformat(notice["data"]["startAt"]) == new_start
     assert await due(discovery, ada) == [
@@ -333,7 +343,7 @@ async def test_cancelling_one_occurrence_tells_the_people_going_to_it_and_nobody
     )
     assert response.status_code == 200, response.text
     notice = (await notices_of_kind(discovery, ada, "event_cancelled"))[0]
-    assert notice["data"]["occurrenceId"] == docs[1]["id"]
+    assert notice["data"]["occurrenceId"] == notice["eventId"] == docs[1]["id"]
     assert "is cancelled" in notice["title"]
     bo_notices = (await discovery.get(f"{PEOPLE}/me/notifications", headers=bo.headers)).json()
     assert [n["kind"] for n in bo_notices["docs"]] == []  # the same batch would have had it

@@ -8,32 +8,50 @@ from typing import Any
 import asyncpg
 
 from services.discovery.planning.cursors import Position
+from shared.adapters.plans import public_event_id
 
-_PAGE = """
-SELECT id, kind, event_id, title, body, data, created_at, read_at FROM notifications
-WHERE person_id = $1 AND ($2::bool IS NOT TRUE OR read_at IS NULL)
-  AND ($3::timestamptz IS NULL OR (created_at, id) < ($3, $4::uuid))
-ORDER BY created_at DESC, id DESC LIMIT $5
-"""
+# With the planning row a notice is about: an occurrence's notice names it by its public id.
+_PLANNED = """LEFT JOIN plan_events p ON p.event_id = n.event_id"""
+_NOTICE = "n.id, n.kind, n.event_id, n.title, n.body, n.data, n.created_at, n.read_at"
+_PAGE = f"""
+SELECT {_NOTICE}, p.series_id, p.recurrence_id, p.timezone FROM notifications n {_PLANNED}
+WHERE n.person_id = $1 AND ($2::bool IS NOT TRUE OR n.read_at IS NULL)
+  AND ($3::timestamptz IS NULL OR (n.created_at, n.id) < ($3, $4::uuid))
+ORDER BY n.created_at DESC, n.id DESC LIMIT $5
+"""  # noqa: S608  (constant fragments)
 _UNREAD = "SELECT count(*) FROM notifications WHERE person_id = $1 AND read_at IS NULL"
-_MARK = """
-UPDATE notifications SET read_at = CASE WHEN $3 THEN coalesce(read_at, now()) END
-WHERE person_id = $1 AND id = $2
-RETURNING id, kind, event_id, title, body, data, created_at, read_at
-"""
+_MARK = f"""
+WITH n AS (
+    UPDATE notifications SET read_at = CASE WHEN $3 THEN coalesce(read_at, now()) END
+    WHERE person_id = $1 AND id = $2
+    RETURNING id, kind, event_id, title, body, data, created_at, read_at
+)
+SELECT {_NOTICE}, p.series_id, p.recurrence_id, p.timezone FROM n {_PLANNED}
+"""  # noqa: S608  (constant fragments)
 _MARK_ALL = """
 UPDATE notifications SET read_at = now() WHERE person_id = $1 AND read_at IS NULL RETURNING id
 """
 
 
 def notice_view(row: asyncpg.Record) -> dict[str, Any]:
+    """`eventId`, and `data.eventId` where the notice has one, are the id people use: an
+    occurrence's `<series id>_<date>` (notices about occurrences stored its derived key)."""
+    event_id, data = None, row["data"]
+    if row["event_id"] is not None:
+        event_id = str(row["event_id"])
+        if row["timezone"] is not None:  # planning still holds the event (it always keeps it)
+            event_id = public_event_id(
+                row["event_id"], row["series_id"], row["recurrence_id"], row["timezone"]
+            )
+        if isinstance(data, dict) and "eventId" in data:
+            data = {**data, "eventId": event_id}
     return {
         "id": str(row["id"]),
         "kind": row["kind"],
-        "eventId": str(row["event_id"]) if row["event_id"] else None,
+        "eventId": event_id,
         "title": row["title"],
         "body": row["body"],
-        "data": row["data"],
+        "data": data,
         "createdAt": row["created_at"].isoformat(),
         "read": row["read_at"] is not None,
         "readAt": row["read_at"].isoformat() if row["read_at"] else None,
