@@ -1,7 +1,7 @@
 """Pure: a public search -> one SQL statement over the read model, and its opaque cursor.
 
-Every shape has an index (migrations 0015, 0025): a city by (place_id, start_at), a channel
-by (channel_id, start_at), a radius by the GiST index on ll_to_earth, a classification by
+Every shape has an index (migrations 0015, 0025, 0029): a city by (place_id, start_at), a channel
+by (channel_id, start_at), a radius by the GiST index on the event's point, a classification by
 (classification, start_at) in discovery_event_classifications, text by the GIN on the
 tsvector, and anything else by (start_at). Local dates are compared with each event's own
 local start date, and also turned into the widest instants they can mean anywhere (UTC+14 to
@@ -131,8 +131,9 @@ DOCUMENT_COLUMNS = f"d.event_id, d.start_at, {PUBLIC_JSON} AS public"
 
 # ll_to_earth(d.latitude, d.longitude) without its cast to the `earth` domain, whose three
 # CHECKs cost about 10 us a row: the same arithmetic, so earth_distance's result is unchanged.
-# (The bounding box still names ll_to_earth: it is the GiST index's expression.)
-_EVENT_POINT = """cube(cube(cube(earth() * cos(radians(d.latitude)) * cos(radians(d.longitude))),
+# It is also the GiST index's expression (discovery_events_point, migration 0029), which the
+# bounding box must name to use it.
+EVENT_POINT = """cube(cube(cube(earth() * cos(radians(d.latitude)) * cos(radians(d.longitude))),
     earth() * cos(radians(d.latitude)) * sin(radians(d.longitude))),
     earth() * sin(radians(d.latitude)))"""
 
@@ -166,8 +167,8 @@ def search_sql(
     if query.near is not None:
         point = f"ll_to_earth({bind(query.near.latitude)}, {bind(query.near.longitude)})"
         radius = bind(query.near.radius_m)
-        where.append(f"earth_box({point}, {radius}) @> ll_to_earth(d.latitude, d.longitude)")
-        where.append(f"sec_to_gc(cube_distance({point}, {_EVENT_POINT})) <= {radius}")
+        where.append(f"earth_box({point}, {radius}) @> {EVENT_POINT}")
+        where.append(f"sec_to_gc(cube_distance({point}, {EVENT_POINT})) <= {radius}")
     if query.date_from is not None:
         where.append(f"{t}.start_at >= {bind(earliest_instant(query.date_from))}")
         where.append(f"{t}.local_date >= {bind(query.date_from)}")
