@@ -285,3 +285,15 @@ async def conn(stack: Servers) -> AsyncIterator[asyncpg.Connection]:
     connection = await connect(stack.database_url)
     yield connection
     await connection.close()
+
+
+@pytest.fixture
+async def rolled_back(conn: asyncpg.Connection) -> AsyncIterator[asyncpg.Connection]:
+    """`conn` inside a transaction that is rolled back after the test: what the test writes
+    (tens of thousands of rows for a plan, say) no other test ever sees."""
+    transaction = conn.transaction()
+    await transaction.start()
+    try:
+        yield conn
+    finally:
+        await transaction.rollback()

@@ -8,11 +8,9 @@ but not yet vacuumed, which is what a busy gateway leaves between autovacuum run
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from typing import cast
 
 import asyncpg
-import pytest
 
 from services.gateway.adapters.claims import LOOK_UP_OR_CLAIM_SQL
 from services.gateway.adapters.events import BATCH_KEYS_SQL, EventStore
@@ -38,17 +36,6 @@ WITH claimed AS (
 )
 SELECT count(*) FROM claimed
 """
-
-
-@pytest.fixture
-async def rolled_back(conn: asyncpg.Connection) -> AsyncIterator[asyncpg.Connection]:
-    """The suite's connection inside a transaction that is rolled back after the test."""
-    transaction = conn.transaction()
-    await transaction.start()
-    try:
-        yield conn
-    finally:
-        await transaction.rollback()
 
 
 async def _filled(conn: asyncpg.Connection) -> tuple[int, str]:

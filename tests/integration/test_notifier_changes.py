@@ -7,12 +7,10 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import asyncpg
-import pytest
 
 from services.notifier.changes import FIRST_SEEN_SQL, apply_changes
 from shared.contracts.changes import ChangeKind, EventChange
@@ -22,16 +20,6 @@ from tests.examples import docs_example
 from tests.integration.plan_support import plan_reads
 
 START = datetime(2031, 5, 6, 19, 0, tzinfo=UTC)  # 21:00 in Berlin, the row's local day
-
-
-@pytest.fixture
-async def rolled_back(conn: asyncpg.Connection) -> AsyncIterator[asyncpg.Connection]:
-    transaction = conn.transaction()
-    await transaction.start()
-    try:
-        yield conn
-    finally:
-        await transaction.rollback()
 
 
 async def _channel(conn: asyncpg.Connection) -> int:
