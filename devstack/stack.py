@@ -191,11 +191,14 @@ def servers(profile: StackProfile) -> Iterator[Servers]:
 
 
 def _refuse_if_running(profile: StackProfile, start_postgres: bool, start_kafka: bool) -> None:
-    """StackError, before anything is wiped, when a server this profile would start already
-    listens: most likely the same profile's stack from another run (a second `make bench`
-    or `make test` beside the first), whose data folder a fresh start would delete under it."""
-    ports = ([profile.postgres_port] if start_postgres else []) + (
-        [profile.kafka_port, profile.controller_port] if start_kafka else []
+    """StackError, before anything is wiped, when a server of this profile already listens:
+    most likely the same profile's stack from another run (a second `make bench` or `make
+    test` beside the first), whose data folder a fresh start would delete under it. Every
+    server's port counts when the folder is to be wiped (it holds both servers' data), else
+    those of the servers this run starts."""
+    wiping = profile.fresh_data and (start_postgres or start_kafka)
+    ports = ([profile.postgres_port] if start_postgres or wiping else []) + (
+        [profile.kafka_port, profile.controller_port] if start_kafka or wiping else []
     )
     taken = [port for port in ports if port_open("127.0.0.1", port)]
     if taken:

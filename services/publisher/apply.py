@@ -93,8 +93,9 @@ async def apply_batch(conn: asyncpg.Connection, batch: Sequence[IngestEnvelope])
     """Apply every command inside the caller's transaction, in Kafka order per event.
 
     Plain creates of events no other command in the batch touches take a set-based path
-    (one COPY and two statements for all of them); everything else, and the whole fast group
-    whenever any of it was seen before, goes one by one, each in a savepoint of its own.
+    (one statement claims, stores and records all of them, bulk.py); everything else, and
+    the whole fast group whenever any of it was seen before, goes one by one, each in a
+    savepoint of its own.
     """
     fast = plain_creates(batch)
     # A store refusal in the fast group is named, counted and logged when its command goes

@@ -139,16 +139,14 @@ def held_of(row: asyncpg.Record) -> Held:
     return Held(row["start_at"], row["end_at"], row["timezone"], row["recurrence_id"])
 
 
-def public_event_id(
-    key: uuid.UUID, series_id: uuid.UUID | None, recurrence_id: datetime | None, timezone: str
-) -> str:
+def public_event_id(key: uuid.UUID, series_id: uuid.UUID | None, held: Held) -> str:
     """The id people use for what the planning row `key` holds (the people API's {eventId},
-    the event page's path): an occurrence's `<series id>_<local date of its original start>`,
-    else the event's own id. `key` itself is an occurrence's derived uuid (occurrence_key),
-    which no route knows."""
-    if series_id is None or recurrence_id is None:
+    the event page's path): an occurrence's `<series id>_<date>` (the date naming it,
+    `held.day()`, from which `key` was derived), else the event's own id. `key` itself is an
+    occurrence's derived uuid (occurrence_key), which no route knows."""
+    if series_id is None:
         return str(key)
-    return occurrence_id(series_id, recurrence_id.astimezone(ZoneInfo(timezone)).date())
+    return occurrence_id(series_id, held.day())
 
 
 @dataclass(frozen=True)

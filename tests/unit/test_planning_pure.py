@@ -17,8 +17,10 @@ from services.discovery.planning import cursors
 from services.discovery.web.errors import InvalidParameter
 from services.notifier.worker import reminder_notice
 from services.scheduler.clock import FileClock
+from shared.adapters.plans import Held, public_event_id
 from shared.contracts.notifications import ReminderDue
 from shared.domain.attendance import Attendance, RsvpStatus, decide, with_capacity
+from shared.domain.recurrence import key_of, occurrence_id, occurrence_key
 from shared.domain.reminders import ReminderMinutes, before_text, reminder_id
 from shared.domain.tokens import (
     CALENDAR_PREFIX,
@@ -188,3 +190,23 @@ def test_the_file_clock_reads_its_instant_or_falls_back_to_the_system(tmp_path: 
     (tmp_path / "clock").write_text("2030-06-12T18:00:00")
     with pytest.raises(ValueError, match="offset"):
         clock.now()
+
+
+_ZONES = st.sampled_from(["Europe/Berlin", "America/New_York", "Pacific/Kiritimati", "UTC"])
+_INSTANTS = st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2040, 1, 1),
+                         timezones=st.just(UTC))  # fmt: skip
+
+
+@given(_INSTANTS, st.none() | _INSTANTS, _ZONES, st.booleans())
+def test_a_planning_rows_public_id_leads_back_to_its_key(
+    start: datetime, original: datetime | None, zone: str, occurrence: bool
+) -> None:
+    """What the inbox answers as a notice's eventId is the id whose stored key the notice
+    holds: an occurrence's (named by its original start's local date, or by its start's when
+    a single event turned recurring kept no original), or the single event's own."""
+    held = Held(start, None, zone, original)
+    series = uuid.uuid4()
+    key = occurrence_key(series, held.day()) if occurrence else series
+    public = public_event_id(key, series if occurrence else None, held)
+    assert key_of(public) == key
+    assert public == (occurrence_id(series, held.day()) if occurrence else str(series))

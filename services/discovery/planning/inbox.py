@@ -8,13 +8,14 @@ from typing import Any
 import asyncpg
 
 from services.discovery.planning.cursors import Position
-from shared.adapters.plans import public_event_id
+from shared.adapters.plans import held_of, public_event_id
 
 # With the planning row a notice is about: an occurrence's notice names it by its public id.
 _PLANNED = """LEFT JOIN plan_events p ON p.event_id = n.event_id"""
 _NOTICE = "n.id, n.kind, n.event_id, n.title, n.body, n.data, n.created_at, n.read_at"
+_HELD = "p.series_id, p.start_at, p.end_at, p.timezone, p.recurrence_id"
 _PAGE = f"""
-SELECT {_NOTICE}, p.series_id, p.recurrence_id, p.timezone FROM notifications n {_PLANNED}
+SELECT {_NOTICE}, {_HELD} FROM notifications n {_PLANNED}
 WHERE n.person_id = $1 AND ($2::bool IS NOT TRUE OR n.read_at IS NULL)
   AND ($3::timestamptz IS NULL OR (n.created_at, n.id) < ($3, $4::uuid))
 ORDER BY n.created_at DESC, n.id DESC LIMIT $5
@@ -26,7 +27,7 @@ WITH n AS (
     WHERE person_id = $1 AND id = $2
     RETURNING id, kind, event_id, title, body, data, created_at, read_at
 )
-SELECT {_NOTICE}, p.series_id, p.recurrence_id, p.timezone FROM n {_PLANNED}
+SELECT {_NOTICE}, {_HELD} FROM n {_PLANNED}
 """  # noqa: S608  (constant fragments)
 _MARK_ALL = """
 UPDATE notifications SET read_at = now() WHERE person_id = $1 AND read_at IS NULL RETURNING id
@@ -40,9 +41,7 @@ def notice_view(row: asyncpg.Record) -> dict[str, Any]:
     if row["event_id"] is not None:
         event_id = str(row["event_id"])
         if row["timezone"] is not None:  # planning still holds the event (it always keeps it)
-            event_id = public_event_id(
-                row["event_id"], row["series_id"], row["recurrence_id"], row["timezone"]
-            )
+            event_id = public_event_id(row["event_id"], row["series_id"], held_of(row))
         if isinstance(data, dict) and "eventId" in data:
             data = {**data, "eventId": event_id}
     return {

@@ -3,9 +3,10 @@
 -- insert (the index was 14 us of a row's insert measured alone, 9 without them; the projector
 -- writes every event and occurrence). The expression is ll_to_earth's own arithmetic, so the
 -- points, and the bounding box and distance the search compares them with, are unchanged; the
--- search names this expression (services/discovery/queries/search.py, EVENT_POINT). The
--- index is built before the old one goes, so radius searches always have one (a replica
--- still on the old statement reads this one's sibling until it is replaced).
+-- search names this expression (services/discovery/queries/search.py, EVENT_POINT). A
+-- discovery replica still on the old statement (naming ll_to_earth) searches a radius without
+-- this index until it is replaced; the build holds the read model's writes (the projector
+-- waits) for as long as it takes, seconds for a million rows.
 CREATE INDEX discovery_events_point ON discovery_events USING gist (
     cube(cube(cube(earth() * cos(radians(latitude)) * cos(radians(longitude))),
         earth() * cos(radians(latitude)) * sin(radians(longitude))),
