@@ -65,9 +65,9 @@ RETURNING event_id
 
 
 # Rows for single events planning has never seen, all in one statement: the common case of
-# a feed of new events, which one statement per event left far behind the publisher (two
-# round trips per event; the notifier held 32,500 of a 300,000-event backlog when the
-# publisher had stored it all). An event planning already holds, as its own row (seeded by a
+# a feed of new events, which cost two round trips per event one by one (239,360 single-row
+# inserts and 30% of a core while the publisher drained a backlog of 300,000; 17% now, and
+# 1,075 statements). An event planning already holds, as its own row (seeded by a
 # plan, or seen before) or as a series with planned occurrences, is not inserted here: the
 # caller applies its change one by one. `LIMIT 1` keeps the series check a lookup in
 # plan_events_series per event whatever the table's statistics say.
