@@ -1,7 +1,8 @@
 """The set-based path for the common case: a batch of new events.
 
-All the batch's plain creates are copied into a staging table, then claimed, stored and
-recorded (their outcomes) by one statement. Anything unexpected (a key or an event seen
+All the batch's plain creates are claimed, stored and recorded (their outcomes) by one
+statement, which takes a small group's rows as arrays and a larger one's from a staging
+table they are copied into first. Anything unexpected (a key or an event seen
 before, a constraint) undoes the group's savepoint, and the caller redoes the group one
 command at a time.
 """
@@ -104,7 +105,7 @@ SELECT * FROM stored
 """  # noqa: S608  (constant fragments)
 
 
-# Whole rows (and their bodies decoded) only when some gateway waits to answer with one.
+# Each source, returning whole rows or only ids (create_all says which).
 _CREATE_MANY = {
     (source, returning): _create_many(source, returning)
     for source in ("staged_creates", "arrived")

@@ -40,7 +40,7 @@ def notice_view(row: asyncpg.Record) -> dict[str, Any]:
     event_id, data = None, row["data"]
     if row["event_id"] is not None:
         event_id = str(row["event_id"])
-        if row["timezone"] is not None:  # planning still holds the event (it always keeps it)
+        if row["timezone"] is not None:  # its planning row (gone if its plans moved since)
             event_id = public_event_id(row["event_id"], row["series_id"], held_of(row))
         if isinstance(data, dict) and "eventId" in data:
             data = {**data, "eventId": event_id}
