@@ -147,6 +147,7 @@ async def open_gateway(
     writer = KafkaWriter(producer, settings.kafka.send_timeout_seconds, settings.max_pending_sends)
     stack.push_async_callback(writer.drain)  # audit records still in flight, before the stop
     gateway = _collaborators(settings, pool, key_pool, writer, outcomes, access_cache)
+    stack.push_async_callback(gateway.submitter.claims.drain)  # before the key pool closes
     await gateway.operations.load_key()
     window = settings.rate_limits.window_seconds
     for prune in (gateway.limiter.prune, gateway.submitter.claims.prune):

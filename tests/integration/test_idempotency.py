@@ -171,3 +171,26 @@ async def test_another_body_racing_for_a_key_on_another_gateway_is_422(
         )
         answers.append(sorted(pair))
     assert all(pair == ["claimed", "reused"] for pair in answers), answers
+
+
+async def test_the_answer_does_not_wait_for_its_claim_to_be_released(
+    db: asyncpg.Pool, tenant: Tenant
+) -> None:
+    """A request's claim is released after it is answered, with the others of that moment:
+    a release the database holds up (a row lock here) holds up no answer, and `drain`
+    (shutdown) finishes the release."""
+    claims = InFlight(db, ttl_seconds=30)
+    owner, key = tenant.account_id, "released-after-the-answer"
+    held = "SELECT 1 FROM idempotency_inflight WHERE owner_account_id = $1 AND idempotency_key = $2"
+
+    async def answered_while_the_row_is_locked() -> None:
+        async with db.acquire() as blocker, blocker.transaction():
+            async with claims.claim(owner, key, "body"):
+                await blocker.execute(f"{held} FOR UPDATE", owner, key)
+            # Out of the block (the request answered) with the row still locked: had the
+            # block waited for its DELETE, it would wait for this transaction: a deadlock.
+            assert await db.fetchval(held, owner, key) == 1
+
+    await asyncio.wait_for(answered_while_the_row_is_locked(), timeout=30)
+    await claims.drain()
+    assert await db.fetchval(held, owner, key) is None

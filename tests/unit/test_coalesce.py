@@ -7,6 +7,7 @@ import asyncio
 from collections.abc import Sequence
 
 import pytest
+import structlog.testing
 
 from services.gateway.adapters.coalesce import Coalescer
 
@@ -70,3 +71,25 @@ async def test_a_caller_that_gives_up_leaves_the_others_answered() -> None:
     impatient.cancel()
     assert await patient == 20
     assert impatient.cancelled()
+
+
+async def test_enqueued_items_gather_into_one_flush_and_drain_waits_for_it() -> None:
+    recorder = Recorder()
+    coalescer = Coalescer(recorder.flush, gather_seconds=0.05)
+    coalescer.enqueue(1)
+    await asyncio.sleep(0)  # the flush has begun gathering
+    coalescer.enqueue(2)
+    coalescer.enqueue(3)
+    assert recorder.batches == []  # nobody waited, nothing flushed yet
+    await coalescer.drain()
+    assert recorder.batches == [[1, 2, 3]]
+
+
+async def test_a_failed_flush_of_enqueued_items_is_logged_and_the_next_one_works() -> None:
+    recorder = Recorder(fail_on=1)
+    coalescer = Coalescer(recorder.flush)
+    with structlog.testing.capture_logs() as logs:
+        coalescer.enqueue(1)
+        await coalescer.drain()
+    assert [(entry["event"], entry["items"]) for entry in logs] == [("coalesced flush failed", 1)]
+    assert await coalescer.submit(2) == 20

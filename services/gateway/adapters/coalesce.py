@@ -4,6 +4,10 @@ The first caller starts a flush at once; callers that arrive while it runs wait 
 flush, which starts as soon as the running one ends and takes all of them. A caller alone
 pays no delay, and under load one statement serves many requests, so the database's work
 and the round trips per request fall as the rate rises.
+
+Work nobody waits for (`enqueue`) can instead gather for a moment before each flush: at a
+moderate rate the calls of a few milliseconds then share one statement instead of each
+paying its own.
 """
 
 from __future__ import annotations
@@ -11,6 +15,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Generic, TypeVar
+
+import structlog
+
+log = structlog.get_logger(__name__)
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
@@ -21,39 +29,64 @@ class Coalescer(Generic[Item, Result]):
         self,
         flush: Callable[[Sequence[Item]], Awaitable[Sequence[Result]]],
         max_items: int = 1000,
+        gather_seconds: float = 0.0,
     ) -> None:
-        """`flush` answers every item of a batch, in order; its error fails the batch."""
+        """`flush` answers every item of a batch, in order; its error fails the batch's
+        waiting callers. `gather_seconds`: how long a flush waits for more items first."""
         self._flush = flush
         self._max_items = max_items
-        self._waiting: list[tuple[Item, asyncio.Future[Result]]] = []
+        self._gather_seconds = gather_seconds
+        self._waiting: list[tuple[Item, asyncio.Future[Result] | None]] = []
         self._flushing: asyncio.Task[None] | None = None
 
     async def submit(self, item: Item) -> Result:
         answer: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
         self._waiting.append((item, answer))
+        self._start_flushing()
+        return await answer
+
+    def enqueue(self, item: Item) -> None:
+        """`item` goes with a coming flush; nobody waits for its answer, so a flush used this
+        way handles (logs) its own errors."""
+        self._waiting.append((item, None))
+        self._start_flushing()
+
+    async def drain(self) -> None:
+        """Return once every item given so far has been flushed (at shutdown)."""
+        while self._flushing is not None:
+            await asyncio.shield(self._flushing)
+
+    def _start_flushing(self) -> None:
         if self._flushing is None:
             self._flushing = asyncio.create_task(self._flush_while_waiting())
-        return await answer
 
     async def _flush_while_waiting(self) -> None:
         try:
             while self._waiting:
+                if self._gather_seconds:
+                    await asyncio.sleep(self._gather_seconds)
                 batch = self._waiting[: self._max_items]
                 del self._waiting[: self._max_items]
                 await self._answer(batch)
         finally:
             self._flushing = None
 
-    async def _answer(self, batch: list[tuple[Item, asyncio.Future[Result]]]) -> None:
+    async def _answer(self, batch: list[tuple[Item, asyncio.Future[Result] | None]]) -> None:
         try:
             results = await self._flush([item for item, _ in batch])
         except BaseException as exc:
+            unawaited = 0
             for _, answer in batch:
-                if not answer.done():
+                if answer is None:
+                    unawaited += 1
+                elif not answer.done():
                     answer.set_exception(exc)
+            if unawaited:  # a flush that was to handle its own errors let one through
+                log.error("coalesced flush failed", error=repr(exc), items=unawaited)
             if not isinstance(exc, Exception):
                 raise
             return
         for (_, answer), result in zip(batch, results, strict=True):
-            if not answer.done():  # its caller may have given up (cancelled) meanwhile
+            # its caller may have given up (cancelled) meanwhile
+            if answer is not None and not answer.done():
                 answer.set_result(result)
