@@ -25,7 +25,9 @@ class KafkaSettings(BaseSettings):
     # request may wait for the broker's acknowledgement before the gateway answers 503.
     send_timeout_seconds: float = Field(default=5.0, gt=0)
     compression_type: Literal["gzip", "snappy", "lz4", "zstd"] | None = None
-    linger_ms: int = Field(default=2, ge=0)
+    # aiokafka keeps one produce request in flight per broker, and what arrives meanwhile
+    # rides in the next one: batching under load without a delay for a request alone.
+    linger_ms: int = Field(default=0, ge=0)
     # aiokafka's default (16 KiB) holds about 15 outcome messages; a publisher batch of 500
     # then waits on ~30 sequential produce round trips. Below the broker's message.max.bytes.
     max_batch_bytes: int = Field(default=524_288, ge=16_384, le=1_000_000)
