@@ -113,6 +113,9 @@ async def run(url: str, key: str, channel_id: int, phases: list[tuple[float, flo
     start_wall, start = time.time(), time.perf_counter()
 
     async def send(index: int, scheduled: float) -> None:
+        # How late this process itself started the request: its own share of the latency
+        # (a starved generator would otherwise be read as a slow server).
+        client_lag = time.perf_counter() - scheduled
         if webhook is None:
             body = json.dumps(event_body(channel_id, index)).encode()
             request = request_bytes(f"{host}:{port}", key, body, f"{run_id}-{index}")
@@ -122,6 +125,7 @@ async def run(url: str, key: str, channel_id: int, phases: list[tuple[float, flo
         sample: dict[str, Any] = {
             "sent_at": start_wall + (scheduled - start),
             "offset": scheduled - start,
+            "client_lag": client_lag,
         }
         connection = await idle.get()
         try:

@@ -100,6 +100,8 @@ async def api_scenario(
         "accept_latency_ms": {k: v * 1000 for k, v in percentiles(
             [s["latency"] for s in accepted]).items()},
         "request_to_stored_ms": {k: v * 1000 for k, v in percentiles(stored_lag).items()},
+        "load_generator_lag_ms": {k: v * 1000 for k, v in percentiles(
+            [s.get("client_lag", 0.0) for s in samples]).items()},
         "stored": len(stored), "lost": len(accepted) - len(stored),
         "publisher_rows_per_second": _rate(created),
         "machine_busy_percent": machine_busy, "load_average": os.getloadavg(),

@@ -28,6 +28,7 @@ def test_goodput_refusals_and_latency_of_the_burst() -> None:
         samples.append(
             sample(offset, 202, 0.2) if i % 2 else sample(offset, 503, 0.002, "overloaded")
         )
+        samples[-1]["client_lag"] = 0.05 if i == 0 else 0.001  # the generator late once
     samples.append(sample(CALM_SECONDS + burst + 0.1, 202, 0.01))
     found = analyse(samples, capacity=10, seconds=burst)
     assert found["goodput_per_second"] == 10
@@ -36,6 +37,8 @@ def test_goodput_refusals_and_latency_of_the_burst() -> None:
     assert found["refusal_latency_ms"]["p99"] == 2.0
     assert found["accepted_latency_ms"]["max"] == 200.0
     assert found["other_errors"] == {}
+    assert found["load_generator_lag_ms"]["p50"] == 1.0
+    assert found["load_generator_lag_ms"]["max"] == 50.0
     assert found["back_to_normal_seconds"] == 0.0
 
 
