@@ -128,6 +128,9 @@ async def run(url: str, key: str, channel_id: int, phases: list[tuple[float, flo
             "client_lag": client_lag,
         }
         connection = await idle.get()
+        # Every connection busy: the request waits here, as it would for a client with this
+        # many connections (--connections).
+        sample["connection_wait"] = time.perf_counter() - scheduled - client_lag
         try:
             status, payload, retry_after = await connection.exchange(request)
             sample["status"], sample["retry_after"] = status, retry_after

@@ -29,7 +29,7 @@ from bench.scenarios import (
 
 CALM_SECONDS, AFTER_SECONDS = 5.0, 15.0
 WINDOW = 0.5  # seconds: latency "back to normal" is judged per window after the burst
-CONNECTIONS = 512  # refusals return at once; accepted requests must not queue in the client
+CONNECTIONS = 2048  # so neither a refusal nor an accepted request waits for a connection here
 
 
 async def overload_scenario(
@@ -85,6 +85,7 @@ def analyse(samples: list[dict[str, Any]], capacity: float, seconds: float) -> d
         "refusal_latency_ms": _ms([s["latency"] for s in refused]),
         "accepted_latency_ms": _ms([s["latency"] for s in good]),
         "load_generator_lag_ms": _ms([s.get("client_lag", 0.0) for s in burst]),
+        "connection_wait_ms": _ms([s.get("connection_wait", 0.0) for s in burst]),
         "calm_p99_ms": normal * 1000,
         "back_to_normal_seconds": back_to_normal(after, burst_end, normal),
     }

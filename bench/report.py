@@ -193,6 +193,7 @@ def _cpu_table(rows: list[dict[str, Any]]) -> None:
 def _overload(s: dict[str, Any]) -> None:
     refusal, good = s["refusal_latency_ms"], s["accepted_latency_ms"]
     lag = s.get("load_generator_lag_ms", {})
+    wait = s.get("connection_wait_ms", {})
     back = s["back_to_normal_seconds"]
     print(
         f"\nOverload: {2 * s['capacity']:.0f}/s offered for {s['burst_seconds']:.0f} s (twice "
@@ -204,7 +205,8 @@ def _overload(s: dict[str, Any]) -> None:
         f"{'never, within the run' if back is None else f'{back:.1f} s'} after the burst "
         f"(calm p99 {s['calm_p99_ms']:.0f} ms); other errors {s['other_errors'] or 0}; "
         f"lost {s['lost']}, duplicated or unaccepted rows {s['duplicated_or_unaccepted_rows']}; "
-        f"the load generator's own lag p99 {lag.get('p99', 0):.1f} ms (part of every latency)"
+        f"part of every latency: the load generator's own lag p99 {lag.get('p99', 0):.1f} ms, "
+        f"its wait for a free connection p99 {wait.get('p99', 0):.1f} ms"
     )
 
 

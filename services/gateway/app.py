@@ -79,7 +79,10 @@ def create_app(settings: GatewaySettings) -> Starlette:
     admission = settings.admission
     on_loop = SojournController(admission.target_seconds, admission.interval_seconds, "loop")
     on_acks = SojournController(admission.ack_target_seconds, admission.interval_seconds, "acks")
-    gate = Gate((on_loop, on_acks), PUBLIC_ROWS, admission.retry_after_seconds)
+    on_claims = SojournController(
+        admission.claim_target_seconds, admission.interval_seconds, "claims"
+    )
+    gate = Gate((on_loop, on_acks, on_claims), PUBLIC_ROWS, admission.retry_after_seconds)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[LifespanState]:
@@ -87,7 +90,8 @@ def create_app(settings: GatewaySettings) -> Starlette:
             gateway = await open_gateway(settings, stack, checks)
             if admission.enabled:
                 acks = (on_acks, gateway.writer.oldest_wait)
-                probe = probe_event_loop(on_loop, admission.probe_seconds, [acks])
+                claims = (on_claims, gateway.submitter.claims.oldest_wait)
+                probe = probe_event_loop(on_loop, admission.probe_seconds, [acks, claims])
                 task = asyncio.create_task(probe, name="admission-probe")
                 stack.push_async_callback(cancel_and_wait, task)
             freeze_startup_objects()

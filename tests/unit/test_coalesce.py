@@ -4,6 +4,7 @@ every caller of the failed flush, and a caller that gives up does not hurt the o
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Sequence
 
 import pytest
@@ -93,3 +94,25 @@ async def test_a_failed_flush_of_enqueued_items_is_logged_and_the_next_one_works
         await coalescer.drain()
     assert [(entry["event"], entry["items"]) for entry in logs] == [("coalesced flush failed", 1)]
     assert await coalescer.submit(2) == 20
+
+
+async def test_oldest_wait_is_the_age_of_the_oldest_item_not_yet_answered() -> None:
+    answering = asyncio.Event()
+
+    async def flush(items: Sequence[int]) -> list[int]:
+        await answering.wait()  # a database that is behind
+        return list(items)
+
+    coalescer = Coalescer(flush)
+    assert coalescer.oldest_wait(time.monotonic()) == 0
+    before = time.monotonic()
+    first = asyncio.create_task(coalescer.submit(1))
+    await asyncio.sleep(0)  # its flush is under way
+    second = asyncio.create_task(coalescer.submit(2))  # waits behind that flush
+    await asyncio.sleep(0)
+    after = time.monotonic()
+    later = after + 10
+    assert later - after <= coalescer.oldest_wait(later) <= later - before  # the first's age
+    answering.set()
+    assert await asyncio.gather(first, second) == [1, 2]
+    assert coalescer.oldest_wait(later) == 0

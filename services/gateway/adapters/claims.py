@@ -123,6 +123,11 @@ class InFlight:
         finally:
             self._releases.enqueue((owner_id, key))
 
+    def oldest_wait(self, now: float) -> float:
+        """Seconds the oldest claim not yet answered has waited at monotonic `now` (0: none):
+        a standing queue here is one admission control must see (the database is behind)."""
+        return self._claims.oldest_wait(now)
+
     async def drain(self) -> None:
         """Release the claims still to be released (at shutdown, before the pool closes)."""
         await self._releases.drain()

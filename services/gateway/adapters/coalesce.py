@@ -13,6 +13,7 @@ paying its own.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Generic, TypeVar
 
@@ -36,20 +37,30 @@ class Coalescer(Generic[Item, Result]):
         self._flush = flush
         self._max_items = max_items
         self._gather_seconds = gather_seconds
-        self._waiting: list[tuple[Item, asyncio.Future[Result] | None]] = []
+        # Each item with its answer (None: nobody waits) and when it came (monotonic).
+        self._waiting: list[tuple[Item, asyncio.Future[Result] | None, float]] = []
         self._flushing: asyncio.Task[None] | None = None
+        self._in_flush_since: float | None = None  # when the flushing batch's first came
 
     async def submit(self, item: Item) -> Result:
         answer: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
-        self._waiting.append((item, answer))
+        self._waiting.append((item, answer, time.monotonic()))
         self._start_flushing()
         return await answer
 
     def enqueue(self, item: Item) -> None:
         """`item` goes with a coming flush; nobody waits for its answer, so a flush used this
         way handles (logs) its own errors."""
-        self._waiting.append((item, None))
+        self._waiting.append((item, None, time.monotonic()))
         self._start_flushing()
+
+    def oldest_wait(self, now: float) -> float:
+        """Seconds the oldest item not yet answered has waited at monotonic `now` (0 when
+        none waits): the queue's sojourn time, for admission control."""
+        since = self._in_flush_since
+        if since is None:
+            since = self._waiting[0][2] if self._waiting else now
+        return max(0.0, now - since)
 
     async def drain(self) -> None:
         """Return once every item given so far has been flushed (at shutdown)."""
@@ -67,16 +78,19 @@ class Coalescer(Generic[Item, Result]):
                     await asyncio.sleep(self._gather_seconds)
                 batch = self._waiting[: self._max_items]
                 del self._waiting[: self._max_items]
+                self._in_flush_since = batch[0][2]
                 await self._answer(batch)
+                self._in_flush_since = None
         finally:
             self._flushing = None
+            self._in_flush_since = None
 
-    async def _answer(self, batch: list[tuple[Item, asyncio.Future[Result] | None]]) -> None:
+    async def _answer(self, batch: list[tuple[Item, asyncio.Future[Result] | None, float]]) -> None:
         try:
-            results = await self._flush([item for item, _ in batch])
+            results = await self._flush([item for item, _, _ in batch])
         except BaseException as exc:
             unawaited = 0
-            for _, answer in batch:
+            for _, answer, _ in batch:
                 if answer is None:
                     unawaited += 1
                 elif not answer.done():
@@ -86,7 +100,7 @@ class Coalescer(Generic[Item, Result]):
             if not isinstance(exc, Exception):
                 raise
             return
-        for (_, answer), result in zip(batch, results, strict=True):
+        for (_, answer, _), result in zip(batch, results, strict=True):
             # its caller may have given up (cancelled) meanwhile
             if answer is not None and not answer.done():
                 answer.set_result(result)
