@@ -3,7 +3,7 @@ discovery: per client IP).
 
 Every process counts in the same PostgreSQL table (fixed windows on the database's
 clock), so replicas share one limit. A gateway does not count each request there: it leases a
-share of what is left of a quota (a twentieth, at least 1 and at most 100 requests) in one
+share of what is left of a quota (a twentieth, at least 1 and at most 1,000 requests) in one
 statement for all the request's buckets, and spends the lease from memory. The database never
 grants more than the quota, so the deployment never admits more than it; a lease not spent
 when the window ends is lost, so N processes may refuse up to N leases early. Small quotas are
@@ -53,7 +53,11 @@ WHERE window_start + 2 * window_seconds < floor(extract(epoch FROM clock_timesta
 """
 
 LEASE_SHARE = 20  # lease a twentieth of what is left of a quota ...
-MAX_LEASE = 100  # ... but never more than this many requests at once
+# ... but never more than this many requests at once. Requests that find the lease spent
+# wait for the next one (one lease in flight per bucket), so a bucket admits at most this
+# many per lease round trip: at 100, a key sending 2,000/s to a gateway whose database took
+# 200 ms per lease queued its requests for seconds.
+MAX_LEASE = 1000
 
 
 @dataclass(frozen=True)
