@@ -84,8 +84,9 @@ def analyse(samples: list[dict[str, Any]], capacity: float, seconds: float) -> d
         "other_errors": _statuses(s for s in samples if not _accepted(s) and not _refused(s)),
         "refusal_latency_ms": _ms([s["latency"] for s in refused]),
         "accepted_latency_ms": _ms([s["latency"] for s in good]),
-        "load_generator_lag_ms": _ms([s.get("client_lag", 0.0) for s in burst]),
-        "connection_wait_ms": _ms([s.get("connection_wait", 0.0) for s in burst]),
+        # Requests the client could not even start (client_overloaded) have neither figure.
+        "load_generator_lag_ms": _ms([s["client_lag"] for s in burst if "client_lag" in s]),
+        "connection_wait_ms": _ms([s["connection_wait"] for s in burst if "connection_wait" in s]),
         "calm_p99_ms": normal * 1000,
         "back_to_normal_seconds": back_to_normal(after, burst_end, normal),
     }

@@ -101,7 +101,9 @@ async def api_scenario(
             [s["latency"] for s in accepted]).items()},
         "request_to_stored_ms": {k: v * 1000 for k, v in percentiles(stored_lag).items()},
         "load_generator_lag_ms": {k: v * 1000 for k, v in percentiles(
-            [s.get("client_lag", 0.0) for s in samples]).items()},
+            [s["client_lag"] for s in samples if "client_lag" in s]).items()},
+        "connection_wait_ms": {k: v * 1000 for k, v in percentiles(
+            [s["connection_wait"] for s in samples if "connection_wait" in s]).items()},
         "stored": len(stored), "lost": len(accepted) - len(stored),
         "publisher_rows_per_second": _rate(created),
         "machine_busy_percent": machine_busy, "load_average": os.getloadavg(),

@@ -56,7 +56,8 @@ LEASE_SHARE = 20  # lease a twentieth of what is left of a quota ...
 # ... but never more than this many requests at once. Requests that find the lease spent
 # wait for the next one (one lease in flight per bucket), so a bucket admits at most this
 # many per lease round trip: at 100, a key sending 2,000/s to a gateway whose database took
-# 200 ms per lease queued its requests for seconds.
+# 200 ms per lease queued its requests for seconds. The cap binds only with 20,000 or more
+# of a quota left; then N gateways may refuse up to N x 1,000 requests early in a window.
 MAX_LEASE = 1000
 
 

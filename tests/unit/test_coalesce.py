@@ -107,12 +107,15 @@ async def test_oldest_wait_is_the_age_of_the_oldest_item_not_yet_answered() -> N
     assert coalescer.oldest_wait(time.monotonic()) == 0
     before = time.monotonic()
     first = asyncio.create_task(coalescer.submit(1))
-    await asyncio.sleep(0)  # its flush is under way
+    await asyncio.sleep(0)  # its flush is under way: nothing is left waiting to be flushed
+    assert coalescer.oldest_wait(before + 10) > 0  # yet the first is still unanswered
+    await asyncio.sleep(0.01)
+    between = time.monotonic()
     second = asyncio.create_task(coalescer.submit(2))  # waits behind that flush
     await asyncio.sleep(0)
-    after = time.monotonic()
-    later = after + 10
-    assert later - after <= coalescer.oldest_wait(later) <= later - before  # the first's age
+    later = time.monotonic() + 10
+    # the first's age, not the second's (which came after `between`)
+    assert later - between < coalescer.oldest_wait(later) <= later - before
     answering.set()
-    assert await asyncio.gather(first, second) == [1, 2]
+    assert [await first, await second] == [1, 2]
     assert coalescer.oldest_wait(later) == 0

@@ -29,7 +29,7 @@ from services.gateway.adapters.events import (
     key_record_join,
 )
 from services.gateway.errors import IdempotencyKeyInUse, IdempotencyKeyReused
-from shared.adapters.postgres import PoolExhausted
+from shared.adapters.failures import STORE_MAINTENANCE_ERRORS
 
 log = structlog.get_logger(__name__)
 
@@ -124,8 +124,9 @@ class InFlight:
             self._releases.enqueue((owner_id, key))
 
     def oldest_wait(self, now: float) -> float:
-        """Seconds the oldest claim not yet answered has waited at monotonic `now` (0: none):
-        a standing queue here is one admission control must see (the database is behind)."""
+        """Seconds the oldest request waiting for its claim statement has waited at monotonic
+        `now` (0: none): a standing queue there is one admission control must see (the
+        database is behind)."""
         return self._claims.oldest_wait(now)
 
     async def drain(self) -> None:
@@ -166,7 +167,7 @@ class InFlight:
         # released expires after the TTL, and retries then get the stored result.
         try:
             await self._pool.execute(_RELEASE, [o for o, _ in pairs], [k for _, k in pairs])
-        except (OSError, asyncpg.PostgresError, PoolExhausted, TimeoutError) as exc:
+        except STORE_MAINTENANCE_ERRORS as exc:  # InterfaceError too: a closing pool
             log.warning("idempotency claims not released", error=repr(exc), claims=len(pairs),
                         ttl=self._ttl)  # fmt: skip
         return [None] * len(pairs)

@@ -5,7 +5,8 @@ flush, which starts as soon as the running one ends and takes all of them. A cal
 pays no delay, and under load one statement serves many requests, so the database's work
 and the round trips per request fall as the rate rises.
 
-Work nobody waits for (`enqueue`) can instead gather for a moment before each flush: at a
+A coalescer for work nobody waits for (`enqueue`) can instead gather for a moment before
+each flush (`gather_seconds`, which delays every flush, so not for callers who wait): at a
 moderate rate the calls of a few milliseconds then share one statement instead of each
 paying its own.
 """
@@ -13,6 +14,7 @@ paying its own.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Generic, TypeVar
@@ -40,7 +42,7 @@ class Coalescer(Generic[Item, Result]):
         # Each item with its answer (None: nobody waits) and when it came (monotonic).
         self._waiting: list[tuple[Item, asyncio.Future[Result] | None, float]] = []
         self._flushing: asyncio.Task[None] | None = None
-        self._in_flush_since: float | None = None  # when the flushing batch's first came
+        self._in_flush_since: float | None = None  # arrival of the flushing batch's oldest
 
     async def submit(self, item: Item) -> Result:
         answer: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
@@ -69,7 +71,11 @@ class Coalescer(Generic[Item, Result]):
 
     def _start_flushing(self) -> None:
         if self._flushing is None:
-            self._flushing = asyncio.create_task(self._flush_while_waiting())
+            # A context of its own: the task outlives the request that started it and serves
+            # many others, so it must not log under that request's id.
+            self._flushing = asyncio.create_task(
+                self._flush_while_waiting(), context=contextvars.Context()
+            )
 
     async def _flush_while_waiting(self) -> None:
         try:
