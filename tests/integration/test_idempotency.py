@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import asyncpg
 import httpx
@@ -193,4 +194,27 @@ async def test_the_answer_does_not_wait_for_its_claim_to_be_released(
 
     await asyncio.wait_for(answered_while_the_row_is_locked(), timeout=30)
     await claims.drain()
+    assert await db.fetchval(held, owner, key) is None
+
+
+async def test_a_release_after_its_claim_expired_leaves_the_next_holder_alone(
+    db: asyncpg.Pool, tenant: Tenant
+) -> None:
+    """A gateway stalled past its claim's TTL, a retry on another gateway took the key: the
+    first one's late release must not end the retry's claim."""
+    stalled, other = InFlight(db, ttl_seconds=30), InFlight(db, ttl_seconds=30)
+    owner, key = tenant.account_id, "expired-then-claimed-again"
+    held = "SELECT 1 FROM idempotency_inflight WHERE owner_account_id = $1 AND idempotency_key = $2"
+    async with contextlib.AsyncExitStack() as retry:
+        async with stalled.claim(owner, key, "body"):
+            await db.execute(
+                "UPDATE idempotency_inflight SET expires_at = clock_timestamp() - interval '1 s'"
+                " WHERE owner_account_id = $1 AND idempotency_key = $2",
+                owner,
+                key,
+            )
+            await retry.enter_async_context(other.claim(owner, key, "body"))
+        await stalled.drain()  # the stalled gateway's release, after the retry's claim
+        assert await db.fetchval(held, owner, key) == 1
+    await other.drain()
     assert await db.fetchval(held, owner, key) is None

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 import asyncpg
 import structlog
@@ -51,9 +52,10 @@ WITH wanted AS (
     ON CONFLICT (owner_account_id, idempotency_key) DO UPDATE
         SET expires_at = EXCLUDED.expires_at, request_hash = EXCLUDED.request_hash
         WHERE f.expires_at < clock_timestamp()
-    RETURNING owner_account_id, idempotency_key
+    RETURNING owner_account_id, idempotency_key, expires_at
 )
-SELECT p.*, c.idempotency_key IS NOT NULL AS claimed, held.request_hash AS held_hash
+SELECT p.*, c.idempotency_key IS NOT NULL AS claimed, c.expires_at AS claimed_until,
+       held.request_hash AS held_hash
 FROM wanted w
 LEFT JOIN prior p ON p.n = w.n
 LEFT JOIN claimed c ON c.owner_account_id = w.owner AND c.idempotency_key = w.key
@@ -64,10 +66,12 @@ LEFT JOIN LATERAL (
 ORDER BY w.n
 """  # noqa: S608  (constant fragments)
 
+# Only the claim this gateway made: a release that comes after its claim expired must not
+# end the claim of a retry that took the key since.
 _RELEASE = """
 DELETE FROM idempotency_inflight f
-USING unnest($1::bigint[], $2::text[]) AS r(owner, key)
-WHERE f.owner_account_id = r.owner AND f.idempotency_key = r.key
+USING unnest($1::bigint[], $2::text[], $3::timestamptz[]) AS r(owner, key, until)
+WHERE f.owner_account_id = r.owner AND f.idempotency_key = r.key AND f.expires_at = r.until
 """
 
 _PRUNE = "DELETE FROM idempotency_inflight WHERE expires_at < clock_timestamp()"
@@ -75,6 +79,7 @@ _PRUNE = "DELETE FROM idempotency_inflight WHERE expires_at < clock_timestamp()"
 RELEASE_GATHER_SECONDS = 0.02
 
 OwnerKey = tuple[int, str]
+Held = tuple[int, str, datetime]  # owner, key, and the claim's expiry: which claim it is
 Wanted = tuple[int, str, str]  # owner, key, the request's body fingerprint
 
 
@@ -86,6 +91,7 @@ class Claim:
     prior: IdempotencyRecord | None
     claimed: bool
     held_hash: str | None = None
+    claimed_until: datetime | None = None  # the claim's expiry, when claimed
 
 
 class InFlight:
@@ -118,10 +124,11 @@ class InFlight:
             if claim.held_hash is not None and claim.held_hash != request_hash:
                 raise IdempotencyKeyReused()
             raise IdempotencyKeyInUse()
+        assert claim.claimed_until is not None  # a claim made returns its expiry
         try:
             yield None
         finally:
-            self._releases.enqueue((owner_id, key))
+            self._releases.enqueue((owner_id, key, claim.claimed_until))
 
     def oldest_wait(self, now: float) -> float:
         """Seconds the oldest request waiting for its claim statement has waited at monotonic
@@ -162,18 +169,19 @@ class InFlight:
             claims.append(claim)
         return claims
 
-    async def _release_all(self, pairs: Sequence[OwnerKey]) -> list[None]:
+    async def _release_all(self, claims: Sequence[Held]) -> list[None]:
         # Never fails a request: each was answered already. A claim that could not be
         # released expires after the TTL, and retries then get the stored result.
         try:
-            await self._pool.execute(_RELEASE, [o for o, _ in pairs], [k for _, k in pairs])
+            owners, keys, expiries = zip(*claims, strict=True)
+            await self._pool.execute(_RELEASE, owners, keys, expiries)
         except STORE_MAINTENANCE_ERRORS as exc:  # InterfaceError too: a closing pool
-            log.warning("idempotency claims not released", error=repr(exc), claims=len(pairs),
+            log.warning("idempotency claims not released", error=repr(exc), claims=len(claims),
                         ttl=self._ttl)  # fmt: skip
-        return [None] * len(pairs)
+        return [None] * len(claims)
 
 
 def _claim(row: asyncpg.Record) -> Claim:
     if row["event_id"] is not None:
         return Claim(idempotency_record(row), claimed=False)
-    return Claim(None, claimed=row["claimed"], held_hash=row["held_hash"])
+    return Claim(None, row["claimed"], row["held_hash"], row["claimed_until"])
