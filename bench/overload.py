@@ -20,6 +20,7 @@ from bench.procstats import busy_percent, cpu_times
 from bench.scenarios import (
     Tenant,
     percentiles,
+    percentiles_ms,
     rows_of,
     run_load,
     snapshot,
@@ -82,11 +83,15 @@ def analyse(samples: list[dict[str, Any]], capacity: float, seconds: float) -> d
         "refused": len(refused),
         "refused_with_retry_after": sum(1 for s in refused if s.get("retry_after")),
         "other_errors": _statuses(s for s in samples if not _accepted(s) and not _refused(s)),
-        "refusal_latency_ms": _ms([s["latency"] for s in refused]),
-        "accepted_latency_ms": _ms([s["latency"] for s in good]),
+        "refusal_latency_ms": percentiles_ms([s["latency"] for s in refused]),
+        "accepted_latency_ms": percentiles_ms([s["latency"] for s in good]),
         # Requests the client could not even start (client_overloaded) have neither figure.
-        "load_generator_lag_ms": _ms([s["client_lag"] for s in burst if "client_lag" in s]),
-        "connection_wait_ms": _ms([s["connection_wait"] for s in burst if "connection_wait" in s]),
+        "load_generator_lag_ms": percentiles_ms(
+            [s["client_lag"] for s in burst if "client_lag" in s]
+        ),
+        "connection_wait_ms": percentiles_ms(
+            [s["connection_wait"] for s in burst if "connection_wait" in s]
+        ),
         "calm_p99_ms": normal * 1000,
         "back_to_normal_seconds": back_to_normal(after, burst_end, normal),
     }
@@ -119,10 +124,6 @@ def _accepted(sample: dict[str, Any]) -> bool:
 
 def _refused(sample: dict[str, Any]) -> bool:
     return sample["status"] == 429 or sample.get("code") == "overloaded"
-
-
-def _ms(values: list[float]) -> dict[str, float]:
-    return {k: v * 1000 for k, v in percentiles(values).items()}
 
 
 def _statuses(samples: Any) -> dict[str, int]:

@@ -46,6 +46,11 @@ def percentiles(values: list[float]) -> dict[str, float]:
     return {"p50": at(0.50), "p95": at(0.95), "p99": at(0.99), "max": ordered[-1]}
 
 
+def percentiles_ms(seconds: list[float]) -> dict[str, float]:
+    """`percentiles` of durations in seconds, in milliseconds."""
+    return {k: v * 1000 for k, v in percentiles(seconds).items()}
+
+
 def usage_delta(before: dict[str, Usage], after: dict[str, Usage], wall: float) -> dict[str, Any]:
     return {
         name: {
@@ -97,13 +102,12 @@ async def api_scenario(
         "accepted": len(accepted), "accepted_per_second": len(accepted) / seconds,
         "errors": len(samples) - len(accepted),
         "error_statuses": _count(s["status"] for s in samples if not 200 <= s["status"] < 300),
-        "accept_latency_ms": {k: v * 1000 for k, v in percentiles(
-            [s["latency"] for s in accepted]).items()},
-        "request_to_stored_ms": {k: v * 1000 for k, v in percentiles(stored_lag).items()},
-        "load_generator_lag_ms": {k: v * 1000 for k, v in percentiles(
-            [s["client_lag"] for s in samples if "client_lag" in s]).items()},
-        "connection_wait_ms": {k: v * 1000 for k, v in percentiles(
-            [s["connection_wait"] for s in samples if "connection_wait" in s]).items()},
+        "accept_latency_ms": percentiles_ms([s["latency"] for s in accepted]),
+        "request_to_stored_ms": percentiles_ms(stored_lag),
+        "load_generator_lag_ms": percentiles_ms(
+            [s["client_lag"] for s in samples if "client_lag" in s]),
+        "connection_wait_ms": percentiles_ms(
+            [s["connection_wait"] for s in samples if "connection_wait" in s]),
         "stored": len(stored), "lost": len(accepted) - len(stored),
         "publisher_rows_per_second": _rate(created),
         "machine_busy_percent": machine_busy, "load_average": os.getloadavg(),
@@ -200,7 +204,7 @@ async def batch_scenario(
         "refused_requests": {str(code): refusals.count(code) for code in sorted(set(refusals))},
         "accepted_events_per_second": len(accepted) / accept_seconds,
         "events_to_rows_per_second": len(stored) / total_seconds,
-        "request_latency_ms": {k: v * 1000 for k, v in percentiles(latencies).items()},
+        "request_latency_ms": percentiles_ms(latencies),
         "load_average": os.getloadavg(),
         "process_usage": usage_delta(before, snapshot(pids), total_seconds),
     }
