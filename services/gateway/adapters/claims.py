@@ -89,9 +89,12 @@ class Claim:
     neither, `held_hash` is the fingerprint of the request holding the key (None: unknown)."""
 
     prior: IdempotencyRecord | None
-    claimed: bool
     held_hash: str | None = None
     claimed_until: datetime | None = None  # the claim's expiry, when claimed
+
+    @property
+    def claimed(self) -> bool:
+        return self.claimed_until is not None
 
 
 class InFlight:
@@ -120,15 +123,15 @@ class InFlight:
         if claim.prior is not None:
             yield claim.prior
             return
-        if not claim.claimed:
+        until = claim.claimed_until
+        if until is None:  # neither a stored result nor ours: another request holds it
             if claim.held_hash is not None and claim.held_hash != request_hash:
                 raise IdempotencyKeyReused()
             raise IdempotencyKeyInUse()
-        assert claim.claimed_until is not None  # a claim made returns its expiry
         try:
             yield None
         finally:
-            self._releases.enqueue((owner_id, key, claim.claimed_until))
+            self._releases.enqueue((owner_id, key, until))
 
     def oldest_wait(self, now: float) -> float:
         """Seconds the oldest request waiting for its claim statement has waited at monotonic
@@ -164,7 +167,7 @@ class InFlight:
             claim = answers[(owner, key)]
             if (owner, key) in answered and claim.prior is None:
                 # the first of them holds the claim
-                claim = Claim(None, claimed=False, held_hash=firsts[(owner, key)])
+                claim = Claim(None, held_hash=firsts[(owner, key)])
             answered.add((owner, key))
             claims.append(claim)
         return claims
@@ -183,5 +186,5 @@ class InFlight:
 
 def _claim(row: asyncpg.Record) -> Claim:
     if row["event_id"] is not None:
-        return Claim(idempotency_record(row), claimed=False)
-    return Claim(None, row["claimed"], row["held_hash"], row["claimed_until"])
+        return Claim(idempotency_record(row))
+    return Claim(None, row["held_hash"], row["claimed_until"])
