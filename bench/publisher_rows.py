@@ -6,7 +6,7 @@ KAFKA_BOOTSTRAP_SERVERS / DATABASE_URL name:
 
 - **decode + apply**: `--rows` create commands built as the backlog scenario builds them (the
   bench event, or `--shape rich` with every optional field), encoded, then per batch of
-  `--batch`: decoded (`decode_ingest`) and applied by `Publisher.apply` (one transaction,
+  `--batch`: decoded (`decode_ingest_commands`) and applied by `Publisher.apply` (one transaction,
   outcomes recorded, the batch's log lines). Decoding alone is also timed;
 - **relay**: the outbox those creates left, sent to `pinned.event-changes.v1` by
   `ChangeRelay.relay_once` in batches of `--batch`, refilled between variants from a copy, so
@@ -49,7 +49,7 @@ from shared.contracts.changes import change_from_outbox, encode_change
 from shared.contracts.messages import (
     CreateEvent,
     IngestEnvelope,
-    decode_ingest,
+    decode_ingest_commands,
     derive_event_id,
     encode,
 )
@@ -192,7 +192,9 @@ async def measure(args: argparse.Namespace, started: Servers, postgres_pid: int 
         for round_ in range(1, args.rounds + 1):
             raw = commands(account, channel, args.rows, args.shape)
             pg_before = meter.postgres_cpu()
-            decoding, whole = await decode_and_apply(publisher, raw, args.batch, decode_ingest)
+            decoding, whole = await decode_and_apply(
+                publisher, raw, args.batch, decode_ingest_commands
+            )
             pg = (meter.postgres_cpu() - pg_before) * 1000 / args.rows
             results["decode"].append(per_row(decoding, args.batch))
             results["apply"].append({"ms_per_row": per_row(whole, args.batch), "postgres": pg})

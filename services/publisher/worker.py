@@ -22,7 +22,7 @@ from services.publisher.rows import Applied
 from services.publisher.settings import PublisherSettings
 from shared.adapters.kafka import Producer, request_headers
 from shared.adapters.partitions import Retention, keep_partitions
-from shared.contracts.messages import IngestEnvelope, decode_ingest, encode
+from shared.contracts.messages import IngestEnvelope, decode_ingest_commands, encode
 from shared.contracts.topics import ConsumerGroup, Topic
 from shared.core.metrics import KAFKA_PRODUCE_FAILURES
 from shared.core.tasks import cancel_and_wait
@@ -34,6 +34,9 @@ from shared.runtime.worker_runtime import Loop
 
 log = structlog.get_logger("publisher.command")
 
+# The commands of one ingest message: one, or an IngestGroup's.
+Commands = tuple[IngestEnvelope, ...]
+
 
 class Publisher:
     def __init__(
@@ -43,36 +46,47 @@ class Publisher:
         send_timeout_seconds: float,
         committed: Callable[[], None],
         crash_at: str | None = None,
+        max_commands: int = 500,
     ) -> None:
         self._pool = pool
+        self._max_commands = max_commands
         self._producer = producer
         self._send_timeout = send_timeout_seconds
         self._committed = committed  # wakes the change relay: the outbox may have new rows
         self._crash_at = crash_at
         self._batches = 0
 
-    async def apply(self, batch: Sequence[Decoded[IngestEnvelope]]) -> None:
-        # This batch's own number: the process's consumers share this object, so another
-        # batch may start (and count) while this one waits on PostgreSQL.
-        self._batches += 1
-        number = self._batches
-        envelopes = [item.message for item in batch]
-        async with self._pool.acquire() as conn, conn.transaction():
-            outcomes = await apply_batch(conn, envelopes)
-            await record_outcomes(conn, outcomes)
-            self._failpoint("before_commit", number)
-        self._failpoint("after_commit", number)  # committed in PostgreSQL, offsets not in Kafka
-        self._committed()
-        log_applied([item.record for item in batch], outcomes)
+    async def apply(self, batch: Sequence[Decoded[Commands]]) -> None:
+        """Apply the commands of a fetch in their order, at most `max_commands` per
+        transaction (a fetch of IngestGroup messages holds many per record). The caller
+        commits the offsets after the last; a crash between transactions replays the fetch,
+        and the idempotency keys stored with the first ones make their replay a duplicate."""
+        commands = [(item.record, envelope) for item in batch for envelope in item.message]
+        for start in range(0, len(commands), self._max_commands):
+            chunk = commands[start : start + self._max_commands]
+            # This transaction's own number: the process's consumers share this object, so
+            # another may start (and count) while this one waits on PostgreSQL.
+            self._batches += 1
+            number = self._batches
+            envelopes = [envelope for _, envelope in chunk]
+            async with self._pool.acquire() as conn, conn.transaction():
+                outcomes = await apply_batch(conn, envelopes)
+                await record_outcomes(conn, outcomes)
+                self._failpoint("before_commit", number)
+            # Committed in PostgreSQL, offsets not in Kafka.
+            self._failpoint("after_commit", number)
+            self._committed()
+            log_applied([record for record, _ in chunk], outcomes)
+            await self._announce(outcomes, envelopes)
+
+    async def _announce(self, outcomes: list[Applied], envelopes: list[IngestEnvelope]) -> None:
+        """Tell the gateways still waiting. Best effort: the database row is the record of
+        truth, and a gateway that misses an outcome answers 202 with a Location to poll.
+        Outcomes nobody waits for are only recorded, not announced."""
         now = datetime.now(UTC)
         awaited = [o for o, e in zip(outcomes, envelopes, strict=True) if e.awaited(now)]
-        if awaited:
-            await self._announce(awaited)
-
-    async def _announce(self, outcomes: list[Applied]) -> None:
-        """Tell waiting gateways. Best effort: the database row is the record of truth, and a
-        gateway that misses an outcome answers 202 with a Location to poll. Outcomes nobody
-        waits for are only recorded, not announced."""
+        if not awaited:
+            return
         sends = [
             self._producer.send_and_wait(
                 Topic.OUTCOMES,
@@ -80,13 +94,13 @@ class Publisher:
                 key=str(o.event_id).encode(),
                 headers=request_headers(o.request_id),
             )
-            for o in outcomes
+            for o in awaited
         ]
         try:
             await asyncio.wait_for(asyncio.gather(*sends), self._send_timeout)
         except (TimeoutError, KafkaError) as exc:
             KAFKA_PRODUCE_FAILURES.labels(Topic.OUTCOMES, type(exc).__name__).inc()
-            log.warning("outcomes not announced", error=repr(exc), count=len(outcomes))
+            log.warning("outcomes not announced", error=repr(exc), count=len(awaited))
 
     def _failpoint(self, moment: str, batch_number: int) -> None:
         if self._crash_at == f"{moment}:{batch_number}":
@@ -94,8 +108,8 @@ class Publisher:
             os._exit(137)  # as SIGKILL would: no rollback sent, no cleanup, no offset commit
 
 
-def _decode(record: ConsumerRecord) -> IngestEnvelope:
-    return decode_ingest(record.value)
+def _decode(record: ConsumerRecord) -> Commands:
+    return decode_ingest_commands(record.value)
 
 
 def retentions(settings: PublisherSettings) -> list[Retention]:
@@ -130,6 +144,7 @@ async def open_publisher(
             settings.kafka.send_timeout_seconds,
             committed=relay.wake,
             crash_at=settings.crash_at,
+            max_commands=settings.batch_max_records,
         )
         pruner = asyncio.create_task(
             keep_partitions(service.pool, retentions(settings)), name="partitions"

@@ -76,6 +76,10 @@ class Producer:
             await self._renew(producer, exc)
             raise
 
+    async def partitions_for(self, topic: str) -> list[int]:
+        """The topic's partition numbers, in order (waits for its metadata if not known)."""
+        return sorted(await self._current.partitions_for(topic))
+
     async def send_many(
         self, topic: str, messages: Sequence[tuple[bytes, bytes | None, Headers | None]]
     ) -> list[BaseException | None]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
@@ -107,6 +108,34 @@ class IngestEnvelope(_Message):
     def awaited(self, now: datetime) -> bool:
         """Clocks of gateway and publisher hosts may differ a little: a second of grace."""
         return self.awaited_until is not None and now < self.awaited_until + CLOCK_GRACE
+
+
+class IngestGroup(_Message):
+    """Commands of one batch request bound for one ingest partition, in one Kafka message, in
+    the order of the request's items: a message per item cost the gateway, the broker and
+    the publisher a record each. Single requests, webhook deliveries and gateways before
+    it write one IngestEnvelope per message; the publisher reads both forms."""
+
+    schema_version: Literal[1] = SCHEMA_VERSION
+    commands: tuple[IngestEnvelope, ...] = Field(min_length=1)
+
+
+# The JSON of an IngestGroup around already encoded envelopes (`encode_group`). Its head
+# tells a group from a single envelope without a trial: a union tried in order failed the
+# envelope first at 17 us per command of the group, more than decoding it.
+_GROUP_HEAD = b'{"schema_version":%d,"commands":[' % SCHEMA_VERSION
+_GROUP_TAIL = b"]}"
+
+
+def encode_group(encoded_envelopes: Sequence[bytes]) -> bytes:
+    """An IngestGroup message of envelopes already encoded by `encode` (each is encoded
+    once, and its size known before it joins a group)."""
+    return b"".join((_GROUP_HEAD, b",".join(encoded_envelopes), _GROUP_TAIL))
+
+
+def group_overhead(count: int) -> int:
+    """Bytes an IngestGroup of `count` envelopes adds to the envelopes' own."""
+    return len(_GROUP_HEAD) + len(_GROUP_TAIL) + max(count - 1, 0)
 
 
 OutcomeStatus = Literal["created", "updated", "duplicate", "stale", "rejected"]
@@ -221,6 +250,15 @@ def _invalid(what: str, exc: ValidationError) -> PoisonMessage:
 
 def decode_ingest(raw: bytes | None) -> IngestEnvelope:
     return decode_as(IngestEnvelope, raw)
+
+
+def decode_ingest_commands(raw: bytes | None) -> tuple[IngestEnvelope, ...]:
+    """The commands of an ingest message in their order: an IngestGroup's (as `encode_group`
+    writes it), or the one IngestEnvelope of any other message. PoisonMessage when it is
+    neither."""
+    if raw is not None and raw.startswith(_GROUP_HEAD):
+        return decode_as(IngestGroup, raw).commands
+    return (decode_as(IngestEnvelope, raw),)
 
 
 def decode_outcome(raw: bytes | None) -> Outcome:

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import asyncpg
 import httpx
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
+from devstack.stack import Servers
+from shared.adapters.kafka import REQUEST_ID_HEADER, header
+from shared.contracts.messages import decode_ingest_commands
+from shared.contracts.topics import TOPIC_SPECS, Topic
 from tests.integration.conftest import MakeTenant, Tenant, eventually, rows_of
 
 BATCH = "/api/public/v1/events/batch"
@@ -63,3 +68,51 @@ async def test_batch_limits_are_validation_errors(api: httpx.AsyncClient, tenant
 
 async def _has(db: asyncpg.Pool, tenant: Tenant, count: int) -> bool:
     return await rows_of(db, tenant) == count
+
+
+async def test_a_batch_travels_as_one_message_per_partition(
+    api: httpx.AsyncClient, tenant: Tenant, stack: Servers, db: asyncpg.Pool
+) -> None:
+    items = [
+        {**tenant.event(title=f"Grouped {i}"), "idempotencyKey": f"grouped-{i}"} for i in range(60)
+    ]
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=stack.kafka_bootstrap, group_id=None, enable_auto_commit=False
+    )
+    await consumer.start()
+    try:
+        spec = next(spec for spec in TOPIC_SPECS if spec.topic == Topic.INGEST)
+        partitions = [TopicPartition(Topic.INGEST, p) for p in range(spec.partitions)]
+        consumer.assign(partitions)
+        before = await consumer.end_offsets(partitions)
+        response = await api.post(BATCH, json={"events": items}, headers=tenant.headers)
+        assert response.json()["counts"] == {"accepted": 60}
+        request_id = response.headers["x-request-id"]
+        after = await consumer.end_offsets(partitions)
+        for tp in partitions:
+            consumer.seek(tp, before[tp])
+        messages = await _records_between(consumer, after, request_id)
+    finally:
+        await consumer.stop()
+    ids = [r["id"] for r in response.json()["results"]]
+    assert len(messages) <= len(partitions)  # 60 items, at most one message per partition
+    carried = [str(e.command.event_id) for m in messages for e in decode_ingest_commands(m.value)]
+    assert sorted(carried) == sorted(ids)  # each item once
+    for message in messages:  # in the request's order within each message
+        own = [str(e.command.event_id) for e in decode_ingest_commands(message.value)]
+        assert own == [i for i in ids if i in own]
+    await eventually(lambda: _has(db, tenant, 60))
+
+
+async def _records_between(
+    consumer: AIOKafkaConsumer, ends: dict[TopicPartition, int], request_id: str
+) -> list[ConsumerRecord[bytes, bytes]]:
+    found: list[ConsumerRecord[bytes, bytes]] = []
+    for _ in range(100):
+        positions = {tp: await consumer.position(tp) for tp in ends}
+        if all(positions[tp] >= ends[tp] for tp in ends):
+            break
+        batch = await consumer.getmany(timeout_ms=200)
+        for records in batch.values():
+            found += [r for r in records if header(r.headers, REQUEST_ID_HEADER) == request_id]
+    return found

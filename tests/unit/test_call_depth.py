@@ -38,7 +38,7 @@ from services.gateway.submission.submitter import Submitter
 from services.publisher.worker import Publisher
 from shared.adapters.kafka import Producer
 from shared.adapters.rate_limits import RateLimiter
-from shared.contracts.messages import CreateEvent, IngestEnvelope, decode_ingest, encode
+from shared.contracts.messages import CreateEvent, IngestEnvelope, decode_ingest_commands, encode
 from shared.domain.events import parse_event
 from shared.runtime.consumer_loop import ConsumerLoop, LoopSettings
 from tests.examples import docs_example
@@ -235,7 +235,7 @@ async def test_a_batch_reaches_its_insert_four_calls_from_the_poll() -> None:
     # Two new events take the set-based path; one with a sourceId alone goes one by one.
     consumer = FakeConsumer([[ingest(0), ingest(1)], [ingest(2, source_id="cms-1")]])
     settings = LoopSettings(group="depth")
-    decode = lambda r: decode_ingest(r.value)  # noqa: E731
+    decode = lambda r: decode_ingest_commands(r.value)  # noqa: E731
     loop = ConsumerLoop(cast(Any, consumer), producer, decode, publisher.apply, settings)
     consumer.loop = loop
     with modules_entered_once("run") as revisits:

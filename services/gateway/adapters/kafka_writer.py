@@ -10,6 +10,7 @@ from collections.abc import Sequence
 import structlog
 from aiokafka.errors import KafkaError
 
+from services.gateway.adapters.ingest_groups import Encoded, group_commands
 from services.gateway.errors import EventLogBacklogged, EventLogUnavailable
 from shared.adapters.kafka import Producer, request_headers
 from shared.contracts.messages import AuditBatch, AuditRecord, IngestEnvelope, encode
@@ -79,27 +80,37 @@ class KafkaWriter:
     async def write_commands(
         self, envelopes: Sequence[IngestEnvelope]
     ) -> list[EventLogUnavailable | None]:
-        """The batch endpoint's commands under one deadline: None for each the broker has,
-        else the refusal to report for that item (a retry with its idempotencyKey is safe)."""
+        """The batch endpoint's commands under one deadline, in IngestGroups per partition
+        (`ingest_groups`): None for each the broker has, else the refusal to report for that
+        item (a retry with its idempotencyKey is safe). The envelopes are one request's: they
+        share its request id."""
         self._refuse_if_backlogged()
         self._pending += len(envelopes)
         started = time.perf_counter()
         try:
-            records = []
+            commands = []
             work = TimeSlice()
             for e in envelopes:
                 await work.checkpoint()
-                records.append(
-                    (encode(e), str(e.command.event_id).encode(), request_headers(e.request_id))
-                )
+                commands.append(Encoded(encode(e), str(e.command.event_id).encode()))
+            headers = request_headers(envelopes[0].request_id) if envelopes else None
             async with asyncio.timeout(self._timeout):
-                answers = await self._producer.send_many(Topic.INGEST, records)
+                partitions = await self._producer.partitions_for(Topic.INGEST)
+                groups = group_commands(commands, partitions)
+                messages = [(*group.message(commands), headers) for group in groups]
+                answers = await self._producer.send_many(Topic.INGEST, messages)
         except (TimeoutError, KafkaError) as exc:
             return [self._unavailable(exc)] * len(envelopes)
         finally:
             self._pending -= len(envelopes)
         KAFKA_PRODUCE_DURATION.labels(Topic.INGEST).observe(time.perf_counter() - started)
-        return [None if a is None else self._unavailable(a) for a in answers]
+        refusals: list[EventLogUnavailable | None] = [None] * len(envelopes)
+        for group, answer in zip(groups, answers, strict=True):
+            if answer is not None:
+                refusal = self._unavailable(answer)
+                for position in group.positions:
+                    refusals[position] = refusal
+        return refusals
 
     def oldest_wait(self, now: float) -> float:
         """Seconds the oldest single command still waiting for the broker has waited at
