@@ -183,7 +183,7 @@ async def measure(args: argparse.Namespace, started: Servers, postgres_pid: int 
         "INSERT INTO channels (owner_account_id, name) VALUES ($1, 'rows') RETURNING id", account
     )
     await pool.execute("DELETE FROM event_changes")  # what earlier runs on this stack left
-    publisher = Publisher(pool, producer, 5.0, committed=lambda: None)
+    publisher = Publisher(pool, producer, 5.0, committed=lambda: None, max_commands=args.batch)
     gc.collect()
     gc.freeze()  # as the publisher does once started (shared/core/heap.py)
     results: dict[str, Any] = {"decode": [], "apply": [], "relay": []}

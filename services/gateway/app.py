@@ -148,7 +148,12 @@ async def open_gateway(
     access_changes = ChangeListener(settings.database.url, access_cache)
     await access_changes.start()
     stack.push_async_callback(access_changes.stop)
-    writer = KafkaWriter(producer, settings.kafka.send_timeout_seconds, settings.max_pending_sends)
+    writer = KafkaWriter(
+        producer,
+        settings.kafka.send_timeout_seconds,
+        settings.max_pending_sends,
+        group_max_commands=settings.ingest_group_max_commands,
+    )
     stack.push_async_callback(writer.drain)  # audit records still in flight, before the stop
     gateway = _collaborators(settings, pool, key_pool, writer, outcomes, access_cache)
     stack.push_async_callback(gateway.submitter.claims.drain)  # before the key pool closes

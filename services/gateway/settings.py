@@ -73,6 +73,10 @@ class GatewaySettings(BaseSettings):
     # Commands waiting for Kafka's acknowledgement at once; past it new ones get 503 at once
     # instead of piling up in memory while the broker is slow.
     max_pending_sends: int = Field(default=10_000, gt=0)
+    # A batch request's commands per Kafka message (IngestGroup, one per ingest partition);
+    # 1 writes each alone, as gateways before groups did, for a rollout while publishers that
+    # cannot read groups still run (docs/operations.md).
+    ingest_group_max_commands: int = Field(default=100, ge=1, le=100)
     # The revocation bound: a key record or a channel membership is remembered at most this
     # long (PostgreSQL's change announcements usually drop it within milliseconds); 0 reads
     # both from the database on every request.

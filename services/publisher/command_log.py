@@ -49,7 +49,8 @@ def _log_run(partition: int, run: list[tuple[ConsumerRecord, Applied]]) -> None:
         first_offset=run[0][0].offset,
         last_offset=run[-1][0].offset,
         outcomes=dict(Counter(outcome.status for _, outcome in run)),
-        request_ids=[outcome.request_id for _, outcome in run],
+        # once each: a batch request's commands share its id
+        request_ids=list(dict.fromkeys(outcome.request_id for _, outcome in run)),
     )
 
 

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import structlog
 from aiokafka.errors import KafkaError
 
-from services.gateway.adapters.ingest_groups import Encoded, group_commands
+from services.gateway.adapters.ingest_groups import MAX_GROUP_COMMANDS, Encoded, group_commands
 from services.gateway.errors import EventLogBacklogged, EventLogUnavailable
 from shared.adapters.kafka import Producer, request_headers
 from shared.contracts.messages import AuditBatch, AuditRecord, IngestEnvelope, encode
@@ -29,8 +29,10 @@ class KafkaWriter:
         max_pending: int = 10_000,
         audit_linger_seconds: float = 0.005,
         audit_max_records: int = 200,
+        group_max_commands: int = MAX_GROUP_COMMANDS,
     ) -> None:
         self._producer = producer
+        self._group_max_commands = group_max_commands
         # When each single command waiting for its acknowledgement began (monotonic), in
         # the order they began: admission control samples the oldest one's age.
         self._waiting: dict[int, float] = {}
@@ -84,6 +86,8 @@ class KafkaWriter:
         (`ingest_groups`): None for each the broker has, else the refusal to report for that
         item (a retry with its idempotencyKey is safe). The envelopes are one request's: they
         share its request id."""
+        if not envelopes:  # every item was invalid or replayed: nothing to wait for
+            return []
         self._refuse_if_backlogged()
         self._pending += len(envelopes)
         started = time.perf_counter()
@@ -93,10 +97,10 @@ class KafkaWriter:
             for e in envelopes:
                 await work.checkpoint()
                 commands.append(Encoded(encode(e), str(e.command.event_id).encode()))
-            headers = request_headers(envelopes[0].request_id) if envelopes else None
+            headers = request_headers(envelopes[0].request_id)
             async with asyncio.timeout(self._timeout):
                 partitions = await self._producer.partitions_for(Topic.INGEST)
-                groups = group_commands(commands, partitions)
+                groups = group_commands(commands, partitions, max_commands=self._group_max_commands)
                 messages = [(*group.message(commands), headers) for group in groups]
                 answers = await self._producer.send_many(Topic.INGEST, messages)
         except (TimeoutError, KafkaError) as exc:
