@@ -45,8 +45,8 @@ class Publisher:
         producer: Producer,
         send_timeout_seconds: float,
         committed: Callable[[], None],
+        max_commands: int,
         crash_at: str | None = None,
-        max_commands: int = 500,
     ) -> None:
         self._pool = pool
         self._max_commands = max_commands

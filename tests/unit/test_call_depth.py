@@ -231,7 +231,9 @@ def ingest(offset: int, source_id: str | None = None) -> ConsumerRecord:
 async def test_a_batch_reaches_its_insert_four_calls_from_the_poll() -> None:
     pool = FakePool()
     producer = Producer(lambda: RecordingKafka())
-    publisher = Publisher(cast(Any, pool), producer, send_timeout_seconds=5, committed=lambda: None)
+    publisher = Publisher(
+        cast(Any, pool), producer, send_timeout_seconds=5, committed=lambda: None, max_commands=500
+    )
     # Two new events take the set-based path; one with a sourceId alone goes one by one.
     consumer = FakeConsumer([[ingest(0), ingest(1)], [ingest(2, source_id="cms-1")]])
     settings = LoopSettings(group="depth")
