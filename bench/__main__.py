@@ -22,6 +22,7 @@ import asyncpg
 
 from bench import discovery, statements
 from bench.baselines import kafka_producer_baseline, postgres_insert_baseline
+from bench.load import CONNECTIONS
 from bench.overload import overload_scenario
 from bench.report import cpu_per_event, print_report, target_rows
 from bench.scenarios import Tenant, api_scenario, backlog_scenario, batch_scenario, snapshot
@@ -50,6 +51,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=15, help="duration of each rate")
     parser.add_argument("--backlog", type=int, default=100_000, help="commands to drain")
     parser.add_argument("--webhook-rates", default="250,500", help="webhook deliveries/s")
+    parser.add_argument(
+        "--api-connections", type=int, default=CONNECTIONS,
+        help="the API and webhook scenarios' client connections: past that many requests in "
+        "flight the rest wait in the client (1024 measures the server as an open-model client "
+        "such as vegeta would)",
+    )  # fmt: skip
     parser.add_argument("--batches", type=int, default=40, help="batches of 500 to send")
     parser.add_argument(
         "--batch-gateways", default="1", help="gateway replicas the batch scenario runs with"
@@ -148,14 +155,14 @@ async def measure(args: argparse.Namespace, started: Servers, services: dict[str
             tenant = await make_tenant(started.database_url)
             results["scenarios"].append(await profiled(pool, profiling, api_scenario(
                 services["gateway"].url, tenant, rate, args.seconds, pool, pids,
-                work_dir)))  # fmt: skip
+                work_dir, connections=args.api_connections)))  # fmt: skip
         for rate in [float(r) for r in args.webhook_rates.split(",") if r and "webhook" in chosen]:
             step(f"webhook deliveries at {rate:.0f} requests/s for {args.seconds:.0f}s")
             tenant = await make_tenant(started.database_url)
             webhook = await connect_generic_sender(started.database_url, tenant)
             results["scenarios"].append(await profiled(pool, profiling, api_scenario(
                 services["gateway"].url, tenant, rate, args.seconds, pool, pids, work_dir,
-                webhook=webhook)))  # fmt: skip
+                webhook=webhook, connections=args.api_connections)))  # fmt: skip
         if "overload" in chosen:
             capacity = args.overload_capacity or measured_capacity(results["scenarios"])
             step(f"overload: {2 * capacity:.0f} requests/s for {args.overload_seconds:.0f}s "

@@ -21,7 +21,7 @@ import asyncpg
 import httpx
 from aiokafka import AIOKafkaProducer
 
-from bench.load import event_body
+from bench.load import CONNECTIONS, event_body
 from bench.procstats import Usage, busy_percent, cpu_times, tree_usage
 from shared.contracts.messages import CreateEvent, IngestEnvelope, derive_event_id, encode
 from shared.contracts.topics import Topic
@@ -78,13 +78,16 @@ async def api_scenario(
     pids: dict[str, int],
     work_dir: Path,
     webhook: tuple[str, str] | None = None,
+    connections: int = CONNECTIONS,
 ) -> dict[str, Any]:
     """POST /events (or, with `webhook` = (path, token), a generic sender's deliveries) at a
-    fixed offered rate from a separate process; then wait for the rows."""
+    fixed offered rate from a separate process, over at most `connections`; then wait for
+    the rows."""
     before, started, machine = snapshot(pids), time.perf_counter(), cpu_times()
     children_cpu = _children_cpu_seconds()
     samples = await run_load(gateway_url, tenant, work_dir,
-                             ["--rate", str(rate), "--seconds", str(seconds)], webhook)  # fmt: skip
+                             ["--rate", str(rate), "--seconds", str(seconds)], webhook,
+                             connections)  # fmt: skip
     load_wall = time.perf_counter() - started
     machine_busy = busy_percent(machine, cpu_times())
     load_generator_cpu = 100 * (_children_cpu_seconds() - children_cpu) / load_wall
@@ -99,6 +102,7 @@ async def api_scenario(
         "scenario": "webhook deliveries (generic JSON sender, POST /webhooks/generic/{id})"
         if webhook else "single-event API (POST /api/public/v1/events, Prefer: respond-async)",
         "offered_rate": rate, "seconds": seconds, "requests": len(samples),
+        "client_connections": connections,
         "accepted": len(accepted), "accepted_per_second": len(accepted) / seconds,
         "errors": len(samples) - len(accepted),
         "error_statuses": _count(s["status"] for s in samples if not 200 <= s["status"] < 300),
