@@ -258,7 +258,7 @@ def decode_ingest_commands(raw: bytes | None) -> tuple[IngestEnvelope, ...]:
     neither."""
     if raw is not None and raw.startswith(_GROUP_HEAD):
         return decode_as(IngestGroup, raw).commands
-    return (decode_as(IngestEnvelope, raw),)
+    return (decode_ingest(raw),)
 
 
 def decode_outcome(raw: bytes | None) -> Outcome:

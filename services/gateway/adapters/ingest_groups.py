@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from shared.adapters.partitioner import partition_for
 from shared.contracts.messages import encode_group, group_overhead
 
-# Well under the broker's 1 MiB message limit and the producer's 512 KiB batches; a group's
-# commands are one publisher transaction's worth at most.
+# Well under the broker's 1 MiB message limit and the producer's 512 KiB batches; 100
+# commands are well under a publisher transaction's (PUBLISHER_BATCH_MAX_RECORDS, 1,500).
 MAX_GROUP_BYTES = 256 * 1024
 MAX_GROUP_COMMANDS = 100
 
