@@ -9,7 +9,6 @@ import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 
-import asyncpg
 import structlog
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -44,7 +43,7 @@ from services.gateway.submission.submitter import Submitter
 from services.gateway.webhooks import intake
 from shared.adapters.failures import STORE_MAINTENANCE_ERRORS
 from shared.adapters.partitions import Retention, keep_partitions
-from shared.adapters.postgres import create_pool
+from shared.adapters.postgres import BoundedPool, create_pool
 from shared.adapters.rate_limits import RateLimiter
 from shared.adapters.row_retention import SESSION_ENDED, RowRetention, keep_rows
 from shared.adapters.sign_in import Credentials, SignInGuard, SignInPolicy
@@ -82,7 +81,9 @@ def create_app(settings: GatewaySettings) -> Starlette:
     on_claims = SojournController(
         admission.claim_target_seconds, admission.interval_seconds, "claims"
     )
-    gate = Gate((on_loop, on_acks, on_claims), PUBLIC_ROWS, admission.retry_after_seconds)
+    on_pool = SojournController(admission.pool_target_seconds, admission.interval_seconds, "pool")
+    controllers = (on_loop, on_acks, on_claims, on_pool)
+    gate = Gate(controllers, PUBLIC_ROWS, admission.retry_after_seconds)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[LifespanState]:
@@ -91,7 +92,9 @@ def create_app(settings: GatewaySettings) -> Starlette:
             if admission.enabled:
                 acks = (on_acks, gateway.writer.oldest_wait)
                 claims = (on_claims, gateway.submitter.claims.oldest_wait)
-                probe = probe_event_loop(on_loop, admission.probe_seconds, [acks, claims])
+                pools = (on_pool, gateway.pool_waits)
+                queues = [acks, claims, pools]
+                probe = probe_event_loop(on_loop, admission.probe_seconds, queues)
                 task = asyncio.create_task(probe, name="admission-probe")
                 stack.push_async_callback(cancel_and_wait, task)
             freeze_startup_objects()
@@ -174,8 +177,8 @@ async def open_gateway(
 
 def _collaborators(
     settings: GatewaySettings,
-    pool: asyncpg.Pool,
-    key_pool: asyncpg.Pool,
+    pool: BoundedPool,
+    key_pool: BoundedPool,
     writer: KafkaWriter,
     outcomes: OutcomeListener,
     access_cache: AccessCache,
@@ -214,6 +217,7 @@ def _collaborators(
         portal=PortalStore(pool),
         passwords=passwords,
         sign_in=SignInGuard(Credentials(pool, "portal_users"), passwords, limiter, sign_in_policy),
+        pool_waits=lambda now: max(pool.waits.oldest_wait(now), key_pool.waits.oldest_wait(now)),
     )
 
 

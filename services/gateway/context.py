@@ -8,6 +8,7 @@ from a route inward is checked by mypy.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypedDict
 
@@ -54,6 +55,9 @@ class Gateway:
     portal: PortalStore
     passwords: Passwords
     sign_in: SignInGuard
+    # Seconds the oldest acquisition still waiting for a database connection (of any of the
+    # gateway's pools) has waited at a monotonic instant: admission control's fourth queue.
+    pool_waits: Callable[[float], float]
 
 
 @dataclass

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import time
-from collections.abc import Generator
+from collections import OrderedDict
+from collections.abc import Callable, Generator
 from importlib import resources
 from typing import Any
 
@@ -36,21 +38,52 @@ class PoolExhausted(Exception):
     """No connection came free within the acquire timeout: the database is saturated."""
 
 
-class _BoundedAcquire:
-    """asyncpg's acquire context, with its timeout turned into PoolExhausted."""
+class AcquireWaits:
+    """The acquisitions of one pool still waiting for a connection, each with when it began
+    (monotonic seconds): the age of the oldest is the pool's queueing delay (its sojourn
+    time), which admission control watches while nothing completes."""
 
-    def __init__(self, acquiring: Any, timeout: float) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        # Ordered by arrival, so the oldest is first; an OrderedDict pops from the middle in
+        # O(1) and finds its first entry without walking deleted ones as a dict may.
+        self._since: OrderedDict[int, float] = OrderedDict()
+        self._tickets = itertools.count()
+
+    @contextlib.contextmanager
+    def waiting(self) -> Generator[None, None, None]:
+        ticket = next(self._tickets)
+        started = self._clock()
+        self._since[ticket] = started
+        try:
+            yield
+        finally:
+            del self._since[ticket]
+            DB_POOL_WAIT.observe(self._clock() - started)
+
+    def oldest_wait(self, now: float) -> float:
+        """Seconds the oldest acquisition still waiting has waited at monotonic `now` (0 when
+        none waits)."""
+        if not self._since:
+            return 0.0
+        return max(0.0, now - next(iter(self._since.values())))
+
+
+class _BoundedAcquire:
+    """asyncpg's acquire context, with its timeout turned into PoolExhausted and its wait
+    recorded in `waits`."""
+
+    def __init__(self, acquiring: Any, timeout: float, waits: AcquireWaits) -> None:
         self._acquiring = acquiring
         self._timeout = timeout
+        self._waits = waits
 
     async def __aenter__(self) -> asyncpg.Connection:
-        started = time.perf_counter()
-        try:
-            return await self._acquiring.__aenter__()
-        except TimeoutError:
-            raise self._exhausted() from None
-        finally:
-            DB_POOL_WAIT.observe(time.perf_counter() - started)
+        with self._waits.waiting():
+            try:
+                return await self._acquiring.__aenter__()
+            except TimeoutError:
+                raise self._exhausted() from None
 
     async def __aexit__(self, *exc: object) -> None:
         await self._acquiring.__aexit__(*exc)
@@ -59,13 +92,11 @@ class _BoundedAcquire:
         return self._acquire().__await__()
 
     async def _acquire(self) -> asyncpg.Connection:
-        started = time.perf_counter()
-        try:
-            connection: asyncpg.Connection = await self._acquiring
-        except TimeoutError:
-            raise self._exhausted() from None
-        finally:
-            DB_POOL_WAIT.observe(time.perf_counter() - started)
+        with self._waits.waiting():
+            try:
+                connection: asyncpg.Connection = await self._acquiring
+            except TimeoutError:
+                raise self._exhausted() from None
         return connection
 
     def _exhausted(self) -> PoolExhausted:
@@ -73,20 +104,22 @@ class _BoundedAcquire:
 
 
 class BoundedPool(asyncpg.Pool):  # type: ignore[misc]  # asyncpg ships no stubs
-    """Every acquire, explicit or inside `fetch` / `execute`, waits a bounded time."""
+    """Every acquire, explicit or inside `fetch` / `execute`, waits a bounded time; `waits`
+    tells how long the oldest still waiting has waited."""
 
     def __init__(self, *args: Any, acquire_timeout: float, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._acquire_timeout = acquire_timeout
+        self.waits = AcquireWaits()
 
     def acquire(self, *, timeout: float | None = None) -> Any:
         limit = self._acquire_timeout if timeout is None else timeout
-        return _BoundedAcquire(super().acquire(timeout=limit), limit)
+        return _BoundedAcquire(super().acquire(timeout=limit), limit, self.waits)
 
 
 async def create_pool(
     settings: DatabaseSettings, server_settings: dict[str, str] | None = None
-) -> asyncpg.Pool:
+) -> BoundedPool:
     """`server_settings`: session settings (GUCs) for every connection of the pool."""
     # asyncpg.create_pool has no pool class parameter; these are its own defaults.
     pool = BoundedPool(

@@ -102,8 +102,9 @@ RATE_LIMITED = Counter(
 ADMISSION_REJECTED = Counter(
     "pinned_gateway_admission_rejected_total",
     "Write requests refused at once with 503 overloaded by admission control, by route "
-    "(the event loop held a standing queue: GATEWAY_ADMISSION_TARGET_SECONDS exceeded for "
-    "a whole GATEWAY_ADMISSION_INTERVAL_SECONDS).",
+    "(a watched queue held a standing delay: the event loop's lateness, Kafka "
+    "acknowledgements, key claims or database connections above their target for a whole "
+    "GATEWAY_ADMISSION_INTERVAL_SECONDS).",
     ["route"],
 )
 ADMISSION_REFUSING = Gauge(

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import contextlib
 
-import asyncpg
-
 from shared.adapters.kafka import Producer, broker_reachable, create_producer
-from shared.adapters.postgres import create_pool, ping
+from shared.adapters.postgres import BoundedPool, create_pool, ping
 from shared.core.settings import DatabaseSettings, KafkaSettings
 from shared.runtime.ops_http import Check, observe_pool
 
@@ -18,7 +16,7 @@ async def open_pool(
     checks: dict[str, Check],
     check: str = "postgres",
     server_settings: dict[str, str] | None = None,
-) -> asyncpg.Pool:
+) -> BoundedPool:
     """A pool, closed by `stack` when it exits; `checks[check]` is its readiness check.
     `server_settings`: session settings (GUCs) for every connection."""
     pool = await create_pool(database, server_settings=server_settings)
@@ -33,7 +31,7 @@ async def open_pool_and_producer(
     kafka: KafkaSettings,
     client_id: str,
     checks: dict[str, Check],
-) -> tuple[asyncpg.Pool, Producer]:
+) -> tuple[BoundedPool, Producer]:
     """Both opened, and closed by `stack` when it exits (the producer first); `checks` gains
     the readiness check of each."""
     pool = await open_pool(stack, database, checks)

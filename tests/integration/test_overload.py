@@ -2,8 +2,9 @@
 loses none of what it accepted.
 
 The overload is made, not hoped for: the suite's Kafka broker is paused (SIGSTOP) while
-creates wait for its acknowledgement, so the oldest wait grows past admission control's
-target whatever the speed of the machine. Outcomes are counted, never timed.
+creates wait for its acknowledgement, or a table every webhook delivery is written to is
+locked while deliveries hold the pool's connections, so the oldest wait grows past admission
+control's target whatever the speed of the machine. Outcomes are counted, never timed.
 """
 
 from __future__ import annotations
@@ -18,8 +19,13 @@ import pytest
 
 from devstack.stack import Servers, ServiceProcess, shifted
 from tests.integration.conftest import Tenant, eventually, own_gateways, sample
+from tests.integration.test_webhooks import T1, connect, deliveries
+from tests.webhook_senders import SENDER_CASES, new_document_id
 
 PORT = shifted(18089)
+POOL_PORT = shifted(18092)
+POOL_SIZE = 2
+GENERIC = next(c for c in SENDER_CASES if c.source == "generic")
 EVENTS = "/api/public/v1/events"
 WAITING, REFUSED = 5, 20
 
@@ -36,6 +42,25 @@ def admitting_gateway(stack: Servers, services: dict[str, ServiceProcess]) -> It
         "RATE_LIMIT_ENABLED": "false",
     }
     with own_gateways(stack, settings, (PORT,), "admitting") as urls:
+        yield urls[0]
+
+
+@pytest.fixture
+def pool_watching_gateway(stack: Servers, services: dict[str, ServiceProcess]) -> Iterator[str]:
+    """Admission control watching only the database pool: the other queues' targets are out
+    of reach, so a refusal here can only come from the pool's waits."""
+    settings = {
+        "GATEWAY_ADMISSION_ENABLED": "true",
+        "GATEWAY_ADMISSION_TARGET_SECONDS": "60",
+        "GATEWAY_ADMISSION_ACK_TARGET_SECONDS": "60",
+        "GATEWAY_ADMISSION_CLAIM_TARGET_SECONDS": "60",
+        "GATEWAY_ADMISSION_POOL_TARGET_SECONDS": "0.05",
+        "GATEWAY_ADMISSION_INTERVAL_SECONDS": "0.1",
+        "DATABASE_POOL_MAX_SIZE": str(POOL_SIZE),
+        "DATABASE_ACQUIRE_TIMEOUT_SECONDS": "60",  # the lock must not time an acquire out
+        "RATE_LIMIT_ENABLED": "false",
+    }
+    with own_gateways(stack, settings, (POOL_PORT,), "pool-watching") as urls:
         yield urls[0]
 
 
@@ -102,3 +127,48 @@ async def test_writes_waiting_on_a_stalled_broker_turn_new_ones_away_and_none_is
     rows = await eventually(stored, within=60)
     # Every accepted create is stored, once, under its own id; nothing refused was stored.
     assert sorted(str(r["id"]) for r in rows) == sorted(accepted.values())
+
+
+async def test_deliveries_waiting_for_a_database_connection_turn_new_writes_away(
+    pool_watching_gateway: str, api: httpx.AsyncClient, tenant: Tenant, db: asyncpg.Pool
+) -> None:
+    integration = await connect(api, tenant, GENERIC)
+    path, secret = integration["webhookPath"], integration["secret"]
+
+    def delivery(title: str) -> tuple[dict[str, str], bytes]:
+        headers, body = GENERIC.build("create", new_document_id(GENERIC), title, T1, secret, path)
+        return headers, body
+
+    async with httpx.AsyncClient(base_url=pool_watching_gateway, timeout=90) as sender:
+        headers, body = delivery("Warm-up")  # the integration is looked up and cached first
+        assert (await sender.post(path, content=body, headers=headers)).status_code == 202
+
+        async def refusing(now: bool = True) -> bool:
+            metrics = (await sender.get("/metrics")).text
+            return (sample(metrics, "pinned_gateway_admission_refusing") == 1) == now
+
+        async with db.acquire() as locker, locker.transaction():
+            # Each delivery's row waits on the lock holding one of the pool's connections;
+            # the deliveries past the pool's size wait for a connection.
+            await locker.execute("LOCK TABLE webhook_deliveries IN EXCLUSIVE MODE")
+            sent = [delivery(f"Held {i}") for i in range(POOL_SIZE + WAITING)]
+            held = [asyncio.create_task(sender.post(path, content=b, headers=h)) for h, b in sent]
+            await eventually(refusing, within=30, interval=0.05)
+            refused = [delivery(f"Refused {i}") for i in range(REFUSED)]
+            answers = await asyncio.gather(
+                *(sender.post(path, content=b, headers=h) for h, b in refused)
+            )
+        for answer in answers:
+            assert answer.status_code == 503, answer.text
+            assert answer.json()["error"]["code"] == "overloaded"
+        for answer in await asyncio.gather(*held):
+            assert answer.status_code == 202, answer.text  # accepted once the lock went
+        await eventually(lambda: refusing(now=False), within=30, interval=0.1)
+        metrics = (await sender.get("/metrics")).text
+    route = "/webhooks/{source}/{integrationId}"
+    assert sample(metrics, "pinned_gateway_admission_rejected_total", route=route) >= REFUSED
+    # The owner's log has every accepted delivery (applied once the publisher stored it), and
+    # none of the refused: a refusal costs no row.
+    logged = await deliveries(api, tenant, integration["id"])
+    assert len(logged) == 1 + POOL_SIZE + WAITING
+    assert {d["status"] for d in logged} <= {"accepted", "applied"}

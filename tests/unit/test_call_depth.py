@@ -129,6 +129,7 @@ def gateway_with(kafka: RecordingKafka) -> Gateway:
         portal=PortalStore(unused),
         passwords=unused,
         sign_in=unused,
+        pool_waits=lambda _: 0.0,
     )
 
 
