@@ -191,6 +191,7 @@ def _collaborators(
     # A claim outlives the longest a request can take: the send, then the outcome wait.
     claims = InFlight(key_pool, settings.kafka.send_timeout_seconds + wait + 5)
     operations = OperationStore(pool)
+    integrations = IntegrationStore(pool)
     passwords = Passwords.of(settings.portal)
     sign_in_policy = SignInPolicy.of("portal-signin", settings.portal)
     return Gateway(
@@ -209,7 +210,7 @@ def _collaborators(
             location_base=f"{BASE}/events",
         ),
         keys=KeyStore(pool, changed=access.key_changed),
-        integrations=IntegrationStore(pool),
+        integrations=integrations,
         audit=AuditStore(pool),
         channels=ChannelStore(pool),
         operations=operations,
@@ -217,7 +218,11 @@ def _collaborators(
         portal=PortalStore(pool),
         passwords=passwords,
         sign_in=SignInGuard(Credentials(pool, "portal_users"), passwords, limiter, sign_in_policy),
-        pool_waits=lambda now: max(pool.waits.oldest_wait(now), key_pool.waits.oldest_wait(now)),
+        pool_waits=lambda now: max(
+            pool.waits.oldest_wait(now),
+            key_pool.waits.oldest_wait(now),
+            integrations.oldest_delivery_wait(now),
+        ),
     )
 
 

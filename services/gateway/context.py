@@ -56,7 +56,8 @@ class Gateway:
     passwords: Passwords
     sign_in: SignInGuard
     # Seconds the oldest acquisition still waiting for a database connection (of any of the
-    # gateway's pools) has waited at a monotonic instant: admission control's fourth queue.
+    # gateway's pools), or delivery row waiting for its statement, has waited at a monotonic
+    # instant: admission control's fourth queue.
     pool_waits: Callable[[float], float]
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import secrets
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Annotated, Any, Literal
 
 import asyncpg
@@ -405,33 +405,55 @@ async def for_intake(pool: asyncpg.Pool, integration_id: uuid.UUID) -> dict[str,
     return integration
 
 
-async def record_delivery(pool: asyncpg.Pool, delivery: dict[str, Any]) -> None:
+_RECORD_DELIVERY = (
+    "INSERT INTO webhook_deliveries (id, integration_id, request_id, sender_action,"
+    " document_id, status, reason_code, reason, fields, message_id, event_id, notes,"
+    " idempotency_key, replay_of, headers, body, query)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
+)
+
+
+async def record_delivery(db: asyncpg.Pool | asyncpg.Connection, delivery: dict[str, Any]) -> None:
     """Insert the delivery's row; none when the integration was deleted meanwhile (its log
     went with it), so a delivery answered during a deletion never fails."""
-    with contextlib.suppress(asyncpg.ForeignKeyViolationError):
-        await pool.execute(
-            "INSERT INTO webhook_deliveries (id, integration_id, request_id, sender_action,"
-            " document_id, status, reason_code, reason, fields, message_id, event_id, notes,"
-            " idempotency_key, replay_of, headers, body, query)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
-            delivery["id"],
-            delivery["integration_id"],
-            delivery["request_id"],
-            _storable(delivery.get("sender_action")),
-            _storable(delivery.get("document_id")),
-            delivery["status"],
-            delivery.get("reason_code"),
-            _storable(delivery.get("reason")),
-            _storable(delivery.get("fields") or None),
-            delivery.get("message_id"),
-            delivery.get("event_id"),
-            _storable(delivery.get("notes")),
-            _storable(delivery.get("idempotency_key")),
-            delivery.get("replay_of"),
-            _storable(delivery.get("headers")),
-            delivery.get("body"),
-            _storable(delivery.get("query")),
-        )
+    await record_deliveries(db, [delivery])
+
+
+async def record_deliveries(
+    db: asyncpg.Pool | asyncpg.Connection, deliveries: Sequence[dict[str, Any]]
+) -> None:
+    """Insert the deliveries' rows in one transaction and one round trip (asyncpg pipelines
+    `executemany`), skipping those whose integration was deleted meanwhile."""
+    rows = [_delivery_row(d) for d in deliveries]
+    try:
+        await db.executemany(_RECORD_DELIVERY, rows)
+    except asyncpg.ForeignKeyViolationError:
+        # One deleted integration fails the whole statement: the others go in one by one.
+        for row in rows:
+            with contextlib.suppress(asyncpg.ForeignKeyViolationError):
+                await db.execute(_RECORD_DELIVERY, *row)
+
+
+def _delivery_row(delivery: dict[str, Any]) -> tuple[Any, ...]:
+    return (
+        delivery["id"],
+        delivery["integration_id"],
+        delivery["request_id"],
+        _storable(delivery.get("sender_action")),
+        _storable(delivery.get("document_id")),
+        delivery["status"],
+        delivery.get("reason_code"),
+        _storable(delivery.get("reason")),
+        _storable(delivery.get("fields") or None),
+        delivery.get("message_id"),
+        delivery.get("event_id"),
+        _storable(delivery.get("notes")),
+        _storable(delivery.get("idempotency_key")),
+        delivery.get("replay_of"),
+        _storable(delivery.get("headers")),
+        delivery.get("body"),
+        _storable(delivery.get("query")),
+    )
 
 
 def _storable(value: Any) -> Any:

@@ -47,8 +47,8 @@ def admitting_gateway(stack: Servers, services: dict[str, ServiceProcess]) -> It
 
 @pytest.fixture
 def pool_watching_gateway(stack: Servers, services: dict[str, ServiceProcess]) -> Iterator[str]:
-    """Admission control watching only the database pool: the other queues' targets are out
-    of reach, so a refusal here can only come from the pool's waits."""
+    """Admission control watching only the database: the other queues' targets are out of
+    reach, so a refusal here can only come from waits for a connection or a statement."""
     settings = {
         "GATEWAY_ADMISSION_ENABLED": "true",
         "GATEWAY_ADMISSION_TARGET_SECONDS": "60",
@@ -129,8 +129,23 @@ async def test_writes_waiting_on_a_stalled_broker_turn_new_ones_away_and_none_is
     assert sorted(str(r["id"]) for r in rows) == sorted(accepted.values())
 
 
-async def test_deliveries_waiting_for_a_database_connection_turn_new_writes_away(
-    pool_watching_gateway: str, api: httpx.AsyncClient, tenant: Tenant, db: asyncpg.Pool
+@pytest.mark.parametrize(
+    "lock",
+    [
+        # Each delivery's integration lookup waits holding one of the pool's connections;
+        # the deliveries past the pool's size wait for a connection.
+        "LOCK TABLE integrations IN ACCESS EXCLUSIVE MODE",
+        # The deliveries' rows wait for one statement that waits on the lock.
+        "LOCK TABLE webhook_deliveries IN EXCLUSIVE MODE",
+    ],
+    ids=["waiting for a connection", "waiting for their rows' statement"],
+)
+async def test_deliveries_waiting_for_the_database_turn_new_writes_away(
+    lock: str,
+    pool_watching_gateway: str,
+    api: httpx.AsyncClient,
+    tenant: Tenant,
+    db: asyncpg.Pool,
 ) -> None:
     integration = await connect(api, tenant, GENERIC)
     path, secret = integration["webhookPath"], integration["secret"]
@@ -140,7 +155,7 @@ async def test_deliveries_waiting_for_a_database_connection_turn_new_writes_away
         return headers, body
 
     async with httpx.AsyncClient(base_url=pool_watching_gateway, timeout=90) as sender:
-        headers, body = delivery("Warm-up")  # the integration is looked up and cached first
+        headers, body = delivery("Warm-up")  # the gateway has its connections open first
         assert (await sender.post(path, content=body, headers=headers)).status_code == 202
 
         async def refusing(now: bool = True) -> bool:
@@ -148,9 +163,7 @@ async def test_deliveries_waiting_for_a_database_connection_turn_new_writes_away
             return (sample(metrics, "pinned_gateway_admission_refusing") == 1) == now
 
         async with db.acquire() as locker, locker.transaction():
-            # Each delivery's row waits on the lock holding one of the pool's connections;
-            # the deliveries past the pool's size wait for a connection.
-            await locker.execute("LOCK TABLE webhook_deliveries IN EXCLUSIVE MODE")
+            await locker.execute(lock)
             sent = [delivery(f"Held {i}") for i in range(POOL_SIZE + WAITING)]
             held = [asyncio.create_task(sender.post(path, content=b, headers=h)) for h, b in sent]
             await eventually(refusing, within=30, interval=0.05)
