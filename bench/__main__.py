@@ -22,7 +22,7 @@ import asyncpg
 
 from bench import discovery, statements
 from bench.baselines import kafka_producer_baseline, postgres_insert_baseline
-from bench.load import CONNECTIONS
+from bench.load import API_CONNECTIONS
 from bench.overload import overload_scenario
 from bench.report import cpu_per_event, print_report, target_rows
 from bench.scenarios import Tenant, api_scenario, backlog_scenario, batch_scenario, snapshot
@@ -52,10 +52,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--backlog", type=int, default=100_000, help="commands to drain")
     parser.add_argument("--webhook-rates", default="250,500", help="webhook deliveries/s")
     parser.add_argument(
-        "--api-connections", type=int, default=CONNECTIONS,
+        "--api-connections", type=int, default=API_CONNECTIONS,
         help="the API and webhook scenarios' client connections: past that many requests in "
-        "flight the rest wait in the client (1024 measures the server as an open-model client "
-        "such as vegeta would)",
+        "flight the rest wait in the client (the default measures the server as an open-model "
+        "client such as vegeta would)",
     )  # fmt: skip
     parser.add_argument("--batches", type=int, default=40, help="batches of 500 to send")
     parser.add_argument(

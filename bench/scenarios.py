@@ -21,7 +21,7 @@ import asyncpg
 import httpx
 from aiokafka import AIOKafkaProducer
 
-from bench.load import CONNECTIONS, event_body
+from bench.load import API_CONNECTIONS, event_body
 from bench.procstats import Usage, busy_percent, cpu_times, tree_usage
 from shared.contracts.messages import CreateEvent, IngestEnvelope, derive_event_id, encode
 from shared.contracts.topics import Topic
@@ -78,7 +78,7 @@ async def api_scenario(
     pids: dict[str, int],
     work_dir: Path,
     webhook: tuple[str, str] | None = None,
-    connections: int = CONNECTIONS,
+    connections: int = API_CONNECTIONS,
 ) -> dict[str, Any]:
     """POST /events (or, with `webhook` = (path, token), a generic sender's deliveries) at a
     fixed offered rate from a separate process, over at most `connections`; then wait for
