@@ -27,10 +27,20 @@ def request_id(scope: Scope) -> str:
 
 
 def route_template(scope: Scope) -> str:
-    """The matched route's path template; unmatched paths share one label, so scanners
-    cannot blow up the metrics' cardinality."""
+    """The matched route's path template as OpenAPI writes it (`/events/{eventId}`, without
+    Starlette's `:uuid` convertors, so that every label of one route is the same string);
+    unmatched paths share one label, so scanners cannot blow up the metrics' cardinality."""
     path = getattr(scope.get("route"), "path", None)
-    return path if isinstance(path, str) else "unmatched"
+    return openapi_template(path) if isinstance(path, str) else "unmatched"
+
+
+_CONVERTOR = re.compile(r"\{(\w+):\w+\}")
+
+
+@functools.lru_cache(maxsize=1024)
+def openapi_template(path: str) -> str:
+    """`path` with each `{name:convertor}` written `{name}`."""
+    return _CONVERTOR.sub(r"{\1}", path)
 
 
 def match_route(scope: Scope) -> None:
