@@ -23,7 +23,7 @@ from tests.integration.test_webhooks import T1, connect, deliveries
 from tests.webhook_senders import SENDER_CASES, new_document_id
 
 PORT = shifted(18089)
-POOL_PORT = shifted(18092)
+POOL_PORT = shifted(18079)
 POOL_SIZE = 2
 GENERIC = next(c for c in SENDER_CASES if c.source == "generic")
 EVENTS = "/api/public/v1/events"
