@@ -191,7 +191,7 @@ def _collaborators(
     # A claim outlives the longest a request can take: the send, then the outcome wait.
     claims = InFlight(key_pool, settings.kafka.send_timeout_seconds + wait + 5)
     operations = OperationStore(pool)
-    integrations = IntegrationStore(pool)
+    integrations = IntegrationStore(pool, changed=access.integration_changed)
     passwords = Passwords.of(settings.portal)
     sign_in_policy = SignInPolicy.of("portal-signin", settings.portal)
     return Gateway(

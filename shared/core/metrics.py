@@ -125,8 +125,9 @@ AUTH_FAILURES = Counter(
 )
 ACCESS_CACHE_LOOKUPS = Counter(
     "pinned_gateway_access_cache_lookups_total",
-    "Key and channel-access lookups by the gateway, by kind (key, channel) and result (hit: "
-    "answered from memory; miss: read from PostgreSQL).",
+    "Key, channel-access and webhook integration lookups by the gateway, by kind (key, "
+    "channel, integration) and result (hit: answered from memory; miss: read from "
+    "PostgreSQL).",
     ["kind", "result"],
 )
 WEBHOOK_DELIVERIES = Counter(

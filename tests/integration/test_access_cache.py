@@ -5,6 +5,7 @@ may have missed one stops serving from its cache."""
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Iterator
 
 import asyncpg
@@ -22,8 +23,11 @@ from tests.integration.conftest import (
     own_gateways,
     sample,
 )
+from tests.integration.test_webhooks import T1, connect
+from tests.webhook_senders import SENDER_CASES, new_document_id
 
 PORT = shifted(18095)
+GENERIC = next(c for c in SENDER_CASES if c.source == "generic")
 CHANNELS = "/api/public/v1/channels"
 EVENTS = "/api/public/v1/events"
 
@@ -129,3 +133,52 @@ async def test_a_gateway_that_lost_its_announcements_stops_trusting_its_cache(
             return await key_hits(client) > hits
 
         await eventually(served_from_memory, within=5)  # caching resumes once reconnected
+
+
+async def integration_hits(client: httpx.AsyncClient) -> float:
+    metrics = (await client.get("/metrics")).text
+    return sample(
+        metrics, "pinned_gateway_access_cache_lookups_total", kind="integration", result="hit"
+    )
+
+
+async def test_a_cached_integration_is_dropped_when_it_or_its_account_is_disabled(
+    long_cache_gateway: str, api: httpx.AsyncClient, tenant: Tenant, db: asyncpg.Pool
+) -> None:
+    integration = await connect(api, tenant, GENERIC)
+    path, secret = integration["webhookPath"], integration["secret"]
+    integration_id = uuid.UUID(integration["id"])
+
+    async with httpx.AsyncClient(base_url=long_cache_gateway, timeout=10) as sender:
+
+        async def deliver() -> httpx.Response:
+            headers, body = GENERIC.build(
+                "create", new_document_id(GENERIC), "Cached", T1, secret, path
+            )
+            return await sender.post(path, content=body, headers=headers)
+
+        assert (await deliver()).status_code == 202
+        hits = await integration_hits(sender)
+        assert (await deliver()).status_code == 202
+        assert await integration_hits(sender) == hits + 1  # served from memory
+
+        for disable, enable in [
+            (
+                "UPDATE integrations SET status = 'disabled' WHERE id = $1",
+                "UPDATE integrations SET status = 'active' WHERE id = $1",
+            ),
+            (
+                "UPDATE accounts SET status = 'disabled'"
+                " WHERE id = (SELECT account_id FROM integrations WHERE id = $1)",
+                "UPDATE accounts SET status = 'active'"
+                " WHERE id = (SELECT account_id FROM integrations WHERE id = $1)",
+            ),
+        ]:
+            started = time.monotonic()
+            await db.execute(disable, integration_id)
+            refused = await answer_after_access_change(deliver, 404)
+            assert refused.status_code == 404, f"{disable}: {refused.text}"
+            assert time.monotonic() - started < ACCESS_BOUND_SECONDS  # far below 600 s
+            await db.execute(enable, integration_id)
+            # A refusal is never remembered: enabled again, the next delivery goes through.
+            assert (await deliver()).status_code == 202

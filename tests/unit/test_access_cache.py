@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
+from datetime import UTC, datetime, timedelta
 
 from services.gateway.access.cache import AccessCache
 from services.gateway.adapters.events import KeyRecord
@@ -110,3 +111,55 @@ def test_memory_is_bounded() -> None:
     cache.remember_key(key("KEY99999"), cache.generation)
     assert cache.key("KEY99999") is None
     assert cache.key("KEY00000") is None
+
+
+def integration(
+    status: str = "active", previous_secret_until: datetime | None = None
+) -> dict[str, object]:
+    return {
+        "id": uuid.uuid4(),
+        "status": status,
+        "secrets": ["current"],
+        "previous_secret_until": previous_secret_until,
+    }
+
+
+def test_an_active_integration_is_remembered_until_announced_or_forgotten() -> None:
+    cache, clock = live_cache()
+    one, two, paused = integration(), integration(), integration("paused")
+    for row in (one, two, paused):
+        cache.remember_integration(row, cache.generation)
+    assert cache.integration(paused["id"]) is None  # only what lets a delivery through
+    assert (cache.integration(one["id"]), cache.integration(two["id"])) == (one, two)
+
+    cache.changed(f"integration:{one['id']}")
+    assert (cache.integration(one["id"]), cache.integration(two["id"])) == (None, two)
+    cache.forget_integration(two["id"])  # this gateway changed it
+    assert cache.integration(two["id"]) is None
+
+    three = integration()
+    cache.remember_integration(three, cache.generation)
+    cache.changed("integration:not-a-uuid")  # not understood: everything goes
+    assert cache.integration(three["id"]) is None
+    cache.remember_integration(three, cache.generation)
+    clock.now += 2.1
+    assert cache.integration(three["id"]) is None
+
+
+def test_an_integration_is_not_remembered_past_its_previous_secrets_overlap() -> None:
+    cache, clock = live_cache(ttl=600)
+    overlapping = integration(previous_secret_until=datetime.now(UTC) + timedelta(seconds=30))
+    cache.remember_integration(overlapping, cache.generation)
+    clock.now += 29
+    assert cache.integration(overlapping["id"]) == overlapping
+    clock.now += 2  # the overlap has ended: read afresh, without the previous secret
+    assert cache.integration(overlapping["id"]) is None
+
+
+def test_an_integration_read_that_raced_a_change_is_not_remembered() -> None:
+    cache, _ = live_cache()
+    row = integration()
+    generation = cache.generation
+    cache.changed(f"integration:{row['id']}")
+    cache.remember_integration(row, generation)
+    assert cache.integration(row["id"]) is None

@@ -121,7 +121,7 @@ def gateway_with(kafka: RecordingKafka) -> Gateway:
         submitter=Submitter(events, access, InFlight(unused, 10), writer, outcomes, 3, operations),
         batch=BatchSubmitter(events, writer, operations, location_base=""),
         keys=KeyStore(unused, access.key_changed),
-        integrations=IntegrationStore(unused),
+        integrations=IntegrationStore(unused, access.integration_changed),
         audit=AuditStore(unused),
         channels=ChannelStore(unused),
         operations=operations,

@@ -23,8 +23,11 @@ _DELIVERIES_PER_STATEMENT = 20
 
 
 class IntegrationStore:
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, changed: Callable[[uuid.UUID], None]) -> None:
+        """`changed` hears of every integration this store changed, before the change is
+        answered (the access cache forgets it)."""
         self._pool = pool
+        self._changed = changed
         # Deliveries arriving together share one transaction and round trip (group commit):
         # one each had made the pool the webhook path's queue at a few hundred a second.
         self._deliveries: Coalescer[Row, None] = Coalescer(
@@ -63,23 +66,30 @@ class IntegrationStore:
         so two concurrent changes of different fields both hold."""
         async with self._pool.acquire() as conn, conn.transaction():
             stored = await integrations.get(conn, owner_id, integration_id, for_update=True)
-            return await integrations.update(conn, owner_id, stored["id"], await changed(stored))
+            row = await integrations.update(conn, owner_id, stored["id"], await changed(stored))
+        self._changed(integration_id)
+        return row
 
     async def set_status(self, owner_id: int, integration_id: uuid.UUID, status: str) -> Row:
         async with self._pool.acquire() as conn:
-            return await integrations.set_status(conn, owner_id, integration_id, status)
+            row = await integrations.set_status(conn, owner_id, integration_id, status)
+        self._changed(integration_id)
+        return row
 
     async def delete(self, owner_id: int, integration_id: uuid.UUID) -> None:
         async with self._pool.acquire() as conn:
             await integrations.delete(conn, owner_id, integration_id)
+        self._changed(integration_id)
 
     async def rotate_secret(
         self, owner_id: int, integration_id: uuid.UUID, rotation: SecretRotation
     ) -> tuple[Row, str]:
         async with self._pool.acquire() as conn:
-            return await integrations.rotate_secret(
+            rotated = await integrations.rotate_secret(
                 conn, owner_id, integration_id, rotation, new_secret
             )
+        self._changed(integration_id)
+        return rotated
 
     async def deliveries(
         self, owner_id: int, integration_id: uuid.UUID, limit: int, offset: int
@@ -100,7 +110,8 @@ class IntegrationStore:
             return await integrations.kept_delivery(conn, row["id"], delivery_id)
 
     async def for_intake(self, integration_id: uuid.UUID) -> Row | None:
-        """The integration with its secrets, for verifying a delivery; None when unknown."""
+        """The integration with its secrets, for verifying a delivery; None when unknown.
+        Read through the access cache (`AccessReader.integration`) on the webhook path."""
         return await integrations.for_intake(self._pool, integration_id)
 
     async def record_delivery(self, delivery: Row) -> None:

@@ -122,7 +122,11 @@ async def _active_integration(
     source: str = request.path_params["source"]
     integration_id: uuid.UUID = request.path_params["integrationId"]
     sender = SENDERS.get(source)
-    integration = await gateway.integrations.for_intake(integration_id) if sender else None
+    integration = (
+        await gateway.access.integration(integration_id, gateway.integrations.for_intake)
+        if sender
+        else None
+    )
     if sender is None or integration is None or integration["source"] != source:
         await _count_failure(request, gateway)
         raise NoWebhookEndpoint(
