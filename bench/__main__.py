@@ -352,8 +352,9 @@ async def soak(
     run = await api_scenario(services["gateway"].url, tenant, args.soak_rate, args.soak_seconds,
                              pool, pids, work_dir)  # fmt: skip
     end = snapshot(pids)
+    # Every service of ours: the consumers behind the publisher hold caches and buffers too.
     growth = {name: round(100 * (end[name].rss_bytes / max(warm[name].rss_bytes, 1) - 1), 1)
-              for name in ("gateway", "publisher", "auditor")}  # fmt: skip
+              for name in SERVICES if name in warm and name in end}  # fmt: skip
     return {"run": run, "rss_growth_percent": growth}
 
 
