@@ -8,7 +8,6 @@ configuration is validated here once, so a stored integration is always one the 
 
 from __future__ import annotations
 
-import contextlib
 import secrets
 import uuid
 from collections.abc import Callable, Sequence
@@ -416,22 +415,36 @@ _RECORD_DELIVERY = (
 async def record_delivery(db: asyncpg.Pool | asyncpg.Connection, delivery: dict[str, Any]) -> None:
     """Insert the delivery's row; none when the integration was deleted meanwhile (its log
     went with it), so a delivery answered during a deletion never fails."""
-    await record_deliveries(db, [delivery])
+    error = (await record_deliveries(db, [delivery]))[0]
+    if error is not None:
+        raise error
 
 
 async def record_deliveries(
     db: asyncpg.Pool | asyncpg.Connection, deliveries: Sequence[dict[str, Any]]
-) -> None:
+) -> list[asyncpg.PostgresError | None]:
     """Insert the deliveries' rows in one transaction and one round trip (asyncpg pipelines
-    `executemany`), skipping those whose integration was deleted meanwhile."""
+    `executemany`). Returns each delivery's error, None when its row is stored or skipped
+    because its integration was deleted meanwhile: when the statement fails, the rows go in
+    one by one, so a row PostgreSQL refuses fails alone. Connection errors raise."""
     rows = [_delivery_row(d) for d in deliveries]
     try:
         await db.executemany(_RECORD_DELIVERY, rows)
+    except asyncpg.PostgresError:
+        return [await _record_one(db, row) for row in rows]
+    return [None] * len(rows)
+
+
+async def _record_one(
+    db: asyncpg.Pool | asyncpg.Connection, row: tuple[Any, ...]
+) -> asyncpg.PostgresError | None:
+    try:
+        await db.execute(_RECORD_DELIVERY, *row)
     except asyncpg.ForeignKeyViolationError:
-        # One deleted integration fails the whole statement: the others go in one by one.
-        for row in rows:
-            with contextlib.suppress(asyncpg.ForeignKeyViolationError):
-                await db.execute(_RECORD_DELIVERY, *row)
+        return None  # the integration was deleted meanwhile, and its log with it
+    except asyncpg.PostgresError as exc:
+        return exc
+    return None
 
 
 def _delivery_row(delivery: dict[str, Any]) -> tuple[Any, ...]:

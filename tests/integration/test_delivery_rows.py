@@ -1,5 +1,6 @@
 """Delivery rows are written many to a statement; an integration deleted meanwhile costs only
-its own rows (its log went with it), never the others' or an error to its sender."""
+its own rows (its log went with it), never the others' or an error to its sender, and a row
+PostgreSQL refuses fails alone."""
 
 from __future__ import annotations
 
@@ -44,9 +45,10 @@ async def test_a_deleted_integrations_rows_are_skipped_and_the_others_stored(
 
     conn = await connect(stack.database_url)  # with the services' jsonb codec
     try:
-        await record_deliveries(conn, deliveries)
+        errors = await record_deliveries(conn, deliveries)
     finally:
         await conn.close()
+    assert errors == [None] * len(deliveries)
 
     rows = await db.fetch(
         "SELECT id, integration_id, reason FROM webhook_deliveries"
@@ -64,10 +66,34 @@ async def test_a_batch_is_stored_whole(
     deliveries = [_delivery(integration, n) for n in range(20)]
     conn = await connect(stack.database_url)
     try:
-        await record_deliveries(conn, deliveries)
+        assert await record_deliveries(conn, deliveries) == [None] * len(deliveries)
     finally:
         await conn.close()
     stored = await db.fetchval(
         "SELECT count(*) FROM webhook_deliveries WHERE integration_id = $1", integration
     )
     assert stored == len(deliveries)
+
+
+async def test_a_row_postgresql_refuses_fails_alone(
+    stack: Servers, api: httpx.AsyncClient, tenant: Tenant, db: asyncpg.Pool
+) -> None:
+    integration = uuid.UUID((await connect_integration(api, tenant, GENERIC))["id"])
+    deliveries = [_delivery(integration, n) for n in range(5)]
+    deliveries[2]["status"] = "not-a-status"  # outside the table's CHECK constraint
+    conn = await connect(stack.database_url)
+    try:
+        errors = await record_deliveries(conn, deliveries)
+    finally:
+        await conn.close()
+    assert [type(e) for e in errors] == [
+        type(None),
+        type(None),
+        asyncpg.CheckViolationError,
+        type(None),
+        type(None),
+    ]
+    stored = await db.fetch(
+        "SELECT id FROM webhook_deliveries WHERE integration_id = $1", integration
+    )
+    assert {r["id"] for r in stored} == {d["id"] for n, d in enumerate(deliveries) if n != 2}

@@ -30,7 +30,7 @@ class IntegrationStore:
         self._changed = changed
         # Deliveries arriving together share one transaction and round trip (group commit):
         # one each had made the pool the webhook path's queue at a few hundred a second.
-        self._deliveries: Coalescer[Row, None] = Coalescer(
+        self._deliveries: Coalescer[Row, asyncpg.PostgresError | None] = Coalescer(
             self._record_deliveries, max_items=_DELIVERIES_PER_STATEMENT
         )
 
@@ -115,13 +115,17 @@ class IntegrationStore:
         return await integrations.for_intake(self._pool, integration_id)
 
     async def record_delivery(self, delivery: Row) -> None:
-        """Return once the delivery's row is stored (with those recorded meanwhile)."""
-        await self._deliveries.submit(delivery)
+        """Return once the delivery's row is stored (with those recorded meanwhile); raise
+        what PostgreSQL answered when it refused this row."""
+        error = await self._deliveries.submit(delivery)
+        if error is not None:
+            raise error
 
     def oldest_delivery_wait(self, now: float) -> float:
         """Seconds the oldest delivery row not yet stored has waited at monotonic `now`."""
         return self._deliveries.oldest_wait(now)
 
-    async def _record_deliveries(self, deliveries: Sequence[Row]) -> list[None]:
-        await integrations.record_deliveries(self._pool, deliveries)
-        return [None] * len(deliveries)
+    async def _record_deliveries(
+        self, deliveries: Sequence[Row]
+    ) -> list[asyncpg.PostgresError | None]:
+        return await integrations.record_deliveries(self._pool, deliveries)
