@@ -181,7 +181,12 @@ async def open_model(
 
 
 def idle_connections(host: str, port: int, count: int) -> asyncio.Queue[Connection]:
-    idle: asyncio.Queue[Connection] = asyncio.Queue()
+    """Up to `count` connections, opened on first use. The most recently freed is taken
+    first, as Go's HTTP client (vegeta's) and browsers do, so a new connection is opened only
+    when every open one is busy. Taken in turn, every request of a run's first `count`
+    opened one: at a burst's onset the gateway accepted hundreds of connections a second,
+    and the requests on them waited up to 2.2 s while those on open connections took 90 ms."""
+    idle: asyncio.Queue[Connection] = asyncio.LifoQueue()
     for _ in range(count):
         idle.put_nowait(Connection(host, port))
     return idle
