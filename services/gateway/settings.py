@@ -35,8 +35,8 @@ class AdmissionSettings(BaseSettings):
     writes get 503 `overloaded` while the event loop's sojourn time has stayed above
     `target_seconds`, commands' wait for Kafka above `ack_target_seconds`, requests' wait
     for their key's claim above `claim_target_seconds`, or any wait for a database
-    connection above `pool_target_seconds`, for `interval_seconds` (CoDel's test), until it
-    falls below again."""
+    connection (or a delivery row's for its statement) above `pool_target_seconds`, for
+    `interval_seconds` (CoDel's test), until it falls below again."""
 
     model_config = SettingsConfigDict(env_prefix="GATEWAY_ADMISSION_", frozen=True)
 
@@ -49,7 +49,8 @@ class AdmissionSettings(BaseSettings):
     ack_target_seconds: float = Field(default=0.05, gt=0)
     # The third: how long requests wait for their Idempotency-Key's claim (PostgreSQL).
     claim_target_seconds: float = Field(default=0.05, gt=0)
-    # The fourth: how long anything waits for a free connection of the database pools.
+    # The fourth: how long anything waits for a free connection of the database pools, or a
+    # webhook delivery's row for its statement.
     pool_target_seconds: float = Field(default=0.05, gt=0)
     retry_after_seconds: int = Field(default=1, ge=0)
 
