@@ -21,12 +21,13 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from services.gateway.adapters.events import EventStore, KeyRecord
 from shared.core.metrics import ACCESS_CACHE_LOOKUPS
 
 Integration = dict[str, Any]
+Entry = TypeVar("Entry")
 
 
 class AccessCache:
@@ -53,10 +54,7 @@ class AccessCache:
         return self._generation
 
     def key(self, prefix: str) -> KeyRecord | None:
-        entry = self._keys.get(prefix) if self._live else None
-        if entry is None or entry[0] <= self._clock():
-            return None
-        return entry[1]
+        return self._unexpired(self._keys.get(prefix))
 
     def remember_key(self, record: KeyRecord, generation: int) -> None:
         if record.status == "active" and self._storable(generation):
@@ -68,10 +66,7 @@ class AccessCache:
             del self._keys[prefix]
 
     def channel_access(self, owner_id: int, channel_id: int) -> bool | None:
-        entry = self._channels.get(channel_id, {}).get(owner_id) if self._live else None
-        if entry is None or entry[0] <= self._clock():
-            return None
-        return entry[1]
+        return self._unexpired(self._channels.get(channel_id, {}).get(owner_id))
 
     def remember_channel_access(
         self, owner_id: int, channel_id: int, allowed: bool, generation: int
@@ -81,10 +76,7 @@ class AccessCache:
             owners[owner_id] = (self._clock() + self._ttl, allowed)
 
     def integration(self, integration_id: uuid.UUID) -> Integration | None:
-        entry = self._integrations.get(integration_id) if self._live else None
-        if entry is None or entry[0] <= self._clock():
-            return None
-        return entry[1]
+        return self._unexpired(self._integrations.get(integration_id))
 
     def remember_integration(self, integration: Integration, generation: int) -> None:
         """`integration` as `for_intake` reads it: an active one, with `previous_secret_until`
@@ -128,6 +120,12 @@ class AccessCache:
         self._keys.clear()
         self._channels.clear()
         self._integrations.clear()
+
+    def _unexpired(self, entry: tuple[float, Entry] | None) -> Entry | None:
+        """The entry's value while the cache is live and the entry has not expired."""
+        if not self._live or entry is None or entry[0] <= self._clock():
+            return None
+        return entry[1]
 
     def _storable(self, generation: int) -> bool:
         if not self._live or self._ttl <= 0 or generation != self._generation:
