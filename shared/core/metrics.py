@@ -57,7 +57,7 @@ DEAD_LETTERS = Counter(
 )
 CONSUMER_BATCH_DURATION = Histogram(
     "pinned_consumer_batch_duration_seconds",
-    "Time to apply one batch, from fetch to offset commit.",
+    "Time to apply one batch, from fetch to its database commit.",
     ["group"],
     buckets=_LATENCY_BUCKETS,
 )

@@ -5,7 +5,11 @@ with its origin, and the loop moves on; a run of poison stops the consumer rathe
 draining a topic into the DLQ. Anything else is either transient (database or broker
 down: retried with backoff, offsets untouched) or a crash (the process exits and its
 replacement restarts from the last commit). Offsets are committed only after `apply`
-returned, that is after the database transaction committed.
+returned, that is after the database transaction committed, and at most every
+`commit_interval_seconds` (as Kafka's own `auto.commit.interval.ms`): each commit is a request
+to the group coordinator and a round trip the loop waits for. The offsets of applied batches
+wait in memory until then, until a fetch comes back empty, or until the loop stops; a crash
+or a rebalance in between replays them, and every apply is idempotent.
 """
 
 from __future__ import annotations
@@ -56,6 +60,7 @@ class LoopSettings:
     poison_run_limit: int = 100
     backoff_initial_seconds: float = 0.2
     backoff_max_seconds: float = 10.0
+    commit_interval_seconds: float = 0.0
 
 
 Decoder = Callable[[ConsumerRecord], T]
@@ -70,6 +75,7 @@ class ConsumerLoop(Generic[T]):
         decode: Decoder[T],
         apply: Applier[T],
         settings: LoopSettings,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._consumer = consumer
         self._dlq = dlq_producer
@@ -78,6 +84,10 @@ class ConsumerLoop(Generic[T]):
         self._settings = settings
         self._poison_run = 0
         self._stopping = asyncio.Event()
+        # Next offset per partition, applied but not yet committed.
+        self._uncommitted: dict[TopicPartition, int] = {}
+        self._clock = clock
+        self._last_commit = clock()
 
     def stop(self) -> None:
         """Finish the batch in hand, commit it, then return from `run`."""
@@ -97,12 +107,22 @@ class ConsumerLoop(Generic[T]):
             # next run to replay.
             applied = not good or await self._retrying("apply", partial(self._apply, good))
             if records and applied:
-                await self._commit(records)
+                self._uncommitted.update(
+                    (TopicPartition(r.topic, r.partition), r.offset + 1) for r in records
+                )
                 CONSUMER_BATCH_DURATION.labels(self._settings.group).observe(
                     time.perf_counter() - started
                 )
+            if self._uncommitted and (not records or self._commit_due()):
+                await self._commit()
             await self._report_lag()
             flush_logs()
+        if self._uncommitted:
+            await self._commit()
+
+    def _commit_due(self) -> bool:
+        elapsed = self._clock() - self._last_commit
+        return elapsed >= self._settings.commit_interval_seconds or self._stopping.is_set()
 
     async def _split_poison(self, records: list[ConsumerRecord]) -> list[Decoded[T]]:
         good: list[Decoded[T]] = []
@@ -163,22 +183,18 @@ class ConsumerLoop(Generic[T]):
             await asyncio.sleep(delay)
             delay = min(delay * 2, self._settings.backoff_max_seconds)
 
-    async def _commit(self, records: list[ConsumerRecord]) -> None:
-        # A partition that moved to another consumer mid-batch (a replica joined or left) is
-        # not ours to commit: its new owner replays it from the last commit, and every apply
-        # is idempotent, so nothing is lost or stored twice.
+    async def _commit(self) -> None:
+        # A partition that moved to another consumer since it was applied (a replica joined or
+        # left) is not ours to commit: its new owner replays it from the last commit, and
+        # every apply is idempotent, so nothing is lost or stored twice.
         assigned = self._consumer.assignment()
-        offsets: dict[TopicPartition, int] = {}
-        moved: set[TopicPartition] = set()
-        for record in records:
-            tp = TopicPartition(record.topic, record.partition)
-            if tp in assigned:
-                offsets[tp] = record.offset + 1
-            else:
-                moved.add(tp)
+        offsets = {tp: o for tp, o in self._uncommitted.items() if tp in assigned}
+        moved = self._uncommitted.keys() - offsets.keys()
+        self._uncommitted = {}
+        self._last_commit = self._clock()
         if moved:
             log.info(
-                "partitions moved away mid-batch; their new owner replays them",
+                "partitions moved away before their commit; their new owner replays them",
                 partitions=sorted(f"{tp.topic}/{tp.partition}" for tp in moved),
             )
         if not offsets:

@@ -69,6 +69,7 @@ async def open_consumer_service(
             group=group,
             max_records=settings.batch_max_records,
             poison_run_limit=settings.poison_run_limit,
+            commit_interval_seconds=settings.offset_commit_interval_ms / 1000,
         )
         freeze_startup_objects()
         yield ConsumerService(name, pool, producer, consumers, loop_settings)

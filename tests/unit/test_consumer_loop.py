@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -62,11 +63,20 @@ def decode(rec: ConsumerRecord) -> bytes:
 
 
 def make_loop(
-    batches: list[list[ConsumerRecord]], apply: Any, limit: int = 3
+    batches: list[list[ConsumerRecord]],
+    apply: Any,
+    limit: int = 3,
+    commit_interval: float = 0.0,
+    clock: Any = time.monotonic,
 ) -> tuple[ConsumerLoop[bytes], FakeConsumer, FakeProducer]:
     consumer, producer = FakeConsumer(batches), FakeProducer()
-    settings = LoopSettings(group="test", poison_run_limit=limit, backoff_initial_seconds=0.001)
-    loop = ConsumerLoop(consumer, producer, decode, apply, settings)  # type: ignore[arg-type]
+    settings = LoopSettings(
+        group="test",
+        poison_run_limit=limit,
+        backoff_initial_seconds=0.001,
+        commit_interval_seconds=commit_interval,
+    )
+    loop = ConsumerLoop(consumer, producer, decode, apply, settings, clock)  # type: ignore[arg-type]
     consumer.loop = loop
     return loop, consumer, producer
 
@@ -127,3 +137,49 @@ async def test_a_partition_that_moved_away_mid_batch_is_not_committed() -> None:
     await loop.run()  # a commit of partition 1 would raise and kill the loop
     assert applied == [b"a", b"b", b"c", b"d"]
     assert consumer.commits == [{TP: 2}, {TP: 3}]
+
+
+async def ignore(batch: Sequence[Decoded[bytes]]) -> None:
+    pass
+
+
+async def test_offsets_wait_for_the_commit_interval_and_are_committed_at_stop() -> None:
+    batches = [[record(0, b"a"), record(1, b"b")], [record(2, b"c")], [record(3, b"d")]]
+    loop, consumer, _ = make_loop(batches, ignore, commit_interval=60.0)
+    await loop.run()
+    assert consumer.commits == [{TP: 4}]  # one commit, of the last applied offset
+
+
+async def test_an_empty_fetch_commits_what_was_applied() -> None:
+    # The topic went quiet: what was applied is committed now, not an interval later.
+    batches = [[record(0, b"a")], [], [record(1, b"b")], [record(2, b"c")]]
+    loop, consumer, _ = make_loop(batches, ignore, commit_interval=60.0)
+    await loop.run()
+    assert consumer.commits == [{TP: 1}, {TP: 3}]
+
+
+async def test_a_commit_is_due_once_the_interval_has_passed() -> None:
+    now = [0.0]
+
+    async def apply(batch: Sequence[Decoded[bytes]]) -> None:
+        now[0] += 0.08  # each batch takes 80 ms of the clock
+
+    batches = [[record(offset, b"x")] for offset in range(5)]
+    loop, consumer, _ = make_loop(batches, apply, commit_interval=0.2, clock=lambda: now[0])
+    await loop.run()
+    # Due after the third batch (240 ms), then the last two wait for the stop.
+    assert consumer.commits == [{TP: 3}, {TP: 5}]
+
+
+async def test_offsets_of_a_partition_that_moved_away_while_waiting_are_dropped() -> None:
+    other = TopicPartition("pinned.ingest.v1", 1)
+    consumer_batches = [[record(0, b"a"), record(0, b"b", partition=1)], [record(1, b"c")]]
+    loop, consumer, _ = make_loop(consumer_batches, ignore, commit_interval=60.0)
+    consumer.assigned = {TP, other}
+
+    async def apply(batch: Sequence[Decoded[bytes]]) -> None:
+        consumer.assigned = {TP}  # a rebalance takes partition 1 away before the commit
+
+    loop._apply = apply  # type: ignore[assignment]
+    await loop.run()
+    assert consumer.commits == [{TP: 2}]
