@@ -100,7 +100,7 @@ async def apply_batch(conn: asyncpg.Connection, batch: Sequence[IngestEnvelope])
     fast = plain_creates(batch)
     # A store refusal in the fast group is named, counted and logged when its command goes
     # one by one.
-    outcomes = await create_all(conn, [(i, batch[i]) for i in fast]) if len(fast) > 1 else {}
+    outcomes = await create_all(conn, [(i, batch[i]) for i in fast]) if fast else {}
     decided: Decided = {o.message_id: o for o in outcomes.values()}
     for index, envelope in enumerate(batch):
         if index in outcomes:
