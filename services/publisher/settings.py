@@ -22,6 +22,13 @@ class PublisherSettings(WorkerSettings):
     # commit, offsets) are most of its time: 1,500 drained 300,000 commands 35-50% faster
     # than 500 (make bench, two runs each); under a steady load batches stay small.
     batch_max_records: int = Field(default=1500, ge=1)
+    # A fetch waits up to 20 ms for 64 KiB of commands rather than answering with the first
+    # one: at 250-500 events/s a batch held two commands and its fixed costs (fetch,
+    # transaction, log line) took a third of a core; with the wait it holds five or more and
+    # the publisher's CPU halved (docs/performance.md). A command reaches its row up to 20 ms
+    # later (10 on average) while the topic is quiet; under load fetches fill before that.
+    fetch_min_bytes: int = Field(default=65_536, ge=1)
+    fetch_max_wait_ms: int = Field(default=20, ge=0)
     # Longer than the ingest topic's retention (7 days), so no replay can outlive its key.
     idempotency_retention_hours: int = Field(default=192, ge=24)
     # What became of each command (GET /operations, the deliveries log's verdicts, a key's
