@@ -47,7 +47,7 @@ SERVICE_ENV = {
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench")
-    parser.add_argument("--rates", default="250,500,1000", help="offered rates, requests/s")
+    parser.add_argument("--rates", default="250,500,750,1000", help="offered rates, requests/s")
     parser.add_argument("--seconds", type=float, default=15, help="duration of each rate")
     parser.add_argument("--backlog", type=int, default=100_000, help="commands to drain")
     parser.add_argument("--webhook-rates", default="250,500", help="webhook deliveries/s")
