@@ -27,6 +27,7 @@ from bench.scenarios import (
     usage_delta,
     wait_for_rows,
 )
+from bench.timeline import Timeline, spikes
 
 CALM_SECONDS, AFTER_SECONDS = 5.0, 15.0
 WINDOW = 0.5  # seconds: latency "back to normal" is judged per window after the burst
@@ -45,7 +46,8 @@ async def overload_scenario(
     phases = [(capacity / 2, CALM_SECONDS), (capacity * 2, seconds), (capacity / 2, AFTER_SECONDS)]
     schedule = ["--phases", ",".join(f"{rate}:{length}" for rate, length in phases)]
     before, machine, started = snapshot(pids), cpu_times(), time.perf_counter()
-    samples = await run_load(gateway_url, tenant, work_dir, schedule, connections=CONNECTIONS)
+    async with Timeline(pids, pool) as timeline:
+        samples = await run_load(gateway_url, tenant, work_dir, schedule, connections=CONNECTIONS)
     machine_busy = busy_percent(machine, cpu_times())
     accepted = [s for s in samples if 200 <= s["status"] < 300]
     stored = await wait_for_rows(pool, [s["event_id"] for s in accepted], within=180)
@@ -63,6 +65,7 @@ async def overload_scenario(
         "machine_busy_percent": machine_busy,
         "load_average": os.getloadavg(),
         "process_usage": usage,
+        "timeline": spikes(samples, timeline.ticks),
     }
 
 

@@ -42,6 +42,7 @@ def print_report(report: dict[str, Any]) -> None:
     for s in report["scenarios"]:
         if s["scenario"].startswith("overload"):
             _overload(s)
+    _spikes(report["scenarios"])
     _cpu_table(report.get("cpu_per_event", []))
     _statements(report["scenarios"])
     if "discovery" in report:
@@ -103,6 +104,33 @@ def _rate_table(rows: list[dict[str, Any]], kafka_rate: float | None) -> None:
               f"{lat.get('max', 0):>7.1f} {st.get('p50', 0):>10.1f} {st.get('p99', 0):>10.1f} "
               f"{s['publisher_rows_per_second']:>7.0f} {s['lost']:>4} {ratio:>8} "
               f"{s['machine_busy_percent']:>7.0f}%")  # fmt: skip
+
+
+def _spikes(scenarios: list[dict[str, Any]], shown: int = 3) -> None:
+    """Per load, the seconds of sends whose p99 exceeded twice the median second's, and what
+    the box did meanwhile (`bench.timeline`)."""
+    runs = [s for s in scenarios if s.get("timeline", {}).get("median_second_p99_ms")]
+    if not runs:
+        return
+    print("\nLatency spikes: seconds of sends whose accepted p99 exceeded twice the median "
+          "second's; beside each, what the box did while they waited (CPU as a share of a "
+          "core, change against the run's median)")  # fmt: skip
+    for s in runs:
+        t = s["timeline"]
+        name = s["scenario"].split(" (")[0]
+        rate = f" {s['offered_rate']:.0f}/s" if "offered_rate" in s else ""
+        during = f", {t['seconds_with_autovacuum']} during autovacuum" if t["spike_seconds"] else ""
+        print(f"  {name}{rate}: {t['spike_seconds']} of them "
+              f"(median second {t['median_second_p99_ms']:.0f} ms){during}")  # fmt: skip
+        for spike in t["spikes"][:shown]:
+            moved = ", ".join(f"{n} {d:+.0f}" for n, d in spike["cpu_moved"].items())
+            vacuum = (f"autovacuum {spike['autovacuum_cpu']:.0f}% "
+                      f"({'; '.join(spike['autovacuum_work']) or 'finished'})"
+                      if spike["autovacuum_cpu"] >= 5 else "no autovacuum")  # fmt: skip
+            print(
+                f"    second {spike['second']}: p99 {spike['p99_ms']:.0f} ms; {vacuum}; "
+                f"box busy {spike['busy']:.0f}%, steal {spike['steal']:.0f}%; {moved}"
+            )
 
 
 def _discovery_table(found: dict[str, Any]) -> None:

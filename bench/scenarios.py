@@ -23,6 +23,7 @@ from aiokafka import AIOKafkaProducer
 
 from bench.load import API_CONNECTIONS, event_body
 from bench.procstats import Usage, busy_percent, cpu_times, tree_usage
+from bench.timeline import Timeline, spikes
 from shared.contracts.messages import CreateEvent, IngestEnvelope, derive_event_id, encode
 from shared.contracts.topics import Topic
 from shared.domain.events import parse_event
@@ -85,9 +86,10 @@ async def api_scenario(
     the rows."""
     before, started, machine = snapshot(pids), time.perf_counter(), cpu_times()
     children_cpu = _children_cpu_seconds()
-    samples = await run_load(gateway_url, tenant, work_dir,
-                             ["--rate", str(rate), "--seconds", str(seconds)], webhook,
-                             connections)  # fmt: skip
+    async with Timeline(pids, pool) as timeline:
+        samples = await run_load(gateway_url, tenant, work_dir,
+                                 ["--rate", str(rate), "--seconds", str(seconds)], webhook,
+                                 connections)  # fmt: skip
     load_wall = time.perf_counter() - started
     machine_busy = busy_percent(machine, cpu_times())
     load_generator_cpu = 100 * (_children_cpu_seconds() - children_cpu) / load_wall
@@ -117,6 +119,7 @@ async def api_scenario(
         "machine_busy_percent": machine_busy, "load_average": os.getloadavg(),
         "load_generator_cpu_percent": round(load_generator_cpu, 1),
         "process_usage": usage_delta(before, after, max(load_wall, 1e-3)),
+        "timeline": spikes(samples, timeline.ticks),
     }  # fmt: skip
 
 
