@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -65,13 +66,22 @@ def _tail(log_file: Path | None, lines: int = 15) -> str:
     return f"last lines of {log_file}:\n" + "\n".join(text)
 
 
-def stop(process: subprocess.Popen[bytes], grace_seconds: float = 20.0) -> None:
-    """SIGTERM, then SIGKILL after the grace period; never leaves the process behind."""
+def stop(
+    process: subprocess.Popen[bytes],
+    grace_seconds: float = 20.0,
+    first_signal: signal.Signals = signal.SIGTERM,
+) -> None:
+    """`first_signal`, then SIGKILL after the grace period, both to the process's group
+    (`spawn` starts each in a session of its own), so that nothing it started is left
+    behind: PostgreSQL runs under `runuser` when started as root, and killing `runuser`
+    alone orphaned the server, which then held the stack's port."""
     if process.poll() is not None:
         return
-    process.send_signal(signal.SIGTERM)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, first_signal)
     try:
         process.wait(grace_seconds)
     except subprocess.TimeoutExpired:
-        process.kill()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
         process.wait()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -186,8 +187,11 @@ def servers(profile: StackProfile) -> Iterator[Servers]:
         )
         yield started
     finally:
-        for process in reversed(started.processes.values()):
-            stop(process, grace_seconds=30)
+        for name, process in reversed(started.processes.items()):
+            # PostgreSQL's SIGTERM is its "smart" shutdown, which waits for every client to
+            # disconnect; SIGINT ("fast") disconnects them and still stops cleanly.
+            first = signal.SIGINT if name == "postgres" else signal.SIGTERM
+            stop(process, grace_seconds=30, first_signal=first)
 
 
 def _refuse_if_running(profile: StackProfile, start_postgres: bool, start_kafka: bool) -> None:
