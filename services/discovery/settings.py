@@ -52,6 +52,8 @@ class DiscoverySettings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = 8083
+    # Sockets bound to the port (SO_REUSEPORT): as the gateway's (runtime/http_server.py).
+    listen_sockets: int = Field(default=16, ge=1, le=256)
     # Proxies whose X-Forwarded-For / -Proto name the client: per-IP quotas must count the
     # client, and absolute links in feeds must use the public scheme and host.
     forwarded_allow_ips: str = "127.0.0.1"

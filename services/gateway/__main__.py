@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import uvicorn
-
 from services.gateway.app import create_app
 from services.gateway.settings import GatewaySettings
 from shared.core.logging import configure_logging
+from shared.runtime.http_server import serve
 
 
 def main() -> None:
     settings = GatewaySettings()
     configure_logging("gateway", settings.log)
-    uvicorn.run(
+    serve(
         create_app(settings),
         host=settings.host,
         port=settings.port,
+        listen_sockets=settings.listen_sockets,
         log_config=None,
         timeout_graceful_shutdown=20,
         timeout_keep_alive=settings.keep_alive_seconds,

@@ -60,6 +60,10 @@ class GatewaySettings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = 8080
+    # Sockets bound to the port (SO_REUSEPORT): uvloop accepts one connection per socket per
+    # event-loop iteration, and a busy loop iterates a few dozen times a second, so with one
+    # socket a burst of new connections waited seconds in the kernel (runtime/http_server.py).
+    listen_sockets: int = Field(default=16, ge=1, le=256)
     # Proxies whose X-Forwarded-For names the client (comma-separated addresses or networks,
     # "*" for any): behind a load balancer, per-IP quotas must count the client, not the proxy.
     forwarded_allow_ips: str = "127.0.0.1"
