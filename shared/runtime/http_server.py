@@ -28,8 +28,9 @@ class PortTaken(OSError):
 
 def listening_sockets(host: str, port: int, count: int) -> list[socket.socket]:
     """`count` sockets bound to (host, port), not yet listening (uvicorn listens with its
-    backlog). Raises PortTaken when anything already listens there: `SO_REUSEPORT` alone
-    would let a second process of the same user share the port without a word."""
+    backlog); port 0 binds them all to one free port. Raises PortTaken when anything already
+    listens there: `SO_REUSEPORT` alone would let a second process of the same user share
+    the port without a word."""
     family, kind, proto, _, address = socket.getaddrinfo(
         host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
     )[0]
@@ -50,6 +51,8 @@ def listening_sockets(host: str, port: int, count: int) -> list[socket.socket]:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
             sock.bind(address)
+            # Port 0 (any free port): the others join the one the kernel chose for the first.
+            address = (address[0], sock.getsockname()[1], *address[2:])
     except OSError:
         for sock in sockets:
             sock.close()
@@ -66,5 +69,7 @@ def serve(app: Any, host: str, port: int, listen_sockets: int, **options: Any) -
         log.error("cannot listen", host=host, port=port, error=str(exc))
         raise SystemExit(STARTUP_FAILURE) from exc
     # uvicorn names the address only for sockets it bound itself.
-    log.info("listening", url=f"http://{host}:{port}", sockets=listen_sockets)
+    bound = sockets[0].getsockname()
+    name = f"[{bound[0]}]" if ":" in bound[0] else bound[0]
+    log.info("listening", url=f"http://{name}:{bound[1]}", sockets=listen_sockets)
     uvicorn.Server(uvicorn.Config(app, host=host, port=port, **options)).run(sockets=sockets)

@@ -64,3 +64,14 @@ def test_another_group_of_the_same_user_is_refused_too() -> None:
     finally:
         for sock in first:
             sock.close()
+
+
+def test_port_zero_puts_every_socket_on_one_free_port() -> None:
+    sockets = listening_sockets("127.0.0.1", 0, 3)
+    try:
+        ports = {s.getsockname()[1] for s in sockets}
+        assert len(ports) == 1
+        assert ports != {0}
+    finally:
+        for sock in sockets:
+            sock.close()
