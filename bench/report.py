@@ -127,6 +127,8 @@ def _spikes(scenarios: list[dict[str, Any]], shown: int = 3) -> None:
             vacuum = (f"autovacuum {spike['autovacuum_cpu']:.0f}% "
                       f"({'; '.join(spike['autovacuum_work']) or 'finished'})"
                       if spike["autovacuum_cpu"] >= 5 else "no autovacuum")  # fmt: skip
+            if spike.get("checkpointer_cpu", 0) >= 5:
+                vacuum += f"; checkpointer {spike['checkpointer_cpu']:.0f}%"
             print(
                 f"    second {spike['second']}: p99 {spike['p99_ms']:.0f} ms; {vacuum}; "
                 f"box busy {spike['busy']:.0f}%, steal {spike['steal']:.0f}%; {moved}"

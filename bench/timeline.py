@@ -3,10 +3,10 @@
 A run's p99 is decided by a few seconds whose latency jumps to several times the rest, and
 the runs differ mostly in those. Beside each load this samples, every `INTERVAL` seconds,
 each service's CPU (share of one core, from /proc, process trees as in `procstats`), the CPU
-of PostgreSQL's autovacuum workers and the tables they are on (`pg_stat_activity`), and the
-machine's busy and steal shares (/proc/stat). `spikes` then names, for every second of sends
-whose accepted p99 exceeds twice the run's median second (and 20 ms more), what else the
-box was doing while those requests waited.
+of PostgreSQL's autovacuum workers and the tables they are on (`pg_stat_activity`) and of its
+checkpointer, and the machine's busy and steal shares (/proc/stat). `spikes` then names, for
+every second of sends whose accepted p99 exceeds twice the run's median second (and 20 ms
+more), what else the box was doing while those requests waited.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ INTERVAL = 0.5  # seconds between samples
 _TICKS = os.sysconf("SC_CLK_TCK")
 
 AUTOVACUUM_TITLE = b"postgres: autovacuum worker"
+CHECKPOINTER_TITLE = b"postgres: checkpointer"
 AUTOVACUUM_TABLES = """
     SELECT query FROM pg_stat_activity
     WHERE backend_type = 'autovacuum worker' AND query <> ''
@@ -42,6 +43,7 @@ class Tick:
     cpu: dict[str, float]
     autovacuum: float
     autovacuum_work: list[str] = field(default_factory=list)
+    checkpointer: float = 0.0
     busy: float = 0.0
     steal: float = 0.0
 
@@ -73,11 +75,14 @@ class Timeline:
 
     async def _sample(self) -> None:
         processes, machine = _processes(), _machine()
-        cpu, vacuum = self._cpu(processes), self._autovacuum_cpu(processes)
+        cpu, vacuum = self._cpu(processes), self._postgres_cpu(processes, AUTOVACUUM_TITLE)
+        checkpoint = self._postgres_cpu(processes, CHECKPOINTER_TITLE)
         while True:
             await asyncio.sleep(INTERVAL)
             processes, now_machine = _processes(), _machine()
-            now_cpu, now_vacuum = self._cpu(processes), self._autovacuum_cpu(processes)
+            now_cpu = self._cpu(processes)
+            now_vacuum = self._postgres_cpu(processes, AUTOVACUUM_TITLE)
+            now_checkpoint = self._postgres_cpu(processes, CHECKPOINTER_TITLE)
             wall = max(now_machine[2] - machine[2], 1e-3)
             total = max(now_machine[3] - machine[3], 1)
             self.ticks.append(Tick(
@@ -88,10 +93,12 @@ class Timeline:
                 autovacuum=round(100 * sum(seconds - vacuum.get(pid, 0.0)
                                            for pid, seconds in now_vacuum.items()) / wall, 1),
                 autovacuum_work=await self._autovacuum_work(),
+                checkpointer=round(100 * sum(seconds - checkpoint.get(pid, 0.0)
+                                             for pid, seconds in now_checkpoint.items()) / wall, 1),
                 busy=round(100 * (now_machine[0] - machine[0]) / total, 1),
                 steal=round(100 * (now_machine[1] - machine[1]) / total, 1),
             ))  # fmt: skip
-            cpu, vacuum, machine = now_cpu, now_vacuum, now_machine
+            cpu, vacuum, checkpoint, machine = now_cpu, now_vacuum, now_checkpoint, now_machine
 
     def _cpu(self, processes: dict[int, _Process]) -> dict[str, float]:
         children = _children(processes)
@@ -102,16 +109,15 @@ class Timeline:
             for name, root in self.pids.items()
         }
 
-    def _autovacuum_cpu(self, processes: dict[int, _Process]) -> dict[int, float]:
-        """CPU seconds of each running autovacuum worker (in the "postgres" tree), by pid."""
+    def _postgres_cpu(self, processes: dict[int, _Process], title: bytes) -> dict[int, float]:
+        """CPU seconds, by pid, of the processes in the "postgres" tree whose title starts
+        with `title` (its autovacuum workers, its checkpointer)."""
         if "postgres" not in self.pids:
             return {}
         found = {}
         for pid in _tree(self.pids["postgres"], _children(processes)):
             with contextlib.suppress(FileNotFoundError, ProcessLookupError):
-                if pid in processes and Path(f"/proc/{pid}/cmdline").read_bytes().startswith(
-                    AUTOVACUUM_TITLE
-                ):
+                if pid in processes and Path(f"/proc/{pid}/cmdline").read_bytes().startswith(title):
                     found[pid] = processes[pid].own_cpu
         return found
 
@@ -177,7 +183,8 @@ def spikes(samples: list[dict[str, Any]], ticks: list[Tick], shown: int = 8) -> 
     """Per second of scheduled sends (`sent_at`, Unix seconds): the accepted requests' p99.
     A spike is a second whose p99 exceeds max(2 x the median second's, median + 20 ms). For
     each (worst first, at most `shown`): its p99 in ms, and over the ticks from its first send
-    to its slowest answer, the mean autovacuum CPU and what it worked on, the steal, and the
+    to its slowest answer, the mean autovacuum CPU and what it worked on, the checkpointer's
+    CPU, the steal, and the
     services whose CPU differed most from their run median (share of a core)."""
     seconds: dict[int, list[float]] = {}
     for s in samples:
@@ -221,6 +228,7 @@ def _spike(
         "p99_ms": round(worst * 1000, 1),
         "autovacuum_cpu": mean([t.autovacuum for t in during]),
         "autovacuum_work": sorted({w for t in during for w in t.autovacuum_work}),
+        "checkpointer_cpu": mean([t.checkpointer for t in during]),
         "steal": mean([t.steal for t in during]),
         "busy": mean([t.busy for t in during]),
         "cpu_moved": {name: round(d, 1) for name, d in

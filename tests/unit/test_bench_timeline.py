@@ -95,3 +95,17 @@ async def test_samples_process_trees_and_postgres_autovacuum_workers() -> None:
     assert sum(t.autovacuum for t in timeline.ticks) > 0
     assert [t.autovacuum for t in timeline.ticks] == [t.cpu["postgres"] for t in timeline.ticks]
     assert all(0 <= t.busy <= 100 for t in timeline.ticks)
+
+
+@pytest.mark.asyncio
+async def test_the_checkpointer_is_told_apart_from_autovacuum() -> None:
+    checkpointer = await started("while True: pass", title="postgres: checkpointer")
+    try:
+        async with Timeline({"postgres": checkpointer.pid}, None) as timeline:
+            await asyncio.sleep(INTERVAL * 3.5)
+    finally:
+        checkpointer.kill()
+        await checkpointer.wait()
+    assert len(timeline.ticks) >= 2
+    assert sum(t.checkpointer for t in timeline.ticks) > 0
+    assert all(t.autovacuum == 0 for t in timeline.ticks)
