@@ -76,12 +76,16 @@ def create_app(settings: GatewaySettings) -> Starlette:
     # clients can only be built inside the running event loop.
     checks: dict[str, Check] = {}
     admission = settings.admission
-    on_loop = SojournController(admission.target_seconds, admission.interval_seconds, "loop")
-    on_acks = SojournController(admission.ack_target_seconds, admission.interval_seconds, "acks")
-    on_claims = SojournController(
-        admission.claim_target_seconds, admission.interval_seconds, "claims"
-    )
-    on_pool = SojournController(admission.pool_target_seconds, admission.interval_seconds, "pool")
+
+    def controller(target: float, name: str) -> SojournController:
+        return SojournController(
+            target, admission.interval_seconds, name, reentry=admission.reentry_seconds
+        )
+
+    on_loop = controller(admission.target_seconds, "loop")
+    on_acks = controller(admission.ack_target_seconds, "acks")
+    on_claims = controller(admission.claim_target_seconds, "claims")
+    on_pool = controller(admission.pool_target_seconds, "pool")
     controllers = (on_loop, on_acks, on_claims, on_pool)
     gate = Gate(controllers, PUBLIC_ROWS, admission.retry_after_seconds)
 

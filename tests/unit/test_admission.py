@@ -95,6 +95,51 @@ def test_refuses_exactly_when_the_latest_run_above_target_spans_an_interval(
         assert c.refusing == expected
 
 
+def test_a_queue_back_soon_after_refusing_stopped_is_refused_at_once() -> None:
+    c = SojournController(TARGET, INTERVAL, reentry=16 * INTERVAL)
+    c.observe(0.02, 1.0)
+    c.observe(0.02, 1.0 + INTERVAL)
+    assert c.refusing
+    c.observe(TARGET / 2, 1.2)  # drained for a moment: admitting
+    assert not c.refusing
+    c.observe(0.02, 1.21)  # back within the re-entry time: no new interval
+    assert c.refusing
+    c.observe(TARGET / 2, 1.22)
+    c.observe(0.02, 1.22 + 16 * INTERVAL)  # long after: a whole interval again
+    assert not c.refusing
+    c.observe(0.02, 1.22 + 18 * INTERVAL)
+    assert c.refusing
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.floats(min_value=0, max_value=0.05, allow_nan=False),  # seconds since the last
+            st.floats(min_value=0, max_value=0.02, allow_nan=False),  # the sojourn sampled
+        ),
+        max_size=200,
+    )
+)
+def test_with_reentry_refuses_on_a_long_run_or_on_any_high_sample_soon_after_refusing(
+    samples: list[tuple[float, float]],
+) -> None:
+    reentry = 3 * INTERVAL
+    c = SojournController(TARGET, INTERVAL, reentry=reentry)
+    now, run_started, stopped, was = 0.0, None, None, False
+    for gap, sojourn in samples:
+        now += gap
+        c.observe(sojourn, now)
+        if sojourn < TARGET:
+            run_started, expected = None, False
+            stopped = now if was else stopped
+        else:
+            run_started = now if run_started is None else run_started
+            soon = stopped is not None and now - stopped < reentry
+            expected = soon or now - run_started >= INTERVAL
+        assert c.refusing == expected
+        was = expected
+
+
 def _client(gate: Gate) -> httpx.AsyncClient:
     """The public API's routes behind `gate`, without the gateway's clients: only routes that
     need none (refusals, reference data) can answer."""

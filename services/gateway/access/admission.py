@@ -31,23 +31,33 @@ class SojournController:
     """CoDel's standing-queue test over sojourn samples (seconds, on a monotonic clock).
 
     `refusing` turns true once every sample for `interval` seconds was at or above `target`,
-    and false at the first sample below it."""
+    and false at the first sample below it. Within `reentry` seconds after refusing stopped,
+    a sample at or above `target` refuses again at once: the queue that was standing is back,
+    and waiting a whole interval again would admit an interval's worth of requests past
+    capacity each time (CoDel, too, resumes its previous drop rate when it re-enters the
+    dropping state soon after leaving it, RFC 8289)."""
 
     target: float
     interval: float
     name: str = "sojourn"
+    reentry: float = 0.0
     refusing: bool = False
     # When the sojourn went above the target and has stayed there since; None while below.
     above_since: float | None = None
+    # When refusing last stopped; None if it never started.
+    stopped_at: float | None = None
 
     def observe(self, sojourn: float, now: float) -> None:
         if sojourn < self.target:
+            if self.refusing:
+                self.stopped_at = now
             self.above_since = None
             self.refusing = False
             return
         if self.above_since is None:
             self.above_since = now
-        elif now - self.above_since >= self.interval:
+        recently = self.stopped_at is not None and now - self.stopped_at < self.reentry
+        if recently or now - self.above_since >= self.interval:
             self.refusing = True
 
 
