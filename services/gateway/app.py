@@ -79,7 +79,11 @@ def create_app(settings: GatewaySettings) -> Starlette:
 
     def controller(target: float, name: str) -> SojournController:
         return SojournController(
-            target, admission.interval_seconds, name, reentry=admission.reentry_seconds
+            target,
+            admission.interval_seconds,
+            name,
+            reentry=admission.reentry_seconds,
+            reentry_interval=admission.reentry_interval_seconds,
         )
 
     on_loop = controller(admission.target_seconds, "loop")

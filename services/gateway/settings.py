@@ -43,9 +43,11 @@ class AdmissionSettings(BaseSettings):
     enabled: bool = True
     target_seconds: float = Field(default=0.005, gt=0)
     interval_seconds: float = Field(default=0.1, gt=0)
-    # For this long after refusing stops, a sojourn above its target refuses again at once
-    # (16 intervals, as CoDel remembers its drop rate); 0 waits a whole interval every time.
+    # For this long after refusing stops (16 intervals, as CoDel remembers its drop rate), a
+    # sojourn above its target for reentry_interval_seconds refuses again, not for a whole
+    # interval; 0 waits a whole interval every time.
     reentry_seconds: float = Field(default=1.6, ge=0)
+    reentry_interval_seconds: float = Field(default=0.02, ge=0)
     # How often the probe measures the sojourn; a few per interval.
     probe_seconds: float = Field(default=0.005, gt=0)
     # The second queue: how long single commands wait for Kafka's acknowledgement.

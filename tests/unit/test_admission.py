@@ -120,11 +120,11 @@ def test_a_queue_back_soon_after_refusing_stopped_is_refused_at_once() -> None:
         max_size=200,
     )
 )
-def test_with_reentry_refuses_on_a_long_run_or_on_any_high_sample_soon_after_refusing(
+def test_with_reentry_a_shorter_run_refuses_soon_after_refusing(
     samples: list[tuple[float, float]],
 ) -> None:
-    reentry = 3 * INTERVAL
-    c = SojournController(TARGET, INTERVAL, reentry=reentry)
+    reentry, hold = 3 * INTERVAL, INTERVAL / 5
+    c = SojournController(TARGET, INTERVAL, reentry=reentry, reentry_interval=hold)
     now, run_started, stopped, was = 0.0, None, None, False
     for gap, sojourn in samples:
         now += gap
@@ -135,9 +135,23 @@ def test_with_reentry_refuses_on_a_long_run_or_on_any_high_sample_soon_after_ref
         else:
             run_started = now if run_started is None else run_started
             soon = stopped is not None and now - stopped < reentry
-            expected = soon or now - run_started >= INTERVAL
+            expected = now - run_started >= (hold if soon else INTERVAL)
         assert c.refusing == expected
         was = expected
+
+
+def test_one_late_sample_soon_after_refusing_refuses_nothing_with_a_hold() -> None:
+    hold = INTERVAL / 5
+    c = SojournController(TARGET, INTERVAL, reentry=16 * INTERVAL, reentry_interval=hold)
+    c.observe(0.02, 1.0)
+    c.observe(0.02, 1.0 + INTERVAL)
+    c.observe(TARGET / 2, 1.2)
+    c.observe(0.05, 1.21)  # one large request parsed in one go
+    assert not c.refusing
+    c.observe(TARGET / 2, 1.215)
+    c.observe(0.02, 1.22)
+    c.observe(0.02, 1.22 + hold * 1.01)  # the queue stays: refused after the hold
+    assert c.refusing
 
 
 def _client(gate: Gate) -> httpx.AsyncClient:

@@ -32,15 +32,17 @@ class SojournController:
 
     `refusing` turns true once every sample for `interval` seconds was at or above `target`,
     and false at the first sample below it. Within `reentry` seconds after refusing stopped,
-    a sample at or above `target` refuses again at once: the queue that was standing is back,
-    and waiting a whole interval again would admit an interval's worth of requests past
-    capacity each time (CoDel, too, resumes its previous drop rate when it re-enters the
-    dropping state soon after leaving it, RFC 8289)."""
+    samples at or above `target` for `reentry_interval` (shorter) refuse again: the queue
+    that was standing is back, and waiting a whole interval again would admit an interval's
+    worth of requests past capacity each time (CoDel, too, resumes its previous drop rate
+    when it re-enters the dropping state soon after leaving it, RFC 8289). A single late
+    sample (one large batch request parsed in one go) still refuses nothing."""
 
     target: float
     interval: float
     name: str = "sojourn"
     reentry: float = 0.0
+    reentry_interval: float = 0.0
     refusing: bool = False
     # When the sojourn went above the target and has stayed there since; None while below.
     above_since: float | None = None
@@ -57,7 +59,7 @@ class SojournController:
         if self.above_since is None:
             self.above_since = now
         recently = self.stopped_at is not None and now - self.stopped_at < self.reentry
-        if recently or now - self.above_since >= self.interval:
+        if now - self.above_since >= (self.reentry_interval if recently else self.interval):
             self.refusing = True
 
 
