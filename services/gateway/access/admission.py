@@ -7,7 +7,8 @@ callback there. A probe asks to be woken every `probe_seconds` and records how l
 that lateness is the sojourn time of the queue at that moment. A burst makes it jump and
 drain again; a standing queue keeps it above `target_seconds` even at its lowest. So, as
 CoDel does, the controller refuses only once the sojourn has stayed above the target for a
-whole `interval_seconds`, and admits again at the first sample below it.
+whole `interval_seconds`, and admits again at the first sample below it; soon after that
+(`reentry_seconds`), a shorter run above the target (`reentry_interval_seconds`) refuses again.
 
 `SojournController` is pure (the caller passes the time), so tests drive it with a fake clock.
 """
