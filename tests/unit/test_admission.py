@@ -22,6 +22,14 @@ from services.gateway.public_api import routes as public_api
 from shared.core.metrics import ADMISSION_REJECTED
 
 TARGET, INTERVAL = 0.005, 0.1
+# Probe samples: (seconds since the previous one, the sojourn measured), both in seconds.
+SAMPLES = st.lists(
+    st.tuples(
+        st.floats(min_value=0, max_value=0.05, allow_nan=False),
+        st.floats(min_value=0, max_value=0.02, allow_nan=False),
+    ),
+    max_size=200,
+)
 
 
 def controller() -> SojournController:
@@ -70,15 +78,7 @@ def test_exactly_the_target_counts_as_above() -> None:
     assert c.refusing
 
 
-@given(
-    st.lists(
-        st.tuples(
-            st.floats(min_value=0, max_value=0.05, allow_nan=False),  # seconds since the last
-            st.floats(min_value=0, max_value=0.02, allow_nan=False),  # the sojourn sampled
-        ),
-        max_size=200,
-    )
-)
+@given(SAMPLES)
 def test_refuses_exactly_when_the_latest_run_above_target_spans_an_interval(
     samples: list[tuple[float, float]],
 ) -> None:
@@ -111,15 +111,7 @@ def test_a_queue_back_soon_after_refusing_stopped_is_refused_at_once() -> None:
     assert c.refusing
 
 
-@given(
-    st.lists(
-        st.tuples(
-            st.floats(min_value=0, max_value=0.05, allow_nan=False),  # seconds since the last
-            st.floats(min_value=0, max_value=0.02, allow_nan=False),  # the sojourn sampled
-        ),
-        max_size=200,
-    )
-)
+@given(SAMPLES)
 def test_with_reentry_a_shorter_run_refuses_soon_after_refusing(
     samples: list[tuple[float, float]],
 ) -> None:
