@@ -74,52 +74,44 @@ class Timeline:
                 await self._task
 
     async def _sample(self) -> None:
-        processes, machine = _processes(), _machine()
-        cpu, vacuum = self._cpu(processes), self._postgres_cpu(processes, AUTOVACUUM_TITLE)
-        checkpoint = self._postgres_cpu(processes, CHECKPOINTER_TITLE)
+        before, machine = self._snapshot(), _machine()
         while True:
             await asyncio.sleep(INTERVAL)
-            processes, now_machine = _processes(), _machine()
-            now_cpu = self._cpu(processes)
-            now_vacuum = self._postgres_cpu(processes, AUTOVACUUM_TITLE)
-            now_checkpoint = self._postgres_cpu(processes, CHECKPOINTER_TITLE)
+            now, now_machine = self._snapshot(), _machine()
             wall = max(now_machine[2] - machine[2], 1e-3)
             total = max(now_machine[3] - machine[3], 1)
             self.ticks.append(Tick(
                 at=time.time(),
-                cpu={name: round(100 * (now_cpu[name] - cpu.get(name, now_cpu[name])) / wall, 1)
-                     for name in now_cpu},
-                # A worker first seen now started within the interval: it counts from 0.
-                autovacuum=round(100 * sum(seconds - vacuum.get(pid, 0.0)
-                                           for pid, seconds in now_vacuum.items()) / wall, 1),
+                cpu={name: round(100 * (now.cpu[name] - before.cpu.get(name, now.cpu[name]))
+                                 / wall, 1) for name in now.cpu},
+                autovacuum=_share(now.autovacuum, before.autovacuum, wall),
                 autovacuum_work=await self._autovacuum_work(),
-                checkpointer=round(100 * sum(seconds - checkpoint.get(pid, 0.0)
-                                             for pid, seconds in now_checkpoint.items()) / wall, 1),
+                checkpointer=_share(now.checkpointer, before.checkpointer, wall),
                 busy=round(100 * (now_machine[0] - machine[0]) / total, 1),
                 steal=round(100 * (now_machine[1] - machine[1]) / total, 1),
             ))  # fmt: skip
-            cpu, vacuum, checkpoint, machine = now_cpu, now_vacuum, now_checkpoint, now_machine
+            before, machine = now, now_machine
 
-    def _cpu(self, processes: dict[int, _Process]) -> dict[str, float]:
+    def _snapshot(self) -> _Snapshot:
+        """CPU seconds so far: each named tree's, and by pid, PostgreSQL's autovacuum workers'
+        and its checkpointer's, from one pass over /proc."""
+        processes = _processes()
         children = _children(processes)
         # Exited children's CPU is in their parent's (cutime, cstime), so a connection closed
         # between two samples keeps its CPU in the tree.
-        return {
+        cpu = {
             name: sum(processes[pid].tree_cpu for pid in _tree(root, children) if pid in processes)
             for name, root in self.pids.items()
         }
-
-    def _postgres_cpu(self, processes: dict[int, _Process], title: bytes) -> dict[int, float]:
-        """CPU seconds, by pid, of the processes in the "postgres" tree whose title starts
-        with `title` (its autovacuum workers, its checkpointer)."""
-        if "postgres" not in self.pids:
-            return {}
-        found = {}
-        for pid in _tree(self.pids["postgres"], _children(processes)):
+        found: dict[bytes, dict[int, float]] = {AUTOVACUUM_TITLE: {}, CHECKPOINTER_TITLE: {}}
+        postmaster = self.pids.get("postgres")
+        for pid in _tree(postmaster, children) if postmaster is not None else []:
             with contextlib.suppress(FileNotFoundError, ProcessLookupError):
-                if pid in processes and Path(f"/proc/{pid}/cmdline").read_bytes().startswith(title):
-                    found[pid] = processes[pid].own_cpu
-        return found
+                title = Path(f"/proc/{pid}/cmdline").read_bytes()
+                for prefix, by_pid in found.items():
+                    if pid in processes and title.startswith(prefix):
+                        by_pid[pid] = processes[pid].own_cpu
+        return _Snapshot(cpu, found[AUTOVACUUM_TITLE], found[CHECKPOINTER_TITLE])
 
     async def _autovacuum_work(self) -> list[str]:
         if self.pool is None:
@@ -129,6 +121,21 @@ class Timeline:
         except (TimeoutError, asyncpg.PostgresError, OSError):
             return []
         return sorted(row["query"].removeprefix("autovacuum: ") for row in rows)
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    cpu: dict[str, float]  # seconds, by name of a process tree
+    autovacuum: dict[int, float]  # seconds, by pid
+    checkpointer: dict[int, float]
+
+
+def _share(now: dict[int, float], before: dict[int, float], wall: float) -> float:
+    """The processes' CPU between two snapshots as a share of a core; one first seen now
+    started within the interval, so it counts from 0."""
+    return round(
+        100 * sum(seconds - before.get(pid, 0.0) for pid, seconds in now.items()) / wall, 1
+    )
 
 
 @dataclass(frozen=True)
