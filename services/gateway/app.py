@@ -87,11 +87,17 @@ def create_app(settings: GatewaySettings) -> Starlette:
         )
 
     on_loop = controller(admission.target_seconds, "loop")
+    on_loop_for_batches = controller(admission.batch_target_seconds, "loop-batch")
     on_acks = controller(admission.ack_target_seconds, "acks")
     on_claims = controller(admission.claim_target_seconds, "claims")
     on_pool = controller(admission.pool_target_seconds, "pool")
-    controllers = (on_loop, on_acks, on_claims, on_pool)
-    gate = Gate(controllers, PUBLIC_ROWS, admission.retry_after_seconds)
+    queues = (on_acks, on_claims, on_pool)
+    gate = Gate(
+        (on_loop, *queues),
+        PUBLIC_ROWS,
+        admission.retry_after_seconds,
+        own={public_api.BATCH_OPERATION_ID: (on_loop_for_batches, *queues)},
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[LifespanState]:
@@ -101,8 +107,9 @@ def create_app(settings: GatewaySettings) -> Starlette:
                 acks = (on_acks, gateway.writer.oldest_wait)
                 claims = (on_claims, gateway.submitter.claims.oldest_wait)
                 pools = (on_pool, gateway.pool_waits)
-                queues = [acks, claims, pools]
-                probe = probe_event_loop(on_loop, admission.probe_seconds, queues)
+                loop_targets = (on_loop, on_loop_for_batches)
+                queued = [acks, claims, pools]
+                probe = probe_event_loop(loop_targets, admission.probe_seconds, queued)
                 task = asyncio.create_task(probe, name="admission-probe")
                 stack.push_async_callback(cancel_and_wait, task)
             freeze_startup_objects()

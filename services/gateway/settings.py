@@ -33,21 +33,26 @@ class RateLimitSettings(BaseSettings):
 class AdmissionSettings(BaseSettings):
     """Admission control of the write routes (services/gateway/access/admission.py): new
     writes get 503 `overloaded` while the event loop's sojourn time has stayed above
-    `target_seconds`, commands' wait for Kafka above `ack_target_seconds`, requests' wait
-    for their key's claim above `claim_target_seconds`, or any wait for a database
-    connection (or a delivery row's for its statement) above `pool_target_seconds`, for
-    `interval_seconds` (CoDel's test), until it falls below again."""
+    `target_seconds` (`batch_target_seconds` for the batch endpoint), commands' wait for
+    Kafka above `ack_target_seconds`, requests' wait for their key's claim above
+    `claim_target_seconds`, or any wait for a database connection (or a delivery row's for
+    its statement) above `pool_target_seconds`, for `interval_seconds` (CoDel's test), until
+    it falls below again."""
 
     model_config = SettingsConfigDict(env_prefix="GATEWAY_ADMISSION_", frozen=True)
 
     enabled: bool = True
     target_seconds: float = Field(default=0.005, gt=0)
+    # The event loop's target for the batch endpoint instead: a batch of 500 takes 100-300 ms
+    # to answer and its own work makes the loop late by several ms at a time, so at 5 ms
+    # batches were refused by their own lateness (each a sender idle for Retry-After).
+    batch_target_seconds: float = Field(default=0.05, gt=0)
     interval_seconds: float = Field(default=0.1, gt=0)
     # For this long after refusing stops (16 intervals, as CoDel remembers its drop rate), a
     # sojourn above its target for reentry_interval_seconds refuses again, not for a whole
     # interval; 0 waits a whole interval every time.
     reentry_seconds: float = Field(default=1.6, ge=0)
-    reentry_interval_seconds: float = Field(default=0.02, ge=0)
+    reentry_interval_seconds: float = Field(default=0.0, ge=0)
     # How often the probe measures the sojourn; a few per interval.
     probe_seconds: float = Field(default=0.005, gt=0)
     # The second queue: how long single commands wait for Kafka's acknowledgement.

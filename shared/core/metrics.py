@@ -109,7 +109,7 @@ ADMISSION_REJECTED = Counter(
 )
 ADMISSION_REFUSING = Gauge(
     "pinned_gateway_admission_refusing",
-    "1 while admission control refuses new write requests, else 0.",
+    "1 while admission control refuses new write requests (any route), else 0.",
 )
 EVENT_LOOP_LAG = Histogram(
     "pinned_gateway_event_loop_lag_seconds",

@@ -52,6 +52,7 @@ def pool_watching_gateway(stack: Servers, services: dict[str, ServiceProcess]) -
     settings = {
         "GATEWAY_ADMISSION_ENABLED": "true",
         "GATEWAY_ADMISSION_TARGET_SECONDS": "60",
+        "GATEWAY_ADMISSION_BATCH_TARGET_SECONDS": "60",
         "GATEWAY_ADMISSION_ACK_TARGET_SECONDS": "60",
         "GATEWAY_ADMISSION_CLAIM_TARGET_SECONDS": "60",
         "GATEWAY_ADMISSION_POOL_TARGET_SECONDS": "0.05",

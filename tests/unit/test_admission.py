@@ -3,7 +3,10 @@ front of the public API's write routes."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import re
+import time
 
 import httpx
 from hypothesis import given
@@ -12,7 +15,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.types import Message, Receive, Scope, Send
 
-from services.gateway.access.admission import SojournController
+from services.gateway.access.admission import SojournController, probe_event_loop
 from services.gateway.app import PUBLIC_ROWS
 from services.gateway.edge.admission import Gate
 from services.gateway.edge.errors import EXCEPTION_HANDLERS
@@ -209,3 +212,45 @@ async def test_writes_go_on_while_admitting_and_other_writes_always() -> None:
     # Key management is not behind the gate: an owner can act on an overloaded deployment.
     assert not await refusing.refused(write("/api/developer/v1/keys"), send, "req_2", 0.0)
     assert sent == []
+
+
+async def test_the_batch_endpoint_answers_to_its_own_controllers() -> None:
+    sent: list[Message] = []
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    def post(path: str) -> Scope:
+        return {"type": "http", "method": "POST", "path": path, "headers": []}
+
+    single, batch = "/api/public/v1/events", "/api/public/v1/events/batch"
+    own = {public_api.BATCH_OPERATION_ID: [controller()]}
+    refusing_singles = Gate([refusing_now()], PUBLIC_ROWS, 1, own=own)
+    assert not await refusing_singles.refused(post(batch), send, "req_1", 0.0)
+    assert sent == []
+    assert await refusing_singles.refused(post(single), send, "req_2", 0.0)
+    assert sent[0]["status"] == 503
+
+    sent.clear()
+    own = {public_api.BATCH_OPERATION_ID: [refusing_now()]}
+    refusing_batches = Gate([controller()], PUBLIC_ROWS, 1, own=own)
+    assert not await refusing_batches.refused(post(single), send, "req_3", 0.0)
+    assert sent == []
+    assert await refusing_batches.refused(post(batch), send, "req_4", 0.0)
+    assert sent[0]["status"] == 503
+
+
+async def test_the_probe_feeds_every_loop_controller_the_same_lateness() -> None:
+    strict = SojournController(0.001, 0.0, "strict")
+    lenient = SojournController(10.0, 0.0, "lenient")
+    probe = asyncio.create_task(probe_event_loop((strict, lenient), 0.001))
+    await asyncio.sleep(0.005)
+    time.sleep(0.02)  # noqa: ASYNC251  (holds the loop on purpose: the probe wakes ~20 ms late)
+    await asyncio.sleep(0.005)
+    probe.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await probe
+    assert strict.refusing or strict.stopped_at is not None
+    assert not lenient.refusing
+    assert lenient.stopped_at is None
+    assert lenient.above_since is None

@@ -36,8 +36,8 @@ class SojournController:
     samples at or above `target` for `reentry_interval` (shorter) refuse again: the queue
     that was standing is back, and waiting a whole interval again would admit an interval's
     worth of requests past capacity each time (CoDel, too, resumes its previous drop rate
-    when it re-enters the dropping state soon after leaving it, RFC 8289). A single late
-    sample (one large batch request parsed in one go) still refuses nothing."""
+    when it re-enters the dropping state soon after leaving it, RFC 8289). Outside that
+    time a single late sample (one large batch request parsed in one go) refuses nothing."""
 
     target: float
     interval: float
@@ -74,14 +74,14 @@ Queue = tuple[SojournController, Callable[[float], float]]
 
 
 async def probe_event_loop(
-    controller: SojournController, period: float, queues: Sequence[Queue] = ()
+    on_loop: Sequence[SojournController], period: float, queues: Sequence[Queue] = ()
 ) -> None:
-    """Every `period` seconds, until cancelled, feed `controller` with how late the event
-    loop woke the probe (also `pinned_gateway_event_loop_lag_seconds`), and each of `queues`
-    with the age of its oldest waiting item: both are sojourn times measured now, whether or
-    not anything completes. Refusals have no log line each: one when refusing starts, one
-    when it stops."""
-    controllers = (controller, *(c for c, _ in queues))
+    """Every `period` seconds, until cancelled, feed each of `on_loop` (one per target) with
+    how late the event loop woke the probe (also `pinned_gateway_event_loop_lag_seconds`),
+    and each of `queues` with the age of its oldest waiting item: both are sojourn times
+    measured now, whether or not anything completes. Refusals have no log line each: one
+    when refusing starts, one when it stops."""
+    controllers = (*on_loop, *(c for c, _ in queues))
     loop = asyncio.get_running_loop()
     since, was_refusing = 0.0, False
     while True:
@@ -90,7 +90,8 @@ async def probe_event_loop(
         lag = max(0.0, loop.time() - due)
         now = time.monotonic()  # the clock every controller is read with
         EVENT_LOOP_LAG.observe(lag)
-        controller.observe(lag, now)
+        for controller in on_loop:
+            controller.observe(lag, now)
         for queued, oldest in queues:
             queued.observe(oldest(now), now)
         if refusing(controllers) == was_refusing:

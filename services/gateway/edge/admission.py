@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from prometheus_client import Counter, Histogram
@@ -28,6 +28,7 @@ _READS = frozenset({"GET", "HEAD", "OPTIONS"})
 class _Write:
     method: str
     path: re.Pattern[str]
+    controllers: tuple[SojournController, ...]  # any one refusing refuses this route
     rejected: Counter  # this route's children, bound once rather than per request
     requests: Counter
     duration: Histogram
@@ -35,19 +36,25 @@ class _Write:
 
 class Gate:
     """Refuses the writes of `rows` (every method but GET) while any of `controllers`
-    refuses."""
+    refuses; a row whose operation id `own` names is refused by its own controllers instead
+    (the batch endpoint: see the gateway's AdmissionSettings)."""
 
     def __init__(
         self,
         controllers: Sequence[SojournController],
         rows: Sequence[Row],
         retry_after_seconds: int,
+        own: Mapping[str, Sequence[SojournController]] | None = None,
     ) -> None:
-        self.controllers = tuple(controllers)
+        own = own or {}
+        self.controllers = tuple(
+            {id(c): c for cs in (controllers, *own.values()) for c in cs}.values()
+        )
         self._writes = [
             _Write(
                 row.method,
                 compile_path(row.path)[0],
+                tuple(own.get(row.operation_id, controllers)),
                 ADMISSION_REJECTED.labels(row.path),
                 HTTP_REQUESTS.labels(row.path, row.method, "5xx"),
                 HTTP_REQUEST_DURATION.labels(row.path, row.method, "5xx"),
@@ -72,7 +79,7 @@ class Gate:
         write = next(
             (w for w in self._writes if w.method == scope["method"] and w.path.match(path)), None
         )
-        if write is None:
+        if write is None or not refusing(write.controllers):
             return False
         body = self._body_prefix + request_id.encode() + b'"}}'
         headers = [

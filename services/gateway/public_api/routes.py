@@ -71,6 +71,9 @@ _EVENT_FILTERS = (
     Param("updatedSince", "query", _DATE_TIME, "Changed at or after this instant (sync jobs)"),
 )
 
+# Admission control judges this one by a target of its own (gateway AdmissionSettings).
+BATCH_OPERATION_ID = "createEventBatch"
+
 OPERATIONS: tuple[Row, ...] = (
     Operation(
         method="GET",
@@ -139,7 +142,7 @@ OPERATIONS: tuple[Row, ...] = (
     Operation(
         method="POST",
         path=f"{BASE}/events/batch",
-        operation_id="createEventBatch",
+        operation_id=BATCH_OPERATION_ID,
         summary="Create up to 500 events at once; one result per item, partial success allowed",
         endpoint=api.create_event_batch,
         scope=Scope.EVENTS_CREATE,
