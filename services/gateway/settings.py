@@ -52,7 +52,7 @@ class AdmissionSettings(BaseSettings):
     # sojourn above its target for reentry_interval_seconds refuses again, not for a whole
     # interval; 0 waits a whole interval every time.
     reentry_seconds: float = Field(default=1.6, ge=0)
-    reentry_interval_seconds: float = Field(default=0.0, ge=0)
+    reentry_interval_seconds: float = Field(default=0.02, ge=0)
     # How often the probe measures the sojourn; a few per interval.
     probe_seconds: float = Field(default=0.005, gt=0)
     # The second queue: how long single commands wait for Kafka's acknowledgement.
