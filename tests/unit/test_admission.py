@@ -9,6 +9,7 @@ import re
 import time
 
 import httpx
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from starlette.applications import Starlette
@@ -197,47 +198,43 @@ async def test_reads_pass_a_refusing_gate() -> None:
     assert answer.status_code == 200
 
 
+class _Sent(list[Message]):
+    """An ASGI `send` that keeps what it is given."""
+
+    async def __call__(self, message: Message) -> None:
+        self.append(message)
+
+
+def _post(path: str) -> Scope:
+    return {"type": "http", "method": "POST", "path": path, "headers": []}
+
+
 async def test_writes_go_on_while_admitting_and_other_writes_always() -> None:
-    sent: list[Message] = []
-
-    async def send(message: Message) -> None:
-        sent.append(message)
-
-    def write(path: str) -> Scope:
-        return {"type": "http", "method": "POST", "path": path, "headers": []}
-
+    send = sent = _Sent()
     admitting = Gate([controller()], PUBLIC_ROWS, 1)
-    assert not await admitting.refused(write("/api/public/v1/events"), send, "req_1", 0.0)
+    assert not await admitting.refused(_post("/api/public/v1/events"), send, "req_1", 0.0)
     refusing = Gate([refusing_now()], PUBLIC_ROWS, 1)
     # Key management is not behind the gate: an owner can act on an overloaded deployment.
-    assert not await refusing.refused(write("/api/developer/v1/keys"), send, "req_2", 0.0)
+    assert not await refusing.refused(_post("/api/developer/v1/keys"), send, "req_2", 0.0)
     assert sent == []
 
 
-async def test_the_batch_endpoint_answers_to_its_own_controllers() -> None:
-    sent: list[Message] = []
+@pytest.mark.parametrize(("singles_refused", "batches_refused"), [(True, False), (False, True)])
+async def test_the_batch_endpoint_answers_to_its_own_controllers(
+    singles_refused: bool, batches_refused: bool
+) -> None:
+    def one(refused: bool) -> SojournController:
+        return refusing_now() if refused else controller()
 
-    async def send(message: Message) -> None:
-        sent.append(message)
-
-    def post(path: str) -> Scope:
-        return {"type": "http", "method": "POST", "path": path, "headers": []}
-
-    single, batch = "/api/public/v1/events", "/api/public/v1/events/batch"
-    own = {public_api.BATCH_OPERATION_ID: [controller()]}
-    refusing_singles = Gate([refusing_now()], PUBLIC_ROWS, 1, own=own)
-    assert not await refusing_singles.refused(post(batch), send, "req_1", 0.0)
-    assert sent == []
-    assert await refusing_singles.refused(post(single), send, "req_2", 0.0)
-    assert sent[0]["status"] == 503
-
-    sent.clear()
-    own = {public_api.BATCH_OPERATION_ID: [refusing_now()]}
-    refusing_batches = Gate([controller()], PUBLIC_ROWS, 1, own=own)
-    assert not await refusing_batches.refused(post(single), send, "req_3", 0.0)
-    assert sent == []
-    assert await refusing_batches.refused(post(batch), send, "req_4", 0.0)
-    assert sent[0]["status"] == 503
+    own = {public_api.BATCH_OPERATION_ID: [one(batches_refused)]}
+    gate = Gate([one(singles_refused)], PUBLIC_ROWS, 1, own=own)
+    for path, refused in (
+        ("/api/public/v1/events", singles_refused),
+        ("/api/public/v1/events/batch", batches_refused),
+    ):
+        sent = _Sent()
+        assert await gate.refused(_post(path), sent, "req_1", 0.0) is refused
+        assert [m["status"] for m in sent if "status" in m] == ([503] if refused else [])
 
 
 async def test_the_probe_feeds_every_loop_controller_the_same_lateness() -> None:
