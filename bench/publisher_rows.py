@@ -10,8 +10,10 @@ KAFKA_BOOTSTRAP_SERVERS / DATABASE_URL name:
   outcomes recorded, the batch's log lines). Decoding alone is also timed;
 - **relay**: the outbox those creates left, sent to `pinned.event-changes.v1` by
   `ChangeRelay.relay_once` in batches of `--batch`, refilled between variants from a copy, so
-  every variant sends the same rows. Variants: `records` (the relay as it is) and `models`
-  (the models' encoding it replaced: `change_from_outbox` + `encode_change`).
+  every variant sends the same rows. Variants: `records` (the relay as it is), `models`
+  (the models' encoding it replaced: `change_from_outbox` + `encode_change`) and `sends`
+  (each record given to aiokafka's `send` alone, as `send_many` did before it built one
+  record batch per partition).
 
 CPU is `time.process_time()` of this process around each batch, the median batch reported
 (the first of each variant is dropped: caches warming); PostgreSQL's CPU (its process tree,
@@ -45,7 +47,7 @@ from services.publisher.relay import ChangeRelay
 from services.publisher.worker import Publisher
 from shared.adapters.kafka import Producer, create_producer
 from shared.adapters.postgres import create_pool
-from shared.contracts.changes import change_from_outbox, encode_change
+from shared.contracts.changes import change_from_outbox, change_record, encode_change
 from shared.contracts.messages import (
     CreateEvent,
     IngestEnvelope,
@@ -86,13 +88,31 @@ class ModelsRelay(ChangeRelay):
         assert not any(errors), errors
 
 
+class SendsRelay(ChangeRelay):
+    """The relay with each record handed to aiokafka's `send` on its own (`send_many` before
+    it laid records into one batch per partition)."""
+
+    async def _send(self, rows: Sequence[asyncpg.Record]) -> None:
+        kafka = self._producer._current
+        deliveries = [
+            await kafka.send(
+                Topic.EVENT_CHANGES, change_record(row), key=str(row["event_id"]).encode()
+            )
+            for row in rows
+        ]
+        errors = await asyncio.wait_for(
+            asyncio.gather(*deliveries, return_exceptions=True), self._send_timeout
+        )
+        assert not any(isinstance(e, BaseException) for e in errors), errors
+
+
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.publisher_rows")
     parser.add_argument("--rows", type=int, default=30_000, help="create commands per round")
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--shape", choices=("plain", "rich"), default="plain")
-    parser.add_argument("--relay", default="records,models", help="relay variants, in turn")
+    parser.add_argument("--relay", default="records,sends", help="relay variants, in turn")
     parser.add_argument("--log-file", type=Path, default=Path("/dev/null"))
     parser.add_argument("--out", type=Path, default=ROOT / "results")
     return parser.parse_args()
@@ -187,7 +207,7 @@ async def measure(args: argparse.Namespace, started: Servers, postgres_pid: int 
     gc.collect()
     gc.freeze()  # as the publisher does once started (shared/core/heap.py)
     results: dict[str, Any] = {"decode": [], "apply": [], "relay": []}
-    relays = {"records": ChangeRelay, "models": ModelsRelay}
+    relays = {"records": ChangeRelay, "models": ModelsRelay, "sends": SendsRelay}
     try:
         for round_ in range(1, args.rounds + 1):
             raw = commands(account, channel, args.rows, args.shape)

@@ -12,11 +12,13 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import (
     InvalidProducerEpoch,
+    MessageSizeTooLargeError,
     OutOfOrderSequenceNumber,
     ProducerFenced,
     TopicAlreadyExistsError,
     UnknownProducerId,
 )
+from aiokafka.record.default_records import DefaultRecordBatchBuilder
 
 from shared.adapters.partitioner import partition_for
 from shared.contracts.topics import TOPIC_SPECS, Topic, TopicSpec
@@ -27,6 +29,7 @@ from shared.core.slices import TimeSlice
 log = structlog.get_logger(__name__)
 
 REQUEST_ID_HEADER = "request-id"
+MAX_REQUEST_BYTES = 1_048_576  # the producer's max_request_size (aiokafka's default)
 Headers = list[tuple[str, bytes]]
 
 
@@ -37,8 +40,14 @@ _FATAL_PRODUCER_ERRORS = (
     OutOfOrderSequenceNumber,
     UnknownProducerId,
     InvalidProducerEpoch,
+    MessageSizeTooLargeError,
     ProducerFenced,
 )
+
+
+def _append(batch: Any, value: bytes, key: bytes | None, headers: Headers | None) -> bool:
+    """Add a record to an aiokafka BatchBuilder; False when the batch is full."""
+    return batch.append(timestamp=None, key=key, value=value, headers=headers or []) is not None
 
 
 class Producer:
@@ -48,8 +57,13 @@ class Producer:
     Nothing is lost or doubled by the swap: callers only count a record as written once a send
     succeeded, and every consumer deduplicates by the message's idempotency key."""
 
-    def __init__(self, factory: Callable[[], AIOKafkaProducer]) -> None:
+    def __init__(
+        self,
+        factory: Callable[[], AIOKafkaProducer],
+        max_request_bytes: int = MAX_REQUEST_BYTES,
+    ) -> None:
         self._factory = factory
+        self._max_request_bytes = max_request_bytes
         self._current = factory()
         self._lock = asyncio.Lock()
         self._retired: set[asyncio.Task[None]] = set()
@@ -84,22 +98,52 @@ class Producer:
         self, topic: str, messages: Sequence[tuple[bytes, bytes | None, Headers | None]]
     ) -> list[BaseException | None]:
         """Send (value, key, headers) records together; each answer is None once the broker
-        has that record, else its error. One wait for all of them instead of one per record."""
+        has that record, else its error. One wait for all of them instead of one per record.
+
+        The records are laid into one record batch per partition (a key's partition as
+        `partition_for` gives it, records in the order given) and each batch is handed to
+        the producer whole: about half the CPU per record of a `send` each, which awaits a
+        coroutine and a future per record. Every record of a batch gets its batch's answer,
+        as the broker accepts or refuses a partition's batch as a whole; a record above the
+        producer's request size is refused alone (`MessageSizeTooLargeError`), as `send`
+        refuses it, and the others go."""
         producer = self._current
         work = TimeSlice()  # appending hundreds of records is itself a long step
+        answers: list[BaseException | None] = [None] * len(messages)
         try:
-            deliveries = []
-            for value, key, headers in messages:
+            partitions = sorted(await producer.partitions_for(topic))
+            batches: dict[int, list[tuple[Any, list[int]]]] = {}
+            for position, (value, key, headers) in enumerate(messages):
                 await work.checkpoint()
-                deliveries.append(await producer.send(topic, value, key=key, headers=headers))
-            answers = await asyncio.gather(*deliveries, return_exceptions=True)
+                size = DefaultRecordBatchBuilder.estimate_size_in_bytes(key, value, headers or [])
+                if size > self._max_request_bytes:
+                    answers[position] = MessageSizeTooLargeError(
+                        f"the record is {size} bytes, above the producer's request size "
+                        f"of {self._max_request_bytes}"
+                    )
+                    continue
+                runs = batches.setdefault(partition_for(key, partitions, partitions), [])
+                if not runs or not _append(runs[-1][0], value, key, headers):
+                    runs.append((producer.create_batch(), []))
+                    _append(runs[-1][0], value, key, headers)  # the first record always fits
+                runs[-1][1].append(position)
+            deliveries, members = [], []
+            for partition, runs in batches.items():
+                for batch, positions in runs:
+                    deliveries.append(await producer.send_batch(batch, topic, partition=partition))
+                    members.append(positions)
+            delivered = await asyncio.gather(*deliveries, return_exceptions=True)
         except _FATAL_PRODUCER_ERRORS as exc:
             await self._renew(producer, exc)
             raise
-        fatal = next((a for a in answers if isinstance(a, _FATAL_PRODUCER_ERRORS)), None)
+        fatal = next((a for a in delivered if isinstance(a, _FATAL_PRODUCER_ERRORS)), None)
         if fatal is not None:
             await self._renew(producer, fatal)
-        return [a if isinstance(a, BaseException) else None for a in answers]
+        for answer, positions in zip(delivered, members, strict=True):
+            if isinstance(answer, BaseException):
+                for position in positions:
+                    answers[position] = answer
+        return answers
 
     async def _renew(self, broken: AIOKafkaProducer, cause: Exception) -> None:
         async with self._lock:
@@ -129,6 +173,7 @@ def create_producer(settings: KafkaSettings, client_id: str) -> Producer:
             compression_type=settings.compression_type,
             request_timeout_ms=int(settings.send_timeout_seconds * 1000),
             partitioner=partition_for,
+            max_request_size=MAX_REQUEST_BYTES,
         )
     )
 

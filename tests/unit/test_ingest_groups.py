@@ -3,9 +3,7 @@ in order, within the size and count bounds; and the publisher reads back what wa
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from typing import Any
 
 import pytest
 from aiokafka.errors import KafkaTimeoutError
@@ -24,6 +22,7 @@ from shared.contracts.messages import (
     encode,
     encode_group,
 )
+from tests.unit.fake_kafka import FakeKafka
 from tests.unit.test_messages import envelope
 
 PARTITIONS = list(range(12))
@@ -96,31 +95,13 @@ def test_what_is_neither_form_is_poison(raw: bytes | None) -> None:
         decode_ingest_commands(raw)
 
 
-class PartlyFailingKafka:
-    """Stands in for aiokafka's producer: 12 partitions; the send of `failing_key` fails."""
-
-    def __init__(self, failing_key: bytes) -> None:
-        self.failing_key = failing_key
-        self.sent: list[bytes] = []
-
-    async def partitions_for(self, topic: str) -> set[int]:
-        return set(PARTITIONS)
-
-    async def send(self, topic: str, value: bytes, key: bytes, **_: Any) -> asyncio.Future[None]:
-        delivery: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        if key == self.failing_key:
-            delivery.set_exception(KafkaTimeoutError())
-        else:
-            self.sent.append(value)
-            delivery.set_result(None)
-        return delivery
-
-
 async def test_a_failed_group_refuses_exactly_its_items() -> None:
     envelopes = [envelope() for _ in range(60)]
     keys = [str(e.command.event_id).encode() for e in envelopes]
     failing = keys[0]  # the first of its partition's group, whose key the group carries
-    kafka = PartlyFailingKafka(failing)
+    kafka = FakeKafka(
+        refuses=lambda key, value: key == failing, failure=KafkaTimeoutError(), partitions=12
+    )
     writer = KafkaWriter(Producer(lambda: kafka), send_timeout_seconds=5)  # type: ignore[arg-type, return-value]
     refusals = await writer.write_commands(envelopes)
     lost = {i for i, refusal in enumerate(refusals) if refusal is not None}
@@ -131,14 +112,14 @@ async def test_a_failed_group_refuses_exactly_its_items() -> None:
         if partition_for(k, PARTITIONS, PARTITIONS) == failing_partition
     }
     assert all(isinstance(refusals[i], EventLogUnavailable) for i in lost)
-    carried = [e for value in kafka.sent for e in decode_ingest_commands(value)]
+    carried = [e for _, value in kafka.sent for e in decode_ingest_commands(value)]
     assert sorted(carried, key=envelopes.index) == [
         e for i, e in enumerate(envelopes) if i not in lost
     ]
 
 
 async def test_an_empty_batch_sends_nothing() -> None:
-    kafka = PartlyFailingKafka(b"")
+    kafka = FakeKafka()
     writer = KafkaWriter(Producer(lambda: kafka), send_timeout_seconds=5)  # type: ignore[arg-type, return-value]
     assert await writer.write_commands([]) == []
     assert kafka.sent == []

@@ -1,49 +1,34 @@
-"""After a fatal sequence error the producer replaces itself; the failing send still fails."""
+"""After a fatal sequence error the producer replaces itself; the failing send still fails.
+A batch of records travels as one record batch per partition, each record answered by its
+batch's fate."""
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 import pytest
-from aiokafka.errors import KafkaTimeoutError, OutOfOrderSequenceNumber
+from aiokafka.errors import KafkaTimeoutError, MessageSizeTooLargeError, OutOfOrderSequenceNumber
 
 from shared.adapters.kafka import Producer
+from shared.adapters.partitioner import partition_for
 from shared.core.metrics import PRODUCER_RENEWALS
-
-
-class FakeProducer:
-    def __init__(self, failure: Exception | None) -> None:
-        self.failure, self.started, self.stopped, self.sent = failure, False, False, 0
-
-    async def start(self) -> None:
-        self.started = True
-
-    async def stop(self) -> None:
-        self.stopped = True
-
-    async def send_and_wait(self, topic: str, value: bytes, **_: Any) -> None:
-        if self.failure is not None:
-            raise self.failure
-        self.sent += 1
-
-    async def send(self, topic: str, value: bytes, **_: Any) -> asyncio.Future[None]:
-        """Like aiokafka: enqueue now, learn the broker's answer from the future."""
-        delivery: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        if value == b"refused" and self.failure is not None:
-            delivery.set_exception(self.failure)
-        else:
-            self.sent += 1
-            delivery.set_result(None)
-        return delivery
+from tests.unit.fake_kafka import FakeKafka
 
 
 def renewals() -> float:
-    return PRODUCER_RENEWALS.labels("OutOfOrderSequenceNumber")._value.get()
+    return float(PRODUCER_RENEWALS.labels("OutOfOrderSequenceNumber")._value.get())
+
+
+def refusing_all() -> FakeKafka:
+    return FakeKafka(refuses=lambda key, value: True, failure=OutOfOrderSequenceNumber())
+
+
+def refusing(marked: bytes) -> FakeKafka:
+    return FakeKafka(refuses=lambda key, value: value == marked, failure=OutOfOrderSequenceNumber())
 
 
 async def test_a_fatal_sequence_error_swaps_in_a_fresh_producer() -> None:
-    made = [FakeProducer(OutOfOrderSequenceNumber()), FakeProducer(None)]
+    made = [refusing_all(), FakeKafka()]
     producer = Producer(lambda: made.pop(0))  # type: ignore[arg-type, return-value]
     first = producer._current
     await producer.start()
@@ -53,14 +38,14 @@ async def test_a_fatal_sequence_error_swaps_in_a_fresh_producer() -> None:
     await producer.send_and_wait("t", b"v")
     fresh = producer._current
     assert fresh is not first
-    assert (fresh.started, fresh.sent) == (True, 1)
+    assert (fresh.started, fresh.sent) == (True, [(None, b"v")])  # type: ignore[attr-defined]
     await asyncio.sleep(0)  # the broken one is stopped in the background
-    assert first.stopped
+    assert first.stopped  # type: ignore[attr-defined]
     assert renewals() == before + 1
 
 
 async def test_transient_errors_keep_the_producer() -> None:
-    made = [FakeProducer(KafkaTimeoutError())]
+    made = [FakeKafka(refuses=lambda key, value: True, failure=KafkaTimeoutError())]
     producer = Producer(lambda: made.pop(0))  # type: ignore[arg-type, return-value]
     first = producer._current
     with pytest.raises(KafkaTimeoutError):
@@ -68,14 +53,42 @@ async def test_transient_errors_keep_the_producer() -> None:
     assert producer._current is first
 
 
-async def test_a_batch_reports_each_record_and_renews_after_a_fatal_answer() -> None:
-    made = [FakeProducer(OutOfOrderSequenceNumber()), FakeProducer(None)]
+async def test_a_batch_answers_each_record_by_its_partition_and_renews_after_a_fatal_answer() -> (
+    None
+):
+    made = [refusing(b"refused"), FakeKafka()]
     producer = Producer(lambda: made.pop(0))  # type: ignore[arg-type, return-value]
     first = producer._current
     before = renewals()
-    answers = await producer.send_many("t", [(b"ok", None, None), (b"refused", None, None)])
-    assert answers[0] is None
+    key = b"event-1"
+    elsewhere = next(
+        k for k in (b"event-2", b"event-3", b"event-4") if _partition(k) != _partition(key)
+    )
+    answers = await producer.send_many(
+        "t", [(b"ok", key, None), (b"refused", key, None), (b"ok", elsewhere, None)]
+    )
+    assert answers[0] is answers[1]  # one partition, one batch, one answer
     assert isinstance(answers[1], OutOfOrderSequenceNumber)
+    assert answers[2] is None
+    assert first.sent == [(elsewhere, b"ok")]  # type: ignore[attr-defined]
     assert producer._current is not first
     assert renewals() == before + 1
     assert await producer.send_many("t", [(b"ok", None, None)]) == [None]
+
+
+async def test_a_full_batch_goes_on_in_another_and_an_oversized_record_is_refused_alone() -> None:
+    kafka = FakeKafka(refuses=lambda key, value: value == b"refused", batch_room=3)
+    producer = Producer(lambda: kafka, max_request_bytes=200)  # type: ignore[arg-type, return-value]
+    key = b"event-1"
+    messages = [(f"ok {n}".encode(), key, None) for n in range(5)]
+    messages += [(b"x" * 200, key, None), (b"refused", key, None)]
+    answers = await producer.send_many("t", messages)
+    assert answers[:3] == [None] * 3  # the first batch of three
+    assert isinstance(answers[5], MessageSizeTooLargeError)
+    assert answers[3] is answers[4] is answers[6]  # the second batch, refused whole
+    assert answers[3] is kafka.failure
+    assert kafka.sent == [(key, b"ok 0"), (key, b"ok 1"), (key, b"ok 2")]
+
+
+def _partition(key: bytes) -> int:
+    return partition_for(key, [0, 1, 2], [0, 1, 2])
