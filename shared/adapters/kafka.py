@@ -106,7 +106,9 @@ class Producer:
         coroutine and a future per record. Every record of a batch gets its batch's answer,
         as the broker accepts or refuses a partition's batch as a whole; a record above the
         producer's request size is refused alone (`MessageSizeTooLargeError`), as `send`
-        refuses it, and the others go."""
+        refuses it, and the others go. A partition's batch is queued once the batch before it
+        there has left for the broker: beside single sends on the same partitions, one broker
+        round trip later than appending to that batch would have been."""
         producer = self._current
         work = TimeSlice()  # appending hundreds of records is itself a long step
         answers: list[BaseException | None] = [None] * len(messages)
