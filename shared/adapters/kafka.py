@@ -45,9 +45,19 @@ _FATAL_PRODUCER_ERRORS = (
 )
 
 
+_Run = tuple[Any, list[int]]  # an aiokafka BatchBuilder and its records' positions
+
+
 def _append(batch: Any, value: bytes, key: bytes | None, headers: Headers | None) -> bool:
     """Add a record to an aiokafka BatchBuilder; False when the batch is full."""
     return batch.append(timestamp=None, key=key, value=value, headers=headers or []) is not None
+
+
+async def _queue(
+    producer: AIOKafkaProducer, topic: str, partition: int, runs: list[_Run]
+) -> list[asyncio.Future[Any]]:
+    """A partition's batches handed to the producer in order; their delivery futures."""
+    return [await producer.send_batch(batch, topic, partition=partition) for batch, _ in runs]
 
 
 class Producer:
@@ -107,33 +117,20 @@ class Producer:
         as the broker accepts or refuses a partition's batch as a whole; a record above the
         producer's request size is refused alone (`MessageSizeTooLargeError`), as `send`
         refuses it, and the others go. A partition's batch is queued once the batch before it
-        there has left for the broker: beside single sends on the same partitions, one broker
-        round trip later than appending to that batch would have been."""
+        there has left for the broker: beside single sends on the same partitions, up to one
+        broker round trip later than appending to that batch would have been (the partitions
+        wait side by side, not one after another)."""
         producer = self._current
-        work = TimeSlice()  # appending hundreds of records is itself a long step
         answers: list[BaseException | None] = [None] * len(messages)
         try:
             partitions = sorted(await producer.partitions_for(topic))
-            batches: dict[int, list[tuple[Any, list[int]]]] = {}
-            for position, (value, key, headers) in enumerate(messages):
-                await work.checkpoint()
-                size = DefaultRecordBatchBuilder.estimate_size_in_bytes(key, value, headers or [])
-                if size > self._max_request_bytes:
-                    answers[position] = MessageSizeTooLargeError(
-                        f"the record is {size} bytes, above the producer's request size "
-                        f"of {self._max_request_bytes}"
-                    )
-                    continue
-                runs = batches.setdefault(partition_for(key, partitions, partitions), [])
-                if not runs or not _append(runs[-1][0], value, key, headers):
-                    runs.append((producer.create_batch(), []))
-                    _append(runs[-1][0], value, key, headers)  # the first record always fits
-                runs[-1][1].append(position)
-            deliveries, members = [], []
-            for partition, runs in batches.items():
-                for batch, positions in runs:
-                    deliveries.append(await producer.send_batch(batch, topic, partition=partition))
-                    members.append(positions)
+            batches = await self._lay_out(producer, messages, partitions, answers)
+            # Partitions side by side: each may wait for its previous batch to leave (above).
+            queued = await asyncio.gather(
+                *(_queue(producer, topic, partition, runs) for partition, runs in batches.items())
+            )
+            deliveries = [delivery for per_partition in queued for delivery in per_partition]
+            members = [positions for runs in batches.values() for _, positions in runs]
             delivered = await asyncio.gather(*deliveries, return_exceptions=True)
         except _FATAL_PRODUCER_ERRORS as exc:
             await self._renew(producer, exc)
@@ -146,6 +143,33 @@ class Producer:
                 for position in positions:
                     answers[position] = answer
         return answers
+
+    async def _lay_out(
+        self,
+        producer: AIOKafkaProducer,
+        messages: Sequence[tuple[bytes, bytes | None, Headers | None]],
+        partitions: list[int],
+        answers: list[BaseException | None],
+    ) -> dict[int, list[_Run]]:
+        """Each message's record appended to its partition's open batch (a new one when that
+        is full), in order; an oversized record's refusal put in `answers` instead."""
+        work = TimeSlice()  # appending hundreds of records is itself a long step
+        batches: dict[int, list[_Run]] = {}
+        for position, (value, key, headers) in enumerate(messages):
+            await work.checkpoint()
+            size = DefaultRecordBatchBuilder.estimate_size_in_bytes(key, value, headers or [])
+            if size > self._max_request_bytes:
+                answers[position] = MessageSizeTooLargeError(
+                    f"the record is {size} bytes, above the producer's request size "
+                    f"of {self._max_request_bytes}"
+                )
+                continue
+            runs = batches.setdefault(partition_for(key, partitions, partitions), [])
+            if not runs or not _append(runs[-1][0], value, key, headers):
+                runs.append((producer.create_batch(), []))
+                _append(runs[-1][0], value, key, headers)  # the first record always fits
+            runs[-1][1].append(position)
+        return batches
 
     async def _renew(self, broken: AIOKafkaProducer, cause: Exception) -> None:
         async with self._lock:

@@ -41,6 +41,10 @@ class FakeKafka:
         self.partitions, self.batch_room = partitions, batch_room
         self.started = self.stopped = False
         self.sent: list[tuple[bytes | None, bytes]] = []
+        # When set: each send_batch waits for it, as aiokafka's waits for the partition's
+        # previous batch to leave; `queueing` counts the batches waiting.
+        self.hold: asyncio.Event | None = None
+        self.queueing = 0
 
     async def start(self) -> None:
         self.started = True
@@ -66,6 +70,9 @@ class FakeKafka:
     ) -> asyncio.Future[None]:
         """Enqueued now; the broker's answer for the whole batch comes by the future."""
         assert partition in range(self.partitions)
+        if self.hold is not None:
+            self.queueing += 1
+            await self.hold.wait()
         delivery: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         if any(self.refuses(key, value) for key, value in batch.records):
             delivery.set_exception(self.failure)

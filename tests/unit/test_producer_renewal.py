@@ -90,5 +90,19 @@ async def test_a_full_batch_goes_on_in_another_and_an_oversized_record_is_refuse
     assert kafka.sent == [(key, b"ok 0"), (key, b"ok 1"), (key, b"ok 2")]
 
 
+async def test_partitions_wait_for_their_previous_batches_side_by_side() -> None:
+    kafka = FakeKafka()
+    kafka.hold = asyncio.Event()
+    producer = Producer(lambda: kafka)  # type: ignore[arg-type, return-value]
+    keys = [f"event-{n}".encode() for n in range(30)]
+    assert {_partition(k) for k in keys} == {0, 1, 2}
+    sending = asyncio.create_task(producer.send_many("t", [(b"v", k, None) for k in keys]))
+    for _ in range(100):
+        await asyncio.sleep(0)
+    assert kafka.queueing == 3  # every partition waiting at once, not one after another
+    kafka.hold.set()
+    assert await sending == [None] * len(keys)
+
+
 def _partition(key: bytes) -> int:
     return partition_for(key, [0, 1, 2], [0, 1, 2])
