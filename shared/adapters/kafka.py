@@ -40,7 +40,6 @@ _FATAL_PRODUCER_ERRORS = (
     OutOfOrderSequenceNumber,
     UnknownProducerId,
     InvalidProducerEpoch,
-    MessageSizeTooLargeError,
     ProducerFenced,
 )
 

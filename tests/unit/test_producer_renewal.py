@@ -7,7 +7,12 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from aiokafka.errors import KafkaTimeoutError, MessageSizeTooLargeError, OutOfOrderSequenceNumber
+from aiokafka.errors import (
+    KafkaError,
+    KafkaTimeoutError,
+    MessageSizeTooLargeError,
+    OutOfOrderSequenceNumber,
+)
 
 from shared.adapters.kafka import Producer
 from shared.adapters.partitioner import partition_for
@@ -44,11 +49,12 @@ async def test_a_fatal_sequence_error_swaps_in_a_fresh_producer() -> None:
     assert renewals() == before + 1
 
 
-async def test_transient_errors_keep_the_producer() -> None:
-    made = [FakeKafka(refuses=lambda key, value: True, failure=KafkaTimeoutError())]
+@pytest.mark.parametrize("error", [KafkaTimeoutError, MessageSizeTooLargeError])
+async def test_other_errors_keep_the_producer(error: type[KafkaError]) -> None:
+    made = [FakeKafka(refuses=lambda key, value: True, failure=error())]
     producer = Producer(lambda: made.pop(0))  # type: ignore[arg-type, return-value]
     first = producer._current
-    with pytest.raises(KafkaTimeoutError):
+    with pytest.raises(error):
         await producer.send_and_wait("t", b"v")
     assert producer._current is first
 
@@ -88,6 +94,7 @@ async def test_a_full_batch_goes_on_in_another_and_an_oversized_record_is_refuse
     assert answers[3] is answers[4] is answers[6]  # the second batch, refused whole
     assert answers[3] is kafka.failure
     assert kafka.sent == [(key, b"ok 0"), (key, b"ok 1"), (key, b"ok 2")]
+    assert producer._current is kafka  # neither answer is a fatal sequence error
 
 
 async def test_partitions_wait_for_their_previous_batches_side_by_side() -> None:
