@@ -272,9 +272,10 @@ def parse_event(payload: object) -> EventInput:
 E = TypeVar("E", bound="EventInput")
 
 
-def validate_as(model: type[E], payload: object) -> E:
-    """Schema, storability and cross-field rules for EventInput or a model that extends it."""
-    with storable_validation(payload, InvalidEvent):
+def validate_as(model: type[E], payload: object, *, known_storable: bool = False) -> E:
+    """Schema, storability and cross-field rules for EventInput or a model that extends it.
+    `known_storable`: the caller has checked storability already (`storable_validation`)."""
+    with storable_validation(payload, InvalidEvent, known_storable=known_storable):
         event = model.model_validate(payload)
     problems = _temporal_errors(event) + _place_errors(event)
     if problems:

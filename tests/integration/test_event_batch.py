@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import asyncpg
 import httpx
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
@@ -57,6 +59,37 @@ async def test_resending_a_batch_stores_nothing_twice(
     reused = await api.post(BATCH, json={"events": changed}, headers=tenant.headers)
     assert reused.json()["results"][0]["error"]["code"] == "idempotency_key_reused"
     assert await rows_of(db, tenant) == 20
+
+
+async def test_items_the_store_could_not_hold_are_named_whatever_the_body_spells(
+    api: httpx.AsyncClient, tenant: Tenant, db: asyncpg.Pool
+) -> None:
+    """The body's text decides whether items skip their own storability check; every
+    spelling of an unstorable value still fails its item, naming the field."""
+    clean = json.dumps(tenant.event(title="Zürich \u00e9t\u00e9 🎷"), ensure_ascii=True)
+    items = [
+        clean,
+        json.dumps(tenant.event(title="a\x00b")),  # escaped as \u0000
+        json.dumps(tenant.event(title="\udc00")),  # a lone surrogate, escaped
+        json.dumps(tenant.event()).replace(
+            '"title"', '"price":{"min":1e400,"max":1,"currency":"USD"},"title"'
+        ),  # past a double's range: decoded as inf
+        json.dumps(tenant.event()).replace('"title"', f'"capacity":{"9" * 320}.0,"title"'),
+    ]
+    response = await api.post(
+        BATCH,
+        content=f'{{"events":[{",".join(items)}]}}',
+        headers={**tenant.headers, "Content-Type": "application/json"},
+    )
+    assert response.status_code == 200, response.text
+    results = response.json()["results"]
+    assert [r["status"] for r in results] == ["accepted"] + ["invalid"] * 4
+    fields = [(f["path"], f["code"]) for r in results[1:] for f in r["error"]["fields"]]
+    assert ("events.1.title", "nul_character") in fields
+    assert ("events.2.title", "invalid_unicode") in fields
+    assert ("events.3.price.min", "non_finite_number") in fields
+    assert ("events.4.capacity", "non_finite_number") in fields
+    await eventually(lambda: _has(db, tenant, 1))
 
 
 async def test_batch_limits_are_validation_errors(api: httpx.AsyncClient, tenant: Tenant) -> None:

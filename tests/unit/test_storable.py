@@ -3,6 +3,7 @@ named by its path, in document order, however deep."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -16,6 +17,7 @@ from shared.domain.storable import (
     SUPPORTED_RANGE,
     storable_text,
     supported_moment_problem,
+    surely_storable_json,
     text_problem,
     unstorable_values,
 )
@@ -69,6 +71,84 @@ def test_storable_text_spells_what_cannot_be_stored() -> None:
     assert storable_text("doc\x00-\ud800") == "doc\\u0000-\\ud800"
     assert storable_text("plain") == "plain"
     assert text_problem(storable_text("doc\x00-\ud800")) is None
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"title":"a\\u0000b"}',
+        b'{"k\\u0000":1}',
+        b'["\\udc00"]',
+        b'["\\uD83C"]',
+        b'["\xed\xb0\x80"]',  # a lone surrogate's own bytes: json.loads lets them through
+        b"[NaN]",
+        b"[-Infinity]",
+        b"[1e400]",
+        b"[1E+309]",
+        b"[" + b"9" * 320 + b".0]",
+        b"[" + b"9" * 250 + b"e99]",
+        json.dumps({"title": "a\x00"}).encode("utf-16"),
+    ],
+)
+def test_text_that_can_spell_the_unstorable_is_looked_at_closer(raw: bytes) -> None:
+    assert not surely_storable_json(raw)
+    assert unstorable_values(json.loads(raw))  # each of these is indeed unstorable
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"title":"Jazz Night \xf0\x9f\x8e\xb7 \xe2\x80\x94 Z\xc3\xbcrich \\u00e9"}',
+        b'{"price":{"min":1.5e10,"max":99.99,"currency":"EUR"},"capacity":12000}',
+        '{"title":"서울 재즈 페스티벌"}'.encode(),  # Hangul: lead byte \\xed, not a surrogate
+        b'{"coordinates":{"lat":-33.8688,"lng":151.2093},"n":1e-400}',
+    ],
+)
+def test_ordinary_text_is_shown_storable(raw: bytes) -> None:
+    assert surely_storable_json(raw)
+
+
+# Any character, NUL and lone surrogates included; JSON values of any shape and number.
+_ANY_CHARACTER = st.characters(codec=None, categories=None)
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(_ANY_CHARACTER),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(st.text(_ANY_CHARACTER, max_size=4), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+# Number literals as senders write them, up to far past a double's range.
+_number_literals = st.builds(
+    lambda sign, whole, fraction, exponent: f"{sign}{whole}{fraction}{exponent}",
+    st.sampled_from(["", "-"]),
+    st.from_regex(r"\A(0|[1-9][0-9]{0,400})\Z"),
+    st.sampled_from([""]) | st.from_regex(r"\A\.[0-9]{1,40}\Z"),
+    st.sampled_from([""]) | st.from_regex(r"\A[eE][+-]?[0-9]{1,4}\Z"),
+)
+
+
+def _json_text(value: object, ascii_only: bool) -> bytes:
+    text = json.dumps(value, ensure_ascii=ascii_only)
+    return text.encode("utf-8", "surrogatepass")  # a lone surrogate's bytes: not UTF-8
+
+
+@settings(max_examples=1_500)
+@given(
+    raw=st.one_of(
+        st.builds(_json_text, _json_values, st.booleans()),
+        st.lists(_number_literals, min_size=1, max_size=3).map(
+            lambda numbers: f"[{','.join(numbers)}]".encode()
+        ),
+    )
+)
+def test_text_shown_storable_decodes_to_nothing_unstorable(raw: bytes) -> None:
+    try:
+        decoded = json.loads(raw)
+    except ValueError:  # not JSON the gateway decodes: refused before anyone looks closer
+        return
+    if surely_storable_json(raw):
+        assert unstorable_values(decoded) == []
 
 
 @pytest.mark.parametrize(

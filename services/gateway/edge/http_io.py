@@ -45,6 +45,13 @@ PAGE_PARAMS = (
 
 
 async def read_json(request: GatewayRequest, max_bytes: int) -> Any:
+    """The body decoded: `read_json_text`, then `decoded_json`."""
+    return decoded_json(await read_json_text(request, max_bytes))
+
+
+async def read_json_text(request: GatewayRequest, max_bytes: int) -> bytes:
+    """The body as sent, not yet decoded; 415 unless it is declared JSON, 413 past
+    `max_bytes` (read no further)."""
     content_type = request.headers.get("content-type", "")
     if content_type.split(";")[0].strip().lower() != "application/json":
         raise UnsupportedMediaType(
@@ -59,8 +66,13 @@ async def read_json(request: GatewayRequest, max_bytes: int) -> Any:
         body += chunk
         if len(body) > max_bytes:
             raise PayloadTooLarge("body", max_bytes)
+    return bytes(body)
+
+
+def decoded_json(raw: bytes) -> Any:
+    """`raw` decoded (shared/core/json_body.py); 400 malformed_json saying why it is not."""
     try:
-        return decode_json(bytes(body))
+        return decode_json(raw)
     except UndecodableJson as exc:
         raise MalformedJson(f"The body is not JSON this API accepts: {exc}.") from None
 

@@ -12,12 +12,14 @@ from services.gateway.access.auth import Principal
 from services.gateway.adapters.operations import operation_location
 from services.gateway.context import Gateway, GatewayRequest
 from services.gateway.edge.http_io import (
+    decoded_json,
     event_filters,
     idempotency_key,
     page_body,
     page_request,
     prefers_async,
     read_json,
+    read_json_text,
 )
 from services.gateway.edge.operations import KeyedEndpoint
 from services.gateway.errors import EventNotFound, InvalidQueryParameter
@@ -27,6 +29,7 @@ from shared.contracts.event_view import event_view
 from shared.contracts.messages import StatusAction
 from shared.domain.classifications import CLASSIFICATIONS
 from shared.domain.place_names import search
+from shared.domain.storable import surely_storable_json
 
 BASE = "/api/public/v1"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -74,8 +77,10 @@ def change_status(action: StatusAction) -> KeyedEndpoint:
 async def create_event_batch(
     request: GatewayRequest, gateway: Gateway, principal: Principal
 ) -> Response:
-    payload = await read_json(request, gateway.settings.max_batch_body_bytes)
-    results = await gateway.batch.submit(_call(request, principal), payload)
+    text = await read_json_text(request, gateway.settings.max_batch_body_bytes)
+    results = await gateway.batch.submit(
+        _call(request, principal), decoded_json(text), known_storable=surely_storable_json(text)
+    )
     counts: dict[str, int] = {}
     for result in results:
         counts[result["status"]] = counts.get(result["status"], 0) + 1

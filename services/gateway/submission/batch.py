@@ -32,7 +32,12 @@ class BatchSubmitter:
     operations: OperationStore
     location_base: str
 
-    async def submit(self, call: Call, payload: object) -> list[Result]:
+    async def submit(
+        self, call: Call, payload: object, *, known_storable: bool = False
+    ) -> list[Result]:
+        """One result per item of the decoded body `payload`, in order. `known_storable`:
+        the body's text was shown storable (`surely_storable_json`), so items skip their own
+        check."""
         try:
             raw_items = parse_batch(payload).events
         except InvalidEvent as exc:
@@ -43,7 +48,7 @@ class BatchSubmitter:
         for index, raw in enumerate(raw_items):
             await work.checkpoint()
             try:
-                valid.append((index, parse_item(index, raw)))
+                valid.append((index, parse_item(index, raw, known_storable=known_storable)))
             except InvalidEvent as exc:
                 results[index] = _problem(index, "invalid", "validation_failed", exc.errors)
         pending = await self._commands(call, valid, raw_items, results)

@@ -32,10 +32,11 @@ def parse_batch(payload: object) -> EventBatch:
         raise InvalidEvent(field_errors(exc)) from None
 
 
-def parse_item(index: int, raw: dict[str, Any]) -> BatchItem:
-    """Validate one item; errors carry paths like `events.3.startAt`."""
+def parse_item(index: int, raw: dict[str, Any], *, known_storable: bool = False) -> BatchItem:
+    """Validate one item; errors carry paths like `events.3.startAt`. `known_storable`: the
+    batch's whole body was shown storable (`surely_storable_json`)."""
     try:
-        return validate_as(BatchItem, raw)
+        return validate_as(BatchItem, raw, known_storable=known_storable)
     except InvalidEvent as exc:
         raise InvalidEvent(_prefixed(index, exc.errors)) from None
 
