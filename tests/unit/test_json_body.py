@@ -61,12 +61,34 @@ _json_values = st.recursive(
 )
 
 
-@given(value=_json_values, ascii_only=st.booleans(), indent=st.sampled_from([None, 1]))
+# Encodings json.loads reads: RFC 8259's UTF-8, and UTF-16 and UTF-32 it detects.
+_ENCODINGS = ["utf-8", "utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le"]
+
+
+@given(
+    value=_json_values,
+    ascii_only=st.booleans(),
+    indent=st.sampled_from([None, 1]),
+    encoding=st.sampled_from(_ENCODINGS),
+)
 def test_nesting_depth_is_the_documents_depth(
-    value: object, ascii_only: bool, indent: int | None
+    value: object, ascii_only: bool, indent: int | None, encoding: str
 ) -> None:
-    raw = json.dumps(value, ensure_ascii=ascii_only, indent=indent).encode()
+    raw = json.dumps(value, ensure_ascii=ascii_only, indent=indent).encode(encoding)
     assert nesting_depth(raw) == _depth(value)
+
+
+@pytest.mark.parametrize("encoding", _ENCODINGS)
+def test_depth_hidden_behind_an_escaped_quote_is_found_in_any_encoding(encoding: str) -> None:
+    deep = '["\\"", ' + "[" * 5_000 + "]" * 5_000 + "]"
+    with pytest.raises(UndecodableJson, match="levels deep"):
+        decode_json(deep.encode(encoding))
+
+
+def test_the_decoders_own_recursion_limit_is_a_refusal_too() -> None:
+    deep = b"[" * 100_000 + b"]" * 100_000
+    with pytest.raises(UndecodableJson, match="levels deep"):
+        decode_json(deep, max_depth=1_000_000)  # past the count, json.loads's own limit
 
 
 @pytest.mark.parametrize(
