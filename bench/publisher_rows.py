@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import json
 import os
 import statistics
@@ -56,6 +55,7 @@ from shared.contracts.messages import (
     encode,
 )
 from shared.contracts.topics import Topic
+from shared.core.heap import freeze_startup_objects
 from shared.core.logging import configure_logging
 from shared.core.settings import DatabaseSettings, KafkaSettings, LogSettings
 from shared.domain.events import EventInput, parse_event
@@ -163,7 +163,12 @@ async def decode_and_apply(
     whole: list[float] = []
     for start in range(0, len(raw), batch):
         chunk = raw[start : start + batch]
-        records = [_record(start + i, value) for i, value in enumerate(chunk)]
+        # Grouped by partition, as a fetch (`getmany`) hands them over: the publisher logs a
+        # line per run of one partition's commands.
+        records = [
+            _record(start + i, value, partition=i * _PARTITIONS // len(chunk))
+            for i, value in enumerate(chunk)
+        ]
         began = time.process_time()
         decoded = [Decoded(r, decode(r.value)) for r in records]
         decoding.append(time.process_time() - began)
@@ -172,9 +177,12 @@ async def decode_and_apply(
     return decoding, whole
 
 
-def _record(offset: int, value: bytes) -> ConsumerRecord[bytes, bytes]:
+_PARTITIONS = 12  # the ingest topic's
+
+
+def _record(offset: int, value: bytes, partition: int) -> ConsumerRecord[bytes, bytes]:
     return ConsumerRecord(
-        topic=Topic.INGEST, partition=offset % 12, offset=offset, timestamp=0,
+        topic=Topic.INGEST, partition=partition, offset=offset, timestamp=0,
         timestamp_type=0, key=None, value=value, checksum=None, serialized_key_size=0,
         serialized_value_size=len(value), headers=(),
     )  # fmt: skip
@@ -204,8 +212,7 @@ async def measure(args: argparse.Namespace, started: Servers, postgres_pid: int 
     )
     await pool.execute("DELETE FROM event_changes")  # what earlier runs on this stack left
     publisher = Publisher(pool, producer, 5.0, committed=lambda: None, max_commands=args.batch)
-    gc.collect()
-    gc.freeze()  # as the publisher does once started (shared/core/heap.py)
+    freeze_startup_objects()  # as the publisher does once started
     results: dict[str, Any] = {"decode": [], "apply": [], "relay": []}
     relays = {"records": ChangeRelay, "models": ModelsRelay, "sends": SendsRelay}
     try:
