@@ -10,7 +10,7 @@ import gc
 # rest), but every young collection walks all young objects: a publisher batch holds 1,500
 # decoded commands of about 30 objects each until it is stored, and at 700 the collector
 # walked them again and again on the way (in process: decode 26-32 -> 15-21 us per command;
-# docs/performance.md, "Garbage collection"). The older generations keep CPython's 10.
+# docs/performance.md, "Garbage collection after the freeze"). The older generations keep CPython's 10.
 YOUNG_COLLECTION_THRESHOLD = 10_000
 
 
