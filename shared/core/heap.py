@@ -9,8 +9,9 @@ import gc
 # 700. Only objects in reference cycles need a collection (reference counting frees the
 # rest), but every young collection walks all young objects: a publisher batch holds 1,500
 # decoded commands of about 30 objects each until it is stored, and at 700 the collector
-# walked them again and again on the way (in process: decode 26-32 -> 15-21 us per command;
-# docs/performance.md, "Garbage collection after the freeze"). The older generations keep CPython's 10.
+# walked them again and again on the way (in process: decode 20-32 -> 15-21 us per command;
+# whole processes: inside the noise; docs/performance.md, "Garbage collection after the
+# freeze"). The older generations keep CPython's 10.
 YOUNG_COLLECTION_THRESHOLD = 10_000
 
 
