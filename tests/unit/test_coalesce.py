@@ -119,3 +119,31 @@ async def test_oldest_wait_is_the_age_of_the_oldest_item_not_yet_answered() -> N
     answering.set()
     assert [await first, await second] == [1, 2]
     assert coalescer.oldest_wait(later) == 0
+
+
+async def test_callers_behind_a_cancelled_flush_are_told_and_enqueued_items_kept() -> None:
+    flushed: list[list[int]] = []
+    flushing, failing = asyncio.Event(), asyncio.Event()
+
+    async def flush(items: Sequence[int]) -> list[int]:
+        flushed.append(list(items))
+        flushing.set()
+        if 1 in items:  # as asyncpg does when the flush's own task is cancelled mid-statement
+            await failing.wait()
+            raise asyncio.CancelledError
+        return [item * 10 for item in items]
+
+    coalescer = Coalescer(flush)
+    first = asyncio.create_task(coalescer.submit(1))
+    await flushing.wait()
+    behind = asyncio.create_task(coalescer.submit(2))
+    await asyncio.sleep(0)  # it waits for the next flush
+    coalescer.enqueue(3)
+    failing.set()
+    # Nothing else would flush the second caller: it hears at once rather than waiting on.
+    done, _ = await asyncio.wait([first, behind], timeout=1)
+    assert done == {first, behind}
+    assert first.cancelled()
+    assert behind.cancelled()
+    assert await coalescer.submit(4) == 40  # the enqueued item goes with the next flush
+    assert flushed == [[1], [3, 4]]

@@ -87,9 +87,24 @@ class Coalescer(Generic[Item, Result]):
                 self._in_flush_since = batch[0][2]
                 await self._answer(batch)
                 self._in_flush_since = None
+        except asyncio.CancelledError:
+            # No flush runs until another item comes, which at shutdown may be never: callers
+            # still waiting hear now. Items nobody waits for stay for that next flush.
+            self._cancel_waiting_callers()
+            raise
         finally:
             self._flushing = None
             self._in_flush_since = None
+
+    def _cancel_waiting_callers(self) -> None:
+        kept = []
+        for entry in self._waiting:
+            answer = entry[1]
+            if answer is None:
+                kept.append(entry)
+            else:
+                answer.cancel()
+        self._waiting = kept
 
     async def _answer(self, batch: list[tuple[Item, asyncio.Future[Result] | None, float]]) -> None:
         try:
