@@ -77,13 +77,21 @@ RETURNING event_id
 CLAIM_MANY_SQL = _claim_many("staged_creates")
 
 
-def _create_many(source: str, returning: str) -> str:
+def _create_many(source: str, returning: str, all_or_none: bool = False) -> str:
     """The claims, the events and their `created` outcomes ($1: the time decided) of the rows
     of `source`, in one statement: a round trip per batch is most of a small batch's cost,
     and these were three (claim, store, then stage, copy and insert the outcomes). An event
     is stored only with its claim and recorded only once stored; all rows back means every
-    create was new, else the caller undoes the savepoint."""
+    create was new, else the caller undoes the savepoint. `all_or_none` (rows as arrays
+    only): the statement itself fails, with SQLSTATE PE409, unless every create was new."""
     arrived = _ARRIVED if source == "arrived" else ""
+    # The check's one row drives the join, so it runs even when nothing was stored.
+    result = (
+        "SELECT s.* FROM (SELECT creates_all_stored((SELECT count(*) FROM arrived), count(*))"
+        " FROM stored) AS checked LEFT JOIN stored s ON true"
+        if all_or_none
+        else "SELECT * FROM stored"
+    )
     return f"""
 WITH {arrived}claimed AS ({_claim_many(source)}), stored AS (
     INSERT INTO events (id, owner_account_id, channel_id, status, title, start_at, end_at,
@@ -101,7 +109,7 @@ WITH {arrived}claimed AS ({_claim_many(source)}), stored AS (
     FROM {source} s JOIN stored e ON e.id = s.event_id
     ON CONFLICT (message_id, received_at) DO NOTHING
 )
-SELECT * FROM stored
+{result}
 """  # noqa: S608  (constant fragments)
 
 
@@ -111,6 +119,11 @@ _CREATE_MANY = {
     for source in ("staged_creates", "arrived")
     for returning in ("*", "id")
 }
+_CREATE_ALL_OR_NONE = {
+    returning: _create_many("arrived", returning, all_or_none=True) for returning in ("*", "id")
+}
+# creates_all_stored's refusal (migration 0031): some create of the group was not new.
+NOT_ALL_NEW = "PE409"
 
 
 class _NotAllNew(Exception):
@@ -131,15 +144,40 @@ def plain_creates(batch: Sequence[IngestEnvelope]) -> list[int]:
     ]
 
 
+def fits_one_statement(batch: Sequence[IngestEnvelope]) -> bool:
+    """Whether `create_all_or_none` can take the whole batch: a few plain creates."""
+    return len(batch) <= SMALL_GROUP and len(plain_creates(batch)) == len(batch)
+
+
+async def create_all_or_none(
+    conn: asyncpg.Connection, batch: Sequence[IngestEnvelope]
+) -> list[Applied] | None:
+    """The outcomes, in order, of a batch that `fits_one_statement`, stored by one statement
+    that is its own transaction (the connection must not be in one), or None when any create
+    was seen before or broke a constraint: the statement then failed and left nothing, and
+    the caller takes the transaction path. At a steady rate most fetches hold a few new
+    events, and the transaction's own four round trips were most of their cost."""
+    decided_at = datetime.now(UTC)
+    returning = _returning(batch, decided_at)
+    columns = zip(*map(_staged, batch), strict=True)
+    try:
+        rows = await conn.fetch(_CREATE_ALL_OR_NONE[returning], decided_at, *map(list, columns))
+    except asyncpg.PostgresError as exc:
+        if exc.sqlstate == NOT_ALL_NEW or isinstance(exc, STORE_ERRORS):
+            return None
+        raise
+    outcomes = _outcomes(list(enumerate(batch)), rows, decided_at)
+    return [outcomes[index] for index in range(len(batch))]
+
+
 async def create_all(
     conn: asyncpg.Connection, group: list[tuple[int, IngestEnvelope]]
 ) -> dict[int, Applied]:
     """The group's outcomes by index, or none at all (its savepoint undone) when any of it
     was seen before or broke a constraint: the caller then applies it one by one."""
     envelopes = [envelope for _, envelope in group]
-    # Whole rows (and their bodies decoded) only when some gateway waits to answer with one.
     decided_at = datetime.now(UTC)
-    returning = "*" if any(envelope.awaited(decided_at) for envelope in envelopes) else "id"
+    returning = _returning(envelopes, decided_at)
     try:
         async with conn.transaction():  # a savepoint: the fallback starts clean
             if len(group) <= SMALL_GROUP:
@@ -156,6 +194,17 @@ async def create_all(
         return {}
     except STORE_ERRORS:  # named, counted and logged when its command goes one by one
         return {}
+    return _outcomes(group, rows, decided_at)
+
+
+def _returning(batch: Sequence[IngestEnvelope], decided_at: datetime) -> str:
+    # Whole rows (and their bodies decoded) only when some gateway waits to answer with one.
+    return "*" if any(envelope.awaited(decided_at) for envelope in batch) else "id"
+
+
+def _outcomes(
+    group: list[tuple[int, IngestEnvelope]], rows: list[asyncpg.Record], decided_at: datetime
+) -> dict[int, Applied]:
     by_id = {row["id"]: row for row in rows}
     return {
         index: make_outcome(envelope, "created", row=by_id[envelope.command.event_id],

@@ -11,7 +11,7 @@ import asyncpg
 import pytest
 
 from services.publisher.apply import apply_batch
-from services.publisher.bulk import SMALL_GROUP
+from services.publisher.bulk import SMALL_GROUP, create_all_or_none, fits_one_statement
 from services.publisher.outcome_log import record_outcomes
 from shared.contracts.messages import (
     ChangeStatus,
@@ -92,6 +92,55 @@ async def test_every_outcome_is_recorded_once_whichever_path_applied_it(
     assert sorted((r["title"], r["body_title"]) for r in stored) == sorted(
         (f"Recorded {i}", f"Recorded {i}") for i in range(creates)
     )
+
+
+async def test_a_few_new_creates_are_stored_by_one_statement_all_or_none(
+    db: asyncpg.Pool, tenant: Tenant
+) -> None:
+    """A fetch of a few plain creates is one statement, its own transaction: stored and
+    recorded when every create is new; when any was seen before, or the store refuses one,
+    the statement fails and nothing of that fetch stays (the transaction path then decides)."""
+    first = [envelope(tenant, create(tenant, title=f"Alone {i}")) for i in range(3)]
+    fresh = [envelope(tenant, create(tenant, title=f"Late {i}")) for i in range(2)]
+    refused = envelope(tenant, create(tenant, channelId=2_000_000_001))
+    async with db.acquire() as conn:
+        outcomes = await create_all_or_none(conn, first)
+        assert outcomes is not None
+        assert [(o.status, o.event_id, o.recorded) for o in outcomes] == [
+            ("created", e.command.event_id, True) for e in first
+        ]
+        assert not conn.is_in_transaction()
+        assert await create_all_or_none(conn, first) is None  # all seen: nothing stored at all
+        assert await create_all_or_none(conn, [fresh[0], first[1], fresh[1]]) is None
+        assert await create_all_or_none(conn, [fresh[0], refused, fresh[1]]) is None
+    titles = await db.fetch(
+        "SELECT title FROM events WHERE owner_account_id = $1 ORDER BY title", tenant.account_id
+    )
+    assert [row["title"] for row in titles] == ["Alone 0", "Alone 1", "Alone 2"]
+    recorded = await db.fetch(
+        "SELECT message_id, status FROM command_outcomes WHERE owner_account_id = $1",
+        tenant.account_id,
+    )
+    assert sorted((r["message_id"], r["status"]) for r in recorded) == sorted(
+        (e.message_id, "created") for e in first
+    )
+    claims = await db.fetchval(
+        "SELECT count(*) FROM idempotency_keys WHERE owner_account_id = $1", tenant.account_id
+    )
+    assert claims == 3
+
+
+def test_one_statement_takes_only_a_few_plain_creates(tenant: Tenant) -> None:
+    few = [envelope(tenant, create(tenant, title=f"Few {i}")) for i in range(SMALL_GROUP)]
+    assert fits_one_statement(few)
+    more = [*few, envelope(tenant, create(tenant, title="One more"))]
+    assert not fits_one_statement(more)  # copied in a transaction instead
+    update = UpdateEvent(event_id=few[0].command.event_id, changes={"title": "Later"})
+    assert not fits_one_statement([*few[:3], envelope(tenant, update)])
+    twice = envelope(tenant, create(tenant, title="Again"), key=few[0].idempotency_key)
+    assert not fits_one_statement([*few[:3], twice])  # one key twice: order decides
+    sourced = envelope(tenant, create(tenant, title="From a CMS", sourceId="cms-7"))
+    assert not fits_one_statement([few[0], sourced])
 
 
 async def test_one_bad_create_does_not_sink_the_others(db: asyncpg.Pool, tenant: Tenant) -> None:

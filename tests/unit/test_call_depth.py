@@ -246,6 +246,7 @@ async def test_a_batch_reaches_its_insert_four_calls_from_the_poll() -> None:
     assert len(pool.connection.inserts) == 2
     for stack in pool.connection.inserts:
         path = stack_from("run", stack)
+        # run -> _retrying -> Publisher.apply -> create_all_or_none -> INSERT, or
         # run -> _retrying -> Publisher.apply -> apply_batch -> create_all | _create -> INSERT
         assert len(path) - 2 <= 4, [f.function for f in path]
     assert revisits == []
