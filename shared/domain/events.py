@@ -264,9 +264,10 @@ class InvalidEvent(ValueError):
         self.errors = errors
 
 
-def parse_event(payload: object) -> EventInput:
-    """Validate a decoded JSON body into an event, or raise InvalidEvent listing every error."""
-    return validate_as(EventInput, payload)
+def parse_event(payload: object, *, known_storable: bool = False) -> EventInput:
+    """Validate a decoded JSON body into an event, or raise InvalidEvent listing every error.
+    `known_storable`: as for `validate_as`."""
+    return validate_as(EventInput, payload, known_storable=known_storable)
 
 
 E = TypeVar("E", bound="EventInput")

@@ -9,7 +9,7 @@ import uuid
 import asyncpg
 import httpx
 
-from tests.integration.conftest import Tenant
+from tests.integration.conftest import Tenant, eventually
 from tests.integration.test_webhooks import connect, deliveries
 from tests.webhook_senders import Generic
 
@@ -36,3 +36,44 @@ async def test_a_webhook_document_the_store_cannot_hold_is_recorded_as_invalid(
         "SELECT count(*) FROM events WHERE owner_account_id = $1", tenant.account_id
     )
     assert count == 0
+
+
+async def test_a_single_create_names_every_spelling_of_what_the_store_cannot_hold(
+    api: httpx.AsyncClient, tenant: Tenant, db: asyncpg.Pool
+) -> None:
+    """The body's text decides whether validation skips its own storability pass; every
+    spelling of an unstorable value is still a 422 naming the field, and a clean body with
+    escapes and emoji is accepted."""
+    headers = {**tenant.headers, "Content-Type": "application/json", "Prefer": "respond-async"}
+    spellings = [
+        (json.dumps(tenant.event(title="a\x00b")), "title", "nul_character"),  # \u0000
+        (json.dumps(tenant.event(title="\udc00")), "title", "invalid_unicode"),  # escaped
+        (
+            json.dumps(tenant.event()).replace(
+                '"title"', '"price":{"min":1e400,"max":1,"currency":"USD"},"title"'
+            ),
+            "price.min",
+            "non_finite_number",
+        ),
+        (
+            json.dumps(tenant.event()).replace('"title"', f'"capacity":{"9" * 320}.0,"title"'),
+            "capacity",
+            "non_finite_number",
+        ),
+    ]
+    for body, path, code in spellings:
+        answer = await api.post("/api/public/v1/events", content=body, headers=headers)
+        assert answer.status_code == 422, (body[:80], answer.text)
+        fields = {(f["path"], f["code"]) for f in answer.json()["error"]["fields"]}
+        assert (path, code) in fields, fields
+    clean = json.dumps(tenant.event(title="Zürich \u00e9t\u00e9 🎷"), ensure_ascii=True)
+    answer = await api.post("/api/public/v1/events", content=clean, headers=headers)
+    assert answer.status_code == 202, answer.text
+
+    async def titles() -> list[str]:
+        rows = await db.fetch(
+            "SELECT title FROM events WHERE owner_account_id = $1", tenant.account_id
+        )
+        return [row["title"] for row in rows]
+
+    assert await eventually(titles) == ["Zürich été 🎷"]  # the refused ones left nothing

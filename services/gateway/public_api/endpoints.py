@@ -38,8 +38,10 @@ MAX_PLACE_QUERY = 200
 
 async def create_event(request: GatewayRequest, gateway: Gateway, principal: Principal) -> Response:
     call = _call(request, principal)
-    payload = await read_json(request, gateway.settings.max_body_bytes)
-    command = await gateway.submitter.prepare_create(call, payload)
+    text = await read_json_text(request, gateway.settings.max_body_bytes)
+    payload = decoded_json(text)
+    known_storable = surely_storable_json(text)
+    command = await gateway.submitter.prepare_create(call, payload, known_storable=known_storable)
     return submission_response(await gateway.submitter.submit(call, command, payload))
 
 
