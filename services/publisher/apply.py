@@ -89,15 +89,18 @@ WHERE id = $1 RETURNING *
 """
 
 
-async def apply_batch(conn: asyncpg.Connection, batch: Sequence[IngestEnvelope]) -> list[Applied]:
+async def apply_batch(
+    conn: asyncpg.Connection, batch: Sequence[IngestEnvelope], *, set_based: bool = True
+) -> list[Applied]:
     """Apply every command inside the caller's transaction, in Kafka order per event.
 
     Plain creates of events no other command in the batch touches take a set-based path
     (one statement claims, stores and records all of them, bulk.py); everything else, and
     the whole fast group whenever any of it was seen before, goes one by one, each in a
-    savepoint of its own.
+    savepoint of its own. `set_based=False`: all of it one by one (the caller knows the
+    set-based statement fails for this batch).
     """
-    fast = plain_creates(batch)
+    fast = plain_creates(batch) if set_based else []
     # A store refusal in the fast group is named, counted and logged when its command goes
     # one by one.
     outcomes = await create_all(conn, [(i, batch[i]) for i in fast]) if fast else {}

@@ -159,9 +159,8 @@ async def create_all_or_none(
     events, and the transaction's own four round trips were most of their cost."""
     decided_at = datetime.now(UTC)
     returning = _returning(batch, decided_at)
-    columns = zip(*map(_staged, batch), strict=True)
     try:
-        rows = await conn.fetch(_CREATE_ALL_OR_NONE[returning], decided_at, *map(list, columns))
+        rows = await conn.fetch(_CREATE_ALL_OR_NONE[returning], decided_at, *_arrays(batch))
     except asyncpg.PostgresError as exc:
         if exc.sqlstate == NOT_ALL_NEW or isinstance(exc, STORE_ERRORS):
             return None
@@ -181,9 +180,8 @@ async def create_all(
     try:
         async with conn.transaction():  # a savepoint: the fallback starts clean
             if len(group) <= SMALL_GROUP:
-                columns = zip(*map(_staged, envelopes), strict=True)
                 statement = _CREATE_MANY["arrived", returning]
-                rows = await conn.fetch(statement, decided_at, *map(list, columns))
+                rows = await conn.fetch(statement, decided_at, *_arrays(envelopes))
             else:
                 await conn.execute(STAGE_SQL)
                 await conn.copy_records_to_table("staged_creates", records=map(_staged, envelopes))
@@ -211,6 +209,11 @@ def _outcomes(
                             decided_at=decided_at, recorded=True)
         for index, envelope in group
     }  # fmt: skip
+
+
+def _arrays(batch: Sequence[IngestEnvelope]) -> list[list[Any]]:
+    """The rows of `_staged` as one array per column, the statement's parameters after $1."""
+    return [list(column) for column in zip(*map(_staged, batch), strict=True)]
 
 
 def _staged(envelope: IngestEnvelope) -> tuple[Any, ...]:

@@ -72,12 +72,14 @@ class Publisher:
             envelopes = [envelope for _, envelope in chunk]
             async with self._pool.acquire() as conn:
                 outcomes = None
-                if fits_one_statement(envelopes):
+                one_statement = fits_one_statement(envelopes)
+                if one_statement:
                     self._failpoint("before_commit", number)  # the statement commits itself
                     outcomes = await create_all_or_none(conn, envelopes)
                 if outcomes is None:
                     async with conn.transaction():
-                        outcomes = await apply_batch(conn, envelopes)
+                        # Refused as one statement: the set-based one would fail alike.
+                        outcomes = await apply_batch(conn, envelopes, set_based=not one_statement)
                         await record_outcomes(conn, outcomes)
                         self._failpoint("before_commit", number)
             # Committed in PostgreSQL, offsets not in Kafka.

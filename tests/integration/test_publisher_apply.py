@@ -130,6 +130,17 @@ async def test_a_few_new_creates_are_stored_by_one_statement_all_or_none(
     assert claims == 3
 
 
+async def test_without_the_set_based_path_every_command_goes_one_by_one(
+    db: asyncpg.Pool, tenant: Tenant
+) -> None:
+    """What the publisher does after its one statement was refused: the set-based statement
+    would fail alike, so every command goes one by one (each outcome recorded afterwards)."""
+    batch = [envelope(tenant, create(tenant, title=f"Slow {i}")) for i in range(3)]
+    async with db.acquire() as conn, conn.transaction():
+        outcomes = await apply_batch(conn, batch, set_based=False)
+    assert [(o.status, o.recorded) for o in outcomes] == [("created", False)] * 3
+
+
 def test_one_statement_takes_only_a_few_plain_creates(tenant: Tenant) -> None:
     few = [envelope(tenant, create(tenant, title=f"Few {i}")) for i in range(SMALL_GROUP)]
     assert fits_one_statement(few)
