@@ -21,7 +21,7 @@ from typing import Any
 import asyncpg
 
 from bench import discovery, statements
-from bench.baselines import kafka_producer_baseline, postgres_insert_baseline
+from bench.baselines import burst_cost, kafka_producer_baseline, postgres_insert_baseline
 from bench.load import API_CONNECTIONS
 from bench.overload import overload_scenario
 from bench.report import cpu_per_event, print_report, target_rows
@@ -369,7 +369,8 @@ def machine() -> dict[str, Any]:
     return {"cores": os.cpu_count(), "cpu": cpu, "memory_gib": round(
         os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
         "python": sys.version.split()[0], "java": java.splitlines()[0] if java else None,
-        "kafka": kafka_version(), "platform": platform.platform()}  # fmt: skip
+        "kafka": kafka_version(), "platform": platform.platform(),
+        "burst_cost": burst_cost()}  # fmt: skip
 
 
 def main() -> int:

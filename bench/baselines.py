@@ -1,9 +1,12 @@
-"""What the same box does without us: Kafka's own producer perf test and raw inserts."""
+"""What the same box does without us: Kafka's own producer perf test, raw inserts, and what
+a short burst of Python work costs after the process has slept."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import re
+import statistics
 import subprocess
 import time
 import uuid
@@ -81,3 +84,40 @@ async def postgres_insert_baseline(database_url: str, rows: int, batch: int) -> 
     inserted = (rows // batch) * batch
     return {"method": f"asyncpg executemany, {batch} rows per transaction", "rows": inserted,
             "rows_per_second": inserted / elapsed}  # fmt: skip
+
+
+# A unit of work shaped like a slice of a request (a small JSON document decoded and encoded,
+# tens of microseconds), and the idle gap between requests at a few hundred per second.
+_BURST_DOCUMENT = {f"field{i}": [i, str(i) * 5, {"nested": i}] for i in range(15)}
+_IDLE_SECONDS = 0.005
+
+
+def _burst() -> None:
+    for _ in range(3):
+        json.loads(json.dumps(_BURST_DOCUMENT))
+
+
+def burst_cost(units: int = 400) -> dict[str, Any]:
+    """CPU time (microseconds, this thread's, median of `units`) of the same small unit of
+    Python work run back to back and run right after sleeping 5 ms.
+
+    On a box whose caches are taken by others while a process sleeps (a virtual machine's
+    neighbours, other processes), the second is several times the first, and so is the CPU
+    per request of a service that handles requests one at a time at a moderate rate: its
+    CPU per event falls as the rate rises and more work shares each wake-up. It explains
+    why the same code measures differently on two days; the run's figures carry it."""
+    back_to_back, after_idle = [], []
+    for _ in range(units):
+        _burst()  # warms the unit, so back_to_back times a warm second run
+        started = time.thread_time()
+        _burst()
+        back_to_back.append(time.thread_time() - started)
+        time.sleep(_IDLE_SECONDS)
+        started = time.thread_time()
+        _burst()
+        after_idle.append(time.thread_time() - started)
+    warm = round(statistics.median(back_to_back) * 1e6, 1)
+    cold = round(statistics.median(after_idle) * 1e6, 1)
+    return {"unit": "a 600-byte JSON document decoded and encoded three times",
+            "idle_ms": _IDLE_SECONDS * 1000, "back_to_back_us": warm, "after_idle_us": cold,
+            "ratio": round(cold / warm, 2)}  # fmt: skip

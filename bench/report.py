@@ -9,6 +9,10 @@ def print_report(report: dict[str, Any]) -> None:
     m = report["machine"]
     print(f"\nPinned Events benchmark, {report['taken_at']}: {m['cores']} cores ({m['cpu']}), "
           f"Python {m['python']}, Kafka {m['kafka']}, all on one box")  # fmt: skip
+    if burst := m.get("burst_cost"):
+        print(f"A small burst of Python work ({burst['unit']}): {burst['back_to_back_us']:.0f} us "
+              f"of CPU back to back, {burst['after_idle_us']:.0f} us right after "
+              f"{burst['idle_ms']:.0f} ms asleep ({burst['ratio']:.1f} times)")  # fmt: skip
     baselines = report.get("baselines", {})
     kafka_rate = baselines.get("kafka_producer", {}).get("records_per_second")
     pg_rate = baselines.get("postgres_insert", {}).get("rows_per_second")
