@@ -83,7 +83,7 @@ async def test_the_gateway_finds_a_keys_holder_by_key(rolled_back: asyncpg.Conne
     assert keys
     assert all("Index" in n["Node Type"] for n in keys), keys
     assert [r["event_id"] is not None for r in rows] == [True, False]  # a prior, then new
-    assert [r["claimed"] for r in rows] == [False, True]
+    assert [r["claimed_until"] is not None for r in rows] == [False, True]  # claimed: new-1
 
 
 async def test_a_batchs_keys_are_looked_up_one_by_one_under_a_generic_plan(

@@ -54,8 +54,7 @@ WITH wanted AS (
         WHERE f.expires_at < clock_timestamp()
     RETURNING owner_account_id, idempotency_key, expires_at
 )
-SELECT p.*, c.idempotency_key IS NOT NULL AS claimed, c.expires_at AS claimed_until,
-       held.request_hash AS held_hash
+SELECT p.*, c.expires_at AS claimed_until, held.request_hash AS held_hash
 FROM wanted w
 LEFT JOIN prior p ON p.n = w.n
 LEFT JOIN claimed c ON c.owner_account_id = w.owner AND c.idempotency_key = w.key
