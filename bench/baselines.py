@@ -101,8 +101,9 @@ def burst_cost(units: int = 400) -> dict[str, Any]:
     """CPU time (microseconds, this thread's, median of `units`) of the same small unit of
     Python work run back to back and run right after sleeping 5 ms.
 
-    On a box whose caches are taken by others while a process sleeps (a virtual machine's
-    neighbours, other processes), the second is several times the first, and so is the CPU
+    On a box whose caches are taken by others while a process is away (a virtual machine's
+    neighbours; spinning instead of sleeping changes nothing), the second is several times
+    the first, and so is the CPU
     per request of a service that handles requests one at a time at a moderate rate: its
     CPU per event falls as the rate rises and more work shares each wake-up. It explains
     why the same code measures differently on two days; the run's figures carry it."""
