@@ -10,7 +10,8 @@ KAFKA_BOOTSTRAP_SERVERS / DATABASE_URL name:
   outcomes recorded, the batch's log lines). Decoding alone is also timed;
 - **relay**: the outbox those creates left, sent to `pinned.event-changes.v1` by
   `ChangeRelay.relay_once` in batches of `--batch`, refilled between variants from a copy, so
-  every variant sends the same rows. Variants: `records` (the relay as it is), `models`
+  every variant sends the same rows. Variants: `records` (the relay as it is), `transaction`
+  (its cycle as the five round trips it took before 2026-12-02, 22:45 UTC), `models`
   (the models' encoding it replaced: `change_from_outbox` + `encode_change`) and `sends`
   (each record given to aiokafka's `send` alone, as `send_many` did before it built one
   record batch per partition).
@@ -42,7 +43,7 @@ from aiokafka import ConsumerRecord
 from bench.load import event_body
 from bench.procstats import tree_usage
 from devstack.stack import BENCH, Servers, servers
-from services.publisher.relay import ChangeRelay
+from services.publisher.relay import RELAY_LOCK_ID, ChangeRelay
 from services.publisher.worker import Publisher
 from shared.adapters.kafka import Producer, create_producer
 from shared.adapters.postgres import create_pool
@@ -86,6 +87,22 @@ class ModelsRelay(ChangeRelay):
             self._producer.send_many(Topic.EVENT_CHANGES, records), self._send_timeout
         )
         assert not any(errors), errors
+
+
+class TransactionRelay(ChangeRelay):
+    """The relay's cycle as five round trips (BEGIN, the lock, the select, the delete,
+    COMMIT), before the lock came with BEGIN and the delete with COMMIT."""
+
+    async def relay_once(self) -> int:
+        async with self._pool.acquire() as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", RELAY_LOCK_ID)
+            rows = await conn.fetch("SELECT * FROM event_changes ORDER BY seq LIMIT $1",
+                                    self._batch_size)  # fmt: skip
+            if rows:
+                await self._send(rows)
+                await conn.execute("DELETE FROM event_changes WHERE seq = ANY($1::bigint[])",
+                                   [row["seq"] for row in rows])  # fmt: skip
+        return len(rows)
 
 
 class SendsRelay(ChangeRelay):
@@ -214,7 +231,10 @@ async def measure(args: argparse.Namespace, started: Servers, postgres_pid: int 
     publisher = Publisher(pool, producer, 5.0, committed=lambda: None, max_commands=args.batch)
     freeze_startup_objects()  # as the publisher does once started
     results: dict[str, Any] = {"decode": [], "apply": [], "relay": []}
-    relays = {"records": ChangeRelay, "models": ModelsRelay, "sends": SendsRelay}
+    relays = {
+        "records": ChangeRelay, "transaction": TransactionRelay, "models": ModelsRelay,
+        "sends": SendsRelay,
+    }  # fmt: skip
     try:
         for round_ in range(1, args.rounds + 1):
             raw = commands(account, channel, args.rows, args.shape)

@@ -35,10 +35,29 @@ from shared.core.metrics import CHANGES_RELAYED, OUTBOX_OLDEST_AGE
 
 log = structlog.get_logger("publisher.relay")
 
-_RELAY_LOCK_ID = 7_311_906_222
+RELAY_LOCK_ID = 7_311_906_222
 
 _NEXT = "SELECT * FROM event_changes ORDER BY seq LIMIT $1"
-_DONE = "DELETE FROM event_changes WHERE seq = ANY($1::bigint[])"
+# Two statements in one simple-protocol string (no parameters): one round trip.
+_BEGIN_LOCKED = f"BEGIN; SELECT pg_advisory_xact_lock({RELAY_LOCK_ID})"
+
+
+def _done_and_commit(rows: Sequence[asyncpg.Record]) -> str:
+    """The sent rows deleted and the transaction committed, in one string: the sequence
+    numbers are the table's own bigints, written as integer literals."""
+    if not rows:
+        return "COMMIT"
+    seqs = ",".join(str(int(row["seq"])) for row in rows)
+    return f"DELETE FROM event_changes WHERE seq IN ({seqs}); COMMIT"  # noqa: S608  (integers)
+
+
+async def _roll_back(conn: asyncpg.Connection) -> None:
+    """End the failed cycle's transaction before the connection goes back to the pool; a
+    connection too broken for that is closed by the pool (and the lock ends with it)."""
+    if conn.is_closed() or not conn.is_in_transaction():
+        return
+    with contextlib.suppress(*STORE_MAINTENANCE_ERRORS):
+        await conn.execute("ROLLBACK")
 
 
 class ChangeRelay:
@@ -95,17 +114,26 @@ class ChangeRelay:
     async def relay_once(self) -> int:
         """Send the oldest outbox rows and delete them, after any other replica's relay
         transaction has ended; returns how many (0: nothing waits)."""
-        async with self._pool.acquire() as conn, conn.transaction():
-            await conn.execute("SELECT pg_advisory_xact_lock($1)", _RELAY_LOCK_ID)
-            rows = await conn.fetch(_NEXT, self._batch_size)
-            # The oldest waiting change's age as the relay found it (0: none waits), from the
-            # row in hand: a query of its own after each batch was 8% of PostgreSQL's time.
-            waited = datetime.now(UTC) - rows[0]["updated_at"] if rows else timedelta(0)
-            OUTBOX_OLDEST_AGE.set(max(waited.total_seconds(), 0.0))
-            if rows:
-                await self._send(rows)
-                self._failpoint()
-                await conn.execute(_DONE, [row["seq"] for row in rows])
+        async with self._pool.acquire() as conn:
+            # The transaction opened with its lock, and the delete sent with the commit: one
+            # round trip each instead of two (BEGIN, lock, select, delete, commit were five
+            # per cycle, about fifty cycles a second at 500 events/s). The lock is taken
+            # before the select's snapshot, so no row another relay sent is seen again.
+            await conn.execute(_BEGIN_LOCKED)
+            try:
+                rows = await conn.fetch(_NEXT, self._batch_size)
+                # The oldest waiting change's age as the relay found it (0: none waits), from
+                # the row in hand: a query of its own after each batch was 8% of PostgreSQL's
+                # time.
+                waited = datetime.now(UTC) - rows[0]["updated_at"] if rows else timedelta(0)
+                OUTBOX_OLDEST_AGE.set(max(waited.total_seconds(), 0.0))
+                if rows:
+                    await self._send(rows)
+                    self._failpoint()
+                await conn.execute(_done_and_commit(rows))
+            except BaseException:
+                await _roll_back(conn)
+                raise
         if rows:
             CHANGES_RELAYED.inc(len(rows))
             log.info("changes relayed", count=len(rows), last_change_id=rows[-1]["seq"])

@@ -11,9 +11,11 @@ import httpx
 import pytest
 
 from devstack.stack import TEST, Servers, ServiceProcess
+from services.publisher.relay import ChangeRelay
 from shared.adapters.kafka import topic_configs
+from shared.adapters.postgres import create_pool
 from shared.contracts.topics import TOPIC_SPECS, Topic
-from shared.core.settings import KafkaSettings
+from shared.core.settings import DatabaseSettings, KafkaSettings
 from tests.integration.change_stream import changes_of
 from tests.integration.conftest import Tenant, eventually
 from tests.integration.discovery_support import EVENTS, create_event, event_action
@@ -124,3 +126,32 @@ async def _outbox_empty(db: asyncpg.Pool, event_ids: list[str]) -> bool:
         "SELECT count(*) FROM event_changes WHERE event_id = ANY($1::uuid[])", event_ids
     )
     return int(left) == 0
+
+
+async def test_a_relay_cycle_that_fails_ends_its_own_transaction(stack: Servers) -> None:
+    """The relay opens its transaction with the lock and commits with the delete, outside
+    asyncpg's transaction manager: a cycle that fails after BEGIN (here PostgreSQL refuses
+    its select) rolls back itself, so the pool gets the connection idle, without the lock
+    every replica's relay waits for, and without asyncpg's complaint about resetting an
+    active transaction."""
+    pool = await create_pool(
+        DatabaseSettings(url=stack.database_url, pool_min_size=1, pool_max_size=1)
+    )
+    complaints: list[str] = []
+    loop = asyncio.get_running_loop()
+    loop.set_exception_handler(lambda _, context: complaints.append(context["message"]))
+    try:
+        relay = ChangeRelay(pool, producer=None, batch_size=-1)  # type: ignore[arg-type]
+        with pytest.raises(asyncpg.PostgresError, match="LIMIT"):
+            await relay.relay_once()
+        async with pool.acquire() as conn:  # the one connection the relay used
+            assert not conn.is_in_transaction()
+            held = await conn.fetchval(
+                "SELECT count(*) FROM pg_locks WHERE pid = pg_backend_pid()"
+                " AND locktype = 'advisory'"
+            )
+        assert held == 0
+        assert complaints == []
+    finally:
+        loop.set_exception_handler(None)
+        await pool.close()
