@@ -51,15 +51,6 @@ def _done_and_commit(rows: Sequence[asyncpg.Record]) -> str:
     return f"DELETE FROM event_changes WHERE seq IN ({seqs}); COMMIT"  # noqa: S608  (integers)
 
 
-async def _roll_back(conn: asyncpg.Connection) -> None:
-    """End the failed cycle's transaction before the connection goes back to the pool; a
-    connection too broken for that is closed by the pool (and the lock ends with it)."""
-    if conn.is_closed() or not conn.is_in_transaction():
-        return
-    with contextlib.suppress(*STORE_MAINTENANCE_ERRORS):
-        await conn.execute("ROLLBACK")
-
-
 class ChangeRelay:
     def __init__(
         self,
@@ -119,8 +110,8 @@ class ChangeRelay:
             # round trip each instead of two (BEGIN, lock, select, delete, commit were five
             # per cycle, about fifty cycles a second at 500 events/s). The lock is taken
             # before the select's snapshot, so no row another relay sent is seen again.
-            await conn.execute(_BEGIN_LOCKED)
             try:
+                await conn.execute(_BEGIN_LOCKED)  # a wait for the lock may time out, or stop
                 rows = await conn.fetch(_NEXT, self._batch_size)
                 # The oldest waiting change's age as the relay found it (0: none waits), from
                 # the row in hand: a query of its own after each batch was 8% of PostgreSQL's
@@ -132,7 +123,9 @@ class ChangeRelay:
                     self._failpoint()
                 await conn.execute(_done_and_commit(rows))
             except BaseException:
-                await _roll_back(conn)
+                # The server ends the transaction, and the lock, with the connection, whatever
+                # state a cancelled or timed-out statement left it in; the pool opens another.
+                conn.terminate()
                 raise
         if rows:
             CHANGES_RELAYED.inc(len(rows))

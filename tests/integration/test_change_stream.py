@@ -5,13 +5,14 @@ commit and the relay, or between the relay's send and its clean-up, loses nothin
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 
 import asyncpg
 import httpx
 import pytest
 
 from devstack.stack import TEST, Servers, ServiceProcess
-from services.publisher.relay import ChangeRelay
+from services.publisher.relay import RELAY_LOCK_ID, ChangeRelay
 from shared.adapters.kafka import topic_configs
 from shared.adapters.postgres import create_pool
 from shared.contracts.topics import TOPIC_SPECS, Topic
@@ -128,12 +129,12 @@ async def _outbox_empty(db: asyncpg.Pool, event_ids: list[str]) -> bool:
     return int(left) == 0
 
 
-async def test_a_relay_cycle_that_fails_ends_its_own_transaction(stack: Servers) -> None:
-    """The relay opens its transaction with the lock and commits with the delete, outside
-    asyncpg's transaction manager: a cycle that fails after BEGIN (here PostgreSQL refuses
-    its select) rolls back itself, so the pool gets the connection idle, without the lock
-    every replica's relay waits for, and without asyncpg's complaint about resetting an
-    active transaction."""
+async def _relay_cycle_left_nothing_open(
+    stack: Servers, db: asyncpg.Pool, fail: Callable[[ChangeRelay], Awaitable[None]]
+) -> None:
+    """`fail` makes a relay cycle fail; its connection's transaction and advisory lock must
+    then be gone (the relay closes the connection: the server ends both), and asyncpg must
+    not have had to reset a connection with a transaction still open."""
     pool = await create_pool(
         DatabaseSettings(url=stack.database_url, pool_min_size=1, pool_max_size=1)
     )
@@ -141,17 +142,54 @@ async def test_a_relay_cycle_that_fails_ends_its_own_transaction(stack: Servers)
     loop = asyncio.get_running_loop()
     loop.set_exception_handler(lambda _, context: complaints.append(context["message"]))
     try:
-        relay = ChangeRelay(pool, producer=None, batch_size=-1)  # type: ignore[arg-type]
-        with pytest.raises(asyncpg.PostgresError, match="LIMIT"):
-            await relay.relay_once()
-        async with pool.acquire() as conn:  # the one connection the relay used
-            assert not conn.is_in_transaction()
-            held = await conn.fetchval(
-                "SELECT count(*) FROM pg_locks WHERE pid = pg_backend_pid()"
-                " AND locktype = 'advisory'"
-            )
-        assert held == 0
+        backend = await pool.fetchval("SELECT pg_backend_pid()")  # the relay's one connection
+        await fail(ChangeRelay(pool, producer=None, batch_size=-1))  # type: ignore[arg-type]
         assert complaints == []
+
+        async def ended() -> bool:
+            left = await db.fetchval(
+                "SELECT count(*) FROM pg_locks WHERE pid = $1"
+                " AND locktype IN ('advisory', 'virtualxid')",  # its lock, its transaction
+                backend,
+            )
+            return bool(left == 0)
+
+        await eventually(ended, within=5.0)
+        assert await pool.fetchval("SELECT 1") == 1  # the pool goes on with a new connection
     finally:
         loop.set_exception_handler(None)
         await pool.close()
+
+
+async def test_a_relay_cycle_that_fails_ends_its_own_transaction(
+    stack: Servers, db: asyncpg.Pool
+) -> None:
+    """The relay opens its transaction with the lock and commits with the delete, outside
+    asyncpg's transaction manager: a cycle that fails after BEGIN (here PostgreSQL refuses
+    its select) ends its transaction itself, and with it the lock every replica's relay
+    waits for."""
+
+    async def refused(relay: ChangeRelay) -> None:
+        with pytest.raises(asyncpg.PostgresError, match="LIMIT"):
+            await relay.relay_once()
+
+    await _relay_cycle_left_nothing_open(stack, db, refused)
+
+
+async def test_a_relay_stopped_while_it_waits_for_the_lock_ends_its_transaction(
+    stack: Servers, db: asyncpg.Pool
+) -> None:
+    """A relay waiting for another replica's lock when the process stops (its task is
+    cancelled) has already begun its transaction: it ends too."""
+
+    async def cancelled_in_the_wait(relay: ChangeRelay) -> None:
+        async with db.acquire() as other, other.transaction():  # another replica's cycle
+            await other.execute("SELECT pg_advisory_xact_lock($1)", RELAY_LOCK_ID)
+            waiting = asyncio.create_task(relay.relay_once())
+            await asyncio.sleep(0.5)
+            assert not waiting.done()
+            waiting.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await waiting
+
+    await _relay_cycle_left_nothing_open(stack, db, cancelled_in_the_wait)
