@@ -103,10 +103,10 @@ def burst_cost(units: int = 400) -> dict[str, Any]:
 
     On a box whose caches are taken by others while a process is away (a virtual machine's
     neighbours; spinning instead of sleeping changes nothing), the second is several times
-    the first, and so is the CPU
-    per request of a service that handles requests one at a time at a moderate rate: its
-    CPU per event falls as the rate rises and more work shares each wake-up. It explains
-    why the same code measures differently on two days; the run's figures carry it."""
+    the first, and so is the CPU per request of a service that handles requests one at a
+    time at a moderate rate: its CPU per event falls as the rate rises and more work shares
+    each wake-up. It explains why the same code measures differently on two days; the run's
+    figures carry it."""
     back_to_back, after_idle = [], []
     for _ in range(units):
         _burst()  # warms the unit, so back_to_back times a warm second run
