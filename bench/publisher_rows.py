@@ -5,7 +5,8 @@ against a stack of its own (profile `bench`, PINNED_PORT_OFFSET applies) or the 
 KAFKA_BOOTSTRAP_SERVERS / DATABASE_URL name:
 
 - **decode + apply**: `--rows` create commands built as the backlog scenario builds them (the
-  bench event, or `--shape rich` with every optional field), encoded, then per batch of
+  bench event, or `--shape rich` with every optional field; `--source` says whether each names
+  a source record, and whether that record was stored before), encoded, then per batch of
   `--batch`: decoded (`decode_ingest_commands`) and applied by `Publisher.apply` (one transaction,
   outcomes recorded, the batch's log lines). Decoding alone is also timed;
 - **relay**: the outbox those creates left, sent to `pinned.event-changes.v1` by
@@ -129,31 +130,57 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--shape", choices=("plain", "rich"), default="plain")
+    parser.add_argument(
+        "--source", choices=("none", "new", "again"), default="none",
+        help="whether each create names a source record (its sourceId): none does; each a new "
+        "one (a CMS's first publish); each one stored before the round (a CMS's resend on an "
+        "edit, a later sourceUpdatedAt)",
+    )  # fmt: skip
     parser.add_argument("--relay", default="records,sends", help="relay variants, in turn")
     parser.add_argument("--log-file", type=Path, default=Path("/dev/null"))
     parser.add_argument("--out", type=Path, default=ROOT / "results")
     return parser.parse_args()
 
 
-def commands(account_id: int, channel_id: int, count: int, shape: str) -> list[bytes]:
+def commands(
+    account_id: int,
+    channel_id: int,
+    count: int,
+    shape: str,
+    records: str | None = None,
+    updated_at: datetime | None = None,
+) -> list[bytes]:
     """Encoded create envelopes, as the backlog scenario (and a respond-async gateway) writes
-    them; each round's event ids are new."""
+    them; each call's keys are new. `records`: each create names source record
+    `{records}-{i}` (the event id derived from it, as the gateway derives it), last updated
+    `updated_at`; else none does."""
     body = {**event_body(channel_id, 0), **(RICH if shape == "rich" else {})}
-    event = parse_event(body)
+    event = parse_event({**body, "sourceId": None, "sourceUpdatedAt": None})
     run = uuid.uuid4().hex[:8]
-    return [_command(account_id, event, f"rows-{run}-{i}", i) for i in range(count)]
+    return [
+        _command(account_id, event, f"rows-{run}-{i}", i,
+                 {"sourceId": f"{records}-{i}", "sourceUpdatedAt": updated_at} if records else {})
+        for i in range(count)
+    ]  # fmt: skip
 
 
-def _command(account_id: int, event: EventInput, key: str, index: int) -> bytes:
+def _command(
+    account_id: int, event: EventInput, key: str, index: int, source: dict[str, Any]
+) -> bytes:
+    created = event.model_copy(update={"title": f"Bench event {index}", **source})
+    event_id = derive_event_id(account_id, key, created.channelId, created.sourceId)
     envelope = IngestEnvelope(
         message_id=uuid.uuid4(), request_id=f"bench-rows-{index}",
         received_at=datetime.now(UTC), owner_id=account_id, idempotency_key=key,
-        request_hash="bench",
-        command=CreateEvent(event_id=derive_event_id(account_id, key),
-                            event=event.model_copy(update={"title": f"Bench event {index}"})),
+        request_hash="bench", command=CreateEvent(event_id=event_id, event=created),
         awaited_until=None,
     )  # fmt: skip
     return encode(envelope)
+
+
+# A record's times: stored before a round (`--source again`), then as the round sends it.
+_EARLIER = datetime(2026, 6, 1, 10, tzinfo=UTC)
+_LATER = datetime(2026, 6, 2, 10, tzinfo=UTC)
 
 
 def per_row(samples: list[float], rows: int) -> float:
@@ -237,7 +264,11 @@ async def measure(args: argparse.Namespace, started: Servers, postgres_pid: int 
     }  # fmt: skip
     try:
         for round_ in range(1, args.rounds + 1):
-            raw = commands(account, channel, args.rows, args.shape)
+            records = None if args.source == "none" else f"record-{uuid.uuid4().hex[:8]}"
+            if args.source == "again":  # the records stored before the round, not measured
+                stored = commands(account, channel, args.rows, args.shape, records, _EARLIER)
+                await decode_and_apply(publisher, stored, args.batch, decode_ingest_commands)
+            raw = commands(account, channel, args.rows, args.shape, records, _LATER)
             pg_before = meter.postgres_cpu()
             decoding, whole = await decode_and_apply(
                 publisher, raw, args.batch, decode_ingest_commands
