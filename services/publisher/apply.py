@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 import asyncpg
 import structlog
 
-from services.publisher.bulk import EARLIER_CLAIM, create_all, plain_creates
+from services.publisher.bulk import EARLIER_CLAIM, Group, create_all, set_based_creates
 from services.publisher.occurrence import carried, update_occurrence
 from services.publisher.refusals import STORE_ERRORS, refused
 from services.publisher.rows import (
@@ -94,27 +94,34 @@ async def apply_batch(
 ) -> list[Applied]:
     """Apply every command inside the caller's transaction, in Kafka order per event.
 
-    Plain creates of events no other command in the batch touches take a set-based path
-    (one statement claims, stores and records all of them, bulk.py); everything else, and
-    the whole fast group whenever any of it was seen before, goes one by one, each in a
-    savepoint of its own. `set_based=False`: all of it one by one (the caller knows the
-    set-based statement fails for this batch).
+    Creates of events no other command in the batch touches take a set-based path (one
+    statement claims, stores and records all the new ones, bulk.py); the rest of that group
+    (an event stored already, a key seen before) and every other command go one by one, each
+    in a savepoint of its own, as does the whole group when the store refused any of it.
+    `set_based=False`: all of it one by one (the caller knows the set-based statement fails
+    for this batch).
     """
-    fast = plain_creates(batch) if set_based else []
+    fast = set_based_creates(batch) if set_based else []
     # A store refusal in the fast group is named, counted and logged when its command goes
     # one by one.
-    outcomes = await create_all(conn, [(i, batch[i]) for i in fast]) if fast else {}
+    group = await create_all(conn, [(i, batch[i]) for i in fast]) if fast else Group({})
+    outcomes = dict(group.created)
     decided: Decided = {o.message_id: o for o in outcomes.values()}
     for index, envelope in enumerate(batch):
         if index in outcomes:
             continue
+        claimed = index in group.claimed
         try:
             async with conn.transaction():  # a savepoint: a rejected command undoes only itself
-                prior = await _answer_if_claimed(conn, envelope, decided)
-                outcome = prior or await _APPLY[envelope.command.type](conn, envelope)
+                if claimed:
+                    outcome = await _onto_stored(conn, envelope)
+                else:
+                    prior = await _answer_if_claimed(conn, envelope, decided)
+                    outcome = prior or await _APPLY[envelope.command.type](conn, envelope)
         except STORE_ERRORS as exc:
             outcome = refused(envelope, exc)
-            await _keep_claim(conn, envelope)
+            if not claimed:  # else its claim stands: the group's statement made it
+                await _keep_claim(conn, envelope)
         outcomes[index] = decided[envelope.message_id] = outcome
     return [outcomes[index] for index in range(len(batch))]
 
@@ -196,9 +203,17 @@ async def _create(conn: asyncpg.Connection, envelope: IngestEnvelope) -> Applied
     )
     if row is not None:
         return make_outcome(envelope, "created", row=row)
+    return await _onto_stored(conn, envelope)
+
+
+async def _onto_stored(conn: asyncpg.Connection, envelope: IngestEnvelope) -> Applied:
+    """A create, its key new, whose event is stored already: the same source record in the
+    same channel (a sync job's or a CMS's resend) replaces it; else it is a duplicate."""
+    command = envelope.command
+    assert isinstance(command, CreateEvent)
+    event = command.event
     if event.sourceId is None:
         return await _with_current(conn, envelope, "duplicate", command.event_id)
-    # Same source record in the same channel: the sync job's resend is an upsert.
     return await _replace(conn, envelope, command.event_id, event, event.status)
 
 

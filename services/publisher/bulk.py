@@ -1,16 +1,19 @@
 """The set-based path for the common case: a batch of new events.
 
-All the batch's plain creates are claimed, stored and recorded (their outcomes) by one
-statement, which takes a small group's rows as arrays and a larger one's from a staging
-table they are copied into first. Anything unexpected (a key or an event seen
-before, a constraint) undoes the group's savepoint, and the caller redoes the group one
-command at a time.
+All the batch's creates that no other command of it touches are claimed, stored and recorded
+(their outcomes) by one statement, which takes a small group's rows as arrays and a larger
+one's from a staging table they are copied into first. A create whose key was seen before, or
+whose event is stored already (a CMS sending its record again), is left to the caller, its
+key claimed in the second case; a constraint broken undoes the group's savepoint, and the
+caller redoes the group one command at a time.
 """
 
 from __future__ import annotations
 
+import enum
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -85,12 +88,14 @@ def _create_many(source: str, returning: str, all_or_none: bool = False) -> str:
     create was new, else the caller undoes the savepoint. `all_or_none` (rows as arrays
     only): the statement itself fails, with SQLSTATE PE409, unless every create was new."""
     arrived = _ARRIVED if source == "arrived" else ""
-    # The check's one row drives the join, so it runs even when nothing was stored.
+    # The check's one row drives the join, so it runs even when nothing was stored. Else a
+    # row per claim, its event's columns NULL where the event was stored already.
     result = (
         "SELECT s.* FROM (SELECT creates_all_stored((SELECT count(*) FROM arrived), count(*))"
         " FROM stored) AS checked LEFT JOIN stored s ON true"
         if all_or_none
-        else "SELECT * FROM stored"
+        else "SELECT c.event_id AS claimed_event_id, s.* FROM claimed c"
+        " LEFT JOIN stored s ON s.id = c.event_id"
     )
     return f"""
 WITH {arrived}claimed AS ({_claim_many(source)}), stored AS (
@@ -126,54 +131,79 @@ _CREATE_ALL_OR_NONE = {
 NOT_ALL_NEW = "PE409"
 
 
-class _NotAllNew(Exception):
-    """Some create of the fast group was seen before: undo the group's savepoint."""
+class Refused(enum.Enum):
+    """Why `create_all_or_none` stored nothing."""
+
+    NOT_ALL_NEW = "a create was seen before"
+    STORE_REFUSED = "a create broke a constraint"
 
 
-def plain_creates(batch: Sequence[IngestEnvelope]) -> list[int]:
-    """Creates without sourceId whose event id and idempotency key occur once in the batch."""
+@dataclass(frozen=True, slots=True)
+class Group:
+    """What the set-based statement did with a group, by the batch's indexes."""
+
+    created: dict[int, Applied]
+    # Claimed, but their event was stored already: the caller goes on from the conflict.
+    claimed: frozenset[int] = frozenset()
+
+
+def set_based_creates(batch: Sequence[IngestEnvelope]) -> list[int]:
+    """Creates whose event id and idempotency key occur once in the batch: no other command
+    of it can depend on their order."""
     events = Counter(envelope.command.event_id for envelope in batch)
     keys = Counter((envelope.owner_id, envelope.idempotency_key) for envelope in batch)
     return [
         index
         for index, envelope in enumerate(batch)
         if isinstance(envelope.command, CreateEvent)
-        and envelope.command.event.sourceId is None
         and events[envelope.command.event_id] == 1
         and keys[(envelope.owner_id, envelope.idempotency_key)] == 1
     ]
 
 
 def fits_one_statement(batch: Sequence[IngestEnvelope]) -> bool:
-    """Whether `create_all_or_none` can take the whole batch: a few plain creates."""
-    return len(batch) <= SMALL_GROUP and len(plain_creates(batch)) == len(batch)
+    """Whether `create_all_or_none` can take the whole batch: a few set-based creates, none
+    naming its source record (a sender that names one mostly sends it again, an update
+    that statement would refuse)."""
+    return (
+        len(batch) <= SMALL_GROUP
+        and len(set_based_creates(batch)) == len(batch)
+        and all(_unsourced(envelope) for envelope in batch)
+    )
+
+
+def _unsourced(envelope: IngestEnvelope) -> bool:
+    command = envelope.command
+    return isinstance(command, CreateEvent) and command.event.sourceId is None
 
 
 async def create_all_or_none(
     conn: asyncpg.Connection, batch: Sequence[IngestEnvelope]
-) -> list[Applied] | None:
+) -> list[Applied] | Refused:
     """The outcomes, in order, of a batch that `fits_one_statement`, stored by one statement
-    that is its own transaction (the connection must not be in one), or None when any create
-    was seen before or broke a constraint: the statement then failed and left nothing, and
-    the caller takes the transaction path. At a steady rate most fetches hold a few new
-    events, and the transaction's own four round trips were most of their cost."""
+    that is its own transaction (the connection must not be in one). When any create was seen
+    before (NOT_ALL_NEW) or broke a constraint (STORE_REFUSED), the statement failed and left
+    nothing, and the caller takes the transaction path. At a steady rate most fetches hold a
+    few new events, and the transaction's own four round trips were most of their cost."""
     decided_at = datetime.now(UTC)
     returning = _returning(batch, decided_at)
     try:
         rows = await conn.fetch(_CREATE_ALL_OR_NONE[returning], decided_at, *_arrays(batch))
+    except STORE_ERRORS:
+        return Refused.STORE_REFUSED
     except asyncpg.PostgresError as exc:
-        if exc.sqlstate == NOT_ALL_NEW or isinstance(exc, STORE_ERRORS):
-            return None
+        if exc.sqlstate == NOT_ALL_NEW:
+            return Refused.NOT_ALL_NEW
         raise
-    outcomes = _outcomes(list(enumerate(batch)), rows, decided_at)
-    return [outcomes[index] for index in range(len(batch))]
+    created = _created(list(enumerate(batch)), rows, decided_at)
+    return [created[index] for index in range(len(batch))]
 
 
-async def create_all(
-    conn: asyncpg.Connection, group: list[tuple[int, IngestEnvelope]]
-) -> dict[int, Applied]:
-    """The group's outcomes by index, or none at all (its savepoint undone) when any of it
-    was seen before or broke a constraint: the caller then applies it one by one."""
+async def create_all(conn: asyncpg.Connection, group: list[tuple[int, IngestEnvelope]]) -> Group:
+    """Stores the group's new events in one statement and claims the keys of all whose key
+    is new. None of it (its savepoint undone) when any create broke a constraint: the caller
+    then applies the group one by one, where the store's refusal is named, counted and
+    logged."""
     envelopes = [envelope for _, envelope in group]
     decided_at = datetime.now(UTC)
     returning = _returning(envelopes, decided_at)
@@ -186,13 +216,13 @@ async def create_all(
                 await conn.execute(STAGE_SQL)
                 await conn.copy_records_to_table("staged_creates", records=map(_staged, envelopes))
                 rows = await conn.fetch(_CREATE_MANY["staged_creates", returning], decided_at)
-            if len(rows) != len(group):
-                raise _NotAllNew
-    except _NotAllNew:
-        return {}
-    except STORE_ERRORS:  # named, counted and logged when its command goes one by one
-        return {}
-    return _outcomes(group, rows, decided_at)
+    except STORE_ERRORS:
+        return Group(created={})
+    claimed = {row["claimed_event_id"] for row in rows if row["id"] is None}
+    return Group(
+        created=_created(group, [row for row in rows if row["id"] is not None], decided_at),
+        claimed=frozenset(i for i, e in group if e.command.event_id in claimed),
+    )
 
 
 def _returning(batch: Sequence[IngestEnvelope], decided_at: datetime) -> str:
@@ -200,14 +230,16 @@ def _returning(batch: Sequence[IngestEnvelope], decided_at: datetime) -> str:
     return "*" if any(envelope.awaited(decided_at) for envelope in batch) else "id"
 
 
-def _outcomes(
+def _created(
     group: list[tuple[int, IngestEnvelope]], rows: list[asyncpg.Record], decided_at: datetime
 ) -> dict[int, Applied]:
+    """The outcomes of the group's creates that `rows` (the stored events) hold."""
     by_id = {row["id"]: row for row in rows}
     return {
         index: make_outcome(envelope, "created", row=by_id[envelope.command.event_id],
                             decided_at=decided_at, recorded=True)
         for index, envelope in group
+        if envelope.command.event_id in by_id
     }  # fmt: skip
 
 

@@ -14,7 +14,7 @@ from aiokafka import ConsumerRecord
 from aiokafka.errors import KafkaError
 
 from services.publisher.apply import apply_batch
-from services.publisher.bulk import create_all_or_none, fits_one_statement
+from services.publisher.bulk import Refused, create_all_or_none, fits_one_statement
 from services.publisher.command_log import log_applied
 from services.publisher.outcome_log import record_outcomes
 from services.publisher.refusals import expose_metric
@@ -71,15 +71,15 @@ class Publisher:
             number = self._batches
             envelopes = [envelope for _, envelope in chunk]
             async with self._pool.acquire() as conn:
-                outcomes = None
-                one_statement = fits_one_statement(envelopes)
-                if one_statement:
+                outcomes: list[Applied] | Refused | None = None
+                if fits_one_statement(envelopes):
                     self._failpoint("before_commit", number)  # the statement commits itself
                     outcomes = await create_all_or_none(conn, envelopes)
-                if outcomes is None:
+                if not isinstance(outcomes, list):
                     async with conn.transaction():
-                        # Refused as one statement: the set-based one would fail alike.
-                        outcomes = await apply_batch(conn, envelopes, set_based=not one_statement)
+                        # The set-based statement would break the constraint this one broke.
+                        set_based = outcomes is not Refused.STORE_REFUSED
+                        outcomes = await apply_batch(conn, envelopes, set_based=set_based)
                         await record_outcomes(conn, outcomes)
                         self._failpoint("before_commit", number)
             # Committed in PostgreSQL, offsets not in Kafka.

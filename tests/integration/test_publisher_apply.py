@@ -11,7 +11,7 @@ import asyncpg
 import pytest
 
 from services.publisher.apply import apply_batch
-from services.publisher.bulk import SMALL_GROUP, create_all_or_none, fits_one_statement
+from services.publisher.bulk import SMALL_GROUP, Refused, create_all_or_none, fits_one_statement
 from services.publisher.outcome_log import record_outcomes
 from shared.contracts.messages import (
     ChangeStatus,
@@ -19,6 +19,7 @@ from shared.contracts.messages import (
     CreateEvent,
     IngestEnvelope,
     UpdateEvent,
+    derive_event_id,
 )
 from shared.domain.events import parse_event
 from tests.integration.conftest import Tenant
@@ -35,6 +36,13 @@ def envelope(tenant: Tenant, command: Command, key: str | None = None) -> Ingest
 
 def create(tenant: Tenant, **changes: object) -> CreateEvent:
     return CreateEvent(event_id=uuid.uuid4(), event=parse_event(tenant.event(**changes)))
+
+
+def sourced(tenant: Tenant, source_id: str, **changes: object) -> CreateEvent:
+    """A create naming its source record, with the event id the gateway derives from it."""
+    event_id = derive_event_id(tenant.account_id, None, tenant.channel_id, source_id)
+    return CreateEvent(event_id=event_id, event=parse_event(tenant.event(sourceId=source_id,
+                                                                         **changes)))  # fmt: skip
 
 
 async def apply(db: asyncpg.Pool, batch: list[IngestEnvelope]) -> list[str]:
@@ -110,9 +118,11 @@ async def test_a_few_new_creates_are_stored_by_one_statement_all_or_none(
             ("created", e.command.event_id, True) for e in first
         ]
         assert not conn.is_in_transaction()
-        assert await create_all_or_none(conn, first) is None  # all seen: nothing stored at all
-        assert await create_all_or_none(conn, [fresh[0], first[1], fresh[1]]) is None
-        assert await create_all_or_none(conn, [fresh[0], refused, fresh[1]]) is None
+        seen = Refused.NOT_ALL_NEW
+        assert await create_all_or_none(conn, first) is seen  # nothing stored at all
+        assert await create_all_or_none(conn, [fresh[0], first[1], fresh[1]]) is seen
+        broken = await create_all_or_none(conn, [fresh[0], refused, fresh[1]])
+        assert broken is Refused.STORE_REFUSED
     titles = await db.fetch(
         "SELECT title FROM events WHERE owner_account_id = $1 ORDER BY title", tenant.account_id
     )
@@ -133,15 +143,16 @@ async def test_a_few_new_creates_are_stored_by_one_statement_all_or_none(
 async def test_without_the_set_based_path_every_command_goes_one_by_one(
     db: asyncpg.Pool, tenant: Tenant
 ) -> None:
-    """What the publisher does after its one statement was refused: the set-based statement
-    would fail alike, so every command goes one by one (each outcome recorded afterwards)."""
+    """What the publisher does after its one statement broke a constraint: the set-based
+    statement would break it too, so every command goes one by one (each outcome recorded
+    afterwards)."""
     batch = [envelope(tenant, create(tenant, title=f"Slow {i}")) for i in range(3)]
     async with db.acquire() as conn, conn.transaction():
         outcomes = await apply_batch(conn, batch, set_based=False)
     assert [(o.status, o.recorded) for o in outcomes] == [("created", False)] * 3
 
 
-def test_one_statement_takes_only_a_few_plain_creates(tenant: Tenant) -> None:
+def test_one_statement_takes_only_a_few_creates_naming_no_source_record(tenant: Tenant) -> None:
     few = [envelope(tenant, create(tenant, title=f"Few {i}")) for i in range(SMALL_GROUP)]
     assert fits_one_statement(few)
     more = [*few, envelope(tenant, create(tenant, title="One more"))]
@@ -152,6 +163,92 @@ def test_one_statement_takes_only_a_few_plain_creates(tenant: Tenant) -> None:
     assert not fits_one_statement([*few[:3], twice])  # one key twice: order decides
     sourced = envelope(tenant, create(tenant, title="From a CMS", sourceId="cms-7"))
     assert not fits_one_statement([few[0], sourced])
+
+
+@pytest.mark.parametrize("size", [5, SMALL_GROUP + 1], ids=["as arrays", "copied"])
+async def test_records_sent_again_leave_the_new_ones_to_the_set_based_statement(
+    db: asyncpg.Pool, tenant: Tenant, size: int
+) -> None:
+    """A CMS sends a record again on every edit. The group's statement stores the new
+    records and claims the keys of those sent again, which then replace their event (or are
+    stale) one by one; a redelivered command finds its key claimed. Nothing is stored or
+    recorded twice."""
+    older, newer = "2026-05-01T10:00:00Z", "2026-05-02T10:00:00Z"
+    first = [
+        envelope(tenant, sourced(tenant, "doc-edited", title="Draft", sourceUpdatedAt=older)),
+        envelope(tenant, sourced(tenant, "doc-newer", title="Kept", sourceUpdatedAt=newer)),
+        envelope(tenant, sourced(tenant, "doc-redelivered", title="Once")),
+    ]
+    assert await apply(db, first) == ["created"] * 3
+    new = [envelope(tenant, sourced(tenant, f"doc-{i}", title=f"New {i}")) for i in range(size)]
+    batch = [
+        envelope(tenant, sourced(tenant, "doc-edited", title="Edited", sourceUpdatedAt=newer)),
+        new[0],
+        envelope(tenant, sourced(tenant, "doc-newer", title="Late", sourceUpdatedAt=older)),
+        first[2],
+        *new[1:],
+    ]
+    async with db.acquire() as conn, conn.transaction():
+        outcomes = await apply_batch(conn, batch)
+        await record_outcomes(conn, outcomes)
+    assert [(o.status, o.recorded) for o in outcomes] == [
+        ("updated", False), ("created", True), ("stale", False), ("duplicate", False),
+        *[("created", True)] * (size - 1),
+    ]  # fmt: skip
+    titles = await db.fetch(
+        "SELECT source_id, title FROM events WHERE owner_account_id = $1", tenant.account_id
+    )
+    assert sorted((r["source_id"], r["title"]) for r in titles) == sorted(
+        [("doc-edited", "Edited"), ("doc-newer", "Kept"), ("doc-redelivered", "Once"),
+         *[(f"doc-{i}", f"New {i}") for i in range(size)]]
+    )  # fmt: skip
+    claims = await db.fetchval(
+        "SELECT count(*) FROM idempotency_keys WHERE owner_account_id = $1", tenant.account_id
+    )
+    assert claims == len(first) + len(batch) - 1  # the redelivery claimed nothing
+    recorded = await db.fetch(
+        "SELECT message_id, status FROM command_outcomes WHERE owner_account_id = $1",
+        tenant.account_id,
+    )
+    statuses = {r["message_id"]: r["status"] for r in recorded}
+    assert len(recorded) == len(statuses) == len(first) + len(batch) - 1
+    assert [statuses[e.message_id] for e in batch[:4]] == [
+        "updated", "created", "stale", "created",  # the redelivery's is its first outcome
+    ]  # fmt: skip
+
+
+async def test_a_record_sent_again_that_the_store_refuses_keeps_its_claim(
+    db: asyncpg.Pool, tenant: Tenant
+) -> None:
+    """The group's statement claimed its key, so the key stays claimed although the replace
+    was refused: a retry of the command gets the same rejection, not a second attempt."""
+    assert await apply(db, [envelope(tenant, sourced(tenant, "doc-1", title="Stored"))]) == [
+        "created"
+    ]
+    resend = envelope(tenant, sourced(tenant, "doc-1", title="Refused here"))
+    fresh = envelope(tenant, sourced(tenant, "doc-2", title="New"))
+    async with db.acquire() as conn:
+        transaction = conn.transaction()
+        await transaction.start()
+        try:
+            # A constraint of this transaction only (rolled back), broken by the replace.
+            await conn.execute(
+                "ALTER TABLE events ADD CONSTRAINT refuses_a_title"
+                " CHECK (title <> 'Refused here') NOT VALID"
+            )
+            outcomes = await apply_batch(conn, [resend, fresh])
+            await record_outcomes(conn, outcomes)
+            (retried,) = await apply_batch(conn, [resend])
+            claims = await conn.fetchval(
+                "SELECT count(*) FROM idempotency_keys WHERE message_id = $1", resend.message_id
+            )
+        finally:
+            await transaction.rollback()
+    assert [(o.status, o.reason_code) for o in outcomes] == [
+        ("rejected", "store_refused"), ("created", None),
+    ]  # fmt: skip
+    assert (retried.status, retried.reason_code) == ("rejected", "store_refused")
+    assert claims == 1
 
 
 async def test_one_bad_create_does_not_sink_the_others(db: asyncpg.Pool, tenant: Tenant) -> None:

@@ -189,10 +189,10 @@ class FakeConnection:
         # A small group comes as arrays after the time decided, a large one copied first;
         # either way event_id is the 4th column.
         event_ids = args[4] if "unnest(" in sql else [row[3] for row in self.staged]
-        if "INSERT INTO events" in sql:
+        if "INSERT INTO events" in sql:  # every key claimed, every event stored
             self.inserts.append(inspect.stack())
-            return [{"id": event_id} for event_id in event_ids]
-        return [{"event_id": event_id} for event_id in event_ids]  # every key claimed
+            return [{"claimed_event_id": event_id, "id": event_id} for event_id in event_ids]
+        return [{"event_id": event_id} for event_id in event_ids]
 
     async def fetchval(self, sql: str, *args: Any) -> Any:
         return args[3]  # the key is claimed: a new command
@@ -214,8 +214,8 @@ class FakePool:
         yield self.connection
 
 
-def ingest(offset: int, source_id: str | None = None) -> ConsumerRecord:
-    event = parse_event(docs_example(42, sourceId=source_id) if source_id else docs_example(42))
+def ingest(offset: int, event_id: uuid.UUID | None = None) -> ConsumerRecord:
+    event = parse_event(docs_example(42))
     envelope = IngestEnvelope(
         message_id=uuid.uuid4(),
         request_id=f"req-{offset}",
@@ -223,7 +223,7 @@ def ingest(offset: int, source_id: str | None = None) -> ConsumerRecord:
         owner_id=1,
         idempotency_key=f"key-{offset}",
         request_hash="hash",
-        command=CreateEvent(event_id=uuid.uuid4(), event=event),
+        command=CreateEvent(event_id=event_id or uuid.uuid4(), event=event),
         awaited_until=None,
     )
     return record(offset, encode(envelope))
@@ -235,15 +235,16 @@ async def test_a_batch_reaches_its_insert_four_calls_from_the_poll() -> None:
     publisher = Publisher(
         cast(Any, pool), producer, send_timeout_seconds=5, committed=lambda: None, max_commands=500
     )
-    # Two new events take the set-based path; one with a sourceId alone goes one by one.
-    consumer = FakeConsumer([[ingest(0), ingest(1)], [ingest(2, source_id="cms-1")]])
+    # Two new events take the set-based path; two creates of one event go one by one.
+    twice = uuid.uuid4()
+    consumer = FakeConsumer([[ingest(0), ingest(1)], [ingest(2, twice), ingest(3, twice)]])
     settings = LoopSettings(group="depth")
     decode = lambda r: decode_ingest_commands(r.value)  # noqa: E731
     loop = ConsumerLoop(cast(Any, consumer), producer, decode, publisher.apply, settings)
     consumer.loop = loop
     with modules_entered_once("run") as revisits:
         await loop.run()
-    assert len(pool.connection.inserts) == 2
+    assert len(pool.connection.inserts) == 3
     for stack in pool.connection.inserts:
         path = stack_from("run", stack)
         # run -> _retrying -> Publisher.apply -> create_all_or_none -> INSERT, or
