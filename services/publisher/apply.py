@@ -73,6 +73,7 @@ RETURNING *
 # $8 NULL means the sender keeps no modification time: last write wins. A cancellation is
 # final: a resend of the source record may still correct its content, never revive it.
 # $10: the occurrence overrides carried over to the new series (occurrences.carried_overrides).
+# bulk.py's `_replaced` does the same for many records sent again: keep the two in step.
 _REPLACE_EVENT = """
 UPDATE events SET status = CASE WHEN status = 'cancelled' THEN status ELSE COALESCE($2, status)
     END, title = $3, start_at = $4, end_at = $5,
@@ -95,9 +96,10 @@ async def apply_batch(
     """Apply every command inside the caller's transaction, in Kafka order per event.
 
     Creates of events no other command in the batch touches take a set-based path (one
-    statement claims, stores and records all the new ones, bulk.py); the rest of that group
-    (an event stored already, a key seen before) and every other command go one by one, each
-    in a savepoint of its own, as does the whole group when the store refused any of it.
+    statement claims, stores and records all the new ones and replaces the events of records
+    sent again, bulk.py); the rest of that group (a stale or recurring record sent again, a
+    key seen before) and every other command go one by one, each in a savepoint of its own,
+    as does the whole group when the store refused any of it.
     `set_based=False`: all of it one by one (the caller knows the set-based statement fails
     for this batch).
     """
@@ -105,7 +107,7 @@ async def apply_batch(
     # A store refusal in the fast group is named, counted and logged when its command goes
     # one by one.
     group = await create_all(conn, [(i, batch[i]) for i in fast]) if fast else Group({})
-    outcomes = dict(group.created)
+    outcomes = dict(group.applied)
     decided: Decided = {o.message_id: o for o in outcomes.values()}
     for index, envelope in enumerate(batch):
         if index in outcomes:

@@ -2,15 +2,18 @@
 
 All the batch's creates that no other command of it touches are claimed, stored and recorded
 (their outcomes) by one statement, which takes a small group's rows as arrays and a larger
-one's from a staging table they are copied into first. A create whose key was seen before, or
-whose event is stored already (a CMS sending its record again), is left to the caller, its
-key claimed in the second case; a constraint broken undoes the group's savepoint, and the
-caller redoes the group one command at a time.
+one's from a staging table they are copied into first. A record sent again (a CMS's create
+naming a source record whose event is stored already) replaces its event in the same
+statement. A create whose key was seen before is left to the caller, as is one whose event
+exists that the statement does not replace (stale, recurring, or naming no record), its key
+claimed; a constraint broken undoes the group's savepoint, and the caller redoes the group
+one command at a time.
 """
 
 from __future__ import annotations
 
 import enum
+import uuid
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -30,7 +33,7 @@ _STAGED_COLUMNS = (
     ("received_at", "timestamptz"), ("channel_id", "bigint"), ("status", "text"),
     ("title", "text"), ("start_at", "timestamptz"), ("end_at", "timestamptz"),
     ("timezone", "text"), ("source_id", "text"), ("source_updated_at", "timestamptz"),
-    ("body", "text"),
+    ("body", "text"), ("replaces", "boolean"),
 )  # fmt: skip
 
 # A large group is copied (COPY, binary) into a session's temporary table, emptied at commit,
@@ -81,22 +84,30 @@ CLAIM_MANY_SQL = _claim_many("staged_creates")
 
 
 def _create_many(source: str, returning: str, all_or_none: bool = False) -> str:
-    """The claims, the events and their `created` outcomes ($1: the time decided) of the rows
-    of `source`, in one statement: a round trip per batch is most of a small batch's cost,
-    and these were three (claim, store, then stage, copy and insert the outcomes). An event
-    is stored only with its claim and recorded only once stored; all rows back means every
-    create was new, else the caller undoes the savepoint. `all_or_none` (rows as arrays
-    only): the statement itself fails, with SQLSTATE PE409, unless every create was new."""
+    """The claims, the events and their outcomes ($1: the time decided) of the rows of
+    `source`, in one statement: a round trip per batch is most of a small batch's cost, and
+    these were three (claim, store, then stage, copy and insert the outcomes). An event is
+    stored only with its claim and recorded only once stored. A claimed create whose event
+    exists and that `replaces` (a record sent again) replaces it as `_REPLACE_EVENT` would,
+    unless stale; any other such create is left to the caller. `all_or_none` (rows as arrays
+    only, no record sent again): the statement itself fails, with SQLSTATE PE409, unless
+    every create was new."""
     arrived = _ARRIVED if source == "arrived" else ""
-    # The check's one row drives the join, so it runs even when nothing was stored. Else a
-    # row per claim, its event's columns NULL where the event was stored already.
-    result = (
-        "SELECT s.* FROM (SELECT creates_all_stored((SELECT count(*) FROM arrived), count(*))"
-        " FROM stored) AS checked LEFT JOIN stored s ON true"
-        if all_or_none
-        else "SELECT c.event_id AS claimed_event_id, s.* FROM claimed c"
-        " LEFT JOIN stored s ON s.id = c.event_id"
-    )
+    if all_or_none:
+        # The check's one row drives the join, so it runs even when nothing was stored.
+        replaced = ""
+        result = (
+            "SELECT s.* FROM (SELECT creates_all_stored((SELECT count(*) FROM arrived),"
+            " count(*)) FROM stored) AS checked LEFT JOIN stored s ON true"
+        )
+    else:
+        replaced = _replaced(source, returning)
+        # A row per claim, its change and event NULL where the caller is to go on.
+        result = (
+            "SELECT c.event_id AS claimed_event_id, r.* FROM claimed c LEFT JOIN ("
+            "SELECT 'created' AS change, * FROM stored"
+            " UNION ALL SELECT 'updated' AS change, * FROM replaced) r ON r.id = c.event_id"
+        )
     return f"""
 WITH {arrived}claimed AS ({_claim_many(source)}), stored AS (
     INSERT INTO events (id, owner_account_id, channel_id, status, title, start_at, end_at,
@@ -106,16 +117,45 @@ WITH {arrived}claimed AS ({_claim_many(source)}), stored AS (
     FROM {source} s JOIN claimed c ON c.event_id = s.event_id
     ON CONFLICT (id) DO NOTHING
     RETURNING {returning}
-), recorded AS (
+){replaced}, recorded AS (
     INSERT INTO command_outcomes (message_id, request_id, owner_account_id, event_id, status,
         decided_at, received_at)
-    SELECT s.message_id, s.request_id, s.owner_account_id, s.event_id, 'created', $1,
-        s.received_at
+    SELECT s.message_id, s.request_id, s.owner_account_id, s.event_id, 'created',
+        $1::timestamptz, s.received_at
     FROM {source} s JOIN stored e ON e.id = s.event_id
+    {"" if all_or_none else _RECORDED_REPLACED.format(source=source)}
     ON CONFLICT (message_id, received_at) DO NOTHING
 )
 {result}
 """  # noqa: S608  (constant fragments)
+
+
+def _replaced(source: str, returning: str) -> str:
+    """The events the group's records sent again replace: apply.py's `_REPLACE_EVENT` for
+    many, and it must agree with it (a cancellation is final; a stale record changes
+    nothing). Its snapshot is the statement's, so it never sees the events `stored` inserts.
+    Such a record does not recur (the overrides a series carries over are worked out one by
+    one), so none are kept."""
+    return f""", replaced AS (
+    UPDATE events e SET
+        status = CASE WHEN e.status = 'cancelled' THEN e.status ELSE s.status END,
+        title = s.title, start_at = s.start_at, end_at = s.end_at, timezone = s.timezone,
+        source_id = s.source_id,
+        source_updated_at = COALESCE(s.source_updated_at, e.source_updated_at),
+        body = s.body::jsonb, occurrence_overrides = '[]', version = e.version + 1,
+        updated_at = now()
+    FROM {source} s JOIN claimed c ON c.event_id = s.event_id
+    WHERE e.id = s.event_id AND s.replaces
+      AND (s.source_updated_at IS NULL OR e.source_updated_at IS NULL
+           OR e.source_updated_at <= s.source_updated_at)
+    RETURNING e.{returning}
+)"""  # noqa: S608  (constant fragments)
+
+
+_RECORDED_REPLACED = """UNION ALL
+    SELECT s.message_id, s.request_id, s.owner_account_id, s.event_id, 'updated',
+        $1::timestamptz, s.received_at
+    FROM {source} s JOIN replaced e ON e.id = s.event_id"""
 
 
 # Each source, returning whole rows or only ids (create_all says which).
@@ -142,8 +182,8 @@ class Refused(enum.Enum):
 class Group:
     """What the set-based statement did with a group, by the batch's indexes."""
 
-    created: dict[int, Applied]
-    # Claimed, but their event was stored already: the caller goes on from the conflict.
+    applied: dict[int, Applied]  # created, or replaced by a record sent again
+    # Claimed, their event stored already and not replaced: the caller goes on from there.
     claimed: frozenset[int] = frozenset()
 
 
@@ -195,8 +235,12 @@ async def create_all_or_none(
         if exc.sqlstate == NOT_ALL_NEW:
             return Refused.NOT_ALL_NEW
         raise
-    created = _created(list(enumerate(batch)), rows, decided_at)
-    return [created[index] for index in range(len(batch))]
+    by_id = {row["id"]: row for row in rows}
+    return [
+        make_outcome(envelope, "created", row=by_id[envelope.command.event_id],
+                     decided_at=decided_at, recorded=True)
+        for envelope in batch
+    ]  # fmt: skip
 
 
 async def create_all(conn: asyncpg.Connection, group: list[tuple[int, IngestEnvelope]]) -> Group:
@@ -217,12 +261,15 @@ async def create_all(conn: asyncpg.Connection, group: list[tuple[int, IngestEnve
                 await conn.copy_records_to_table("staged_creates", records=map(_staged, envelopes))
                 rows = await conn.fetch(_CREATE_MANY["staged_creates", returning], decided_at)
     except STORE_ERRORS:
-        return Group(created={})
-    claimed = {row["claimed_event_id"] for row in rows if row["id"] is None}
+        return Group(applied={})
+    by_claim = {row["claimed_event_id"]: row for row in rows}
     return Group(
-        created=_created(group, [row for row in rows if row["id"] is not None], decided_at),
-        claimed=frozenset(i for i, e in group if e.command.event_id in claimed),
-    )
+        applied=_applied(group, by_claim, decided_at),
+        claimed=frozenset(
+            i for i, e in group
+            if (row := by_claim.get(e.command.event_id)) and row["change"] is None
+        ),
+    )  # fmt: skip
 
 
 def _returning(batch: Sequence[IngestEnvelope], decided_at: datetime) -> str:
@@ -230,17 +277,20 @@ def _returning(batch: Sequence[IngestEnvelope], decided_at: datetime) -> str:
     return "*" if any(envelope.awaited(decided_at) for envelope in batch) else "id"
 
 
-def _created(
-    group: list[tuple[int, IngestEnvelope]], rows: list[asyncpg.Record], decided_at: datetime
+def _applied(
+    group: list[tuple[int, IngestEnvelope]],
+    by_claim: dict[uuid.UUID, asyncpg.Record],
+    decided_at: datetime,
 ) -> dict[int, Applied]:
-    """The outcomes of the group's creates that `rows` (the stored events) hold."""
-    by_id = {row["id"]: row for row in rows}
-    return {
-        index: make_outcome(envelope, "created", row=by_id[envelope.command.event_id],
-                            decided_at=decided_at, recorded=True)
-        for index, envelope in group
-        if envelope.command.event_id in by_id
-    }  # fmt: skip
+    """The outcomes of the group's creates the statement stored or replaced (`by_claim`: its
+    rows by the claimed event id, `change` NULL for those it left)."""
+    applied = {}
+    for index, envelope in group:
+        row = by_claim.get(envelope.command.event_id)
+        if row is not None and row["change"] is not None:
+            applied[index] = make_outcome(envelope, row["change"], row=row,
+                                          decided_at=decided_at, recorded=True)  # fmt: skip
+    return applied
 
 
 def _arrays(batch: Sequence[IngestEnvelope]) -> list[list[Any]]:
@@ -264,4 +314,5 @@ def _staged(envelope: IngestEnvelope) -> tuple[Any, ...]:
         command.event.status,
         *event_fields(command.event),
         event_body_json(command.event),
+        command.event.sourceId is not None and command.event.recurrence is None,
     )

@@ -170,9 +170,9 @@ async def test_records_sent_again_leave_the_new_ones_to_the_set_based_statement(
     db: asyncpg.Pool, tenant: Tenant, size: int
 ) -> None:
     """A CMS sends a record again on every edit. The group's statement stores the new
-    records and claims the keys of those sent again, which then replace their event (or are
-    stale) one by one; a redelivered command finds its key claimed. Nothing is stored or
-    recorded twice."""
+    records and replaces the events of those sent again, unless stale: a stale one, its key
+    claimed by the statement, is found stale one by one; a redelivered command finds its key
+    claimed. Nothing is stored or recorded twice."""
     older, newer = "2026-05-01T10:00:00Z", "2026-05-02T10:00:00Z"
     first = [
         envelope(tenant, sourced(tenant, "doc-edited", title="Draft", sourceUpdatedAt=older)),
@@ -192,16 +192,21 @@ async def test_records_sent_again_leave_the_new_ones_to_the_set_based_statement(
         outcomes = await apply_batch(conn, batch)
         await record_outcomes(conn, outcomes)
     assert [(o.status, o.recorded) for o in outcomes] == [
-        ("updated", False), ("created", True), ("stale", False), ("duplicate", False),
+        ("updated", True), ("created", True), ("stale", False), ("duplicate", False),
         *[("created", True)] * (size - 1),
     ]  # fmt: skip
-    titles = await db.fetch(
-        "SELECT source_id, title FROM events WHERE owner_account_id = $1", tenant.account_id
+    stored = await db.fetch(
+        "SELECT source_id, title, body->>'title' AS body_title, source_updated_at, version"
+        " FROM events WHERE owner_account_id = $1",
+        tenant.account_id,
     )
-    assert sorted((r["source_id"], r["title"]) for r in titles) == sorted(
-        [("doc-edited", "Edited"), ("doc-newer", "Kept"), ("doc-redelivered", "Once"),
-         *[(f"doc-{i}", f"New {i}") for i in range(size)]]
+    assert sorted((r["source_id"], r["title"], r["body_title"], r["version"]) for r in stored) == (
+        sorted([("doc-edited", "Edited", "Edited", 2), ("doc-newer", "Kept", "Kept", 1),
+                ("doc-redelivered", "Once", "Once", 1),
+                *[(f"doc-{i}", f"New {i}", f"New {i}", 1) for i in range(size)]])
     )  # fmt: skip
+    edited = next(r for r in stored if r["source_id"] == "doc-edited")
+    assert edited["source_updated_at"] == datetime.fromisoformat(newer)
     claims = await db.fetchval(
         "SELECT count(*) FROM idempotency_keys WHERE owner_account_id = $1", tenant.account_id
     )
@@ -220,12 +225,13 @@ async def test_records_sent_again_leave_the_new_ones_to_the_set_based_statement(
 async def test_a_record_sent_again_that_the_store_refuses_keeps_its_claim(
     db: asyncpg.Pool, tenant: Tenant
 ) -> None:
-    """The group's statement claimed its key, so the key stays claimed although the replace
-    was refused: a retry of the command gets the same rejection, not a second attempt."""
-    assert await apply(db, [envelope(tenant, sourced(tenant, "doc-1", title="Stored"))]) == [
-        "created"
-    ]
-    resend = envelope(tenant, sourced(tenant, "doc-1", title="Refused here"))
+    """A recurring record sent again is replaced one by one (the overrides its series keeps
+    are worked out there), under the claim the group's statement made: the key stays claimed
+    although the replace was refused, so a retry gets the same rejection."""
+    weekly = {"recurrence": {"rrule": "FREQ=WEEKLY;COUNT=4"}}
+    first = envelope(tenant, sourced(tenant, "doc-1", title="Stored", **weekly))
+    assert await apply(db, [first]) == ["created"]
+    resend = envelope(tenant, sourced(tenant, "doc-1", title="Refused here", **weekly))
     fresh = envelope(tenant, sourced(tenant, "doc-2", title="New"))
     async with db.acquire() as conn:
         transaction = conn.transaction()

@@ -3,10 +3,11 @@
 Hypothesis draws event and patch bodies (tests/strategies.py); those the edge's validation
 accepts travel as the gateway would send them (encoded, decoded as the publisher decodes Kafka
 records) and are written by the publisher's own code into the real PostgreSQL, through both
-its set-based and its one-by-one path. None may be refused, and what is read back is what was
-accepted. The change records the events' triggers leave in the outbox then travel as the
-relay sends them and are projected into the discovery read model by the projector's own
-code: a public page can show whatever was accepted. Each example's writes are rolled back.
+its set-based and its one-by-one path, new and as a record sent again. None may be refused,
+and what is read back is what was accepted. The change records the events' triggers leave in
+the outbox then travel as the relay sends them and are projected into the discovery read
+model by the projector's own code: a public page can show whatever was accepted. Each
+example's writes are rolled back.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from shared.contracts.messages import (
     CreateEvent,
     UpdateEvent,
     decode_outcome,
+    derive_event_id,
     encode,
 )
 from shared.domain.events import EventInput, InvalidEvent, apply_patch, parse_event, parse_patch
@@ -68,19 +70,32 @@ def as_stored(event: EventInput) -> dict[str, Any]:
     return event.model_dump(mode="json", exclude={"status"})
 
 
-async def create_both_ways(
+async def create_every_way(
     conn: asyncpg.Connection, tenant: Tenant, event: EventInput
-) -> list[uuid.UUID]:
-    """The event three times: twice through the set-based path, once one by one."""
+) -> dict[uuid.UUID, EventInput]:
+    """The event four times, by the events' ids: twice new through the set-based path, once
+    one by one, and once as a record sent again over a stored placeholder (replaced by the
+    set-based statement, or one by one when it recurs)."""
     group = [through_kafka(tenant, CreateEvent(event_id=uuid.uuid4(), event=event)) for _ in "ab"]
     fast = await create_all(conn, list(enumerate(group)))
-    assert len(fast.created) == len(group)  # none refused
+    assert len(fast.applied) == len(group)  # none refused
     single = through_kafka(tenant, CreateEvent(event_id=uuid.uuid4(), event=event))
     (outcome,) = await apply_batch(conn, [single])
     assert (outcome.status, outcome.reason) == ("created", None)
-    for applied in [*fast.created.values(), outcome]:
+    record = event.sourceId or "storable-record"
+    named = event.model_copy(update={"sourceId": record})
+    record_id = derive_event_id(tenant.account_id, None, tenant.channel_id, record)
+    placeholder = parse_event(tenant.event(sourceId=record, title="Placeholder"))
+    (stored,) = await apply_batch(conn, [through_kafka(tenant, CreateEvent(
+        event_id=record_id, event=placeholder))])  # fmt: skip
+    assert stored.status == "created"
+    (again,) = await apply_batch(conn, [through_kafka(tenant, CreateEvent(
+        event_id=record_id, event=named))])  # fmt: skip
+    assert (again.status, again.reason, again.recorded) == ("updated", None,
+                                                             event.recurrence is None)  # fmt: skip
+    for applied in [*fast.applied.values(), outcome, again]:
         decode_outcome(encode(applied.message()))  # a waiting gateway can read it
-    return [e.command.event_id for e in (*group, single)]
+    return {**{e.command.event_id: event for e in (*group, single)}, record_id: named}
 
 
 @settings(max_examples=250)
@@ -94,10 +109,10 @@ async def test_every_accepted_event_is_stored_as_accepted(
     transaction = conn.transaction()
     await transaction.start()
     try:
-        event_ids = await create_both_ways(conn, tenant, event)
-        for event_id in event_ids:
-            assert await stored_body(conn, event_id) == as_stored(event)
-        await project_changes(conn, event_ids)
+        created = await create_every_way(conn, tenant, event)
+        for event_id, sent in created.items():
+            assert await stored_body(conn, event_id) == as_stored(sent)
+        await project_changes(conn, list(created))
     finally:
         await transaction.rollback()
 
@@ -111,7 +126,9 @@ async def test_every_accepted_patch_is_stored_as_accepted(
     await transaction.start()
     try:
         original = parse_event(tenant.event(**RICH))
-        (event_id,) = (await create_both_ways(conn, tenant, original))[2:]
+        create = through_kafka(tenant, CreateEvent(event_id=uuid.uuid4(), event=original))
+        (created,) = await apply_batch(conn, [create])
+        event_id = created.event_id
         try:  # as the gateway checks a PATCH: the patch, then the merged event
             changes = parse_patch(body).changes()
             merged = apply_patch(await stored_body(conn, event_id), changes, tenant.channel_id)
