@@ -61,6 +61,40 @@ async def test_resending_a_batch_stores_nothing_twice(
     assert await rows_of(db, tenant) == 20
 
 
+async def test_a_feed_sending_all_its_rows_again_updates_them_in_place(
+    api: httpx.AsyncClient, tenant: Tenant, db: asyncpg.Pool
+) -> None:
+    """A sync job sends every row of its sheet on every run, each naming its row: the second
+    run replaces the events the first stored (one older than the stored copy changes
+    nothing), and the channel still holds one event per row."""
+    older, newer = "2026-05-01T10:00:00Z", "2026-05-02T10:00:00Z"
+    rows = [{**tenant.event(title=f"Row {i}"), "sourceId": f"sheet-row-{i}",
+             "sourceUpdatedAt": older if i else newer} for i in range(40)]  # fmt: skip
+    first = await api.post(BATCH, json={"events": rows}, headers=tenant.headers)
+    assert first.json()["counts"] == {"accepted": 40}, first.text
+    await eventually(lambda: _has(db, tenant, 40))
+    edited = [{**row, "title": f"{row['title']} (edited)", "sourceUpdatedAt":
+               older if i == 0 else newer} for i, row in enumerate(rows)]  # fmt: skip
+    again = await api.post(BATCH, json={"events": edited}, headers=tenant.headers)
+    assert again.json()["counts"] == {"accepted": 40}, again.text
+    assert [r["id"] for r in again.json()["results"]] == [r["id"] for r in first.json()["results"]]
+
+    async def titles() -> list[str] | None:
+        stored = await db.fetch(
+            "SELECT title FROM events WHERE owner_account_id = $1 AND version > 1"
+            " ORDER BY source_id", tenant.account_id,
+        )  # fmt: skip
+        return [r["title"] for r in stored] if len(stored) == 39 else None
+
+    assert await eventually(titles) == sorted(f"Row {i} (edited)" for i in range(1, 40))
+    assert await rows_of(db, tenant) == 40
+    kept = await db.fetchrow(
+        "SELECT title, version FROM events WHERE owner_account_id = $1 AND source_id = $2",
+        tenant.account_id, "sheet-row-0",
+    )  # fmt: skip
+    assert (kept["title"], kept["version"]) == ("Row 0", 1)  # the stale row changed nothing
+
+
 async def test_items_the_store_could_not_hold_are_named_whatever_the_body_spells(
     api: httpx.AsyncClient, tenant: Tenant, db: asyncpg.Pool
 ) -> None:
