@@ -1,4 +1,4 @@
-"""The set-based path for the common case: a batch of new events.
+"""The set-based path for the common case: a batch of new events, or of records sent again.
 
 All the batch's creates that no other command of it touches are claimed, stored and recorded
 (their outcomes) by one statement, which takes a small group's rows as arrays and a larger
@@ -90,23 +90,20 @@ def _create_many(source: str, returning: str, all_or_none: bool = False) -> str:
     stored only with its claim and recorded only once stored. A claimed create whose event
     exists and that `replaces` (a record sent again) replaces it as `_REPLACE_EVENT` would,
     unless stale; any other such create is left to the caller. `all_or_none` (rows as arrays
-    only, no record sent again): the statement itself fails, with SQLSTATE PE409, unless
-    every create was new."""
+    only): the statement itself fails, with SQLSTATE PE409, unless it stored or replaced
+    every create."""
     arrived = _ARRIVED if source == "arrived" else ""
     if all_or_none:
-        # The check's one row drives the join, so it runs even when nothing was stored.
-        replaced = ""
+        # The check's one row drives the join, so it runs even when nothing was changed.
         result = (
-            "SELECT s.* FROM (SELECT creates_all_stored((SELECT count(*) FROM arrived),"
-            " count(*)) FROM stored) AS checked LEFT JOIN stored s ON true"
+            "SELECT r.* FROM (SELECT creates_all_stored((SELECT count(*) FROM arrived),"
+            " count(*)) FROM changed) AS checked LEFT JOIN changed r ON true"
         )
     else:
-        replaced = _replaced(source, returning)
         # A row per claim, its change and event NULL where the caller is to go on.
         result = (
-            "SELECT c.event_id AS claimed_event_id, r.* FROM claimed c LEFT JOIN ("
-            "SELECT 'created' AS change, * FROM stored"
-            " UNION ALL SELECT 'updated' AS change, * FROM replaced) r ON r.id = c.event_id"
+            "SELECT c.event_id AS claimed_event_id, r.* FROM claimed c"
+            " LEFT JOIN changed r ON r.id = c.event_id"
         )
     return f"""
 WITH {arrived}claimed AS ({_claim_many(source)}), stored AS (
@@ -117,14 +114,20 @@ WITH {arrived}claimed AS ({_claim_many(source)}), stored AS (
     FROM {source} s JOIN claimed c ON c.event_id = s.event_id
     ON CONFLICT (id) DO NOTHING
     RETURNING {returning}
-){replaced}, recorded AS (
+){_replaced(source, returning)}, recorded AS (
     INSERT INTO command_outcomes (message_id, request_id, owner_account_id, event_id, status,
         decided_at, received_at)
     SELECT s.message_id, s.request_id, s.owner_account_id, s.event_id, 'created',
         $1::timestamptz, s.received_at
     FROM {source} s JOIN stored e ON e.id = s.event_id
-    {"" if all_or_none else _RECORDED_REPLACED.format(source=source)}
+    UNION ALL
+    SELECT s.message_id, s.request_id, s.owner_account_id, s.event_id, 'updated',
+        $1::timestamptz, s.received_at
+    FROM {source} s JOIN replaced e ON e.id = s.event_id
     ON CONFLICT (message_id, received_at) DO NOTHING
+), changed AS (
+    SELECT 'created' AS change, * FROM stored
+    UNION ALL SELECT 'updated' AS change, * FROM replaced
 )
 {result}
 """  # noqa: S608  (constant fragments)
@@ -152,12 +155,6 @@ def _replaced(source: str, returning: str) -> str:
 )"""  # noqa: S608  (constant fragments)
 
 
-_RECORDED_REPLACED = """UNION ALL
-    SELECT s.message_id, s.request_id, s.owner_account_id, s.event_id, 'updated',
-        $1::timestamptz, s.received_at
-    FROM {source} s JOIN replaced e ON e.id = s.event_id"""
-
-
 # Each source, returning whole rows or only ids (create_all says which).
 _CREATE_MANY = {
     (source, returning): _create_many(source, returning)
@@ -167,14 +164,14 @@ _CREATE_MANY = {
 _CREATE_ALL_OR_NONE = {
     returning: _create_many("arrived", returning, all_or_none=True) for returning in ("*", "id")
 }
-# creates_all_stored's refusal (migration 0031): some create of the group was not new.
-NOT_ALL_NEW = "PE409"
+# creates_all_stored's refusal (migration 0031): the statement left some create of the group.
+LEFT_SOME = "PE409"
 
 
 class Refused(enum.Enum):
-    """Why `create_all_or_none` stored nothing."""
+    """Why `create_all_or_none` changed nothing."""
 
-    NOT_ALL_NEW = "a create was seen before"
+    LEFT_SOME = "a create left (a key seen before, a stale or recurring record sent again)"
     STORE_REFUSED = "a create broke a constraint"
 
 
@@ -202,29 +199,19 @@ def set_based_creates(batch: Sequence[IngestEnvelope]) -> list[int]:
 
 
 def fits_one_statement(batch: Sequence[IngestEnvelope]) -> bool:
-    """Whether `create_all_or_none` can take the whole batch: a few set-based creates, none
-    naming its source record (a sender that names one mostly sends it again, an update
-    that statement would refuse)."""
-    return (
-        len(batch) <= SMALL_GROUP
-        and len(set_based_creates(batch)) == len(batch)
-        and all(_unsourced(envelope) for envelope in batch)
-    )
-
-
-def _unsourced(envelope: IngestEnvelope) -> bool:
-    command = envelope.command
-    return isinstance(command, CreateEvent) and command.event.sourceId is None
+    """Whether `create_all_or_none` can take the whole batch: a few set-based creates."""
+    return len(batch) <= SMALL_GROUP and len(set_based_creates(batch)) == len(batch)
 
 
 async def create_all_or_none(
     conn: asyncpg.Connection, batch: Sequence[IngestEnvelope]
 ) -> list[Applied] | Refused:
-    """The outcomes, in order, of a batch that `fits_one_statement`, stored by one statement
-    that is its own transaction (the connection must not be in one). When any create was seen
-    before (NOT_ALL_NEW) or broke a constraint (STORE_REFUSED), the statement failed and left
-    nothing, and the caller takes the transaction path. At a steady rate most fetches hold a
-    few new events, and the transaction's own four round trips were most of their cost."""
+    """The outcomes, in order, of a batch that `fits_one_statement`, stored (or replaced, for
+    records sent again) by one statement that is its own transaction (the connection must
+    not be in one). When it would leave some create to the caller (LEFT_SOME) or one broke a
+    constraint (STORE_REFUSED), the statement failed and changed nothing, and the caller
+    takes the transaction path. At a steady rate most fetches hold a few creates, and the
+    transaction's own four round trips were most of their cost."""
     decided_at = datetime.now(UTC)
     returning = _returning(batch, decided_at)
     try:
@@ -232,22 +219,22 @@ async def create_all_or_none(
     except STORE_ERRORS:
         return Refused.STORE_REFUSED
     except asyncpg.PostgresError as exc:
-        if exc.sqlstate == NOT_ALL_NEW:
-            return Refused.NOT_ALL_NEW
+        if exc.sqlstate == LEFT_SOME:
+            return Refused.LEFT_SOME
         raise
     by_id = {row["id"]: row for row in rows}
     return [
-        make_outcome(envelope, "created", row=by_id[envelope.command.event_id],
+        make_outcome(envelope, (row := by_id[envelope.command.event_id])["change"], row=row,
                      decided_at=decided_at, recorded=True)
         for envelope in batch
     ]  # fmt: skip
 
 
 async def create_all(conn: asyncpg.Connection, group: list[tuple[int, IngestEnvelope]]) -> Group:
-    """Stores the group's new events in one statement and claims the keys of all whose key
-    is new. None of it (its savepoint undone) when any create broke a constraint: the caller
-    then applies the group one by one, where the store's refusal is named, counted and
-    logged."""
+    """Stores the group's new events and replaces those of its records sent again in one
+    statement, and claims the keys of all whose key is new. None of it (its savepoint undone)
+    when any create broke a constraint: the caller then applies the group one by one, where
+    the store's refusal is named, counted and logged."""
     envelopes = [envelope for _, envelope in group]
     decided_at = datetime.now(UTC)
     returning = _returning(envelopes, decided_at)

@@ -191,7 +191,8 @@ class FakeConnection:
         event_ids = args[4] if "unnest(" in sql else [row[3] for row in self.staged]
         if "INSERT INTO events" in sql:  # every key claimed, every event stored
             self.inserts.append(inspect.stack())
-            return [{"claimed_event_id": event_id, "id": event_id} for event_id in event_ids]
+            return [{"claimed_event_id": event_id, "change": "created", "id": event_id}
+                    for event_id in event_ids]  # fmt: skip
         return [{"event_id": event_id} for event_id in event_ids]
 
     async def fetchval(self, sql: str, *args: Any) -> Any:
