@@ -41,15 +41,49 @@ def event_body(channel_id: int, index: int) -> dict[str, Any]:
 
 
 class Connection:
+    """One kept-alive HTTP/1.1 connection of the load generator, opened at its first use.
+
+    A connection the server closed while it sat idle (past the server's keep-alive timeout:
+    the generator reuses the most recently freed connection, so those deep in its stack can
+    idle for minutes) is replaced before the request is written. When the close crosses the
+    request (nothing of an answer read), the request goes once more on a new connection, as Go's
+    HTTP transport does for a request carrying an `Idempotency-Key`: the server answered
+    nothing, and sending again cannot store twice (the API's key; a webhook record's id).
+    `retries` counts those, so a report can tell them from the server's own failures."""
+
     def __init__(self, host: str, port: int) -> None:
         self.host, self.port = host, port
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
+        self.retries = 0
 
     async def exchange(self, request: bytes) -> tuple[int, bytes, bool]:
         """(status, body, whether the answer carried Retry-After)."""
-        if self.writer is None or self.reader is None:
-            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        reused = self.reader is not None and not self.reader.at_eof()
+        if not reused:
+            await self._reopen()
+        try:
+            return await self._exchange(request)
+        except (ConnectionResetError, BrokenPipeError, asyncio.IncompleteReadError) as exc:
+            answered = isinstance(exc, asyncio.IncompleteReadError) and exc.partial
+            if not reused or answered:
+                raise
+        self.retries += 1
+        await self._reopen()
+        return await self._exchange(request)
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        self.reader = self.writer = None
+
+    async def _reopen(self) -> None:
+        self.close()
+        self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+
+    async def _exchange(self, request: bytes) -> tuple[int, bytes, bool]:
+        assert self.reader is not None
+        assert self.writer is not None
         try:
             self.writer.write(request)
             head = await self.reader.readuntil(b"\r\n\r\n")
@@ -136,6 +170,7 @@ async def run(url: str, key: str, channel_id: int, phases: list[tuple[float, flo
         # Every connection busy: the request waits here, as it would for a client with this
         # many connections (--connections).
         sample["connection_wait"] = time.perf_counter() - scheduled - client_lag
+        retries = connection.retries
         try:
             status, payload, retry_after = await connection.exchange(request)
             sample["status"], sample["retry_after"] = status, retry_after
@@ -147,6 +182,7 @@ async def run(url: str, key: str, channel_id: int, phases: list[tuple[float, flo
         except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
             sample["status"], sample["error"] = 0, type(exc).__name__
         finally:
+            sample["retried"] = connection.retries > retries
             idle.put_nowait(connection)
         sample["latency"] = time.perf_counter() - scheduled
         samples.append(sample)

@@ -108,6 +108,10 @@ def _rate_table(rows: list[dict[str, Any]], kafka_rate: float | None) -> None:
               f"{lat.get('max', 0):>7.1f} {st.get('p50', 0):>10.1f} {st.get('p99', 0):>10.1f} "
               f"{s['publisher_rows_per_second']:>7.0f} {s['lost']:>4} {ratio:>8} "
               f"{s['machine_busy_percent']:>7.0f}%")  # fmt: skip
+        if s["errors"] or s.get("client_retries"):
+            print(f"{'':>10} errors by status {s['error_statuses']}, unanswered "
+                  f"{s.get('unanswered') or {}}; sent again after a keep-alive close crossed "
+                  f"them: {s.get('client_retries', 0)}")  # fmt: skip
 
 
 def _spikes(scenarios: list[dict[str, Any]], shown: int = 3) -> None:

@@ -108,6 +108,9 @@ async def api_scenario(
         "accepted": len(accepted), "accepted_per_second": len(accepted) / seconds,
         "errors": len(samples) - len(accepted),
         "error_statuses": _count(s["status"] for s in samples if not 200 <= s["status"] < 300),
+        # Status 0: no answer at all (the client's exception by name).
+        "unanswered": _count(s["error"] for s in samples if s["status"] == 0),
+        "client_retries": sum(1 for s in samples if s.get("retried")),
         "accept_latency_ms": percentiles_ms([s["latency"] for s in accepted]),
         "request_to_stored_ms": percentiles_ms(stored_lag),
         "load_generator_lag_ms": percentiles_ms(
