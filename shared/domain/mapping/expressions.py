@@ -49,7 +49,15 @@ class Expression:
 
 
 def compile_expression(text: str) -> Expression:
-    """Raises InvalidExpression naming the problem."""
+    """Raises InvalidExpression naming the problem. Cached, whole: every delivery of an
+    integration maps the same fields with the same texts, and building the `Expression` of
+    a dotted path each time was a third of `map_event`'s time for the bench's generic record
+    (in process, medians of seven alternated rounds: 89 against 60 us per delivery)."""
+    return _compiled(text)
+
+
+@lru_cache(maxsize=4096)
+def _compiled(text: str) -> Expression:
     text = text.strip()
     if not text:
         raise InvalidExpression("empty")
@@ -57,13 +65,8 @@ def compile_expression(text: str) -> Expression:
         raise InvalidExpression(f"longer than {MAX_EXPRESSION_LENGTH} characters")
     if _DOTTED_PATH.fullmatch(text):
         return Expression(text, None)
-    return Expression(text, _parsed(text))
-
-
-@lru_cache(maxsize=4096)
-def _parsed(text: str) -> ParsedResult:
     try:
-        return jmespath.compile(text)
+        return Expression(text, jmespath.compile(text))
     except JMESPathError as exc:
         raise InvalidExpression(f"not a dotted path, and not JMESPath: {exc}") from None
 
