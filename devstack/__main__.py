@@ -80,7 +80,7 @@ Pinned Events is running.
   discovery {discovery}   public pages, feeds and search (no key)
             the demo channel: {discovery}/channels/{demo.channel_slug}
   people    {discovery}/signup   sign up to follow, save, RSVP, get reminders (inbox:
-            {discovery}/me/inbox; API: {discovery}/api/people/v1, docs/planning.md)
+            {discovery}/me/inbox; API, its routes listed: {discovery}/api/people/v1)
   demo key  {key}
             scopes channels:read events:create events:read; new on every start
   owner key {demo.owner_key}

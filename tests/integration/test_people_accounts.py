@@ -137,3 +137,24 @@ async def test_deleting_an_account_removes_the_person_and_leaves_one_audit_row(
         f"{PEOPLE}/sessions", json={"email": ada.email, "password": PASSWORD}
     )
     assert again.status_code == 401
+
+
+async def test_the_api_base_path_lists_what_is_served_under_it(
+    discovery: httpx.AsyncClient,
+) -> None:
+    index = await discovery.get(PEOPLE)
+    assert index.status_code == 200, index.text
+    endpoints = index.json()["endpoints"]
+    assert {"method": "POST", "path": f"{PEOPLE}/people"} in endpoints
+    assert {"method": "GET", "path": f"{PEOPLE}/events/{{eventId}}/friends"} in endpoints
+    assert all(e["method"] != "HEAD" and e["path"].startswith(PEOPLE) for e in endpoints)
+    assert index.json()["documentation"] == "docs/planning.md"
+    # Every listed path without parameters is served with its method: answered, not 404/405.
+    for endpoint in endpoints:
+        if "{" in endpoint["path"]:
+            continue
+        answer = await discovery.request(endpoint["method"], endpoint["path"])
+        assert answer.status_code not in (404, 405), (endpoint, answer.text)
+        # No session and no body: refused with the error envelope (401, 415, 422), not served.
+        assert 400 <= answer.status_code < 500, (endpoint, answer.text)
+        assert answer.json()["error"]["code"]

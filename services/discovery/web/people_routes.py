@@ -12,7 +12,7 @@ def routes() -> list[BaseRoute]:
     register_event_convertor()
     me = f"{people_api.PEOPLE_API}/me"
     event = f"{people_api.PEOPLE_API}/events/{{eventId:event}}"
-    return [
+    endpoints: list[Route] = [
         Route(f"{people_api.PEOPLE_API}/people", people_api.sign_up, methods=["POST"]),
         Route(f"{people_api.PEOPLE_API}/sessions", people_api.sign_in, methods=["POST"]),
         Route(f"{people_api.PEOPLE_API}/sessions/current", people_api.sign_out, methods=["DELETE"]),
@@ -70,3 +70,6 @@ def routes() -> list[BaseRoute]:
         ),
         Route(f"{event}/friends", friends_api.friends_at_event, methods=["GET"]),
     ]
+    # The base path answers with what is under it: a URL people are shown should not be a 404.
+    index = Route(people_api.PEOPLE_API, people_api.index_of(endpoints), methods=["GET"])
+    return [index, *endpoints]
