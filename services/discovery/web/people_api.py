@@ -27,9 +27,8 @@ _CONVERTOR = re.compile(r"\{(\w+):\w+\}")
 
 def index_of(routes: Sequence[Route]) -> Callable[[Request], Awaitable[Response]]:
     """`GET /api/people/v1`: 200 `{"endpoints": [{"method", "path"}], "authentication",
-    "documentation"}`,
-    every route of the API in the order they are listed (HEAD, which Starlette adds to each
-    GET, left out), so the list cannot drift from what is served."""
+    "documentation"}`, every route of `routes` in their order (HEAD, which Starlette adds to
+    each GET, left out): built from the routes served, so the list cannot drift from them."""
     endpoints = [
         {"method": method, "path": _CONVERTOR.sub(r"{\1}", route.path)}
         for route in routes
