@@ -31,6 +31,7 @@ from services.discovery.web import (
     people_pages,
     people_routes,
 )
+from services.discovery.web.api_index import index_of
 from services.discovery.web.context import DiscoveryContext
 from services.discovery.web.errors import EXCEPTION_HANDLERS
 from services.discovery.web.event_refs import register_event_convertor
@@ -63,6 +64,13 @@ PEOPLE_FACING_GROUPS = (ConsumerGroup.PROJECTOR, ConsumerGroup.NOTIFIER)
 def routes() -> list[BaseRoute]:
     register_event_convertor()
     base = api.API_BASE
+    json_api = [
+        Route(f"{base}/events", api.events),
+        Route(f"{base}/events/{{eventId:event}}", api.event),
+        Route(f"{base}/channels", api.channels),
+        Route(f"{base}/channels/{{slug}}", api.channel),
+        Route(f"{base}/events/{{eventId:event}}/attendance", calendar_routes.attendance),
+    ]
     return [
         Route("/", pages.home),
         Route("/search", pages.search),
@@ -73,11 +81,10 @@ def routes() -> list[BaseRoute]:
         Route("/feeds/channels/{slug}.{format}", feed_routes.channel_feed),
         Route("/feeds/cities/{placeId}.{format}", feed_routes.city_feed),
         Route("/feeds/classifications/{slug}.{format}", feed_routes.classification_feed),
-        Route(f"{base}/events", api.events),
-        Route(f"{base}/events/{{eventId:event}}", api.event),
-        Route(f"{base}/channels", api.channels),
-        Route(f"{base}/channels/{{slug}}", api.channel),
-        Route(f"{base}/events/{{eventId:event}}/attendance", calendar_routes.attendance),
+        index_of(
+            base, json_api, "none: public data only, rate limited per IP", "docs/discovery.md"
+        ),
+        *json_api,
         *people_routes.routes(),
         *people_pages.routes(),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),

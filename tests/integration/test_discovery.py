@@ -397,3 +397,24 @@ async def test_channel_visibility_is_the_owners_to_change(
     done = await api.patch(path, json={"visibility": "public"}, headers=owner.owner_headers)
     assert done.json()["visibility"] == "public"
     assert re.fullmatch(r"/channels/channel-\d+", done.json()["publicPath"])
+
+
+async def test_the_json_api_base_path_lists_what_is_served_under_it(
+    discovery: httpx.AsyncClient,
+) -> None:
+    index = await discovery.get(API)
+    assert index.status_code == 200, index.text
+    endpoints = index.json()["endpoints"]
+    assert endpoints == [
+        {"method": "GET", "path": f"{API}/events"},
+        {"method": "GET", "path": f"{API}/events/{{eventId}}"},
+        {"method": "GET", "path": f"{API}/channels"},
+        {"method": "GET", "path": f"{API}/channels/{{slug}}"},
+        {"method": "GET", "path": f"{API}/events/{{eventId}}/attendance"},
+    ]
+    assert index.json()["documentation"] == "docs/discovery.md"
+    for endpoint in endpoints:
+        if "{" not in endpoint["path"]:  # no key needed: served as listed
+            answer = await discovery.request(endpoint["method"], endpoint["path"])
+            assert answer.status_code == 200, (endpoint, answer.text)
+            assert "docs" in answer.json()

@@ -3,13 +3,10 @@ the web pages use the cookie (people_pages.py)."""
 
 from __future__ import annotations
 
-import re
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
 from services.discovery.people.accounts import IssuedSession
 from services.discovery.people.auth import api_session
@@ -19,34 +16,6 @@ from services.discovery.web.context import client_ip, context, request_id
 from services.discovery.web.errors import NotFound, Unauthenticated
 
 PEOPLE_API = "/api/people/v1"
-
-
-# `{eventId:event}` in a route's path is `{eventId}` to a reader.
-_CONVERTOR = re.compile(r"\{(\w+):\w+\}")
-
-
-def index_of(routes: Sequence[Route]) -> Callable[[Request], Awaitable[Response]]:
-    """`GET /api/people/v1`: 200 `{"endpoints": [{"method", "path"}], "authentication",
-    "documentation"}`, every route of `routes` in their order (HEAD, which Starlette adds to
-    each GET, left out): built from the routes served, so the list cannot drift from them."""
-    endpoints = [
-        {"method": method, "path": _CONVERTOR.sub(r"{\1}", route.path)}
-        for route in routes
-        for method in sorted(route.methods or ())
-        if method != "HEAD"
-    ]
-    body = {
-        "endpoints": endpoints,
-        "authentication": "Authorization: Bearer <session token>, from POST /people (sign up)"
-        " or POST /sessions (sign in), on every other endpoint; GET /me/calendar.ics also"
-        " takes its secret URL's ?token=",
-        "documentation": "docs/planning.md",
-    }
-
-    async def index(request: Request) -> Response:
-        return JSONResponse(body)
-
-    return index
 
 
 def session_view(issued: IssuedSession) -> dict[str, object]:

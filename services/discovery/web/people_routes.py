@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.routing import BaseRoute, Route
 
 from services.discovery.web import calendar_routes, friends_api, people_api, plans_api
+from services.discovery.web.api_index import index_of
 from services.discovery.web.event_refs import register_event_convertor
 
 
@@ -70,6 +71,10 @@ def routes() -> list[BaseRoute]:
         ),
         Route(f"{event}/friends", friends_api.friends_at_event, methods=["GET"]),
     ]
-    # The base path answers with what is under it: a URL people are shown should not be a 404.
-    index = Route(people_api.PEOPLE_API, people_api.index_of(endpoints), methods=["GET"])
+    authentication = (
+        "Authorization: Bearer <session token>, from POST /people (sign up) or POST /sessions"
+        " (sign in), on every other endpoint; GET /me/calendar.ics also takes its secret URL's"
+        " ?token="
+    )
+    index = index_of(people_api.PEOPLE_API, endpoints, authentication, "docs/planning.md")
     return [index, *endpoints]
