@@ -77,6 +77,7 @@ def _print_banner(gateway: str, discovery: str, demo: DemoData, log_dir: object,
         f"""
 Pinned Events is running.
   gateway   {gateway}   (health: {gateway}/readyz, metrics: {gateway}/metrics)
+            public API, its routes listed: {gateway}/api/public/v1
   discovery {discovery}   public pages, feeds and search (no key)
             the demo channel: {discovery}/channels/{demo.channel_slug}
   people    {discovery}/signup   sign up to follow, save, RSVP, get reminders (inbox:

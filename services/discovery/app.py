@@ -31,7 +31,6 @@ from services.discovery.web import (
     people_pages,
     people_routes,
 )
-from services.discovery.web.api_index import index_of
 from services.discovery.web.context import DiscoveryContext
 from services.discovery.web.errors import EXCEPTION_HANDLERS
 from services.discovery.web.event_refs import register_event_convertor
@@ -45,6 +44,7 @@ from shared.core.metrics import DISCOVERY_METRICS
 from shared.core.tasks import cancel_and_wait
 from shared.domain.passwords import Passwords
 from shared.domain.places import catalog as place_catalog
+from shared.runtime.api_index import index_of
 from shared.runtime.clients import open_pool
 from shared.runtime.lag import WATCHED, LagMonitor
 from shared.runtime.ops_http import Check, observe_pool, ops_routes

@@ -57,6 +57,29 @@ async def test_developer_openapi_documents_every_developer_route(api: httpx.Asyn
 
 
 @pytest.mark.parametrize(
+    ("base", "document"),
+    [("/api/public/v1", OPENAPI), ("/api/developer/v1", DEVELOPER_OPENAPI)],
+)
+async def test_an_api_base_path_lists_what_its_document_documents(
+    api: httpx.AsyncClient, base: str, document: str
+) -> None:
+    index = await api.get(base)
+    assert index.status_code == 200, index.text
+    assert index.json()["documentation"] == document
+    assert "Bearer" in index.json()["authentication"]
+    documented = yaml.safe_load((await api.get(document)).text)["paths"]
+    listed = [(endpoint["method"], endpoint["path"]) for endpoint in index.json()["endpoints"]]
+    assert len(listed) == len(set(listed))
+    assert set(listed) == {
+        (method.upper(), path) for path, item in documented.items() for method in item
+    }
+    for method, path in listed:
+        if "{" not in path:  # served as listed: refused for want of a key, never unrouted
+            answer = await api.request(method, path)
+            assert answer.status_code in (200, 401), (method, path, answer.text)
+
+
+@pytest.mark.parametrize(
     ("document", "as_owner"),
     [(OPENAPI, False), (DEVELOPER_OPENAPI, True)],
     ids=["public", "developer"],

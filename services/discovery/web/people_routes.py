@@ -5,8 +5,8 @@ from __future__ import annotations
 from starlette.routing import BaseRoute, Route
 
 from services.discovery.web import calendar_routes, friends_api, people_api, plans_api
-from services.discovery.web.api_index import index_of
 from services.discovery.web.event_refs import register_event_convertor
+from shared.runtime.api_index import index_of
 
 
 def routes() -> list[BaseRoute]:

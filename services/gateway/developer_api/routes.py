@@ -33,4 +33,7 @@ DOCUMENT = Document(
     "slug on the discovery service, their page and feeds there), and read its audit trail. "
     "Authenticate with an owner key (scopes keys:manage, integrations:manage, audit:read, "
     "channels:manage); integration keys cannot call it.",
+    base=DEVELOPER_BASE,
+    authentication="Authorization: Bearer <owner key> (scopes keys:manage, "
+    "integrations:manage, audit:read, channels:manage), from the portal or make run",
 )

@@ -16,6 +16,7 @@ from services.gateway.context import GatewayRequest
 from services.gateway.edge.guard import admit
 from services.gateway.edge.openapi import openapi_document
 from services.gateway.edge.operations import OpenOperation, Operation, Row
+from shared.runtime.api_index import index_of
 
 Handler = Callable[[GatewayRequest], Awaitable[Response]]
 
@@ -35,15 +36,19 @@ def routes_for(rows: Sequence[Row]) -> list[BaseRoute]:
 
 @dataclass(frozen=True)
 class Document:
-    """Where an API's OpenAPI document is served, and what it says the API is."""
+    """Where an API's OpenAPI document is served, what it says the API is, and the API's base
+    path and authentication as its index (`GET base`) states them."""
 
     path: str
     title: str
     description: str
+    base: str
+    authentication: str
 
 
 def api_routes(rows: Sequence[Row], document: Document) -> list[BaseRoute]:
-    """The rows' routes, and their OpenAPI document (YAML, rendered on first request)."""
+    """The rows' routes, their OpenAPI document (YAML, rendered on first request) and the
+    API's index at its base path (every row's method and path, and where the document is)."""
 
     @cache
     def text() -> str:
@@ -53,7 +58,9 @@ def api_routes(rows: Sequence[Row], document: Document) -> list[BaseRoute]:
     async def serve(_: Request) -> Response:
         return Response(text(), media_type="application/yaml")
 
-    return [*routes_for(rows), Route(document.path, serve, methods=["GET"])]
+    routes = routes_for(rows)
+    index = index_of(document.base, routes, document.authentication, document.path)
+    return [index, *routes, Route(document.path, serve, methods=["GET"])]
 
 
 def _dispatch(methods: dict[str, Row]) -> Handler:

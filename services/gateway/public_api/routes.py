@@ -246,4 +246,8 @@ DOCUMENT = Document(
     "Pinned Events Public API",
     "Publish approved event data into Pinned Events channels. Bearer API keys from "
     "server-side code only; CMS and CRM senders deliver to the webhook route.",
+    base=BASE,
+    authentication="Authorization: Bearer <API key> (pe_test_... or pe_live_...), from "
+    "server-side code only; GET /classifications and /places need none; webhook deliveries "
+    "are verified by their sender's signature or secret instead",
 )

@@ -1,6 +1,6 @@
 """An API's base path answers with the routes served under it, so that a URL people are shown
-(`make run` prints the people API's) is never a 404, and the list cannot drift from the
-routes: it is built from them."""
+(`make run` prints the public and people APIs') is never a 404, and the list cannot drift
+from the routes: it is built from them."""
 
 from __future__ import annotations
 
@@ -9,19 +9,22 @@ from collections.abc import Sequence
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 # `{eventId:event}` in a route's path is `{eventId}` to a reader.
 _CONVERTOR = re.compile(r"\{(\w+):\w+\}")
 
 
-def index_of(base: str, routes: Sequence[Route], authentication: str, documentation: str) -> Route:
+def index_of(
+    base: str, routes: Sequence[BaseRoute], authentication: str, documentation: str
+) -> Route:
     """`GET base`: 200 `{"endpoints": [{"method", "path"}], "authentication",
     "documentation"}`, every route of `routes` in their order (HEAD, which Starlette adds to
-    each GET, left out)."""
+    each GET, left out; mounts, which have no methods, too)."""
     endpoints = [
         {"method": method, "path": _CONVERTOR.sub(r"{\1}", route.path)}
         for route in routes
+        if isinstance(route, Route)
         for method in sorted(route.methods or ())
         if method != "HEAD"
     ]
