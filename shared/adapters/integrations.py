@@ -490,7 +490,7 @@ async def deliveries(
         "SELECT d.id, d.request_id, d.received_at, d.sender_action, d.document_id,"
         f" {DELIVERY_STATUS} AS status, {DELIVERY_REASON_CODE} AS reason_code,"
         f" {DELIVERY_REASON} AS reason, d.fields, d.message_id, d.event_id, d.notes,"
-        " d.replay_of, d.body IS NOT NULL AS replayable, count(*) OVER () AS total"
+        " d.replay_of, d.body IS NOT NULL AS body_kept, count(*) OVER () AS total"
         " FROM webhook_deliveries d LEFT JOIN command_outcomes o ON o.message_id = d.message_id"
         " WHERE d.integration_id = $1 ORDER BY d.received_at DESC, d.id LIMIT $2 OFFSET $3",
         integration_id,

@@ -198,6 +198,20 @@ async def test_woocommerce_ping_is_answered_200_and_other_unsigned_bodies_401(
     assert [d["status"] for d in log].count("ping") == 1
 
 
+async def test_a_truncated_body_is_answered_with_a_stable_reason_code(
+    api: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    integration = await connect(api, tenant, "generic", FLAT)
+    raw = json.dumps({"id": "cut-1", **rich.flat_record(TITLE)}).encode()[:-7]
+    headers = sign("generic", raw, integration["secret"], "", {"Content-Type": "application/json"})
+    answer = await api.post(integration["webhookPath"], content=raw, headers=headers)
+    assert answer.status_code == 200, answer.text  # a retry of the same bytes would not help
+    assert (answer.json()["status"], answer.json()["reasonCode"]) == ("invalid", "unreadable")
+    assert "not JSON" in answer.json()["reason"]
+    (logged,) = await deliveries(api, tenant, integration["id"])
+    assert (logged["reasonCode"], logged["bodyKept"]) == ("unreadable", True)
+
+
 async def test_gzip_bodies_are_decoded_and_a_bomb_is_413(
     api: httpx.AsyncClient, tenant: Tenant
 ) -> None:

@@ -158,6 +158,8 @@ async def test_forged_stale_or_untokened_deliveries_are_refused(
     logged = await deliveries(api, tenant, integration["id"])
     assert {d["status"] for d in logged} == {"unauthorized"}
     assert all(d["reason"] for d in logged)
+    # Kept for the owner to read and preview; not offered for replay, which would refuse it.
+    assert all(d["bodyKept"] and not d["replayable"] for d in logged)
     assert await stored(db, tenant, doc) is None
 
 
@@ -171,7 +173,10 @@ async def test_a_delivery_missing_a_required_field_is_recorded_not_applied(
     headers, body = case.build("create", doc, None, T1, secret, path)
     answer = await api.post(path + case.query("create"), content=body, headers=headers)
     assert answer.status_code == 200, answer.text  # 2xx: retrying would not fix it
-    assert answer.json()["status"] == "invalid"
+    assert (answer.json()["status"], answer.json()["reasonCode"]) == (
+        "invalid",
+        "validation_failed",
+    )
     logged = await deliveries(api, tenant, integration["id"])
     assert [d["status"] for d in logged] == ["invalid"]
     assert [f["path"] for f in logged[0]["fields"]] == ["title"]

@@ -12,7 +12,7 @@ from shared.contracts.messages import ChangeStatus
 from shared.contracts.webhook_commands import replay_envelope
 from shared.domain.mapping.settings import MappingSettings
 from shared.domain.senders import SENDERS, UnreadableDelivery
-from shared.domain.senders.conversion import NotReplayable, kept_sample, read_delivery
+from shared.domain.senders.conversion import NotReplayable, can_replay, kept_sample, read_delivery
 
 INTEGRATION = {"id": uuid.uuid4(), "account_id": 7, "channel_id": 42}
 
@@ -46,6 +46,8 @@ def test_only_refused_deliveries_are_replayed_and_a_refusal_names_the_status(
     status: str, replayable: bool
 ) -> None:
     kept_sample(kept(status), replaying=False)  # any kept body can be previewed
+    assert can_replay(status, body_kept=True) is replayable  # what the log and portal show
+    assert not can_replay(status, body_kept=False)
     if replayable:
         assert kept_sample(kept(status), replaying=True).body == b"{}"
     else:

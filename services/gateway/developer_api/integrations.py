@@ -32,6 +32,7 @@ from shared.adapters.integrations import (
 from shared.domain import senders
 from shared.domain.api_keys import Scope
 from shared.domain.mapping.settings import MappingSettings
+from shared.domain.senders.conversion import can_replay
 
 INTEGRATIONS_BASE = "/api/developer/v1/integrations"
 
@@ -90,7 +91,10 @@ class Delivery(ResponseModel):
         "event's title"
     )
     replayOf: uuid.UUID | None = Field(description="The delivery this one replayed")
-    replayable: bool = Field(description="Its body is kept: preview and replay can use it")
+    replayable: bool = Field(
+        description="Replay takes it: invalid, ignored or rejected, with its body kept"
+    )
+    bodyKept: bool = Field(description="Its body is kept: preview can use it")
 
 
 class DeliveryPage(PageFields):
@@ -214,7 +218,8 @@ def delivery_view(row: dict[str, Any]) -> dict[str, Any]:
         eventId=row["event_id"],
         notes=row["notes"],
         replayOf=row["replay_of"],
-        replayable=row["replayable"],
+        replayable=can_replay(row["status"], row["body_kept"]),
+        bodyKept=row["body_kept"],
     ).model_dump(mode="json")
 
 

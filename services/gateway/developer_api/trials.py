@@ -64,6 +64,7 @@ class Replayed(ResponseModel):
     replayOf: uuid.UUID
     eventId: uuid.UUID | None = None
     notes: list[MappingNote] | None = None
+    reasonCode: str | None = None
     reason: str | None = None
     fields: list[FieldProblem] | None = None
 

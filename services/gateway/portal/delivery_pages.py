@@ -13,7 +13,7 @@ from services.gateway.adapters.deliveries import DeliveryFilter
 from services.gateway.portal.routing import Page, PageProblem, Redirect
 from services.gateway.portal.visits import PORTAL, Visit
 from services.gateway.webhooks import trial
-from shared.domain.senders.conversion import REPLAYABLE
+from shared.domain.senders.conversion import can_replay
 
 DELIVERIES = f"{PORTAL}/deliveries"
 PAGE_SIZE = 50
@@ -60,7 +60,7 @@ async def delivery_page(visit: Visit) -> Response:
         "delivery": row,
         "body": body[:SHOWN_BODY_CHARACTERS],
         "body_cut": SHOWN_BODY_CHARACTERS if len(body) > SHOWN_BODY_CHARACTERS else None,
-        "replayable": row["effective_status"] in REPLAYABLE and row["kept_body"] is not None,
+        "replayable": can_replay(row["effective_status"], row["kept_body"] is not None),
         "notice": _replayed(visit.request.query_params.get("replayed")),
     }
     return visit.pages.render("delivery.html", context)

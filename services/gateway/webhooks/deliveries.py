@@ -121,6 +121,7 @@ class DeliveryLog:
         body: dict[str, Any] = {
             "status": verdict.status,
             "deliveryId": str(self.id),
+            "reasonCode": verdict.reason_code,
             "reason": verdict.reason,
         }
         if verdict.fields:

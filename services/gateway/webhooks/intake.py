@@ -13,7 +13,7 @@ import uuid
 import zlib
 from typing import Any, Literal
 
-from pydantic import RootModel
+from pydantic import Field, RootModel
 from starlette.responses import JSONResponse, Response
 
 from services.gateway.adapters.operations import operation_location
@@ -56,7 +56,9 @@ async def receive(request: GatewayRequest, gateway: Gateway) -> Response:
         await _count_failure(request, gateway)  # unauthenticated: it counts against the IP
         reason = "WooCommerce's ping when the webhook was saved: nothing to apply"
         await log_entry.record("ping", "ping", reason)
-        return JSONResponse({"status": "ping", "deliveryId": str(log_entry.id), "reason": reason})
+        answer = {"status": "ping", "deliveryId": str(log_entry.id), "reasonCode": "ping",
+                  "reason": reason}  # fmt: skip
+        return JSONResponse(answer)
     await _verified(request, gateway, log_entry, sender, raw, sent)
     try:
         body = json_object(raw)
@@ -222,6 +224,10 @@ class DeliveryAccepted(ResponseModel):
 class DeliveryRecorded(ResponseModel):
     status: Literal["ignored", "invalid", "ping"]
     deliveryId: uuid.UUID
+    reasonCode: str = Field(
+        description="Stable: validation_failed (see fields), unreadable (not a JSON object), "
+        "ignored, channel_forbidden, ping; the deliveries log's reasonCode"
+    )
     reason: str
     fields: list[FieldProblem] | None = None
 

@@ -52,6 +52,13 @@ _NOT_REPLAYABLE = {
 }
 
 
+def can_replay(status: str, body_kept: bool) -> bool:
+    """Whether a recorded delivery (its status as the deliveries log shows it) is one that
+    replay takes (`kept_sample` refuses the rest): refused or ignored, with its body kept. What
+    the deliveries log's `replayable` and the portal's Replay button show."""
+    return status in REPLAYABLE and body_kept
+
+
 class NotReplayable(ValueError):
     """An applied delivery (already in its event), or one whose body was not kept."""
 
