@@ -113,6 +113,44 @@ def test_html_keeps_words_and_drops_what_is_unsafe(html: str, expected: str) -> 
     assert_in_format(converted)
 
 
+@pytest.mark.parametrize(
+    ("sent", "title", "description"),
+    [
+        ("Bierfest &amp; Brass <Night>", "Bierfest & Brass <Night>", r"Bierfest & Brass \<Night>"),
+        ("<Jazz & Blues> tonight", "<Jazz & Blues> tonight", r"\<Jazz & Blues> tonight"),
+        ("A <Night> at <i>the</i> Opera", "A <Night> at the Opera", r"A \<Night> at *the* Opera"),
+        ("Word<o:p></o:p> <my-widget>text</my-widget>", "Word text", "Word text"),
+        ("<svg><path d='M0 0'/></svg>Icon <BR>", "Icon", "Icon"),
+    ],
+)
+def test_a_word_in_angle_brackets_that_is_no_element_stays_text(
+    sent: str, title: str, description: str
+) -> None:
+    assert rich_text.plain_text(sent) == title
+    assert rich_text.from_html(f"<p>{sent}</p>") == description
+    assert rich_text.description_text(description) == title
+
+
+# Words, and the names a tag could have ("</3>" is a comment to HTML, not a tag).
+_NAMES = st.sampled_from(["Night", "Jazz", "Brass", "Kids", "Opera", "Wine", "X1"])
+_PIECES = st.one_of(
+    _NAMES,
+    st.sampled_from(["&", "3", "<3", "1<2"]),
+    _NAMES.map(lambda word: f"<{word}>"),
+    _NAMES.map(lambda word: f"</{word}>"),
+    st.sampled_from(["<b>", "</b>", "<em>", "</em>", "<br>", "<span>", "</span>"]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_PIECES, min_size=1, max_size=12))
+def test_plain_text_drops_elements_and_keeps_every_other_word(pieces: list[str]) -> None:
+    """Known tags go; words, in angle brackets or not, stay in their order."""
+    known = {"<b>", "</b>", "<em>", "</em>", "<br>", "<span>", "</span>"}
+    expected = " ".join(" ".join(piece for piece in pieces if piece not in known).split())
+    assert rich_text.plain_text(" ".join(pieces)) == (expected or None)
+
+
 def test_plain_text_descriptions_stay_as_written() -> None:
     text = "Bring a laptop.\nDoors 7.30 pm - 11 pm, AT&T Arena (2nd floor)!\n\nSee you"
     assert rich_text.to_description(text) == text
@@ -180,7 +218,15 @@ _MARKUP_PIECES = st.sampled_from(
         *("<a href='javascript:x'>", "</a>", "&lt;", "&amp;", "&#60;", "*", "_", "`", "[", "]("),
         *("\n", "\n\n", "# ", "> ", "- ", "1. ", "```", "---", "===", "\\", "\x00", "\ud800"),
         *("<https://x.y>", "<div>", "<li>", "<ul>", "    ", "\t", "<![CDATA[", "<?php", "\r\n"),
-        "<br>",
+        *(
+            "<br>",
+            "<Night>",
+            "</Night>",
+            "<o:p>",
+            "<Jazz & Blues>",
+            "<my-widget>",
+            "<svg><path d=x/>",
+        ),
     ]
 )
 _MARKUPISH_TEXT = st.lists(st.one_of(st.text(max_size=8), _MARKUP_PIECES), max_size=25).map("".join)

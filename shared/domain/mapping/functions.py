@@ -3,8 +3,9 @@
 - `rich_text(v)`: the description format from whichever rich text `v` is (Strapi Blocks,
   Portable Text, Contentful Rich Text, HTML, Markdown); `html_text`, `markdown_text`,
   `wordpress_text`, `strapi_blocks_text`, `portable_text`, `contentful_text` for one format.
-- `plain_text(v)`: text without markup, for titles and names (HTML tags dropped, entities such
-  as `&#038;` decoded, whitespace collapsed).
+- `plain_text(v)`: text without markup, for titles and names (HTML tags dropped, a `<word>`
+  that is no HTML element kept as text, entities such as `&#038;` decoded, whitespace
+  collapsed).
 - `place(name, country[, region])`, `place(name, country, lat, lng)`: the catalogue city
   `{placeId, name, countryCode}`, null when `name` is empty; an unknown or ambiguous name is
   a field error.

@@ -28,6 +28,7 @@ from shared.domain.rich_text.html_markdown import (
     MAX_INPUT_CHARS,
     clean_text,
     html_to_description,
+    text_for_unknown_tags,
 )
 from shared.domain.rich_text.shown import description_html, description_text
 from shared.domain.rich_text.structured import (
@@ -109,14 +110,16 @@ def from_contentful(value: Any) -> str | None:
 
 
 def plain_text(value: Any) -> str | None:
-    """Text without any markup, for one-line fields (titles, names): HTML tags dropped, entity
-    references decoded (WordPress renders "Jazz & Wine" as "Jazz &#038; Wine"), control
-    characters dropped, whitespace collapsed. Numbers become their text."""
+    """Text without any markup, for one-line fields (titles, names): HTML tags dropped (a
+    `<word>` that is no HTML element, as in "Brass <Night>", kept as text), entity references
+    decoded (WordPress renders "Jazz & Wine" as "Jazz &#038; Wine"), control characters
+    dropped, whitespace collapsed. Numbers become their text."""
     if isinstance(value, int | float) and not isinstance(value, bool):
         return str(value)
     if not isinstance(value, str):
         return None
-    text = unescape(nh3.clean(clean_text(value[:MAX_INPUT_CHARS]), tags=set()))
+    html = text_for_unknown_tags(clean_text(value[:MAX_INPUT_CHARS]))
+    text = unescape(nh3.clean(html, tags=set()))
     return " ".join(clean_text(text).split()) or None
 
 

@@ -317,10 +317,47 @@ def clean_text(text: str) -> str:
 MAX_INPUT_CHARS = 65_536
 
 
+# Element names of HTML (current and obsolete ones editors still emit), SVG and MathML: a
+# `<name` that opens none of these, and is no custom (`my-widget`) or namespaced (Word's
+# `o:p`) element, is a person's text ("Brass <Night>", "<Jazz & Blues>"), which a parser
+# would take for an unknown element and drop.
+_ELEMENT_NAMES = """
+    a abbr acronym address applet area article aside audio b base basefont bdi bdo bgsound
+    big blink blockquote body br button canvas caption center cite code col colgroup data
+    datalist dd del details dfn dialog dir div dl dt em embed fieldset figcaption figure font
+    footer form frame frameset h1 h2 h3 h4 h5 h6 head header hgroup hr html i iframe image img
+    input ins isindex kbd keygen label legend li link listing main map mark marquee menu
+    menuitem meta meter multicol nav nextid nobr noembed noframes noscript object ol optgroup
+    option output p param picture plaintext pre progress q rb rp rt rtc ruby s samp script
+    search section select slot small source spacer span strike strong style sub summary sup
+    table tbody td template textarea tfoot th thead time title tr track tt u ul var video wbr
+    xmp svg animate animatemotion animatetransform circle clippath defs desc ellipse filter
+    foreignobject g line lineargradient marker mask metadata mpath path pattern polygon
+    polyline radialgradient rect set stop switch symbol text textpath tspan use view math
+    maction annotation menclose merror mfrac mi mmultiscripts mn mo mover mpadded mphantom
+    mprescripts mroot mrow ms mspace msqrt mstyle msub msubsup msup mtable mtd mtext mtr munder
+    munderover none semantics"""
+_ELEMENTS = frozenset(_ELEMENT_NAMES.split())
+# A tag's name ends at a space, `/` or `>`; one cut off by the input's end opens nothing.
+_TAG_OPEN = re.compile(r"<(/?)([A-Za-z][^\s/>]*)(?=[\s/>])")
+
+
+def text_for_unknown_tags(html: str) -> str:
+    """`html` with every `<` that opens no known element written `&lt;`, so that it stays
+    text. SVG's `fe...` filter primitives count as known."""
+
+    def written(match: re.Match[str]) -> str:
+        name = match.group(2).lower()
+        known = name in _ELEMENTS or name.startswith("fe") or "-" in name or ":" in name
+        return match.group() if known else "&lt;" + match.group()[1:]
+
+    return _TAG_OPEN.sub(written, html)
+
+
 def html_to_description(html: str) -> str:
     """The description (Markdown subset) that `html` says; never raises."""
     safe = nh3.clean(
-        clean_text(html[:MAX_INPUT_CHARS]),
+        text_for_unknown_tags(clean_text(html[:MAX_INPUT_CHARS])),
         tags=_KEPT_TAGS,
         attributes={"a": {"href"}, "ol": {"start"}},
         url_schemes=_LINK_SCHEMES,
