@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import asyncpg
 
@@ -52,7 +53,8 @@ async def _tell(
     data: dict[str, object] = {
         "eventId": str(key),
         "startAt": state.start_at.isoformat(),
-        "previousStartAt": held["start_at"].isoformat(),
+        # In the zone the event was in, as startAt is in the event's zone now.
+        "previousStartAt": held["start_at"].astimezone(ZoneInfo(held["timezone"])).isoformat(),
         "version": version,
     }
     if state.occurrence_id is not None:

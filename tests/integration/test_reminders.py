@@ -118,6 +118,9 @@ async def test_a_moved_event_moves_its_reminders_and_a_cancelled_one_tells_its_p
     notice = (await notices_of_kind(discovery, ada, "event_moved"))[0]
     assert notice["title"] == "Salsa night has moved"
     assert datetime.fromisoformat(notice["data"]["startAt"]) == later
+    # Both instants as the event's local time, the offsets the API was sent.
+    assert notice["data"]["startAt"] == later.isoformat()
+    assert notice["data"]["previousStartAt"] == start.isoformat()
 
     async def moved_reminders() -> list[tuple[int, datetime, str]] | None:
         found = await scheduled(discovery, ada.headers)
