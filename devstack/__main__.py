@@ -85,7 +85,7 @@ Pinned Events is running.
   demo key  {key}
             scopes channels:read events:create events:read; new on every start
   owner key {demo.owner_key}
-            for the developer API: {gateway}/api/developer/v1/keys
+            for the developer API, its routes listed: {gateway}/api/developer/v1
   portal    {gateway}/developers   keys, integrations, deliveries, audit (docs/portal.md)
             {_portal_access(gateway, demo)}
   logs      {log_dir}/*.log
