@@ -272,6 +272,22 @@ async def test_another_accounts_things_are_not_found(
     assert status == "active"
 
 
+async def test_a_portal_address_with_no_page_is_a_page_saying_so(
+    browser: httpx.AsyncClient, owner: Owner
+) -> None:
+    for path in (f"{PORTAL}/nonexistent", f"{PORTAL}/keys/not-a-key/history/x"):
+        missing = await browser.get(path)
+        assert missing.status_code == 404
+        assert missing.headers["content-type"].startswith("text/html")
+        assert "content-security-policy" in missing.headers
+        assert "No such page" in missing.text
+        assert f'href="{PORTAL}"' in missing.text
+    slash = await browser.get(f"{PORTAL}/", follow_redirects=False)
+    assert (slash.status_code, slash.headers["location"]) == (307, PORTAL)
+    api = await browser.get("/api/public/v1/nonexistent")  # outside the portal: the envelope
+    assert api.json()["error"]["code"] == "not_found"
+
+
 async def test_the_audit_log_shows_requests_key_changes_and_sign_ins(
     browser: httpx.AsyncClient, owner: Owner, api: httpx.AsyncClient
 ) -> None:

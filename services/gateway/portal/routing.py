@@ -82,7 +82,21 @@ def portal_routes(rows: Sequence[Page]) -> list[BaseRoute]:
         for path, methods in by_path.items()
     ]
     routes.append(Mount(f"{PORTAL}/static", StaticFiles(directory=STATIC), name="portal-static"))
+    routes.append(Route(f"{PORTAL}/{{rest:path}}", _no_such_page(pages), methods=["GET"]))
     return routes
+
+
+def _no_such_page(pages: Pages) -> Handler:
+    """A mistyped or outdated portal address is a page people can read, not the API's JSON."""
+
+    async def endpoint(request: GatewayRequest) -> Response:
+        if not request.path_params["rest"]:  # `/developers/`, as a router would redirect it
+            return RedirectResponse(PORTAL, status_code=307)
+        problem = PageProblem(404, "No such page", "The portal has no page at this address.",
+                              "not_found")  # fmt: skip
+        return with_portal_headers(_problem_page(request, pages, problem))
+
+    return endpoint
 
 
 Handler = Callable[[GatewayRequest], Awaitable[Response]]
