@@ -254,7 +254,15 @@ async def test_event_of_another_owner_is_404(
     assert_envelope(
         await api.get(f"{EVENTS}/{event['id']}", headers=stranger.headers), 404, "not_found"
     )
-    assert_envelope(await api.get(f"{EVENTS}/not-a-uuid", headers=tenant.headers), 404, "not_found")
+    mistyped = assert_envelope(
+        await api.get(f"{EVENTS}/not-a-uuid", headers=tenant.headers), 404, "not_found"
+    )
+    assert [(f["path"], f["code"]) for f in mistyped["fields"]] == [("eventId", "uuid_parsing")]
+    assert "'not-a-uuid'" in mistyped["message"]
+    keys = await api.get("/api/developer/v1/keys/12/history", headers=tenant.headers)
+    assert [f["path"] for f in assert_envelope(keys, 404, "not_found")["fields"]] == ["keyId"]
+    unrouted = assert_envelope(await api.get(f"{EVENTS}/a/b/c"), 404, "not_found")
+    assert "fields" not in unrouted  # no route has that shape: nothing to name
 
 
 async def test_channels_lists_owned_and_member_channels_only_with_pagination(
