@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from services.gateway.app import create_app
+from services.gateway.edge.early_refusal import refusing_protocol
 from services.gateway.settings import GatewaySettings
 from shared.core.logging import configure_logging
 from shared.runtime.http_server import serve
@@ -11,8 +14,12 @@ from shared.runtime.http_server import serve
 def main() -> None:
     settings = GatewaySettings()
     configure_logging("gateway", settings.log)
+    app = create_app(settings)
+    protocol: dict[str, Any] = {}
+    if app.state.gate is not None:
+        protocol["http"] = refusing_protocol(app.state.gate)
     serve(
-        create_app(settings),
+        app,
         host=settings.host,
         port=settings.port,
         listen_sockets=settings.listen_sockets,
@@ -23,6 +30,7 @@ def main() -> None:
         server_header=False,
         proxy_headers=True,
         forwarded_allow_ips=settings.forwarded_allow_ips,
+        **protocol,
     )
 
 

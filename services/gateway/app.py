@@ -119,7 +119,7 @@ def create_app(settings: GatewaySettings) -> Starlette:
             # closes everything in reverse order, first flushing the audit records.
         log.info("gateway stopped")
 
-    return Starlette(
+    app = Starlette(
         routes=[
             *ops_routes(checks, GATEWAY_METRICS),
             *api_routes(PUBLIC_ROWS, public_api.DOCUMENT),
@@ -136,6 +136,9 @@ def create_app(settings: GatewaySettings) -> Starlette:
         ],
         lifespan=lifespan,
     )
+    # For the server's protocol, which refuses as it reads (edge/early_refusal.py).
+    app.state.gate = gate if admission.enabled else None
+    return app
 
 
 async def open_gateway(
