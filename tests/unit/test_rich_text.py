@@ -121,6 +121,7 @@ def test_html_keeps_words_and_drops_what_is_unsafe(html: str, expected: str) -> 
         ("A <Night> at <i>the</i> Opera", "A <Night> at the Opera", r"A \<Night> at *the* Opera"),
         ("Word<o:p></o:p> <my-widget>text</my-widget>", "Word text", "Word text"),
         ("<svg><path d='M0 0'/></svg>Icon <BR>", "Icon", "Icon"),
+        ("<Festival> of <feBlend/>light", "<Festival> of light", r"\<Festival> of light"),
     ],
 )
 def test_a_word_in_angle_brackets_that_is_no_element_stays_text(

@@ -336,7 +336,10 @@ _ELEMENT_NAMES = """
     polyline radialgradient rect set stop switch symbol text textpath tspan use view math
     maction annotation menclose merror mfrac mi mmultiscripts mn mo mover mpadded mphantom
     mprescripts mroot mrow ms mspace msqrt mstyle msub msubsup msup mtable mtd mtext mtr munder
-    munderover none semantics"""
+    munderover none semantics feblend fecolormatrix fecomponenttransfer fecomposite
+    feconvolvematrix fediffuselighting fedisplacementmap fedistantlight fedropshadow feflood
+    fefunca fefuncb fefuncg fefuncr fegaussianblur feimage femerge femergenode femorphology
+    feoffset fepointlight fespecularlighting fespotlight fetile feturbulence"""
 _ELEMENTS = frozenset(_ELEMENT_NAMES.split())
 # A tag's name ends at a space, `/` or `>`; one cut off by the input's end opens nothing.
 _TAG_OPEN = re.compile(r"<(/?)([A-Za-z][^\s/>]*)(?=[\s/>])")
@@ -344,11 +347,11 @@ _TAG_OPEN = re.compile(r"<(/?)([A-Za-z][^\s/>]*)(?=[\s/>])")
 
 def text_for_unknown_tags(html: str) -> str:
     """`html` with every `<` that opens no known element written `&lt;`, so that it stays
-    text. SVG's `fe...` filter primitives count as known."""
+    text."""
 
     def written(match: re.Match[str]) -> str:
         name = match.group(2).lower()
-        known = name in _ELEMENTS or name.startswith("fe") or "-" in name or ":" in name
+        known = name in _ELEMENTS or "-" in name or ":" in name
         return match.group() if known else "&lt;" + match.group()[1:]
 
     return _TAG_OPEN.sub(written, html)
