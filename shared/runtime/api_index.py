@@ -4,15 +4,13 @@ from the routes: it is built from them."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-# `{eventId:event}` in a route's path is `{eventId}` to a reader.
-_CONVERTOR = re.compile(r"\{(\w+):\w+\}")
+from shared.runtime.http_edge import openapi_template
 
 
 def index_of(
@@ -22,7 +20,7 @@ def index_of(
     "documentation"}`, every route of `routes` in their order (HEAD, which Starlette adds to
     each GET, left out; mounts, which have no methods, too)."""
     endpoints = [
-        {"method": method, "path": _CONVERTOR.sub(r"{\1}", route.path)}
+        {"method": method, "path": openapi_template(route.path)}
         for route in routes
         if isinstance(route, Route)
         for method in sorted(route.methods or ())
