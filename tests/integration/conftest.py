@@ -180,6 +180,22 @@ async def eventually(
     return value
 
 
+async def listed_routes(
+    client: httpx.AsyncClient, base: str, documentation: str
+) -> list[tuple[dict[str, str], httpx.Response | None]]:
+    """What `GET base` lists, each endpoint with the answer to requesting it as listed (its
+    method, no body, no session), or None where its path takes parameters."""
+    index = await client.get(base)
+    assert index.status_code == 200, index.text
+    assert index.json()["documentation"] == documentation
+    assert index.json()["authentication"]
+    listed: list[tuple[dict[str, str], httpx.Response | None]] = []
+    for endpoint in index.json()["endpoints"]:
+        method, path = endpoint["method"], endpoint["path"]
+        listed.append((endpoint, None if "{" in path else await client.request(method, path)))
+    return listed
+
+
 # GATEWAY_ACCESS_CACHE_SECONDS's default, which the test gateways keep: a change to a key or a
 # channel membership reaches a gateway by announcement, at the latest when its entry expires.
 ACCESS_BOUND_SECONDS = 2.0

@@ -72,19 +72,3 @@ async def public_event(
 
     found: dict[str, Any] = await eventually(probe, within=VISIBLE_WITHIN_SECONDS)
     return found
-
-
-async def listed_routes(
-    discovery: httpx.AsyncClient, base: str, documentation: str
-) -> list[tuple[dict[str, str], httpx.Response | None]]:
-    """What `GET base` lists, each endpoint with the answer to requesting it as listed (its
-    method, no body, no session), or None where its path takes parameters."""
-    index = await discovery.get(base)
-    assert index.status_code == 200, index.text
-    assert index.json()["documentation"] == documentation
-    assert index.json()["authentication"]
-    listed: list[tuple[dict[str, str], httpx.Response | None]] = []
-    for endpoint in index.json()["endpoints"]:
-        method, path = endpoint["method"], endpoint["path"]
-        listed.append((endpoint, None if "{" in path else await discovery.request(method, path)))
-    return listed

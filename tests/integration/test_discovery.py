@@ -11,14 +11,13 @@ from typing import Any
 import httpx
 
 from tests.examples import RICH
-from tests.integration.conftest import MakeTenant, Tenant, eventually
+from tests.integration.conftest import MakeTenant, Tenant, eventually, listed_routes
 from tests.integration.discovery_support import (
     EVENTS,
     VISIBLE_WITHIN_SECONDS,
     create_event,
     event_action,
     future_start,
-    listed_routes,
     public_event,
     publish_channel,
 )

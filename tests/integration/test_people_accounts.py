@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncpg
 import httpx
 
-from tests.integration.discovery_support import listed_routes
+from tests.integration.conftest import listed_routes
 from tests.integration.people_support import PASSWORD, PEOPLE, sign_up
 
 
