@@ -239,13 +239,18 @@ def _overload(s: dict[str, Any]) -> None:
         f"({s['goodput_of_capacity']:.0%} of capacity); {s['refused']} refused "
         f"({s['refused_with_retry_after']} with Retry-After), refusal p99 "
         f"{refusal.get('p99', 0):.1f} ms; accepted p99 {good.get('p99', 0):.0f} ms, max "
-        f"{good.get('max', 0):.0f} ms; back to normal "
-        f"{'never, within the run' if back is None else f'{back:.1f} s'} after the burst "
-        f"(calm p99 {s['calm_p99_ms']:.0f} ms); other errors {s['other_errors'] or 0}; "
+        f"{good.get('max', 0):.0f} ms; back to normal {_seconds(back)} after the burst "
+        f"(calm p99 {s['calm_p99_ms']:.0f} ms, judged over 2-s spans; every 0.5-s window's "
+        f"slowest request within it: {_seconds(s.get('slowest_window_back_to_normal_seconds'))}"
+        f"); other errors {s['other_errors'] or 0}; "
         f"lost {s['lost']}, duplicated or unaccepted rows {s['duplicated_or_unaccepted_rows']}; "
         f"part of every latency: the load generator's own lag p99 {lag.get('p99', 0):.1f} ms, "
         f"its wait for a free connection p99 {wait.get('p99', 0):.1f} ms"
     )
+
+
+def _seconds(value: float | None) -> str:
+    return "never, within the run" if value is None else f"{value:.1f} s"
 
 
 def target_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
@@ -288,8 +293,7 @@ def target_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
             f"{refusal:.1f} ms ({overload['refused']} refused)", refusal <= 20)  # fmt: skip
         add("overload: no accepted request waits over 1 s", f"max {waited:.0f} ms",
             waited <= 1000)  # fmt: skip
-        add("overload: back to normal within 5 s",
-            "never, within the run" if back is None else f"{back:.1f} s",
+        add("overload: back to normal within 5 s", _seconds(back),
             back is not None and back <= 5)  # fmt: skip
     batches = [s["events_to_rows_per_second"] for s in scenarios
                if s["scenario"].startswith("batch")]  # fmt: skip

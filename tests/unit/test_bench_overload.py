@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from bench.load import schedule
-from bench.overload import CALM_SECONDS, analyse, back_to_normal
+from bench.overload import CALM_SECONDS, analyse, back_to_normal, slowest_window_back_to_normal
 from bench.report import cpu_per_event
 
 
@@ -29,7 +29,7 @@ def test_goodput_refusals_and_latency_of_the_burst() -> None:
             sample(offset, 202, 0.2) if i % 2 else sample(offset, 503, 0.002, "overloaded")
         )
         samples[-1]["client_lag"] = 0.05 if i == 0 else 0.001  # the generator late once
-    samples.append(sample(CALM_SECONDS + burst + 0.1, 202, 0.01))
+    samples += [sample(CALM_SECONDS + burst + t / 10, 202, 0.01) for t in range(30)]
     found = analyse(samples, capacity=10, seconds=burst)
     assert found["goodput_per_second"] == 10
     assert found["goodput_of_capacity"] == 1.0
@@ -42,12 +42,25 @@ def test_goodput_refusals_and_latency_of_the_burst() -> None:
     assert found["back_to_normal_seconds"] == 0.0
 
 
-def test_back_to_normal_is_the_first_window_that_stays_normal() -> None:
+def test_back_to_normal_is_the_first_step_from_which_every_span_stays_normal() -> None:
     slow, fast = 0.5, 0.01
-    after = [sample(10 + t / 10, 202, slow if t < 12 else fast) for t in range(30)]
-    after[20] = sample(12.0, 503, 0.001, "overloaded")  # a refusal later still counts
-    assert back_to_normal(after, burst_end=10, normal=fast) == 2.5
-    assert back_to_normal(after[:12], burst_end=10, normal=fast) is None
+    # 100/s for 6 s after the burst: slow for the first 1.2 s, then fast.
+    after = [sample(10 + t / 100, 202, slow if t < 120 else fast) for t in range(600)]
+    assert back_to_normal(after, burst_end=10, normal=fast) == 1.5  # the first span past it
+    after[300] = sample(13.0, 503, 0.001, "overloaded")  # a refusal later still counts
+    assert back_to_normal(after, burst_end=10, normal=fast) == 3.5
+    assert back_to_normal(after[:150], burst_end=10, normal=fast) is None  # no span ends calm
+
+
+def test_one_straggler_is_not_a_queue_but_the_window_reading_counts_it() -> None:
+    fast = 0.01
+    after = [sample(10 + t / 100, 202, fast) for t in range(800)]
+    after[350] = sample(13.5, 202, 0.3)  # one request preempted well after the burst
+    assert back_to_normal(after, burst_end=10, normal=fast) == 0.0
+    assert slowest_window_back_to_normal(after, burst_end=10, normal=fast) == 4.0
+    for t in range(350, 360):  # a tenth of a second of slow requests is a queue again
+        after[t] = sample(10 + t / 100, 202, 0.3)
+    assert back_to_normal(after, burst_end=10, normal=fast) == 4.0
 
 
 def test_cpu_per_event_sums_replicas_and_divides_by_the_work() -> None:
