@@ -45,7 +45,7 @@ def print_report(report: dict[str, Any]) -> None:
                 f"{name} {use['cpu_percent']:.0f}%" for name, use in busiest[:8]))  # fmt: skip
     for s in report["scenarios"]:
         if s["scenario"].startswith("overload"):
-            _overload(s)
+            print_overload(s)
     _spikes(report["scenarios"])
     _cpu_table(report.get("cpu_per_event", []))
     _statements(report["scenarios"])
@@ -228,11 +228,14 @@ def _cpu_table(rows: list[dict[str, Any]]) -> None:
               f"{target if target is not None else '':>7}{verdict}")  # fmt: skip
 
 
-def _overload(s: dict[str, Any]) -> None:
+def print_overload(s: dict[str, Any]) -> None:
+    """One paragraph for an overload run (`overload_scenario`'s result); results written
+    before 2026-12-03, 12:40 UTC judged back to normal per 0.5-s window, so a span of 0.5."""
     refusal, good = s["refusal_latency_ms"], s["accepted_latency_ms"]
     lag = s.get("load_generator_lag_ms", {})
     wait = s.get("connection_wait_ms", {})
     back = s["back_to_normal_seconds"]
+    step, span = s.get("back_to_normal_step_and_span_seconds", (0.5, 0.5))
     print(
         f"\nOverload: {2 * s['capacity']:.0f}/s offered for {s['burst_seconds']:.0f} s (twice "
         f"{s['capacity']:.0f}/s): goodput {s['goodput_per_second']:.0f}/s "
@@ -240,9 +243,10 @@ def _overload(s: dict[str, Any]) -> None:
         f"({s['refused_with_retry_after']} with Retry-After), refusal p99 "
         f"{refusal.get('p99', 0):.1f} ms; accepted p99 {good.get('p99', 0):.0f} ms, max "
         f"{good.get('max', 0):.0f} ms; back to normal {_seconds(back)} after the burst "
-        f"(calm p99 {s['calm_p99_ms']:.0f} ms, judged over 2-s spans; every 0.5-s window's "
-        f"slowest request within it: {_seconds(s.get('slowest_window_back_to_normal_seconds'))}"
-        f"); other errors {s['other_errors'] or 0}; "
+        f"(calm p99 {s['calm_p99_ms']:.0f} ms, judged over {span:g}-s spans; every {step:g}-s "
+        f"window's slowest request within it: "
+        f"{_seconds(s.get('slowest_window_back_to_normal_seconds'))}); "
+        f"other errors {s['other_errors'] or 0}; "
         f"lost {s['lost']}, duplicated or unaccepted rows {s['duplicated_or_unaccepted_rows']}; "
         f"part of every latency: the load generator's own lag p99 {lag.get('p99', 0):.1f} ms, "
         f"its wait for a free connection p99 {wait.get('p99', 0):.1f} ms"

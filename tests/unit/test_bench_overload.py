@@ -7,7 +7,7 @@ from typing import Any
 
 from bench.load import schedule
 from bench.overload import CALM_SECONDS, analyse, back_to_normal, slowest_window_back_to_normal
-from bench.report import cpu_per_event
+from bench.report import cpu_per_event, print_overload
 
 
 def sample(offset: float, status: int, latency: float, code: str | None = None) -> dict[str, Any]:
@@ -72,3 +72,17 @@ def test_cpu_per_event_sums_replicas_and_divides_by_the_work() -> None:
     ]  # fmt: skip
     rows = {(r["service"], r["unit"]): r["ms"] for r in cpu_per_event(scenarios)}
     assert rows == {("gateway", "batch item"): 0.03, ("publisher", "row"): 0.04}
+
+
+def test_the_report_prints_both_readings_of_back_to_normal(capsys: Any) -> None:
+    burst, fast = 10.0, 0.01
+    samples = [sample(t / 100, 202, fast) for t in range(int(CALM_SECONDS * 100))]
+    samples += [sample(CALM_SECONDS + t / 10, 202, fast) for t in range(int(burst * 10))]
+    after = [sample(CALM_SECONDS + burst + t / 100, 202, fast) for t in range(800)]
+    after[350] = sample(CALM_SECONDS + burst + 3.5, 202, 0.3)  # one straggler
+    found = analyse(samples + after, capacity=10, seconds=burst)
+    print_overload({**found, "capacity": 10, "burst_seconds": burst, "lost": 0,
+                    "duplicated_or_unaccepted_rows": 0})  # fmt: skip
+    line = capsys.readouterr().out
+    assert "back to normal 0.0 s after the burst" in line
+    assert "judged over 2-s spans; every 0.5-s window's slowest request within it: 4.0 s" in line
