@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 
 import asyncpg
 import structlog
+from pydantic import TypeAdapter
 
 from services.publisher.bulk import EARLIER_CLAIM, Group, create_all, set_based_creates
 from services.publisher.occurrence import carried, update_occurrence
@@ -87,6 +88,15 @@ RETURNING *
 _CHANGE_STATUS = """
 UPDATE events SET status = $2, version = version + 1, updated_at = now()
 WHERE id = $1 RETURNING *
+"""
+
+# A status change that names the sender's version: unless a newer one is stored, applied and
+# recorded (column and body alike, as an upsert records it). No row: stale.
+_CHANGE_STATUS_AT_VERSION = """
+UPDATE events SET status = $2, version = version + 1, updated_at = now(),
+    source_updated_at = $3, body = jsonb_set(body, '{sourceUpdatedAt}', to_jsonb($4::text))
+WHERE id = $1 AND (source_updated_at IS NULL OR source_updated_at <= $3)
+RETURNING *
 """
 
 
@@ -268,8 +278,19 @@ async def _change_status(conn: asyncpg.Connection, envelope: IngestEnvelope) -> 
             reason_code="event_cancelled",
             reason="a cancelled event cannot be published or unpublished",
         )
-    row = await conn.fetchrow(_CHANGE_STATUS, command.event_id, STATUS_AFTER[command.action])
+    status = STATUS_AFTER[command.action]
+    at = command.source_updated_at
+    if at is None:
+        row = await conn.fetchrow(_CHANGE_STATUS, command.event_id, status)
+    else:
+        written = _INSTANT.dump_python(at, mode="json")  # as the body's other instants are
+        row = await conn.fetchrow(_CHANGE_STATUS_AT_VERSION, command.event_id, status, at, written)
+        if row is None:
+            return await _with_current(conn, envelope, "stale", command.event_id)
     return make_outcome(envelope, "updated", row=row)
+
+
+_INSTANT: TypeAdapter[datetime] = TypeAdapter(datetime)
 
 
 _APPLY: dict[str, Callable[[asyncpg.Connection, IngestEnvelope], Awaitable[Applied]]] = {

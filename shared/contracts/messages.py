@@ -62,9 +62,18 @@ STATUS_AFTER: dict[str, StoredStatus] = {
 
 
 class ChangeStatus(_Message):
+    """Publish, unpublish or cancel. `source_updated_at`: the sender's version of the
+    document when it asked (a webhook's unpublish): the change is `stale` under a newer
+    stored version and records its own, so a publish sent before it and delivered after it
+    is stale too. Left out while unset: publishers before it refuse the key, so they are
+    deployed first."""
+
+    LATER_FIELDS = frozenset({"source_updated_at"})
+
     type: Literal["change_status"] = "change_status"
     event_id: uuid.UUID
     action: StatusAction
+    source_updated_at: datetime | None = None
 
 
 class UpdateOccurrence(_Message):
@@ -224,8 +233,15 @@ def derive_event_id(
 
 
 def encode(message: _Message) -> bytes:
-    unset = {name for name in message.LATER_FIELDS if getattr(message, name) is None}
-    return message.model_dump_json(exclude=unset or None).encode()
+    exclude: dict[str, Any] = {
+        name: True for name in message.LATER_FIELDS if getattr(message, name) is None
+    }
+    command = getattr(message, "command", None)
+    if isinstance(command, _Message):  # an envelope: its command's later fields too
+        unset = {name for name in command.LATER_FIELDS if getattr(command, name) is None}
+        if unset:
+            exclude["command"] = unset
+    return message.model_dump_json(exclude=exclude or None).encode()
 
 
 M = TypeVar("M", bound=BaseModel)

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from pydantic import AwareDatetime, TypeAdapter, ValidationError
+
 from shared.contracts.messages import (
     ChangeStatus,
     Command,
@@ -28,11 +30,24 @@ def command_of(integration: Mapping[str, Any], result: Verdict) -> Command:
     owner, channel = integration["account_id"], integration["channel_id"]
     event_id = derive_event_id(owner, None, channel, result.delivery.document_id)
     if result.change == "unpublish":
-        return ChangeStatus(event_id=event_id, action="unpublish")
+        version = _moment(result.delivery.updated_at)
+        return ChangeStatus(event_id=event_id, action="unpublish", source_updated_at=version)
     if result.change == "cancel":
         return ChangeStatus(event_id=event_id, action="cancel")
     assert result.event is not None
     return CreateEvent(event_id=event_id, event=result.event)
+
+
+def _moment(version: str | None) -> datetime | None:
+    """The delivery's version as an instant, when it is one (a sender's `updatedAt`); a
+    revision number or a version without an offset orders nothing."""
+    try:
+        return None if version is None else _AWARE.validate_python(version)
+    except ValidationError:
+        return None
+
+
+_AWARE: TypeAdapter[datetime] = TypeAdapter(AwareDatetime)
 
 
 def idempotency_key(integration: Mapping[str, Any], delivery: Delivery, raw: bytes) -> str:
@@ -46,7 +61,9 @@ def idempotency_key(integration: Mapping[str, Any], delivery: Delivery, raw: byt
 def delivery_envelope(
     integration: Mapping[str, Any], command: Command, request_id: str, key: str
 ) -> IngestEnvelope:
-    payload = command.model_dump(mode="json", exclude={"event_id", "type"})
+    # The version is in the key already (or the sender's own key stands for it): the hash is
+    # what gateways before it computed, so a delivery retried across a deploy still matches.
+    payload = command.model_dump(mode="json", exclude={"event_id", "type", "source_updated_at"})
     return IngestEnvelope(
         message_id=uuid.uuid4(),
         request_id=request_id,

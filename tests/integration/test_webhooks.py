@@ -20,6 +20,7 @@ from tests.webhook_senders import SENDER_CASES, SenderCase, new_document_id
 
 INTEGRATIONS = "/api/developer/v1/integrations"
 T0, T1, T2 = "2026-05-01T09:00:00.000Z", "2026-05-01T10:00:00.000Z", "2026-05-02T10:00:00.000Z"
+T2_LATE = "2026-05-02T12:00:00.000Z"  # after T2, before T3
 T3, T4, T5 = "2026-05-03T10:00:00.000Z", "2026-05-04T10:00:00.000Z", "2026-05-05T10:00:00.000Z"
 NEW_YORK = {"placeId": "place-new-york", "name": "New York", "countryCode": "US"}
 
@@ -115,8 +116,9 @@ async def test_sender_lifecycle(
     await event_where(title="Launch night (room 2)")
     assert (await send("update", "Stale title", T0)).status_code == 202
 
-    async def stale_seen() -> bool:
-        return "stale" in [d["status"] for d in await deliveries(api, tenant, integration["id"])]
+    async def stale_seen(times: int = 1) -> bool:
+        found = [d["status"] for d in await deliveries(api, tenant, integration["id"])]
+        return found.count("stale") >= times
 
     await eventually(stale_seen)
     assert (await stored(db, tenant, doc))["title"] == "Launch night (room 2)"  # type: ignore[index]
@@ -124,6 +126,13 @@ async def test_sender_lifecycle(
     if case.unpublish:
         assert (await send("unpublish", "Launch night (room 2)", T3)).status_code == 202
         await event_where(status="draft")
+    if case.unpublish and case.publish:
+        # A publish sent before the unpublish and delivered after it changes nothing.
+        assert (await send("publish", "Late publish", T2_LATE)).status_code == 202
+        await eventually(lambda: stale_seen(2))
+        kept = await stored(db, tenant, doc)
+        assert kept is not None
+        assert (kept["status"], kept["title"]) == ("draft", "Launch night (room 2)")
     if case.publish:
         assert (await send("publish", "Launch night (room 2)", T4)).status_code == 202
         await event_where(status="published")

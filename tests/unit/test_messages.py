@@ -7,6 +7,7 @@ import pytest
 
 from services.gateway.submission.batch_model import parse_item
 from shared.contracts.messages import (
+    ChangeStatus,
     CreateEvent,
     FieldProblem,
     IngestEnvelope,
@@ -17,6 +18,7 @@ from shared.contracts.messages import (
     derive_event_id,
     encode,
 )
+from shared.contracts.webhook_commands import delivery_envelope
 from shared.domain.events import parse_event
 from tests.unit.test_event_model import docs_example
 
@@ -112,6 +114,29 @@ def test_an_outcome_without_fields_encodes_as_before_they_existed() -> None:
     problem = FieldProblem(path="title", code="nul_character", message="remove it")
     with_fields = plain.model_copy(update={"fields": (problem,)})
     assert decode_outcome(encode(with_fields)).fields == (problem,)
+
+
+def test_a_status_change_without_a_version_encodes_as_before_it_existed() -> None:
+    """Publishers that predate `source_updated_at` refuse unknown keys: it is sent only
+    when set, and the request hash of a webhook's unpublish leaves it out either way."""
+    event_id = uuid.uuid4()
+    plain = envelope().model_copy(
+        update={"command": ChangeStatus(event_id=event_id, action="unpublish")}
+    )
+    assert b"source_updated_at" not in encode(plain)
+    assert decode_ingest(encode(plain)) == plain
+    at = datetime(2026, 5, 3, 10, 0, tzinfo=UTC)
+    versioned = plain.model_copy(
+        update={"command": ChangeStatus(event_id=event_id, action="unpublish",
+                                        source_updated_at=at)}
+    )  # fmt: skip
+    assert decode_ingest(encode(versioned)) == versioned
+    integration = {"id": uuid.uuid4(), "account_id": 7, "channel_id": 3}
+    hashes = {
+        delivery_envelope(integration, envelope.command, "req_1", "key").request_hash
+        for envelope in (plain, versioned)
+    }
+    assert len(hashes) == 1
 
 
 def test_a_batch_items_command_is_the_events_without_the_items_key() -> None:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from shared.domain.mapping import MappingContext, ValueMap, map_event
-from shared.domain.senders import SENDERS, Delivery
+from shared.domain.senders import SENDERS, Delivery, contentful
 from tests import rich_senders as rich
 from tests import rich_text_samples as samples
 
@@ -87,3 +87,18 @@ def test_realistic_content_makes_a_complete_event(
     assert stored["ticketLinks"] == [{"url": rich.TICKETS, "label": "Tickets"}]
     if name in ("tec", "wp-post"):
         assert stored["price"] == {"min": 25, "max": 25, "currency": "EUR"}
+
+
+def test_a_contentful_tombstone_is_versioned_by_when_it_happened() -> None:
+    """An unpublish or delete sends a `DeletedEntry`: its `deletedAt` orders it against the
+    publishes around it; a tombstone without one falls back to `updatedAt`."""
+    sys = {"type": "DeletedEntry", "id": "e1", "revision": 3,
+           "createdAt": "2026-05-01T09:00:00.000Z",
+           "updatedAt": "2026-05-03T10:00:00.000Z"}  # fmt: skip
+    topic = {"x-contentful-topic": "ContentManagement.Entry.unpublish"}
+    stamped = {**sys, "deletedAt": "2026-05-03T10:00:05.000Z"}
+    read = contentful.read(topic, {}, {"sys": stamped})
+    assert (read.action, read.updated_at, read.published) == (
+        "unpublish", "2026-05-03T10:00:05.000Z", False,
+    )  # fmt: skip
+    assert contentful.read(topic, {}, {"sys": sys}).updated_at == "2026-05-03T10:00:00.000Z"

@@ -50,7 +50,8 @@ def read(headers: Mapping[str, str], query: Mapping[str, str], body: dict[str, A
         action=action or "save",
         document_id=required_id(sys.get("id"), "sys.id"),
         document=body,
-        updated_at=text(sys.get("updatedAt")),
+        # An unpublish or delete sends a tombstone (`DeletedEntry`) stamped when it happened.
+        updated_at=text(sys.get("deletedAt") or sys.get("updatedAt")),
         sender_key=headers.get("x-contentful-idempotency-key"),
         published=action == "publish" if action in ("publish", "unpublish") else None,
         skip_reason=skip,
