@@ -20,6 +20,7 @@ from shared.domain.mapping import (
     map_event,
 )
 from shared.domain.mapping.engine import Mapped
+from shared.domain.mapping.values import apply as apply_value_map
 from tests import rich_text_samples as samples
 
 NEW_YORK = {"placeId": "place-new-york", "name": "New York", "countryCode": "US"}
@@ -401,3 +402,25 @@ def test_strapis_default_mapping_takes_an_entry_with_only_an_address() -> None:
     result = mapped(entry, default, media_base_url="https://cms.example.org")
     assert result.event.venue is not None
     assert result.event.venue.name == "Rathausplatz 1"
+
+
+def test_a_comma_separated_cell_is_read_item_by_item_without_its_spaces() -> None:
+    """A CRM sends 'food-and-drink, live-music, vip': each item is looked up, noted and kept
+    as written, not with the space after its comma."""
+    notes: list[str] = []
+
+    class Noted:
+        target = "classifications"
+
+        def note(self, path: str, code: str, message: str) -> None:
+            notes.append(message)
+
+    categories = ValueMap(values={"live-music": "music"})
+    cell = "food-and-drink, live-music, vip,"
+    assert apply_value_map(categories, "categories", cell, Noted()) == ["music"]
+    assert notes == [
+        "value 'food-and-drink' is not in value map 'categories': left out",
+        "value 'vip' is not in value map 'categories': left out",
+    ]
+    kept = categories.model_copy(update={"unmapped": "keep"})
+    assert apply_value_map(kept, "categories", cell, Noted()) == ["food-and-drink", "music", "vip"]

@@ -130,7 +130,7 @@ def _webflow(url: str, secret: str | None, verification: str) -> list[Step]:
         return _token_steps(url, secret)
     return [
         Step("Create the webhooks from your Webflow app (collection_item_created, _changed, "
-             "_deleted, _unpublished) with the URL:", url),
+             "_published, _unpublished, _deleted) with the URL:", url),
         Step("Webflow signs them with your app's client secret, the one given to this "
              "integration."),
     ]  # fmt: skip

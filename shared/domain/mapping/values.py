@@ -63,7 +63,7 @@ def _listed(value_map: ValueMap, value: Any) -> list[Any]:
     """One value; or, written as forms and spreadsheets write lists, several separated by
     commas (unless the whole text is a key of the map)."""
     if isinstance(value, str) and "," in value and _entry(value_map.values, value) is _MISSING:
-        return value.split(",")
+        return [part.strip() for part in value.split(",") if part.strip()]
     return [value]
 
 
