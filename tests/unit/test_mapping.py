@@ -223,12 +223,15 @@ def test_an_unknown_city_is_one_error_the_most_specific(
     city_mapping: dict[str, str], path: str
 ) -> None:
     mapping = {k: v for k, v in STRAPI_MAPPING.items() if k != "approxLocation.city"}
-    defaults = {"timezone": "Europe/Vienna", "classifications": ["music"]}  # no city
-    with pytest.raises(InvalidEvent) as caught:
-        mapped(strapi_entry(city="Atlantis"), {**mapping, **city_mapping}, defaults,
-               media_base_url="https://cms.example.org")  # fmt: skip
-    assert [(e.path, e.code) for e in caught.value.errors] == [(path, "unknown_place")]
-    assert f"(mapped from '{city_mapping[path]}')" in caught.value.errors[0].message
+    # No city among the defaults; without a zone either, the zone would have come from the
+    # city, and its missing is no second error.
+    for defaults in ({"timezone": "Europe/Vienna", "classifications": ["music"]},
+                     {"classifications": ["music"]}):  # fmt: skip
+        with pytest.raises(InvalidEvent) as caught:
+            mapped(strapi_entry(city="Atlantis"), {**mapping, **city_mapping}, defaults,
+                   media_base_url="https://cms.example.org")  # fmt: skip
+        assert [(e.path, e.code) for e in caught.value.errors] == [(path, "unknown_place")]
+        assert f"(mapped from '{city_mapping[path]}')" in caught.value.errors[0].message
 
 
 def test_a_relative_media_url_without_a_base_is_an_error_naming_the_expression() -> None:

@@ -89,6 +89,9 @@ def map_event(
     body.update(channelId=channel_id, sourceId=source_id, status=status)
     errors += times.localize(body)
     failed = {e.path for e in errors} | ({_CITY} if unresolved else set())
+    city_failed = any(path == _CITY or path.startswith(f"{_CITY}.") for path in failed)
+    if city_failed and "timezone" not in body:
+        failed.add("timezone")  # it would have come from the city: the city's error says it
     try:
         event = parse_event(body)
     except InvalidEvent as exc:
