@@ -427,3 +427,16 @@ def test_a_comma_separated_cell_is_read_item_by_item_without_its_spaces() -> Non
     ]
     kept = categories.model_copy(update={"unmapped": "keep"})
     assert apply_value_map(kept, "categories", cell, Noted()) == ["food-and-drink", "music", "vip"]
+
+
+@pytest.mark.parametrize("start", ["2027-03-06", " 2027-03-06 "])
+def test_a_date_without_a_time_of_day_is_refused_not_read_as_midnight(start: str) -> None:
+    """A CMS date field ('2027-03-06') would otherwise publish the event at midnight."""
+    mapping = {"title": "title", "startAt": "start", "endAt": "end", "timezone": "'Europe/Lisbon'"}
+    problems = refused({"title": "Feira", "start": start, "end": "2027-03-06T22:00:00"}, mapping)
+    assert list(problems) == ["startAt"]
+    assert problems["startAt"].startswith("'2027-03-06' is a date without a time of day")
+    assert "(mapped from 'start')" in problems["startAt"]
+    joined = {**mapping, "startAt": "join('T', [start, time])"}
+    document = {"title": "Feira", "start": start.strip(), "time": "19:00", "end": None}
+    assert mapped(document, joined).event.startAt.isoformat() == "2027-03-06T19:00:00+00:00"

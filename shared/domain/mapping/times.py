@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from shared.domain.events import FieldError
 
 _ZERO_DATE = re.compile(r"0000-00-00(?:[ T]00:00(?::00)?)?")
+_DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def is_zero_date(value: Any) -> bool:
@@ -43,7 +44,8 @@ def localize(
     body: dict[str, Any], names: tuple[str, ...] = ("startAt", "endAt")
 ) -> list[FieldError]:
     """Rewrite `body`'s times in its zone, in place; errors for wall times that do not exist
-    there (a DST gap). A bad zone is left for validation to name."""
+    there (a DST gap) and for dates without a time of day (read as midnight, they would
+    publish an event at a time nobody set). A bad zone is left for validation to name."""
     try:
         zone = ZoneInfo(body["timezone"]) if isinstance(body.get("timezone"), str) else None
     except (ZoneInfoNotFoundError, ValueError):
@@ -51,6 +53,11 @@ def localize(
     errors = []
     for name in names:
         raw = body.get(name)
+        if isinstance(raw, str) and _DATE_ONLY.fullmatch(raw.strip()):
+            errors.append(FieldError(name, "date_without_time",
+                f"'{raw.strip()}' is a date without a time of day: map the time too, e.g. "
+                "join('T', [date, time]) of the fields holding them"))  # fmt: skip
+            continue
         moment = parse_time(raw) if isinstance(raw, str) else None
         if moment is None or zone is None:
             continue
