@@ -17,6 +17,8 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    TypeAdapter,
+    ValidationError,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -276,16 +278,60 @@ E = TypeVar("E", bound="EventInput")
 def validate_as(model: type[E], payload: object, *, known_storable: bool = False) -> E:
     """Schema, storability and cross-field rules for EventInput or a model that extends it.
     `known_storable`: the caller has checked storability already (`storable_validation`)."""
-    with storable_validation(payload, InvalidEvent, known_storable=known_storable):
-        event = model.model_validate(payload)
-    problems = _temporal_errors(event) + _place_errors(event)
+    try:
+        with storable_validation(payload, InvalidEvent, known_storable=known_storable):
+            event = model.model_validate(payload)
+    except InvalidEvent as exc:
+        # The rules across fields still judge the fields that passed, so one answer names
+        # every mistake, not one round of them per request.
+        raise InvalidEvent(exc.errors + _rules_over_valid_parts(payload, exc.errors)) from None
+    problems = _temporal_errors(
+        event.startAt, event.endAt, event.timezone, event.recurrence
+    ) + _place_errors(event.approxLocation.city)
     if problems:
         raise InvalidEvent(problems)
     return event
 
 
-def _place_errors(event: EventInput) -> list[FieldError]:
-    city = event.approxLocation.city
+def _rules_over_valid_parts(payload: object, errors: list[FieldError]) -> list[FieldError]:
+    """`_temporal_errors` and `_place_errors` of a body that failed validation elsewhere,
+    each run only when every field it reads passed (read again alone, as the model read it)."""
+    if not isinstance(payload, dict):
+        return []
+    failed = {error.path.split(".")[0] for error in errors}
+    found: list[FieldError] = []
+    if "approxLocation" not in failed:
+        location = _alone("approxLocation", payload.get("approxLocation"))
+        if isinstance(location, ApproxLocation):
+            found += _place_errors(location.city)
+    zone = payload.get("timezone")
+    if not failed & {"startAt", "endAt", "timezone", "recurrence"} and isinstance(zone, str):
+        start, end = (
+            _alone("startAt", payload.get("startAt")),
+            _alone("endAt", payload.get("endAt")),
+        )
+        recurrence = _alone("recurrence", payload.get("recurrence"))
+        if isinstance(start, datetime) and known_zone(zone.strip()):
+            found += _temporal_errors(start, end, zone.strip(), recurrence)
+    return found
+
+
+_FIELD_ADAPTERS: dict[str, TypeAdapter[Any]] = {}
+
+
+def _alone(name: str, value: object) -> Any:
+    """EventInput's field `name` validated on its own; None when it fails or is absent."""
+    adapter = _FIELD_ADAPTERS.get(name)
+    if adapter is None:
+        field = EventInput.model_fields[name]
+        adapter = _FIELD_ADAPTERS[name] = TypeAdapter(field.rebuild_annotation())
+    try:
+        return None if value is None else adapter.validate_python(value)
+    except ValidationError:
+        return None
+
+
+def _place_errors(city: City) -> list[FieldError]:
     place = find_place(city.placeId)
     if place is None:
         return [
@@ -307,18 +353,20 @@ def _place_errors(event: EventInput) -> list[FieldError]:
     return []
 
 
-def _temporal_errors(event: EventInput) -> list[FieldError]:
-    zone = ZoneInfo(event.timezone)
-    errors = [_offset_error("startAt", event.startAt, zone)]
-    if event.endAt is not None:
-        errors.append(_offset_error("endAt", event.endAt, zone))
-        if event.endAt < event.startAt:
+def _temporal_errors(
+    start: datetime, end: datetime | None, timezone: str, recurrence: Recurrence | None
+) -> list[FieldError]:
+    zone = ZoneInfo(timezone)
+    errors = [_offset_error("startAt", start, zone)]
+    if end is not None:
+        errors.append(_offset_error("endAt", end, zone))
+        if end < start:
             errors.append(FieldError("endAt", "end_before_start", "endAt is before startAt"))
     found = [e for e in errors if e is not None]
-    if event.recurrence is not None and not found:
+    if recurrence is not None and not found:
         found += [
             FieldError(path, code, message)
-            for path, code, message in recurrence_problems(event.recurrence, event.startAt, zone)
+            for path, code, message in recurrence_problems(recurrence, start, zone)
         ]
     return found
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from shared.domain.events import InvalidEvent, parse_event, parse_patch
 from tests.examples import RICH
@@ -188,3 +190,33 @@ def test_patch_refuses_what_the_store_would() -> None:
 
 def test_body_must_be_an_object() -> None:
     assert errors_of(["not", "an", "object"])[0][1] == "model_type"
+
+
+# Mistakes in fields no rule reads together, each with the path and code it must be named by.
+MISTAKES: dict[str, tuple[dict[str, Any], tuple[str, str]]] = {
+    "title": ({"title": ""}, ("title", "string_too_short")),
+    "classification": (
+        {"classifications": ["knitting"]}, ("classifications", "unknown_classification"),
+    ),
+    "country": (
+        {"approxLocation": {"city": {"placeId": "place-new-york", "name": "New York",
+                                     "countryCode": "CA"}}},
+        ("approxLocation.city.countryCode", "country_mismatch"),
+    ),
+    "offset": ({"startAt": "2026-06-12T18:00:00-07:00"}, ("startAt", "offset_mismatch")),
+    "channel": ({"channelId": 0}, ("channelId", "greater_than")),
+    "capacity": ({"capacity": -1}, ("capacity", "greater_than_equal")),
+}  # fmt: skip
+
+
+@given(st.sets(st.sampled_from(sorted(MISTAKES)), min_size=1))
+def test_every_mistake_is_named_in_one_answer(chosen: set[str]) -> None:
+    """Rules across fields (a zone's offset, a place's country) judge the fields that passed
+    even when others failed: a client fixes everything after one round trip."""
+    body = docs_example()
+    for name in chosen:
+        body.update(MISTAKES[name][0])
+    with pytest.raises(InvalidEvent) as caught:
+        parse_event(body)
+    named = {(error.path, error.code) for error in caught.value.errors}
+    assert named == {MISTAKES[name][1] for name in chosen}
