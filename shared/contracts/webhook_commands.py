@@ -11,8 +11,6 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import AwareDatetime, TypeAdapter, ValidationError
-
 from shared.contracts.messages import (
     ChangeStatus,
     Command,
@@ -21,6 +19,7 @@ from shared.contracts.messages import (
     derive_event_id,
     request_hash,
 )
+from shared.domain.mapping.times import instant
 from shared.domain.senders import Delivery
 from shared.domain.senders.conversion import Verdict
 
@@ -30,24 +29,14 @@ def command_of(integration: Mapping[str, Any], result: Verdict) -> Command:
     owner, channel = integration["account_id"], integration["channel_id"]
     event_id = derive_event_id(owner, None, channel, result.delivery.document_id)
     if result.change == "unpublish":
-        version = _moment(result.delivery.updated_at)
+        # Its version ordered as the mapping orders an upsert's `sourceUpdatedAt`.
+        updated = result.delivery.updated_at
+        version = None if updated is None else instant(updated)
         return ChangeStatus(event_id=event_id, action="unpublish", source_updated_at=version)
     if result.change == "cancel":
         return ChangeStatus(event_id=event_id, action="cancel")
     assert result.event is not None
     return CreateEvent(event_id=event_id, event=result.event)
-
-
-def _moment(version: str | None) -> datetime | None:
-    """The delivery's version as an instant, when it is one (a sender's `updatedAt`); a
-    revision number or a version without an offset orders nothing."""
-    try:
-        return None if version is None else _AWARE.validate_python(version)
-    except ValidationError:
-        return None
-
-
-_AWARE: TypeAdapter[datetime] = TypeAdapter(AwareDatetime)
 
 
 def idempotency_key(integration: Mapping[str, Any], delivery: Delivery, raw: bytes) -> str:

@@ -31,13 +31,20 @@ def parse_time(raw: str) -> datetime | None:
         return None
 
 
+def instant(raw: str) -> datetime | None:
+    """`raw` as an aware instant (without an offset: UTC, as WordPress's `*_gmt` fields
+    are); None when it is no date-time (a revision number)."""
+    moment = parse_time(raw)
+    if moment is None:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def utc_if_naive(raw: str) -> str:
     """A `sourceUpdatedAt` as an aware ISO 8601 instant; unparseable text is left as it is,
     for validation to name."""
-    moment = parse_time(raw)
-    if moment is None:
-        return raw
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
+    moment = instant(raw)
+    return raw if moment is None else moment.isoformat()
 
 
 def localize(
