@@ -243,14 +243,18 @@ class SlugTaken(StateConflict):
         super().__init__(message, [FieldError("slug", "slug_taken", message)])
 
 
+STALE_UPDATE = "stale_update"
+STALE_UPDATE_MESSAGE = (
+    "A newer version of this event is stored (its sourceUpdatedAt is later than the one "
+    "sent), so this change was ignored."
+)
+
+
 class StaleUpdate(StateConflict):
-    code = "stale_update"
+    code = STALE_UPDATE
 
     def __init__(self) -> None:
-        super().__init__(
-            "A newer version of this event is stored (its sourceUpdatedAt is later than the "
-            "one sent), so this change was ignored."
-        )
+        super().__init__(STALE_UPDATE_MESSAGE)
 
 
 class EventCancelled(StateConflict):

@@ -129,11 +129,15 @@ async def test_stale_update_never_overwrites_a_newer_one(
                                   sourceUpdatedAt=older), headers=tenant.headers,
     )  # fmt: skip
     assert (late.status_code, late.json()["error"]["code"]) == (409, "stale_update")
-    late_patch = await api.patch(
-        f"{EVENTS}/{event['id']}", json={"title": "Older patch", "sourceUpdatedAt": older},
-        headers=tenant.headers,
-    )  # fmt: skip
-    assert late_patch.status_code == 409
+    keyed = {**tenant.headers, "Idempotency-Key": "late-patch-1"}
+    for attempt in range(2):  # a retry with the key answers the recorded refusal, not 200
+        late_patch = await api.patch(
+            f"{EVENTS}/{event['id']}", json={"title": "Older patch", "sourceUpdatedAt": older},
+            headers=keyed,
+        )  # fmt: skip
+        assert (late_patch.status_code, late_patch.json()["error"]["code"]) == (
+            409, "stale_update",
+        ), (attempt, late_patch.text)  # fmt: skip
     current = (await api.get(f"{EVENTS}/{event['id']}", headers=tenant.headers)).json()
     assert current["title"] == "Newer title"
     assert current["sourceUpdatedAt"] == "2026-05-02T10:00:00Z"

@@ -10,6 +10,7 @@ from typing import Any
 
 import asyncpg
 
+from services.gateway.errors import STALE_UPDATE, STALE_UPDATE_MESSAGE
 from shared.domain.field_errors import FieldError
 
 _ACCESSIBLE_CHANNEL = """
@@ -70,14 +71,17 @@ def key_record_join(owner: str, key: str) -> str:
     `= ANY`, a generic plan made while the table was small compared every row with every key
     (35-99 ms per batch in `make bench`). The key's claim and its outcome are written in one
     transaction, so a key row always has its outcome; the rejection columns are NULL unless
-    that outcome was a rejection."""
+    that outcome was a rejection, or `stale` (an update older than the stored event), which
+    the API answers as the refusal `stale_update` and so answers again."""
     return f"""JOIN LATERAL (
     SELECT k.request_hash, k.event_id, o.reason_code AS rejected_code,
         o.reason AS rejected_reason, o.fields AS rejected_fields
     FROM idempotency_keys k
     LEFT JOIN LATERAL (
-        SELECT r.reason_code, r.reason, r.fields FROM command_outcomes r
-        WHERE r.message_id = k.message_id AND r.status = 'rejected' LIMIT 1) AS o ON true
+        SELECT CASE WHEN r.status = 'stale' THEN '{STALE_UPDATE}' ELSE r.reason_code END
+            AS reason_code, r.reason, r.fields FROM command_outcomes r
+        WHERE r.message_id = k.message_id AND r.status IN ('rejected', 'stale')
+        LIMIT 1) AS o ON true
     WHERE k.owner_account_id = {owner} AND k.idempotency_key = {key}
     LIMIT 1) AS found ON true"""
 
@@ -93,7 +97,9 @@ def idempotency_record(row: Any) -> IdempotencyRecord:
     rejection = None
     if row["rejected_code"] is not None:
         fields = [FieldError(**f) for f in row["rejected_fields"] or ()]
-        rejection = RecordedRejection(row["rejected_code"], row["rejected_reason"] or "", fields)
+        stale = row["rejected_code"] == STALE_UPDATE
+        reason = row["rejected_reason"] or (STALE_UPDATE_MESSAGE if stale else "")
+        rejection = RecordedRejection(row["rejected_code"], reason, fields)
     return IdempotencyRecord(row["request_hash"], row["event_id"], rejection)
 
 

@@ -208,6 +208,7 @@ _REFUSALS: dict[str, Callable[[], GatewayError]] = {
     "event_cancelled": EventCancelled,
     "not_recurring": NotRecurring,
     "occurrence_not_found": OccurrenceNotFound,  # the series changed after the gateway's check
+    "stale_update": StaleUpdate,  # a key whose update was stale: its retries are stale too
 }
 
 
