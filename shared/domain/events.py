@@ -304,15 +304,21 @@ def _rules_over_valid_parts(payload: object, errors: list[FieldError]) -> list[F
         location = _alone("approxLocation", payload.get("approxLocation"))
         if isinstance(location, ApproxLocation):
             found += _place_errors(location.city)
+    if failed & {"startAt", "endAt"}:
+        return found
+    start, end = _alone("startAt", payload.get("startAt")), _alone("endAt", payload.get("endAt"))
+    if not isinstance(start, datetime):
+        return found
     zone = payload.get("timezone")
-    if not failed & {"startAt", "endAt", "timezone", "recurrence"} and isinstance(zone, str):
-        start, end = (
-            _alone("startAt", payload.get("startAt")),
-            _alone("endAt", payload.get("endAt")),
-        )
+    if (
+        not failed & {"timezone", "recurrence"}
+        and isinstance(zone, str)
+        and known_zone(zone.strip())
+    ):
         recurrence = _alone("recurrence", payload.get("recurrence"))
-        if isinstance(start, datetime) and known_zone(zone.strip()):
-            found += _temporal_errors(start, end, zone.strip(), recurrence)
+        found += _temporal_errors(start, end, zone.strip(), recurrence)
+    elif isinstance(end, datetime) and end < start:  # needs no zone
+        found.append(_end_before_start())
     return found
 
 
@@ -361,7 +367,7 @@ def _temporal_errors(
     if end is not None:
         errors.append(_offset_error("endAt", end, zone))
         if end < start:
-            errors.append(FieldError("endAt", "end_before_start", "endAt is before startAt"))
+            errors.append(_end_before_start())
     found = [e for e in errors if e is not None]
     if recurrence is not None and not found:
         found += [
@@ -369,6 +375,10 @@ def _temporal_errors(
             for path, code, message in recurrence_problems(recurrence, start, zone)
         ]
     return found
+
+
+def _end_before_start() -> FieldError:
+    return FieldError("endAt", "end_before_start", "endAt is before startAt")
 
 
 def _offset_error(path: str, moment: datetime, zone: ZoneInfo) -> FieldError | None:

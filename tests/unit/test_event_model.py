@@ -220,3 +220,12 @@ def test_every_mistake_is_named_in_one_answer(chosen: set[str]) -> None:
         parse_event(body)
     named = {(error.path, error.code) for error in caught.value.errors}
     assert named == {MISTAKES[name][1] for name in chosen}
+
+
+def test_an_unknown_zone_does_not_hide_an_end_before_the_start() -> None:
+    body = docs_example(timezone="Mars/Base", endAt="2026-06-12T17:00:00-04:00")
+    with pytest.raises(InvalidEvent) as caught:
+        parse_event(body)
+    assert [(e.path, e.code) for e in caught.value.errors] == [
+        ("timezone", "unknown_timezone"), ("endAt", "end_before_start"),
+    ]  # fmt: skip
