@@ -61,6 +61,22 @@ async def test_resending_a_batch_stores_nothing_twice(
     assert await rows_of(db, tenant) == 20
 
 
+async def test_a_key_used_twice_in_one_batch_stands_for_its_first_item(
+    api: httpx.AsyncClient, tenant: Tenant, db: asyncpg.Pool
+) -> None:
+    same = {**tenant.event(title="Twice"), "idempotencyKey": "b-dup"}
+    other = {**tenant.event(title="Twice, changed"), "idempotencyKey": "b-dup"}
+    response = await api.post(BATCH, json={"events": [same, same, other]}, headers=tenant.headers)
+    results = response.json()["results"]
+    assert [r["status"] for r in results] == ["accepted", "accepted", "rejected"]
+    assert results[0]["id"] == results[1]["id"]
+    assert results[2]["error"]["code"] == "idempotency_key_reused"
+    assert results[2]["error"]["fields"][0]["path"] == "events.2.idempotencyKey"
+    await eventually(lambda: _has(db, tenant, 1))
+    read = await api.get(results[0]["location"], headers=tenant.headers)
+    assert read.json()["title"] == "Twice"
+
+
 async def test_a_feed_sending_all_its_rows_again_updates_them_in_place(
     api: httpx.AsyncClient, tenant: Tenant, db: asyncpg.Pool
 ) -> None:

@@ -69,6 +69,8 @@ class BatchSubmitter:
         keys = [item.idempotencyKey for _, item in valid if item.idempotencyKey]
         priors = await self.events.idempotency_records(owner, keys) if keys else {}
         pending = []
+        # A key's first item in this batch stands for it, as an earlier request's would.
+        digests: dict[str, str] = {}
         work = TimeSlice()
         for index, item in valid:
             await work.checkpoint()
@@ -88,6 +90,9 @@ class BatchSubmitter:
             if prior is not None:
                 results[index] = self._replayed(index, prior, digest)
                 continue
+            if key and digests.setdefault(key, digest) != digest:
+                results[index] = _reused(index)
+                continue
             pending.append((index, build_envelope(call, command, digest, key, wait_seconds=None)))
         return pending
 
@@ -105,9 +110,7 @@ class BatchSubmitter:
 
     def _replayed(self, index: int, prior: IdempotencyRecord, digest: str) -> Result:
         if prior.request_hash != digest:
-            error = FieldError(f"events.{index}.idempotencyKey", "reused",
-                               "key used before with a different event")  # fmt: skip
-            return _problem(index, "rejected", "idempotency_key_reused", [error])
+            return _reused(index)
         if prior.rejection is not None:  # the key's answer never turns into "accepted"
             rejected = prior.rejection
             return _rejected(index, rejected.code, rejected.message, rejected.fields)
@@ -122,6 +125,12 @@ class BatchSubmitter:
     def _ok(self, index: int, status: str, event_id: str) -> Result:
         return {"index": index, "status": status, "id": event_id,
                 "location": f"{self.location_base}/{event_id}"}  # fmt: skip
+
+
+def _reused(index: int) -> Result:
+    error = FieldError(f"events.{index}.idempotencyKey", "reused",
+                       "key used before with a different event")  # fmt: skip
+    return _problem(index, "rejected", "idempotency_key_reused", [error])
 
 
 def _rejected(index: int, code: str, message: str, fields: list[FieldError]) -> Result:
