@@ -97,8 +97,12 @@ def find(place_id: str) -> Place | None:
 
 
 def search(query: str, country: str | None, limit: int, offset: int) -> tuple[list[Place], int]:
-    """Places whose name, or a word of it, starts with the query; most populous first."""
+    """Places whose name, or a word of it, starts with the query; most populous first. An
+    empty query lists them all; one with nothing we index (punctuation, a non-Latin script)
+    finds none, rather than all of them."""
     needle = slug(query)
+    if query.strip() and not needle:
+        return [], 0
     cat = catalog()
     hits = [
         place

@@ -70,3 +70,9 @@ def test_search_finds_a_city_by_the_name_locate_accepts_then_by_prefix() -> None
 
 def test_search_without_another_name_is_the_prefix_search() -> None:
     assert place_names.search("new yo", None, 20, 0) == places.search("new yo", None, 20, 0)
+
+
+@pytest.mark.parametrize("query", ["東京", "القاهرة", "!!!", "\u0000"])
+def test_a_query_with_nothing_indexed_finds_no_place_not_every_place(query: str) -> None:
+    assert places.search(query, None, 20, 0) == ([], 0)
+    assert places.search("", None, 1, 0)[1] > 30_000  # no query at all still lists the catalogue
