@@ -208,16 +208,28 @@ class EventInput(_ApiModel):
         return value
 
 
+def _never_null(schema: dict[str, Any]) -> None:
+    """A field's JSON schema without its `null` variant (and the null default)."""
+    variants = [v for v in schema.pop("anyOf", []) if v.get("type") != "null"]
+    schema.pop("default", None)
+    if len(variants) == 1:
+        schema.update(variants[0])
+    elif variants:
+        schema["anyOf"] = variants
+
+
 class EventPatch(_ApiModel):
     """The body of `PATCH /events/{id}`: any event field but the channel and the status
     (moved with the publish / unpublish / cancel actions). `null` clears an optional field."""
 
-    title: Title | None = None
-    startAt: EventTime | None = None
+    # Fields every event has: absent leaves them, and the schema offers no null (a null is
+    # refused by parse_patch, naming the field).
+    title: Title | None = Field(default=None, json_schema_extra=_never_null)
+    startAt: EventTime | None = Field(default=None, json_schema_extra=_never_null)
     endAt: EventTime | None = None
-    timezone: str | None = None
-    classifications: Classifications | None = None
-    approxLocation: ApproxLocation | None = None
+    timezone: str | None = Field(default=None, json_schema_extra=_never_null)
+    classifications: Classifications | None = Field(default=None, json_schema_extra=_never_null)
+    approxLocation: ApproxLocation | None = Field(default=None, json_schema_extra=_never_null)
     description: Description | None = None
     venue: Venue | None = None
     images: Images | None = None
@@ -225,7 +237,10 @@ class EventPatch(_ApiModel):
     price: PriceRange | None = None
     capacity: Capacity | None = None
     recurrence: Recurrence | None = None
-    sourceId: SourceId | None = None
+    sourceId: SourceId | None = Field(
+        default=None, description="Only its current value: the record an event was created "
+        "from names it for good (its id derives from it)",
+    )  # fmt: skip
     sourceUpdatedAt: EventTime | None = None
 
     def changes(self) -> dict[str, Any]:
@@ -252,7 +267,14 @@ def parse_patch(payload: object) -> EventPatch:
 def apply_patch(
     stored_body: dict[str, Any], changes: dict[str, Any], channel_id: int
 ) -> EventInput:
-    """The stored event with a patch's changes applied, validated as a whole (pure)."""
+    """The stored event with a patch's changes applied, validated as a whole (pure). Raises
+    InvalidEvent, also for a `sourceId` other than the stored one: a record sent again finds
+    its event by the id derived from it, so another value would make the next sending a
+    second event."""
+    if "sourceId" in changes and changes["sourceId"] != stored_body.get("sourceId"):
+        message = ("names the record the event was created from and cannot change; send "
+                   "another record as an event of its own")  # fmt: skip
+        raise InvalidEvent([FieldError("sourceId", "immutable", f"sourceId {message}")])
     merged = {**stored_body, **changes, "channelId": channel_id}
     merged.pop("status", None)
     return parse_event(merged)

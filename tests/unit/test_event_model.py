@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared.domain.events import InvalidEvent, parse_event, parse_patch
+from shared.domain.events import EventPatch, InvalidEvent, apply_patch, parse_event, parse_patch
 from tests.examples import RICH
 from tests.examples import docs_example as example
 
@@ -229,3 +230,26 @@ def test_an_unknown_zone_does_not_hide_an_end_before_the_start() -> None:
     assert [(e.path, e.code) for e in caught.value.errors] == [
         ("timezone", "unknown_timezone"), ("endAt", "end_before_start"),
     ]  # fmt: skip
+
+
+def test_a_patch_keeps_the_record_an_event_was_created_from() -> None:
+    """Its id derives from the sourceId: another would make the record's next sending a
+    second event."""
+    stored = docs_example(sourceId="crm-77")
+    assert apply_patch(stored, {"sourceId": "crm-77", "title": "Same record"}, 42).title == (
+        "Same record"
+    )
+    for other in ("crm-78", None):
+        with pytest.raises(InvalidEvent) as caught:
+            apply_patch(stored, {"sourceId": other}, 42)
+        assert [(e.path, e.code) for e in caught.value.errors] == [("sourceId", "immutable")]
+
+
+def test_the_patch_schema_offers_no_null_for_fields_every_event_has() -> None:
+    properties = EventPatch.model_json_schema()["properties"]
+    for name in ("title", "startAt", "timezone", "classifications", "approxLocation"):
+        assert "null" not in json.dumps(properties[name]), name
+        with pytest.raises(InvalidEvent) as caught:
+            parse_patch({name: None})
+        assert [(e.path, e.code) for e in caught.value.errors] == [(name, "required")]
+    assert '"null"' in json.dumps(properties["endAt"])  # optional ones may be cleared
