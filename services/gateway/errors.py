@@ -110,6 +110,17 @@ class NotAuthenticated(GatewayError):
         )
 
 
+class KeyInQuery(NotAuthenticated):
+    """A key in the URL: refused whether or not it is valid, so saying why tells nothing."""
+
+    def __init__(self) -> None:
+        GatewayError.__init__(
+            self,
+            "API keys are refused in the URL, where logs and browser history keep them; send "
+            "the key as 'Authorization: Bearer pe_test_...' and revoke one that was in a URL.",
+        )
+
+
 class WebhookUnverified(NotAuthenticated):
     """The delivery is not proven to come from the integration's sender; the reason is
     recorded in the deliveries log, never told to the caller."""

@@ -31,6 +31,11 @@ _KEY_PATTERN = re.compile(
 )
 
 
+def looks_like_key(text: str) -> bool:
+    """Whether `text` starts as our keys do (`pe_test_` / `pe_live_`), valid or not."""
+    return text.startswith(("pe_test_", "pe_live_"))
+
+
 class Scope(StrEnum):
     CHANNELS_READ = "channels:read"
     EVENTS_CREATE = "events:create"

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from services.gateway.adapters.events import KeyRecord
-from services.gateway.errors import NotAuthenticated
+from services.gateway.errors import KeyInQuery, NotAuthenticated
 from shared.core.metrics import AUTH_FAILURES
 from shared.domain.api_keys import parse_key, secret_matches
 
@@ -47,7 +47,8 @@ async def authenticate(credentials: Credentials, keys: KeyLookup) -> Principal:
     """The key's principal, or NotAuthenticated whatever the reason (counted by reason)."""
     # Keys in URLs end up in proxy logs and browser history; refuse them outright.
     if credentials.key_in_query:
-        raise _refused("key_in_query")
+        AUTH_FAILURES.labels("key_in_query").inc()
+        raise KeyInQuery()
     parsed = parse_key(credentials.token) if credentials.token else None
     if parsed is None:
         raise _refused("malformed")  # or a bad checksum: no database lookup

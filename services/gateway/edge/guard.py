@@ -13,7 +13,7 @@ from services.gateway.access.quotas import Quota
 from services.gateway.context import Gateway, GatewayRequest
 from services.gateway.errors import MissingScope, NotAuthenticated, RateLimited
 from shared.adapters.rate_limits import Limit
-from shared.domain.api_keys import Scope
+from shared.domain.api_keys import Scope, looks_like_key
 
 
 async def admit(
@@ -54,7 +54,11 @@ def ip_limit(request: GatewayRequest, gateway: Gateway) -> Limit:
 
 
 def credentials(request: GatewayRequest) -> Credentials:
-    in_query = "api_key" in request.query_params or "apiKey" in request.query_params
+    # Under any parameter name: a value shaped like a key, or the names clients use for one.
+    params = request.query_params
+    in_query = (
+        "api_key" in params or "apiKey" in params or any(map(looks_like_key, params.values()))
+    )
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     bearer = token.strip() if scheme.lower() == "bearer" and token.strip() else None
     return Credentials(bearer, key_in_query=in_query)
