@@ -64,11 +64,13 @@ class InvalidQueryParameter(MalformedRequest):
 class InvalidIdempotencyKey(MalformedRequest):
     code = "invalid_idempotency_key"
 
-    def __init__(self, max_length: int) -> None:
-        super().__init__(
-            f"Idempotency-Key must be 1 to {max_length} printable characters.",
-            [FieldError("Idempotency-Key", "invalid", "empty, too long or unprintable")],
-        )
+    def __init__(self, max_length: int, repeated: bool = False) -> None:
+        if repeated:
+            message, problem = "Send Idempotency-Key once, with one key.", "sent more than once"
+        else:
+            message = f"Idempotency-Key must be 1 to {max_length} printable characters."
+            problem = "empty, too long or unprintable"
+        super().__init__(message, [FieldError("Idempotency-Key", "invalid", problem)])
 
 
 class UnsupportedMediaType(MalformedRequest):

@@ -135,6 +135,19 @@ async def test_overlong_key_is_400_naming_the_header(
     assert response.json()["error"]["fields"][0]["path"] == "Idempotency-Key"
 
 
+async def test_a_key_sent_twice_is_400_not_one_of_them_taken(
+    api: httpx.AsyncClient, tenant: Tenant, db: asyncpg.Pool
+) -> None:
+    headers = [*tenant.headers.items(), ("Idempotency-Key", "a"), ("Idempotency-Key", "b")]
+    response = await api.post(EVENTS, json=tenant.event(), headers=headers)
+    assert response.status_code == 400, response.text
+    error = response.json()["error"]
+    assert (error["code"], error["fields"][0]["message"]) == (
+        "invalid_idempotency_key", "sent more than once",
+    )  # fmt: skip
+    assert await rows_of(db, tenant) == 0
+
+
 async def test_another_body_racing_for_a_key_on_another_gateway_is_422(
     db: asyncpg.Pool, tenant: Tenant
 ) -> None:

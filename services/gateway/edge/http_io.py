@@ -88,10 +88,14 @@ async def read_optional_json(request: GatewayRequest, max_bytes: int) -> Any:
 
 
 def idempotency_key(request: GatewayRequest) -> str | None:
-    """The Idempotency-Key header, quoted (structured-field string) or bare."""
-    raw = request.headers.get("idempotency-key")
-    if raw is None:
+    """The Idempotency-Key header, quoted (structured-field string) or bare; sent twice, it is
+    refused rather than one of the two taken."""
+    sent = request.headers.getlist("idempotency-key")
+    if not sent:
         return None
+    if len(sent) > 1:
+        raise InvalidIdempotencyKey(MAX_IDEMPOTENCY_KEY_LENGTH, repeated=True)
+    raw = sent[0]
     value = raw.strip()
     if len(value) >= 2 and value[0] == value[-1] == '"':
         value = value[1:-1]
