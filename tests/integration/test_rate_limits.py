@@ -13,11 +13,12 @@ import pytest
 from devstack.stack import Servers, ServiceProcess, shifted
 from shared.adapters import key_store
 from shared.adapters.rate_limits import LEASE_SHARE, Limit, RateLimiter
-from shared.domain.api_keys import OWNER_SCOPES
+from shared.domain.api_keys import OWNER_SCOPES, Scope
 from tests.integration.conftest import (
     CREATE_QUOTA,
     KEY_MANAGEMENT_QUOTA,
     KEY_QUOTA,
+    MakeTenant,
     Tenant,
     gateways,
 )
@@ -62,6 +63,21 @@ async def test_route_quota_for_event_creation_is_stricter(
         # Other routes still have room under the key's own quota.
         listed = await client.get(two_gateways[1] + CHANNELS, headers=tenant.headers)
         assert listed.status_code == 200
+
+
+async def test_a_request_missing_the_scope_spends_no_route_quota(
+    two_gateways: list[str], make_tenant: MakeTenant
+) -> None:
+    reader = await make_tenant(scopes=(Scope.CHANNELS_READ,))
+    async with httpx.AsyncClient(timeout=30) as client:
+        for _ in range(CREATE_QUOTA + 1):
+            refused = await client.post(
+                two_gateways[0] + EVENTS, json=reader.event(), headers=reader.headers
+            )
+            assert refused.json()["error"]["code"] == "missing_scope"
+            assert "events-create" not in refused.headers["ratelimit-policy"]
+        # The key's own quota counted them: they are requests all the same.
+        assert refused.headers["ratelimit"].startswith(f'"key";r={KEY_QUOTA - CREATE_QUOTA - 1};')
 
 
 async def test_concurrent_requests_never_exceed_the_quota(

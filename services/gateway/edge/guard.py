@@ -29,10 +29,12 @@ async def admit(
         await count(request, gateway, [ip_limit(request, gateway)])
         raise
     request.state["exchange"].principal = principal
-    route_quota = [quota.limit(principal, limits)] if quota is not None else []
+    allowed = any(scope in principal.scopes for scope in scopes)
+    # A refused request spends the key's and the IP's quotas, not the route's it never used.
+    route_quota = [quota.limit(principal, limits)] if quota is not None and allowed else []
     key_quota = Limit("key", str(principal.key_id), limits.per_key)
     await count(request, gateway, [ip_limit(request, gateway), key_quota, *route_quota])
-    if not any(scope in principal.scopes for scope in scopes):
+    if not allowed:
         raise MissingScope(" or ".join(scopes))
     return principal
 
