@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, TypeAdapter
 
 from shared.domain.events import EventInput, StoredStatus
 from shared.domain.recurrence import OccurrenceOverride
@@ -25,9 +25,16 @@ def event_view(row: Mapping[str, Any]) -> dict[str, Any]:
         "createdAt": row["created_at"].isoformat(),
         "updatedAt": row["updated_at"].isoformat(),
     }
+    kept = row.get("source_updated_at")
+    if view["sourceUpdatedAt"] is None and kept is not None:
+        # Sent once and not since: an update must still be newer than it, so it shows.
+        view["sourceUpdatedAt"] = _INSTANT.dump_python(kept, mode="json")
     if body.get("recurrence") is not None:
         view["occurrenceOverrides"] = row.get("occurrence_overrides") or []
     return view
+
+
+_INSTANT: TypeAdapter[datetime] = TypeAdapter(datetime)
 
 
 class EventView(EventInput):

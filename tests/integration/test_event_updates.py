@@ -156,3 +156,19 @@ async def test_patch_retry_with_same_key_applies_once(
     assert await db.fetchval("SELECT version FROM events WHERE id = $1::uuid", event["id"]) == 2
     other = await api.post(f"{url}/cancel", headers=headers)
     assert other.json()["error"]["code"] == "idempotency_key_reused"
+
+
+async def test_a_version_sent_once_still_shows_while_it_still_counts(
+    api: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    """Resent without sourceUpdatedAt, a record keeps the stored one for its stale check, and
+    the event shows it, so a client can see the value an update must beat."""
+    await stored_event(api, tenant, sourceId="crm-95", sourceUpdatedAt="2026-11-02T00:00:00Z")
+    again = await api.post(
+        EVENTS, json=tenant.event(sourceId="crm-95", title="Resent"), headers=tenant.headers
+    )
+    assert (again.status_code, again.json()["title"]) == (200, "Resent"), again.text
+    assert again.json()["sourceUpdatedAt"] == "2026-11-02T00:00:00Z"
+    older = tenant.event(sourceId="crm-95", sourceUpdatedAt="2026-11-01T00:00:00Z")
+    late = await api.post(EVENTS, json=older, headers=tenant.headers)
+    assert late.json()["error"]["code"] == "stale_update"
