@@ -105,21 +105,21 @@ class NotAuthenticated(GatewayError):
 
     code = "unauthorized"
 
-    def __init__(self) -> None:
-        super().__init__(
-            "Missing or invalid API key. Send 'Authorization: Bearer pe_test_...' with a key "
-            "that is active; revoked, disabled and expired keys are refused."
-        )
+    def __init__(
+        self,
+        message: str = "Missing or invalid API key. Send 'Authorization: Bearer pe_test_...' "
+        "with a key that is active; revoked, disabled and expired keys are refused.",
+    ) -> None:
+        super().__init__(message)
 
 
 class KeyInQuery(NotAuthenticated):
     """A key in the URL: refused whether or not it is valid, so saying why tells nothing."""
 
     def __init__(self) -> None:
-        GatewayError.__init__(
-            self,
+        super().__init__(
             "API keys are refused in the URL, where logs and browser history keep them; send "
-            "the key as 'Authorization: Bearer pe_test_...' and revoke one that was in a URL.",
+            "the key as 'Authorization: Bearer pe_test_...' and revoke one that was in a URL."
         )
 
 
@@ -130,11 +130,10 @@ class WebhookUnverified(NotAuthenticated):
     code = "webhook_unverified"
 
     def __init__(self) -> None:
-        GatewayError.__init__(
-            self,
+        super().__init__(
             "The delivery is not signed with this integration's secret, or not recent enough, "
             "or lacks its token. Check the secret configured in the sender; the integration's "
-            "deliveries list says which check failed.",
+            "deliveries list says which check failed."
         )
 
 

@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 
 import asyncpg
 import structlog
-from pydantic import TypeAdapter
 
 from services.publisher.bulk import EARLIER_CLAIM, Group, create_all, set_based_creates
 from services.publisher.occurrence import carried, update_occurrence
@@ -36,6 +35,7 @@ from shared.contracts.messages import (
     UpdateEvent,
 )
 from shared.domain.events import EventInput, FieldError, InvalidEvent, apply_patch
+from shared.domain.times import json_instant
 
 log = structlog.get_logger("publisher.command")
 
@@ -283,14 +283,11 @@ async def _change_status(conn: asyncpg.Connection, envelope: IngestEnvelope) -> 
     if at is None:
         row = await conn.fetchrow(_CHANGE_STATUS, command.event_id, status)
     else:
-        written = _INSTANT.dump_python(at, mode="json")  # as the body's other instants are
+        written = json_instant(at)
         row = await conn.fetchrow(_CHANGE_STATUS_AT_VERSION, command.event_id, status, at, written)
         if row is None:
             return await _with_current(conn, envelope, "stale", command.event_id)
     return make_outcome(envelope, "updated", row=row)
-
-
-_INSTANT: TypeAdapter[datetime] = TypeAdapter(datetime)
 
 
 _APPLY: dict[str, Callable[[asyncpg.Connection, IngestEnvelope], Awaitable[Applied]]] = {

@@ -7,10 +7,11 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from pydantic import Field, TypeAdapter
+from pydantic import Field
 
 from shared.domain.events import EventInput, StoredStatus
 from shared.domain.recurrence import OccurrenceOverride
+from shared.domain.times import json_instant
 
 # jsonb does not keep key order; answer in the order the API documents the fields.
 _FIELD_ORDER = tuple(EventInput.model_fields)
@@ -28,13 +29,10 @@ def event_view(row: Mapping[str, Any]) -> dict[str, Any]:
     kept = row.get("source_updated_at")
     if view["sourceUpdatedAt"] is None and kept is not None:
         # Sent once and not since: an update must still be newer than it, so it shows.
-        view["sourceUpdatedAt"] = _INSTANT.dump_python(kept, mode="json")
+        view["sourceUpdatedAt"] = json_instant(kept)
     if body.get("recurrence") is not None:
         view["occurrenceOverrides"] = row.get("occurrence_overrides") or []
     return view
-
-
-_INSTANT: TypeAdapter[datetime] = TypeAdapter(datetime)
 
 
 class EventView(EventInput):

@@ -5,6 +5,17 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from pydantic import TypeAdapter
+
+_INSTANT: TypeAdapter[datetime] = TypeAdapter(datetime)
+
+
+def json_instant(moment: datetime) -> str:
+    """`moment` as an event's body writes its instants (pydantic's JSON: `Z` for UTC, the
+    offset kept otherwise)."""
+    text: str = _INSTANT.dump_python(moment, mode="json")
+    return text
+
 
 def offset_problem(moment: datetime, zone: ZoneInfo) -> tuple[str, str] | None:
     """(code, message) when `moment`'s wall time does not exist in `zone` or its offset is
