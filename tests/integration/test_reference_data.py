@@ -32,3 +32,13 @@ async def test_bad_country_code_is_400(api: httpx.AsyncClient) -> None:
     response = await api.get("/api/public/v1/places", params={"countryCode": "usa"})
     assert response.status_code == 400
     assert response.json()["error"]["fields"][0]["path"] == "countryCode"
+
+
+async def test_reference_data_counts_in_the_callers_address_quota(api: httpx.AsyncClient) -> None:
+    """Open, but not unmetered: a flood of place searches from one address meets its quota."""
+    for path in ("/api/public/v1/places?q=sa", "/api/public/v1/classifications"):
+        answer = await api.get(path)
+        assert answer.status_code == 200
+        assert answer.headers["ratelimit-policy"].startswith('"ip";'), path
+    nothing = await api.get("/api/public/v1/places", params={"q": "東京"})
+    assert nothing.json()["totalDocs"] == 0  # a query with nothing we index finds nothing
