@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import re
 import time
+from types import SimpleNamespace
 
 import httpx
 import pytest
@@ -23,6 +24,7 @@ from services.gateway.edge.errors import EXCEPTION_HANDLERS
 from services.gateway.edge.observe import RequestObserver
 from services.gateway.edge.routing import api_routes
 from services.gateway.public_api import routes as public_api
+from services.gateway.settings import RateLimitSettings
 from shared.core.metrics import ADMISSION_REJECTED
 
 TARGET, INTERVAL = 0.005, 0.1
@@ -150,9 +152,17 @@ def test_one_late_sample_soon_after_refusing_refuses_nothing_with_a_hold() -> No
     assert c.refusing
 
 
+# Settings and an audit trail that keeps nothing: reference data counts in the per-IP quota,
+# off here, and every answer is audited.
+_NO_CLIENTS = SimpleNamespace(
+    settings=SimpleNamespace(rate_limits=RateLimitSettings(enabled=False)),
+    writer=SimpleNamespace(write_audit=lambda record: None),
+)
+
+
 def _client(gate: Gate) -> httpx.AsyncClient:
     """The public API's routes behind `gate`, without the gateway's clients: only routes that
-    need none (refusals, reference data) can answer."""
+    need none (refusals, reference data with quotas off) can answer."""
     app = Starlette(
         routes=api_routes(PUBLIC_ROWS, public_api.DOCUMENT),
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
@@ -160,7 +170,7 @@ def _client(gate: Gate) -> httpx.AsyncClient:
     )
 
     async def without_clients(scope: Scope, receive: Receive, send: Send) -> None:
-        scope["state"] = {"gateway": None}  # what the lifespan would have put there
+        scope["state"] = {"gateway": _NO_CLIENTS}  # what the lifespan would have put there
         await app(scope, receive, send)
 
     transport = httpx.ASGITransport(app=without_clients)
