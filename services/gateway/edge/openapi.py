@@ -124,7 +124,7 @@ def statuses(row: Row) -> list[int]:
         implied = (*_KEYED, *(_JSON_BODY if row.request else ()))
     else:
         implied = (
-            *(_COUNTED if row.counted else ()),
+            *(_COUNTED if row.quota is not None else ()),
             *(_RAW_BODY if row.request else ()),
             *((401,) if row.security else ()),
         )
@@ -181,7 +181,7 @@ def _headers(row: Row, code: int) -> Iterator[str]:
 
 
 def _counted(row: Row) -> bool:
-    return isinstance(row, Operation) or row.counted
+    return isinstance(row, Operation) or row.quota is not None
 
 
 def _security_schemes(rows: Sequence[Row]) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel
 from starlette.responses import Response
@@ -70,7 +70,11 @@ class OpenOperation(_Row):
     `description` says how)."""
 
     endpoint: OpenEndpoint
-    counted: bool = False  # counted in quotas: the answers carry the RateLimit headers
+    # Which quota counts the route's requests (its answers then carry the RateLimit headers):
+    # "ip", the router counts every request in the caller's per-IP quota before the endpoint;
+    # "endpoint", the endpoint counts its own (webhook deliveries: per integration, and per IP
+    # when a delivery fails verification); None, not counted.
+    quota: Literal["ip", "endpoint"] | None = None
     security: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     description: str = ""
 

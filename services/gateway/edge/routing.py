@@ -13,7 +13,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from services.gateway.context import GatewayRequest
-from services.gateway.edge.guard import admit
+from services.gateway.edge.guard import admit, count, ip_limit
 from services.gateway.edge.openapi import openapi_document
 from services.gateway.edge.operations import OpenOperation, Operation, Row
 from shared.runtime.api_index import index_of
@@ -81,7 +81,11 @@ def _handler(row: Row) -> Handler:
 
 def _open(row: OpenOperation) -> Handler:
     async def handle(request: GatewayRequest) -> Response:
-        response = await row.endpoint(request, request.state["gateway"])
+        gateway = request.state["gateway"]
+        if row.quota == "ip":
+            # Open, but not unmetered: a flood from one address is refused before its work.
+            await count(request, gateway, [ip_limit(request, gateway)])
+        response = await row.endpoint(request, gateway)
         response.headers.update(request.state["exchange"].quota_headers)
         return response
 

@@ -113,7 +113,7 @@ OPERATIONS: tuple[Row, ...] = (
         operation_id="listClassifications",
         summary="The classification slugs an event may carry (public reference data)",
         endpoint=api.list_classifications,
-        counted=True,  # in the caller's per-IP quota
+        quota="ip",
         responses={200: ("Every known slug", ClassificationList)},
     ),
     OpenOperation(
@@ -122,7 +122,7 @@ OPERATIONS: tuple[Row, ...] = (
         operation_id="searchPlaces",
         summary="Search the place catalogue for approxLocation.city (public reference data)",
         endpoint=api.search_places,
-        counted=True,  # in the caller's per-IP quota
+        quota="ip",  # a search costs 20-30 ms: a flood from one address would slow the rest
         responses={200: ("Matching places, most populous first", PlacePage)},
         errors=(400,),
         params=(

@@ -238,7 +238,7 @@ OPERATION = OpenOperation(
     operation_id="receiveWebhook",
     summary="A sender's delivery for one integration: verified, mapped and written durably",
     endpoint=receive,
-    counted=True,
+    quota="endpoint",
     request=SenderDocument,
     responses={
         202: ("Durable in Kafka as the command it means; applied shortly", DeliveryAccepted),
