@@ -250,7 +250,11 @@ class ServiceProcess:
         argv = [sys.executable, "-m", MODULES.get(self.name, f"services.{self.name}")]
         self.process = spawn(self.name, argv, self.log_file, self.env, cwd=ROOT)
         if wait:
-            wait_until(f"{self.name} /readyz", self.ready, 60, self.process, self.log_file)
+            self.wait_ready()
+
+    def wait_ready(self) -> None:
+        """Once /readyz answers 200; StackError if the process exits or 60 s pass first."""
+        wait_until(f"{self.name} /readyz", self.ready, 60, self.process, self.log_file)
 
     def ready(self) -> bool:
         try:

@@ -261,15 +261,17 @@ def own_gateways(
         for port in ports
     ]
     try:
+        for gateway in started:  # side by side: each spends most of its start waiting
+            gateway.start(wait=False)
         for gateway in started:
-            gateway.start()
+            gateway.wait_ready()
         yield [g.url for g in started]
     finally:
         for gateway in started:
             gateway.stop()
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")  # each test counts a tenant of its own: they share the pair
 def two_gateways(stack: Servers, services: dict[str, ServiceProcess]) -> Iterator[list[str]]:
     quotas = {
         "RATE_LIMIT_PER_KEY": str(KEY_QUOTA),

@@ -161,10 +161,10 @@ async def test_a_window_of_another_length_starting_the_same_second_is_another_co
 LARGE_QUOTA = 400
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")  # beside the module's two_gateways: ports of their own
 def leasing_gateways(stack: Servers, services: dict[str, ServiceProcess]) -> Iterator[list[str]]:
     with gateways(
-        stack, {"RATE_LIMIT_PER_KEY": str(LARGE_QUOTA)}, (shifted(18091), shifted(18098))
+        stack, {"RATE_LIMIT_PER_KEY": str(LARGE_QUOTA)}, (shifted(18077), shifted(18078))
     ) as urls:
         yield urls
 
