@@ -16,6 +16,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    Strict,
     StringConstraints,
     TypeAdapter,
     ValidationError,
@@ -38,6 +39,11 @@ from shared.domain.times import offset_problem
 EventStatus = Literal["draft", "published"]
 # Cancelled is reached only through the cancel action, never set on create.
 StoredStatus = Literal["draft", "published", "cancelled"]
+
+
+# Numbers as the schema states them: "42", true or 5.0 where an integer belongs, or "1.5"
+# where a number does, is a mistake to name, not to guess at (lax validation takes them all).
+StrictNumber = Annotated[float, Strict()]  # an integer is a number too
 
 
 class _ApiModel(BaseModel):
@@ -66,8 +72,8 @@ HttpsUrl = Annotated[str, StringConstraints(max_length=2000), AfterValidator(_ht
 
 
 class Coordinates(_ApiModel):
-    lat: float = Field(ge=-90, le=90)
-    lng: float = Field(ge=-180, le=180)
+    lat: StrictNumber = Field(ge=-90, le=90)
+    lng: StrictNumber = Field(ge=-180, le=180)
 
 
 class Venue(_ApiModel):
@@ -96,8 +102,8 @@ LARGEST_PRICE = 10**12
 
 
 class PriceRange(_ApiModel):
-    min: float = Field(ge=0, le=LARGEST_PRICE)
-    max: float = Field(ge=0, le=LARGEST_PRICE)
+    min: StrictNumber = Field(ge=0, le=LARGEST_PRICE)
+    max: StrictNumber = Field(ge=0, le=LARGEST_PRICE)
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 
     @model_validator(mode="after")
@@ -153,9 +159,11 @@ Images = Annotated[list[Image], Field(max_length=10)]
 TicketLinks = Annotated[list[TicketLink], Field(max_length=5)]
 SourceId = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 # Places for people who RSVP `going`; past it they are waitlisted. None: no limit.
-Capacity = Annotated[int, Field(ge=1, le=1_000_000, description="places for people going")]
+Capacity = Annotated[
+    int, Strict(), Field(ge=1, le=1_000_000, description="places for people going")
+]
 LARGEST_CHANNEL_ID = 2**63 - 1  # channels.id is a PostgreSQL bigint
-ChannelId = Annotated[int, Field(gt=0, le=LARGEST_CHANNEL_ID)]
+ChannelId = Annotated[int, Strict(), Field(gt=0, le=LARGEST_CHANNEL_ID)]
 
 
 class EventInput(_ApiModel):

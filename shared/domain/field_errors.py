@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import math
 from dataclasses import dataclass
 
 from pydantic import ValidationError
@@ -34,9 +36,40 @@ def field_errors(exc: ValidationError) -> list[FieldError]:
     errors = []
     for err in exc.errors(include_url=False):
         code, message = _RENAMED.get(err["type"], (err["type"], err["msg"]))
+        if code in _JSON_TYPES:
+            message = f"must be {_JSON_TYPES[code]}, not {_json_kind(err['input'])}"
         path = ".".join(str(part) for part in err["loc"]) or "body"
         errors.append(FieldError(path, code, message))
     return errors
+
+
+# The schema's number types, as a sender reads them: strict fields refuse "42", true and 5.0
+# where an integer belongs, and the message says what was sent instead.
+_JSON_TYPES = {
+    "int_type": "a JSON integer, such as 42",
+    "float_type": "a JSON number, such as 12.5",
+}
+
+
+def _json_kind(value: object) -> str:
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, str):
+        shown = value if len(value) <= 40 else value[:40] + "..."
+        quoted = f"the string {json.dumps(shown, ensure_ascii=False)}"
+        return f"{quoted} (send the number without quotes)" if _numeral(value) else quoted
+    if isinstance(value, float):
+        return f"the fraction {value!r}"
+    if value is None:
+        return "null"
+    return f"a JSON {'array' if isinstance(value, list) else 'object'}"
+
+
+def _numeral(text: str) -> bool:
+    try:
+        return math.isfinite(float(text))
+    except ValueError:
+        return False
 
 
 def invalid_fields_message(errors: list[FieldError]) -> str:

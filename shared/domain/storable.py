@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Annotated
 
-from pydantic import AfterValidator, AwareDatetime, Field, ValidationError
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, ValidationError
 from pydantic_core import PydanticCustomError
 
 from shared.domain.field_errors import (
@@ -196,8 +196,21 @@ def _supported(moment: datetime) -> datetime:
     return moment
 
 
+def _not_a_number(value: object) -> object:
+    # Lax validation reads a number as Unix seconds; senders mean milliseconds as often, and
+    # the schema says a string: name the mistake instead of guessing.
+    if isinstance(value, int | float):
+        raise PydanticCustomError(
+            "datetime_type",
+            "must be an ISO 8601 date-time string with an offset, e.g. 2027-05-01T19:00:00-04:00, "
+            "not a number",
+        )
+    return value
+
+
 EventTime = Annotated[
     AwareDatetime,
+    BeforeValidator(_not_a_number),
     AfterValidator(_supported),
     Field(description=f"ISO 8601 date-time with an offset, {SUPPORTED_RANGE}"),
 ]

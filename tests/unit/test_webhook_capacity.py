@@ -29,12 +29,12 @@ def mapped(seats: object) -> EventInput:
     ).event  # fmt: skip
 
 
-@pytest.mark.parametrize("seats", [40, "40", " 40 "])
+@pytest.mark.parametrize("seats", [40, "40", " 40 ", 40.0])  # 40.0: some number fields
 def test_a_number_or_its_text_becomes_the_capacity(seats: object) -> None:
     assert mapped(seats).capacity == 40
 
 
-@pytest.mark.parametrize("seats", ["forty", "4.5", -3])
+@pytest.mark.parametrize("seats", ["forty", "4.5", -3, 4.5, True])
 def test_anything_else_names_the_capacity_field_and_its_source(seats: object) -> None:
     with pytest.raises(InvalidEvent) as refused:
         mapped(seats)

@@ -124,6 +124,8 @@ def _shaped(
         return _float_or_text(value)
     if target == "capacity" and isinstance(value, str) and value.strip().isdigit():
         return int(value)  # forms and spreadsheets send numbers as text
+    if target == "capacity" and isinstance(value, float) and value.is_integer():
+        return int(value)  # and some number fields send 50.0
     if target == "recurrence.exdates" and isinstance(value, str):
         return [day.strip() for day in value.split(",") if day.strip()]  # one text cell
     if target == "classifications":
