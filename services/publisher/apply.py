@@ -74,30 +74,43 @@ RETURNING *
 # $8 NULL means the sender keeps no modification time: last write wins. A cancellation is
 # final: a resend of the source record may still correct its content, never revive it.
 # $10: the occurrence overrides carried over to the new series (occurrences.carried_overrides).
+# A resend that changes nothing (a feed's unchanged record, PATCH {}) moves neither version
+# nor updated_at, so readers see no change and the outbox trigger (0013) announces none.
 # bulk.py's `_replaced` does the same for many records sent again: keep the two in step.
-_REPLACE_EVENT = """
+_SAME_EVENT = """body = $9::jsonb AND occurrence_overrides = $10::jsonb
+    AND (status = 'cancelled' OR status = COALESCE($2, status))"""
+_REPLACE_EVENT = f"""
 UPDATE events SET status = CASE WHEN status = 'cancelled' THEN status ELSE COALESCE($2, status)
     END, title = $3, start_at = $4, end_at = $5,
     timezone = $6, source_id = $7, source_updated_at = COALESCE($8, source_updated_at),
-    body = $9, occurrence_overrides = $10, version = version + 1, updated_at = now()
+    body = $9, occurrence_overrides = $10,
+    version = CASE WHEN {_SAME_EVENT} THEN version ELSE version + 1 END,
+    updated_at = CASE WHEN {_SAME_EVENT} THEN updated_at ELSE now() END
 WHERE id = $1 AND ($8::timestamptz IS NULL OR source_updated_at IS NULL
                    OR source_updated_at <= $8)
 RETURNING *
-"""
+"""  # noqa: S608  (a constant fragment)
 
+# The status it has already (an unpublish sent twice): nothing moves, as above.
 _CHANGE_STATUS = """
-UPDATE events SET status = $2, version = version + 1, updated_at = now()
+UPDATE events SET status = $2,
+    version = CASE WHEN status = $2 THEN version ELSE version + 1 END,
+    updated_at = CASE WHEN status = $2 THEN updated_at ELSE now() END
 WHERE id = $1 RETURNING *
 """
 
 # A status change that names the sender's version: unless a newer one is stored, applied and
-# recorded (column and body alike, as an upsert records it). No row: stale.
-_CHANGE_STATUS_AT_VERSION = """
-UPDATE events SET status = $2, version = version + 1, updated_at = now(),
-    source_updated_at = $3, body = jsonb_set(body, '{sourceUpdatedAt}', to_jsonb($4::text))
+# recorded (column and body alike, as an upsert records it). No row: stale. The same status
+# at the same version (a delivery sent again) moves nothing.
+_SAME_STATUS_AND_VERSION = "status = $2 AND source_updated_at = $3"
+_CHANGE_STATUS_AT_VERSION = f"""
+UPDATE events SET status = $2,
+    version = CASE WHEN {_SAME_STATUS_AND_VERSION} THEN version ELSE version + 1 END,
+    updated_at = CASE WHEN {_SAME_STATUS_AND_VERSION} THEN updated_at ELSE now() END,
+    source_updated_at = $3, body = jsonb_set(body, '{{sourceUpdatedAt}}', to_jsonb($4::text))
 WHERE id = $1 AND (source_updated_at IS NULL OR source_updated_at <= $3)
 RETURNING *
-"""
+"""  # noqa: S608  (a constant fragment)
 
 
 async def apply_batch(

@@ -133,6 +133,11 @@ WITH {arrived}claimed AS ({_claim_many(source)}), stored AS (
 """  # noqa: S608  (constant fragments)
 
 
+# A record sent again unchanged moves neither version nor updated_at (apply.py's _SAME_EVENT).
+_SAME = """e.body = s.body::jsonb AND e.occurrence_overrides = '[]'
+    AND (e.status = 'cancelled' OR e.status = s.status)"""
+
+
 def _replaced(source: str, returning: str) -> str:
     """The events the group's records sent again replace: apply.py's `_REPLACE_EVENT` for
     many, and it must agree with it (a cancellation is final; a stale record changes
@@ -145,8 +150,9 @@ def _replaced(source: str, returning: str) -> str:
         title = s.title, start_at = s.start_at, end_at = s.end_at, timezone = s.timezone,
         source_id = s.source_id,
         source_updated_at = COALESCE(s.source_updated_at, e.source_updated_at),
-        body = s.body::jsonb, occurrence_overrides = '[]', version = e.version + 1,
-        updated_at = now()
+        body = s.body::jsonb, occurrence_overrides = '[]',
+        version = CASE WHEN {_SAME} THEN e.version ELSE e.version + 1 END,
+        updated_at = CASE WHEN {_SAME} THEN e.updated_at ELSE now() END
     FROM {source} s JOIN claimed c ON c.event_id = s.event_id
     WHERE e.id = s.event_id AND s.replaces
       AND (s.source_updated_at IS NULL OR e.source_updated_at IS NULL

@@ -24,8 +24,11 @@ from shared.domain.occurrences import (
 )
 from shared.domain.recurrence import OccurrenceOverride
 
+# The overrides it has already (a move sent twice): nothing moves, as for any resend.
 _SET_OVERRIDES = """
-UPDATE events SET occurrence_overrides = $2, version = version + 1, updated_at = now()
+UPDATE events SET occurrence_overrides = $2,
+    version = CASE WHEN occurrence_overrides = $2::jsonb THEN version ELSE version + 1 END,
+    updated_at = CASE WHEN occurrence_overrides = $2::jsonb THEN updated_at ELSE now() END
 WHERE id = $1 RETURNING *
 """
 

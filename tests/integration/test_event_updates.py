@@ -172,3 +172,53 @@ async def test_a_version_sent_once_still_shows_while_it_still_counts(
     older = tenant.event(sourceId="crm-95", sourceUpdatedAt="2026-11-01T00:00:00Z")
     late = await api.post(EVENTS, json=older, headers=tenant.headers)
     assert late.json()["error"]["code"] == "stale_update"
+
+
+async def test_a_change_that_changes_nothing_moves_neither_version_nor_updated_at(
+    api: httpx.AsyncClient, tenant: Tenant, db: asyncpg.Pool
+) -> None:
+    """PATCH {}, an unpublish sent twice and a feed's unchanged records (one by one and in a
+    batch) are applied, but readers see no change: the version, updatedAt and the change
+    stream stay as they were."""
+    records = [await stored_event(api, tenant, sourceId=f"feed-row-{i}") for i in range(3)]
+    event, url = records[0], f"{EVENTS}/{records[0]['id']}"
+    unpublished = await api.post(f"{url}/unpublish", headers=tenant.headers)
+    assert unpublished.status_code == 200, unpublished.text
+    before = await _versions(db, records)
+
+    assert (await api.patch(url, json={}, headers=tenant.headers)).status_code == 200
+    same_title = await api.patch(url, json={"title": event["title"]}, headers=tenant.headers)
+    assert same_title.json()["updatedAt"] == unpublished.json()["updatedAt"]
+    again = await api.post(f"{url}/unpublish", headers=tenant.headers)
+    assert (again.status_code, again.json()["status"]) == (200, "draft")
+    assert again.json()["updatedAt"] == unpublished.json()["updatedAt"]
+    resent = await api.post(
+        EVENTS, json=tenant.event(sourceId="feed-row-1"), headers=tenant.headers
+    )
+    assert (resent.status_code, resent.json()["updatedAt"]) == (200, records[1]["updatedAt"])
+    batch = [tenant.event(sourceId=f"feed-row-{i}", status="draft" if i == 0 else "published")
+             for i in range(3)]  # fmt: skip
+    answer = await api.post(f"{EVENTS}/batch", json={"events": batch}, headers=tenant.headers)
+    for result in answer.json()["results"]:
+        operation = result["operation"]
+
+        async def applied(operation: str = operation) -> dict | None:
+            body = (await api.get(operation, headers=tenant.headers)).json()
+            return body if body["status"] != "accepted" else None
+
+        assert (await eventually(applied))["status"] == "applied"
+    assert await _versions(db, records) == before
+
+    changed = await api.patch(url, json={"title": "Moved indoors"}, headers=tenant.headers)
+    assert changed.json()["updatedAt"] > unpublished.json()["updatedAt"]
+    assert (await _versions(db, records))[0][0] == before[0][0] + 1
+
+
+async def _versions(db: asyncpg.Pool, events: list[dict]) -> list[tuple[int, object]]:
+    """Each event's version and updated_at (the outbox trigger records a change only when
+    the version moves, migration 0013)."""
+    rows = await db.fetch(
+        "SELECT version, updated_at FROM events WHERE id = ANY($1::uuid[]) ORDER BY source_id",
+        [e["id"] for e in events],
+    )
+    return [(r["version"], r["updated_at"]) for r in rows]
