@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass
 
 from pydantic import ValidationError
@@ -15,7 +16,25 @@ INVALID_UNICODE_MESSAGE = (
     "contains a lone UTF-16 surrogate (an unpaired \\ud800-\\udfff escape), which is not "
     "text; send valid Unicode"
 )
-_RENAMED = {"string_unicode": (INVALID_UNICODE, INVALID_UNICODE_MESSAGE)}
+_RENAMED = {
+    "string_unicode": (INVALID_UNICODE, INVALID_UNICODE_MESSAGE),
+    # pydantic's "Extra inputs are not permitted" does not say what to do either.
+    "extra_forbidden": (
+        "extra_forbidden",
+        "is not a field here: check its spelling and case (e.g. startAt) or leave it out",
+    ),
+}
+# What PostgreSQL cannot store in text: a NUL, a lone surrogate.
+UNSTORABLE_CHARACTER = re.compile("[\x00\ud800-\udfff]")
+
+
+def storable_text(text: str) -> str:
+    """`text` with what PostgreSQL cannot store spelled as escapes (for messages, ids and
+    field paths that are recorded whatever they hold, e.g. a refused delivery's document id
+    or a key `"a\\u0000b"` named in an error)."""
+    if UNSTORABLE_CHARACTER.search(text) is None:
+        return text
+    return UNSTORABLE_CHARACTER.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 @dataclass(frozen=True)
@@ -38,7 +57,8 @@ def field_errors(exc: ValidationError) -> list[FieldError]:
         code, message = _RENAMED.get(err["type"], (err["type"], err["msg"]))
         if code in _JSON_TYPES:
             message = f"must be {_JSON_TYPES[code]}, not {_json_kind(err['input'])}"
-        path = ".".join(str(part) for part in err["loc"]) or "body"
+        # Spelled as the storability rules spell it, so one key is one path in the answer.
+        path = storable_text(".".join(str(part) for part in err["loc"])) or "body"
         errors.append(FieldError(path, code, message))
     return errors
 

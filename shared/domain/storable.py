@@ -25,9 +25,13 @@ from pydantic_core import PydanticCustomError
 from shared.domain.field_errors import (
     INVALID_UNICODE,
     INVALID_UNICODE_MESSAGE,
+    UNSTORABLE_CHARACTER,
     FieldError,
     field_errors,
+    storable_text,
 )
+
+__all__ = ["storable_text"]  # here too: this module holds the rest of the storability rules
 
 EARLIEST = datetime(1900, 1, 1)
 LATEST = datetime(2200, 12, 31, 23, 59, 59, 999_999)
@@ -38,25 +42,15 @@ NUL_MESSAGE = "contains a NUL character (\\u0000), which cannot be stored; remov
 NON_FINITE_NUMBER = "non_finite_number"
 DATE_OUT_OF_RANGE = "date_out_of_range"
 
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
-
 
 def text_problem(text: str) -> tuple[str, str] | None:
     """(code, message) when PostgreSQL cannot store `text`, else None."""
-    found = _UNSTORABLE.search(text)
+    found = UNSTORABLE_CHARACTER.search(text)
     if found is None:
         return None
     if "\x00" in text:
         return NUL_CHARACTER, NUL_MESSAGE
     return INVALID_UNICODE, INVALID_UNICODE_MESSAGE
-
-
-def storable_text(text: str) -> str:
-    """`text` with what PostgreSQL cannot store spelled as escapes (for messages and ids
-    that are recorded whatever they hold, e.g. a refused delivery's document id)."""
-    if _UNSTORABLE.search(text) is None:
-        return text
-    return _UNSTORABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def unstorable_values(payload: object) -> list[FieldError]:
@@ -148,8 +142,16 @@ def _join(path: str, part: str) -> str:
 
 
 def merge_errors(schema_errors: list[FieldError], unstorable: list[FieldError]) -> list[FieldError]:
-    """Both lists, each (path, code) once: the schema's errors first."""
-    return list(dict.fromkeys([*schema_errors, *unstorable]))
+    """Both lists, each (path, code) once: the schema's errors first, less those that name
+    an object for a fault the storability rules name inside it (pydantic reports a lone
+    surrogate in a key at the key's object)."""
+
+    def named_inside(error: FieldError) -> bool:
+        prefix = "" if error.path == "body" else f"{error.path}."
+        return any(e.code == error.code and e.path.startswith(prefix) for e in unstorable)
+
+    kept = [e for e in schema_errors if e.code != INVALID_UNICODE or not named_inside(e)]
+    return list(dict.fromkeys([*kept, *unstorable]))
 
 
 @contextmanager

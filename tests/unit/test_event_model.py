@@ -302,3 +302,33 @@ def test_a_number_where_a_date_time_belongs_is_refused_not_read_as_unix_time() -
     (error,) = errors_of(docs_example(startAt=1_780_000_000))
     assert error == ("startAt", "datetime_type")
     assert parse_event(docs_example(capacity=40, price={"min": 0, "max": 25, "currency": "USD"}))
+
+
+UNSTORABLE = st.sampled_from(["\x00", "\ud800", "\udfff"])
+
+
+@given(
+    key=st.tuples(st.text(max_size=5), UNSTORABLE, st.text(max_size=5)).map("".join),
+    inside=st.sampled_from([(), ("venue",), ("images", 0)]),
+)
+def test_a_key_that_cannot_be_stored_is_named_once_by_one_path(
+    key: str, inside: tuple[str | int, ...]
+) -> None:
+    # pydantic names it raw (a NUL) or at its object (a surrogate); the storability rules
+    # spell it escaped: one path for one key, each fault once, nothing raw in the answer.
+    body = docs_example(
+        venue={"name": "Pier"}, images=[{"url": "https://x.example/a.jpg", "alt": "a"}]
+    )
+    target = body
+    for step in inside:
+        target = target[step]  # type: ignore[index]
+    target[key] = 1  # type: ignore[index]
+    with pytest.raises(InvalidEvent) as caught:
+        parse_event(body)
+    errors = [(e.path, e.code) for e in caught.value.errors]
+    path = ".".join([*map(str, inside), key]).replace("\x00", "\\u0000")
+    for surrogate in "\ud800\udfff":
+        path = path.replace(surrogate, f"\\u{ord(surrogate):04x}")
+    assert len(errors) == len(set(errors))
+    assert {p for p, _ in errors} == {path}
+    assert ("nul_character" if "\x00" in key else "invalid_unicode") in {c for _, c in errors}
