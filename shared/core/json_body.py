@@ -3,8 +3,9 @@
 The body's size is bounded by whoever reads it (the gateway stops reading past its limit);
 here its nesting depth is measured before decoding (Python's decoder recurses, and a body
 5,000 levels deep exhausted the stack), and what the decoder would accept but JSON is not
-(`NaN`, `Infinity`) or what it refuses with other exceptions (integers of more than 4,300
-digits, bytes that are not UTF-8) becomes one error with a message a person can act on.
+(`NaN`, `Infinity`) or has no one meaning (a key twice in one object), or what it refuses with
+other exceptions (integers of more than 4,300 digits, bytes that are not UTF-8) becomes one
+error with a message a person can act on.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ def decode_json(raw: bytes, max_depth: int = MAX_DEPTH) -> Any:
     if nesting_depth(raw, stop_above=max_depth) > max_depth:
         raise UndecodableJson(too_deep)
     try:
-        return json.loads(raw, parse_constant=_refuse_constant)
+        return json.loads(raw, parse_constant=_refuse_constant, object_pairs_hook=_unique_keys)
     except UndecodableJson:
         raise
     except RecursionError:  # should the count above ever miss a depth the decoder reaches
@@ -76,6 +77,28 @@ def _as_utf8(raw: bytes) -> bytes:
     except UnicodeDecodeError:
         return raw
     return text.encode("utf-8", "surrogatepass")
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # A key sent twice has no one meaning (RFC 8259 leaves it to the reader; I-JSON, RFC
+    # 7493, refuses it): taking the last, as json.loads does, would store what a reader
+    # that takes the first never saw. ~3 us per event body of 6 objects.
+    decoded = dict(pairs)
+    if len(decoded) < len(pairs):
+        raise UndecodableJson(
+            f"the key {json.dumps(_first_repeated(pairs))} appears twice in one object; "
+            "send each key once"
+        )
+    return decoded
+
+
+def _first_repeated(pairs: list[tuple[str, Any]]) -> str:
+    seen: set[str] = set()
+    for key, _ in pairs:
+        if key in seen:
+            return key
+        seen.add(key)
+    raise AssertionError("no key repeats")
 
 
 def _refuse_constant(name: str) -> Any:

@@ -101,6 +101,8 @@ def test_the_decoders_own_recursion_limit_is_a_refusal_too() -> None:
         (b'{"title": "\xff\xfe"}', "not UTF-8"),
         (b'{"title": ', "Expecting value at line 1"),
         (b"", "Expecting value"),
+        (b'{"title": "a", "title": "b"}', 'the key "title" appears twice in one object'),
+        (b'[{"venue": {"name": "a", "x": 1, "name": "b"}}]', 'the key "name" appears twice'),
     ],
 )
 def test_what_json_is_not_is_refused_with_a_reason(raw: bytes, says: str) -> None:
@@ -119,3 +121,19 @@ def test_any_bytes_decode_or_are_refused(raw: bytes) -> None:
     except UndecodableJson as exc:
         decoded, refusal = None, str(exc)
     assert refusal or decoded == json.loads(raw)
+    if not refusal:
+        assert not repeats_a_key(raw)
+    if "appears twice" in refusal:
+        assert repeats_a_key(raw)
+
+
+def repeats_a_key(raw: bytes) -> bool:
+    repeated = False
+
+    def pairs(items: list[tuple[str, object]]) -> dict[str, object]:
+        nonlocal repeated
+        repeated = repeated or len({key for key, _ in items}) < len(items)
+        return dict(items)
+
+    json.loads(raw, object_pairs_hook=pairs)
+    return repeated
