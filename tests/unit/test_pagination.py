@@ -18,5 +18,11 @@ def test_empty_result_is_one_empty_page() -> None:
     assert body["nextPage"] is None
 
 
+def test_a_page_past_the_end_points_back_to_the_last_page() -> None:
+    body = page_body([], total=45, page=PageRequest(page=9, limit=20))
+    assert (body["hasPrevPage"], body["prevPage"]) == (True, 3)
+    assert (body["hasNextPage"], body["nextPage"]) == (False, None)
+
+
 def test_offset_follows_page_and_limit() -> None:
     assert PageRequest(page=3, limit=25).offset == 50

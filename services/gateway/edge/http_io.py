@@ -180,5 +180,6 @@ def page_body(docs: list[dict[str, Any]], total: int, page: PageRequest) -> dict
         "hasNextPage": has_next,
         "hasPrevPage": has_prev,
         "nextPage": page.page + 1 if has_next else None,
-        "prevPage": page.page - 1 if has_prev else None,
+        # Past the end, the way back is the last page, not the one before this empty one.
+        "prevPage": min(page.page - 1, total_pages) if has_prev else None,
     }
