@@ -110,6 +110,23 @@ async def test_bodies_refuse_fields_a_person_may_not_set(
     assert me["email"] == ada.email
 
 
+async def test_bodies_are_json_of_the_schemas_types_or_named_refusals(
+    discovery: httpx.AsyncClient,
+) -> None:
+    ada = await sign_up(discovery, "Ada")
+    json_headers = {**ada.headers, "Content-Type": "application/json"}
+    deep = b"[" * 5_000 + b"]" * 5_000  # under the body bound; past json.loads's recursion
+    for body, code in ((deep, "invalid_json"), (b'{"sharePlans": "yes"}', "bool_type"),
+                       (b'{"displayName": "A", "displayName": "B"}', "invalid_json")):  # fmt: skip
+        answer = await discovery.patch(f"{PEOPLE}/me", content=body, headers=json_headers)
+        assert answer.status_code == 422, answer.text
+        assert code in [f["code"] for f in answer.json()["error"]["fields"]], answer.text
+    minutes = await discovery.put(
+        f"{PEOPLE}/me/reminders", json={"minutesBefore": ["60"]}, headers=ada.headers
+    )
+    assert (minutes.status_code, minutes.json()["error"]["fields"][0]["code"]) == (422, "int_type")
+
+
 async def test_sign_up_cannot_choose_its_id_or_skip_the_lock(discovery: httpx.AsyncClient) -> None:
     answer = await discovery.post(
         f"{PEOPLE}/people",

@@ -3,6 +3,7 @@ JSON-LD that no event text can break out of, prices and feed entries' content.""
 
 from __future__ import annotations
 
+import base64
 import json
 import uuid
 from datetime import UTC, date, datetime, timedelta
@@ -47,6 +48,27 @@ def test_the_instant_bounds_of_a_local_date_hold_every_event_of_that_date(
     local = moment.replace(tzinfo=ZoneInfo(zone))
     day = local.date()
     assert earliest_instant(day) <= local.astimezone(UTC) < latest_instant(day)
+
+
+def as_cursor(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+HOSTILE_JSON = st.one_of(
+    st.integers(1, 5_000).map(lambda depth: b"[" * depth + b"]" * depth),  # past json's own
+    st.integers(1, 3_000).map(lambda depth: b'{"a":' * depth + b"1" + b"}" * depth),  # limit
+    st.sampled_from([b"NaN", b"[1, 2]", b'["a", "b", "c", "d"]', b"null", b'{"a": 1, "a": 2}']),
+    st.binary(max_size=64),
+)
+
+
+@given(raw=HOSTILE_JSON)
+def test_any_cursor_text_is_refused_as_a_cursor_never_as_a_crash(raw: bytes) -> None:
+    # A cursor is the client's to send back: 1,100 brackets deep made json.loads raise
+    # RecursionError, which no handler caught.
+    query = SearchQuery(place_id="place-paris", text="jazz", limit=10)
+    with pytest.raises(InvalidCursor):
+        decode_cursor(query, as_cursor(raw))
 
 
 def test_a_cursor_only_continues_the_search_it_came_from() -> None:

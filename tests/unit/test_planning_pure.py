@@ -4,6 +4,7 @@ scheduler's clocks."""
 
 from __future__ import annotations
 
+import base64
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -180,6 +181,13 @@ def test_cursors_round_trip_and_stay_in_their_listing() -> None:
         with pytest.raises(InvalidParameter):
             cursors.decode(listing, cursor)
     assert cursors.decode("feed", None) is None
+
+
+@given(depth=st.integers(1, 5_000))
+def test_a_cursor_nested_deep_is_damaged_not_a_crash(depth: int) -> None:
+    cursor = base64.urlsafe_b64encode(b"[" * depth + b"]" * depth).decode()
+    with pytest.raises(InvalidParameter):
+        cursors.decode("feed", cursor)
 
 
 def test_the_file_clock_reads_its_instant_or_falls_back_to_the_system(tmp_path: Path) -> None:

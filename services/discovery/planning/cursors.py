@@ -10,6 +10,7 @@ import uuid
 from datetime import datetime
 
 from services.discovery.web.errors import InvalidParameter
+from shared.core.json_body import decode_json
 
 Position = tuple[datetime, uuid.UUID]
 
@@ -23,7 +24,7 @@ def decode(listing: str, cursor: str | None) -> Position | None:
     if not cursor:
         return None
     try:
-        tag, moment, key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        tag, moment, key = decode_json(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         position = (datetime.fromisoformat(moment), uuid.UUID(key))
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
         raise InvalidParameter("cursor", "is damaged; start again without it") from None

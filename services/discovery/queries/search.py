@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from shared.core.json_body import decode_json
 from shared.domain.channels import LINKABLE, Visibility
 
 _EARLIEST_OFFSET = timedelta(hours=14)  # Pacific/Kiritimati
@@ -84,7 +85,7 @@ def encode_cursor(query: SearchQuery, last: Position) -> str:
 def decode_cursor(query: SearchQuery, cursor: str) -> Position:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        start, event_id, fingerprint = json.loads(base64.urlsafe_b64decode(padded))
+        start, event_id, fingerprint = decode_json(base64.urlsafe_b64decode(padded))
         position = Position(datetime.fromisoformat(start), uuid.UUID(event_id))
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
         raise InvalidCursor("is damaged; start again without it") from exc

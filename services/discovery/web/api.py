@@ -17,6 +17,7 @@ from services.discovery.web.event_refs import event_ref
 from services.discovery.web.params import search_query
 from services.discovery.web.slugs import moved
 from services.discovery.web.views import channel_path
+from shared.core.json_body import decode_json
 
 API_BASE = "/api/discovery/v1"
 CHANNEL_PAGE = 50
@@ -100,7 +101,7 @@ def _channel_cursor(raw: str | None) -> tuple[str, int] | None:
     if not raw:
         return None
     try:
-        name, channel_id = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
+        name, channel_id = decode_json(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
     except (ValueError, binascii.Error, UnicodeDecodeError, TypeError):
         name, channel_id = None, None
     if not isinstance(name, str) or not isinstance(channel_id, int):

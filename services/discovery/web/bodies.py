@@ -7,13 +7,13 @@ assignment).
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 from starlette.requests import Request
 
 from services.discovery.web.errors import InvalidBody, UnsupportedMediaType
+from shared.core.json_body import UndecodableJson, decode_json
 from shared.domain.attendance import Answer
 from shared.domain.passwords import Email, GivenPassword, NewPassword
 from shared.domain.reminders import ReminderMinutes
@@ -24,7 +24,8 @@ DisplayName = Annotated[str, StringConstraints(strip_whitespace=True, min_length
 
 
 class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Strict: "yes" where a boolean belongs or "60" where minutes do is named, not guessed at.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class SignUp(_Body):
@@ -82,9 +83,9 @@ async def read_body(request: Request, model: type[B]) -> B:
     if len(raw) > MAX_BODY_BYTES:
         raise InvalidBody([_field("body", "too_large", f"at most {MAX_BODY_BYTES} bytes")])
     try:
-        payload = json.loads(raw or b"null")
-    except ValueError:
-        raise InvalidBody([_field("body", "invalid_json", "is not valid JSON")]) from None
+        payload = decode_json(raw or b"null")  # bounded depth: a nested body is no 500
+    except UndecodableJson as exc:
+        raise InvalidBody([_field("body", "invalid_json", f"is not valid JSON: {exc}")]) from None
     return validate(model, payload)
 
 
