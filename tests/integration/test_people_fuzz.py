@@ -124,3 +124,37 @@ async def test_no_cursor_or_query_makes_a_5xx(
         assert response.status_code < 500, response.text
     else:
         assert_envelope(response)
+
+
+async def test_a_nul_anywhere_is_a_named_refusal_never_a_500(
+    discovery: httpx.AsyncClient, person_and_ids: tuple[PersonClient, dict[str, str]]
+) -> None:
+    """PostgreSQL refuses a NUL in text: every search, slug lookup and body that reached it
+    with one was a 500, most of them open to anyone (from a new user's trial)."""
+    person, _ = person_and_ids
+    for path in ("/api/discovery/v1/events?q=caf%C3%A9%00", "/api/discovery/v1/channels?q=%00",
+                 "/search?q=%00"):  # fmt: skip
+        answer = await discovery.get(path)
+        assert answer.status_code == 400, (path, answer.text)
+    for path in (
+        "/channels/de%00mo",
+        "/feeds/channels/de%00mo.ics",
+        "/api/discovery/v1/channels/a%00",
+    ):
+        assert (await discovery.get(path)).status_code == 404, path
+    follow = await discovery.put(
+        "/api/people/v1/me/follows/channel/de%00mo", headers=person.headers
+    )
+    assert follow.status_code == 404, follow.text
+    api_answer = await discovery.get("/api/discovery/v1/events?q=%00")
+    assert api_answer.json()["error"]["fields"][0]["path"] == "q"
+    for method, path, body in (
+        ("POST", "/api/people/v1/people",
+         {"email": "a@example.com\u0000", "password": "correct horse battery", "displayName": "A"}),
+        ("POST", "/api/people/v1/sessions", {"email": "a@example.com\u0000", "password": "x"}),
+        ("PATCH", "/api/people/v1/me", {"displayName": "a\u0000b"}),
+        ("POST", "/api/people/v1/me/friend-requests", {"email": "b\u0000@example.com"}),
+    ):  # fmt: skip
+        answer = await discovery.request(method, path, json=body, headers=person.headers)
+        assert answer.status_code == 422, (path, answer.text)
+        assert "nul_character" in [f["code"] for f in answer.json()["error"]["fields"]], answer.text

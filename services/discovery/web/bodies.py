@@ -9,14 +9,16 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from starlette.requests import Request
 
 from services.discovery.web.errors import InvalidBody, UnsupportedMediaType
 from shared.core.json_body import UndecodableJson, decode_json
 from shared.domain.attendance import Answer
+from shared.domain.field_errors import FieldError
 from shared.domain.passwords import Email, GivenPassword, NewPassword
 from shared.domain.reminders import ReminderMinutes
+from shared.domain.storable import storable_validation
 
 MAX_BODY_BYTES = 16_384
 
@@ -90,14 +92,14 @@ async def read_body(request: Request, model: type[B]) -> B:
 
 
 def validate(model: type[B], payload: object) -> B:
-    try:
+    """`payload` as `model`, or InvalidBody naming every field to fix, what PostgreSQL could
+    not store (a NUL, a lone surrogate) included, as the public API names them."""
+    with storable_validation(payload, _invalid_body):
         return model.model_validate(payload)
-    except ValidationError as exc:
-        fields = [
-            _field(".".join(str(p) for p in err["loc"]) or "body", err["type"], err["msg"])
-            for err in exc.errors(include_url=False)
-        ]
-        raise InvalidBody(fields) from None
+
+
+def _invalid_body(errors: list[FieldError]) -> InvalidBody:
+    return InvalidBody([_field(e.path, e.code, e.message) for e in errors])
 
 
 def _field(path: str, code: str, message: str) -> dict[str, str]:

@@ -10,8 +10,9 @@ import structlog
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from services.discovery.web.errors import InvalidParameter, RateLimited, error_response
+from services.discovery.web.errors import InvalidParameter, NotFound, RateLimited, error_response
 from shared.adapters.rate_limits import Limit
+from shared.domain.field_errors import UNSTORABLE_CHARACTER, storable_text
 from shared.runtime.http_edge import count_request, match_route, request_id, route_template
 
 log = structlog.get_logger("discovery.request")
@@ -45,7 +46,11 @@ class PublicEdge:
             await send(message)
 
         try:
-            refusal = await self._over_quota(scope, receive) or _repeated(scope, receive)
+            refusal = (
+                await self._over_quota(scope, receive)
+                or _unstorable(scope, receive)
+                or _repeated(scope, receive)
+            )
             if refusal is not None:
                 match_route(scope)
                 await refusal(scope, receive, send_with_headers)
@@ -83,6 +88,25 @@ def _repeated(scope: Scope, receive: Receive) -> ASGIApp | None:
             problem = "is given more than once; send it once"
             return error_response(request, InvalidParameter(name, problem))
         seen.add(name)
+    return None
+
+
+def _unstorable(scope: Scope, receive: Receive) -> ASGIApp | None:
+    """The error for a path or query value with a NUL or a lone surrogate (`%00`, which
+    PostgreSQL refuses in text: every search, slug and id lookup would be a 500): a 404 for
+    the path, naming nothing published there, a 400 naming the parameter."""
+    request = Request(scope, receive)
+    if UNSTORABLE_CHARACTER.search(scope["path"]):
+        shown = storable_text(scope["path"])
+        return error_response(request, NotFound(f"Nothing is published at {shown}."))
+    if b"%00" not in scope["query_string"]:
+        # The common case. Percent-encoded surrogates decode as U+FFFD, so only %00 can put
+        # one in a query value.
+        return None
+    for name, value in request.query_params.multi_items():
+        if UNSTORABLE_CHARACTER.search(name) or UNSTORABLE_CHARACTER.search(value):
+            problem = "contains a NUL character or invalid Unicode; remove it"
+            return error_response(request, InvalidParameter(storable_text(name), problem))
     return None
 
 
