@@ -88,6 +88,8 @@ class ConsumerLoop(Generic[T]):
         self._uncommitted: dict[TopicPartition, int] = {}
         self._clock = clock
         self._last_commit = clock()
+        # The series from 0, so the dead-letter alert's increase() sees the first one.
+        DEAD_LETTERS.labels(Topic.DEAD_LETTER)
 
     def stop(self) -> None:
         """Finish the batch in hand, commit it, then return from `run`."""

@@ -16,6 +16,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from devstack.stack import Servers, ServiceProcess
+from services.gateway.access.auth import AUTH_FAILURE_REASONS
 from shared.contracts.messages import CreateEvent, IngestEnvelope, encode
 from shared.contracts.topics import Topic
 from shared.domain.events import parse_event
@@ -101,7 +102,12 @@ async def test_dashboard_queries_only_exposed_metrics(services: dict[str, Servic
 
 
 @pytest.mark.parametrize(
-    "command", [["check", "config", "prometheus.yml"], ["check", "rules", "alerts.yml"]]
+    "command",
+    [
+        ["check", "config", "prometheus.yml"],
+        ["check", "rules", "alerts.yml"],
+        ["test", "rules", "alerts_test.yml"],  # what each alert does on synthetic series
+    ],
 )
 def test_promtool_accepts_prometheus_files(command: list[str]) -> None:
     promtool = shutil.which("promtool")
@@ -191,3 +197,16 @@ async def test_group_lag_grows_while_the_publisher_is_down_and_drains_after(
         return await publisher_lag() == 0 and await oldest_age() == 0
 
     await eventually(drained, within=60, interval=0.5)
+
+
+async def test_counters_that_alerts_watch_are_exposed_from_zero(
+    services: dict[str, ServiceProcess],
+) -> None:
+    # An alert's increase() does not see a series whose first sample is already 1, so each
+    # is there before its first event (alerts_test.yml holds the rules to the same case).
+    gateway = await scrape(services["gateway"])
+    for reason in AUTH_FAILURE_REASONS:
+        assert f'pinned_gateway_auth_failures_total{{reason="{reason}"}}' in gateway, reason
+    for name in ("auditor", "publisher"):
+        text = await scrape(services[name])
+        assert 'pinned_dead_letters_total{topic="pinned.dlq.v1"}' in text, name

@@ -62,6 +62,11 @@ async def authenticate(credentials: Credentials, keys: KeyLookup) -> Principal:
     return Principal(record.id, record.account_id, record.prefix, record.scopes)
 
 
+AUTH_FAILURE_REASONS = ("malformed", "unknown_key", "bad_secret", "inactive", "key_in_query")
+for _reason in AUTH_FAILURE_REASONS:  # every reason's series from 0, for rate() and alerts
+    AUTH_FAILURES.labels(_reason)
+
+
 def _refused(reason: str) -> NotAuthenticated:
     AUTH_FAILURES.labels(reason).inc()
     return NotAuthenticated()
