@@ -12,7 +12,12 @@ from typing import Annotated, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from starlette.requests import Request
 
-from services.discovery.web.errors import InvalidBody, UnsupportedMediaType
+from services.discovery.web.errors import (
+    InvalidBody,
+    MalformedJson,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+)
 from shared.core.json_body import UndecodableJson, decode_json
 from shared.domain.attendance import Answer
 from shared.domain.field_errors import FieldError
@@ -83,11 +88,11 @@ async def read_body(request: Request, model: type[B]) -> B:
         raise UnsupportedMediaType("Send the body as JSON (Content-Type: application/json).")
     raw = await request.body()
     if len(raw) > MAX_BODY_BYTES:
-        raise InvalidBody([_field("body", "too_large", f"at most {MAX_BODY_BYTES} bytes")])
+        raise PayloadTooLarge(MAX_BODY_BYTES)
     try:
         payload = decode_json(raw or b"null")  # bounded depth: a nested body is no 500
     except UndecodableJson as exc:
-        raise InvalidBody([_field("body", "invalid_json", f"is not valid JSON: {exc}")]) from None
+        raise MalformedJson(f"The body is not JSON this API accepts: {exc}.") from None
     return validate(model, payload)
 
 

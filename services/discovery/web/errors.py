@@ -89,6 +89,19 @@ class InvalidBody(PublicError):
         super().__init__(f"The request body is invalid; fix these fields: {names}.", fields=fields)
 
 
+class MalformedJson(PublicError):
+    """The body is not JSON the service reads; as the public API answers it."""
+
+    status, code = 400, "malformed_json"
+
+
+class PayloadTooLarge(PublicError):
+    status, code = 413, "payload_too_large"
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(f"The body is larger than the limit of {max_bytes} bytes.")
+
+
 class UnsupportedMediaType(PublicError):
     status, code = 415, "unsupported_media_type"
 
