@@ -6,11 +6,12 @@ from services.auditor.settings import AuditorSettings
 from services.auditor.worker import open_auditor
 from shared.core.logging import configure_logging
 from shared.core.metrics import AUDITOR_METRICS
+from shared.core.settings import from_environment
 from shared.runtime.worker_runtime import run_worker
 
 
 def main() -> None:
-    settings = AuditorSettings()
+    settings = from_environment(AuditorSettings)
     configure_logging("auditor", settings.log, flush_each_line=False)  # flushed per batch
     run_worker(
         lambda checks: open_auditor(settings, checks), settings.host, settings.port, AUDITOR_METRICS

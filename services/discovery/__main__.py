@@ -5,11 +5,12 @@ from __future__ import annotations
 from services.discovery.app import create_app
 from services.discovery.settings import DiscoverySettings
 from shared.core.logging import configure_logging
+from shared.core.settings import from_environment
 from shared.runtime.http_server import serve
 
 
 def main() -> None:
-    settings = DiscoverySettings()
+    settings = from_environment(DiscoverySettings)
     configure_logging("discovery", settings.log)
     serve(
         create_app(settings),

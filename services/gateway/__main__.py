@@ -8,11 +8,12 @@ from services.gateway.app import create_app
 from services.gateway.edge.early_refusal import refusing_protocol
 from services.gateway.settings import GatewaySettings
 from shared.core.logging import configure_logging
+from shared.core.settings import from_environment
 from shared.runtime.http_server import serve
 
 
 def main() -> None:
-    settings = GatewaySettings()
+    settings = from_environment(GatewaySettings)
     configure_logging("gateway", settings.log)
     app = create_app(settings)
     protocol: dict[str, Any] = {}

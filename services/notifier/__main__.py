@@ -6,11 +6,12 @@ from services.notifier.settings import NotifierSettings
 from services.notifier.worker import open_notifier
 from shared.core.logging import configure_logging
 from shared.core.metrics import NOTIFIER_METRICS
+from shared.core.settings import from_environment
 from shared.runtime.worker_runtime import run_worker
 
 
 def main() -> None:
-    settings = NotifierSettings()
+    settings = from_environment(NotifierSettings)
     configure_logging("notifier", settings.log)
     run_worker(
         lambda checks: open_notifier(settings, checks),

@@ -6,9 +6,9 @@ tests build them with keyword arguments.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal, TypeVar
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, BeforeValidator, Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_KAFKA_BOOTSTRAP = "127.0.0.1:9092"
@@ -64,10 +64,14 @@ class DatabaseSettings(BaseSettings):
     )
 
 
+def _upper(value: object) -> object:
+    return value.upper() if isinstance(value, str) else value
+
+
 class LogSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LOG_", frozen=True)
 
-    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    level: Annotated[Literal["DEBUG", "INFO", "WARNING", "ERROR"], BeforeValidator(_upper)] = "INFO"
     format: Literal["json", "console"] = "json"
 
 
@@ -132,3 +136,48 @@ class PortalSettings(CredentialSettings):
     # gateway; one ended by idleness or a disabled account counts from its expiry (at most
     # session_hours later).
     ended_session_retention_days: int = Field(default=30, ge=1)
+
+
+S = TypeVar("S", bound=BaseSettings)
+
+
+def from_environment(settings_class: type[S]) -> S:
+    """`settings_class()`, read from the environment. A bad value stops the service with one
+    line per variable, naming it, the value given and what it must be (exit status 1),
+    instead of pydantic's traceback naming a field."""
+    try:
+        return settings_class()
+    except ValidationError as exc:
+        failing = _nested_class(settings_class, exc.title) or settings_class
+        lines = [
+            f"{env_name(failing, str(err['loc'][0]))}={err.get('input')!r}: {err['msg']}"
+            for err in exc.errors(include_url=False)
+        ]
+        raise SystemExit("invalid settings:\n  " + "\n  ".join(lines)) from None
+
+
+def env_name(settings_class: type[BaseSettings], field: str) -> str:
+    """The environment variable a settings field is read from."""
+    info = settings_class.model_fields.get(field)
+    alias = info.validation_alias if info is not None else None
+    if isinstance(alias, AliasChoices):
+        names = [c for c in alias.choices if isinstance(c, str) and c.isupper()]
+        if names:
+            return names[0]
+    if isinstance(alias, str):
+        return alias
+    return (str(settings_class.model_config.get("env_prefix", "")) + field).upper()
+
+
+def _nested_class(root: type[BaseSettings], title: str) -> type[BaseSettings] | None:
+    """The settings class named `title`: `root`, or one its fields hold (a nested class's
+    default factory reads the environment, and its error names only that class)."""
+    if root.__name__ == title:
+        return root
+    for info in root.model_fields.values():
+        kind = info.annotation
+        if isinstance(kind, type) and issubclass(kind, BaseSettings):
+            found = _nested_class(kind, title)
+            if found is not None:
+                return found
+    return None

@@ -7,11 +7,12 @@ from services.discovery.projector.settings import ProjectorSettings
 from services.discovery.projector.worker import open_projector
 from shared.core.logging import configure_logging
 from shared.core.metrics import PROJECTOR_METRICS
+from shared.core.settings import from_environment
 from shared.runtime.worker_runtime import run_worker
 
 
 def main() -> None:
-    settings = ProjectorSettings()
+    settings = from_environment(ProjectorSettings)
     configure_logging("projector", settings.log)
     run_worker(
         lambda checks: open_projector(settings, checks),
