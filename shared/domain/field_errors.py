@@ -57,6 +57,11 @@ def field_errors(exc: ValidationError) -> list[FieldError]:
         code, message = _RENAMED.get(err["type"], (err["type"], err["msg"]))
         if code in _JSON_TYPES:
             message = f"must be {_JSON_TYPES[code]}, not {_json_kind(err['input'])}"
+        elif code in _OBJECT_TYPES:  # pydantic's text names our model class
+            message = f"must be a JSON object, not {_json_kind(err['input'])}"
+        elif code in _DATE_TIMES:
+            why = err["msg"].partition(", ")[2]  # pydantic's reason, after its generic text
+            message = _DATE_TIMES[code] + (f" ({why})" if why else "")
         # Spelled as the storability rules spell it, so one key is one path in the answer.
         path = storable_text(".".join(str(part) for part in err["loc"])) or "body"
         errors.append(FieldError(path, code, message))
@@ -71,6 +76,15 @@ _JSON_TYPES = {
 }
 
 
+_OBJECT_TYPES = ("model_type", "dict_type", "model_attributes_type")
+_EXAMPLE_TIME = "e.g. 2027-05-01T19:00:00-04:00"
+_DATE_TIMES = {
+    "datetime_from_date_parsing": f"must be an ISO 8601 date-time with an offset, {_EXAMPLE_TIME}",
+    "datetime_parsing": f"must be an ISO 8601 date-time with an offset, {_EXAMPLE_TIME}",
+    "timezone_aware": f"must include its UTC offset (Z or +hh:mm), {_EXAMPLE_TIME}",
+}
+
+
 def _json_kind(value: object) -> str:
     if isinstance(value, bool):
         return f"the boolean {str(value).lower()}"
@@ -82,6 +96,8 @@ def _json_kind(value: object) -> str:
         return f"the fraction {value!r}"
     if value is None:
         return "null"
+    if isinstance(value, int):
+        return f"the number {value}"
     return f"a JSON {'array' if isinstance(value, list) else 'object'}"
 
 

@@ -332,3 +332,34 @@ def test_a_key_that_cannot_be_stored_is_named_once_by_one_path(
     assert len(errors) == len(set(errors))
     assert {p for p, _ in errors} == {path}
     assert ("nul_character" if "\x00" in key else "invalid_unicode") in {c for _, c in errors}
+
+
+@pytest.mark.parametrize(
+    ("start", "code", "says"),
+    [
+        (
+            "next tuesday",
+            "datetime_from_date_parsing",
+            "must be an ISO 8601 date-time with an offset",
+        ),
+        ("2026-13-01T10:00:00Z", "datetime_from_date_parsing", "(month value is outside"),
+        ("2026-06-12T18:00:00", "timezone_aware", "must include its UTC offset (Z or +hh:mm)"),
+    ],
+)
+def test_a_date_time_mistake_says_what_to_send(start: str, code: str, says: str) -> None:
+    # Codes as pydantic names them (stable); messages that show the expected form.
+    with pytest.raises(InvalidEvent) as caught:
+        parse_event(docs_example(startAt=start))
+    (error,) = caught.value.errors
+    assert (error.path, error.code) == ("startAt", code)
+    assert says in error.message
+    assert "2027-05-01T19:00:00-04:00" in error.message
+
+
+@pytest.mark.parametrize(("body", "kind"), [([1], "a JSON array"), ("x", 'the string "x"')])
+def test_a_body_that_is_no_object_says_so_without_naming_a_class(body: object, kind: str) -> None:
+    with pytest.raises(InvalidEvent) as caught:
+        parse_event(body)
+    (error,) = caught.value.errors
+    assert (error.path, error.code) == ("body", "model_type")
+    assert error.message == f"must be a JSON object, not {kind}"
