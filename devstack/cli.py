@@ -14,7 +14,7 @@ import json
 import logging
 import sys
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -226,7 +226,7 @@ def _chosen_scopes(args: argparse.Namespace) -> tuple[Scope, ...]:
 
 def _print(args: argparse.Namespace, result: Any) -> None:
     data, human = _render(result)
-    print(json.dumps(data, default=str, indent=2) if args.json else human)
+    print(json.dumps(data, default=_json_value, indent=2) if args.json else human)
 
 
 def _render(result: Any) -> tuple[Any, str]:
@@ -300,3 +300,8 @@ def main() -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def _json_value(value: object) -> str:
+    """Times as ISO 8601 (what `str` would make of them is not), anything else as text."""
+    return value.isoformat() if isinstance(value, datetime | date) else str(value)

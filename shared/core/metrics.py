@@ -7,7 +7,11 @@ low-cardinality (route templates, status classes, outcomes; never ids or paths).
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Gauge, Histogram
+from prometheus_client import Counter, Gauge, Histogram, disable_created_metrics
+
+# No `_created` gauge beside every counter and histogram: it doubled the series scraped, and
+# nothing reads it (rate() and increase() handle resets themselves).
+disable_created_metrics()  # type: ignore[no-untyped-call]  # prometheus_client is untyped here
 
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 

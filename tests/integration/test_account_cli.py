@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -136,6 +137,9 @@ async def test_json_goes_before_or_after_the_command(stack: Servers, tenant: Ten
     assert json.loads(before.stdout) == json.loads(after.stdout)
     people = pinned(stack, "keys", "list", "--account", account, for_people=True)
     assert not people.stdout.lstrip().startswith("[")
+    created = json.loads(after.stdout)[0]["created_at"]  # times in ISO 8601, as JSON has them
+    assert "T" in created, created
+    assert datetime.fromisoformat(created).tzinfo is not None, created
 
 
 async def test_a_key_never_mixes_owner_and_public_scopes(stack: Servers, tenant: Tenant) -> None:

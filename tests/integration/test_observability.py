@@ -210,3 +210,4 @@ async def test_counters_that_alerts_watch_are_exposed_from_zero(
     for name in ("auditor", "publisher"):
         text = await scrape(services[name])
         assert 'pinned_dead_letters_total{topic="pinned.dlq.v1"}' in text, name
+        assert "_created" not in text, name  # no second series beside each counter
