@@ -92,6 +92,10 @@ async def test_reminders_reach_the_inbox_at_their_instants(
     )
     assert back.json()["read"] is False
     assert (await notifications(discovery, ada))["unreadCount"] == 2
+    maybe = await discovery.get(
+        f"{PEOPLE}/me/notifications", params={"unread": "maybe"}, headers=ada.headers
+    )
+    assert (maybe.status_code, maybe.json()["error"]["fields"][0]["path"]) == (400, "unread")
 
 
 async def test_a_moved_event_moves_its_reminders_and_a_cancelled_one_tells_its_people(

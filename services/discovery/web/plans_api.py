@@ -24,7 +24,7 @@ from services.discovery.web.bodies import (
     read_body,
 )
 from services.discovery.web.context import base_url, context
-from services.discovery.web.errors import NotFound
+from services.discovery.web.errors import InvalidParameter, NotFound
 from services.discovery.web.event_refs import event_ref
 
 FOLLOW_KINDS: tuple[FollowKind, ...] = ("channel", "city", "classification")
@@ -195,7 +195,10 @@ async def my_notifications(request: Request) -> Response:
     pool = context(request).primary
     limit = cursors.page_limit(request.query_params.get("limit"))
     after = cursors.decode("notifications", request.query_params.get("cursor"))
-    unread_only = request.query_params.get("unread", "").lower() == "true"
+    unread = request.query_params.get("unread", "false").lower()
+    if unread not in ("true", "false"):
+        raise InvalidParameter("unread", "must be true or false")
+    unread_only = unread == "true"
     rows = await inbox.page(pool, session.person.id, unread_only, after, limit)
     more = len(rows) > limit
     rows = rows[:limit]
