@@ -143,7 +143,8 @@ def _untyped(route: Route) -> re.Pattern[str]:
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
-    log.error("unhandled error", exc_info=exc)
+    # Outside the edge's observer, whose context (the request id) is unbound by now.
+    log.error("unhandled error", exc_info=exc, request_id=exchange_of(request).request_id)
     return envelope_response(
         request,
         500,
