@@ -106,11 +106,14 @@ async def status(settings: KafkaSettings) -> Status:
 def render(result: Any) -> tuple[Any, str] | None:
     if isinstance(result, Status):
         data = [{**vars(lag), "lag": lag.lag} for lag in result.lags]
+        # Columns as wide as their longest value (pinned-discovery-projector is 26).
+        g = max([len("group"), *(len(lag.group) for lag in result.lags)])
+        t = max([len("topic"), *(len(lag.topic) for lag in result.lags)])
         lines = [
-            f"{'group':<18} {'topic':<20} {'part':>4} {'committed':>10} {'end':>10} {'lag':>8}"
+            f"{'group':<{g}} {'topic':<{t}} {'part':>4} {'committed':>10} {'end':>10} {'lag':>8}"
         ]
         lines += [
-            f"{lag.group:<18} {lag.topic:<20} {lag.partition:>4} {lag.committed:>10} "
+            f"{lag.group:<{g}} {lag.topic:<{t}} {lag.partition:>4} {lag.committed:>10} "
             f"{lag.end:>10} {lag.lag:>8}"
             for lag in result.lags
         ]
