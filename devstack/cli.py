@@ -205,6 +205,8 @@ async def _keys(conn: asyncpg.Connection, args: argparse.Namespace, actor: str) 
         )
     if args.action == "list":
         rows, _ = await key_store.page(conn, args.account, limit=10_000, offset=0)
+        if not rows:  # none, or no such account: say which, as create does
+            await ops_cli.existing_account(conn, args.account)
         return rows
     key_id = await key_store.id_by_prefix(conn, args.prefix)
     if args.action == "history":

@@ -47,13 +47,12 @@ def add_commands(sub: Any) -> None:
 
 async def channels(conn: asyncpg.Connection, args: argparse.Namespace) -> Any:
     if args.action == "list":
-        return [
-            {**row, "members": len(row["members"])}
-            for row in await channel_store.of_account(conn, args.account)
-        ]
+        rows = await channel_store.of_account(conn, args.account)
+        if not rows:  # none, or no such account: say which
+            await existing_account(conn, args.account)
+        return [{**row, "members": len(row["members"])} for row in rows]
     if args.action == "create":
-        if await conn.fetchval("SELECT 1 FROM accounts WHERE id = $1", args.account) is None:
-            raise LookupError(f"no account {args.account}")
+        await existing_account(conn, args.account)
         row = await conn.fetchrow(
             "INSERT INTO channels (owner_account_id, name) VALUES ($1, $2)"
             " RETURNING id, name, owner_account_id, created_at, visibility, slug",
@@ -101,6 +100,12 @@ async def status(settings: KafkaSettings) -> Status:
         return Status(await monitor.partition_lags())
     finally:
         await monitor.stop()
+
+
+async def existing_account(conn: asyncpg.Connection, account_id: int) -> None:
+    """LookupError naming the account unless it exists (the CLI prints it, exit status 1)."""
+    if await conn.fetchval("SELECT 1 FROM accounts WHERE id = $1", account_id) is None:
+        raise LookupError(f"no account {account_id}")
 
 
 def render(result: Any) -> tuple[Any, str] | None:

@@ -80,6 +80,13 @@ async def test_unknown_prefix_is_a_clear_error(stack: Servers) -> None:
     assert "no key with prefix NOPE1234" in result.stderr
 
 
+async def test_an_unknown_account_is_named_not_listed_as_empty(stack: Servers) -> None:
+    for command in (("keys", "list"), ("channels", "list")):
+        result = await asyncio.to_thread(pinned, stack, *command, "--account", "999999")
+        assert result.returncode == 2, command
+        assert "no account 999999" in result.stderr, command
+
+
 async def test_disable_enable_history_and_owner_keys(
     stack: Servers, api: httpx.AsyncClient, tenant: Tenant
 ) -> None:
