@@ -61,6 +61,9 @@ async def test_sign_up_refuses_bad_bodies_with_the_fields_to_fix(
     )
     assert taken.status_code == 409
     assert taken.json()["error"]["code"] == "email_taken"
+    assert taken.json()["error"]["fields"] == [
+        {"path": "email", "code": "email_taken", "message": taken.json()["error"]["message"]}
+    ]
     short = await discovery.post(
         f"{PEOPLE}/people", json={"email": "not-an-email", "password": "short", "displayName": ""}
     )

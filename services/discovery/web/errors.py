@@ -20,6 +20,7 @@ log = structlog.get_logger(__name__)
 class PublicError(Exception):
     status = 400
     code = "bad_request"
+    field_code = "invalid"  # the code of the one field `field` names
 
     def __init__(
         self,
@@ -78,7 +79,7 @@ class Conflict(PublicError):
 
     def __init__(self, code: str, message: str, field: str | None = None) -> None:
         super().__init__(message, field=field)
-        self.code = code
+        self.code = self.field_code = code  # the field's own code too: email_taken
 
 
 class InvalidBody(PublicError):
@@ -142,7 +143,9 @@ def error_response(request: Request, error: PublicError) -> Response:
         body["error"]["fields"] = error.fields
     elif error.field is not None:
         problem = getattr(error, "problem", error.message)
-        body["error"]["fields"] = [{"path": error.field, "code": "invalid", "message": problem}]
+        body["error"]["fields"] = [
+            {"path": error.field, "code": error.field_code, "message": problem}
+        ]
     return JSONResponse(body, status_code=error.status, headers=headers)
 
 
