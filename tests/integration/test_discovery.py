@@ -97,6 +97,10 @@ async def test_the_event_page_carries_schema_org_json_ld_and_a_calendar_link(
     ics = await discovery.get(f"/events/{event_id}.ics")
     assert ics.headers["content-type"].startswith("text/calendar")
     assert f"UID:{event_id}@pinned.events" in ics.text
+    again = await discovery.get(
+        f"/events/{event_id}.ics", headers={"If-None-Match": ics.headers["etag"]}
+    )
+    assert (again.status_code, again.content) == (304, b"")  # calendar apps poll it
 
 
 async def test_event_fields_are_escaped_and_pages_carry_a_strict_csp(

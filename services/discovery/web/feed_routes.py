@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import cast
 
 from starlette.requests import Request
@@ -83,14 +84,16 @@ async def event_calendar(request: Request) -> Response:
     series = None
     if row["event_id"] != ref.key:  # found by its series: the id of a recurring event
         series = (await store.series([ref.key])).get(ref.key)
-    return Response(
-        ical_event(row, base_url(request), series),
-        media_type=FORMATS["ics"][1],
-        headers={
-            "Content-Disposition": f'attachment; filename="event-{ref.public}.ics"',
-            "Cache-Control": "public, max-age=60",
-        },
-    )
+    body = ical_event(row, base_url(request), series)
+    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'  # as a feed's: polled too
+    headers = {
+        "Content-Disposition": f'attachment; filename="event-{ref.public}.ics"',
+        "Cache-Control": "public, max-age=60",
+        "ETag": etag,
+    }
+    if etag in request.headers.get("if-none-match", ""):
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type=FORMATS["ics"][1], headers=headers)
 
 
 async def _serve(request: Request, scope: FeedScope) -> Response:
