@@ -231,6 +231,11 @@ def _print(args: argparse.Namespace, result: Any) -> None:
     print(json.dumps(data, default=_json_value, indent=2) if args.json else human)
 
 
+def _json_value(value: object) -> str:
+    """Times as ISO 8601 (what `str` would make of them is not), anything else as text."""
+    return value.isoformat() if isinstance(value, datetime | date) else str(value)
+
+
 def _render(result: Any) -> tuple[Any, str]:
     """(machine-readable data, text for people) for each kind of command result."""
     rendered = (
@@ -302,8 +307,3 @@ def main() -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
-
-
-def _json_value(value: object) -> str:
-    """Times as ISO 8601 (what `str` would make of them is not), anything else as text."""
-    return value.isoformat() if isinstance(value, datetime | date) else str(value)

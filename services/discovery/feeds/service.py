@@ -101,7 +101,7 @@ class FeedService:
         try:
             fmt = key.split("|")[1]
             body, gzipped = await build()
-            built = BuiltFeed(body, gzipped, FORMATS[fmt][1], _etag(key))
+            built = BuiltFeed(body, gzipped, FORMATS[fmt][1], strong_etag(key))
             future.set_result(built)
         except BaseException as exc:
             future.set_exception(exc)
@@ -141,5 +141,7 @@ class FeedService:
             self._cache.popitem(last=False)
 
 
-def _etag(key: str) -> str:
-    return '"' + hashlib.sha256(key.encode()).hexdigest()[:32] + '"'
+def strong_etag(of: str | bytes) -> str:
+    """A quoted strong entity tag for `of` (a feed's cache key, or a body)."""
+    data = of.encode() if isinstance(of, str) else of
+    return '"' + hashlib.sha256(data).hexdigest()[:32] + '"'

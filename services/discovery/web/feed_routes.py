@@ -3,14 +3,19 @@
 
 from __future__ import annotations
 
-import hashlib
 from typing import cast
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from services.discovery.feeds.ical import ical_event
-from services.discovery.feeds.service import FORMATS, BuiltFeed, FeedFormat, FeedScope
+from services.discovery.feeds.service import (
+    FORMATS,
+    BuiltFeed,
+    FeedFormat,
+    FeedScope,
+    strong_etag,
+)
 from services.discovery.queries.search import SearchQuery
 from services.discovery.web.context import base_url, context
 from services.discovery.web.errors import NotFound
@@ -85,7 +90,7 @@ async def event_calendar(request: Request) -> Response:
     if row["event_id"] != ref.key:  # found by its series: the id of a recurring event
         series = (await store.series([ref.key])).get(ref.key)
     body = ical_event(row, base_url(request), series)
-    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'  # as a feed's: polled too
+    etag = strong_etag(body)  # as a feed's: calendar apps poll it
     headers = {
         "Content-Disposition": f'attachment; filename="event-{ref.public}.ics"',
         "Cache-Control": "public, max-age=60",

@@ -95,14 +95,16 @@ def _unstorable(scope: Scope, receive: Receive) -> ASGIApp | None:
     """The error for a path or query value with a NUL or a lone surrogate (`%00`, which
     PostgreSQL refuses in text: every search, slug and id lookup would be a 500): a 404 for
     the path, naming nothing published there, a 400 naming the parameter."""
-    request = Request(scope, receive)
     if UNSTORABLE_CHARACTER.search(scope["path"]):
         shown = storable_text(scope["path"])
-        return error_response(request, NotFound(f"Nothing is published at {shown}."))
+        return error_response(
+            Request(scope, receive), NotFound(f"Nothing is published at {shown}.")
+        )
     if b"%00" not in scope["query_string"]:
         # The common case. Percent-encoded surrogates decode as U+FFFD, so only %00 can put
         # one in a query value.
         return None
+    request = Request(scope, receive)
     for name, value in request.query_params.multi_items():
         if UNSTORABLE_CHARACTER.search(name) or UNSTORABLE_CHARACTER.search(value):
             problem = "contains a NUL character or invalid Unicode; remove it"
