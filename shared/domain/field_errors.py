@@ -90,7 +90,7 @@ def _json_kind(value: object) -> str:
         return f"the boolean {str(value).lower()}"
     if isinstance(value, str):
         shown = value if len(value) <= 40 else value[:40] + "..."
-        quoted = f"the string {json.dumps(shown, ensure_ascii=False)}"
+        quoted = f"the string {storable_text(json.dumps(shown, ensure_ascii=False))}"  # storable
         return f"{quoted} (send the number without quotes)" if _numeral(value) else quoted
     if isinstance(value, float):
         return f"the fraction {value!r}"

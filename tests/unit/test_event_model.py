@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from shared.domain.events import EventPatch, InvalidEvent, apply_patch, parse_event, parse_patch
+from shared.domain.storable import unstorable_values
 from tests.examples import RICH
 from tests.examples import docs_example as example
 
@@ -363,3 +364,11 @@ def test_a_body_that_is_no_object_says_so_without_naming_a_class(body: object, k
     (error,) = caught.value.errors
     assert (error.path, error.code) == ("body", "model_type")
     assert error.message == f"must be a JSON object, not {kind}"
+
+
+@pytest.mark.parametrize("sent", ["\ud800", "4\x002", "\udfff\ud800"])
+def test_a_message_quoting_what_was_sent_can_itself_be_stored(sent: str) -> None:
+    # Messages are recorded (a refused delivery's fields): what they quote is escaped.
+    with pytest.raises(InvalidEvent) as caught:
+        parse_event(docs_example(capacity=sent))
+    assert all(unstorable_values([e.message, e.path]) == [] for e in caught.value.errors)
