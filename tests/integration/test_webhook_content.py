@@ -352,3 +352,32 @@ async def test_cli_previews_and_replays_a_recorded_delivery(
     again = run_cli(stack, "integrations", "replay", integration["id"], replayed["deliveryId"])
     assert again.returncode == 2
     assert again.stderr.startswith(f"error: Delivery {replayed['deliveryId']} is applied ")
+
+
+async def test_a_refused_delivery_keeps_the_notes_that_explain_it(
+    api: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    # The one category was not in the value map (dropped, noted) and no default stands in:
+    # "classifications: Field required" alone would not say why (from a new user's trial).
+    integration = await connect(
+        api, tenant, "generic", {"classifications": "value_map(kind, 'kinds')"},
+        settings={"valueMaps": {"kinds": {"values": {"Jazz": "music"}}}},
+        defaults={"timezone": "America/New_York"},
+    )  # fmt: skip
+    body = {"id": "crm-polka", "title": "Polka night", "kind": "Polka",
+            "startAt": "2030-06-12T19:00:00-04:00",
+            "approxLocation": {"city": {"placeId": "place-new-york", "name": "New York",
+                                        "countryCode": "US"}}}  # fmt: skip
+    answer = await send(api, integration, body, {})
+    assert answer.json()["status"] == "invalid", answer.text
+    assert [f["path"] for f in answer.json()["fields"]] == ["classifications"]
+    preview = await api.post(
+        f"{INTEGRATIONS}/{integration['id']}/preview",
+        json={"deliveryId": answer.json()["deliveryId"]},
+        headers=tenant.owner_headers,
+    )
+    (logged,) = await deliveries(api, tenant, integration["id"])
+    for notes in (answer.json()["notes"], logged["notes"], preview.json()["notes"]):
+        note = next(n for n in notes if n["code"] == "value_not_mapped")
+        assert note["path"] == "classifications"
+        assert "'Polka'" in note["message"]

@@ -37,6 +37,7 @@ class NotAnEvent:
     reason_code: str
     reason: str
     fields: list[FieldError] | None = None
+    notes: tuple[Note, ...] = ()  # what the mapping noted before it failed
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,7 @@ class DeliveryLog:
 
     async def not_an_event(self, verdict: NotAnEvent) -> dict[str, Any]:
         """Record the verdict; the body of its 2xx answer."""
+        self.notes = verdict.notes
         await self.record(verdict.status, verdict.reason_code, verdict.reason, verdict.fields)
         body: dict[str, Any] = {
             "status": verdict.status,
@@ -126,6 +128,8 @@ class DeliveryLog:
         }
         if verdict.fields:
             body["fields"] = [vars(f) for f in verdict.fields]
+        if verdict.notes:
+            body["notes"] = as_json(verdict.notes)
         return body
 
 
@@ -142,7 +146,8 @@ async def what_it_becomes(
         reason = f"channel {channel} is no longer accessible to the owner"
         return NotAnEvent("invalid", "channel_forbidden", reason)
     if result.status == "invalid":
-        return NotAnEvent("invalid", str(result.reason_code), str(result.reason), result.fields)
+        reason_code, reason = str(result.reason_code), str(result.reason)
+        return NotAnEvent("invalid", reason_code, reason, result.fields, result.notes)
     return Becomes(command_of(integration, result), result.notes)
 
 

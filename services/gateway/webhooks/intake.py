@@ -230,6 +230,9 @@ class DeliveryRecorded(ResponseModel):
     )
     reason: str
     fields: list[FieldProblem] | None = None
+    # What the mapping noted before it failed: a value map that left out every category
+    # explains the classifications it made missing.
+    notes: list[MappingNote] | None = None
 
 
 OPERATION = OpenOperation(

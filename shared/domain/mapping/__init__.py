@@ -3,7 +3,7 @@ project's functions (functions.py), value maps (values.py), media (media.py), ti
 (times.py), evaluated by engine.py. Pure: the gateway's webhook intake, its preview and the
 `pinned` command line all map with this."""
 
-from shared.domain.mapping.engine import Mapped, evaluate, map_event
+from shared.domain.mapping.engine import Mapped, UnmappedEvent, evaluate, map_event
 from shared.domain.mapping.expressions import (
     Expression,
     InvalidExpression,
@@ -20,6 +20,7 @@ __all__ = [
     "MappingContext",
     "MappingProblem",
     "Note",
+    "UnmappedEvent",
     "ValueMap",
     "compile_expression",
     "evaluate",

@@ -41,6 +41,15 @@ class Mapped:
     notes: list[Note]
 
 
+class UnmappedEvent(InvalidEvent):
+    """InvalidEvent, with what the mapping noted on the way: a value map that left out every
+    category explains the `classifications` it made missing."""
+
+    def __init__(self, errors: list[FieldError], notes: list[Note]) -> None:
+        super().__init__(errors)
+        self.notes = notes
+
+
 def evaluate(document: Any, text: str, context: MappingContext) -> Any:
     """One expression's value (a document id, version or action where a sender's defaults do
     not fit). Raises MappingProblem, JMESPathError or InvalidExpression."""
@@ -59,7 +68,7 @@ def map_event(
     status: str,
 ) -> Mapped:
     """The event `document` describes under `mapping` (event field -> expression), or
-    InvalidEvent naming each field and the expression it was mapped from."""
+    UnmappedEvent naming each field and the expression it was mapped from, with the notes."""
     options = jmespath.Options(custom_functions=ProjectFunctions(context))
     body: dict[str, Any] = {}
     errors: list[FieldError] = []
@@ -97,7 +106,7 @@ def map_event(
     except InvalidEvent as exc:
         errors += [e for e in exc.errors if not _about_failed(e.path, failed)]
     if errors:
-        raise InvalidEvent(_with_sources(errors, mapping))
+        raise UnmappedEvent(_with_sources(errors, mapping), context.notes)
     return Mapped(event, context.notes)
 
 

@@ -18,7 +18,14 @@ from jmespath.exceptions import JMESPathError
 
 from shared.core.json_body import UndecodableJson, decode_json
 from shared.domain.events import EventInput, FieldError, InvalidEvent
-from shared.domain.mapping import Mapped, MappingProblem, Note, evaluate, map_event
+from shared.domain.mapping import (
+    Mapped,
+    MappingProblem,
+    Note,
+    UnmappedEvent,
+    evaluate,
+    map_event,
+)
 from shared.domain.mapping.expressions import InvalidExpression
 from shared.domain.mapping.notes import as_json
 from shared.domain.mapping.settings import MappingSettings
@@ -176,7 +183,7 @@ def verdict(sender: Sender, integration: Mapping[str, Any], delivery: Delivery) 
     except InvalidEvent as exc:
         return Verdict(
             "invalid", delivery, reason_code="validation_failed", reason=summary(exc.errors),
-            fields=exc.errors,
+            fields=exc.errors, notes=tuple(exc.notes if isinstance(exc, UnmappedEvent) else ()),
         )  # fmt: skip
     return Verdict("accepted", delivery, "upsert", mapped.event, tuple(mapped.notes))
 
