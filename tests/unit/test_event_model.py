@@ -372,3 +372,14 @@ def test_a_message_quoting_what_was_sent_can_itself_be_stored(sent: str) -> None
     with pytest.raises(InvalidEvent) as caught:
         parse_event(docs_example(capacity=sent))
     assert all(unstorable_values([e.message, e.path]) == [] for e in caught.value.errors)
+
+
+def test_a_body_that_is_a_lone_surrogate_string_is_named_in_storable_text() -> None:
+    # The answer is JSON encoded as UTF-8: a raw surrogate in its message was a 500 (the
+    # fuzz tests found it in CI).
+    with pytest.raises(InvalidEvent) as caught:
+        parse_event("\ud800")
+    (error,) = [e for e in caught.value.errors if e.code == "model_type"]
+    assert error.message == 'must be a JSON object, not the string "\\ud800"'
+    for each in caught.value.errors:
+        each.message.encode()  # no UnicodeEncodeError
