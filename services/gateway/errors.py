@@ -153,8 +153,9 @@ class ChannelForbidden(NotAllowed):
 
     def __init__(self, channel_id: int) -> None:
         super().__init__(
-            f"Channel {channel_id} is not accessible to this key's owner. "
-            "Call GET /api/public/v1/channels with the same key to list usable channels.",
+            f"Channel {channel_id} is not accessible to this key's owner. List the usable "
+            "channels with GET /api/public/v1/channels (an API key with channels:read) or GET "
+            "/api/developer/v1/channels (the owner key).",
             [FieldError("channelId", "channel_forbidden", "channel not accessible")],
         )
 

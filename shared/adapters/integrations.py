@@ -8,6 +8,7 @@ configuration is validated here once, so a stored integration is always one the 
 
 from __future__ import annotations
 
+import base64
 import secrets
 import uuid
 from collections.abc import Callable, Sequence
@@ -17,9 +18,8 @@ import asyncpg
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from shared.domain.classifications import CLASSIFICATIONS
-from shared.domain.events import ChannelId, City, FieldError, known_zone
+from shared.domain.events import ChannelId, City, FieldError, city_errors, known_zone
 from shared.domain.mapping.settings import MappingSettings, mapping_problems
-from shared.domain.places import find as find_place
 from shared.domain.senders import sender_problems
 from shared.domain.senders.terms import (
     MAPPABLE_FIELDS,
@@ -143,15 +143,28 @@ def spec_problems(spec: IntegrationSpec) -> list[FieldError]:
                     f"'{slug}' is not a known slug",
                 )
             )
-    if defaults.city is not None and find_place(defaults.city.placeId) is None:
+    if defaults.city is not None:
+        # Every delivery without a city of its own would be refused for it, naming a field
+        # of the document: refused here, naming the default.
+        problems += city_errors(defaults.city, at="defaults.city")
+    if spec.source == "standard" and spec.secret is not None and not _whsec(spec.secret):
         problems.append(
             FieldError(
-                "defaults.city.placeId",
-                "unknown_place",
-                f"'{defaults.city.placeId}' is not a known place",
+                "secret",
+                "invalid_secret",
+                "a Standard Webhooks secret is 'whsec_' followed by base64, as the sender "
+                "shows it (or leave it out and one is generated)",
             )
         )
     return problems
+
+
+def _whsec(secret: str) -> bool:
+    prefix, _, encoded = secret.partition("_")
+    try:
+        return prefix == "whsec" and len(base64.b64decode(encoded, validate=True)) > 0
+    except ValueError:
+        return False
 
 
 class IntegrationChange(_Config):

@@ -317,14 +317,14 @@ def validate_as(model: type[E], payload: object, *, known_storable: bool = False
         raise InvalidEvent(exc.errors + _rules_over_valid_parts(payload, exc.errors)) from None
     problems = _temporal_errors(
         event.startAt, event.endAt, event.timezone, event.recurrence
-    ) + _place_errors(event.approxLocation.city)
+    ) + city_errors(event.approxLocation.city)
     if problems:
         raise InvalidEvent(problems)
     return event
 
 
 def _rules_over_valid_parts(payload: object, errors: list[FieldError]) -> list[FieldError]:
-    """`_temporal_errors` and `_place_errors` of a body that failed validation elsewhere,
+    """`_temporal_errors` and `city_errors` of a body that failed validation elsewhere,
     each run only when every field it reads passed (read again alone, as the model read it)."""
     if not isinstance(payload, dict):
         return []
@@ -333,7 +333,7 @@ def _rules_over_valid_parts(payload: object, errors: list[FieldError]) -> list[F
     if "approxLocation" not in failed:
         location = _alone("approxLocation", payload.get("approxLocation"))
         if isinstance(location, ApproxLocation):
-            found += _place_errors(location.city)
+            found += city_errors(location.city)
     if failed & {"startAt", "endAt"}:
         return found
     start, end = _alone("startAt", payload.get("startAt")), _alone("endAt", payload.get("endAt"))
@@ -367,12 +367,14 @@ def _alone(name: str, value: object) -> Any:
         return None
 
 
-def _place_errors(city: City) -> list[FieldError]:
+def city_errors(city: City, at: str = "approxLocation.city") -> list[FieldError]:
+    """What is wrong with `city` against the place catalogue (an unknown place id, or a
+    country other than the place's), its paths under `at`."""
     place = find_place(city.placeId)
     if place is None:
         return [
             FieldError(
-                "approxLocation.city.placeId",
+                f"{at}.placeId",
                 "unknown_place",
                 f"'{city.placeId}' is not a known place; search them with "
                 "GET /api/public/v1/places?q=<name>",
@@ -381,7 +383,7 @@ def _place_errors(city: City) -> list[FieldError]:
     if place.countryCode != city.countryCode:
         return [
             FieldError(
-                "approxLocation.city.countryCode",
+                f"{at}.countryCode",
                 "country_mismatch",
                 f"{place.id} is in {place.countryCode}, not {city.countryCode}",
             )

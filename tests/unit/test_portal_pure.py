@@ -56,6 +56,10 @@ def test_the_secret_is_pasted_only_when_it_was_just_made() -> None:
     later = steps_for("strapi", url, None, "token")
     assert all("tok-123" not in (step.value or "") for step in later.items)
     assert any("rotate" in step.text for step in later.items)
+    # Without the value shown, the step still says the header is "Bearer <secret>".
+    assert any(
+        "'Bearer ' followed by the integration's secret" in step.text for step in later.items
+    )
 
 
 def _request(cookie: str) -> Request:

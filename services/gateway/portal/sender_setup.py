@@ -95,8 +95,11 @@ def _wordpress(url: str, secret: str | None, verification: str) -> list[Step]:
 def _strapi(url: str, secret: str | None, verification: str) -> list[Step]:
     return [
         Step("In Strapi's admin panel: Settings, Webhooks, Create new webhook. URL:", url),
+        # Once the secret is no longer shown the step still says the value is "Bearer <secret>".
         _secret(
-            "Add a header named 'Authorization' with the value:",
+            "Add a header named 'Authorization' with the value 'Bearer ' followed by"
+            if secret is None
+            else "Add a header named 'Authorization' with the value:",
             f"Bearer {secret}" if secret else None,
         ),
         Step("Tick the Entry events (create, update, delete, publish, unpublish) and save."),
