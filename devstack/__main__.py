@@ -56,6 +56,9 @@ def run() -> int:
             urls = {service.name: service.url for service in services}
             cli = _cli_command(started.database_url, started.kafka_bootstrap, urls["gateway"])
             _print_banner(urls["gateway"], urls["discovery"], demo, log_dir, cli)
+            _warn_of_blocked_ports(
+                profile.service_ports["gateway"], profile.service_ports["discovery"]
+            )
             while not stopping and all(s.process and s.process.poll() is None for s in services):
                 time.sleep(0.5)
             for service in services:
@@ -69,6 +72,23 @@ def run() -> int:
                 service.stop()
     step("stopped")
     return 0
+
+
+# Ports Chromium refuses to open (net/base/port_util.cc, kRestrictedPorts; Firefox blocks
+# the same ones), those a port offset can reach.
+BROWSER_BLOCKED_PORTS = frozenset(
+    (1719, 1720, 1723, 2049, 3659, 4045, 4190, 5060, 5061, 6000, 6566, 6665, 6666, 6667, 6668,
+     6669, 6679, 6697, 10080)
+)  # fmt: skip
+
+
+def _warn_of_blocked_ports(*page_ports: int) -> None:
+    for port in sorted(set(page_ports) & BROWSER_BLOCKED_PORTS):
+        print(
+            f"note: port {port} is one browsers refuse to open (ERR_UNSAFE_PORT): for the "
+            "pages in a browser, start again with another PINNED_PORT_OFFSET (e.g. 1000)",
+            file=sys.stderr,
+        )
 
 
 def _print_banner(gateway: str, discovery: str, demo: DemoData, log_dir: object, cli: str) -> None:
