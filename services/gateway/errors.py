@@ -379,6 +379,7 @@ class Overloaded(Unavailable):
     def __init__(self, retry_after_seconds: int) -> None:
         super().__init__(
             "The service is over capacity and refused this request before doing any of it. "
-            "Retry with the same Idempotency-Key after the Retry-After delay.",
+            "Send it again after the Retry-After delay (with the same Idempotency-Key, if it "
+            "had one; a webhook sender's own retry does).",
             retry_after_seconds,
         )
