@@ -381,3 +381,15 @@ async def test_a_refused_delivery_keeps_the_notes_that_explain_it(
         note = next(n for n in notes if n["code"] == "value_not_mapped")
         assert note["path"] == "classifications"
         assert "'Polka'" in note["message"]
+
+
+async def test_strapis_trigger_button_is_ignored_as_a_working_connection(
+    api: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    integration = await connect(api, tenant, "strapi", {})
+    answer = await send(
+        api, integration, {"event": "trigger-test", "createdAt": "2026-12-03T16:00:00Z"}, {}
+    )
+    assert answer.status_code == 200, answer.text
+    assert (answer.json()["status"], answer.json()["reasonCode"]) == ("ignored", "ignored")
+    assert "Trigger" in answer.json()["reason"]

@@ -11,6 +11,7 @@ from standardwebhooks.webhooks import Webhook
 from shared.adapters import integrations
 from shared.adapters.integrations import SOURCES, InvalidIntegration, Source
 from shared.domain import senders
+from shared.domain.senders import strapi
 
 
 def test_every_source_an_integration_may_name_has_a_sender() -> None:
@@ -44,3 +45,10 @@ def test_standard_webhooks_secrets_take_the_form_its_library_reads() -> None:
     assert secret.startswith("whsec_")
     Webhook(secret)  # raises on a secret the reference library cannot decode
     assert not senders.new_secret("generic").startswith("whsec_")
+
+
+def test_strapis_trigger_button_is_a_verified_test_with_nothing_to_apply() -> None:
+    # The admin panel's Trigger sends {"event": "trigger-test", ...}: no entry, not unreadable.
+    delivery = strapi.read({}, {}, {"event": "trigger-test", "createdAt": "2026-12-03T16:00:00Z"})
+    assert delivery.skip_reason is not None
+    assert "Trigger" in delivery.skip_reason

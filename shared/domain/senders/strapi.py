@@ -42,6 +42,13 @@ _MAPPING = {
 
 
 def read(headers: Mapping[str, str], query: Mapping[str, str], body: dict[str, Any]) -> Delivery:
+    if body.get("event") == "trigger-test":  # the admin panel's Trigger button
+        return Delivery(
+            action="trigger-test",
+            document_id="trigger-test",
+            document=body,
+            skip_reason="Strapi's Trigger button: a test delivery, verified; nothing to apply",
+        )
     entry = body.get("entry")
     if not isinstance(entry, dict):
         raise UnreadableDelivery("no 'entry' object: not a Strapi entry.* webhook")
