@@ -59,6 +59,8 @@ def field_errors(exc: ValidationError) -> list[FieldError]:
             message = f"must be {_JSON_TYPES[code]}, not {_json_kind(err['input'])}"
         elif code in _OBJECT_TYPES:  # pydantic's text names our model class
             message = f"must be a JSON object, not {_json_kind(err['input'])}"
+        elif code == "value_error":  # a validator's own ValueError: its text, not pydantic's
+            message = message.removeprefix("Value error, ")
         elif code in _DATE_TIMES:
             why = err["msg"].partition(", ")[2]  # pydantic's reason, after its generic text
             message = _DATE_TIMES[code] + (f" ({why})" if why else "")
