@@ -147,16 +147,22 @@ def spec_problems(spec: IntegrationSpec) -> list[FieldError]:
         # Every delivery without a city of its own would be refused for it, naming a field
         # of the document: refused here, naming the default.
         problems += city_errors(defaults.city, at="defaults.city")
-    if spec.source == "standard" and spec.secret is not None and not _whsec(spec.secret):
-        problems.append(
+    return problems + secret_problems(spec.source, spec.secret)
+
+
+def secret_problems(source: str, secret: str | None) -> list[FieldError]:
+    """What is wrong with `secret` as `source`'s signing secret (none when left out: one is
+    generated), at creation and at rotation alike."""
+    if source == "standard" and secret is not None and not _whsec(secret):
+        return [
             FieldError(
                 "secret",
                 "invalid_secret",
                 "a Standard Webhooks secret is 'whsec_' followed by base64, as the sender "
                 "shows it (or leave it out and one is generated)",
             )
-        )
-    return problems
+        ]
+    return []
 
 
 def _whsec(secret: str) -> bool:
@@ -378,7 +384,8 @@ async def rotate_secret(
     new_secret: Callable[[str], str],
 ) -> tuple[dict[str, Any], str]:
     """A new secret (the rotation's, else `new_secret(source)`); the old one stays valid for
-    the overlap. Returns the row and the secret."""
+    the overlap. Returns the row and the secret. Raises IntegrationNotFound, or
+    InvalidIntegration when the rotation's secret cannot be the sender's."""
     async with conn.transaction():
         source = await conn.fetchval(
             f"SELECT source FROM integrations WHERE id = $1 AND {_OWNED_BY_2} FOR UPDATE",
@@ -387,6 +394,9 @@ async def rotate_secret(
         )
         if source is None:
             raise IntegrationNotFound(f"no integration {integration_id}")
+        problems = secret_problems(source, rotation.secret)
+        if problems:
+            raise InvalidIntegration(problems)
         secret = rotation.secret or new_secret(source)
         row = await conn.fetchrow(
             "UPDATE integrations SET previous_secret = secret, secret = $2,"

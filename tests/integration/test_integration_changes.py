@@ -17,6 +17,7 @@ from tests.webhook_senders import SENDER_CASES, SenderCase, new_document_id
 
 GENERIC = next(c for c in SENDER_CASES if c.source == "generic")
 SIGNED = next(c for c in SENDER_CASES if c.source == "sanity")
+STANDARD = next(c for c in SENDER_CASES if c.source == "standard")
 
 
 async def deliver(
@@ -111,6 +112,25 @@ async def test_a_chosen_secret_and_a_bad_overlap(api: httpx.AsyncClient, tenant:
     ):
         refused = await api.post(f"{one}/rotate-secret", json=body, headers=tenant.owner_headers)
         assert (refused.status_code, fields_of(refused)) == (422, [field])
+
+
+async def test_a_standard_webhooks_secret_is_checked_at_rotation_as_at_creation(
+    api: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    integration = await connect(api, tenant, STANDARD)
+    one = f"{INTEGRATIONS}/{integration['id']}"
+    refused = await api.post(
+        f"{one}/rotate-secret",
+        json={"secret": "plainsecretwithoutprefix123456"},
+        headers=tenant.owner_headers,
+    )
+    assert (refused.status_code, fields_of(refused)) == (422, ["secret"]), refused.text
+    assert refused.json()["error"]["fields"][0]["code"] == "invalid_secret"
+    chosen = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+    rotated = await api.post(
+        f"{one}/rotate-secret", json={"secret": chosen}, headers=tenant.owner_headers
+    )
+    assert (rotated.status_code, rotated.json()["secret"]) == (200, chosen)
 
 
 async def test_a_deleted_integration_answers_404_and_its_events_stay(

@@ -56,9 +56,9 @@ async def rotate_secret(
 ) -> tuple[Row, str]:
     try:
         rotation = integrations.validate_rotation(payload)
+        return await store.rotate_secret(owner_id, integration_id, rotation)
     except integrations.InvalidIntegration as exc:
         raise InvalidInput(exc.problems) from None
-    return await store.rotate_secret(owner_id, integration_id, rotation)
 
 
 async def require_channel(access: AccessReader, owner_id: int, channel_id: int) -> None:
