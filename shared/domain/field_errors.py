@@ -21,7 +21,8 @@ _RENAMED = {
     # pydantic's "Extra inputs are not permitted" does not say what to do either.
     "extra_forbidden": (
         "extra_forbidden",
-        "is not a field here: check its spelling and case (e.g. startAt) or leave it out",
+        "is not a field here: check its spelling and case against the API reference (names "
+        "are camelCase) or leave it out",
     ),
 }
 # What PostgreSQL cannot store in text: a NUL, a lone surrogate.
