@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from shared.domain.events import FieldError
+from shared.domain.field_errors import storable_text
 
 
 class GatewayError(Exception):
@@ -178,11 +179,22 @@ class OccurrenceNotFound(NotFound):
 
     code = "occurrence_not_found"
 
-    def __init__(self, start: str = "then") -> None:
+    def __init__(self, start: str = "then", *, unreadable: bool = False) -> None:
+        shown = storable_text(start[:64])
+        forms = (
+            "the local date of its original start, YYYY-MM-DD in the event's timezone, or "
+            "that instant in ISO 8601 with its offset"
+        )
+        if unreadable:
+            problem = f"'{shown}' names no occurrence: name one by {forms}"
+            field = FieldError("start", "invalid_occurrence_start", problem)
+        else:
+            problem = f"the series has no occurrence starting '{shown}' (EXDATEs remove them)"
+            field = FieldError("start", self.code, problem)
         super().__init__(
-            f"The series has no occurrence starting '{start}' (EXDATEs remove them). Name one "
-            "by the local date of its original start, YYYY-MM-DD in the event's timezone, or "
-            "by that instant in ISO 8601 with its offset; GET the event for its recurrence."
+            f"{problem[0].upper()}{problem[1:]}. Name one by {forms}; GET the event for its "
+            "recurrence.",
+            [field],
         )
 
 

@@ -319,6 +319,14 @@ async def test_the_occurrence_route_refuses_what_names_no_occurrence(
     for url, body, status, code in cases:
         response = await api.patch(url, json=body, headers=tenant.headers)
         assert (response.status_code, response.json()["error"]["code"]) == (status, code), url
+    # Each 404 names the path's {start}: absent from the series, or no date at all.
+    for start, field_code in ((wednesday, "occurrence_not_found"),
+                              ("next-tuesday", "invalid_occurrence_start")):  # fmt: skip
+        cancel = {"status": "cancelled"}
+        error = (await api.patch(f"{route}/{start}", json=cancel, headers=tenant.headers)).json()
+        assert [(f["path"], f["code"]) for f in error["error"]["fields"]] == [
+            ("start", field_code)
+        ], error
     single = await create_event(api, tenant)
     response = await api.patch(
         f"{EVENTS}/{single}/occurrences/2030-01-01", json={"status": "cancelled"},

@@ -120,7 +120,7 @@ class Submitter:
             raise NotRecurring()
         day = occurrence_day(start, ZoneInfo(event.timezone))
         if day is None:
-            raise OccurrenceNotFound(start)
+            raise OccurrenceNotFound(start, unreadable=True)
         held = stored_overrides(row["occurrence_overrides"])
         try:  # checked here for a quick answer; the publisher checks again
             _validated(lambda c: with_change(event, held, day, c), changes)
