@@ -7,6 +7,9 @@ waited in the kernel's accept queue for up to 10 s, where admission control (whi
 the loop) could not see them: refusals took seconds instead of milliseconds. With `count`
 sockets bound to the same port (`SO_REUSEPORT`) the kernel spreads new connections over
 them and each iteration accepts up to one per socket.
+
+`serve` also keeps an unhandled error's traceback to the one line the app's own 500 handler
+logs with the request id (see `LoggedOnce`).
 """
 
 from __future__ import annotations
@@ -24,6 +27,26 @@ STARTUP_FAILURE = 3  # uvicorn's own exit status when it cannot start
 
 class PortTaken(OSError):
     pass
+
+
+class LoggedOnce:
+    """An HTTP request's unhandled error stops here, already answered and logged.
+
+    Starlette's `ServerErrorMiddleware` answers it with the app's 500 handler (each service's
+    logs it with the request id) and then raises it again so that the server can log it too:
+    uvicorn's "Exception in ASGI application", a second traceback without the request id.
+    Other scopes' errors (the lifespan's) still reach the server, which reports them.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await self.app(scope, receive, send)
+        except Exception:
+            if scope["type"] != "http":
+                raise
 
 
 def listening_sockets(host: str, port: int, count: int) -> list[socket.socket]:
@@ -72,4 +95,5 @@ def serve(app: Any, host: str, port: int, listen_sockets: int, **options: Any) -
     bound = sockets[0].getsockname()
     name = f"[{bound[0]}]" if ":" in bound[0] else bound[0]
     log.info("listening", url=f"http://{name}:{bound[1]}", sockets=listen_sockets)
-    uvicorn.Server(uvicorn.Config(app, host=host, port=port, **options)).run(sockets=sockets)
+    config = uvicorn.Config(LoggedOnce(app), host=host, port=port, **options)
+    uvicorn.Server(config).run(sockets=sockets)

@@ -5,6 +5,7 @@ no request id on a 500's traceback)."""
 from __future__ import annotations
 
 import httpx
+import pytest
 import structlog
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -13,6 +14,7 @@ from starlette.routing import Route
 
 from services.discovery.web.errors import EXCEPTION_HANDLERS as DISCOVERY_HANDLERS
 from services.gateway.edge.errors import EXCEPTION_HANDLERS as GATEWAY_HANDLERS
+from shared.runtime.http_server import LoggedOnce
 
 
 async def broken(_: Request) -> None:
@@ -38,7 +40,9 @@ async def test_both_services_log_an_unhandled_error_with_its_request_id() -> Non
             exception_handlers=handlers,  # type: ignore[arg-type]
             middleware=[Middleware(WithRequestId)],
         )
-        transport = httpx.ASGITransport(app, raise_app_exceptions=False)
+        # As `serve` runs it: the error is answered and logged once, not raised to uvicorn
+        # (whose own traceback would have no request id).
+        transport = httpx.ASGITransport(LoggedOnce(app))
         with structlog.testing.capture_logs() as logs:
             async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
                 answer = await client.get("/api/broken")
@@ -46,3 +50,12 @@ async def test_both_services_log_an_unhandled_error_with_its_request_id() -> Non
         assert answer.json()["error"]["code"] == "internal_error"
         (line,) = [entry for entry in logs if entry["event"] == "unhandled error"]
         assert line["request_id"] == "req_abc"
+
+
+async def test_a_lifespan_error_still_reaches_the_server() -> None:
+    async def failing_app(scope: dict, receive: object, send: object) -> None:
+        raise RuntimeError(scope["type"])
+
+    for scope_type in ("lifespan", "websocket"):
+        with pytest.raises(RuntimeError, match=scope_type):
+            await LoggedOnce(failing_app)({"type": scope_type}, None, None)
