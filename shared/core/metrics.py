@@ -56,7 +56,7 @@ COMMANDS = Counter(
 )
 DEAD_LETTERS = Counter(
     "pinned_dead_letters_total",
-    "Messages sent to a dead-letter topic.",
+    "Messages sent to the dead-letter topic, by the topic they were read from.",
     ["topic"],
 )
 CONSUMER_BATCH_DURATION = Histogram(

@@ -89,7 +89,8 @@ class ConsumerLoop(Generic[T]):
         self._clock = clock
         self._last_commit = clock()
         # The series from 0, so the dead-letter alert's increase() sees the first one.
-        DEAD_LETTERS.labels(Topic.DEAD_LETTER)
+        for topic in consumer.subscription():
+            DEAD_LETTERS.labels(topic)
 
     def stop(self) -> None:
         """Finish the batch in hand, commit it, then return from `run`."""
@@ -160,7 +161,7 @@ class ConsumerLoop(Generic[T]):
                 headers=headers,
             ),
         )
-        DEAD_LETTERS.labels(Topic.DEAD_LETTER).inc()
+        DEAD_LETTERS.labels(record.topic).inc()
         log.warning(
             "message dead-lettered",
             topic=record.topic,

@@ -207,7 +207,7 @@ async def test_counters_that_alerts_watch_are_exposed_from_zero(
     gateway = await scrape(services["gateway"])
     for reason in AUTH_FAILURE_REASONS:
         assert f'pinned_gateway_auth_failures_total{{reason="{reason}"}}' in gateway, reason
-    for name in ("auditor", "publisher"):
+    for name, topic in (("auditor", "pinned.audit.v1"), ("publisher", "pinned.ingest.v1")):
         text = await scrape(services[name])
-        assert 'pinned_dead_letters_total{topic="pinned.dlq.v1"}' in text, name
+        assert f'pinned_dead_letters_total{{topic="{topic}"}}' in text, name
         assert "_created" not in text, name  # no second series beside each counter

@@ -44,6 +44,9 @@ class FakeConsumer:
     def assignment(self) -> set[TopicPartition]:
         return self.assigned
 
+    def subscription(self) -> frozenset[str]:
+        return frozenset({TP.topic})
+
     def highwater(self, tp: TopicPartition) -> int | None:
         return None
 
