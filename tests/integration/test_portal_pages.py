@@ -257,6 +257,23 @@ async def test_an_integrations_mapping_secret_and_status_change_in_the_portal(
     await post_form(browser, page, f"{page}/enable", {})
     assert (await api.post(path, headers=headers, content=body)).status_code == 202
 
+    # Each change is in the account's portal activity, naming the integration and who.
+    activity = await db.fetch(
+        "SELECT action, actor, request_id FROM portal_audit"
+        " WHERE account_id = $1 AND detail->>'integration' = $2 ORDER BY id",
+        owner.account_id,
+        integration_id,
+    )
+    assert [row["action"] for row in activity] == [
+        "integration_created", "integration_mapping_saved", "integration_mapping_saved",
+        "integration_secret_rotated", "integration_paused", "integration_resumed",
+    ]  # fmt: skip
+    assert {row["actor"] for row in activity} == {f"portal:{owner.email}"}
+    assert all(row["request_id"] for row in activity)
+    audit_page = (await browser.get(f"{PORTAL}/audit")).text
+    assert "integration_secret_rotated" in audit_page
+    assert f"integration {integration_id}" in audit_page
+
 
 async def test_another_accounts_things_are_not_found(
     browser: httpx.AsyncClient, owner: Owner, make_tenant: MakeTenant, db: asyncpg.Pool

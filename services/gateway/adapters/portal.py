@@ -148,6 +148,7 @@ class PortalStore:
         actor: str,
         request_id: str | None,
         client_ip: str | None,
+        detail: dict[str, Any] | None = None,
     ) -> None:
         await accounts.audit(
             self._pool,
@@ -157,6 +158,7 @@ class PortalStore:
             actor,
             request_id=request_id,
             client_ip=client_ip,
+            detail=detail,
         )
 
     async def audit_trail(self, account_id: int) -> list[Row]:

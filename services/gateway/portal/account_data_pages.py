@@ -30,7 +30,11 @@ async def channels_page(visit: Visit) -> Response:
 async def publish(visit: Visit) -> Response:
     payload = {"visibility": visit.field("visibility") or None, "slug": visit.field("slug") or None}
     channel_id: int = visit.request.path_params["channelId"]
-    await publish_channel(visit.gateway.channels, visit.me.account_id, channel_id, payload)
+    row = await publish_channel(visit.gateway.channels, visit.me.account_id, channel_id, payload)
+    await visit.audit(
+        "channel_visibility_changed", channel=channel_id, visibility=row["visibility"],
+        slug=row["slug"],
+    )  # fmt: skip
     raise Redirect(CHANNELS)
 
 

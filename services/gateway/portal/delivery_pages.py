@@ -81,6 +81,10 @@ async def replay(visit: Visit) -> Response:
         delivery_id,
         visit.request_id,
     )
+    await visit.audit(
+        "delivery_replayed", delivery=delivery_id, replay=answer["deliveryId"],
+        outcome=answer["status"],
+    )  # fmt: skip
     raise Redirect(f"{DELIVERIES}/{answer['deliveryId']}?replayed={answer['status']}")
 
 

@@ -77,6 +77,9 @@ async def create_integration(visit: Visit) -> Response:
         )
     except InvalidInput as exc:
         return await new_integration_page(visit, exc, 422)
+    await visit.audit(
+        "integration_created", integration=row["id"], name=row["name"], source=row["source"]
+    )
     return reveal(visit.request, "integrations", row["id"], secret)
 
 
@@ -172,6 +175,7 @@ async def save_mapping(visit: Visit) -> Response:
         )
     except InvalidInput as exc:
         return await integration_page(visit, exc, 422)
+    await visit.audit("integration_mapping_saved", integration=_id(visit))
     raise Redirect(f"{INTEGRATIONS}/{_id(visit)}?done=mapping-saved")
 
 
@@ -224,19 +228,24 @@ def _refused(exc: InvalidInput) -> dict[str, Any]:
 
 
 async def rotate_secret(visit: Visit) -> Response:
-    overlap = visit.field("overlapSeconds")
-    payload: dict[str, Any] = {"overlapSeconds": int(overlap) if overlap.isdigit() else overlap}
+    overlap_text = visit.field("overlapSeconds")
+    overlap = int(overlap_text) if overlap_text.isdigit() else overlap_text
+    payload: dict[str, Any] = {"overlapSeconds": overlap}
     if visit.field("secret"):
         payload["secret"] = visit.field("secret")
     row, secret = await managed.rotate_secret(
         visit.gateway.integrations, visit.me.account_id, _id(visit), payload
     )
+    await visit.audit("integration_secret_rotated", integration=row["id"], overlap_seconds=overlap)
     return reveal(visit.request, "integrations", row["id"], secret)
 
 
 def set_status(status: str) -> Any:
+    action = "integration_paused" if status == "disabled" else "integration_resumed"
+
     async def change(visit: Visit) -> Response:
         await visit.gateway.integrations.set_status(visit.me.account_id, _id(visit), status)
+        await visit.audit(action, integration=_id(visit))
         raise Redirect(f"{INTEGRATIONS}/{_id(visit)}?done={status}")
 
     return change

@@ -37,6 +37,7 @@ async def replay(visit: Visit) -> Response:
     except LookupError as exc:
         raise PageProblem(404, "Not found", str(exc), "not_found") from None
     done = await dead_letters.replay(settings, chosen)
+    await visit.audit("dead_letters_replayed", count=done)
     raise Redirect(f"{DEAD_LETTERS}?replayed={done}")
 
 

@@ -19,6 +19,7 @@ from starlette.responses import Response
 from services.gateway.adapters.portal import PortalSession
 from services.gateway.context import Gateway, GatewayRequest
 from services.gateway.portal.render import Pages
+from shared.domain.field_errors import storable_text
 from shared.domain.tokens import PORTAL_SESSION_PREFIX, csrf_token, same_secret, well_formed
 from shared.runtime.browser_security import clear_secret_cookie, set_secret_cookie
 
@@ -93,6 +94,20 @@ class Visit:
     @property
     def request_id(self) -> str:
         return self.request.state["exchange"].request_id
+
+    async def audit(self, action: str, **detail: object) -> None:
+        """The signed-in visitor's change in the account's portal activity (the audit page),
+        with its request id, address and `detail` (ids and names, never a secret)."""
+        session = self.me.session
+        await self.gateway.portal.audit(
+            session.account_id,
+            session.user_id,
+            action,
+            session.actor,
+            self.request_id,
+            self.client_ip,
+            {name: storable_text(str(value)) for name, value in detail.items()},
+        )
 
 
 async def viewer_of(request: GatewayRequest, gateway: Gateway) -> Viewer | None:
