@@ -68,6 +68,8 @@ class Exchange:
 
     request_id: str
     principal: Principal | None = None
+    # A key refused as inactive although its secret matched: its owner's audit shows the try.
+    inactive_key: Principal | None = None
     # The RateLimit headers of the quotas the request was counted in: on every answer.
     quota_headers: dict[str, str] = field(default_factory=dict)
     error_code: str | None = None

@@ -134,3 +134,31 @@ async def test_audit_is_per_account_and_needs_audit_read(
         bad = await api.get(AUDIT, params=params, headers=tenant.owner_headers)
         assert bad.status_code == 400, params
         assert bad.json()["error"]["fields"][0]["path"] == next(iter(params))
+
+
+async def test_a_revoked_keys_attempts_are_in_its_owners_audit(
+    api: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    # A system still sending a key that was revoked (or rotated out) is the owner's to find.
+    created = (await api.post(KEYS, json={"name": "old"}, headers=tenant.owner_headers)).json()
+    revoked = await api.post(
+        f"{KEYS}/{created['id']}/revoke", json={"reason": "replaced"}, headers=tenant.owner_headers
+    )
+    assert revoked.status_code == 200, revoked.text
+    stale = {"Authorization": f"Bearer {created['secret']}"}
+    refused = await api.get("/api/public/v1/channels", headers=stale)
+    assert (refused.status_code, refused.json()["error"]["code"]) == (401, "unauthorized")
+
+    async def audited() -> list[dict[str, Any]] | None:
+        page = (
+            await api.get(AUDIT, params={"keyId": created["id"], "type": "request"},
+                          headers=tenant.owner_headers)
+        ).json()  # fmt: skip
+        return page["docs"] or None
+
+    (attempt,) = await eventually(audited)
+    assert (attempt["requestId"], attempt["status"], attempt["errorCode"]) == (
+        refused.headers["x-request-id"], 401, "unauthorized",
+    )  # fmt: skip
+    usage = (await api.get(f"{KEYS}/{created['id']}/usage", headers=tenant.owner_headers)).json()
+    assert usage["byStatus"] == [{"status": 401, "requests": 1}]

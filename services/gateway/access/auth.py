@@ -57,9 +57,21 @@ async def authenticate(credentials: Credentials, keys: KeyLookup) -> Principal:
         raise _refused("unknown_key")
     if not secret_matches(parsed, record.secret_hash):
         raise _refused("bad_secret")
+    principal = Principal(record.id, record.account_id, record.prefix, record.scopes)
     if not _usable(record):
-        raise _refused("inactive")
-    return Principal(record.id, record.account_id, record.prefix, record.scopes)
+        AUTH_FAILURES.labels("inactive").inc()
+        raise InactiveKey(principal)
+    return principal
+
+
+class InactiveKey(NotAuthenticated):
+    """A revoked, disabled, expired or rotated-out key with its right secret: the same answer
+    as any other failure, but the attempt is its owner's to see (the request's audit record
+    names the key), e.g. a system still sending the key a rotation replaced."""
+
+    def __init__(self, principal: Principal) -> None:
+        super().__init__()
+        self.principal = principal
 
 
 AUTH_FAILURE_REASONS = ("malformed", "unknown_key", "bad_secret", "inactive", "key_in_query")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from services.gateway.access.auth import Credentials, Principal, authenticate
+from services.gateway.access.auth import Credentials, InactiveKey, Principal, authenticate
 from services.gateway.access.quotas import Quota
 from services.gateway.context import Gateway, GatewayRequest
 from services.gateway.errors import MissingScope, NotAuthenticated, RateLimited
@@ -24,7 +24,9 @@ async def admit(
     limits = gateway.settings.rate_limits
     try:
         principal = await authenticate(credentials(request), gateway.access)
-    except NotAuthenticated:
+    except NotAuthenticated as exc:
+        if isinstance(exc, InactiveKey):
+            request.state["exchange"].inactive_key = exc.principal
         # Failed logins count against the IP too, so guessing keys is throttled.
         await count(request, gateway, [ip_limit(request, gateway)])
         raise

@@ -58,7 +58,7 @@ class RequestObserver:
     def _record(self, scope: Scope, exchange: Exchange, status: int, duration: float) -> None:
         route = edge.route_template(scope)
         edge.count_request(route, scope["method"], status, duration)
-        principal = exchange.principal
+        principal = exchange.principal or exchange.inactive_key
         log.info(
             "request",
             method=scope["method"],
@@ -77,7 +77,7 @@ class RequestObserver:
 def _audit_record(
     scope: Scope, exchange: Exchange, route: str, status: int, duration: float
 ) -> AuditRecord:
-    principal = exchange.principal
+    principal = exchange.principal or exchange.inactive_key
     headers = dict(scope["headers"])
     client = scope.get("client")
     return AuditRecord(
