@@ -308,6 +308,52 @@ def test_numbers_reads_prices_as_written(written: str, numbers: list[float]) -> 
     assert evaluate({"cost": written}, "numbers(cost)", MappingContext()) == numbers
 
 
+# A HubSpot CRM object as its API and webhooks send dates: Unix milliseconds, as text.
+HUBSPOT_OBJECT = {
+    "id": "512",
+    "properties": {
+        "name": "Winter market",
+        "event_start": "1797260400000",
+        "hs_lastmodifieddate": "2026-11-30T08:15:00.120Z",
+    },
+}
+
+
+def test_unix_time_reads_crm_dates_in_seconds_or_milliseconds() -> None:
+    result = mapped(
+        HUBSPOT_OBJECT,
+        {"title": "properties.name", "startAt": "unix_time(properties.event_start, 'ms')"},
+    )
+    # 1797260400000 ms is 2026-12-14T15:00:00Z, shown in the default city's zone.
+    assert result.event.startAt.isoformat() == "2026-12-14T10:00:00-05:00"
+    context = MappingContext()
+    assert evaluate({"t": 1797260400}, "unix_time(t)", context) == "2026-12-14T15:00:00+00:00"
+    assert evaluate({"t": "1797260400.5"}, "unix_time(t, 's')", context).endswith(
+        ":00.500000+00:00"
+    )
+    assert evaluate({"t": ""}, "unix_time(t)", context) is None
+    assert evaluate({}, "unix_time(t)", context) is None
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "why"),
+    [
+        ("1797260400000", "s", "is the unit right?"),  # milliseconds read as seconds
+        ("1797260400", "ms", "is the unit right?"),  # seconds read as milliseconds: 1970
+        ("next week", "s", "no Unix time"),
+        (True, "s", "no Unix time"),
+        ("1e400", "s", "no Unix time"),
+        ("NaN", "s", "no Unix time"),
+        ("1797260400", "h", "neither 's' nor 'ms'"),
+    ],
+)
+def test_unix_time_refuses_what_is_no_unix_time(value: Any, unit: str, why: str) -> None:
+    problems = refused(
+        {"t": value, "name": "x"}, {"title": "name", "startAt": f"unix_time(t, '{unit}')"}
+    )
+    assert why in problems["startAt"], problems
+
+
 def test_localized_takes_the_integration_locale_else_the_first() -> None:
     field = {"title": {"en-US": "Workshop", "de-DE": "Werkstatt"}}
     assert evaluate(field, "localized(title)", MappingContext(locale="de-DE")) == "Werkstatt"

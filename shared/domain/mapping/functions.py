@@ -17,6 +17,7 @@
 - `ticket_links(url[, label])`: `ticketLinks` items from a URL or an array of them.
 - `localized(field)`: a localized field's value in the integration's `locale`, else its first.
 - `numbers(text)`: the numbers written in `text` (`"EUR 10-20"` -> `[10, 20]`, `"Free"` -> `[]`).
+- `unix_time(v[, 'ms'])`: Unix time in seconds (or milliseconds) as an ISO 8601 UTC instant.
 """
 
 from __future__ import annotations
@@ -24,11 +25,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from jmespath import functions
 
 from shared.domain import rich_text
+from shared.domain.field_errors import storable_text
 from shared.domain.mapping import media, values
 from shared.domain.mapping.notes import Note
 from shared.domain.place_names import AmbiguousPlace, PlaceNotFound, locate
@@ -148,6 +151,30 @@ class ProjectFunctions(functions.Functions):
             return localized[self.context.locale]
         return next(iter(localized.values()))
 
+    @functions.signature(_MORE)
+    def _func_unix_time(self, value: Any, *given_unit: Any) -> str | None:
+        """Unix time (seconds, or milliseconds with unit 'ms', as HubSpot and other CRMs
+        send dates) as an ISO 8601 UTC instant; a number or its digits."""
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        unit = given_unit[0] if given_unit else "s"
+        per_second = _UNIX_UNITS.get(unit) if isinstance(unit, str) else None
+        if per_second is None:
+            raise MappingProblem("invalid_unix_time", f"unit '{unit}' is neither 's' nor 'ms'")
+        try:
+            number = float(value) if not isinstance(value, bool) else None
+            moment = datetime.fromtimestamp(number / per_second, UTC) if number else None
+        except (TypeError, ValueError, OverflowError, OSError):
+            moment = None
+        if moment is None or moment.year < 1971:
+            shown = storable_text(repr(value)[:40])
+            unit_name = "milliseconds" if unit == "ms" else "seconds"
+            raise MappingProblem(
+                "invalid_unix_time",
+                f"{shown} is no Unix time in {unit_name} after 1971 (is the unit right?)",
+            )
+        return moment.isoformat()
+
     @functions.signature(_ANY)
     def _func_numbers(self, text: Any) -> list[float]:
         if isinstance(text, int | float) and not isinstance(text, bool):
@@ -173,6 +200,8 @@ def _coordinates(pair: tuple[Any, ...]) -> tuple[float, float] | None:
     except (TypeError, ValueError):
         return None
 
+
+_UNIX_UNITS = {"s": 1, "ms": 1000}
 
 # Digits with thousands or decimal separators: 25, 25.00, 1,234.50, 1.234,50, 25,5.
 _NUMBER = re.compile(r"\d+(?:[.,\u00a0 ]\d{3})*(?:[.,]\d+)?")
