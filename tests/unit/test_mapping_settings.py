@@ -41,6 +41,31 @@ def test_each_problem_names_its_field() -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("date_of(entry.start)", "date_of() is no function here"),
+        ("upper(entry.title)", "upper() is no function here"),  # JMESPath has none either
+        ("plain_text(entry.title, 'en')", "plain_text() takes 1 argument(s), not 2"),
+        ("join('T', [entry.day])", ""),  # a JMESPath built-in, as the docs use it
+        ("place(entry.city)", "place() takes at least 2 argument(s), not 1"),
+        ("max(numbers(entry.price)) || lenght(entry.prices)", "lenght() is no function here"),
+    ],
+)
+def test_a_call_that_would_fail_every_delivery_is_refused_when_written(
+    text: str, message: str
+) -> None:
+    # JMESPath finds an unknown function or a wrong arity only when it runs: every delivery
+    # would then be refused, so the mapping is refused where it is written.
+    problems = mapping_problems({"title": text}, SETTINGS)
+    if not message:
+        assert problems == []
+        return
+    ((path, code, said),) = [(p.path, p.code, p.message) for p in problems]
+    assert (path, code) == ("mapping.title", "invalid_expression")
+    assert said.startswith(message)
+
+
+@pytest.mark.parametrize(
     "settings",
     [
         {"mediaBaseUrl": "http://cms.example.org"},

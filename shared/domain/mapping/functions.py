@@ -33,6 +33,7 @@ from jmespath import functions
 from shared.domain import rich_text
 from shared.domain.field_errors import storable_text
 from shared.domain.mapping import media, values
+from shared.domain.mapping.expressions import Expression
 from shared.domain.mapping.notes import Note
 from shared.domain.place_names import AmbiguousPlace, PlaceNotFound, locate
 
@@ -213,3 +214,28 @@ def _number(written: str) -> float:
     if sep and len(tail) != 3:  # the last separator is the decimal one: 25,50 or 1.234,5
         return float(re.sub(r"[.,]", "", head) + "." + tail)
     return float(re.sub(r"[.,]", "", digits))
+
+
+def function_call_problem(expression: Expression) -> str | None:
+    """Why `expression` would fail on every document: a call of a function that does not
+    exist, or with a number of arguments it does not take (JMESPath finds both only when it
+    runs). None when every call is one the mapping can make."""
+    if expression.parsed is None:
+        return None
+    pending = [expression.parsed.parsed]
+    while pending:
+        node = pending.pop()
+        pending.extend(child for child in node.get("children", ()) if isinstance(child, dict))
+        if node.get("type") != "function_expression":
+            continue
+        name, given = node["value"], len(node.get("children", ()))
+        spec = ProjectFunctions.FUNCTION_TABLE.get(name)
+        if spec is None:
+            return f"{name}() is no function here; see the functions in docs/webhooks.md"
+        signature = spec["signature"]
+        variadic = bool(signature) and signature[-1].get("variadic", False)
+        if variadic and given < len(signature):
+            return f"{name}() takes at least {len(signature)} argument(s), not {given}"
+        if not variadic and given != len(signature):
+            return f"{name}() takes {len(signature)} argument(s), not {given}"
+    return None

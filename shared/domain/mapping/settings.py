@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 
 from shared.domain.events import FieldError
 from shared.domain.mapping.expressions import InvalidExpression, compile_expression
-from shared.domain.mapping.functions import MappingContext
+from shared.domain.mapping.functions import MappingContext, function_call_problem
 from shared.domain.mapping.values import ValueMap
 
 MapName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,50}$")]
@@ -66,13 +66,18 @@ class MappingSettings(BaseModel):
 
 
 def mapping_problems(mapping: dict[str, str], settings: MappingSettings) -> list[FieldError]:
-    """Each expression that does not compile, or names a value map the integration lacks."""
+    """Each expression that does not compile, calls a function that does not exist (or with
+    a number of arguments it does not take), or names a value map the integration lacks."""
     problems = []
     for target, text in mapping.items():
         try:
-            compile_expression(text)
+            compiled = compile_expression(text)
         except InvalidExpression as exc:
             problems.append(FieldError(f"mapping.{target}", "invalid_expression", str(exc)))
+            continue
+        call_problem = function_call_problem(compiled)
+        if call_problem is not None:
+            problems.append(FieldError(f"mapping.{target}", "invalid_expression", call_problem))
             continue
         for name in _VALUE_MAP_CALL.findall(text):
             if name not in settings.valueMaps:
