@@ -9,13 +9,14 @@ configuration is validated here once, so a stored integration is always one the 
 from __future__ import annotations
 
 import base64
+import contextlib
 import secrets
 import uuid
 from collections.abc import Callable, Sequence
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 import asyncpg
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from shared.domain.classifications import CLASSIFICATIONS
 from shared.domain.events import ChannelId, City, FieldError, city_errors, known_zone
@@ -28,7 +29,7 @@ from shared.domain.senders.terms import (
     Source,
     Verification,
 )
-from shared.domain.storable import storable_text, storable_validation
+from shared.domain.storable import storable_text, storable_validation, unstorable_values
 
 # Re-exported: the vocabulary the developer API and the CLI configure integrations in.
 __all__ = ["MAPPABLE_FIELDS", "SOURCES", "EventAction", "Source", "Verification"]
@@ -56,6 +57,19 @@ _COLUMNS = (
 
 class _Config(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+def _mappable(value: dict[str, str]) -> dict[str, str]:
+    unknown = sorted(set(value) - MAPPABLE_FIELDS)
+    if unknown:
+        raise ValueError(
+            f"unknown event field(s) {', '.join(unknown)}; mappable: "
+            + ", ".join(sorted(MAPPABLE_FIELDS))
+        )
+    empty = [field for field, path in value.items() if not path.strip()]
+    if empty:
+        raise ValueError(f"empty path for {', '.join(empty)}")
+    return value
 
 
 class IntegrationDefaults(_Config):
@@ -106,26 +120,30 @@ class IntegrationSpec(_Config):
         description="Sender action -> what it does; merged over the sender's defaults",
     )
 
-    @field_validator("mapping")
-    @classmethod
-    def _known_fields(cls, value: dict[str, str]) -> dict[str, str]:
-        unknown = sorted(set(value) - MAPPABLE_FIELDS)
-        if unknown:
-            raise ValueError(
-                f"unknown event field(s) {', '.join(unknown)}; mappable: "
-                + ", ".join(sorted(MAPPABLE_FIELDS))
-            )
-        empty = [field for field, path in value.items() if not path.strip()]
-        if empty:
-            raise ValueError(f"empty path for {', '.join(empty)}")
-        return value
+    _known_fields = field_validator("mapping")(_mappable)
+
+
+class _MappingParts(_Config):
+    """The mapping and its settings alone, checked when the rest of a body is not valid."""
+
+    mapping: dict[str, str] = Field(default_factory=dict)
+    mappingSettings: MappingSettings = Field(default_factory=MappingSettings)
+    _known_fields = field_validator("mapping")(_mappable)
 
 
 def spec_problems(spec: IntegrationSpec) -> list[FieldError]:
     """What every delivery would otherwise trip over in the defaults, refused when the
     integration is made."""
-    problems = mapping_problems(spec.mapping, spec.mappingSettings)
-    defaults = spec.defaults
+    return (
+        mapping_problems(spec.mapping, spec.mappingSettings)
+        + defaults_problems(spec.defaults)
+        + secret_problems(spec.source, spec.secret)
+    )
+
+
+def defaults_problems(defaults: IntegrationDefaults) -> list[FieldError]:
+    """The defaults' values the catalogues do not know: a zone, a classification, a city."""
+    problems = []
     if defaults.timezone is not None and not known_zone(defaults.timezone):
         problems.append(
             FieldError(
@@ -147,7 +165,32 @@ def spec_problems(spec: IntegrationSpec) -> list[FieldError]:
         # Every delivery without a city of its own would be refused for it, naming a field
         # of the document: refused here, naming the default.
         problems += city_errors(defaults.city, at="defaults.city")
-    return problems + secret_problems(spec.source, spec.secret)
+    return problems
+
+
+def _problems_of_valid_parts(payload: object) -> list[FieldError]:
+    """When the body as a whole breaks the schema, the catalogue and mapping checks of the
+    parts that are valid on their own, so one answer names everything to fix (a bad channel
+    id and an unknown default zone together, not one round each)."""
+    if not isinstance(payload, dict) or unstorable_values(payload):
+        return []  # an unstorable value is named already; a message must not quote it
+    problems: list[FieldError] = []
+    source, verification = payload.get("source"), payload.get("verification")
+    if source in SOURCES:
+        if verification is None or verification in get_args(Verification):
+            problems += sender_problems(source, verification)
+        secret = payload.get("secret")
+        problems += secret_problems(source, secret) if isinstance(secret, str) else []
+    with contextlib.suppress(ValidationError):
+        problems += defaults_problems(
+            IntegrationDefaults.model_validate(payload.get("defaults", {}))
+        )
+    with contextlib.suppress(ValidationError):
+        parts = _MappingParts.model_validate(
+            {name: payload[name] for name in ("mapping", "mappingSettings") if name in payload}
+        )
+        problems += mapping_problems(parts.mapping, parts.mappingSettings)
+    return problems
 
 
 def secret_problems(source: str, secret: str | None) -> list[FieldError]:
@@ -218,8 +261,11 @@ class InvalidIntegration(ValueError):
 def validate_spec(payload: object) -> IntegrationSpec:
     """The integration described by `payload`, or InvalidIntegration naming each problem,
     its sender's first (the developer API and the `pinned integrations` CLI alike)."""
-    with storable_validation(payload, InvalidIntegration):
-        spec = IntegrationSpec.model_validate(payload)
+    try:
+        with storable_validation(payload, InvalidIntegration):
+            spec = IntegrationSpec.model_validate(payload)
+    except InvalidIntegration as exc:
+        raise InvalidIntegration(exc.problems + _problems_of_valid_parts(payload)) from None
     problems = sender_problems(spec.source, spec.verification) + spec_problems(spec)
     if problems:
         raise InvalidIntegration(problems)

@@ -41,3 +41,30 @@ def test_a_standard_webhooks_secret_is_whsec_and_base64(secret: str) -> None:
 def test_a_standard_webhooks_secret_as_the_sender_shows_it_is_taken() -> None:
     secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
     assert validate_spec(spec(source="standard", secret=secret)).secret == secret
+
+
+def test_one_answer_names_the_schema_errors_and_the_catalogues_at_once() -> None:
+    # A bad channel id used to hide the unknown zone, class and mapping field until fixed.
+    payload = spec(
+        channelId="seven",
+        defaults={"timezone": "Europe/Vienne", "classifications": ["jazz"]},
+        mapping={"title": "entry.name", "startAt": "unknown_function(entry.start)"},
+        source="standard",
+        secret="plainsecretwithoutprefix123456",
+    )
+    assert problems(payload) == [
+        ("channelId", "int_type"),
+        ("secret", "invalid_secret"),
+        ("defaults.timezone", "unknown_timezone"),
+        ("defaults.classifications", "unknown_classification"),
+        ("mapping.startAt", "invalid_expression"),  # no such function
+    ]
+
+
+def test_a_part_that_breaks_the_schema_is_named_once() -> None:
+    payload = spec(channelId="seven", defaults={"timezone": 5}, mapping={"nope": "x"})
+    assert problems(payload) == [
+        ("channelId", "int_type"),
+        ("mapping", "value_error"),
+        ("defaults.timezone", "string_type"),
+    ]
