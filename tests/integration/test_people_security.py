@@ -180,6 +180,13 @@ async def test_page_sessions_are_cookies_with_csrf_protected_forms(
         )
         assert done.status_code == 303
         assert 'data-rsvp="going"' in (await pages.get(f"/events/{event_id}")).text
+        # A status the page never sends is refused; the place is kept (it used to withdraw).
+        for odd in ({"status": "Going"}, {"status": "maybe"}, {}):
+            refused = await pages.post(
+                f"/events/{event_id}/rsvp", data={**odd, "csrf": csrf.group(1)}
+            )
+            assert refused.status_code == 422, odd
+        assert 'data-rsvp="going"' in (await pages.get(f"/events/{event_id}")).text
 
         session = pages.cookies["pinned_people_session"]
         cookie_only = await pages.get(f"{PEOPLE}/me")

@@ -31,7 +31,7 @@ from services.discovery.planning import feed, friends, inbox, lists, rsvp
 from services.discovery.web.bodies import SignIn, SignUp, validate
 from services.discovery.web.calendar_routes import issue_calendar_url
 from services.discovery.web.context import base_url, client_ip, context, request_id
-from services.discovery.web.errors import Forbidden, PublicError
+from services.discovery.web.errors import Forbidden, InvalidBody, PublicError
 from services.discovery.web.event_refs import event_ref, register_event_convertor
 from shared.domain.attendance import ANSWERS, PLANNING
 from shared.domain.tokens import new_form_token, same_secret
@@ -233,7 +233,11 @@ async def rsvp_form(request: Request) -> Response:
     session, form = await _posted(request)
     ref = event_ref(request)
     status = str(form.get("status") or "")
-    answer = next((a for a in ANSWERS if a == status), None)  # anything else withdraws
+    answer = next((a for a in ANSWERS if a == status), None)
+    if answer is None:  # the page sends one of them; anything else must not drop a place
+        choices = ", ".join(ANSWERS)
+        problem = {"path": "status", "code": "invalid", "message": f"must be one of {choices}"}
+        raise InvalidBody([problem])
     async with context(request).primary.acquire() as conn, conn.transaction():
         await rsvp.respond(conn, session.person.id, ref.key, answer)
     return RedirectResponse(f"/events/{ref.public}", status_code=303)
