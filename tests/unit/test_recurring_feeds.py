@@ -16,7 +16,7 @@ import pytest
 import recurring_ical_events
 
 from services.discovery.feeds.atom import atom_feed
-from services.discovery.feeds.ical import ical_feed
+from services.discovery.feeds.ical import ical_event, ical_feed
 from services.discovery.feeds.jsonfeed import json_feed
 from services.discovery.feeds.model import NEXT_OCCURRENCES, Feed
 from services.discovery.projector.rows import projected
@@ -31,9 +31,11 @@ CANCELLED = {"recurrenceId": "2027-03-23T19:00:00+01:00", "status": "cancelled"}
 BUILT_AT = datetime(2027, 3, 10, 12, 0, tzinfo=UTC)  # two Tuesdays past, eight to come
 
 
-def _change(event_id: uuid.UUID, **fields: Any) -> EventChange:
+def _change(
+    event_id: uuid.UUID, zone: str = "Europe/Berlin", city: Any = BERLIN_CITY, **fields: Any
+) -> EventChange:
     now = datetime(2027, 2, 1, tzinfo=UTC)
-    body = docs_example(7, timezone="Europe/Berlin", approxLocation=BERLIN_CITY, **fields)
+    body = docs_example(7, timezone=zone, approxLocation=city, **fields)
     view = EventView.model_validate(
         {**body, "id": str(event_id), "status": "published", "createdAt": now, "updatedAt": now}
     )
@@ -142,3 +144,46 @@ def test_an_embedded_time_zone_holds_for_every_year_the_feed_spans(
         refresh_minutes=60, rows=rows, built_at=now, series={},
     )  # fmt: skip
     assert _offset_by_embedded_zone(ical_feed(feed)) == timedelta(hours=offset_hours)
+
+
+WARSAW_CITY = {"city": {"placeId": "place-warsaw", "name": "Warsaw", "countryCode": "PL"}}
+
+
+@pytest.mark.parametrize(
+    ("start", "written"),
+    [
+        ("2027-10-31T02:30:00+01:00", "DTSTART:20271031T013000Z"),  # the second 02:30
+        ("2027-10-31T02:30:00+02:00", "DTSTART;TZID=Europe/Warsaw:20271031T023000"),  # first
+        ("2027-10-31T19:00:00+01:00", "DTSTART;TZID=Europe/Warsaw:20271031T190000"),
+    ],
+)
+def test_a_start_in_a_fall_back_hour_reads_back_as_the_instant_stored(
+    start: str, written: str
+) -> None:
+    # RFC 5545 reads a local time that comes twice as its first: the second is written in UTC.
+    event_id = uuid.uuid4()
+    change = _change(event_id, "Europe/Warsaw", WARSAW_CITY, startAt=start, endAt=None)
+    (row,) = projected(change).rows
+    text = ical_event(
+        {**dataclasses.asdict(row), "channel_name": "Jazz", "channel_slug": "jazz"},
+        "https://example.org",
+    )
+    assert written in text.decode()
+    (component,) = icalendar.Calendar.from_ical(text).walk("VEVENT")
+    # As instants: PEP 495 makes an ambiguous time unequal to any other zone's.
+    assert component["DTSTART"].dt.timestamp() == datetime.fromisoformat(start).timestamp()
+
+
+def test_a_series_starting_in_a_fall_back_hour_keeps_its_wall_time() -> None:
+    # An RRULE repeats DTSTART's local time: UTC would move every later week by an hour.
+    event_id = uuid.uuid4()
+    change = _change(
+        event_id, "Europe/Warsaw", WARSAW_CITY, startAt="2027-10-31T02:30:00+01:00", endAt=None,
+        recurrence=WEEKLY,
+    )  # fmt: skip
+    made = projected(change)
+    row = {**dataclasses.asdict(made.rows[0]), "channel_name": "Jazz", "channel_slug": "jazz"}
+    held = {"event_id": event_id, "version": 1, "event": made.series, "changed_at": made.changed_at}
+    text = ical_event(row, "https://example.org", held).decode()
+    assert "DTSTART;TZID=Europe/Warsaw:20271031T023000" in text
+    assert "RRULE:FREQ=WEEKLY;COUNT=10" in text

@@ -3,14 +3,15 @@
 UID is the event id, stable across every feed and change; SEQUENCE is the event's version
 less one (RFC 5545 starts at 0), so calendars replace an older copy; a cancelled event stays
 in the feed with STATUS:CANCELLED so subscribers see it cancelled rather than vanish; every
-time is local with its TZID, and a VTIMEZONE is added for each zone used. A recurring event
+time is local with its TZID (UTC for the second of a fall-back hour's twice-shown times), and
+a VTIMEZONE is added for each zone used. A recurring event
 is one VEVENT with its RRULE, plus its changed occurrences (`series_ical`).
 """
 
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from icalendar import Calendar, Event, Timezone, vDuration
@@ -102,6 +103,15 @@ def _day(value: date | datetime) -> date:
     return value.date() if isinstance(value, datetime) else value
 
 
+def unambiguous(local: datetime) -> datetime:
+    """`local` as DTSTART and DTEND write it: its wall time with TZID, or UTC when that wall
+    time comes twice and `local` is its second (a fall-back hour): RFC 5545 (3.3.5) reads an
+    ambiguous local time as its first, an hour early."""
+    if local.fold == 1 and local.replace(fold=0).utcoffset() != local.utcoffset():
+        return local.astimezone(UTC)
+    return local
+
+
 def _calendar(name: str, description: str) -> Calendar:
     calendar = Calendar()
     calendar.add("prodid", PRODID)
@@ -123,10 +133,10 @@ def vevent(row: dict[str, Any], base_url: str) -> Event:
     component.add("dtstamp", row["changed_at"])
     component.add("created", datetime.fromisoformat(event["createdAt"]))
     component.add("last-modified", datetime.fromisoformat(event["updatedAt"]))
-    component.add("dtstart", local_start(event))
+    component.add("dtstart", unambiguous(local_start(event)))
     end = local_end(event)
     if end is not None:
-        component.add("dtend", end)
+        component.add("dtend", unambiguous(end))
     cancelled = row["status"] == "cancelled"
     component.add("summary", ("Cancelled: " if cancelled else "") + event["title"])
     component.add("status", "CANCELLED" if cancelled else "CONFIRMED")

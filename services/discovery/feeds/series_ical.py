@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from icalendar import Event, vRecur
 
@@ -57,6 +58,12 @@ def series_components(
         "changed_at": held["changed_at"],
     }
     master = vevent(master_row, base_url)
+    # The RRULE repeats DTSTART's wall time in its zone, so the master's start stays local
+    # even where a lone event's would be written in UTC (the second of a fall-back hour).
+    for name, moment in (("dtstart", series.start), ("dtend", series.end)):
+        if moment is not None and name in master:
+            del master[name]
+            master.add(name, moment.astimezone(ZoneInfo(series.timezone)))
     master.add("rrule", vRecur.from_ical(utc_until_rule(series)))
     removed = excluded_starts(series)
     if removed:
