@@ -168,6 +168,13 @@ async def test_plans_attach_to_one_occurrence_and_follow_it_when_the_series_chan
     whole = await rsvp(discovery, ada, workshop.event_id, "going")
     assert whole.status_code == 409
     assert whole.json()["error"]["code"] == "occurrence_required"
+    # The series' own id names no one date: reminders and counts say so as RSVPs do.
+    for answer in (
+        await discovery.put(f"{PEOPLE}/me/reminders/events/{workshop.event_id}",
+                            json={"minutesBefore": [30]}, headers=ada.headers),
+        await discovery.get(f"/api/discovery/v1/events/{workshop.event_id}/attendance"),
+    ):  # fmt: skip
+        assert (answer.status_code, answer.json()["error"]["code"]) == (409, "occurrence_required")
     counts = await discovery.get(f"/api/discovery/v1/events/{docs[3]['id']}/attendance")
     assert counts.json()["going"] == 0  # each occurrence has its own places
     mine = (await discovery.get(f"{PEOPLE}/me/rsvps", headers=ada.headers)).json()["docs"]
@@ -200,6 +207,16 @@ async def test_plans_attach_to_one_occurrence_and_follow_it_when_the_series_chan
     assert f'href="/events/{third["id"]}"' in inbox
     page = await discovery.get(f"/events/{third['id']}")
     assert page.status_code == 200
+    # The series' own page shows its next occurrence: that date's counts and Ada's plan.
+    await rsvp(discovery, ada, docs[0]["id"], "interested")
+    async with httpx.AsyncClient(
+        base_url=str(discovery.base_url), cookies={"pinned_people_session": ada.token}, timeout=30
+    ) as pages:
+        series_page = (await pages.get(f"/events/{workshop.event_id}")).text
+    assert 'data-rsvp="interested"' in series_page
+    assert 'data-interested="1"' in series_page
+    withdrawn = await discovery.delete(f"{PEOPLE}/me/rsvps/{docs[0]['id']}", headers=ada.headers)
+    assert withdrawn.status_code in (200, 204), withdrawn.text
     new_start = start.replace(hour=18, minute=30)
     assert datetime.fromisoformat(notice["data"]["startAt"]) == new_start
     assert await due(discovery, ada) == [

@@ -8,7 +8,7 @@ from typing import Any
 
 import asyncpg
 
-from services.discovery.web.errors import NotFound
+from services.discovery.planning.rsvp import unknown_event
 from shared.adapters.plans import PUBLIC_ID, known_event, sync_reminders
 
 _OVERRIDES = f"""
@@ -60,7 +60,7 @@ async def set_for_event(
         )
     else:
         if await known_event(conn, event_id) is None:
-            raise NotFound("No published event with that id.")
+            raise await unknown_event(conn, event_id)
         await conn.execute(
             "INSERT INTO reminder_overrides (person_id, event_id, minutes) VALUES ($1, $2, $3)"
             " ON CONFLICT (person_id, event_id) DO UPDATE SET minutes = EXCLUDED.minutes",

@@ -100,7 +100,7 @@ async def respond(
 async def save(conn: asyncpg.Connection, person_id: int, event_id: uuid.UUID) -> None:
     event = await known_event(conn, event_id)
     if not _public(event):
-        raise await _unknown(conn, event_id)
+        raise await unknown_event(conn, event_id)
     await conn.execute(
         "INSERT INTO saves (person_id, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
         person_id,
@@ -123,7 +123,11 @@ def _public(event: PlanEvent | None) -> bool:
     return event is not None and event.visibility in LINKABLE and event.status != "draft"
 
 
-async def _unknown(conn: asyncpg.Connection, event_id: uuid.UUID) -> PublicError:
+async def unknown_event(
+    conn: asyncpg.Connection | asyncpg.Pool, event_id: uuid.UUID
+) -> PublicError:
+    """Why `event_id` cannot be planned: a recurring event's own id (409 occurrence_required:
+    plan an occurrence), else no such public event (404)."""
     if await conn.fetchval(_RECURS, event_id):
         return Conflict(
             "occurrence_required",
@@ -137,7 +141,7 @@ async def _answerable(
     conn: asyncpg.Connection, event_id: uuid.UUID, event: PlanEvent | None
 ) -> None:
     if not _public(event):
-        raise await _unknown(conn, event_id)
+        raise await unknown_event(conn, event_id)
     assert event is not None
     if event.status == "cancelled":
         raise Conflict("event_cancelled", "The event is cancelled; it takes no more RSVPs.")

@@ -16,8 +16,9 @@ from starlette.responses import JSONResponse, Response
 from services.discovery.people.auth import api_session
 from services.discovery.people.store import PERSON_COLUMNS, Person, person_of
 from services.discovery.planning.calendar import calendar_rows, personal_calendar
+from services.discovery.planning.rsvp import unknown_event
 from services.discovery.web.context import base_url, context, request_id
-from services.discovery.web.errors import NotFound, Unauthenticated
+from services.discovery.web.errors import Unauthenticated
 from services.discovery.web.event_refs import event_ref
 from services.discovery.web.plan_views import public_attendance
 from shared.domain.tokens import CALENDAR_PREFIX, new_token, token_hash, well_formed
@@ -82,7 +83,8 @@ async def attendance(request: Request) -> Response:
     """How many are going, interested and waitlisted, and the places left: public, never
     who they are."""
     ref = event_ref(request)
-    counts = await public_attendance(context(request).pool, ref.key)
+    pool = context(request).pool
+    counts = await public_attendance(pool, ref.key)
     if counts is None:
-        raise NotFound("No published event with that id in a public or unlisted channel.")
+        raise await unknown_event(pool, ref.key)
     return JSONResponse({"eventId": ref.public, **counts})

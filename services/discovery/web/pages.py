@@ -77,6 +77,7 @@ async def event(request: Request) -> Response:
     if row is None:
         raise NotFound("This event is not published (or no longer public).")
     me = await viewer(request)
+    shown = row["event_id"]  # a recurring event's own id shows its next occurrence: its plans
     return ctx.pages.render(
         "event.html",
         {
@@ -86,8 +87,8 @@ async def event(request: Request) -> Response:
             "json_ld": script_json(json_ld(row, base)),
             "params": {},
             "viewer": me,
-            "attendance": await public_attendance(ctx.pool, event_id),
-            "plan": await my_plan(ctx.primary, me["person"], event_id) if me else None,
+            "attendance": await public_attendance(ctx.pool, shown),
+            "plan": await my_plan(ctx.primary, me["person"], shown) if me else None,
         },
     )
 
