@@ -7,9 +7,11 @@ assignment).
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic_core import PydanticCustomError
 from starlette.requests import Request
 
 from services.discovery.web.errors import (
@@ -27,7 +29,27 @@ from shared.domain.storable import storable_validation
 
 MAX_BODY_BYTES = 16_384
 
-DisplayName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
+# Shown to other people (friend requests, who is going): no control characters, and no bidi
+# controls (U+202E would show "\u202eboB" as "Bob"; Trojan Source, CVE-2021-42574).
+_HIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def _shown_as_typed(name: str) -> str:
+    found = _HIDDEN.search(name)
+    if found is not None:
+        raise PydanticCustomError(
+            "invalid_characters",
+            f"contains U+{ord(found.group()):04X}, a control or text-direction character that "
+            "would change how the name shows to others; type the name without it",
+        )
+    return name
+
+
+DisplayName = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=80),
+    AfterValidator(_shown_as_typed),
+]
 
 
 class _Body(BaseModel):
