@@ -7,6 +7,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 from pydantic_core import PydanticCustomError
 
+from shared.domain.field_errors import described
+
 # public: listed, searchable, its events on city pages and in search; unlisted: only by its
 # link (channel page, feeds, event pages); private: nowhere public.
 Visibility = Literal["public", "unlisted", "private"]
@@ -14,7 +16,10 @@ VISIBILITIES: tuple[Visibility, ...] = ("public", "unlisted", "private")
 # Where a channel's events may appear: by link only, or also in listings and search.
 LINKABLE: tuple[Visibility, ...] = ("public", "unlisted")
 
-SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+SLUG_PATTERN = described(
+    r"^[a-z0-9]+(-[a-z0-9]+)*$",
+    "lowercase letters a-z and digits, words joined by single hyphens, such as brooklyn-jazz",
+)
 Slug = Annotated[
     str,
     StringConstraints(min_length=3, max_length=80, pattern=SLUG_PATTERN),

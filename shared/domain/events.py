@@ -28,6 +28,7 @@ from pydantic_core import PydanticCustomError
 
 from shared.domain.classifications import CLASSIFICATIONS
 from shared.domain.field_errors import FieldError as FieldError
+from shared.domain.field_errors import described
 from shared.domain.field_errors import field_errors as field_errors
 from shared.domain.places import find as find_place
 from shared.domain.recurrence import Recurrence
@@ -53,9 +54,22 @@ class _ApiModel(BaseModel):
 
 
 class City(_ApiModel):
-    placeId: Annotated[str, StringConstraints(pattern=r"^place-[a-z0-9-]{1,100}$")]
+    placeId: Annotated[
+        str,
+        StringConstraints(
+            pattern=described(
+                r"^place-[a-z0-9-]{1,100}$",
+                "a place id such as place-new-york (GET /api/public/v1/places?q=<name>)",
+            )
+        ),
+    ]
     name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
-    countryCode: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
+    countryCode: Annotated[
+        str,
+        StringConstraints(
+            pattern=described(r"^[A-Z]{2}$", "an ISO 3166-1 alpha-2 code in capitals, such as US")
+        ),
+    ]
 
 
 class ApproxLocation(_ApiModel):
@@ -104,7 +118,12 @@ LARGEST_PRICE = 10**12
 class PriceRange(_ApiModel):
     min: StrictNumber = Field(ge=0, le=LARGEST_PRICE)
     max: StrictNumber = Field(ge=0, le=LARGEST_PRICE)
-    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+    currency: Annotated[
+        str,
+        StringConstraints(
+            pattern=described(r"^[A-Z]{3}$", "an ISO 4217 currency code in capitals, such as EUR")
+        ),
+    ]
 
     @model_validator(mode="after")
     def _ordered(self) -> PriceRange:

@@ -29,6 +29,18 @@ _RENAMED = {
 UNSTORABLE_CHARACTER = re.compile("[\x00\ud800-\udfff]")
 
 
+# A pattern's meaning, as a sender reads it: pydantic's "String should match pattern '^[^@\s]+@...'"
+# tells nobody what to send. Each pattern is described where it is declared (`described`).
+_PATTERN_MEANINGS: dict[str, str] = {}
+
+
+def described(pattern: str, meaning: str) -> str:
+    """`pattern`, with what a value matching it is ("an e-mail address, such as ..."), for
+    the message of a value that does not match."""
+    _PATTERN_MEANINGS[pattern] = meaning
+    return pattern
+
+
 def storable_text(text: str) -> str:
     """`text` with what PostgreSQL cannot store spelled as escapes (for messages, ids and
     field paths that are recorded whatever they hold, e.g. a refused delivery's document id
@@ -60,6 +72,8 @@ def field_errors(exc: ValidationError) -> list[FieldError]:
             message = f"must be {_JSON_TYPES[code]}, not {_json_kind(err['input'])}"
         elif code in _OBJECT_TYPES:  # pydantic's text names our model class
             message = f"must be a JSON object, not {_json_kind(err['input'])}"
+        elif code == "string_pattern_mismatch" and err["ctx"]["pattern"] in _PATTERN_MEANINGS:
+            message = f"must be {_PATTERN_MEANINGS[err['ctx']['pattern']]}"
         elif code == "value_error":  # a validator's own ValueError: its text, not pydantic's
             message = message.removeprefix("Value error, ")
         elif code in _DATE_TIMES:
@@ -74,6 +88,7 @@ def field_errors(exc: ValidationError) -> list[FieldError]:
 # The schema's number types, as a sender reads them: strict fields refuse "42", true and 5.0
 # where an integer belongs, and the message says what was sent instead.
 _JSON_TYPES = {
+    "bool_type": "a JSON boolean, true or false",
     "int_type": "a JSON integer, such as 42",
     "float_type": "a JSON number, such as 12.5",
 }

@@ -16,6 +16,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from pydantic import StringConstraints
 
 from shared.core.settings import CredentialSettings
+from shared.domain.field_errors import described
 
 # NIST SP 800-63B: at least 8 characters, no composition rules; the upper bound keeps a
 # hash's input bounded.
@@ -29,7 +30,12 @@ GivenPassword = Annotated[str, StringConstraints(min_length=1, max_length=PASSWO
 Email = Annotated[
     str,
     StringConstraints(
-        strip_whitespace=True, min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+        strip_whitespace=True,
+        min_length=3,
+        max_length=254,
+        pattern=described(
+            r"^[^@\s]+@[^@\s]+\.[^@\s]+$", "an e-mail address, such as ada@example.org"
+        ),
     ),
 ]
 

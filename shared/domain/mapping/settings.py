@@ -11,11 +11,17 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from shared.domain.events import FieldError
+from shared.domain.field_errors import described
 from shared.domain.mapping.expressions import InvalidExpression, compile_expression
 from shared.domain.mapping.functions import MappingContext, function_call_problem
 from shared.domain.mapping.values import ValueMap
 
-MapName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,50}$")]
+MapName = Annotated[
+    str,
+    StringConstraints(
+        pattern=described(r"^[A-Za-z0-9_-]{1,50}$", "1-50 letters, digits, '_' or '-'")
+    ),
+]
 _VALUE_MAP_CALL = re.compile(r"value_map\([^)]*,\s*'([^']*)'\s*\)")
 
 
@@ -39,7 +45,7 @@ class MappingSettings(BaseModel):
     )
     mediaBaseUrl: str | None = Field(
         default=None,
-        pattern=r"^https://[^\s/?#]+[^\s?#]*$",
+        pattern=described(r"^https://[^\s/?#]+[^\s?#]*$", "an https:// URL"),
         max_length=500,
         description="Relative media URLs (Strapi's /uploads/...) are joined to this",
     )
