@@ -63,10 +63,12 @@ def _search_query(
     zone = ZoneInfo(place.timezone) if place is not None else UTC
     date_from = _date(params, "from") or datetime.now(zone).date()
     date_to = _date(params, "to")
+    # Without 'from' the range starts today (the place's, else UTC's): say so when it matters.
+    start = "'from'" if "from" in params else f"'from' (today, {date_from}, when not given)"
     if date_to is not None and date_to < date_from:
-        raise InvalidParameter("to", "is before 'from'")
+        raise InvalidParameter("to", f"is before {start}")
     if date_to is not None and (date_to - date_from).days > MAX_DAYS:
-        raise InvalidParameter("to", f"is more than {MAX_DAYS} days after 'from'")
+        raise InvalidParameter("to", f"is more than {MAX_DAYS} days after {start}")
     query = SearchQuery(
         place_id=place.id if place is not None else None,
         channel_id=channel_id,
