@@ -4,8 +4,9 @@ replica, a lockout after a run of wrong passwords, argon2id verification, rehash
 
 An unknown address and a wrong password get the same refusal and take as long (a dummy hash
 is verified). While an account is locked every attempt is refused, right or wrong, so a
-guesser learns nothing from the answers. A user without a password yet (an invitation not
-accepted) is an unknown address.
+guesser learns nothing of the password from the answers (only an account can be locked: the
+lockout tells a known address from an unknown one, which sign-up's 409 tells anyway). A user
+without a password yet (an invitation not accepted) is an unknown address.
 """
 
 from __future__ import annotations

@@ -121,7 +121,9 @@ async def test_deleting_an_account_removes_the_person_and_leaves_one_audit_row(
     wrong = await discovery.request(
         "DELETE", f"{PEOPLE}/me", json={"password": "not it"}, headers=ada.headers
     )
-    assert wrong.status_code == 401
+    # The session is good, the password not: 403 naming it (a 401 would read as signed out).
+    assert (wrong.status_code, wrong.json()["error"]["code"]) == (403, "wrong_password")
+    assert wrong.json()["error"]["fields"][0]["path"] == "password"
     gone = await discovery.request(
         "DELETE", f"{PEOPLE}/me", json={"password": PASSWORD}, headers=ada.headers
     )

@@ -14,7 +14,13 @@ from datetime import datetime
 from services.discovery.people.store import PeopleStore, Person
 from services.discovery.settings import PeopleSettings
 from services.discovery.web.bodies import SignIn, SignUp
-from services.discovery.web.errors import Conflict, RateLimited, TooManyAttempts, Unauthenticated
+from services.discovery.web.errors import (
+    Conflict,
+    RateLimited,
+    TooManyAttempts,
+    Unauthenticated,
+    WrongPassword,
+)
 from shared.adapters import sign_in
 from shared.adapters.rate_limits import Limit, RateLimiter
 from shared.domain.passwords import Passwords, email_key
@@ -86,6 +92,19 @@ class Accounts:
         assert person is not None
         await self._store.audit(person.id, "signed_in", request_id)
         return await self._issue(person, user_agent)
+
+    async def confirm_password(self, person: Person, password: str, client_ip: str) -> None:
+        """`password` is the signed-in person's own, checked as a sign-in checks it (the same
+        quotas and lockout), so a stolen session cannot guess it; else WrongPassword,
+        RateLimited or TooManyAttempts."""
+        try:
+            await self._guard.check(email_key(person.email), password, client_ip)
+        except sign_in.TooManyAttempts as exc:
+            raise RateLimited(exc.headers) from None
+        except sign_in.LockedOut as exc:
+            raise TooManyAttempts(exc.retry_after_seconds, exc.message) from None
+        except sign_in.WrongCredentials:
+            raise WrongPassword() from None
 
     async def _issue(self, person: Person, user_agent: str | None) -> IssuedSession:
         token, _ = new_token(SESSION_PREFIX)

@@ -164,9 +164,3 @@ class PeopleStore:
     ) -> Person:
         row = await self._pool.fetchrow(_UPDATE, person_id, display_name, share_plans)
         return person_of(row)
-
-    async def password_hash(self, person_id: int) -> str | None:
-        stored: str | None = await self._pool.fetchval(
-            "SELECT password_hash FROM people WHERE id = $1", person_id
-        )
-        return stored

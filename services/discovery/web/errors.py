@@ -74,6 +74,16 @@ class Forbidden(PublicError):
     status, code = 403, "forbidden"
 
 
+class WrongPassword(PublicError):
+    """A signed-in person's password, asked again (deleting the account), is not theirs: the
+    session stays valid, so not a 401."""
+
+    status, code = 403, "wrong_password"
+
+    def __init__(self) -> None:
+        super().__init__("The password is wrong; the account is kept.", field="password")
+
+
 class Conflict(PublicError):
     status = 409
 

@@ -13,7 +13,7 @@ from services.discovery.people.auth import api_session
 from services.discovery.people.deletion import delete_account
 from services.discovery.web.bodies import AccountDeletion, ProfileChange, SignIn, SignUp, read_body
 from services.discovery.web.context import client_ip, context, request_id
-from services.discovery.web.errors import NotFound, Unauthenticated
+from services.discovery.web.errors import NotFound
 
 PEOPLE_API = "/api/people/v1"
 
@@ -73,9 +73,7 @@ async def delete_me(request: Request) -> Response:
     session = await api_session(request)
     body = await read_body(request, AccountDeletion)
     ctx = context(request)
-    stored = await ctx.people.password_hash(session.person.id)
-    if not await ctx.passwords.verify(stored, body.password):
-        raise Unauthenticated("The password is wrong; the account is kept.")
+    await ctx.accounts.confirm_password(session.person, body.password, client_ip(request))
     async with ctx.primary.acquire() as conn, conn.transaction():
         await delete_account(conn, session.person.id, request_id(request))
     return Response(status_code=204)
