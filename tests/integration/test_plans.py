@@ -89,6 +89,12 @@ async def test_the_feed_pages_with_a_cursor_and_follows_channels_by_slug(
     unfollowed = await discovery.delete(f"{PEOPLE}/me/follows/channel/{slug}", headers=ada.headers)
     assert unfollowed.status_code == 204
     assert await feed_ids(discovery, ada) == []
+    # A link with the slug it had before a rename follows the channel, as its pages redirect.
+    renamed = await publish_channel(api, tenant, visibility="unlisted")
+    by_old = await discovery.put(f"{PEOPLE}/me/follows/channel/{slug}", headers=ada.headers)
+    assert by_old.status_code == 200, by_old.text
+    follows = (await discovery.get(f"{PEOPLE}/me/follows", headers=ada.headers)).json()["docs"]
+    assert [(f["kind"], f["target"]) for f in follows] == [("channel", renamed)]
 
 
 async def test_following_something_that_does_not_exist_is_404(discovery: httpx.AsyncClient) -> None:

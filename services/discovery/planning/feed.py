@@ -58,7 +58,13 @@ ON CONFLICT DO NOTHING RETURNING true
 """
 # A channel is followed by its link (public or unlisted); one that turned private since can
 # still be unfollowed.
-_CHANNEL = "SELECT id FROM channels WHERE slug = $1 AND (visibility <> 'private' OR $2)"
+# By its slug, or by a slug it had (as its pages and feeds answer 301): the current holder first.
+_CHANNEL = """
+SELECT id FROM channels
+WHERE (slug = $1 OR id = (SELECT channel_id FROM channel_former_slugs WHERE slug = $1))
+  AND (visibility <> 'private' OR $2)
+ORDER BY slug = $1 DESC LIMIT 1
+"""
 
 
 @dataclass(frozen=True)
