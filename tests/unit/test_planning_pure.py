@@ -15,6 +15,8 @@ from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
 
 from services.discovery.planning import cursors
+from services.discovery.queries.search import Position as SearchPosition
+from services.discovery.queries.search import SearchQuery, encode_cursor
 from services.discovery.web.errors import InvalidParameter
 from services.notifier.worker import reminder_notice
 from services.scheduler.clock import FileClock
@@ -177,9 +179,15 @@ def test_cursors_round_trip_and_stay_in_their_listing() -> None:
     position = (datetime(2030, 1, 1, tzinfo=UTC), uuid.uuid4())
     raw = cursors.encode("feed", position)
     assert cursors.decode("feed", raw) == position
-    for listing, cursor in (("saves", raw), ("feed", "garbage!")):
-        with pytest.raises(InvalidParameter):
+    search = encode_cursor(SearchQuery(), SearchPosition(position[0], position[1]))
+    for listing, cursor, problem in (
+        ("saves", raw, "belongs to another listing"),
+        ("feed", search, "belongs to another listing"),  # a search's: readable, not damaged
+        ("feed", "garbage!", "is damaged"),
+    ):
+        with pytest.raises(InvalidParameter) as refused:
             cursors.decode(listing, cursor)
+        assert refused.value.problem.startswith(problem), listing
     assert cursors.decode("feed", None) is None
 
 

@@ -24,10 +24,14 @@ def decode(listing: str, cursor: str | None) -> Position | None:
     if not cursor:
         return None
     try:
-        tag, moment, key = decode_json(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        position = (datetime.fromisoformat(moment), uuid.UUID(key))
+        found = decode_json(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
         raise InvalidParameter("cursor", "is damaged; start again without it") from None
+    try:  # readable, yet not this API's shape: another listing's, or a search's
+        tag, moment, key = found
+        position = (datetime.fromisoformat(moment), uuid.UUID(key))
+    except (ValueError, TypeError):
+        tag, position = None, (datetime.min, uuid.UUID(int=0))
     if tag != listing or position[0].tzinfo is None:
         raise InvalidParameter("cursor", "belongs to another listing; start again without it")
     return position
