@@ -186,8 +186,10 @@ class OccurrenceNotFound(NotFound):
             "that instant in ISO 8601 with its offset"
         )
         if unreadable:
-            problem = f"'{shown}' names no occurrence: name one by {forms}"
-            field = FieldError("start", "invalid_occurrence_start", problem)
+            problem = f"'{shown}' is neither a date nor an instant"
+            field = FieldError(
+                "start", "invalid_occurrence_start", f"{problem}: name one by {forms}"
+            )
         else:
             problem = f"the series has no occurrence starting '{shown}' (EXDATEs remove them)"
             field = FieldError("start", self.code, problem)
