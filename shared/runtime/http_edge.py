@@ -6,12 +6,16 @@ from __future__ import annotations
 import functools
 import re
 import uuid
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from prometheus_client import Counter, Histogram
-from starlette.routing import Match
+from starlette.convertors import Convertor, IntegerConvertor, UUIDConvertor
+from starlette.routing import BaseRoute, Match, Route
 from starlette.types import Scope
 
 from shared.core.metrics import HTTP_REQUEST_DURATION, HTTP_REQUESTS
+from shared.domain.field_errors import FieldError
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
 
@@ -71,3 +75,40 @@ def count_request(route: str, method: str, status: int, seconds: float) -> None:
 def _children(route: str, method: str, status_class: int) -> tuple[Counter, Histogram]:
     labels = (route, method, f"{status_class}xx")
     return HTTP_REQUESTS.labels(*labels), HTTP_REQUEST_DURATION.labels(*labels)
+
+
+# What a typed path parameter must be, as pydantic names the same mistake in a body.
+PARAMETER_KINDS: dict[type[Convertor[Any]], tuple[str, str]] = {
+    UUIDConvertor: ("uuid_parsing", "a UUID"),
+    IntegerConvertor: ("int_parsing", "an integer"),
+}
+
+
+def mistyped_path_parameter(
+    routes: Iterable[BaseRoute],
+    path: str,
+    kinds: Mapping[type[Convertor[Any]], tuple[str, str]] = PARAMETER_KINDS,
+) -> FieldError | None:
+    """The path parameter that kept a route from matching (`/events/not-a-uuid`), named as
+    the OpenAPI documents name it, by `kinds` (convertor type -> field code, what it must
+    be); None when no route would match whatever its values."""
+    for route in routes:
+        if not isinstance(route, Route) or not route.param_convertors:
+            continue
+        matched = _untyped(route).match(path)
+        if matched is None:
+            continue
+        for name, value in matched.groupdict().items():
+            convertor = route.param_convertors[name]
+            code, kind = kinds.get(type(convertor), ("", ""))
+            if code and not re.fullmatch(convertor.regex, value):
+                return FieldError(name, code, f"{name} must be {kind}; {value!r} is not one.")
+    return None
+
+
+def _untyped(route: Route) -> re.Pattern[str]:
+    """The route's path with every parameter matching any one path segment (`re` caches the
+    compiled patterns)."""
+    pattern = re.escape(route.path_format)
+    pattern = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", pattern)
+    return re.compile(f"^{pattern}$")

@@ -197,3 +197,18 @@ async def test_going_past_capacity_waitlists_and_concurrent_rsvps_never_overfill
     fourth = waitlisted[3][1]
     mine = await rsvp(discovery, fourth, event_id, "going")  # answering again keeps the place
     assert (mine.json()["status"], mine.json()["waitlistPosition"]) == ("waitlisted", 1)
+
+
+async def test_a_mistyped_id_in_a_path_is_named(discovery: httpx.AsyncClient) -> None:
+    ada = await sign_up(discovery, "Ada")
+    for method, path, field, code in (
+        ("PUT", f"{PEOPLE}/me/saves/nonsense", "eventId", "invalid_event_id"),
+        ("PATCH", f"{PEOPLE}/me/notifications/not-a-uuid", "notificationId", "uuid_parsing"),
+    ):
+        answer = await discovery.request(method, path, json={"read": True}, headers=ada.headers)
+        assert answer.status_code == 404, path
+        error = answer.json()["error"]
+        assert [(f["path"], f["code"]) for f in error["fields"]] == [(field, code)], error
+        assert "is not one" in error["message"]
+    nowhere = await discovery.get(f"{PEOPLE}/nothing/here", headers=ada.headers)
+    assert "fields" not in nowhere.json()["error"]

@@ -12,7 +12,9 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from services.discovery.web.event_refs import EventRefConvertor
 from shared.adapters.postgres import PoolExhausted
+from shared.runtime.http_edge import PARAMETER_KINDS, mistyped_path_parameter
 
 log = structlog.get_logger(__name__)
 
@@ -170,7 +172,21 @@ async def _http(request: Request, exc: Exception) -> Response:
         error = PublicError(f"{request.method} is not allowed on {request.url.path}.")
         error.status, error.code = 405, "method_not_allowed"
         return error_response(request, error)
+    mistyped = mistyped_path_parameter(request.app.routes, request.url.path, _PARAMETER_KINDS)
+    if mistyped is not None:  # `/me/saves/nonsense`: the id, named, not "nothing here"
+        field = {"path": mistyped.path, "code": mistyped.code, "message": mistyped.message}
+        found = NotFound(f"Nothing is published there: {mistyped.message}", fields=[field])
+        return error_response(request, found)
     return error_response(request, NotFound(f"Nothing is published at {request.url.path}."))
+
+
+_PARAMETER_KINDS = {
+    **PARAMETER_KINDS,
+    EventRefConvertor: (
+        "invalid_event_id",
+        "an event id (a UUID, or <uuid>_<YYYY-MM-DD> for one occurrence of a recurring event)",
+    ),
+}
 
 
 async def _saturated(request: Request, exc: Exception) -> Response:

@@ -9,23 +9,21 @@ and of Starlette's router are translated here too, so no endpoint needs a try/ex
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import asyncpg
 import structlog
-from starlette.convertors import IntegerConvertor, UUIDConvertor
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
 from services.gateway import errors
 from services.gateway.context import exchange_of
 from shared.adapters import channels, integrations, key_store
 from shared.adapters.postgres import PoolExhausted
 from shared.domain.events import FieldError
+from shared.runtime.http_edge import mistyped_path_parameter
 
 log = structlog.get_logger(__name__)
 
@@ -105,41 +103,11 @@ async def _http_exception(request: Request, exc: Exception) -> Response:
         405: ("method_not_allowed", f"{request.method} is not allowed on {request.url.path}."),
     }.get(exc.status_code, ("http_error", str(exc.detail)))
     fields: list[FieldError] = []
-    if exc.status_code == 404 and (mistyped := _mistyped_parameter(request)):
+    if exc.status_code == 404 and (
+        mistyped := mistyped_path_parameter(request.app.routes, request.url.path)
+    ):
         fields, message = [mistyped], f"No route matches: {mistyped.message}"
     return envelope_response(request, exc.status_code, code, message, fields, exc.headers)
-
-
-# What a typed path parameter must be, as pydantic names the same mistake in a body.
-_PARAMETER_KINDS = {
-    UUIDConvertor: ("uuid_parsing", "a UUID"),
-    IntegerConvertor: ("int_parsing", "an integer"),
-}
-
-
-def _mistyped_parameter(request: Request) -> FieldError | None:
-    """The path parameter that kept a route from matching (`/events/not-a-uuid`), named as
-    the OpenAPI documents name it; None when no route would match whatever its values."""
-    for route in request.app.routes:
-        if not isinstance(route, Route) or not route.param_convertors:
-            continue
-        matched = _untyped(route).match(request.url.path)
-        if matched is None:
-            continue
-        for name, value in matched.groupdict().items():
-            convertor = route.param_convertors[name]
-            code, kind = _PARAMETER_KINDS.get(type(convertor), ("", ""))
-            if code and not re.fullmatch(convertor.regex, value):
-                return FieldError(name, code, f"{name} must be {kind}; {value!r} is not one.")
-    return None
-
-
-def _untyped(route: Route) -> re.Pattern[str]:
-    """The route's path with every parameter matching any one path segment (`re` caches the
-    compiled patterns)."""
-    pattern = re.escape(route.path_format)
-    pattern = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", pattern)
-    return re.compile(f"^{pattern}$")
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
