@@ -16,6 +16,8 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
+from shared.core.numerals import ascii_digits
+
 FREQUENCIES = ("DAILY", "WEEKLY", "MONTHLY")
 SUPPORTED_PARTS = ("FREQ", "INTERVAL", "BYDAY", "BYMONTHDAY", "COUNT", "UNTIL", "WKST")
 WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
@@ -161,7 +163,7 @@ def _freq(raw: str) -> str:
 
 
 def _positive(raw: str, name: str, most: int) -> int:
-    if not raw.isdigit() or not 1 <= int(raw) <= most:
+    if not ascii_digits(raw) or not 1 <= int(raw) <= most:
         raise _PartError(f"invalid_{name.lower()}", f"{name} must be a whole number 1 to {most}")
     return int(raw)
 
@@ -171,7 +173,7 @@ def _interval(raw: str) -> int:
 
 
 def _count(raw: str) -> int:
-    if raw.isdigit() and int(raw) > MOST_OCCURRENCES:
+    if ascii_digits(raw) and int(raw) > MOST_OCCURRENCES:
         raise _PartError(
             "too_many_occurrences",
             f"COUNT={raw} is past the horizon: a series has at most {MOST_OCCURRENCES} occurrences",

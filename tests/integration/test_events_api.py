@@ -302,9 +302,16 @@ async def test_channels_lists_owned_and_member_channels_only_with_pagination(
 async def test_bad_pagination_parameter_is_400_naming_it(
     api: httpx.AsyncClient, tenant: Tenant
 ) -> None:
-    response = await api.get(CHANNELS, params={"limit": 0}, headers=tenant.headers)
-    error = assert_envelope(response, 400, "invalid_query_parameter")
-    assert error["fields"][0]["path"] == "limit"
+    # Digits int() refuses (superscript, circled) were a 500; full-width ones were taken.
+    for name, value in (("limit", "0"), ("limit", "\u00b2"), ("limit", "\u2460"),
+                        ("limit", "\uff11"), ("page", "\u00b2")):  # fmt: skip
+        response = await api.get(CHANNELS, params={name: value}, headers=tenant.headers)
+        error = assert_envelope(response, 400, "invalid_query_parameter")
+        assert error["fields"][0]["path"] == name, value
+    events = await api.get(EVENTS, params={"channelId": "\u00b2"}, headers=tenant.headers)
+    assert (
+        assert_envelope(events, 400, "invalid_query_parameter")["fields"][0]["path"] == "channelId"
+    )
 
 
 async def test_health_and_readiness(api: httpx.AsyncClient) -> None:

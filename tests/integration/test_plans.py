@@ -212,3 +212,12 @@ async def test_a_mistyped_id_in_a_path_is_named(discovery: httpx.AsyncClient) ->
         assert "is not one" in error["message"]
     nowhere = await discovery.get(f"{PEOPLE}/nothing/here", headers=ada.headers)
     assert "fields" not in nowhere.json()["error"]
+
+
+async def test_a_limit_in_digits_other_than_ascii_is_refused(discovery: httpx.AsyncClient) -> None:
+    ada = await sign_up(discovery, "Ada")
+    for value in ("\u00b2", "\uff11", "\u0661"):  # superscript two, full-width one, Arabic one
+        for path, headers in ((f"{PEOPLE}/me/feed", ada.headers), ("/api/discovery/v1/events", {})):
+            answer = await discovery.get(path, params={"limit": value}, headers=headers)
+            assert answer.status_code == 400, (path, value, answer.text)
+            assert answer.json()["error"]["fields"][0]["path"] == "limit"

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from services.discovery.web.errors import InvalidParameter
 from shared.core.json_body import decode_json
+from shared.core.numerals import ascii_digits
 
 Position = tuple[datetime, uuid.UUID]
 
@@ -40,6 +41,6 @@ def decode(listing: str, cursor: str | None) -> Position | None:
 def page_limit(raw: str | None, default: int = 20, most: int = 100) -> int:
     if raw is None or raw == "":
         return default
-    if not raw.isdigit() or not 1 <= int(raw) <= most:
+    if not ascii_digits(raw) or not 1 <= int(raw) <= most:
         raise InvalidParameter("limit", f"must be a whole number from 1 to {most}")
     return int(raw)

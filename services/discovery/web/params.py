@@ -17,6 +17,7 @@ from services.discovery.queries.search import (
     decode_cursor,
 )
 from services.discovery.web.errors import InvalidParameter
+from shared.core.numerals import ascii_digits
 from shared.domain.classifications import CLASSIFICATIONS
 from shared.domain.places import Place
 from shared.domain.places import find as find_place
@@ -174,6 +175,6 @@ def _limit(params: Mapping[str, str]) -> int:
     raw = params.get("limit")
     if raw is None or raw == "":
         return DEFAULT_LIMIT
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+    if not ascii_digits(raw) or not 1 <= int(raw) <= MAX_LIMIT:
         raise InvalidParameter("limit", f"must be a whole number from 1 to {MAX_LIMIT}")
     return int(raw)

@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 
 from services.gateway.adapters.events import EventStore, KeyRecord
 from shared.core.metrics import ACCESS_CACHE_LOOKUPS
+from shared.core.numerals import ascii_digits
 
 Integration = dict[str, Any]
 Entry = TypeVar("Entry")
@@ -100,7 +101,7 @@ class AccessCache:
         kind, _, subject = announcement.partition(":")
         if kind == "key":
             self._keys.pop(subject, None)
-        elif kind == "channel" and subject.isdigit():
+        elif kind == "channel" and ascii_digits(subject):
             self._channels.pop(int(subject), None)
         elif kind == "integration" and (integration_id := _uuid(subject)) is not None:
             self._integrations.pop(integration_id, None)

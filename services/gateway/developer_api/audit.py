@@ -24,6 +24,7 @@ from services.gateway.edge.http_io import (
 from services.gateway.edge.operations import Operation, Param
 from services.gateway.edge.schemas import PageFields, ResponseModel
 from services.gateway.errors import InvalidQueryParameter
+from shared.core.numerals import ascii_digits
 from shared.domain.api_keys import Scope
 
 AUDIT_PATH = "/api/developer/v1/audit"
@@ -117,7 +118,7 @@ def _audit_query(request: GatewayRequest) -> AuditQuery:
     query = request.query_params
     key_id = _uuid_param(query.get("keyId"))
     status = query.get("status")
-    if status is not None and not (status.isdigit() and 100 <= int(status) <= 599):
+    if status is not None and not (ascii_digits(status) and 100 <= int(status) <= 599):
         raise InvalidQueryParameter("status", "must be an HTTP status code, 100-599")
     kind = query.get("type")
     if kind not in (None, "request", "key"):

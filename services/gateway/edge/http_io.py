@@ -19,6 +19,7 @@ from services.gateway.errors import (
     UnsupportedMediaType,
 )
 from shared.core.json_body import UndecodableJson, decode_json
+from shared.core.numerals import ascii_digits
 from shared.domain.events import LARGEST_CHANNEL_ID
 
 M = TypeVar("M", bound=BaseModel)
@@ -59,7 +60,7 @@ async def read_json_text(request: GatewayRequest, max_bytes: int) -> bytes:
             f"'{content_type or 'none'}')."
         )
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+    if declared is not None and ascii_digits(declared) and int(declared) > max_bytes:
         raise PayloadTooLarge("body", max_bytes)
     body = bytearray()
     async for chunk in request.stream():
@@ -129,7 +130,7 @@ def positive_int(request: GatewayRequest, name: str, default: int, maximum: int)
     raw = request.query_params.get(name)
     if raw is None:
         return default
-    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
+    if not ascii_digits(raw) or not 1 <= int(raw) <= maximum:
         raise InvalidQueryParameter(name, f"must be a whole number from 1 and at most {maximum}")
     return int(raw)
 
@@ -142,7 +143,9 @@ def event_filters(request: GatewayRequest) -> EventFilters:
     if status is not None and status not in EVENT_STATUSES:
         raise InvalidQueryParameter("status", f"must be one of {', '.join(EVENT_STATUSES)}")
     channel = request.query_params.get("channelId")
-    if channel is not None and not (channel.isdigit() and 0 < int(channel) <= LARGEST_CHANNEL_ID):
+    if channel is not None and not (
+        ascii_digits(channel) and 0 < int(channel) <= LARGEST_CHANNEL_ID
+    ):
         raise InvalidQueryParameter("channelId", "must be a channel id (a positive whole number)")
     return EventFilters(
         channel_id=int(channel) if channel is not None else None,

@@ -11,6 +11,7 @@ from services.gateway.adapters.audit import AuditQuery
 from services.gateway.management.channels import publish_channel
 from services.gateway.portal.routing import Page, Redirect
 from services.gateway.portal.visits import PORTAL, Visit
+from shared.core.numerals import ascii_digits
 from shared.domain.channels import VISIBILITIES
 
 CHANNELS = f"{PORTAL}/channels"
@@ -41,14 +42,14 @@ async def publish(visit: Visit) -> Response:
 async def audit_page(visit: Visit) -> Response:
     query = visit.request.query_params
     filters = {name: query.get(name, "") for name in ("type", "keyId", "status")}
-    page = int(query["page"]) if query.get("page", "").isdigit() else 1
+    page = int(query["page"]) if ascii_digits(query.get("page", "")) else 1
     status = filters["status"]
     audit = AuditQuery(
         key_id=_uuid(filters["keyId"]),
         since=None,
         until=None,
         route=None,
-        status=int(status) if status.isdigit() and 100 <= int(status) <= 599 else None,
+        status=int(status) if ascii_digits(status) and 100 <= int(status) <= 599 else None,
         request_id=None,
         kind=filters["type"] if filters["type"] in ("request", "key") else None,
     )

@@ -24,6 +24,7 @@ from services.gateway.portal.sender_setup import GUIDES, Steps, steps_for
 from services.gateway.portal.visits import PORTAL, Visit
 from services.gateway.webhooks import trial
 from shared.adapters.integrations import MAPPABLE_FIELDS, SOURCES
+from shared.core.numerals import ascii_digits
 from shared.domain.classifications import CLASSIFICATIONS
 from shared.domain.events import FieldError
 from shared.domain.places import find as find_place
@@ -88,7 +89,7 @@ def _spec_payload(visit: Visit) -> dict[str, Any]:
     payload: dict[str, Any] = {
         "name": visit.field("name"),
         "source": visit.field("source"),
-        "channelId": int(channel) if channel.isdigit() else channel,
+        "channelId": int(channel) if ascii_digits(channel) else channel,
         "defaults": {
             "timezone": visit.field("defaultTimezone") or None,
             "city": _city(visit.field("defaultCity")),
@@ -229,7 +230,7 @@ def _refused(exc: InvalidInput) -> dict[str, Any]:
 
 async def rotate_secret(visit: Visit) -> Response:
     overlap_text = visit.field("overlapSeconds")
-    overlap = int(overlap_text) if overlap_text.isdigit() else overlap_text
+    overlap = int(overlap_text) if ascii_digits(overlap_text) else overlap_text
     payload: dict[str, Any] = {"overlapSeconds": overlap}
     if visit.field("secret"):
         payload["secret"] = visit.field("secret")

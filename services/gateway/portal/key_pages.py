@@ -20,6 +20,7 @@ from services.gateway.portal import charts
 from services.gateway.portal.reveal import forget, reveal, take
 from services.gateway.portal.routing import Page, Redirect
 from services.gateway.portal.visits import PORTAL, Visit
+from shared.core.numerals import ascii_digits
 
 KEYS = f"{PORTAL}/keys"
 USAGE_DAYS = (7, 30, 90)
@@ -75,7 +76,7 @@ def _key_payload(visit: Visit) -> dict[str, Any]:
 
 
 def _days_ahead(days: str) -> str:
-    if not days.isdigit() or not 1 <= int(days) <= 3650:
+    if not ascii_digits(days) or not 1 <= int(days) <= 3650:
         return days  # the model refuses it, naming the field
     return (datetime.now(UTC) + timedelta(days=int(days))).isoformat()
 
@@ -124,7 +125,7 @@ async def key_page(visit: Visit) -> Response:
 
 
 def _usage_days(raw: str | None) -> int:
-    return int(raw) if raw is not None and raw.isdigit() and int(raw) in USAGE_DAYS else 30
+    return int(raw) if raw is not None and ascii_digits(raw) and int(raw) in USAGE_DAYS else 30
 
 
 async def disable_key(visit: Visit) -> Response:
@@ -148,7 +149,7 @@ async def revoke_key(visit: Visit) -> Response:
 
 async def rotate_key(visit: Visit) -> Response:
     hours = visit.field("overlapHours")
-    seconds = int(float(hours) * 3600) if hours.replace(".", "", 1).isdigit() else hours
+    seconds = int(float(hours) * 3600) if ascii_digits(hours.replace(".", "", 1)) else hours
     body = validated(managed.KeyRotate, {"overlapSeconds": seconds})
     issued = await managed.rotate_key(
         visit.gateway.keys, visit.me.account_id, _key_id(visit), body, visit.me.session.actor

@@ -25,6 +25,7 @@ from services.gateway.edge.errors import status_of
 from services.gateway.portal.render import STATIC, Pages, with_portal_headers
 from services.gateway.portal.visits import CSRF_FIELD, PORTAL, Visit, csrf_matches, viewer_of
 from shared.adapters import accounts, channels, integrations, key_store
+from shared.core.numerals import ascii_digits
 
 log = structlog.get_logger(__name__)
 
@@ -189,7 +190,7 @@ async def _within_quota(gateway: Gateway, account_id: int, counts_as: str) -> No
 
 def _within_size(request: GatewayRequest, max_bytes: int) -> None:
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > max_bytes:
+    if ascii_digits(declared) and int(declared) > max_bytes:
         raise PageProblem(413, "Too large", f"A form may carry at most {max_bytes} bytes.")
 
 

@@ -17,6 +17,7 @@ from typing import Any
 import jmespath
 from jmespath.exceptions import JMESPathError
 
+from shared.core.numerals import ascii_digits
 from shared.domain import rich_text
 from shared.domain.events import EventInput, FieldError, InvalidEvent, parse_event
 from shared.domain.mapping import media, times
@@ -131,7 +132,7 @@ def _shaped(
         return times.utc_if_naive(value)
     if target in _NUMBERS and isinstance(value, str):
         return _float_or_text(value)
-    if target == "capacity" and isinstance(value, str) and value.strip().isdigit():
+    if target == "capacity" and isinstance(value, str) and ascii_digits(value.strip()):
         return int(value)  # forms and spreadsheets send numbers as text
     if target == "capacity" and isinstance(value, float) and value.is_integer():
         return int(value)  # and some number fields send 50.0

@@ -24,6 +24,8 @@ import jmespath
 from jmespath.exceptions import JMESPathError
 from jmespath.parser import ParsedResult
 
+from shared.core.numerals import ascii_digits
+
 MAX_EXPRESSION_LENGTH = 1000
 # Segments of a dotted path: keys with letters, digits, '_' or '-', or list positions.
 _DOTTED_PATH = re.compile(r"[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*")
@@ -77,7 +79,7 @@ def at(document: Any, path: str) -> Any:
     for part in path.split("."):
         if isinstance(value, dict):
             value = value.get(part)
-        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
+        elif isinstance(value, list) and ascii_digits(part) and int(part) < len(value):
             value = value[int(part)]
         else:
             return None

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from shared.core.numerals import ascii_digits
 from shared.domain.senders import verify
 from shared.domain.senders.base import (
     Delivery,
@@ -66,9 +67,9 @@ def signature(request: verify.SignedRequest, secret: str) -> None:
         if h.strip()
     ]
     timestamp = request.headers.get("x-contentful-timestamp", "")
-    if not sent or "x-contentful-timestamp" not in signed or not timestamp.isdigit():
+    if not sent or "x-contentful-timestamp" not in signed or not ascii_digits(timestamp):
         raise verify.Unverified("no x-contentful-signature over a signed x-contentful-timestamp")
-    verify.require_fresh(int(timestamp) / 1000)
+    verify.require_fresh_millis(timestamp)
     headers = ";".join(f"{name}:{request.headers.get(name, '')}" for name in signed)
     canonical = f"{request.method}\n{request.path}\n{headers}\n".encode() + request.body
     expected = verify.hmac_sha256(secret, canonical).hex().encode()

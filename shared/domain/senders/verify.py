@@ -55,6 +55,14 @@ def require_equal(sent: bytes, expected: bytes, problem: str) -> None:
         raise Unverified(problem)
 
 
+def require_fresh_millis(timestamp: str) -> None:
+    """`timestamp`, Unix milliseconds in ASCII digits (checked by the caller), within the
+    replay window; more than 15 digits is past any clock (and past a float's reach)."""
+    if len(timestamp) > 15:
+        raise Unverified("the timestamp is no time in Unix milliseconds")
+    require_fresh(int(timestamp) / 1000)
+
+
 def require_fresh(sent_at: float) -> None:
     skew = abs(time.time() - sent_at)
     if skew > REPLAY_WINDOW_SECONDS:

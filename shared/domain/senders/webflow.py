@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from shared.core.numerals import ascii_digits
 from shared.domain.senders import verify
 from shared.domain.senders.base import (
     Delivery,
@@ -55,9 +56,9 @@ def read(headers: Mapping[str, str], query: Mapping[str, str], body: dict[str, A
 def signature(request: verify.SignedRequest, secret: str) -> None:
     timestamp = request.headers.get("x-webflow-timestamp", "")
     sent = request.headers.get("x-webflow-signature", "")
-    if not timestamp.isdigit() or not sent:
+    if not ascii_digits(timestamp) or not sent:
         raise verify.Unverified("no x-webflow-timestamp / x-webflow-signature headers")
-    verify.require_fresh(int(timestamp) / 1000)
+    verify.require_fresh_millis(timestamp)
     expected = verify.hmac_sha256(secret, timestamp.encode() + b":" + request.body).hex().encode()
     verify.require_equal(sent.strip().encode(), expected, "signature does not match the body")
 
