@@ -335,6 +335,12 @@ async def test_bad_parameters_get_the_error_envelope_naming_them(
     channels = await discovery.get(f"{API}/channels", params={"cursor": "bm90IG1pbmU"})
     assert channels.status_code == 400
     assert channels.json()["error"]["fields"][0]["path"] == "cursor"
+    for name, value in (("limit", "0"), ("limit", "abc"), ("q", "x" * 201), ("sort", "name")):
+        refused = await discovery.get(f"{API}/channels", params={name: value})
+        assert refused.status_code == 400, (name, refused.text)
+        assert refused.json()["error"]["fields"][0]["path"] == name
+    one = (await discovery.get(f"{API}/channels", params={"limit": "1"})).json()
+    assert len(one["docs"]) <= 1
     # A parameter given twice would be one of them, unsaid: the JSON API refuses it.
     twice = [("placeId", "place-new-york"), ("placeId", "place-london")]
     for path in (f"{API}/events", f"{API}/channels", "/api/people/v1/me/feed"):

@@ -14,13 +14,12 @@ from services.discovery.queries.search import encode_cursor
 from services.discovery.web.context import base_url, context
 from services.discovery.web.errors import InvalidParameter, NotFound
 from services.discovery.web.event_refs import event_ref
-from services.discovery.web.params import search_query
+from services.discovery.web.params import channel_listing, search_query
 from services.discovery.web.slugs import moved
 from services.discovery.web.views import channel_path
 from shared.core.json_body import decode_json
 
 API_BASE = "/api/discovery/v1"
-CHANNEL_PAGE = 50
 
 
 async def events(request: Request) -> Response:
@@ -54,11 +53,11 @@ async def event(request: Request) -> Response:
 async def channels(request: Request) -> Response:
     """Public channels by name; `q` matches any part of it; `cursor` pages on."""
     ctx = context(request)
-    text = (request.query_params.get("q") or "").strip() or None
+    text, limit = channel_listing(request.query_params)
     after = _channel_cursor(request.query_params.get("cursor"))
-    rows = await ctx.store.public_channels(text, after, CHANNEL_PAGE + 1)
-    more = len(rows) > CHANNEL_PAGE
-    rows = rows[:CHANNEL_PAGE]
+    rows = await ctx.store.public_channels(text, after, limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
     cursor = _encode_channel_cursor(rows[-1]) if more and rows else None
     base = base_url(request)
     return JSONResponse(

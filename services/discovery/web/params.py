@@ -90,6 +90,27 @@ def _search_query(
         raise InvalidParameter("cursor", str(exc)) from None
 
 
+CHANNEL_PARAMETERS = ("q", "limit", "cursor")
+CHANNEL_PAGE = 50
+
+
+def channel_listing(params: QueryParams) -> tuple[str | None, int]:
+    """`GET /api/discovery/v1/channels`' text (`q`, at most MAX_TEXT characters) and page
+    size (`limit`, 1-100, default 50); an unknown parameter is refused, as a search's is."""
+    given = first_values(params)
+    for name in given:
+        if name not in CHANNEL_PARAMETERS:
+            known = ", ".join(CHANNEL_PARAMETERS)
+            raise InvalidParameter(name, f"is not a parameter of this listing (known: {known})")
+    raw = given.get("limit")
+    limit = CHANNEL_PAGE
+    if raw is not None and raw != "":
+        if not ascii_digits(raw) or not 1 <= int(raw) <= MAX_LIMIT:
+            raise InvalidParameter("limit", f"must be a whole number from 1 to {MAX_LIMIT}")
+        limit = int(raw)
+    return _text(given.get("q")), limit
+
+
 def _refuse_unknown(params: Mapping[str, str]) -> None:
     for name in params:
         if name not in SEARCH_PARAMETERS:
