@@ -87,6 +87,9 @@ async def test_a_feed_changes_when_its_channel_does_and_answers_304_until_then(
     etag = before.headers["etag"]
     unchanged = await discovery.get(url, headers={"If-None-Match": etag})
     assert unchanged.status_code == 304
+    for header in ("*", f'"other", W/{etag}'):  # RFC 9110: any; a list, weakly compared
+        assert (await discovery.get(url, headers={"If-None-Match": header})).status_code == 304
+    assert (await discovery.get(url, headers={"If-None-Match": '"other"'})).status_code == 200
     second = await create_event(api, tenant, title="Second")
 
     async def includes_second() -> bool:

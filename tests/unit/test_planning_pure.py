@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
 
+from services.discovery.feeds.service import none_match
 from services.discovery.planning import cursors
 from services.discovery.queries.search import Position as SearchPosition
 from services.discovery.queries.search import SearchQuery, encode_cursor
@@ -226,3 +227,12 @@ def test_a_planning_rows_public_id_leads_back_to_its_key(
     public = public_event_id(key, series if occurrence else None, held)
     assert key_of(public) == key
     assert public == (occurrence_id(series, held.day()) if occurrence else str(series))
+
+
+@pytest.mark.parametrize(
+    ("header", "matches"),
+    [(None, False), ("", False), ("*", True), (' * ', True), ('"abc"', True), ('W/"abc"', True),
+     ('"x", "abc"', True), ('"abcd"', False), ('"ab"', False), ('abc', False)],
+)  # fmt: skip
+def test_if_none_match_as_rfc_9110_reads_it(header: str | None, matches: bool) -> None:
+    assert none_match(header, '"abc"') is matches

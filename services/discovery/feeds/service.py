@@ -141,6 +141,17 @@ class FeedService:
             self._cache.popitem(last=False)
 
 
+def none_match(if_none_match: str | None, etag: str) -> bool:
+    """Whether an `If-None-Match` header matches `etag` (RFC 9110, 13.1.2): `*` matches any
+    current representation; a listed tag matches by the weak comparison (`W/` ignored)."""
+    if not if_none_match:
+        return False
+    if if_none_match.strip() == "*":
+        return True
+    listed = (tag.strip().removeprefix("W/") for tag in if_none_match.split(","))
+    return etag.removeprefix("W/") in listed
+
+
 def strong_etag(of: str | bytes) -> str:
     """A quoted strong entity tag for `of` (a feed's cache key, or a body)."""
     data = of.encode() if isinstance(of, str) else of

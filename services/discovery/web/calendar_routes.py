@@ -8,11 +8,10 @@ bearer session the same route answers without a token.
 
 from __future__ import annotations
 
-import hashlib
-
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from services.discovery.feeds.service import none_match, strong_etag
 from services.discovery.people.auth import api_session
 from services.discovery.people.store import PERSON_COLUMNS, Person, person_of
 from services.discovery.planning.calendar import calendar_rows, personal_calendar
@@ -60,9 +59,9 @@ async def my_calendar(request: Request) -> Response:
     person = await _by_token(request, token) if token else (await api_session(request)).person
     rows = await calendar_rows(ctx.primary, person.id)
     body = personal_calendar(person, rows, base_url(request))
-    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    etag = strong_etag(body)
     headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
-    if etag in request.headers.get("if-none-match", ""):
+    if none_match(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
     return Response(body, media_type="text/calendar; charset=utf-8", headers=headers)
 

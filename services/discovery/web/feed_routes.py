@@ -14,6 +14,7 @@ from services.discovery.feeds.service import (
     BuiltFeed,
     FeedFormat,
     FeedScope,
+    none_match,
     strong_etag,
 )
 from services.discovery.queries.search import SearchQuery
@@ -96,7 +97,7 @@ async def event_calendar(request: Request) -> Response:
         "Cache-Control": "public, max-age=60",
         "ETag": etag,
     }
-    if etag in request.headers.get("if-none-match", ""):
+    if none_match(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
     return Response(body, media_type=FORMATS["ics"][1], headers=headers)
 
@@ -118,7 +119,7 @@ def _conditional(request: Request, built: BuiltFeed) -> Response:
         "Cache-Control": "public, max-age=60",
         "Vary": "Accept-Encoding",
     }
-    if built.etag in request.headers.get("if-none-match", ""):
+    if none_match(request.headers.get("if-none-match"), built.etag):
         return Response(status_code=304, headers=headers)
     if "gzip" in request.headers.get("accept-encoding", ""):
         headers["Content-Encoding"] = "gzip"
