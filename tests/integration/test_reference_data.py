@@ -23,15 +23,18 @@ async def test_places_are_searchable_most_populous_first(api: httpx.AsyncClient)
     assert local.json()["docs"][0]["id"] == "place-vienna"  # the name a mapping's place() takes
     french = await api.get("/api/public/v1/places", params={"q": "paris", "countryCode": "FR"})
     assert french.json()["docs"][0]["id"] == "place-paris"
+    lower = await api.get("/api/public/v1/places", params={"q": "paris", "countryCode": "fr"})
+    assert lower.json()["docs"] == french.json()["docs"]  # a filter: its case does not matter
     page = (await api.get("/api/public/v1/places", params={"q": "san", "limit": 5})).json()
     assert len(page["docs"]) == 5
     assert page["hasNextPage"]
 
 
 async def test_bad_country_code_is_400(api: httpx.AsyncClient) -> None:
-    response = await api.get("/api/public/v1/places", params={"countryCode": "usa"})
-    assert response.status_code == 400
-    assert response.json()["error"]["fields"][0]["path"] == "countryCode"
+    for code in ("usa", "\u00c4\u00d6", "U1"):
+        response = await api.get("/api/public/v1/places", params={"countryCode": code})
+        assert response.status_code == 400, code
+        assert response.json()["error"]["fields"][0]["path"] == "countryCode"
 
 
 async def test_reference_data_counts_in_the_callers_address_quota(api: httpx.AsyncClient) -> None:

@@ -144,10 +144,12 @@ async def list_classifications(_: GatewayRequest, __: Gateway) -> Response:
 async def search_places(request: GatewayRequest, _: Gateway) -> Response:
     page = page_request(request)
     country = request.query_params.get("countryCode")
-    if country is not None and not (len(country) == 2 and country.isalpha() and country.isupper()):
-        raise InvalidQueryParameter(
-            "countryCode", "must be two capital letters, e.g. US", "invalid", "ISO 3166-1 alpha-2"
-        )
+    if country is not None:  # a filter, so `ch` is CH; an event's own countryCode is exact
+        if not (len(country) == 2 and country.isascii() and country.isalpha()):
+            raise InvalidQueryParameter(
+                "countryCode", "must be two letters, e.g. US", "invalid", "ISO 3166-1 alpha-2"
+            )
+        country = country.upper()
     query = request.query_params.get("q", "")
     if len(query) > MAX_PLACE_QUERY:
         limit = f"at most {MAX_PLACE_QUERY} characters"

@@ -135,8 +135,8 @@ OPERATIONS: tuple[Row, ...] = (
             Param(
                 "countryCode",
                 "query",
-                {"type": "string", "pattern": "^[A-Z]{2}$"},
-                "Only this country",
+                {"type": "string", "pattern": "^[A-Za-z]{2}$"},
+                "Only this country (ISO 3166-1 alpha-2, either case)",
             ),
             *PAGE_PARAMS,
         ),
