@@ -221,3 +221,21 @@ async def test_sign_in_forms_need_their_double_submit_token_and_never_redirect_a
         )  # fmt: skip
         assert done.status_code == 303
         assert done.headers["location"] == "/me"
+
+
+async def test_a_refused_sign_up_form_comes_back_with_what_was_typed(
+    discovery: httpx.AsyncClient,
+) -> None:
+    async with httpx.AsyncClient(base_url=str(discovery.base_url), timeout=30) as pages:
+        form = await pages.get("/signup", params={"next": "/me/inbox"})
+        token = _CSRF.search(form.text)
+        assert token is not None
+        typed = {"csrf": token.group(1), "email": "ada@example", "password": "short",
+                 "displayName": 'Ada "<b>"', "next": "/me/inbox"}  # fmt: skip
+        refused = await pages.post("/signup", data=typed)
+        assert refused.status_code == 422
+        page = refused.text
+        assert 'value="Ada &#34;&lt;b&gt;&#34;"' in page  # kept, and escaped
+        assert 'value="ada@example"' in page
+        assert 'value="short"' not in page  # never the password
+        assert 'name="next" value="/me/inbox"' in page

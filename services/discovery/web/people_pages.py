@@ -74,12 +74,21 @@ def _safe_next(raw: str | None) -> str:
     return safe_next(raw, "/me")
 
 
-def _login_form(request: Request, page: str, error: str | None = None, status: int = 200
-                ) -> Response:  # fmt: skip
+def _login_form(
+    request: Request,
+    page: str,
+    error: str | None = None,
+    status: int = 200,
+    form: FormData | None = None,
+) -> Response:
+    """The sign-in or sign-up page; after a refused `form`, with what was typed (never the
+    password) and where it was going."""
     token = request.cookies.get(LOGIN_CSRF_COOKIE) or new_form_token()
-    nxt = _safe_next(request.query_params.get("next"))
+    given = form.get("next") if form is not None else request.query_params.get("next")
+    nxt = _safe_next(str(given) if given else None)
+    typed = {name: str(form.get(name) or "") for name in ("email", "displayName")} if form else {}
     response = context(request).pages.render(
-        page, {"csrf": token, "next": nxt, "error": error}, status=status
+        page, {"csrf": token, "next": nxt, "error": error, "typed": typed}, status=status
     )
     set_secret_cookie(request, response, LOGIN_CSRF_COOKIE, token, samesite="strict")
     return response
@@ -110,7 +119,7 @@ async def signup(request: Request) -> Response:
             body, client_ip(request), request.headers.get("user-agent"), request_id(request)
         )
     except PublicError as exc:
-        return _login_form(request, "signup.html", _problem(exc), status=exc.status)
+        return _login_form(request, "signup.html", _problem(exc), exc.status, form)
     return _signed_in(request, issued.token, _safe_next(str(form.get("next") or "")))
 
 
@@ -122,7 +131,7 @@ async def signin(request: Request) -> Response:
             body, client_ip(request), request.headers.get("user-agent"), request_id(request)
         )
     except PublicError as exc:
-        return _login_form(request, "signin.html", _problem(exc), status=exc.status)
+        return _login_form(request, "signin.html", _problem(exc), exc.status, form)
     return _signed_in(request, issued.token, _safe_next(str(form.get("next") or "")))
 
 
