@@ -27,7 +27,7 @@ from services.discovery.queries.search import (
     latest_instant,
     search_sql,
 )
-from services.discovery.web.views import price_text, script_json
+from services.discovery.web.views import offers_of, price_text, script_json
 from shared.contracts.changes import EventChange
 from shared.contracts.event_view import EventView
 from tests.examples import RICH, docs_example
@@ -156,13 +156,27 @@ def test_only_the_newest_record_of_an_event_in_a_batch_is_kept() -> None:
         ({"min": 12.5, "max": 12.5, "currency": "USD"}, "$12.50"),
         ({"min": 0, "max": 25.5, "currency": "GBP"}, "£0.00\N{EN DASH}£25.50"),
         ({"min": 2500, "max": 2500.5, "currency": "JPY"}, "¥2,500"),
-        ({"min": 1.5, "max": 1.5, "currency": "KWD"}, "KWD1.500"),
+        ({"min": 1.5, "max": 1.5, "currency": "KWD"}, "KWD\u00a01.500"),
+        # CLDR's currency spacing: a symbol ending in a letter stands apart from the digits.
+        ({"min": 25, "max": 40, "currency": "CHF"}, "CHF\u00a025\N{EN DASH}CHF\u00a040"),
+        ({"min": 12.5, "max": 20, "currency": "CHF"}, "CHF\u00a012.50\N{EN DASH}CHF\u00a020.00"),
         ({"min": 1200, "max": 1200, "currency": "CAD"}, "CA$1,200"),
         ({"min": 0, "max": 0, "currency": "USD"}, "Free"),
     ],
 )
 def test_prices_show_as_money_in_their_currency(price: dict[str, Any], shown: str) -> None:
     assert price_text(price) == shown
+
+
+def test_a_price_without_a_ticket_link_is_still_an_offer() -> None:
+    price = {"min": 25, "max": 40, "currency": "CHF"}
+    (offer,) = offers_of({"price": price})
+    assert offer == {
+        "@type": "Offer", "priceCurrency": "CHF",
+        "priceSpecification": {"@type": "PriceSpecification", "minPrice": 25, "maxPrice": 40,
+                               "priceCurrency": "CHF"},
+    }  # fmt: skip
+    assert offers_of({}) == []
 
 
 def test_feed_entries_carry_the_description_as_text_and_as_sanitized_html() -> None:

@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from babel.numbers import format_currency
+from babel.numbers import format_currency, get_currency_symbol
 
 from shared.domain.classifications import CLASSIFICATIONS
 from shared.domain.rich_text import description_text
@@ -62,9 +62,12 @@ def price_text(price: dict[str, Any]) -> str:
 
 
 def _money(amount: Decimal, currency: str, whole: bool) -> str:
-    if whole:
-        return str(format_currency(amount, currency, "¤#,##0", locale="en", currency_digits=False))
-    return str(format_currency(amount, currency, locale="en"))
+    # CLDR's currency spacing, which Babel leaves to the pattern: a symbol that ends in a
+    # letter ("CHF", "kr") stands apart from the digits ("CHF 25", not "CHF25").
+    spaced = get_currency_symbol(currency, locale="en")[-1:].isalpha()
+    pattern = ("¤\u00a0" if spaced else "¤") + ("#,##0" if whole else "#,##0.00")
+    # Not whole: the currency's own number of decimals (Babel adjusts the pattern's two).
+    return str(format_currency(amount, currency, pattern, locale="en", currency_digits=not whole))
 
 
 def json_ld(row: dict[str, Any], base_url: str) -> dict[str, Any]:
@@ -116,7 +119,7 @@ def json_ld(row: dict[str, Any], base_url: str) -> dict[str, Any]:
         document["description"] = description_text(event["description"])
     if event.get("images"):
         document["image"] = [image["url"] for image in event["images"]]
-    offers = _offers(event)
+    offers = offers_of(event)
     if offers:
         document["offers"] = offers
     return document
@@ -141,11 +144,17 @@ def _occurrence_ld(row: dict[str, Any], base_url: str) -> dict[str, Any]:
     return found
 
 
-def _offers(event: dict[str, Any]) -> list[dict[str, Any]]:
+def offers_of(event: dict[str, Any]) -> list[dict[str, Any]]:
+    """schema.org `Offer`s of an event view: one per ticket link (its url and label), with the
+    price when there is one; one for a price without links; none without either."""
     price = event.get("price")
     offers = []
-    for link in event.get("ticketLinks") or []:
-        offer: dict[str, Any] = {"@type": "Offer", "url": link["url"]}
+    # A price without a ticket link is still an offer (schema.org's url is optional).
+    links = event.get("ticketLinks") or ([{}] if price else [])
+    for link in links:
+        offer: dict[str, Any] = {"@type": "Offer"}
+        if link.get("url"):
+            offer["url"] = link["url"]
         if link.get("label"):
             offer["name"] = link["label"]
         if price:
