@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo
 
 from pydantic import AfterValidator, Field
 
+from shared.domain.times import zone_label
+
 DEFAULT_MINUTES: tuple[int, ...] = (1440, 60)
 MOST_REMINDERS = 5
 LONGEST_MINUTES = 28 * 24 * 60  # four weeks before
@@ -74,7 +76,7 @@ def before_text(minutes: int) -> str:
 
 def local_time_text(moment: datetime, zone: str) -> str:
     local = moment.astimezone(ZoneInfo(zone))
-    return f"{local:%a %d %b %Y, %H:%M} ({local.tzname()})"
+    return f"{local:%a %d %b %Y, %H:%M} ({zone_label(local)})"
 
 
 def reminder_text(title: str, start_at: datetime, zone: str, minutes: int) -> tuple[str, str]:

@@ -60,6 +60,14 @@ def format_offset(offset: timedelta | None) -> str:
     return f"{sign}{hours:02d}:{minutes:02d}"
 
 
+def zone_label(local: datetime) -> str:
+    """How people read `local`'s zone beside a time: its abbreviation where the time zone
+    database has one ("CET", "EDT"), else its offset from UTC ("UTC-03:00" for São Paulo,
+    whose database name for it is the bare "-03")."""
+    name = local.tzname() or ""
+    return name if name.isalpha() else "UTC" + format_offset(local.utcoffset())
+
+
 def resolve_wall_time(wall: datetime, zone: ZoneInfo) -> datetime:
     """A local wall time as an instant, the way RFC 5545 (3.3.5) resolves the odd ones: a
     time the clocks skip is read with the offset before the gap (02:30 becomes 03:30 on a

@@ -8,6 +8,7 @@ import base64
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given, settings
@@ -19,6 +20,7 @@ from services.discovery.planning import cursors
 from services.discovery.queries.search import Position as SearchPosition
 from services.discovery.queries.search import SearchQuery, encode_cursor
 from services.discovery.web.errors import InvalidParameter
+from services.discovery.web.views import city_name
 from services.notifier.worker import reminder_notice
 from services.scheduler.clock import FileClock
 from shared.adapters.plans import Held, public_event_id
@@ -26,6 +28,7 @@ from shared.contracts.notifications import ReminderDue
 from shared.domain.attendance import Attendance, RsvpStatus, decide, with_capacity
 from shared.domain.recurrence import key_of, occurrence_id, occurrence_key
 from shared.domain.reminders import ReminderMinutes, before_text, reminder_id
+from shared.domain.times import zone_label
 from shared.domain.tokens import (
     CALENDAR_PREFIX,
     SESSION_PREFIX,
@@ -236,3 +239,19 @@ def test_a_planning_rows_public_id_leads_back_to_its_key(
 )  # fmt: skip
 def test_if_none_match_as_rfc_9110_reads_it(header: str | None, matches: bool) -> None:
     assert none_match(header, '"abc"') is matches
+
+
+@pytest.mark.parametrize(
+    ("zone", "label"),
+    [("America/Sao_Paulo", "UTC-03:00"), ("Asia/Dubai", "UTC+04:00"),
+     ("Europe/Berlin", "CEST"), ("America/New_York", "EDT"), ("UTC", "UTC")],
+)  # fmt: skip
+def test_a_zone_without_an_abbreviation_shows_its_offset(zone: str, label: str) -> None:
+    # The time zone database's name for São Paulo's time is the bare "-03".
+    assert zone_label(datetime(2027, 7, 1, 12, tzinfo=ZoneInfo(zone))) == label
+
+
+def test_a_city_shows_as_the_catalogue_names_it() -> None:
+    sent = {"placeId": "place-krakow", "name": "Krakow", "countryCode": "PL"}
+    assert city_name(sent) == "Kraków"
+    assert city_name({**sent, "placeId": "place-gone-zz"}) == "Krakow"

@@ -7,6 +7,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
+from services.discovery.web.views import city_name
 from shared.domain.rich_text import description_html, description_text
 from shared.domain.rich_text.shown import LINK_REL
 
@@ -14,7 +15,7 @@ from shared.domain.rich_text.shown import LINK_REL
 def location_text(event: dict[str, Any]) -> str:
     venue = event.get("venue") or {}
     city = event["approxLocation"]["city"]
-    parts = [venue.get("name"), venue.get("address"), f"{city['name']}, {city['countryCode']}"]
+    parts = [venue.get("name"), venue.get("address"), f"{city_name(city)}, {city['countryCode']}"]
     return ", ".join(part for part in parts if part)
 
 

@@ -14,6 +14,7 @@ from starlette.responses import HTMLResponse, Response
 
 from services.discovery.web.errors import PublicError
 from services.discovery.web.views import (
+    city_name,
     classification_names,
     local_end,
     local_start,
@@ -22,6 +23,7 @@ from services.discovery.web.views import (
 )
 from shared.domain.classifications import CLASSIFICATIONS
 from shared.domain.rich_text import description_html
+from shared.domain.times import zone_label
 from shared.runtime.browser_security import page_templates, security_headers
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -37,7 +39,7 @@ def _when(event: Mapping[str, Any]) -> str:
     if end is not None:
         text += " \N{EN DASH} " + (end.strftime("%H:%M") if end.date() == start.date()
                          else end.strftime("%a %d %b %Y, %H:%M"))  # fmt: skip
-    return f"{text} ({start.tzname()})"
+    return f"{text} ({zone_label(start)})"
 
 
 def _iso(value: str) -> str:
@@ -56,6 +58,7 @@ class Pages:
         self.env.filters["iso"] = _iso
         self.env.filters["described"] = _described
         self.env.filters["price"] = price_text
+        self.env.filters["city_name"] = city_name
         self.env.globals["classifications"] = CLASSIFICATIONS
         self.env.globals["classification_names"] = classification_names
         self.env.globals["moved_from"] = moved_from

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from babel.numbers import format_currency, get_currency_symbol
 
 from shared.domain.classifications import CLASSIFICATIONS
+from shared.domain.places import find as find_place
 from shared.domain.rich_text import description_text
 
 _STATUS_URL = {
@@ -45,6 +46,13 @@ def moved_from(event: dict[str, Any]) -> datetime | None:
     return datetime.fromisoformat(original).astimezone(ZoneInfo(event["timezone"]))
 
 
+def city_name(city: dict[str, Any]) -> str:
+    """The city as the place catalogue names it ("Kraków"), whatever spelling the sender
+    gave beside its place id ("Krakow"); the given name for a place the catalogue lost."""
+    place = find_place(city["placeId"])
+    return place.name if place is not None else str(city["name"])
+
+
 def classification_names(event: dict[str, Any]) -> list[str]:
     return [CLASSIFICATIONS.get(slug, slug) for slug in event.get("classifications", [])]
 
@@ -77,14 +85,14 @@ def json_ld(row: dict[str, Any], base_url: str) -> dict[str, Any]:
     venue = event.get("venue") or {}
     address: dict[str, Any] = {
         "@type": "PostalAddress",
-        "addressLocality": city["name"],
+        "addressLocality": city_name(city),
         "addressCountry": city["countryCode"],
     }
     if venue.get("address"):
         address["streetAddress"] = venue["address"]
     location: dict[str, Any] = {
         "@type": "Place",
-        "name": venue.get("name") or city["name"],
+        "name": venue.get("name") or city_name(city),
         "address": address,
     }
     if venue.get("coordinates"):
