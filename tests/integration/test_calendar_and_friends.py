@@ -3,6 +3,7 @@ revocation that stops at once), and friends who see each other's plans only when
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import httpx
@@ -151,3 +152,27 @@ async def test_a_friend_request_reveals_nothing_about_who_has_an_account(
     assert back.status_code == 202
     friends = (await discovery.get(f"{PEOPLE}/me/friends", headers=ada.headers)).json()["docs"]
     assert [f["id"] for f in friends] == [bo.id]
+
+
+async def test_a_friend_request_is_declined_from_the_account_page(
+    discovery: httpx.AsyncClient,
+) -> None:
+    ada, bo = await sign_up(discovery, "Ada"), await sign_up(discovery, "Bo")
+    asked = await discovery.post(
+        f"{PEOPLE}/me/friend-requests", json={"email": bo.email}, headers=ada.headers
+    )
+    assert asked.status_code == 202
+    async with httpx.AsyncClient(
+        base_url=str(discovery.base_url), cookies={"pinned_people_session": bo.token}, timeout=30
+    ) as pages:
+        page = (await pages.get("/me")).text
+        found = re.search(r'action="(/me/friend-requests/[^"]+/decline)"', page)
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page)
+        assert found is not None, page
+        assert csrf is not None
+        declined = await pages.post(found.group(1), data={"csrf": csrf.group(1)})
+        assert declined.status_code == 303
+        assert "wants to be friends" not in (await pages.get("/me")).text
+    incoming = (await discovery.get(f"{PEOPLE}/me/friend-requests", headers=bo.headers)).json()
+    assert incoming["docs"] == []
+    assert (await discovery.get(f"{PEOPLE}/me/friends", headers=ada.headers)).json()["docs"] == []

@@ -79,19 +79,30 @@ class Follows:
 
 
 async def follows(pool: asyncpg.Pool, person_id: int) -> list[dict[str, Any]]:
+    """What the person follows, newest first: `kind`, `target` (a channel's slug, a place id,
+    a classification slug), its `name` as pages show it, and `since`."""
     rows = await pool.fetch(_FOLLOWS, person_id)
     channel_ids = [int(r["target"]) for r in rows if r["kind"] == "channel"]
-    slugs = dict(
-        await pool.fetch("SELECT id, slug FROM channels WHERE id = ANY($1::bigint[])", channel_ids)
-    )
-    return [
-        {
-            "kind": r["kind"],
-            "target": slugs.get(int(r["target"])) if r["kind"] == "channel" else r["target"],
-            "since": r["created_at"].isoformat(),
-        }
-        for r in rows
-    ]
+    channels = {
+        row["id"]: row
+        for row in await pool.fetch(
+            "SELECT id, slug, name FROM channels WHERE id = ANY($1::bigint[])", channel_ids
+        )
+    }
+    found = []
+    for r in rows:
+        target, name = r["target"], r["target"]
+        if r["kind"] == "channel":
+            channel = channels.get(int(r["target"]))
+            target, name = (channel["slug"], channel["name"]) if channel else (None, None)
+        elif r["kind"] == "city":
+            place = find_place(target)
+            name = place.name if place is not None else target
+        else:
+            name = CLASSIFICATIONS.get(target, target)
+        found.append({"kind": r["kind"], "target": target, "name": name,
+                      "since": r["created_at"].isoformat()})  # fmt: skip
+    return found
 
 
 async def follow(pool: asyncpg.Pool, person_id: int, kind: str, target: str) -> str:

@@ -54,6 +54,7 @@ def routes() -> list[BaseRoute]:
         Route("/me/calendar-url", calendar_url, methods=["POST"]),
         Route("/me/sharing", sharing, methods=["POST"]),
         Route("/me/friend-requests/{requestId:uuid}/accept", accept_friend, methods=["POST"]),
+        Route("/me/friend-requests/{requestId:uuid}/decline", decline_friend, methods=["POST"]),
         Route("/events/{eventId:event}/save", save_form, methods=["POST"]),
         Route("/events/{eventId:event}/rsvp", rsvp_form, methods=["POST"]),
         Route("/follows", follow_form, methods=["POST"]),
@@ -209,6 +210,15 @@ async def accept_friend(request: Request) -> Response:
     person = session.person
     async with context(request).primary.acquire() as conn, conn.transaction():
         await friends.accept(conn, person.id, person.display_name, request_id)
+    return RedirectResponse("/me", status_code=303)
+
+
+async def decline_friend(request: Request) -> Response:
+    """The request goes, and its sender is not told (as the API's DELETE)."""
+    session, _ = await _posted(request)
+    request_id: uuid.UUID = request.path_params["requestId"]
+    async with context(request).primary.acquire() as conn:
+        await friends.decline(conn, session.person.id, request_id)
     return RedirectResponse("/me", status_code=303)
 
 
