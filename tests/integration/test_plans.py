@@ -221,3 +221,23 @@ async def test_a_limit_in_digits_other_than_ascii_is_refused(discovery: httpx.As
             answer = await discovery.get(path, params={"limit": value}, headers=headers)
             assert answer.status_code == 400, (path, value, answer.text)
             assert answer.json()["error"]["fields"][0]["path"] == "limit"
+
+
+async def test_a_plan_can_be_withdrawn_once_the_channel_is_private_without_its_counts(
+    api: httpx.AsyncClient, discovery: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    await publish_channel(api, tenant)
+    event_id = await create_event(api, tenant)
+    await public_event(discovery, event_id)
+    ada = await sign_up(discovery, "Ada")
+    assert (await rsvp(discovery, ada, event_id, "going")).status_code == 200
+    await publish_channel(api, tenant, visibility="private")
+
+    async def gone() -> bool:
+        response = await discovery.get(f"/api/discovery/v1/events/{event_id}")
+        return response.status_code == 404
+
+    await eventually(gone)
+    withdrawn = await discovery.delete(f"{PEOPLE}/me/rsvps/{event_id}", headers=ada.headers)
+    assert withdrawn.status_code == 200, withdrawn.text
+    assert (withdrawn.json()["status"], withdrawn.json()["attendance"]) == (None, None)

@@ -49,14 +49,16 @@ WHERE me.person_id = $1 AND me.event_id = $2 AND me.status = 'waitlisted'
 class RsvpResult:
     status: RsvpStatus | None
     waitlist_position: int | None
-    attendance: Attendance
+    attendance: Attendance | None  # None: the event is no longer public (its counts are not)
 
     def view(self, event_id: str) -> dict[str, Any]:
         return {
             "eventId": event_id,
             "status": self.status,
             "waitlistPosition": self.waitlist_position,
-            "attendance": attendance_view(self.attendance),
+            "attendance": (
+                attendance_view(self.attendance) if self.attendance is not None else None
+            ),
         }
 
 
@@ -94,7 +96,9 @@ async def respond(
     position = (
         await conn.fetchval(_POSITION, person_id, event_id) if status == "waitlisted" else None
     )
-    return RsvpResult(status, position, decision.attendance)
+    # Withdrawing stays possible once a channel turns private; its counts are no one's business.
+    shown = decision.attendance if _public(event) else None
+    return RsvpResult(status, position, shown)
 
 
 async def save(conn: asyncpg.Connection, person_id: int, event_id: uuid.UUID) -> None:
