@@ -72,11 +72,15 @@ async def test_the_calendar_feed_holds_my_plans_with_alarms_and_partstat(
     assert set(vevents(own.content)) == {going, maybe}
 
 
-async def befriend(discovery: httpx.AsyncClient, one: PersonClient, other: PersonClient) -> None:
-    asked = await discovery.post(
-        f"{PEOPLE}/me/friend-requests", json={"email": other.email}, headers=one.headers
+async def ask(discovery: httpx.AsyncClient, asker: PersonClient, email: str) -> httpx.Response:
+    """`asker`'s friend request to `email` (202 whoever has it)."""
+    return await discovery.post(
+        f"{PEOPLE}/me/friend-requests", json={"email": email}, headers=asker.headers
     )
-    assert asked.status_code == 202
+
+
+async def befriend(discovery: httpx.AsyncClient, one: PersonClient, other: PersonClient) -> None:
+    assert (await ask(discovery, one, other.email)).status_code == 202
     incoming = (await discovery.get(f"{PEOPLE}/me/friend-requests", headers=other.headers)).json()
     request = next(r for r in incoming["docs"] if r["from"]["id"] == one.id)
     accepted = await discovery.post(
@@ -137,19 +141,12 @@ async def test_a_friend_request_reveals_nothing_about_who_has_an_account(
     discovery: httpx.AsyncClient,
 ) -> None:
     ada, bo = await sign_up(discovery, "Ada"), await sign_up(discovery, "Bo")
-    known = await discovery.post(
-        f"{PEOPLE}/me/friend-requests", json={"email": bo.email}, headers=ada.headers
-    )
-    unknown = await discovery.post(
-        f"{PEOPLE}/me/friend-requests", json={"email": "nobody@example.com"}, headers=ada.headers
-    )
+    known = await ask(discovery, ada, bo.email)
+    unknown = await ask(discovery, ada, "nobody@example.com")
     assert known.status_code == unknown.status_code == 202
     assert known.json() == unknown.json()
     # Asking back accepts.
-    back = await discovery.post(
-        f"{PEOPLE}/me/friend-requests", json={"email": ada.email}, headers=bo.headers
-    )
-    assert back.status_code == 202
+    assert (await ask(discovery, bo, ada.email)).status_code == 202
     friends = (await discovery.get(f"{PEOPLE}/me/friends", headers=ada.headers)).json()["docs"]
     assert [f["id"] for f in friends] == [bo.id]
 
@@ -158,10 +155,7 @@ async def test_a_friend_request_is_declined_from_the_account_page(
     discovery: httpx.AsyncClient,
 ) -> None:
     ada, bo = await sign_up(discovery, "Ada"), await sign_up(discovery, "Bo")
-    asked = await discovery.post(
-        f"{PEOPLE}/me/friend-requests", json={"email": bo.email}, headers=ada.headers
-    )
-    assert asked.status_code == 202
+    assert (await ask(discovery, ada, bo.email)).status_code == 202
     async with httpx.AsyncClient(
         base_url=str(discovery.base_url), cookies={"pinned_people_session": bo.token}, timeout=30
     ) as pages:
