@@ -1,6 +1,6 @@
 """What a change means to the people who planned an event or an occurrence: a notice when
-it moves or is cancelled, their reminders moved with it, and the waitlist promoted when its
-capacity grows. Runs while the caller holds the planning row."""
+it moves, is cancelled or is taken back to draft, their reminders moved with it, and the
+waitlist promoted when its capacity grows. Runs while the caller holds the planning row."""
 
 from __future__ import annotations
 
@@ -13,7 +13,19 @@ import asyncpg
 from shared.adapters.inbox import Notice, deliver
 from shared.adapters.plans import PlanEvent, PlanState, planners, store_attendance, sync_reminders
 from shared.domain.attendance import Attendance, with_capacity
-from shared.domain.reminders import NoticeKind, cancelled_text, change_notice_id, moved_text
+from shared.domain.reminders import (
+    NoticeKind,
+    cancelled_text,
+    change_notice_id,
+    moved_text,
+    unpublished_text,
+)
+
+_TEXTS = {
+    "event_cancelled": cancelled_text,
+    "event_moved": moved_text,
+    "event_unpublished": unpublished_text,
+}
 
 
 async def transition(
@@ -27,11 +39,15 @@ async def transition(
     """`held`: the planning row before the change; `key`: where its plans are now."""
     moved = held["start_at"] != state.start_at and state.status == "published"
     cancelled = state.status == "cancelled" and held["status"] != "cancelled"
+    # Taken back to draft: gone from every list and page, so the people planning it are told.
+    unpublished = state.status == "draft" and held["status"] == "published"
     # A series change rewrites its past occurrences too; nobody needs telling about those.
     past = state.series_id is not None and max(held["start_at"], state.start_at) <= now
     notices: list[Notice] = []
-    if (moved or cancelled) and not past:
-        kind: NoticeKind = "event_cancelled" if cancelled else "event_moved"
+    if (moved or cancelled or unpublished) and not past:
+        kind: NoticeKind = "event_moved"
+        if cancelled or unpublished:
+            kind = "event_cancelled" if cancelled else "event_unpublished"
         notices = await _tell(conn, held, key, state, version, kind)
     if moved or held["status"] != state.status:
         await sync_reminders(conn, None, key)
@@ -48,7 +64,7 @@ async def _tell(
     version: int,
     kind: NoticeKind,
 ) -> list[Notice]:
-    text = cancelled_text if kind == "event_cancelled" else moved_text
+    text = _TEXTS[kind]
     title, body = text(state.title, state.start_at, state.timezone)
     data: dict[str, object] = {
         "eventId": str(key),

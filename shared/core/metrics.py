@@ -193,7 +193,8 @@ SEARCH_CACHE_REQUESTS = Counter(
 NOTICES_DELIVERED = Counter(
     "pinned_notifier_notices_total",
     "Notices written to people's inboxes by the notifier, by kind (reminder, event_moved, "
-    "event_cancelled, waitlist_promoted); a notice delivered again is not counted.",
+    "event_cancelled, event_unpublished, waitlist_promoted); a notice delivered again is not "
+    "counted.",
     ["kind"],
 )
 PLAN_CHANGES = Counter(

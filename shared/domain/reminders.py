@@ -27,6 +27,7 @@ NoticeKind = Literal[
     "reminder",
     "event_moved",
     "event_cancelled",
+    "event_unpublished",
     "waitlist_promoted",
     "friend_request",
     "friend_accepted",
@@ -97,6 +98,14 @@ def cancelled_text(title: str, start_at: datetime, zone: str) -> tuple[str, str]
     return (
         f"{title} is cancelled",
         f"{title}, planned for {local_time_text(start_at, zone)}, is cancelled.",
+    )
+
+
+def unpublished_text(title: str, start_at: datetime, zone: str) -> tuple[str, str]:
+    return (
+        f"{title} is no longer published",
+        f"{title}, planned for {local_time_text(start_at, zone)}, was taken back by its "
+        "organizer. Your plans are kept in case it returns; its reminders are paused.",
     )
 
 

@@ -21,6 +21,7 @@ from tests.integration.people_support import (
     PEOPLE,
     PersonClient,
     notices_of_kind,
+    notifications,
     published_event,
     rsvp,
     sign_up,
@@ -241,3 +242,22 @@ async def test_a_plan_can_be_withdrawn_once_the_channel_is_private_without_its_c
     withdrawn = await discovery.delete(f"{PEOPLE}/me/rsvps/{event_id}", headers=ada.headers)
     assert withdrawn.status_code == 200, withdrawn.text
     assert (withdrawn.json()["status"], withdrawn.json()["attendance"]) == (None, None)
+
+
+async def test_the_people_going_are_told_when_an_event_is_taken_back_to_draft(
+    api: httpx.AsyncClient, discovery: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    await publish_channel(api, tenant)
+    event_id = await create_event(api, tenant, title="Rooftop cinema")
+    await public_event(discovery, event_id)
+    ada, bo = await sign_up(discovery, "Ada"), await sign_up(discovery, "Bo")
+    assert (await rsvp(discovery, ada, event_id, "going")).status_code == 200
+    unpublished = await api.post(
+        f"/api/public/v1/events/{event_id}/unpublish", headers=tenant.headers
+    )
+    assert unpublished.status_code == 200, unpublished.text
+    (notice,) = await notices_of_kind(discovery, ada, "event_unpublished")
+    assert notice["eventId"] == event_id
+    assert notice["title"] == "Rooftop cinema is no longer published"
+    bo_kinds = [n["kind"] for n in (await notifications(discovery, bo))["docs"]]
+    assert "event_unpublished" not in bo_kinds  # only the people who planned it
