@@ -6,6 +6,7 @@ portal) or an operator (`pinned channels visibility`)."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 import asyncpg
@@ -18,7 +19,18 @@ class ChannelNotFound(LookupError):
 
 
 class SlugTaken(ValueError):
-    """Another channel already has the slug; slugs are unique across all channels."""
+    """Another channel already has the slug, or had it until recently (its old links still
+    lead there: see FORMER_SLUG_RESERVED); slugs are unique across all channels."""
+
+
+# How long a slug a channel gave up stays its, for the links and feed subscriptions made with
+# it: another channel taking it sooner would take over the first one's subscribers.
+FORMER_SLUG_RESERVED = timedelta(days=90)
+
+_RESERVED_UNTIL = """
+SELECT retired_at + $3::interval FROM channel_former_slugs
+WHERE slug = $1 AND channel_id <> $2 AND retired_at + $3::interval > now()
+"""
 
 
 _PUBLISH = """
@@ -31,7 +43,15 @@ RETURNING id, name, slug, visibility, owner_account_id, created_at
 async def publish(
     conn: asyncpg.Connection, owner_id: int | None, channel_id: int, change: ChannelPublication
 ) -> dict[str, Any]:
-    """Apply `change` to a channel of `owner_id` (any owner's when None, for operators)."""
+    """Apply `change` to a channel of `owner_id` (any owner's when None, for operators).
+    Raises ChannelNotFound, or SlugTaken for another channel's slug, current or recent."""
+    if change.slug is not None:
+        until = await conn.fetchval(_RESERVED_UNTIL, change.slug, channel_id, FORMER_SLUG_RESERVED)
+        if until is not None:
+            raise SlugTaken(
+                f"the slug '{change.slug}' was another channel's until recently and its links "
+                f"and feed subscriptions still lead there; it is free from {until:%Y-%m-%d}"
+            )
     try:
         row = await conn.fetchrow(_PUBLISH, channel_id, owner_id, change.visibility, change.slug)
     except asyncpg.UniqueViolationError:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 
+import asyncpg
 import httpx
 
 from tests.integration.conftest import MakeTenant, Tenant
@@ -53,8 +54,8 @@ async def test_former_slugs_answer_301_to_the_current_ones_query_kept(
     assert (await discovery.get(f"/channels/{newest}")).status_code == 200
 
 
-async def test_a_former_slug_taken_by_another_channel_is_that_channels(
-    api: httpx.AsyncClient, discovery: httpx.AsyncClient, make_tenant: MakeTenant
+async def test_a_former_slug_is_reserved_for_its_links_then_another_channel_may_take_it(
+    api: httpx.AsyncClient, discovery: httpx.AsyncClient, make_tenant: MakeTenant, db: asyncpg.Pool
 ) -> None:
     first, second = await make_tenant(), await make_tenant()
     shared, moved_to = fresh("shared"), fresh("moved")
@@ -62,6 +63,23 @@ async def test_a_former_slug_taken_by_another_channel_is_that_channels(
     await rename(api, first, moved_to)
     assert (await discovery.get(f"/channels/{shared}")).status_code == 301
 
+    # Taken at once, the old slug's feed subscribers would read the second channel's events.
+    refused = await api.patch(
+        f"/api/developer/v1/channels/{second.channel_id}",
+        json={"visibility": "public", "slug": shared},
+        headers=second.owner_headers,
+    )
+    assert refused.status_code == 409, refused.text
+    error = refused.json()["error"]
+    assert (error["code"], error["fields"][0]["path"]) == ("slug_taken", "slug")
+    assert "is free from" in error["message"]
+    assert (await discovery.get(f"/channels/{shared}")).status_code == 301
+
+    # Ninety days on, it is free: from then on it is the second channel's.
+    await db.execute(
+        "UPDATE channel_former_slugs SET retired_at = now() - interval '91 days' WHERE slug = $1",
+        shared,
+    )
     await publish_channel(api, second, slug=shared)
     taken = await discovery.get(f"{API}/channels/{shared}")
     assert taken.status_code == 200
@@ -70,9 +88,12 @@ async def test_a_former_slug_taken_by_another_channel_is_that_channels(
     # The first channel still answers at its current slug, and takes the slug back once free.
     assert (await discovery.get(f"{API}/channels/{moved_to}")).status_code == 200
     await rename(api, second, fresh("elsewhere"))
-    back = await discovery.get(f"/channels/{shared}")
-    assert back.status_code == 301
-    assert "/channels/elsewhere-" in back.headers["location"]
+    await db.execute(
+        "UPDATE channel_former_slugs SET retired_at = now() - interval '91 days' WHERE slug = $1",
+        shared,
+    )
+    await rename(api, first, shared)
+    assert (await discovery.get(f"{API}/channels/{shared}")).json()["slug"] == shared
 
 
 async def test_a_channel_taking_back_its_former_slug_answers_there_again(
