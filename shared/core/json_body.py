@@ -10,6 +10,7 @@ error with a message a person can act on.
 
 from __future__ import annotations
 
+import base64
 import itertools
 import json
 from array import array
@@ -43,6 +44,22 @@ def decode_json(raw: bytes, max_depth: int = MAX_DEPTH) -> Any:
         raise UndecodableJson("it is not UTF-8 text") from None
     except ValueError as exc:  # e.g. an integer past the interpreter's 4,300-digit limit
         raise UndecodableJson(str(exc)) from None
+
+
+def opaque_json(value: Any) -> str:
+    """`value` as JSON in unpadded URL-safe base64: a token for a query string (a page's
+    cursor) that clients pass back without reading it."""
+    return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+
+def from_opaque_json(token: str) -> Any:
+    """What `opaque_json` made of a value; UndecodableJson for any other text (not base64, not
+    UTF-8, not JSON, nested too deep)."""
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+    except ValueError:  # binascii.Error, or a character outside ASCII
+        raise UndecodableJson("it is not URL-safe base64") from None
+    return decode_json(raw)
 
 
 def nesting_depth(raw: bytes, stop_above: int | None = None) -> int:

@@ -9,7 +9,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared.core.json_body import MAX_DEPTH, UndecodableJson, decode_json, nesting_depth
+from shared.core.json_body import (
+    MAX_DEPTH,
+    UndecodableJson,
+    decode_json,
+    from_opaque_json,
+    nesting_depth,
+    opaque_json,
+)
 from tests.strategies import raw_bodies
 
 
@@ -137,3 +144,16 @@ def repeats_a_key(raw: bytes) -> bool:
 
     json.loads(raw, object_pairs_hook=pairs)
     return repeated
+
+
+@given(st.lists(st.one_of(st.text(), st.integers(), st.none()), max_size=4))
+def test_an_opaque_token_reads_back_as_its_value(value: list[object]) -> None:
+    token = opaque_json(value)
+    assert "=" not in token
+    assert from_opaque_json(token) == value
+
+
+@pytest.mark.parametrize("token", ["not a token!", "é", "bm90IGpzb24", "W1tbW1tbW1s"])
+def test_anything_else_is_undecodable(token: str) -> None:
+    with pytest.raises(UndecodableJson):
+        from_opaque_json(token)

@@ -3,30 +3,26 @@ belongs to, so a cursor of one listing is a 400 on another."""
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import uuid
 from datetime import datetime
 
 from services.discovery.web.errors import InvalidParameter
-from shared.core.json_body import decode_json
+from shared.core.json_body import UndecodableJson, from_opaque_json, opaque_json
 from shared.core.numerals import ascii_digits
 
 Position = tuple[datetime, uuid.UUID]
 
 
 def encode(listing: str, position: Position) -> str:
-    raw = json.dumps([listing, position[0].isoformat(), str(position[1])]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return opaque_json([listing, position[0].isoformat(), str(position[1])])
 
 
 def decode(listing: str, cursor: str | None) -> Position | None:
     if not cursor:
         return None
     try:
-        found = decode_json(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        found = from_opaque_json(cursor)
+    except UndecodableJson:
         raise InvalidParameter("cursor", "is damaged; start again without it") from None
     try:  # readable, yet not this API's shape: another listing's, or a search's
         tag, moment, key = found

@@ -10,16 +10,13 @@ UTC-12) so the start_at index narrows the scan.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
-import json
 import uuid
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from shared.core.json_body import decode_json
+from shared.core.json_body import UndecodableJson, from_opaque_json, opaque_json
 from shared.domain.channels import LINKABLE, Visibility
 
 _EARLIEST_OFFSET = timedelta(hours=14)  # Pacific/Kiritimati
@@ -78,14 +75,13 @@ class SearchQuery:
 
 
 def encode_cursor(query: SearchQuery, last: Position) -> str:
-    raw = json.dumps([last.start_at.isoformat(), str(last.event_id), query.fingerprint()])
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    return opaque_json([last.start_at.isoformat(), str(last.event_id), query.fingerprint()])
 
 
 def decode_cursor(query: SearchQuery, cursor: str) -> Position:
     try:
-        found = decode_json(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
+        found = from_opaque_json(cursor)
+    except UndecodableJson as exc:
         raise InvalidCursor("is damaged; start again without it") from exc
     try:  # readable, yet not a search's shape: a people listing's
         start, event_id, fingerprint = found

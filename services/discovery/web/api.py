@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 from typing import Any
 
@@ -17,7 +15,7 @@ from services.discovery.web.event_refs import event_ref
 from services.discovery.web.params import channel_listing, search_query
 from services.discovery.web.slugs import moved
 from services.discovery.web.views import channel_path
-from shared.core.json_body import decode_json
+from shared.core.json_body import from_opaque_json, opaque_json
 
 API_BASE = "/api/discovery/v1"
 
@@ -91,8 +89,7 @@ def channel_view(row: dict[str, Any], base: str) -> dict[str, Any]:
 
 
 def _encode_channel_cursor(row: dict[str, Any]) -> str:
-    raw = json.dumps([row["name"].lower(), row["id"]]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return opaque_json([row["name"].lower(), row["id"]])
 
 
 def _channel_cursor(raw: str | None) -> tuple[str, int] | None:
@@ -100,8 +97,8 @@ def _channel_cursor(raw: str | None) -> tuple[str, int] | None:
     if not raw:
         return None
     try:
-        name, channel_id = decode_json(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
-    except (ValueError, binascii.Error, UnicodeDecodeError, TypeError):
+        name, channel_id = from_opaque_json(raw)
+    except (ValueError, TypeError):  # not a token (UndecodableJson), or not a pair
         name, channel_id = None, None
     if not isinstance(name, str) or not isinstance(channel_id, int):
         raise InvalidParameter("cursor", "is not a cursor this service made; start without it")
