@@ -7,7 +7,8 @@ only then mark them sent and commit. A crash before the commit leaves them pendi
 next pass sends them again with the same notification ids, which the inbox stores once:
 nothing is skipped and nothing doubled. A reminder whose event has started by the time it
 is handled (the scheduler was down past it) is marked skipped instead: a reminder after the
-start would only be noise.
+start would only be noise. So is one of an event whose channel has turned private: its page
+answers 404 and it is gone from the person's lists, so a reminder would point nowhere.
 """
 
 from __future__ import annotations
@@ -32,8 +33,10 @@ log = structlog.get_logger("scheduler")
 
 _DUE = """
 SELECT r.person_id, r.event_id, r.minutes_before, r.due_at,
-       e.title, e.start_at, e.timezone
+       e.title, e.start_at, e.timezone,
+       c.visibility IS DISTINCT FROM 'private' AS visible
 FROM reminders r JOIN plan_events e ON e.event_id = r.event_id
+LEFT JOIN channels c ON c.id = e.channel_id
 WHERE r.state = 'pending' AND r.due_at <= $1
 ORDER BY r.due_at
 LIMIT $2
@@ -102,11 +105,11 @@ class ReminderScheduler:
     async def emit_batch(self, now: datetime) -> int:
         async with self._pool.acquire() as conn, conn.transaction():
             rows = await conn.fetch(_DUE, now, self._batch)
-            due = [row for row in rows if row["start_at"] > now]
+            due = [row for row in rows if _sendable(row, now)]
             if due:
                 await self._send([_reminder(row, now) for row in due])
                 self._failpoint()
-            states = ["sent" if row["start_at"] > now else "skipped" for row in rows]
+            states = ["sent" if _sendable(row, now) else "skipped" for row in rows]
             await conn.execute(
                 _DONE,
                 now,
@@ -156,3 +159,7 @@ def _reminder(row: asyncpg.Record, now: datetime) -> ReminderDue:
         event_start_at=row["start_at"],
         event_timezone=row["timezone"],
     )
+
+
+def _sendable(row: asyncpg.Record, now: datetime) -> bool:
+    return bool(row["visible"]) and row["start_at"] > now

@@ -83,3 +83,25 @@ async def rsvp(
     return await discovery.put(
         f"{PEOPLE}/me/rsvps/{event_id}", json={"status": status}, headers=person.headers
     )
+
+
+async def ask(discovery: httpx.AsyncClient, asker: PersonClient, email: str) -> httpx.Response:
+    """`asker`'s friend request to `email` (202 whoever has it)."""
+    return await discovery.post(
+        f"{PEOPLE}/me/friend-requests", json={"email": email}, headers=asker.headers
+    )
+
+
+async def befriend(discovery: httpx.AsyncClient, one: PersonClient, other: PersonClient) -> None:
+    assert (await ask(discovery, one, other.email)).status_code == 202
+    incoming = (await discovery.get(f"{PEOPLE}/me/friend-requests", headers=other.headers)).json()
+    request = next(r for r in incoming["docs"] if r["from"]["id"] == one.id)
+    accepted = await discovery.post(
+        f"{PEOPLE}/me/friend-requests/{request['id']}/accept", headers=other.headers
+    )
+    assert accepted.status_code == 200
+
+
+async def share(discovery: httpx.AsyncClient, person: PersonClient, on: bool = True) -> None:
+    changed = await discovery.patch(f"{PEOPLE}/me", json={"sharePlans": on}, headers=person.headers)
+    assert changed.status_code == 200

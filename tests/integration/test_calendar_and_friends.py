@@ -12,10 +12,12 @@ from icalendar import Calendar
 from tests.integration.conftest import Tenant
 from tests.integration.people_support import (
     PEOPLE,
-    PersonClient,
+    ask,
+    befriend,
     notices_of_kind,
     published_event,
     rsvp,
+    share,
     sign_up,
 )
 
@@ -70,28 +72,6 @@ async def test_the_calendar_feed_holds_my_plans_with_alarms_and_partstat(
     assert (await discovery.get(replaced.json()["url"])).status_code == 401
     own = await discovery.get(f"{PEOPLE}/me/calendar.ics", headers=ada.headers)
     assert set(vevents(own.content)) == {going, maybe}
-
-
-async def ask(discovery: httpx.AsyncClient, asker: PersonClient, email: str) -> httpx.Response:
-    """`asker`'s friend request to `email` (202 whoever has it)."""
-    return await discovery.post(
-        f"{PEOPLE}/me/friend-requests", json={"email": email}, headers=asker.headers
-    )
-
-
-async def befriend(discovery: httpx.AsyncClient, one: PersonClient, other: PersonClient) -> None:
-    assert (await ask(discovery, one, other.email)).status_code == 202
-    incoming = (await discovery.get(f"{PEOPLE}/me/friend-requests", headers=other.headers)).json()
-    request = next(r for r in incoming["docs"] if r["from"]["id"] == one.id)
-    accepted = await discovery.post(
-        f"{PEOPLE}/me/friend-requests/{request['id']}/accept", headers=other.headers
-    )
-    assert accepted.status_code == 200
-
-
-async def share(discovery: httpx.AsyncClient, person: PersonClient, on: bool = True) -> None:
-    changed = await discovery.patch(f"{PEOPLE}/me", json={"sharePlans": on}, headers=person.headers)
-    assert changed.status_code == 200
 
 
 async def test_friends_see_each_others_plans_only_when_both_share(

@@ -11,13 +11,21 @@ import httpx
 
 from devstack.stack import ServiceProcess
 from tests.integration.conftest import Tenant, eventually
-from tests.integration.discovery_support import EVENTS, event_action, future_start, public_event
+from tests.integration.discovery_support import (
+    EVENTS,
+    event_action,
+    future_start,
+    public_event,
+    publish_channel,
+)
 from tests.integration.people_support import (
     PEOPLE,
+    befriend,
     notices_of_kind,
     notifications,
     published_event,
     rsvp,
+    share,
     sign_up,
 )
 from tests.integration.scheduling import move_clock
@@ -155,6 +163,57 @@ async def test_a_moved_event_moves_its_reminders_and_a_cancelled_one_tells_its_p
     refused = await rsvp(discovery, ada, event_id, "going")
     assert refused.status_code == 409
     assert refused.json()["error"]["code"] == "event_cancelled"
+
+
+async def test_a_channel_turned_private_hides_its_plans_and_skips_their_reminders_until_back(
+    api: httpx.AsyncClient,
+    discovery: httpx.AsyncClient,
+    tenant: Tenant,
+    services: dict[str, ServiceProcess],
+    scheduler_clock: Path,
+) -> None:
+    # Day 19: after the other tests' instants here, before the scheduler crash test's day 20.
+    start_text = future_start(days=19, hour=12)
+    start = datetime.fromisoformat(start_text)
+    event_id = await published_event(api, discovery, tenant, startAt=start_text, title="Choir")
+    ada, bo = await sign_up(discovery, "Ada"), await sign_up(discovery, "Bo")
+    await befriend(discovery, ada, bo)
+    for person in (ada, bo):
+        await share(discovery, person)
+        assert (await rsvp(discovery, person, event_id, "going")).status_code == 200
+    saved = await discovery.put(f"{PEOPLE}/me/saves/{event_id}", headers=ada.headers)
+    assert saved.status_code == 200, saved.text
+
+    async def what_ada_sees() -> tuple[list[str], list[str], int, int]:
+        saves = (await discovery.get(f"{PEOPLE}/me/saves", headers=ada.headers)).json()
+        rsvps = (await discovery.get(f"{PEOPLE}/me/rsvps", headers=ada.headers)).json()
+        calendar = await discovery.get(f"{PEOPLE}/me/calendar.ics", headers=ada.headers)
+        friends = await discovery.get(f"{PEOPLE}/events/{event_id}/friends", headers=ada.headers)
+        return (
+            [doc["id"] for doc in saves["docs"]],
+            [doc["event"]["id"] for doc in rsvps["docs"]],
+            calendar.text.count(f"UID:{event_id}@"),
+            friends.status_code,
+        )
+
+    assert await what_ada_sees() == ([event_id], [event_id], 1, 200)
+    await publish_channel(api, tenant, visibility="private")
+    assert await what_ada_sees() == ([], [], 0, 404), "nothing of a private channel's event"
+    assert len(await scheduled(discovery, ada.headers)) == 2, "the plans and reminders are kept"
+
+    scheduler = services["scheduler"]
+    await move_clock(scheduler, scheduler_clock, start - timedelta(days=1))
+    left = await scheduled(discovery, ada.headers)
+    assert left == [(60, start - timedelta(hours=1), "pending")], "the day's one was skipped"
+    assert [
+        n for n in (await notifications(discovery, ada))["docs"] if n["kind"] == "reminder"
+    ] == []
+
+    await publish_channel(api, tenant, visibility="unlisted")
+    assert await what_ada_sees() == ([event_id], [event_id], 1, 200)
+    await move_clock(scheduler, scheduler_clock, start - timedelta(hours=1))
+    (reminder,) = await notices_of_kind(discovery, ada, "reminder")
+    assert reminder["title"] == "Choir starts in 1 hour"
 
 
 async def _no_pending(discovery: httpx.AsyncClient, headers: dict[str, str]) -> bool:

@@ -6,7 +6,8 @@ A single event has the same UID and SEQUENCE as the public feeds, so a calendar 
 it from a channel feed updates one entry. An occurrence is written alone with its own UID
 (`<occurrence id>@pinned.events`, as `/events/<occurrence id>.ics` writes it), not as the
 series with a RECURRENCE-ID: a person plans dates, not series. Cancelled events stay, marked
-cancelled, without alarms; so does an occurrence taken out of its series (`planned`).
+cancelled, without alarms; so does an occurrence taken out of its series (`planned`). Drafts
+and events of a channel turned private are left out while they are so.
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ JOIN people pe ON pe.id = r.person_id
 JOIN channels c ON c.id = d.channel_id
 LEFT JOIN reminder_overrides o ON o.person_id = r.person_id AND o.event_id = r.event_id
 WHERE r.person_id = $1 AND r.status IN ('going', 'interested', 'waitlisted')
-  AND d.status <> 'draft' AND d.start_at > now() - make_interval(days => $2)
+  AND d.status <> 'draft' AND c.visibility <> 'private'
+  AND d.start_at > now() - make_interval(days => $2)
 ORDER BY d.start_at, d.event_id LIMIT 1000
 """  # noqa: S608  (constant fragments)
 

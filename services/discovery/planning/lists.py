@@ -1,6 +1,7 @@
 """A person's saved events and RSVPs, soonest first, read from the primary (their own
-change shows at once). Events that went back to draft are left out until published again;
-an occurrence taken out of its series stays, cancelled (`planned`)."""
+change shows at once). Events that went back to draft, or whose channel turned private, are
+left out until they are published and public or unlisted again (the plans are kept); an
+occurrence taken out of its series stays, cancelled (`planned`)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,8 @@ SELECT d.event_id, d.start_at, {EVENT_JSON} AS public, NULL::text AS rsvp
 FROM saves s
 {planned_row("s.event_id")}
 JOIN channels c ON c.id = d.channel_id
-WHERE s.person_id = $2 AND d.status <> 'draft' AND (d.start_at, d.event_id) > ($3, $4)
+WHERE s.person_id = $2 AND d.status <> 'draft' AND c.visibility <> 'private'
+  AND (d.start_at, d.event_id) > ($3, $4)
 ORDER BY d.start_at, d.event_id LIMIT $5
 """  # noqa: S608  (a constant fragment)
 
@@ -31,7 +33,8 @@ SELECT d.event_id, d.start_at, {EVENT_JSON} AS public, r.status AS rsvp
 FROM rsvps r
 {planned_row("r.event_id")}
 JOIN channels c ON c.id = d.channel_id
-WHERE r.person_id = $2 AND d.status <> 'draft' AND (d.start_at, d.event_id) > ($3, $4)
+WHERE r.person_id = $2 AND d.status <> 'draft' AND c.visibility <> 'private'
+  AND (d.start_at, d.event_id) > ($3, $4)
 ORDER BY d.start_at, d.event_id LIMIT $5
 """  # noqa: S608  (a constant fragment)
 

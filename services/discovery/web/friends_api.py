@@ -10,9 +10,11 @@ from starlette.responses import JSONResponse, Response
 
 from services.discovery.people.auth import api_session
 from services.discovery.planning import friends
+from services.discovery.planning.rsvp import unknown_event
 from services.discovery.web.bodies import FriendRequest, read_body
 from services.discovery.web.context import context
 from services.discovery.web.errors import NotFound
+from services.discovery.web.plan_views import public_attendance
 from services.discovery.web.plans_api import event_id_of, in_transaction
 from shared.domain.passwords import email_key
 
@@ -77,8 +79,12 @@ async def decline_friend(request: Request) -> Response:
 
 
 async def friends_at_event(request: Request) -> Response:
-    """My friends going or interested, those who share; nothing unless I share too."""
+    """My friends going or interested, those who share; nothing unless I share too. 404 for
+    an event nobody may see (a draft, a private channel's), as its page answers."""
     session = await api_session(request)
+    pool, key = context(request).primary, event_id_of(request)
+    if await public_attendance(pool, key) is None:
+        raise await unknown_event(pool, key)
     if not session.person.share_plans:
         return JSONResponse(
             {
@@ -87,5 +93,5 @@ async def friends_at_event(request: Request) -> Response:
                 "message": "Share your plans with friends (PATCH /me sharePlans) to see theirs.",
             }
         )
-    docs = await friends.at_event(context(request).primary, session.person.id, event_id_of(request))
+    docs = await friends.at_event(pool, session.person.id, key)
     return JSONResponse({"docs": docs, "youShare": True})
