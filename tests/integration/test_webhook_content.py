@@ -114,17 +114,23 @@ async def send(
     return await api.post(path + (f"?{query}" if query else ""), content=raw, headers=signed)
 
 
-async def notes_everywhere(
-    api: httpx.AsyncClient, tenant: Tenant, integration: dict[str, Any], answer: httpx.Response
-) -> list[list[dict[str, str]]]:
-    """A delivery's notes as its answer, the deliveries log and a preview of it show them."""
+async def note_everywhere(
+    api: httpx.AsyncClient,
+    tenant: Tenant,
+    integration: dict[str, Any],
+    answer: httpx.Response,
+    code: str,
+) -> list[dict[str, str]]:
+    """A delivery's note with `code` as its answer, the deliveries log and a preview of it
+    show it (StopIteration where one of them lacks it)."""
     preview = await api.post(
         f"{INTEGRATIONS}/{integration['id']}/preview",
         json={"deliveryId": answer.json()["deliveryId"]},
         headers=tenant.owner_headers,
     )
     (logged,) = await deliveries(api, tenant, integration["id"])
-    return [answer.json()["notes"], logged["notes"], preview.json()["notes"]]
+    shown = [answer.json()["notes"], logged["notes"], preview.json()["notes"]]
+    return [next(n for n in notes if n["code"] == code) for notes in shown]
 
 
 async def event_of(api: httpx.AsyncClient, tenant: Tenant, event_id: str) -> dict[str, Any]:
@@ -185,9 +191,8 @@ async def test_an_image_described_by_the_title_is_a_note_of_the_answer_log_and_p
     assert answer.status_code == 202, answer.text
     event = await event_of(api, tenant, answer.json()["eventId"])
     assert event["images"][0]["alt"] == TITLE
-    for notes in await notes_everywhere(api, tenant, integration, answer):
-        alt = next(n for n in notes if n["path"] == "images.0.alt")
-        assert alt["code"] == "alt_from_title"
+    for alt in await note_everywhere(api, tenant, integration, answer, "alt_from_title"):
+        assert alt["path"] == "images.0.alt"
         assert "title" in alt["message"]
 
 
@@ -378,8 +383,7 @@ async def test_a_refused_delivery_keeps_the_notes_that_explain_it(
     answer = await send(api, integration, body, {})
     assert answer.json()["status"] == "invalid", answer.text
     assert [f["path"] for f in answer.json()["fields"]] == ["classifications"]
-    for notes in await notes_everywhere(api, tenant, integration, answer):
-        note = next(n for n in notes if n["code"] == "value_not_mapped")
+    for note in await note_everywhere(api, tenant, integration, answer, "value_not_mapped"):
         assert note["path"] == "classifications"
         assert "'Polka'" in note["message"]
 
