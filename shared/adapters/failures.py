@@ -32,3 +32,18 @@ STORE_MAINTENANCE_ERRORS: tuple[type[BaseException], ...] = (
 )
 """For housekeeping (pruning, listening): any database refusal is logged and tried again
 at the next tick, since the next tick is the retry."""
+
+DEPENDENCY_DOWN: tuple[type[BaseException], ...] = (
+    OSError,
+    KafkaError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.TooManyConnectionsError,
+    asyncpg.AdminShutdownError,
+)
+"""In a request: the database (or the broker, outside the send path that answers for itself)
+cannot be reached, is restarting or refuses connections. Answered 503 `service_unavailable`
+with Retry-After and logged in one line, not as a 500 with a traceback per request.
+TimeoutError (an OSError) and PoolExhausted have answers of their own. Not InterfaceError:
+asyncpg raises it for a value it cannot encode too (a bug, a 500), and a connection lost in
+use is `ConnectionDoesNotExistError`, a PostgresConnectionError."""

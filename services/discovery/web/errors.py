@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from services.discovery.web.event_refs import EventRefConvertor
+from shared.adapters.failures import DEPENDENCY_DOWN
 from shared.adapters.postgres import PoolExhausted
 from shared.runtime.http_edge import PARAMETER_KINDS, mistyped_path_parameter
 
@@ -193,6 +194,20 @@ async def _saturated(request: Request, exc: Exception) -> Response:
     return error_response(request, Unavailable("The service is busy; retry in a moment."))
 
 
+async def _dependency_down(request: Request, exc: Exception) -> Response:
+    """The database cannot be reached: 503 with Retry-After and one log line (as the gateway
+    answers it), not a 500 with a traceback per request; /readyz says the same meanwhile."""
+    log.warning(
+        "dependency unreachable",
+        request_id=_request_id(request),
+        path=request.url.path,
+        error=repr(exc),
+    )
+    return error_response(
+        request, Unavailable("The service cannot reach its database right now; retry shortly.")
+    )
+
+
 async def _unexpected(request: Request, exc: Exception) -> Response:
     # Outside the edge middleware, whose context (the request id) is unbound by now.
     log.error("unhandled error", exc_info=exc, request_id=_request_id(request))
@@ -232,6 +247,7 @@ EXCEPTION_HANDLERS = {
     asyncpg.DataError: _store_refused_value,
     asyncpg.IntegrityConstraintViolationError: _store_refused_value,
     asyncpg.ProgramLimitExceededError: _store_refused_value,
+    **dict.fromkeys(DEPENDENCY_DOWN, _dependency_down),
     PoolExhausted: _saturated,
     TimeoutError: _saturated,
     HTTPException: _http,

@@ -21,6 +21,7 @@ from starlette.responses import JSONResponse, Response
 from services.gateway import errors
 from services.gateway.context import exchange_of
 from shared.adapters import channels, integrations, key_store
+from shared.adapters.failures import DEPENDENCY_DOWN
 from shared.adapters.postgres import PoolExhausted
 from shared.domain.events import FieldError
 from shared.runtime.http_edge import mistyped_path_parameter
@@ -153,6 +154,24 @@ async def _pool_exhausted(request: Request, exc: Exception) -> Response:
     )
 
 
+async def _dependency_down(request: Request, exc: Exception) -> Response:
+    """The database cannot be reached (stopped, restarting, refusing connections): the
+    request did nothing, the client may retry; /readyz says the same meanwhile."""
+    log.warning(
+        "dependency unreachable",
+        request_id=exchange_of(request).request_id,
+        path=request.url.path,
+        error=repr(exc),
+    )
+    return error_response(
+        request,
+        errors.Unavailable(
+            "The service cannot reach its database right now, so nothing was done; retry "
+            "after the Retry-After delay (with the same Idempotency-Key, if it had one)."
+        ),
+    )
+
+
 async def _timed_out(request: Request, exc: Exception) -> Response:
     """A database statement past DATABASE_COMMAND_TIMEOUT_SECONDS: the database is slow or
     a row is locked; the caller may retry, it is not a fault of the request."""
@@ -182,6 +201,7 @@ async def _store_refused(request: Request, exc: Exception) -> Response:
 
 EXCEPTION_HANDLERS = {
     errors.GatewayError: _refused,
+    **dict.fromkeys(DEPENDENCY_DOWN, _dependency_down),
     PoolExhausted: _pool_exhausted,
     TimeoutError: _timed_out,
     key_store.KeyNotFound: _store_refused,

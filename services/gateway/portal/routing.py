@@ -25,6 +25,7 @@ from services.gateway.edge.errors import status_of
 from services.gateway.portal.render import STATIC, Pages, with_portal_headers
 from services.gateway.portal.visits import CSRF_FIELD, PORTAL, Visit, csrf_matches, viewer_of
 from shared.adapters import accounts, channels, integrations, key_store
+from shared.adapters.failures import DEPENDENCY_DOWN
 from shared.core.numerals import ascii_digits
 
 log = structlog.get_logger(__name__)
@@ -127,6 +128,10 @@ def _problem(exc: Exception) -> PageProblem:
         return PageProblem(404, "Not found", message, "not_found")
     if isinstance(exc, _CONFLICT):
         return PageProblem(409, "That did not work", str(exc.args[0]), "conflict")
+    if isinstance(exc, DEPENDENCY_DOWN):
+        log.warning("dependency unreachable", error=repr(exc))
+        message = "The portal cannot reach its database; nothing was changed. Try again shortly."
+        return PageProblem(503, "Temporarily unavailable", message, "service_unavailable")
     log.error("unhandled error", exc_info=exc)
     return PageProblem(
         500,
