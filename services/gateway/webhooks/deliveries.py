@@ -19,7 +19,7 @@ from services.gateway.adapters.integrations import IntegrationStore
 from shared.contracts.messages import Command, IngestEnvelope
 from shared.contracts.webhook_commands import command_of, delivery_envelope, idempotency_key
 from shared.core.metrics import WEBHOOK_DELIVERIES
-from shared.domain.captured import capture
+from shared.domain.captured import capture, redact_query
 from shared.domain.events import FieldError
 from shared.domain.mapping.notes import Note, as_json
 from shared.domain.senders import Delivery, Sender, verify
@@ -68,9 +68,10 @@ class DeliveryLog:
 
     def keep(self, headers: Mapping[str, str], query: str, body: bytes) -> None:
         """What preview and replay need of the delivery: its decoded body (size-bounded),
-        its headers with secrets redacted, and its query."""
+        its headers and query with secrets redacted."""
         captured = capture(headers, body)
-        self.kept = {"headers": captured.headers, "body": captured.body, "query": query or None}
+        kept_query = redact_query(query) if query else None
+        self.kept = {"headers": captured.headers, "body": captured.body, "query": kept_query}
 
     def read(self, delivery: Delivery, raw: bytes) -> None:
         self.delivery = delivery
