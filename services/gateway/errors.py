@@ -65,9 +65,16 @@ class InvalidQueryParameter(MalformedRequest):
 class InvalidIdempotencyKey(MalformedRequest):
     code = "invalid_idempotency_key"
 
-    def __init__(self, max_length: int, repeated: bool = False) -> None:
+    def __init__(self, max_length: int, repeated: bool = False, non_ascii: bool = False) -> None:
         if repeated:
             message, problem = "Send Idempotency-Key once, with one key.", "sent more than once"
+        elif non_ascii:
+            message = (
+                "Idempotency-Key must be ASCII: HTTP clients send other characters as different "
+                "bytes, so one key could make two events. Use a UUID or a hash, or "
+                "percent-encode the text (sheet-Z%C3%BCrich-row-4)."
+            )
+            problem = "has characters outside ASCII"
         else:
             message = f"Idempotency-Key must be 1 to {max_length} printable characters."
             problem = "empty, too long or unprintable"

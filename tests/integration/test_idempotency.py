@@ -135,6 +135,22 @@ async def test_overlong_key_is_400_naming_the_header(
     assert response.json()["error"]["fields"][0]["path"] == "Idempotency-Key"
 
 
+async def test_a_key_outside_ascii_is_400_whichever_bytes_the_client_sent(
+    api: httpx.AsyncClient, tenant: Tenant, db: asyncpg.Pool
+) -> None:
+    # `ü` as curl and Node send it (UTF-8) and as Python's http.client does (Latin-1).
+    for raw in ("sheet-Zürich-row-4".encode(), "sheet-Zürich-row-4".encode("latin-1")):
+        headers = [*tenant.headers.items(), (b"Idempotency-Key", raw)]
+        response = await api.post(EVENTS, json=tenant.event(), headers=headers)
+        assert response.status_code == 400, response.text
+        error = response.json()["error"]
+        assert (error["code"], error["fields"][0]["path"]) == (
+            "invalid_idempotency_key", "Idempotency-Key",
+        )  # fmt: skip
+        assert "percent-encode" in error["message"]
+    assert await rows_of(db, tenant) == 0
+
+
 async def test_a_key_sent_twice_is_400_not_one_of_them_taken(
     api: httpx.AsyncClient, tenant: Tenant, db: asyncpg.Pool
 ) -> None:

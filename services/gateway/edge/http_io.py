@@ -102,6 +102,10 @@ def idempotency_key(request: GatewayRequest) -> str | None:
         value = value[1:-1]
     if not value or len(value) > MAX_IDEMPOTENCY_KEY_LENGTH or not value.isprintable():
         raise InvalidIdempotencyKey(MAX_IDEMPOTENCY_KEY_LENGTH)
+    # A header's bytes past ASCII are read as Latin-1 here, and clients send `ü` as UTF-8
+    # (curl, Node) or as Latin-1 (Python's http.client): one key would make two events.
+    if not value.isascii():
+        raise InvalidIdempotencyKey(MAX_IDEMPOTENCY_KEY_LENGTH, non_ascii=True)
     return value
 
 
