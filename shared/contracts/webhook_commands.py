@@ -40,11 +40,24 @@ def command_of(integration: Mapping[str, Any], result: Verdict) -> Command:
 
 
 def idempotency_key(integration: Mapping[str, Any], delivery: Delivery, raw: bytes) -> str:
-    """The sender's own key where it sends one; else the document's identity and version,
-    or the body itself when the sender sends no version: the same delivery, the same key."""
-    version = delivery.updated_at or hashlib.sha256(raw).hexdigest()[:32]
-    key = delivery.sender_key or f"{delivery.document_id}:{version}:{delivery.action}"
-    return f"webhook:{integration['id']}:{key}"[:255]
+    """The sender's own key where it sends one; else the document's identity, version and
+    body, or the body alone when the sender sends no version: the same delivery, the same
+    key. The body is in the key beside the version because a version does not always change
+    with the content (a CRM's date-only or whole-second modified time): two edits under one
+    version would share a key, and the second, another body under the first's key, was
+    accepted with 202 and then rejected `idempotency_key_reused`. A key past 255 characters
+    (a long document id) is hashed whole rather than cut, which could cut the version off."""
+    body = hashlib.sha256(raw).hexdigest()
+    if delivery.sender_key:
+        key = delivery.sender_key
+    elif delivery.updated_at:
+        key = f"{delivery.document_id}:{delivery.updated_at}:{delivery.action}:{body[:16]}"
+    else:
+        key = f"{delivery.document_id}:{body[:32]}:{delivery.action}"
+    whole = f"webhook:{integration['id']}:{key}"
+    if len(whole) <= 255:
+        return whole
+    return f"webhook:{integration['id']}:sha256:{hashlib.sha256(key.encode()).hexdigest()}"
 
 
 def delivery_envelope(

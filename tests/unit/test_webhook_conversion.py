@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from shared.contracts.messages import ChangeStatus
-from shared.contracts.webhook_commands import replay_envelope
+from shared.contracts.webhook_commands import idempotency_key, replay_envelope
 from shared.domain.mapping.settings import MappingSettings
-from shared.domain.senders import SENDERS, UnreadableDelivery
+from shared.domain.senders import SENDERS, Delivery, UnreadableDelivery
 from shared.domain.senders.conversion import NotReplayable, can_replay, kept_sample, read_delivery
 
 INTEGRATION = {"id": uuid.uuid4(), "account_id": 7, "channel_id": 42}
@@ -67,3 +67,19 @@ def test_a_rejected_delivery_replays_under_its_key_extended_by_the_new_command()
     assert first == again != other
     assert first.startswith("k:replay:")
     assert len(replay_envelope(INTEGRATION, cancel, "r", "k" * 255, True).idempotency_key) <= 255
+
+
+def test_a_delivery_key_follows_the_body_beside_the_version_and_stays_whole() -> None:
+    def key(document_id: str, body: bytes, updated: str | None = "2026-12-03") -> str:
+        delivery = Delivery("update", document_id, {}, updated_at=updated)
+        return idempotency_key(INTEGRATION, delivery, body)
+
+    assert key("deal-1", b"{}") == key("deal-1", b"{}"), "the same delivery again: one key"
+    assert key("deal-1", b"{}") != key("deal-1", b'{"t": 2}'), "another edit, same version"
+    assert key("deal-1", b"{}") != key("deal-1", b"{}", "2026-12-04")
+    assert key("deal-1", b"{}", None) != key("deal-1", b"{}")
+    long_ids = [key("d" * 300 + suffix, b"{}") for suffix in ("a", "b")]
+    assert long_ids[0] != long_ids[1], "a long id is hashed whole, never cut to one key"
+    assert all(len(k) <= 255 for k in long_ids)
+    sent = Delivery("update", "deal-1", {}, updated_at="x", sender_key="msg_2Lx")
+    assert idempotency_key(INTEGRATION, sent, b"{}").endswith(":msg_2Lx")
