@@ -104,6 +104,7 @@ def create_app(settings: GatewaySettings) -> Starlette:
         async with contextlib.AsyncExitStack() as stack:
             gateway = await open_gateway(settings, stack, checks)
             if admission.enabled:
+                gate.outage = lambda: gateway.writer.failing
                 acks = (on_acks, gateway.writer.oldest_wait)
                 claims = (on_claims, gateway.submitter.claims.oldest_wait)
                 pools = (on_pool, gateway.pool_waits)

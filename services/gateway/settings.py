@@ -37,7 +37,8 @@ class AdmissionSettings(BaseSettings):
     Kafka above `ack_target_seconds`, requests' wait for their key's claim above
     `claim_target_seconds`, or any wait for a database connection (or a delivery row's for
     its statement) above `pool_target_seconds`, for `interval_seconds` (CoDel's test), until
-    it falls below again."""
+    it falls below again (503 `service_unavailable` instead while Kafka is not acknowledging:
+    services/gateway/edge/admission.py)."""
 
     model_config = SettingsConfigDict(env_prefix="GATEWAY_ADMISSION_", frozen=True)
 

@@ -17,7 +17,7 @@ from devstack.stack import TEST, Servers, ServiceProcess, service_env, shifted
 from shared.adapters.kafka import ensure_topics, started
 from shared.contracts.topics import Topic
 from shared.core.settings import KafkaSettings
-from tests.integration.conftest import Tenant, eventually
+from tests.integration.conftest import Tenant, eventually, sample
 
 EVENTS = "/api/public/v1/events"
 
@@ -37,7 +37,7 @@ async def test_gateway_answers_503_while_kafka_is_down_and_recovers(
 ) -> None:
     libs = ensure_jars(TEST.cache_dir)
     broker = await asyncio.to_thread(outage_kafka.start, libs)
-    gateway = None
+    gateways: tuple[ServiceProcess, ...] = ()
     try:
         await ensure_topics(KafkaSettings(bootstrap_servers=outage_kafka.bootstrap))
         await _first_writes_done(outage_kafka.bootstrap)
@@ -53,7 +53,17 @@ async def test_gateway_answers_503_while_kafka_is_down_and_recovers(
             },
         )
         gateway = ServiceProcess("gateway", shifted(18090), env, TEST.base_dir / "logs" / "outage")
-        await asyncio.to_thread(gateway.start)
+        admitting = ServiceProcess(
+            "gateway",
+            shifted(18073),
+            {**env, "GATEWAY_ADMISSION_ENABLED": "true", "GATEWAY_MAX_PENDING_SENDS": "100"},
+            TEST.base_dir / "logs" / "outage-admission",
+        )
+        gateways = (gateway, admitting)
+        for started in gateways:
+            started.start(wait=False)
+        for started in gateways:
+            await asyncio.to_thread(started.wait_ready)
         async with httpx.AsyncClient(base_url=gateway.url, timeout=30) as api:
             assert (
                 await api.post(EVENTS, json=tenant.event(), headers=tenant.headers)
@@ -77,6 +87,7 @@ async def test_gateway_answers_503_while_kafka_is_down_and_recovers(
             ready = await api.get("/readyz")
             assert ready.status_code == 503
             assert ready.json()["checks"]["kafka"].startswith("failed")
+            await _outage_is_not_overload(admitting, tenant)
 
             broker = await asyncio.to_thread(outage_kafka.start, libs)
 
@@ -87,9 +98,33 @@ async def test_gateway_answers_503_while_kafka_is_down_and_recovers(
             await eventually(accepted_again, within=60, interval=1)
             assert (await api.get("/readyz")).status_code == 200
     finally:
-        if gateway is not None:
-            gateway.stop()
+        for started in gateways:
+            started.stop()
         stop(broker)
+
+
+async def _outage_is_not_overload(gateway: ServiceProcess, tenant: Tenant) -> None:
+    """Admission control on: a send waiting for the down broker makes a standing queue, and
+    the gate refuses meanwhile; once a send has failed, its refusals say what is wrong
+    (503 service_unavailable, the send path's Retry-After) and are not counted as overload."""
+    async with httpx.AsyncClient(base_url=gateway.url, timeout=30) as api:
+
+        async def create() -> httpx.Response:
+            return await api.post(EVENTS, json=tenant.event(), headers=tenant.headers)
+
+        first = await create()  # waits out the send timeout: the event log is failing
+        assert first.json()["error"]["code"] == "service_unavailable"
+        waiting = asyncio.create_task(create())
+        await asyncio.sleep(0.6)  # six admission intervals with a send standing
+        metrics = (await api.get("/metrics")).text
+        assert sample(metrics, "pinned_gateway_admission_refusing") == 1
+        refused = await create()
+        assert refused.status_code == 503
+        assert refused.json()["error"]["code"] == "service_unavailable", refused.text
+        assert refused.headers["retry-after"] == "5"
+        assert (await waiting).json()["error"]["code"] == "service_unavailable"
+        metrics = (await api.get("/metrics")).text
+        assert sample(metrics, "pinned_gateway_admission_rejected_total", route=EVENTS) == 0
 
 
 async def _first_writes_done(bootstrap: str) -> None:

@@ -47,10 +47,18 @@ class KafkaWriter:
         self._audit_timer: asyncio.TimerHandle | None = None
         self._audit_linger = audit_linger_seconds
         self._audit_max_records = audit_max_records
+        self._failing = False
 
     @property
     def send_timeout_seconds(self) -> float:
         return self._timeout
+
+    @property
+    def failing(self) -> bool:
+        """True from an ingest send the broker did not acknowledge (a timeout, a broker
+        error) until one it did: admission control then answers its refusals as the outage
+        they are (503 service_unavailable), not as overload."""
+        return self._failing
 
     async def write_command(self, envelope: IngestEnvelope) -> None:
         """Return only once the broker has the command (acks=all), else raise
@@ -77,6 +85,7 @@ class KafkaWriter:
         finally:
             self._pending -= 1
             del self._waiting[ticket]
+        self._acknowledged(True)
         KAFKA_PRODUCE_DURATION.labels(Topic.INGEST).observe(time.perf_counter() - started)
 
     async def write_commands(
@@ -107,6 +116,7 @@ class KafkaWriter:
             return [self._unavailable(exc)] * len(envelopes)
         finally:
             self._pending -= len(envelopes)
+        self._acknowledged(all(answer is None for answer in answers))
         KAFKA_PRODUCE_DURATION.labels(Topic.INGEST).observe(time.perf_counter() - started)
         refusals: list[EventLogUnavailable | None] = [None] * len(envelopes)
         for group, answer in zip(groups, answers, strict=True):
@@ -127,8 +137,15 @@ class KafkaWriter:
             KAFKA_PRODUCE_FAILURES.labels(Topic.INGEST, "backlog_full").inc()
             raise EventLogBacklogged(self._pending)
 
-    @staticmethod
-    def _unavailable(exc: BaseException) -> EventLogUnavailable:
+    def _acknowledged(self, every_send: bool) -> None:
+        if every_send and self._failing:
+            log.info("event log acknowledging again")
+        elif not every_send and not self._failing:
+            log.warning("event log not acknowledging: writes refused as service_unavailable")
+        self._failing = not every_send
+
+    def _unavailable(self, exc: BaseException) -> EventLogUnavailable:
+        self._acknowledged(False)
         KAFKA_PRODUCE_FAILURES.labels(Topic.INGEST, type(exc).__name__).inc()
         log.warning("ingest produce failed", error=repr(exc))
         return EventLogUnavailable()
