@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import time
+from collections.abc import Callable
 from typing import Any, TextIO
 
 import structlog
@@ -61,6 +63,45 @@ def _dumps(event: dict[str, Any], **options: Any) -> str:
         return json.dumps(event, **options)
 
 
+class RepeatThrottle(logging.Filter):
+    """Lets one record of each (logger, message template, level) of the libraries `noisy`
+    names through per `window_seconds`, and says in the next one let through how many it held
+    back. While a broker is down aiokafka logs an ERROR per connection attempt, about 180
+    lines a second from one publisher, which buried the services' own lines ("relay failed;
+    retrying", with their backoff). Other loggers' records always pass."""
+
+    def __init__(
+        self,
+        noisy: tuple[str, ...] = ("aiokafka", "kafka", "asyncpg"),
+        window_seconds: float = 10.0,
+        clock: Callable[[], float] = time.monotonic,
+        max_templates: int = 1000,
+    ) -> None:
+        super().__init__()
+        self._noisy = noisy
+        self._window = window_seconds
+        self._clock = clock
+        self._max_templates = max_templates
+        # template -> (when one was last let through, how many were held back since)
+        self._seen: dict[tuple[str, str, int], tuple[float, int]] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not record.name.startswith(self._noisy):
+            return True
+        key, now = (record.name, str(record.msg), record.levelno), self._clock()
+        last = self._seen.get(key)
+        if last is not None and now - last[0] < self._window:
+            self._seen[key] = (last[0], last[1] + 1)
+            return False
+        if len(self._seen) >= self._max_templates:
+            self._seen.clear()
+        self._seen[key] = (now, 0)
+        if last is not None and last[1]:
+            # Text without %: the record's args still format the template.
+            record.msg = f"{record.msg} [{last[1]} more like it held back]"
+        return True
+
+
 def configure_logging(service: str, settings: LogSettings, flush_each_line: bool = True) -> None:
     """Route structlog and the standard library (aiokafka, uvicorn) through one JSON renderer."""
     renderer: structlog.types.Processor = (
@@ -96,10 +137,16 @@ def _route_stdlib_logging(
 ) -> None:
     formatter = structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=shared_processors,
-        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            # A library's exc_info as a traceback, not as the tuple's reprs.
+            structlog.processors.format_exc_info,
+            renderer,
+        ],
     )
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(formatter)
+    handler.addFilter(RepeatThrottle())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
