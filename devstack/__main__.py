@@ -103,7 +103,7 @@ Pinned Events is running.
   people    {discovery}/signup   sign up to follow, save, RSVP, get reminders (inbox:
             {discovery}/me/inbox; API, its routes listed: {discovery}/api/people/v1)
   demo key  {key}
-            scopes channels:read events:create events:read; new on every start
+            scopes channels:read events:create events:read; new each start, the last one's revoked
   owner key {demo.owner_key}
             for the developer API, its routes listed: {gateway}/api/developer/v1
   portal    {gateway}/developers   keys, integrations, deliveries, audit (docs/portal.md)

@@ -1,8 +1,9 @@
 """`pinned accounts ...` and `pinned operators ...`: customer accounts and the people who sign
 in to the developer portal, without SQL.
 
-Creating an account prints its owner's one-time invitation link; `show` prints it again
-while it is pending, and `invite` replaces it (the old link stops working).
+Creating an account prints its owner's one-time invitation link, once: the database keeps
+only its hash (a reader of it could otherwise take the account over). `show` says whether
+one is pending and until when; `invite` makes a new link (the old one stops working).
 """
 
 from __future__ import annotations
@@ -23,12 +24,14 @@ from shared.core.settings import PortalSettings
 
 @dataclass(frozen=True)
 class Invited:
-    """Someone who can now set a password through `link` (shown to the operator)."""
+    """Someone who can now set a password through `link` (shown to the operator once);
+    `again` is the command that makes a new link."""
 
     what: str
     record: dict[str, Any]
     invitation: Invitation
     link: str
+    again: str
 
 
 @dataclass(frozen=True)
@@ -46,7 +49,7 @@ def add_commands(sub: Any) -> None:
     create.add_argument("--name", required=True, help="the customer's name, e.g. 'Acme Events'")
     create.add_argument("--owner-email", required=True, help="who signs in to the portal")
     actions.add_parser("list", help="every account: status, owner, setup, channels, keys")
-    show = actions.add_parser("show", help="one account, its users and any pending invitation")
+    show = actions.add_parser("show", help="one account, its users and pending invitations")
     show.add_argument("account", type=int)
     disable = actions.add_parser(
         "disable", help="stop the account: its keys (within 2 s), webhooks and portal sessions"
@@ -64,7 +67,11 @@ def add_commands(sub: Any) -> None:
     op_actions = operators.add_subparsers(dest="action", required=True)
     op_create = op_actions.add_parser("create", help="an operator; prints their invitation")
     op_create.add_argument("--email", required=True)
-    op_actions.add_parser("list", help="operators and any pending invitation")
+    op_actions.add_parser("list", help="operators and their pending invitations")
+    op_invite = op_actions.add_parser(
+        "invite", help="a new invitation link for an operator; the previous one stops working"
+    )
+    op_invite.add_argument("--email", required=True)
 
 
 def portal_url() -> str:
@@ -81,7 +88,8 @@ async def run(conn: asyncpg.Connection, args: argparse.Namespace) -> Any:
         return await _operators(conn, args, actor, lifetime)
     if args.action == "create":
         made = await accounts.create(conn, args.name, args.owner_email, actor, lifetime)
-        return _invited(f"account {made.account['id']}", made.account, made.invitation)
+        again = f"pinned accounts invite {made.account['id']}"
+        return _invited(f"account {made.account['id']}", made.account, made.invitation, again)
     if args.action == "list":
         return await accounts.listing(conn)
     if args.action in ("disable", "enable"):
@@ -95,16 +103,26 @@ async def run(conn: asyncpg.Connection, args: argparse.Namespace) -> Any:
                 f"{owner['email']} has set a password already; they sign in with it"
             )
         invitation = await accounts.invite(conn, owner["id"], actor, lifetime)
-        return _invited(f"owner of account {args.account}", owner, invitation)
+        again = f"pinned accounts invite {args.account}"
+        return _invited(f"owner of account {args.account}", owner, invitation, again)
     return await _details(conn, args.account)
 
 
 async def _operators(
     conn: asyncpg.Connection, args: argparse.Namespace, actor: str, lifetime: timedelta
 ) -> Any:
+    again = f"pinned operators invite --email {getattr(args, 'email', '')}"
     if args.action == "create":
         user, invitation = await accounts.create_operator(conn, args.email, actor, lifetime)
-        return _invited(f"operator {user['email']}", user, invitation)
+        return _invited(f"operator {user['email']}", user, invitation, again)
+    if args.action == "invite":
+        user = await accounts.operator_by_email(conn, args.email)
+        if user["has_password"]:
+            raise accounts.AccountConflict(
+                f"{user['email']} has set a password already; they sign in with it"
+            )
+        invitation = await accounts.invite(conn, user["id"], actor, lifetime)
+        return _invited(f"operator {user['email']}", user, invitation, again)
     return await _details(conn, None)
 
 
@@ -119,8 +137,8 @@ async def _details(conn: asyncpg.Connection, account_id: int | None) -> AccountD
     return AccountDetails(account, users, links, portal_url())
 
 
-def _invited(what: str, record: dict[str, Any], invitation: Invitation) -> Invited:
-    return Invited(what, record, invitation, portal_url() + invitation.path())
+def _invited(what: str, record: dict[str, Any], invitation: Invitation, again: str) -> Invited:
+    return Invited(what, record, invitation, portal_url() + invitation.path(), again)
 
 
 def render(result: Any) -> tuple[Any, str] | None:
@@ -131,7 +149,7 @@ def render(result: Any) -> tuple[Any, str] | None:
         until = f"{result.invitation.expires_at:%Y-%m-%d %H:%M %Z}"
         return data, (
             f"{result.what}: invitation link (one use, until {until}):\n  {result.link}\n"
-            "send it to them; 'pinned accounts show' prints it again until it is used"
+            f"send it to them; it is shown only now ('{result.again}' makes a new one)"
         )
     if isinstance(result, AccountDetails):
         return _details_data(result), _details_text(result)
@@ -152,7 +170,7 @@ def _account_line(a: dict[str, Any]) -> str:
 
 def _details_data(details: AccountDetails) -> dict[str, Any]:
     users = [
-        {**u, "invitationLink": details.base_url + details.links[u["id"]].path()}
+        {**u, "invitationExpiresAt": details.links[u["id"]].expires_at}
         if u["id"] in details.links else u
         for u in details.users
     ]  # fmt: skip
@@ -166,8 +184,13 @@ def _details_text(details: AccountDetails) -> str:
         lines.append(f"  {user['role']:<8} {user['email']:<32} {state}")
         if user["id"] in details.links:
             invitation = details.links[user["id"]]
+            again = (
+                f"pinned accounts invite {details.account['id']}"
+                if details.account
+                else f"pinned operators invite --email {user['email']}"
+            )
             lines.append(
-                f"    invitation (until {invitation.expires_at:%Y-%m-%d %H:%M %Z}): "
-                f"{details.base_url}{invitation.path()}"
+                f"    invitation pending until {invitation.expires_at:%Y-%m-%d %H:%M %Z}"
+                f" (its link was shown when made; '{again}' makes a new one)"
             )
     return "\n".join(lines) or "nothing to show"

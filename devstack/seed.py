@@ -1,6 +1,7 @@
-"""Demo data for `make run`: an account, channel 42 (the docs' example id), fresh keys, and
-the account's owner in the developer portal with an invitation link until they set a
-password."""
+"""Demo data for `make run`: an account, channel 42 (the docs' example id), fresh keys (the
+previous start's are revoked: owner keys must not pile up), and the account's owner in the
+developer portal with a new invitation link on every start until they set a password (the
+database keeps only a link's hash, so an earlier one cannot be shown again)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ DEMO_SCOPES = (Scope.CHANNELS_READ, Scope.EVENTS_CREATE, Scope.EVENTS_READ)
 SEED_ACTOR = "make run"
 DEMO_SLUG = "demo"
 DEMO_OWNER_EMAIL = "demo-owner@example.com"
+DEMO_KEY_NAME, OWNER_KEY_NAME = "make run demo key", "make run owner key"
 
 _PUBLISH_DEMO = """
 UPDATE channels SET visibility = 'public',
@@ -67,11 +69,12 @@ async def seed_demo(database_url: str) -> DemoData:
             channel_id = await _demo_channel(conn, account_id)
             # Public, so what the first curl publishes shows up on the discovery pages.
             slug = await conn.fetchval(_PUBLISH_DEMO, channel_id, DEMO_SLUG)
+            await _revoke_earlier_keys(conn, account_id)
             api_key = await key_store.issue(
-                conn, account_id, "make run demo key", DEMO_SCOPES, actor=SEED_ACTOR
+                conn, account_id, DEMO_KEY_NAME, DEMO_SCOPES, actor=SEED_ACTOR
             )
             owner_key = await key_store.issue(
-                conn, account_id, "make run owner key", OWNER_SCOPES, actor=SEED_ACTOR
+                conn, account_id, OWNER_KEY_NAME, OWNER_SCOPES, actor=SEED_ACTOR
             )
             invitation = await _owner_invitation(conn, account_id)
         return DemoData(
@@ -107,7 +110,7 @@ async def _demo_channel(conn: asyncpg.Connection, account_id: int) -> int:
 async def _owner_invitation(
     conn: asyncpg.Connection, account_id: int
 ) -> accounts.Invitation | None:
-    """The demo owner's pending invitation (a new one when none is pending); None once they
+    """A new invitation for the demo owner (the previous one stops working); None once they
     have set a password."""
     owner = await conn.fetchrow(
         "SELECT id, password_hash IS NOT NULL AS has_password FROM portal_users"
@@ -118,6 +121,16 @@ async def _owner_invitation(
         owner = await accounts.add_user(conn, account_id, "owner", DEMO_OWNER_EMAIL)
     if owner["has_password"]:
         return None
-    return await accounts.pending_invitation(conn, owner["id"]) or await accounts.invite(
-        conn, owner["id"], SEED_ACTOR
+    return await accounts.invite(conn, owner["id"], SEED_ACTOR)
+
+
+async def _revoke_earlier_keys(conn: asyncpg.Connection, account_id: int) -> None:
+    earlier = await conn.fetch(
+        "SELECT id FROM api_keys WHERE account_id = $1 AND name = ANY($2::text[])"
+        " AND status <> 'revoked'",
+        account_id,
+        [DEMO_KEY_NAME, OWNER_KEY_NAME],
     )
+    for key in earlier:
+        reason = "replaced by the next make run"
+        await key_store.revoke(conn, account_id, key["id"], reason, SEED_ACTOR)

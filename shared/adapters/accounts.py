@@ -19,7 +19,7 @@ from typing import Any, Literal
 import asyncpg
 
 from shared.domain.passwords import email_key
-from shared.domain.tokens import INVITATION_PREFIX, new_token
+from shared.domain.tokens import INVITATION_PREFIX, new_token, token_hash
 
 Role = Literal["owner", "operator"]
 AccountStatus = Literal["active", "disabled"]
@@ -44,14 +44,14 @@ FROM portal_users u
 """
 
 _PENDING = """
-SELECT id, user_id, token, created_by, created_at, expires_at FROM portal_invitations
+SELECT id, user_id, created_by, created_at, expires_at FROM portal_invitations
 WHERE user_id = $1 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > now()
 ORDER BY created_at DESC LIMIT 1
 """
 
 _USE_INVITATION = """
-UPDATE portal_invitations SET used_at = now(), token = NULL
-WHERE token = $1 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > now()
+UPDATE portal_invitations SET used_at = now(), token_hash = NULL
+WHERE token_hash = $1 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > now()
 RETURNING user_id
 """
 
@@ -70,14 +70,18 @@ class InvitationInvalid(Exception):
 
 @dataclass(frozen=True)
 class Invitation:
-    """A pending invitation; `token` is what the link carries."""
+    """A pending invitation; `token` is what the link carries, known only when it is made
+    (the database keeps its hash)."""
 
     id: uuid.UUID
     user_id: int
-    token: str
+    token: str | None
     expires_at: Any
 
     def path(self) -> str:
+        """The link's path; ValueError for an invitation read back, whose token is gone."""
+        if self.token is None:
+            raise ValueError("an invitation's link is shown only when it is made")
         return f"/developers/invitation?token={self.token}"
 
 
@@ -146,17 +150,17 @@ async def invite(
     """A new one-time link for the user; any earlier pending one stops working."""
     async with conn.transaction():
         await conn.execute(
-            "UPDATE portal_invitations SET revoked_at = now(), token = NULL"
+            "UPDATE portal_invitations SET revoked_at = now(), token_hash = NULL"
             " WHERE user_id = $1 AND used_at IS NULL AND revoked_at IS NULL",
             user_id,
         )
-        token, _ = new_token(INVITATION_PREFIX)
+        token, stored = new_token(INVITATION_PREFIX)
         row = await conn.fetchrow(
-            "INSERT INTO portal_invitations (id, user_id, token, created_by, expires_at)"
+            "INSERT INTO portal_invitations (id, user_id, token_hash, created_by, expires_at)"
             " VALUES ($1, $2, $3, $4, now() + $5::interval) RETURNING id, expires_at",
             uuid.uuid4(),
             user_id,
-            token,
+            stored,
             actor,
             lifetime,
         )
@@ -168,20 +172,21 @@ async def invite(
 
 
 async def pending_invitation(conn: asyncpg.Connection, user_id: int) -> Invitation | None:
-    """The user's usable invitation, to show its link again; None once used or expired."""
+    """The user's usable invitation (without its token: a new link takes `invite`); None
+    once used, replaced or expired."""
     row = await conn.fetchrow(_PENDING, user_id)
     if row is None:
         return None
-    return Invitation(row["id"], user_id, row["token"], row["expires_at"])
+    return Invitation(row["id"], user_id, None, row["expires_at"])
 
 
 async def invited_user(conn: asyncpg.Connection, token: str) -> dict[str, Any]:
     """Whom a pending invitation is for; InvitationInvalid when it cannot be used."""
     row = await conn.fetchrow(
         f"{_USER} JOIN portal_invitations i ON i.user_id = u.id"
-        " WHERE i.token = $1 AND i.used_at IS NULL AND i.revoked_at IS NULL"
+        " WHERE i.token_hash = $1 AND i.used_at IS NULL AND i.revoked_at IS NULL"
         " AND i.expires_at > now()",
-        token,
+        token_hash(token),
     )
     if row is None:
         raise InvitationInvalid("This invitation link is unknown, used or expired.")
@@ -193,7 +198,7 @@ async def accept_invitation(
 ) -> dict[str, Any]:
     """Use the invitation (once: a second use finds nothing) and set the user's password."""
     async with conn.transaction():
-        user_id = await conn.fetchval(_USE_INVITATION, token)
+        user_id = await conn.fetchval(_USE_INVITATION, token_hash(token))
         if user_id is None:
             raise InvitationInvalid("This invitation link is unknown, used or expired.")
         await set_password(conn, user_id, password_hash)
@@ -243,6 +248,15 @@ async def user(conn: asyncpg.Connection, user_id: int) -> dict[str, Any]:
     row = await conn.fetchrow(f"{_USER} WHERE u.id = $1", user_id)
     if row is None:
         raise AccountNotFound(f"no portal user {user_id}")
+    return dict(row)
+
+
+async def operator_by_email(conn: asyncpg.Connection, email: str) -> dict[str, Any]:
+    row = await conn.fetchrow(
+        f"{_USER} WHERE u.email_key = $1 AND u.role = 'operator'", email_key(email)
+    )
+    if row is None:
+        raise AccountNotFound(f"no operator has the e-mail {email.strip()}")
     return dict(row)
 
 

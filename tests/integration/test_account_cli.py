@@ -32,7 +32,7 @@ def new_email(who: str = "owner") -> str:
     return f"{who}-{uuid.uuid4().hex[:10]}@example.com"
 
 
-async def test_an_account_is_created_with_its_owners_invitation_shown_until_used(
+async def test_an_account_is_created_with_its_owners_invitation_shown_once_stored_hashed(
     stack: Servers, db: asyncpg.Pool
 ) -> None:
     email = new_email()
@@ -45,18 +45,26 @@ async def test_an_account_is_created_with_its_owners_invitation_shown_until_used
     assert shown["name"] == "Acme Events"
     assert shown["status"] == "active"
     assert shown["users"][0]["email"] == email
-    assert shown["users"][0]["invitationLink"] == link  # readable again until used
+    assert "invitationLink" not in shown["users"][0], "shown once: only its hash is kept"
+    assert shown["users"][0]["invitationExpiresAt"] == made["invitationExpiresAt"]
+    stored = await db.fetch(
+        "SELECT i.* FROM portal_invitations i JOIN portal_users u ON u.id = i.user_id"
+        " WHERE u.account_id = $1",
+        made["id"],
+    )
+    assert token not in str([dict(row) for row in stored]), "no usable token in the database"
 
     listed = run_json(stack, "accounts", "list")
     assert any(a["id"] == made["id"] and a["owner_email"] == email for a in listed)
     text = pinned(stack, "accounts", "show", str(made["id"]), for_people=True).stdout
-    assert link in text
-    assert "invited" in text
+    assert "token=" not in text
+    assert "invitation pending until" in text
+    assert f"pinned accounts invite {made['id']}" in text
 
     async with db.acquire() as conn:
         await accounts.accept_invitation(conn, token, "argon2-hash-stand-in", "Ada")
     after = run_json(stack, "accounts", "show", str(made["id"]))
-    assert "invitationLink" not in after["users"][0]
+    assert "invitationExpiresAt" not in after["users"][0]
     assert after["users"][0]["has_password"] is True
     again = pinned(stack, "accounts", "invite", str(made["id"]))
     assert again.returncode == 2
@@ -127,7 +135,10 @@ async def test_operators_are_invited_without_an_account(stack: Servers) -> None:
     assert made["account_id"] is None
     listed = run_json(stack, "operators", "list")["operators"]
     mine = next(u for u in listed if u["email"] == email)
-    assert mine["invitationLink"] == made["invitationLink"]
+    assert mine["invitationExpiresAt"] == made["invitationExpiresAt"]
+    renewed = run_json(stack, "operators", "invite", "--email", email.upper())
+    assert renewed["invitationLink"] != made["invitationLink"]
+    assert pinned(stack, "operators", "invite", "--email", new_email()).returncode == 2
 
 
 async def test_json_goes_before_or_after_the_command(stack: Servers, tenant: Tenant) -> None:

@@ -15,9 +15,15 @@ from tests.integration.conftest import eventually
 async def test_demo_key_publishes_the_docs_example_into_channel_42(
     stack: Servers, api: httpx.AsyncClient, db: asyncpg.Pool
 ) -> None:
-    demo = await seed_demo(stack.database_url)
-    again = await seed_demo(stack.database_url)  # every start seeds; only the key is new
-    assert (again.account_id, again.channel_id) == (demo.account_id, demo.channel_id)
+    first = await seed_demo(stack.database_url)
+    demo = await seed_demo(stack.database_url)  # every start seeds; only the keys are new
+    assert (first.account_id, first.channel_id) == (demo.account_id, demo.channel_id)
+    assert first.invitation_path != demo.invitation_path, "a new link: the first is not kept"
+    for earlier in (first.api_key, first.owner_key):  # revoked: they do not pile up
+        refused = await api.get(
+            "/api/public/v1/channels", headers={"Authorization": f"Bearer {earlier}"}
+        )
+        assert refused.status_code == 401, refused.text
     owner_of_42 = await db.fetchval("SELECT owner_account_id FROM channels WHERE id = 42")
     assert (demo.channel_id == DEMO_CHANNEL_ID) == (owner_of_42 == demo.account_id)
     headers = {"Authorization": f"Bearer {demo.api_key}"}
