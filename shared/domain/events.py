@@ -143,6 +143,9 @@ Classifications = Annotated[
     ),
 ]
 DESCRIPTION_MAX_LENGTH = 10_000
+# As sent: HTML from a CMS (Word's inline styles) is often several times its text, and the
+# 10,000 are counted in the stored format, after conversion, as for webhooks.
+DESCRIPTION_MAX_INPUT_LENGTH = 200_000
 # Validation context of commands decoded from our own Kafka topics: already in the format.
 DECODING_STORED = "decoding_stored"
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
@@ -166,12 +169,13 @@ def _description_format(value: str, info: ValidationInfo) -> str:
 
 Description = Annotated[
     str,
-    StringConstraints(max_length=DESCRIPTION_MAX_LENGTH),
+    StringConstraints(max_length=DESCRIPTION_MAX_INPUT_LENGTH),
     AfterValidator(_description_format),
     Field(
         description="Plain text or a small Markdown subset (paragraphs, line breaks, **bold**, "
         "*italic*, https links, lists, headings, quotes); HTML is converted, never stored. "
-        "Stored and answered in that format."
+        "Stored and answered in that format, up to 10,000 characters in it (HTML as sent may "
+        "be longer)."
     ),
 ]
 Images = Annotated[list[Image], Field(max_length=10)]

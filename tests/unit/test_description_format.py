@@ -45,6 +45,18 @@ def test_a_description_longer_than_the_limit_once_escaped_is_refused() -> None:
     assert [(e.path, e.code) for e in refused.value.errors] == [("description", "string_too_long")]
 
 
+def test_html_longer_than_the_limit_is_taken_when_its_text_fits() -> None:
+    # Word-style markup: 1,300 short paragraphs, 10,400 characters sent, under 4,000 stored.
+    sent = "<p>x</p>" * 1_300
+    stored = parse_event(event_with(sent)).description
+    assert stored is not None
+    assert len(sent) > 10_000 > len(stored)
+    assert parse_patch({"description": sent}).description == stored
+    with pytest.raises(InvalidEvent) as refused:
+        parse_event(event_with("<p>x</p>" * 25_001))  # past what is read at all
+    assert [(e.path, e.code) for e in refused.value.errors] == [("description", "string_too_long")]
+
+
 def test_a_decoded_command_is_not_converted_again() -> None:
     # The gateway validated it; the publisher decodes it without paying for a reading again.
     # A body only our own code could write (not in the format) shows no conversion runs.
