@@ -357,6 +357,8 @@ def _rules_over_valid_parts(payload: object, errors: list[FieldError]) -> list[F
         location = _alone("approxLocation", payload.get("approxLocation"))
         if isinstance(location, ApproxLocation):
             found += city_errors(location.city)
+    else:  # another part of the city is wrong (a country "USA"): is the place known at all?
+        found += _unknown_place_alone(payload, {error.path for error in errors})
     if failed & {"startAt", "endAt"}:
         return found
     start, end = _alone("startAt", payload.get("startAt")), _alone("endAt", payload.get("endAt"))
@@ -395,14 +397,7 @@ def city_errors(city: City, at: str = "approxLocation.city") -> list[FieldError]
     country other than the place's), its paths under `at`."""
     place = find_place(city.placeId)
     if place is None:
-        return [
-            FieldError(
-                f"{at}.placeId",
-                "unknown_place",
-                f"'{city.placeId}' is not a known place; search them with "
-                "GET /api/public/v1/places?q=<name>",
-            )
-        ]
+        return [_unknown_place(city.placeId, f"{at}.placeId")]
     if place.countryCode != city.countryCode:
         return [
             FieldError(
@@ -412,6 +407,27 @@ def city_errors(city: City, at: str = "approxLocation.city") -> list[FieldError]
             )
         ]
     return []
+
+
+def _unknown_place(place_id: str, path: str) -> FieldError:
+    message = (
+        f"'{place_id}' is not a known place; search them with GET /api/public/v1/places?q=<name>"
+    )
+    return FieldError(path, "unknown_place", message)
+
+
+def _unknown_place_alone(payload: dict[str, Any], failed: set[str]) -> list[FieldError]:
+    """The place id's own error when the city failed for another of its fields and the id
+    itself passed; nothing when the id (or what holds it) is among the failures."""
+    path = "approxLocation.city.placeId"
+    if any(path == f or path.startswith(f + ".") for f in failed):
+        return []
+    location = payload.get("approxLocation")
+    city = location.get("city") if isinstance(location, dict) else None
+    place_id = city.get("placeId") if isinstance(city, dict) else None
+    if not isinstance(place_id, str) or find_place(place_id) is not None:
+        return []
+    return [_unknown_place(place_id, path)]
 
 
 def _temporal_errors(

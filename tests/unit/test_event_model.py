@@ -224,6 +224,19 @@ def test_every_mistake_is_named_in_one_answer(chosen: set[str]) -> None:
     assert named == {MISTAKES[name][1] for name in chosen}
 
 
+def test_a_malformed_country_does_not_hide_an_unknown_place() -> None:
+    city = {"placeId": "place-nyc", "name": "New York", "countryCode": "USA"}
+    assert errors_of(docs_example(approxLocation={"city": city})) == [
+        ("approxLocation.city.countryCode", "string_pattern_mismatch"),
+        ("approxLocation.city.placeId", "unknown_place"),
+    ]  # fmt: skip
+    malformed_id = {**city, "placeId": "nyc"}  # named once, by its own pattern
+    assert errors_of(docs_example(approxLocation={"city": malformed_id})) == [
+        ("approxLocation.city.placeId", "string_pattern_mismatch"),
+        ("approxLocation.city.countryCode", "string_pattern_mismatch"),
+    ]  # fmt: skip
+
+
 def test_an_unknown_zone_does_not_hide_an_end_before_the_start() -> None:
     body = docs_example(timezone="Mars/Base", endAt="2026-06-12T17:00:00-04:00")
     with pytest.raises(InvalidEvent) as caught:
