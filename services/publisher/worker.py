@@ -21,11 +21,15 @@ from services.publisher.refusals import expose_metric
 from services.publisher.relay import ChangeRelay
 from services.publisher.rows import Applied
 from services.publisher.settings import PublisherSettings
-from shared.adapters.kafka import Producer, request_headers
+from shared.adapters.kafka import (
+    Producer,
+    count_produce_failure,
+    expose_produce_failures,
+    request_headers,
+)
 from shared.adapters.partitions import Retention, keep_partitions
 from shared.contracts.messages import IngestEnvelope, decode_ingest_commands, encode
 from shared.contracts.topics import ConsumerGroup, Topic
-from shared.core.metrics import KAFKA_PRODUCE_FAILURES
 from shared.core.tasks import cancel_and_wait
 from shared.domain.places import catalog as place_catalog
 from shared.runtime.consumer_loop import Decoded
@@ -56,6 +60,7 @@ class Publisher:
         self._committed = committed  # wakes the change relay: the outbox may have new rows
         self._crash_at = crash_at
         self._batches = 0
+        expose_produce_failures(Topic.OUTCOMES)
 
     async def apply(self, batch: Sequence[Decoded[Commands]]) -> None:
         """Apply the commands of a fetch in their order, at most `max_commands` per
@@ -108,7 +113,7 @@ class Publisher:
         try:
             await asyncio.wait_for(asyncio.gather(*sends), self._send_timeout)
         except (TimeoutError, KafkaError) as exc:
-            KAFKA_PRODUCE_FAILURES.labels(Topic.OUTCOMES, type(exc).__name__).inc()
+            count_produce_failure(Topic.OUTCOMES, exc)
             log.warning("outcomes not announced", error=repr(exc), count=len(awaited))
 
     def _failpoint(self, moment: str, batch_number: int) -> None:

@@ -23,7 +23,7 @@ import structlog
 from aiokafka.errors import KafkaError
 
 from services.scheduler.clock import Clock
-from shared.adapters.kafka import Producer
+from shared.adapters.kafka import Producer, count_produce_failure, expose_produce_failures
 from shared.contracts.notifications import ReminderDue, encode_reminder
 from shared.contracts.topics import Topic
 from shared.core.metrics import REMINDER_LATENESS, REMINDERS_EMITTED, SCHEDULER_CLOCK
@@ -74,6 +74,7 @@ class ReminderScheduler:
         self._crash_at = crash_at
         self._batches = 0
         self._stopping = asyncio.Event()
+        expose_produce_failures(Topic.NOTIFICATIONS)
 
     def stop(self) -> None:
         """Return from `run` after the batch in hand (committed or rolled back whole)."""
@@ -129,11 +130,16 @@ class ReminderScheduler:
 
     async def _send(self, reminders: list[ReminderDue]) -> None:
         records = [(encode_reminder(r), str(r.person_id).encode(), None) for r in reminders]
-        errors = await asyncio.wait_for(
-            self._producer.send_many(Topic.NOTIFICATIONS, records), self._send_timeout
-        )
+        try:
+            errors = await asyncio.wait_for(
+                self._producer.send_many(Topic.NOTIFICATIONS, records), self._send_timeout
+            )
+        except (TimeoutError, KafkaError) as exc:
+            count_produce_failure(Topic.NOTIFICATIONS, exc)
+            raise
         failed = next((e for e in errors if e is not None), None)
         if failed is not None:
+            count_produce_failure(Topic.NOTIFICATIONS, failed)
             # The transaction rolls back: every reminder of the batch stays pending and goes
             # again; the ones that did land are stored once by the inbox.
             raise KafkaError(f"reminder not acknowledged: {failed!r}") from failed

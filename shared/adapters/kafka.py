@@ -12,6 +12,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import (
     InvalidProducerEpoch,
+    KafkaTimeoutError,
     MessageSizeTooLargeError,
     OutOfOrderSequenceNumber,
     ProducerFenced,
@@ -22,7 +23,7 @@ from aiokafka.record.default_records import DefaultRecordBatchBuilder
 
 from shared.adapters.partitioner import partition_for
 from shared.contracts.topics import TOPIC_SPECS, Topic, TopicSpec
-from shared.core.metrics import PRODUCER_RENEWALS
+from shared.core.metrics import KAFKA_PRODUCE_FAILURES, PRODUCER_RENEWALS
 from shared.core.settings import KafkaSettings, WorkerSettings
 from shared.core.slices import TimeSlice
 
@@ -57,6 +58,30 @@ async def _queue(
 ) -> list[asyncio.Future[Any]]:
     """A partition's batches handed to the producer in order; their delivery futures."""
     return [await producer.send_batch(batch, topic, partition=partition) for batch, _ in runs]
+
+
+PRODUCE_FAILURE_REASONS = ("timeout", "broker_error", "backlog_full")
+
+
+def expose_produce_failures(*topics: str) -> None:
+    """`pinned_kafka_produce_failures_total` of each topic a service produces to, at 0 from
+    the start, so the alert's increase() sees the first failure."""
+    for topic in topics:
+        for reason in PRODUCE_FAILURE_REASONS:
+            KAFKA_PRODUCE_FAILURES.labels(topic, reason)
+
+
+def count_produce_failure(topic: str, exc: BaseException | None) -> None:
+    """One failed produce to `topic`: `reason` "timeout" (no acknowledgement within the
+    deadline), "broker_error" (the broker or the client refused it), or, with `exc` None,
+    "backlog_full" (too many sends already waiting; none attempted)."""
+    if exc is None:
+        reason = "backlog_full"
+    elif isinstance(exc, TimeoutError | KafkaTimeoutError):
+        reason = "timeout"
+    else:
+        reason = "broker_error"
+    KAFKA_PRODUCE_FAILURES.labels(topic, reason).inc()
 
 
 class Producer:

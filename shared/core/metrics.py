@@ -34,7 +34,7 @@ KAFKA_PRODUCE_DURATION = Histogram(
 )
 KAFKA_PRODUCE_FAILURES = Counter(
     "pinned_kafka_produce_failures_total",
-    "Produce attempts that failed or timed out.",
+    "Produce attempts that failed: reason timeout, broker_error or backlog_full.",
     ["topic", "reason"],
 )
 PRODUCER_RENEWALS = Counter(
@@ -283,6 +283,7 @@ DISCOVERY_METRICS = (
 )
 SCHEDULER_METRICS = (
     *_POOL,
+    KAFKA_PRODUCE_FAILURES,
     PRODUCER_RENEWALS,
     REMINDERS_EMITTED,
     REMINDER_LATENESS,

@@ -17,6 +17,7 @@ from aiokafka import AIOKafkaProducer
 
 from devstack.stack import Servers, ServiceProcess
 from services.gateway.access.auth import AUTH_FAILURE_REASONS
+from shared.adapters.kafka import PRODUCE_FAILURE_REASONS
 from shared.contracts.messages import CreateEvent, IngestEnvelope, encode
 from shared.contracts.topics import Topic
 from shared.domain.events import parse_event
@@ -61,6 +62,7 @@ EXPECTED = {
         "pinned_retention_rows_deleted_total",
     },
     "scheduler": _POOL | {
+        "pinned_kafka_produce_failures_total",
         "pinned_kafka_producer_renewals_total", "pinned_scheduler_reminders_total",
         "pinned_scheduler_reminder_lateness_seconds", "pinned_scheduler_clock_timestamp_seconds",
     },
@@ -211,3 +213,12 @@ async def test_counters_that_alerts_watch_are_exposed_from_zero(
         text = await scrape(services[name])
         assert f'pinned_dead_letters_total{{topic="{topic}"}}' in text, name
         assert "_created" not in text, name  # no second series beside each counter
+    produced = (
+        ("gateway", Topic.INGEST), ("gateway", Topic.AUDIT),
+        ("publisher", Topic.OUTCOMES), ("scheduler", Topic.NOTIFICATIONS),
+    )  # fmt: skip
+    for name, topic in produced:
+        text = await scrape(services[name])
+        for reason in PRODUCE_FAILURE_REASONS:
+            series = f'pinned_kafka_produce_failures_total{{reason="{reason}",topic="{topic}"}}'
+            assert series in text, (name, series)

@@ -12,10 +12,15 @@ from aiokafka.errors import KafkaError
 
 from services.gateway.adapters.ingest_groups import MAX_GROUP_COMMANDS, Encoded, group_commands
 from services.gateway.errors import EventLogBacklogged, EventLogUnavailable
-from shared.adapters.kafka import Producer, request_headers
+from shared.adapters.kafka import (
+    Producer,
+    count_produce_failure,
+    expose_produce_failures,
+    request_headers,
+)
 from shared.contracts.messages import AuditBatch, AuditRecord, IngestEnvelope, encode
 from shared.contracts.topics import Topic
-from shared.core.metrics import KAFKA_PRODUCE_DURATION, KAFKA_PRODUCE_FAILURES
+from shared.core.metrics import KAFKA_PRODUCE_DURATION
 from shared.core.slices import TimeSlice
 
 log = structlog.get_logger(__name__)
@@ -48,6 +53,7 @@ class KafkaWriter:
         self._audit_linger = audit_linger_seconds
         self._audit_max_records = audit_max_records
         self._failing = False
+        expose_produce_failures(Topic.INGEST, Topic.AUDIT)
 
     @property
     def send_timeout_seconds(self) -> float:
@@ -134,7 +140,7 @@ class KafkaWriter:
 
     def _refuse_if_backlogged(self) -> None:
         if self._pending >= self._max_pending:
-            KAFKA_PRODUCE_FAILURES.labels(Topic.INGEST, "backlog_full").inc()
+            count_produce_failure(Topic.INGEST, None)
             raise EventLogBacklogged(self._pending)
 
     def _acknowledged(self, every_send: bool) -> None:
@@ -146,7 +152,7 @@ class KafkaWriter:
 
     def _unavailable(self, exc: BaseException) -> EventLogUnavailable:
         self._acknowledged(False)
-        KAFKA_PRODUCE_FAILURES.labels(Topic.INGEST, type(exc).__name__).inc()
+        count_produce_failure(Topic.INGEST, exc)
         log.warning("ingest produce failed", error=repr(exc))
         return EventLogUnavailable()
 
@@ -178,7 +184,7 @@ class KafkaWriter:
                 # No key: any partition will do, and batches spread over the auditors.
                 await self._producer.send_and_wait(Topic.AUDIT, encode(AuditBatch(records=records)))
         except (TimeoutError, KafkaError) as exc:
-            KAFKA_PRODUCE_FAILURES.labels(Topic.AUDIT, type(exc).__name__).inc()
+            count_produce_failure(Topic.AUDIT, exc)
             log.warning(
                 "audit produce failed",
                 error=repr(exc),
