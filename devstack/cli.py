@@ -12,6 +12,7 @@ import asyncio
 import getpass
 import json
 import logging
+import os
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
@@ -85,12 +86,17 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("id", help="a PARTITION:OFFSET id from 'pinned dlq list'")
     replay = dlq_cmds.add_parser("replay", help="send messages back to their origin topic")
     which = replay.add_mutually_exclusive_group(required=True)
-    which.add_argument("--all", action="store_true", help="every dead-lettered message")
+    which.add_argument(
+        "--all", action="store_true", help="every dead letter not replayed yet (see --again)"
+    )
     which.add_argument(
         "--id",
         action="append",
         dest="ids",
         help="a PARTITION:OFFSET id from 'pinned dlq list' (repeatable)",
+    )
+    replay.add_argument(
+        "--again", action="store_true", help="with --all: those replayed before too"
     )
     _json_after_commands(parser)
     return parser  # fmt: skip
@@ -165,27 +171,47 @@ async def _with_kafka(work: Awaitable[Any]) -> Any:
         ) from exc
 
 
-async def _dlq(args: argparse.Namespace) -> Any:
+async def _dlq(conn: asyncpg.Connection, args: argparse.Namespace) -> Any:
     settings = KafkaSettings()
-    letters = await dlq.read_all(settings)
+    letters = await dlq.with_replays(conn, await dlq.read_all(settings))
     if args.action == "list":
         return letters
     if args.action == "show":
         return dlq.details(dlq.chosen(letters, [args.id])[0])
-    chosen = letters if args.all else dlq.chosen(letters, args.ids)
+    if args.all:
+        chosen = letters if args.again else dlq.not_replayed(letters)
+    else:
+        chosen = dlq.chosen(letters, args.ids)
+    sent = 0
 
     def progress(done: int, total: int) -> None:
+        nonlocal sent
+        sent = done
         if not args.json:
-            print(f"replayed {done}/{total}", end="\r", file=sys.stderr, flush=True)
+            _progress_line("replayed", done, total)
 
-    return {"replayed": await dlq.replay(settings, chosen, progress)}
+    try:
+        await dlq.replay(settings, chosen, progress)
+    finally:  # what was sent is recorded, even when the broker fails half-way
+        await dlq.mark_replayed(conn, chosen[:sent], f"cli:{getpass.getuser()}")
+    return {"replayed": sent, "leftOut": len(letters) - len(chosen) if args.all else 0}
+
+
+def _progress_line(what: str, done: int, total: int) -> None:
+    """`what done/total` on stderr: rewritten in place on a terminal; elsewhere (a log, a
+    pipe) a line at each tenth and at the end, never one unbroken line of carriage returns."""
+    if sys.stderr.isatty():
+        end = "\n" if done == total else "\r"
+        print(f"{what} {done}/{total}", end=end, file=sys.stderr, flush=True)
+    elif done == total or done % max(1, total // 10) == 0:
+        print(f"{what} {done}/{total}", file=sys.stderr, flush=True)
 
 
 def _run(args: argparse.Namespace) -> Any:
     if args.area in ("accounts", "operators"):
         return _with_db(lambda conn: account_cli.run(conn, args))
     if args.area == "dlq":
-        return _dlq(args)
+        return _with_db(lambda conn: _dlq(conn, args))
     if args.area == "integrations":
         return _with_db(lambda conn: integration_cli.run(conn, args))
     if args.area == "channels":
@@ -254,7 +280,10 @@ def _render(result: Any) -> tuple[Any, str]:
         body = json.dumps(payload, indent=2) if not isinstance(payload, str) else payload
         return result, f"dead letter {result['id']}\nheaders:\n{headers}\npayload:\n{body}"
     if isinstance(result, dict) and "replayed" in result:
-        return result, f"replayed {result['replayed']} message(s) to their origin topics"
+        text = f"replayed {result['replayed']} message(s) to their origin topics"
+        if result["leftOut"]:
+            text += f"; {result['leftOut']} replayed before left out (--again sends them too)"
+        return result, text
     if isinstance(result, list) and result and isinstance(result[0], dlq.DeadLetter):
         return [d.summary() for d in result], "\n".join(_letter_line(d) for d in result)
     if isinstance(result, list) and result and "action" in result[0]:
@@ -265,9 +294,12 @@ def _render(result: Any) -> tuple[Any, str]:
 
 
 def _letter_line(d: dlq.DeadLetter) -> str:
+    replayed = (
+        f" [replayed {d.replayed_at:%Y-%m-%d %H:%M} by {d.replayed_by}]" if d.replayed_at else ""
+    )
     return (
         f"{d.id:<8} from {d.origin_topic}[{d.origin_partition}]@{d.origin_offset} "
-        f"({d.group}) request {d.request_id or '-'}: {d.reason[:120]}"
+        f"({d.group}) request {d.request_id or '-'}: {d.reason[:120]}{replayed}"
     )
 
 
@@ -290,6 +322,9 @@ def main() -> int:
     logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
     try:
         _print(args, asyncio.run(_with_kafka(_run(args))))
+    except BrokenPipeError:  # `pinned ... | head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except (
         LookupError,
         key_store.KeyStateConflict,

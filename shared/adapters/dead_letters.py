@@ -4,16 +4,21 @@ it came from and why, and replayed to its origin topic after a fix.
 One implementation for operators on the command line (`pinned dlq`) and in the developer
 portal (`/developers/operations/dead-letters`). Replay re-produces the original bytes, key
 and headers to the origin topic; ingest commands carry their own idempotency key, so
-replaying one twice still applies it once.
+replaying one twice still applies it once. Each replay is recorded in PostgreSQL
+(`dead_letter_replays`): lists say which letters were replayed, and replaying "all" takes
+only the others.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
+import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 
 from shared.adapters.kafka import header, started
@@ -40,15 +45,73 @@ class DeadLetter:
     reason: str
     request_id: str | None
     record: ConsumerRecord
+    replayed_at: datetime | None = None  # the last replay, from `with_replays`
+    replayed_by: str | None = None
 
     @property
     def id(self) -> str:
         """PARTITION:OFFSET in the dead-letter topic."""
         return f"{self.partition}:{self.offset}"
 
+    @property
+    def dead_lettered_at(self) -> datetime:
+        return datetime.fromtimestamp(self.record.timestamp / 1000, UTC)
+
     def summary(self) -> dict[str, Any]:
         """Everything but the record: what lists show."""
         return {"id": self.id, **{k: v for k, v in vars(self).items() if k != "record"}}
+
+
+_REPLAYS = """
+SELECT partition, "offset", dead_lettered_at, replayed_at, replayed_by FROM dead_letter_replays
+WHERE dead_lettered_at > now() - interval '31 days'
+"""
+
+_MARK = """
+INSERT INTO dead_letter_replays (partition, "offset", dead_lettered_at, replayed_by)
+SELECT * FROM unnest($1::integer[], $2::bigint[], $3::timestamptz[], $4::text[])
+ON CONFLICT (partition, "offset", dead_lettered_at) DO UPDATE
+SET replayed_at = now(), replayed_by = EXCLUDED.replayed_by,
+    replays = dead_letter_replays.replays + 1
+"""
+
+
+async def with_replays(
+    conn: asyncpg.Connection | asyncpg.Pool, letters: list[DeadLetter]
+) -> list[DeadLetter]:
+    """`letters` with when and by whom each was last replayed (None: never)."""
+    marks = {
+        (r["partition"], r["offset"], r["dead_lettered_at"]): r for r in await conn.fetch(_REPLAYS)
+    }
+    found = []
+    for letter in letters:
+        mark = marks.get((letter.partition, letter.offset, letter.dead_lettered_at))
+        if mark is not None:
+            letter = dataclasses.replace(
+                letter, replayed_at=mark["replayed_at"], replayed_by=mark["replayed_by"]
+            )
+        found.append(letter)
+    return found
+
+
+async def mark_replayed(
+    conn: asyncpg.Connection | asyncpg.Pool, letters: list[DeadLetter], actor: str
+) -> None:
+    """Record that `actor` replayed `letters`; marks past the topic's retention go."""
+    await conn.execute(
+        _MARK,
+        [letter.partition for letter in letters],
+        [letter.offset for letter in letters],
+        [letter.dead_lettered_at for letter in letters],
+        [actor] * len(letters),
+    )
+    await conn.execute(
+        "DELETE FROM dead_letter_replays WHERE dead_lettered_at < now() - interval '31 days'"
+    )
+
+
+def not_replayed(letters: Iterable[DeadLetter]) -> list[DeadLetter]:
+    return [letter for letter in letters if letter.replayed_at is None]
 
 
 async def read_all(settings: KafkaSettings, newest: int | None = None) -> list[DeadLetter]:

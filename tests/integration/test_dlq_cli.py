@@ -11,8 +11,10 @@ import asyncpg
 from aiokafka import AIOKafkaProducer
 
 from devstack.stack import Servers, ServiceProcess
+from shared.adapters import dead_letters
 from shared.contracts.messages import CreateEvent, IngestEnvelope, encode
 from shared.contracts.topics import Topic
+from shared.core.settings import KafkaSettings
 from shared.domain.events import parse_event
 from tests.integration.conftest import Tenant, eventually, rows_of, sample, scrape
 from tests.integration.test_key_cli import pinned as run_cli
@@ -70,10 +72,16 @@ async def test_replaying_a_fixed_dead_letter_applies_it_exactly_once(
     assert shown["headers"]["dlq-reason"] == "bug fixed in 1.2"
     assert shown["payload"]["request_id"] == request_id
 
-    assert pinned(stack, "dlq", "replay", "--id", mine["id"]) == {"replayed": 1}
+    assert mine["replayed_at"] is None
+    assert pinned(stack, "dlq", "replay", "--id", mine["id"]) == {"replayed": 1, "leftOut": 0}
     await eventually(lambda: rows_of(db, tenant))
+    listed = next(d for d in pinned(stack, "dlq", "list") if d["id"] == mine["id"])
+    assert listed["replayed_by"].startswith("cli:")
+    assert listed["replayed_at"] is not None
+    text = run_cli(stack, "dlq", "list", for_people=True).stdout
+    assert f"[replayed {listed['replayed_at'][:10]}" in text
     duplicates_before = await duplicates(services)
-    assert pinned(stack, "dlq", "replay", "--id", mine["id"]) == {"replayed": 1}
+    assert pinned(stack, "dlq", "replay", "--id", mine["id"]) == {"replayed": 1, "leftOut": 0}
 
     async def second_replay_applied() -> bool:
         return await duplicates(services) > duplicates_before
@@ -86,3 +94,24 @@ async def test_replaying_a_fixed_dead_letter_applies_it_exactly_once(
 async def duplicates(services: dict[str, ServiceProcess]) -> float:
     text = await scrape(services["publisher"])
     return sample(text, "pinned_publisher_commands_total", outcome="duplicate")
+
+
+async def test_replaying_all_leaves_out_what_was_replayed(
+    stack: Servers, tenant: Tenant, db: asyncpg.Pool
+) -> None:
+    """What `pinned dlq replay --all` picks (and the portal shows), on the real topic and
+    table; the CLI's --all itself would replay the other tests' letters too."""
+    ids = [await dead_letter(stack, tenant, reason=f"letter {n}") for n in range(2)]
+    settings = KafkaSettings(bootstrap_servers=stack.kafka_bootstrap)
+    mine = [d for d in await dead_letters.read_all(settings) if d.request_id in ids]
+    assert len(mine) == 2
+    await dead_letters.mark_replayed(db, mine[:1], "cli:ops")
+    marked = await dead_letters.with_replays(db, mine)
+    assert [d.replayed_by for d in marked] == ["cli:ops", None]
+    assert dead_letters.not_replayed(marked) == [marked[1]]
+    await dead_letters.mark_replayed(db, mine[:1], "portal:ops@example.com")
+    replays = await db.fetchval(
+        'SELECT replays FROM dead_letter_replays WHERE partition = $1 AND "offset" = $2',
+        mine[0].partition, mine[0].offset,
+    )  # fmt: skip
+    assert replays == 2

@@ -15,7 +15,8 @@ from typing import Any
 
 import asyncpg
 
-from shared.adapters import accounts
+from shared.adapters import accounts, dead_letters
+from shared.adapters.dead_letters import DeadLetter
 from shared.domain.tokens import PORTAL_SESSION_PREFIX, new_token, token_hash
 
 Row = dict[str, Any]
@@ -163,3 +164,9 @@ class PortalStore:
 
     async def audit_trail(self, account_id: int) -> list[Row]:
         return await accounts.audit_trail(self._pool, account_id)
+
+    async def with_replays(self, letters: list[DeadLetter]) -> list[DeadLetter]:
+        return await dead_letters.with_replays(self._pool, letters)
+
+    async def mark_replayed(self, letters: list[DeadLetter], actor: str) -> None:
+        await dead_letters.mark_replayed(self._pool, letters, actor)

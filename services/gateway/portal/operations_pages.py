@@ -13,7 +13,8 @@ NEWEST = 50  # per partition of the dead-letter topic
 
 
 async def dead_letters_page(visit: Visit) -> Response:
-    letters = await dead_letters.read_all(visit.gateway.settings.kafka, newest=NEWEST)
+    read = await dead_letters.read_all(visit.gateway.settings.kafka, newest=NEWEST)
+    letters = await visit.gateway.portal.with_replays(read)
     shown = [
         {**letter.summary(), "payload": _payload(letter)}
         for letter in sorted(letters, key=lambda d: d.record.timestamp, reverse=True)
@@ -37,6 +38,7 @@ async def replay(visit: Visit) -> Response:
     except LookupError as exc:
         raise PageProblem(404, "Not found", str(exc), "not_found") from None
     done = await dead_letters.replay(settings, chosen)
+    await visit.gateway.portal.mark_replayed(chosen, visit.me.session.actor)
     await visit.audit("dead_letters_replayed", count=done)
     raise Redirect(f"{DEAD_LETTERS}?replayed={done}")
 
