@@ -12,6 +12,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import (
     InvalidProducerEpoch,
+    KafkaError,
     KafkaTimeoutError,
     MessageSizeTooLargeError,
     OutOfOrderSequenceNumber,
@@ -327,5 +328,12 @@ async def started(client: Client) -> AsyncIterator[Client]:
 
 
 async def broker_reachable(client: object) -> None:
-    """Raise unless some broker answers a metadata request now (cached metadata won't do)."""
-    await client.fetch_all_metadata()  # type: ignore[attr-defined]
+    """Raise unless some broker answers a metadata request now (cached metadata won't do);
+    the error names the brokers asked, for /readyz."""
+    try:
+        await client.fetch_all_metadata()  # type: ignore[attr-defined]
+    except KafkaError as exc:
+        said = str(exc).strip().removeprefix(type(exc).__name__).removeprefix(": ")
+        asked = getattr(client, "_bootstrap_servers", None) or "?"
+        why = said or "no broker answered a metadata request"
+        raise KafkaError(f"{why} (bootstrap servers {asked})") from exc

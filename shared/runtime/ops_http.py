@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 
 import asyncpg
@@ -60,8 +61,20 @@ async def _run(check: Check) -> str:
     try:
         await asyncio.wait_for(check(), READINESS_TIMEOUT_SECONDS)
     except Exception as exc:  # readiness reports any failure; it never raises
-        return f"failed: {type(exc).__name__}"
+        name = type(exc).__name__
+        detail = str(exc).strip().removeprefix(f"{name}: ")  # aiokafka's str() repeats it
+        return f"failed: {name}" + (f": {detail[:200]}" if detail else "")
     return "ok"
+
+
+OPS_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+"""Probes and scrapes: every few seconds from each prober and Prometheus, so their request
+lines are DEBUG while they answer 2xx (a failing probe stays INFO)."""
+
+
+def request_log_level(path: str, status: int) -> int:
+    """The level of a request's summary line (`logging` levels)."""
+    return logging.DEBUG if path in OPS_PATHS and status < 300 else logging.INFO
 
 
 def ops_routes(checks: Mapping[str, Check], exported: Iterable[Collector]) -> list[Route]:

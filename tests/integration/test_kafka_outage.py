@@ -86,7 +86,8 @@ async def test_gateway_answers_503_while_kafka_is_down_and_recovers(
             assert (await waiting).json()["error"]["code"] == "service_unavailable"
             ready = await api.get("/readyz")
             assert ready.status_code == 503
-            assert ready.json()["checks"]["kafka"].startswith("failed")
+            assert ready.json()["checks"]["kafka"].startswith("failed: KafkaError: ")
+            assert outage_kafka.bootstrap in ready.json()["checks"]["kafka"], "names the broker"
             await _outage_is_not_overload(admitting, tenant)
 
             broker = await asyncio.to_thread(outage_kafka.start, libs)

@@ -14,6 +14,7 @@ from services.discovery.web.errors import InvalidParameter, NotFound, RateLimite
 from shared.adapters.rate_limits import Limit
 from shared.domain.field_errors import UNSTORABLE_CHARACTER, storable_text
 from shared.runtime.http_edge import count_request, match_route, request_id, route_template
+from shared.runtime.ops_http import request_log_level
 
 log = structlog.get_logger("discovery.request")
 
@@ -115,7 +116,8 @@ def _unstorable(scope: Scope, receive: Receive) -> ASGIApp | None:
 def _observe(scope: Scope, state: dict[str, object], status: int, duration: float) -> None:
     template = route_template(scope)
     count_request(template, scope["method"], status, duration)
-    log.info(
+    log.log(
+        request_log_level(scope["path"], status),
         "request",
         method=scope["method"],
         route=template,

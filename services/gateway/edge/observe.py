@@ -15,10 +15,11 @@ from services.gateway.edge.admission import Gate
 from services.gateway.errors import BodyTimeout
 from shared.contracts.messages import AuditRecord
 from shared.runtime import http_edge as edge
+from shared.runtime.ops_http import OPS_PATHS, request_log_level
 
 log = structlog.get_logger("gateway.request")
 
-_UNAUDITED = frozenset({"/healthz", "/readyz", "/metrics"})
+_UNAUDITED = OPS_PATHS
 
 
 class RequestObserver:
@@ -59,7 +60,8 @@ class RequestObserver:
         route = edge.route_template(scope)
         edge.count_request(route, scope["method"], status, duration)
         principal = exchange.principal or exchange.inactive_key
-        log.info(
+        log.log(
+            request_log_level(scope["path"], status),
             "request",
             method=scope["method"],
             route=route,
