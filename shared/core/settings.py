@@ -147,13 +147,31 @@ def from_environment(settings_class: type[S]) -> S:
     instead of pydantic's traceback naming a field."""
     try:
         return settings_class()
+    except ValidationError:
+        lines = _problems(settings_class)
+        raise SystemExit("invalid settings:\n  " + "\n  ".join(lines)) from None
+
+
+def _problems(settings_class: type[BaseSettings]) -> list[str]:
+    """Every bad variable of `settings_class` and of the settings classes its fields hold,
+    one line each. A nested class is read by its field's default factory, and the first
+    that fails stops the reading: so each is read on its own, and the class's own fields
+    with the nested ones given unvalidated (`model_construct`)."""
+    lines: list[str] = []
+    nested: dict[str, BaseSettings] = {}
+    for name, info in settings_class.model_fields.items():
+        kind = info.annotation
+        if isinstance(kind, type) and issubclass(kind, BaseSettings):
+            lines += _problems(kind)
+            nested[name] = kind.model_construct()
+    try:
+        settings_class.model_validate(nested)
     except ValidationError as exc:
-        failing = _nested_class(settings_class, exc.title) or settings_class
-        lines = [
-            f"{env_name(failing, str(err['loc'][0]))}={err.get('input')!r}: {err['msg']}"
+        lines += [
+            f"{env_name(settings_class, str(err['loc'][0]))}={err.get('input')!r}: {err['msg']}"
             for err in exc.errors(include_url=False)
         ]
-        raise SystemExit("invalid settings:\n  " + "\n  ".join(lines)) from None
+    return lines
 
 
 def env_name(settings_class: type[BaseSettings], field: str) -> str:
@@ -167,17 +185,3 @@ def env_name(settings_class: type[BaseSettings], field: str) -> str:
     if isinstance(alias, str):
         return alias
     return (str(settings_class.model_config.get("env_prefix", "")) + field).upper()
-
-
-def _nested_class(root: type[BaseSettings], title: str) -> type[BaseSettings] | None:
-    """The settings class named `title`: `root`, or one its fields hold (a nested class's
-    default factory reads the environment, and its error names only that class)."""
-    if root.__name__ == title:
-        return root
-    for info in root.model_fields.values():
-        kind = info.annotation
-        if isinstance(kind, type) and issubclass(kind, BaseSettings):
-            found = _nested_class(kind, title)
-            if found is not None:
-                return found
-    return None

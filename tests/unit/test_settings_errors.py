@@ -35,3 +35,18 @@ def test_good_values_are_read_and_a_log_level_in_any_case(monkeypatch: pytest.Mo
     monkeypatch.setenv("GATEWAY_PORT", "9999")
     assert from_environment(LogSettings).level == "DEBUG"
     assert from_environment(GatewaySettings).port == 9999
+
+
+def test_every_bad_variable_is_named_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    for variable, value in (
+        ("LOG_LEVEL", "verbose"),
+        ("PUBLISHER_BATCH_MAX_RECORDS", "zero"),
+        ("KAFKA_LINGER_MS", "-1"),
+    ):
+        monkeypatch.setenv(variable, value)
+    with pytest.raises(SystemExit) as stopped:
+        from_environment(PublisherSettings)
+    lines = str(stopped.value.code).splitlines()[1:]
+    assert sorted(line.split("=")[0].strip() for line in lines) == [
+        "KAFKA_LINGER_MS", "LOG_LEVEL", "PUBLISHER_BATCH_MAX_RECORDS",
+    ]  # fmt: skip
