@@ -31,6 +31,7 @@ def run() -> int:
         nonlocal stopping
         stopping = True
 
+    failed = False
     signal.signal(signal.SIGTERM, request_stop)
     if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
         # Started in the background by a script, whose shell ignores SIGINT for it: an
@@ -59,11 +60,18 @@ def run() -> int:
             _warn_of_blocked_ports(
                 profile.service_ports["gateway"], profile.service_ports["discovery"]
             )
-            while not stopping and all(s.process and s.process.poll() is None for s in services):
+            # The stack runs as one: a service, Kafka or PostgreSQL that exits takes it down,
+            # and `make run` then exits 1, saying which and where its log is.
+            watched = {
+                **{s.name: s.process for s in services if s.process},
+                **started.processes,
+            }
+            while not stopping and all(p.poll() is None for p in watched.values()):
                 time.sleep(0.5)
-            for service in services:
-                if service.process and service.process.poll() is not None:
-                    print(f"{service.name} exited; see {service.log_file}", file=sys.stderr)
+            for name, process in watched.items():
+                if process.poll() is not None:
+                    failed = True
+                    print(f"{name} exited ({process.returncode}); see {log_dir}", file=sys.stderr)
         except KeyboardInterrupt:
             pass
         finally:
@@ -71,7 +79,7 @@ def run() -> int:
             for service in reversed(services):
                 service.stop()
     step("stopped")
-    return 0
+    return 1 if failed else 0
 
 
 # Ports Chromium refuses to open (net/base/port_util.cc, kRestrictedPorts; Firefox blocks

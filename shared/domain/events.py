@@ -229,14 +229,21 @@ class EventInput(_ApiModel):
     def _known_classifications(cls, value: list[str]) -> list[str]:
         unknown = [slug for slug in value if slug not in CLASSIFICATIONS]
         if unknown:
+            named = ", ".join(_with_suggestion(slug) for slug in unknown)
             raise PydanticCustomError(
                 "unknown_classification",
                 "unknown classification slug(s) {unknown}; known slugs: {known}",
-                {"unknown": ", ".join(unknown), "known": ", ".join(sorted(CLASSIFICATIONS))},
+                {"unknown": named, "known": ", ".join(sorted(CLASSIFICATIONS))},
             )
         if len(set(value)) != len(value):
             raise PydanticCustomError("duplicate_classification", "classifications repeat")
         return value
+
+
+def _with_suggestion(slug: str) -> str:
+    """`Music` -> `Music (did you mean music?)`: a CRM's own spelling of a known slug."""
+    near = "-".join(slug.strip().lower().replace("_", " ").split())
+    return f"{slug} (did you mean {near}?)" if near in CLASSIFICATIONS else slug
 
 
 def _never_null(schema: dict[str, Any]) -> None:

@@ -74,6 +74,9 @@ def field_errors(exc: ValidationError) -> list[FieldError]:
             message = f"must be a JSON object, not {_json_kind(err['input'])}"
         elif code == "string_pattern_mismatch" and err["ctx"]["pattern"] in _PATTERN_MEANINGS:
             message = f"must be {_PATTERN_MEANINGS[err['ctx']['pattern']]}"
+        elif code == "string_too_short" and isinstance(err["input"], str) and _blank(err["input"]):
+            # Surrounding spaces are stripped first: "   " was sent, nothing is left of it.
+            message = "is blank: only spaces or line breaks were sent; send text"
         elif code == "value_error":  # a validator's own ValueError: its text, not pydantic's
             message = message.removeprefix("Value error, ")
         elif code in _DATE_TIMES:
@@ -117,6 +120,11 @@ def _json_kind(value: object) -> str:
     if isinstance(value, int):
         return f"the number {value}"
     return f"a JSON {'array' if isinstance(value, list) else 'object'}"
+
+
+def _blank(text: str) -> bool:
+    """Sent, but only whitespace: what stripping leaves too short."""
+    return bool(text) and not text.strip()
 
 
 def _numeral(text: str) -> bool:

@@ -396,3 +396,21 @@ def test_a_body_that_is_a_lone_surrogate_string_is_named_in_storable_text() -> N
     assert error.message == 'must be a JSON object, not the string "\\ud800"'
     for each in caught.value.errors:
         each.message.encode()  # no UnicodeEncodeError
+
+
+def test_a_known_slug_in_another_spelling_is_suggested() -> None:
+    with pytest.raises(InvalidEvent) as caught:
+        parse_event(docs_example(classifications=["Music", "Food drink", "polka"]))
+    (error,) = caught.value.errors
+    assert error.code == "unknown_classification"
+    assert "Music (did you mean music?), Food drink (did you mean food-drink?), polka;" in (
+        error.message
+    )
+
+
+def test_a_blank_title_is_called_blank() -> None:
+    with pytest.raises(InvalidEvent) as caught:
+        parse_event(docs_example(title=" \n  "))
+    (error,) = caught.value.errors
+    assert (error.path, error.code) == ("title", "string_too_short")
+    assert error.message.startswith("is blank")
