@@ -171,13 +171,24 @@ async def _with_kafka(work: Awaitable[Any]) -> Any:
         ) from exc
 
 
-async def _dlq(conn: asyncpg.Connection, args: argparse.Namespace) -> Any:
+async def _dlq(args: argparse.Namespace) -> Any:
+    """The topic first (one line when Kafka is unreachable), then the replays' record."""
     settings = KafkaSettings()
-    letters = await dlq.with_replays(conn, await dlq.read_all(settings))
-    if args.action == "list":
-        return letters
+    letters = await dlq.read_all(settings)
     if args.action == "show":
         return dlq.details(dlq.chosen(letters, [args.id])[0])
+    return await _with_db(lambda conn: _dlq_replays(conn, args, settings, letters))
+
+
+async def _dlq_replays(
+    conn: asyncpg.Connection,
+    args: argparse.Namespace,
+    settings: KafkaSettings,
+    read: list[dlq.DeadLetter],
+) -> Any:
+    letters = await dlq.with_replays(conn, read)
+    if args.action == "list":
+        return letters
     if args.all:
         chosen = letters if args.again else dlq.not_replayed(letters)
     else:
@@ -211,7 +222,7 @@ def _run(args: argparse.Namespace) -> Any:
     if args.area in ("accounts", "operators"):
         return _with_db(lambda conn: account_cli.run(conn, args))
     if args.area == "dlq":
-        return _with_db(lambda conn: _dlq(conn, args))
+        return _dlq(args)
     if args.area == "integrations":
         return _with_db(lambda conn: integration_cli.run(conn, args))
     if args.area == "channels":
