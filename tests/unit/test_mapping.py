@@ -10,6 +10,7 @@ import pytest
 
 from shared.domain import senders
 from shared.domain.events import InvalidEvent
+from shared.domain.field_errors import FieldError
 from shared.domain.mapping import (
     InvalidExpression,
     MappingContext,
@@ -19,7 +20,7 @@ from shared.domain.mapping import (
     evaluate,
     map_event,
 )
-from shared.domain.mapping.engine import Mapped
+from shared.domain.mapping.engine import Mapped, _with_sources
 from shared.domain.mapping.values import apply as apply_value_map
 from tests import rich_text_samples as samples
 
@@ -486,3 +487,16 @@ def test_a_date_without_a_time_of_day_is_refused_not_read_as_midnight(start: str
     joined = {**mapping, "startAt": "join('T', [start, time])"}
     document = {"title": "Feira", "start": start.strip(), "time": "19:00", "end": None}
     assert mapped(document, joined).event.startAt.isoformat() == "2027-03-06T19:00:00+00:00"
+
+
+def test_a_missing_field_names_the_expression_closest_to_it() -> None:
+    mapping = {
+        "approxLocation.city": "place(city, country)",
+        "approxLocation.city.countryCode": "country",
+        "title": "name",
+    }
+    missing = FieldError("approxLocation", "missing", "Field required")
+    inside = FieldError("approxLocation.city.countryCode.x", "invalid", "bad")
+    named = _with_sources([missing, inside], mapping)
+    assert named[0].message == "Field required (mapped from 'place(city, country)')"
+    assert named[1].message == "bad (mapped from 'country')"

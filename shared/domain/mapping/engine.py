@@ -292,7 +292,12 @@ def _with_sources(errors: list[FieldError], mapping: Mapping[str, str]) -> list[
             or error.path.startswith(f"{target}.")
             or target.startswith(f"{error.path}.")
         ]
-        nearest = min(related, key=lambda t: (t != error.path, -len(t)), default=None)
+        # The closest: the field itself, else the longest one holding it, or the shortest
+        # one it holds ("approxLocation" missing is place(...)'s, mapped to its city, not a
+        # country code mapped beside it).
+        nearest = min(
+            related, key=lambda t: (t != error.path, abs(len(t) - len(error.path))), default=None
+        )
         message = error.message
         if nearest is not None:
             message = f"{message} (mapped from '{mapping[nearest]}')"
