@@ -98,13 +98,8 @@ async def run(conn: asyncpg.Connection, args: argparse.Namespace) -> Any:
         return [await accounts.set_status(conn, args.account, status, reason, actor)]
     if args.action == "invite":
         owner = await accounts.owner_of(conn, args.account)
-        if owner["has_password"]:
-            raise accounts.AccountConflict(
-                f"{owner['email']} has set a password already; they sign in with it"
-            )
-        invitation = await accounts.invite(conn, owner["id"], actor, lifetime)
-        again = f"pinned accounts invite {args.account}"
-        return _invited(f"owner of account {args.account}", owner, invitation, again)
+        what, again = f"owner of account {args.account}", f"pinned accounts invite {args.account}"
+        return await _invite_again(conn, owner, actor, lifetime, what, again)
     return await _details(conn, args.account)
 
 
@@ -117,13 +112,25 @@ async def _operators(
         return _invited(f"operator {user['email']}", user, invitation, again)
     if args.action == "invite":
         user = await accounts.operator_by_email(conn, args.email)
-        if user["has_password"]:
-            raise accounts.AccountConflict(
-                f"{user['email']} has set a password already; they sign in with it"
-            )
-        invitation = await accounts.invite(conn, user["id"], actor, lifetime)
-        return _invited(f"operator {user['email']}", user, invitation, again)
+        return await _invite_again(conn, user, actor, lifetime, f"operator {user['email']}", again)
     return await _details(conn, None)
+
+
+async def _invite_again(
+    conn: asyncpg.Connection,
+    user: dict[str, Any],
+    actor: str,
+    lifetime: timedelta,
+    what: str,
+    again: str,
+) -> Invited:
+    """A new link for someone without a password yet; the previous one stops working."""
+    if user["has_password"]:
+        raise accounts.AccountConflict(
+            f"{user['email']} has set a password already; they sign in with it"
+        )
+    invitation = await accounts.invite(conn, user["id"], actor, lifetime)
+    return _invited(what, user, invitation, again)
 
 
 async def _details(conn: asyncpg.Connection, account_id: int | None) -> AccountDetails:
