@@ -14,6 +14,7 @@ from typing import Any
 
 import asyncpg
 import structlog
+from aiokafka.errors import KafkaError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -155,18 +156,19 @@ async def _pool_exhausted(request: Request, exc: Exception) -> Response:
 
 
 async def _dependency_down(request: Request, exc: Exception) -> Response:
-    """The database cannot be reached (stopped, restarting, refusing connections): the
-    request did nothing, the client may retry; /readyz says the same meanwhile."""
+    """The database (or, outside the send path, Kafka) cannot be reached: the request did
+    nothing, the client may retry; /readyz says the same meanwhile."""
     log.warning(
         "dependency unreachable",
         request_id=exchange_of(request).request_id,
         path=request.url.path,
         error=repr(exc),
     )
+    which = "event log" if isinstance(exc, KafkaError) else "database"
     return error_response(
         request,
         errors.Unavailable(
-            "The service cannot reach its database right now, so nothing was done; retry "
+            f"The service cannot reach its {which} right now, so nothing was done; retry "
             "after the Retry-After delay (with the same Idempotency-Key, if it had one)."
         ),
     )
