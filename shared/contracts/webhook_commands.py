@@ -47,13 +47,13 @@ def idempotency_key(integration: Mapping[str, Any], delivery: Delivery, raw: byt
     version would share a key, and the second, another body under the first's key, was
     accepted with 202 and then rejected `idempotency_key_reused`. A key past 255 characters
     (a long document id) is hashed whole rather than cut, which could cut the version off."""
-    body = hashlib.sha256(raw).hexdigest()
     if delivery.sender_key:
         key = delivery.sender_key
     elif delivery.updated_at:
-        key = f"{delivery.document_id}:{delivery.updated_at}:{delivery.action}:{body[:16]}"
+        body = hashlib.sha256(raw).hexdigest()[:16]
+        key = f"{delivery.document_id}:{delivery.updated_at}:{delivery.action}:{body}"
     else:
-        key = f"{delivery.document_id}:{body[:32]}:{delivery.action}"
+        key = f"{delivery.document_id}:{hashlib.sha256(raw).hexdigest()[:32]}:{delivery.action}"
     whole = f"webhook:{integration['id']}:{key}"
     if len(whole) <= 255:
         return whole

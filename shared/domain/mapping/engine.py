@@ -19,7 +19,13 @@ from jmespath.exceptions import JMESPathError
 
 from shared.core.numerals import ascii_digits
 from shared.domain import rich_text
-from shared.domain.events import EventInput, FieldError, InvalidEvent, parse_event
+from shared.domain.events import (
+    DESCRIPTION_MAX_LENGTH,
+    EventInput,
+    FieldError,
+    InvalidEvent,
+    parse_event,
+)
 from shared.domain.mapping import media, times
 from shared.domain.mapping.expressions import Expression, compile_expression
 from shared.domain.mapping.functions import MappingContext, MappingProblem, ProjectFunctions
@@ -27,7 +33,6 @@ from shared.domain.mapping.notes import Note
 from shared.domain.place_names import AmbiguousPlace, PlaceNotFound, locate
 from shared.domain.places import find as find_place
 
-DESCRIPTION_MAX_LENGTH = 10_000
 _NUMBERS = ("venue.coordinates.lat", "venue.coordinates.lng", "price.min", "price.max")
 _TIMES = ("startAt", "endAt", "sourceUpdatedAt")
 _CITY = "approxLocation.city"
